@@ -1,0 +1,1 @@
+"""The write side: events, aggregates, commands and the ledger application."""

@@ -1,0 +1,149 @@
+"""Commands: what a person asks the ledger to do, validated at the edge before anything is written."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+Ref = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64,
+                                       pattern=r"^[A-Za-z0-9][A-Za-z0-9._\-]*$")]
+ProgrammeRef = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
+                                                max_length=64, pattern=r"^[a-z0-9][a-z0-9\-]*$")]
+Agency = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64,
+                                          pattern=r"^[a-z0-9][a-z0-9\-]*$")]
+Area = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^([1-9]|overall)$")]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000)]
+OptionalText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=10_000)]
+
+
+class Command(BaseModel):
+    """Every command names who acts, and may carry the world date and an idempotency key."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    by: Ref
+    occurred_on: date = Field(default_factory=date.today)
+    key: Annotated[str, StringConstraints(max_length=200)] = ""
+
+
+class RecordReturn(Command):
+    programme: ProgrammeRef
+    case: Ref
+    agency: Agency
+    practitioner: Ref
+    completed: date
+    grades: dict[Area, int]
+    strengths: dict[Area, Text] = {}
+    concerns: dict[Area, Text] = {}
+
+
+class GradeArea(Command):
+    programme: ProgrammeRef
+    case: Ref
+    agency: Agency
+    area: Area
+    grade: int
+    practitioner: Ref | None = None
+    strength: OptionalText = ""
+    concern: OptionalText = ""
+
+
+class ReviseGrade(Command):
+    programme: ProgrammeRef
+    case: Ref
+    agency: Agency
+    area: Area
+    grade: int
+    reason: Text
+
+
+class ModerateJudgement(Command):
+    programme: ProgrammeRef
+    case: Ref
+    area: Area
+    grade: int
+    reason: Text
+
+
+class RaiseConcern(Command):
+    programme: ProgrammeRef
+    case: Ref
+    agency: Agency
+    summary: Text
+    child_at_risk: bool = False
+
+
+class ConcernCommand(Command):
+    programme: ProgrammeRef
+    concern: Ref
+
+
+class AcknowledgeConcern(ConcernCommand):
+    pass
+
+
+class RecordConcernAction(ConcernCommand):
+    action: Text
+
+
+class CloseConcern(ConcernCommand):
+    outcome: Text
+
+
+class FeedbackCommand(Command):
+    programme: ProgrammeRef
+    case: Ref
+    agency: Agency
+
+
+class AcknowledgeFeedback(FeedbackCommand):
+    pass
+
+
+class RespondToIssue(FeedbackCommand):
+    issue: int = Field(ge=1)
+    response: Text
+
+
+class AddRecommendation(Command):
+    programme: ProgrammeRef
+    number: int = Field(ge=1)
+    text: Text
+
+
+class PlanAction(Command):
+    programme: ProgrammeRef
+    action: Ref
+    recommendation: int = Field(ge=1)
+    description: Text
+    measure: Text
+    owner: Ref
+    due: date
+
+
+class ActionCommand(Command):
+    programme: ProgrammeRef
+    action: Ref
+
+
+class RatifyAction(ActionCommand):
+    pass
+
+
+class RecordActionProgress(ActionCommand):
+    rag: Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True)]
+    note: Text
+
+
+class CompleteAction(ActionCommand):
+    evidence: Text
+
+
+class ReplanAction(ActionCommand):
+    reason: Text
+    due: date | None = None
+    owner: Ref | None = None
+    measure: OptionalText = ""
+    description: OptionalText = ""

@@ -1,0 +1,46 @@
+"""Deterministic aggregate ids from natural keys, so the same thing twice is found, not doubled."""
+
+from __future__ import annotations
+
+import hashlib
+from uuid import UUID, uuid5
+
+NAMESPACE = UUID("5d0c1a52-6a3e-4f0e-9a59-2a7f1c3b0d11")
+
+
+def _id(*parts: str) -> UUID:
+    return uuid5(NAMESPACE, "/".join(parts))
+
+
+def programme_id(programme: str) -> UUID:
+    return _id("programme", programme)
+
+
+def person_id(person: str) -> UUID:
+    return _id("person", person)
+
+
+def case_id(programme: str, case: str) -> UUID:
+    return _id("case", programme, case)
+
+
+def feedback_id(programme: str, case: str, agency: str) -> UUID:
+    return _id("feedback", programme, case, agency)
+
+
+def concern_id(programme: str, ref: str) -> UUID:
+    return _id("concern", programme, ref)
+
+
+def concern_ref(case: str, agency: str, summary: str, raised_on: str) -> str:
+    """A short reference people can type, stable for the same concern raised twice."""
+    digest = hashlib.sha256("/".join((case, agency, summary.strip(), raised_on)).encode()).hexdigest()
+    return f"{case}-{digest[:6]}"
+
+
+def recommendation_id(programme: str, number: int) -> UUID:
+    return _id("recommendation", programme, str(number))
+
+
+def action_id(programme: str, action: str) -> UUID:
+    return _id("action", programme, action)

@@ -1,0 +1,56 @@
+"""Who may do what: one table, applied to every command from every door."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+ROLES = ("practitioner", "manager", "auditor", "moderator", "quality-lead", "board")
+
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "open programme": frozenset({"quality-lead"}),
+    "import pack": frozenset({"quality-lead", "auditor"}),
+    "register person": frozenset({"quality-lead"}),
+    "select case": frozenset({"quality-lead", "moderator"}),
+    "record return": frozenset({"auditor"}),
+    "grade area": frozenset({"auditor"}),
+    "revise grade": frozenset({"auditor", "moderator"}),
+    "moderate judgement": frozenset({"moderator"}),
+    "raise concern": frozenset({"auditor", "manager", "moderator", "quality-lead"}),
+    "acknowledge concern": frozenset({"manager"}),
+    "record concern action": frozenset({"manager"}),
+    "close concern": frozenset({"manager", "quality-lead"}),
+    "acknowledge feedback": frozenset({"practitioner", "manager"}),
+    "respond to issue": frozenset({"practitioner", "manager"}),
+    "add recommendation": frozenset({"quality-lead"}),
+    "plan action": frozenset({"quality-lead"}),
+    "ratify action": frozenset({"board", "quality-lead"}),
+    "record action progress": frozenset({"quality-lead", "manager", "practitioner", "auditor"}),
+    "complete action": frozenset({"quality-lead", "manager", "practitioner", "auditor"}),
+    "replan action": frozenset({"quality-lead"}),
+    "view case": frozenset({"auditor", "moderator", "quality-lead", "manager", "board"}),
+    "view history": frozenset({"auditor", "moderator", "quality-lead"}),
+    "view progress": frozenset(ROLES),
+}
+"""Each act and the roles that may do it. Ownership rules (a practitioner
+answers only their own feedback, an owner updates only their own action
+unless a quality lead) are checked beside this table by `may_act_on`."""
+
+
+def permission_problem(act: str, roles: Iterable[str]) -> str | None:
+    allowed = PERMISSIONS[act]
+    if allowed & set(roles):
+        return None
+    needed = " or ".join(sorted(allowed))
+    return f"to {act} you need the role {needed}"
+
+
+def may_act_on_own(
+    act: str, person: str, roles: Iterable[str], owners: Iterable[str], overseers: Iterable[str] = ()
+) -> str | None:
+    """The person holds a role for the act and is the owner (or an overseer) of the thing."""
+    problem = permission_problem(act, roles)
+    if problem:
+        return problem
+    if person in set(owners) or person in set(overseers):
+        return None
+    return f"only {' or '.join(sorted(set(owners) | set(overseers)))} may {act} here"
