@@ -1,0 +1,1 @@
+"""The entry point: console script, configuration and wiring; nothing else."""

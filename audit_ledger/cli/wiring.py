@@ -1,0 +1,36 @@
+"""The composition root: one place where the store, the ledger and the views are put together."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..ledger.application import AuditLedger
+from ..ledger.settings import StoreSettings, from_environment
+from ..projections.follower import Follower
+from ..projections.queries import Views
+from ..projections.store import ViewStore, open_view_store
+
+
+@dataclass
+class Wiring:
+    settings: StoreSettings
+    app: AuditLedger
+    store: ViewStore
+    follower: Follower
+    views: Views
+
+    def fresh_views(self) -> Views:
+        """The views brought up to the log's head first, so the shell never shows stale answers."""
+        self.follower.catch_up()
+        return self.views
+
+    def close(self) -> None:
+        self.store.close()
+        self.app.close()
+
+
+def wire(url: str | None = None, key: str | None = None) -> Wiring:
+    settings = from_environment(url, key)
+    app = AuditLedger(env=settings.library_env())
+    store = open_view_store(settings)
+    return Wiring(settings, app, store, Follower(app, store), Views(store))

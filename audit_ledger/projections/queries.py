@@ -1,0 +1,191 @@
+"""Questions people ask, answered from the views (never by replaying the log)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from ..policies.scales import OVERALL, area_title, scale_named
+from ..policies.smart import days_overdue
+from .store import ViewStore
+
+Doc = dict[str, Any]
+
+
+class NotInViews(LookupError):
+    pass
+
+
+def natural_key(text: str) -> list[Any]:
+    """'A1.10' after 'A1.2': numbers inside references compare as numbers."""
+    import re
+
+    return [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", text)]
+
+
+class Views:
+    def __init__(self, store: ViewStore) -> None:
+        self.store = store
+
+    # ---- programme and cases -------------------------------------------------
+
+    def programme(self, pid: str) -> Doc:
+        doc = self.store.get("programme", pid)
+        if doc is None:
+            known = [k for k, _ in self.store.scan("programme")]
+            hint = f"; known: {', '.join(known)}" if known else "; import a pack first"
+            raise NotInViews(f"no programme {pid!r}{hint}")
+        return doc
+
+    def programmes(self) -> list[Doc]:
+        return [d for _, d in self.store.scan("programme")]
+
+    def cases(self, pid: str) -> list[Doc]:
+        docs = [d for _, d in self.store.scan("case", f"{pid}/")]
+        return sorted(docs, key=lambda d: natural_key(d["case"]))
+
+    def case(self, pid: str, ref: str) -> Doc:
+        self.programme(pid)
+        doc = self.store.get("case", f"{pid}/{ref}")
+        if doc is None:
+            raise NotInViews(f"no case {ref!r} in programme {pid!r}")
+        return doc
+
+    def judgements(self, pid: str, ref: str) -> Doc:
+        """A case's consolidated judgements as INTERFACE.md shows them."""
+        return case_judgements(self.case(pid, ref))
+
+    def summary(self, pid: str) -> Doc:
+        return self.store.get("summary", pid) or {"cases": 0, "areas": {}}
+
+    def coverage(self, pid: str) -> Doc:
+        return self.store.get("coverage", pid) or {}
+
+    # ---- people ------------------------------------------------------------------
+
+    def person(self, person: str) -> Doc | None:
+        return self.store.get("person", person)
+
+    def person_by_slack(self, slack_user: str) -> Doc | None:
+        link = self.store.get("slack", slack_user)
+        return self.person(link["person"]) if link else None
+
+    def people(self) -> list[Doc]:
+        return [d for _, d in self.store.scan("person")]
+
+    # ---- recommendations and actions -------------------------------------------
+
+    def recommendations(self, pid: str) -> list[Doc]:
+        return [d for _, d in self.store.scan("recommendation", f"{pid}/")]
+
+    def actions(self, pid: str) -> list[Doc]:
+        docs = [d for _, d in self.store.scan("action", f"{pid}/")]
+        return sorted(docs, key=lambda d: natural_key(d["id"]))
+
+    def action(self, pid: str, action: str) -> Doc | None:
+        return self.store.get("action", f"{pid}/{action}")
+
+    # ---- feedback and concerns --------------------------------------------------
+
+    def feedback(self, pid: str) -> list[Doc]:
+        return [d for _, d in self.store.scan("feedback", f"{pid}/")]
+
+    def feedback_item(self, pid: str, case: str, agency: str) -> Doc | None:
+        return self.store.get("feedback", f"{pid}/{case}/{agency}")
+
+    def concerns(self, pid: str) -> list[Doc]:
+        docs = [d for _, d in self.store.scan("concern", f"{pid}/")]
+        return sorted(docs, key=lambda d: (d["raised_at"], d["ref"]))
+
+    def concern(self, pid: str, ref: str) -> Doc | None:
+        return self.store.get("concern", f"{pid}/{ref}")
+
+
+def case_judgements(doc: Doc) -> Doc:
+    areas = {a: j for a, j in doc["judgements"].items() if a != OVERALL}
+    return {
+        "programme": doc["programme"],
+        "case": doc["case"],
+        "areas": {a: areas[a] for a in sorted(areas, key=natural_key)},
+        "overall": doc["judgements"].get(OVERALL),
+    }
+
+
+def action_status(action: Doc, today: date) -> Doc:
+    overdue = days_overdue(date.fromisoformat(action["due"]), today, action["completed"])
+    return {**action, "overdue_days": overdue}
+
+
+def recommendation_status(actions: list[Doc], today: date) -> str:
+    if not actions:
+        return "no actions planned"
+    statuses = [action_status(a, today) for a in actions]
+    if all(a["completed"] for a in statuses):
+        return "complete"
+    if any(a["overdue_days"] > 0 for a in statuses):
+        return "overdue"
+    if any(a["completed"] or a["progress"] for a in statuses):
+        return "in progress"
+    if all(a["ratified"] for a in statuses):
+        return "ratified"
+    return "planned"
+
+
+def distribution(counts: dict[str, int], scale_id: str) -> dict[str, int]:
+    scale = scale_named(scale_id)
+    return {str(g): int(counts.get(str(g), 0)) for g in scale.grades}
+
+
+def report_data(views: Views, pid: str, today: date) -> Doc:
+    """The overview report's figures, in INTERFACE.md's JSON shape."""
+    programme = views.programme(pid)
+    summary = views.summary(pid)
+    cases = views.cases(pid)
+    scale_id = programme["scale"]
+    areas_out = []
+    for area, title in programme["areas"].items():
+        if area == "1":
+            continue
+        counts = distribution(summary["areas"].get(area, {}), scale_id)
+        strengths, concerns = _comments(cases, area)
+        areas_out.append({"number": int(area), "title": title,
+                          "graded_cases": sum(counts.values()), "counts": counts,
+                          "strengths": strengths, "concerns": concerns})
+    overall = distribution(summary["areas"].get(OVERALL, {}), scale_id)
+    actions = views.actions(pid)
+    recs = []
+    for rec in views.recommendations(pid):
+        mine = [a for a in actions if a["recommendation"] == rec["number"]]
+        statuses = [action_status(a, today) for a in mine]
+        recs.append({"number": rec["number"], "status": recommendation_status(mine, today),
+                     "actions": len(mine),
+                     "actions_open": sum(1 for a in mine if not a["completed"]),
+                     "actions_overdue": sum(1 for a in statuses if a["overdue_days"] > 0)})
+    outstanding = [action_status(a, today) for a in actions if not a["completed"]]
+    outstanding.sort(key=lambda a: (a["due"], natural_key(a["id"])))
+    return {
+        "programme": pid,
+        "cases": summary["cases"],
+        "areas": areas_out,
+        "overall": {"graded_cases": sum(overall.values()), "counts": overall},
+        "recommendations": recs,
+        "outstanding_actions": [{"id": a["id"], "owner": a["owner"], "due": a["due"],
+                                 "overdue_days": a["overdue_days"]} for a in outstanding],
+    }
+
+
+def _comments(cases: list[Doc], area: str) -> tuple[list[str], list[str]]:
+    strengths: list[str] = []
+    concerns: list[str] = []
+    for case in cases:
+        for agency in sorted(case["returns"]):
+            r = case["returns"][agency]
+            if area in r["strengths"] and r["strengths"][area] not in strengths:
+                strengths.append(r["strengths"][area])
+            if area in r["concerns"] and r["concerns"][area] not in concerns:
+                concerns.append(r["concerns"][area])
+    return strengths, concerns
+
+
+def area_name(programme: Doc, area: str) -> str:
+    return area_title(area, programme["areas"])

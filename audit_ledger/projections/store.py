@@ -1,0 +1,254 @@
+"""Where views live: documents beside the events, written in one transaction with their position.
+
+A view's documents and its tracking position are committed together and only
+if nobody else moved the position first, so a fold is never lost or doubled.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+from eventsourcing.cryptography import AESCipher
+from eventsourcing.utils import Environment
+
+from ..ledger.settings import StoreSettings
+
+Doc = dict[str, Any]
+Changes = Mapping[tuple[str, str], Doc | None]
+
+
+class PositionMoved(Exception):
+    """Another follower folded these events first; reload and carry on from there."""
+
+
+class ViewStore(ABC):
+    """Documents by (view, key), sealed with the store's key when one is set."""
+
+    def __init__(self, key: str = "") -> None:
+        self.cipher = AESCipher(Environment(env={"CIPHER_KEY": key})) if key else None
+
+    def encode(self, doc: Doc) -> bytes:
+        raw = json.dumps(doc, sort_keys=True, separators=(",", ":")).encode()
+        return self.cipher.encrypt(raw) if self.cipher else raw
+
+    def decode(self, raw: bytes) -> Doc:
+        data = bytes(raw)
+        if self.cipher:
+            data = self.cipher.decrypt(data)
+        doc: Doc = json.loads(data)
+        return doc
+
+    @abstractmethod
+    def positions(self) -> dict[str, int]: ...
+
+    @abstractmethod
+    def get(self, view: str, key: str) -> Doc | None: ...
+
+    @abstractmethod
+    def scan(self, view: str, prefix: str = "") -> list[tuple[str, Doc]]: ...
+
+    @abstractmethod
+    def commit(self, changes: Changes, expected: Mapping[str, int], new: int) -> None:
+        """Write the changed documents and move each named position from expected to new."""
+
+    @abstractmethod
+    def drop(self) -> None:
+        """Forget every document and position (the log is untouched)."""
+
+    @abstractmethod
+    def dump(self) -> list[tuple[str, str, bytes]]:
+        """Every stored document as stored, for comparing a rebuild byte for byte."""
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+
+def _prefix_end(prefix: str) -> str:
+    return prefix + "\U0010ffff"
+
+
+class SQLiteViewStore(ViewStore):
+    SCHEMA = (
+        "CREATE TABLE IF NOT EXISTS view_docs (view TEXT NOT NULL, key TEXT NOT NULL, "
+        "doc BLOB NOT NULL, PRIMARY KEY (view, key)) WITHOUT ROWID",
+        "CREATE TABLE IF NOT EXISTS view_positions (name TEXT PRIMARY KEY, "
+        "position INTEGER NOT NULL) WITHOUT ROWID",
+    )
+
+    def __init__(self, path: str, key: str = "") -> None:
+        super().__init__(key)
+        self.conn = sqlite3.connect(path, timeout=30, isolation_level=None,
+                                    check_same_thread=False)
+        self.lock = threading.RLock()
+        self.conn.execute("PRAGMA journal_mode=WAL")
+        self.conn.execute("PRAGMA busy_timeout=30000")
+        with self.lock:
+            for statement in self.SCHEMA:
+                self.conn.execute(statement)
+
+    def positions(self) -> dict[str, int]:
+        with self.lock:
+            rows = self.conn.execute("SELECT name, position FROM view_positions").fetchall()
+        return {name: pos for name, pos in rows}
+
+    def get(self, view: str, key: str) -> Doc | None:
+        with self.lock:
+            row = self.conn.execute("SELECT doc FROM view_docs WHERE view=? AND key=?",
+                                    (view, key)).fetchone()
+        return self.decode(row[0]) if row else None
+
+    def scan(self, view: str, prefix: str = "") -> list[tuple[str, Doc]]:
+        with self.lock:
+            rows = self.conn.execute(
+                "SELECT key, doc FROM view_docs WHERE view=? AND key>=? AND key<? ORDER BY key",
+                (view, prefix, _prefix_end(prefix))).fetchall()
+        return [(k, self.decode(d)) for k, d in rows]
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        with self.lock:
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.conn
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+            else:
+                self.conn.execute("COMMIT")
+
+    def commit(self, changes: Changes, expected: Mapping[str, int], new: int) -> None:
+        with self._write() as db:
+            for name, position in expected.items():
+                row = db.execute("SELECT position FROM view_positions WHERE name=?",
+                                 (name,)).fetchone()
+                if (row[0] if row else 0) != position:
+                    raise PositionMoved(name)
+                db.execute("INSERT INTO view_positions (name, position) VALUES (?, ?) "
+                           "ON CONFLICT (name) DO UPDATE SET position=excluded.position",
+                           (name, new))
+            for (view, key), doc in changes.items():
+                if doc is None:
+                    db.execute("DELETE FROM view_docs WHERE view=? AND key=?", (view, key))
+                else:
+                    db.execute("INSERT INTO view_docs (view, key, doc) VALUES (?, ?, ?) "
+                               "ON CONFLICT (view, key) DO UPDATE SET doc=excluded.doc",
+                               (view, key, self.encode(doc)))
+
+    def drop(self) -> None:
+        with self._write() as db:
+            db.execute("DELETE FROM view_docs")
+            db.execute("DELETE FROM view_positions")
+
+    def dump(self) -> list[tuple[str, str, bytes]]:
+        with self.lock:
+            rows = self.conn.execute(
+                "SELECT view, key, doc FROM view_docs ORDER BY view, key").fetchall()
+        return [(v, k, bytes(d)) for v, k, d in rows]
+
+    def close(self) -> None:
+        with self.lock:
+            self.conn.close()
+
+
+class PostgresViewStore(ViewStore):
+    def __init__(self, settings: StoreSettings) -> None:
+        super().__init__(settings.key)
+        import psycopg
+
+        self.psycopg = psycopg
+        self.settings = settings
+        self.lock = threading.RLock()
+        self.conn = self._connect()
+        schema = settings.pg_schema
+        self.table = f"{schema}.view_docs" if schema else "view_docs"
+        self.positions_table = f"{schema}.view_positions" if schema else "view_positions"
+        with self.lock, self.conn.transaction():
+            if schema:
+                self.conn.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+            self.conn.execute(
+                f"CREATE TABLE IF NOT EXISTS {self.table} (view TEXT NOT NULL, key TEXT NOT "
+                "NULL, doc BYTEA NOT NULL, PRIMARY KEY (view, key))")
+            self.conn.execute(
+                f"CREATE TABLE IF NOT EXISTS {self.positions_table} (name TEXT PRIMARY KEY, "
+                "position BIGINT NOT NULL)")
+
+    def _connect(self) -> Any:
+        s = self.settings
+        return self.psycopg.connect(
+            host=s.pg_host, port=int(s.pg_port), user=s.pg_user, password=s.pg_password or None,
+            dbname=s.pg_dbname, autocommit=True, connect_timeout=5)
+
+    @contextmanager
+    def _conn(self) -> Iterator[Any]:
+        """The connection, made again if the server dropped it."""
+        with self.lock:
+            if self.conn.closed or self.conn.broken:
+                self.conn = self._connect()
+            yield self.conn
+
+    def positions(self) -> dict[str, int]:
+        with self._conn() as db:
+            rows = db.execute(f"SELECT name, position FROM {self.positions_table}").fetchall()
+        return {name: int(pos) for name, pos in rows}
+
+    def get(self, view: str, key: str) -> Doc | None:
+        with self._conn() as db:
+            row = db.execute(f"SELECT doc FROM {self.table} WHERE view=%s AND key=%s",
+                             (view, key)).fetchone()
+        return self.decode(row[0]) if row else None
+
+    def scan(self, view: str, prefix: str = "") -> list[tuple[str, Doc]]:
+        with self._conn() as db:
+            rows = db.execute(
+                f"SELECT key, doc FROM {self.table} WHERE view=%s AND key>=%s AND key<%s "
+                "ORDER BY key COLLATE \"C\"", (view, prefix, _prefix_end(prefix))).fetchall()
+        return [(k, self.decode(d)) for k, d in rows]
+
+    def commit(self, changes: Changes, expected: Mapping[str, int], new: int) -> None:
+        with self._conn() as db, db.transaction():
+            for name, position in expected.items():
+                db.execute(f"INSERT INTO {self.positions_table} (name, position) VALUES (%s, 0) "
+                           "ON CONFLICT (name) DO NOTHING", (name,))
+                row = db.execute(f"SELECT position FROM {self.positions_table} WHERE name=%s "
+                                 "FOR UPDATE", (name,)).fetchone()
+                if int(row[0]) != position:
+                    raise PositionMoved(name)
+                db.execute(f"UPDATE {self.positions_table} SET position=%s WHERE name=%s",
+                           (new, name))
+            upserts = [(v, k, self.encode(d)) for (v, k), d in changes.items() if d is not None]
+            deletes = [(v, k) for (v, k), d in changes.items() if d is None]
+            with db.cursor() as cur:
+                if upserts:
+                    cur.executemany(
+                        f"INSERT INTO {self.table} (view, key, doc) VALUES (%s, %s, %s) "
+                        "ON CONFLICT (view, key) DO UPDATE SET doc=excluded.doc", upserts)
+                if deletes:
+                    cur.executemany(f"DELETE FROM {self.table} WHERE view=%s AND key=%s",
+                                    deletes)
+
+    def drop(self) -> None:
+        with self._conn() as db, db.transaction():
+            db.execute(f"DELETE FROM {self.table}")
+            db.execute(f"DELETE FROM {self.positions_table}")
+
+    def dump(self) -> list[tuple[str, str, bytes]]:
+        with self._conn() as db:
+            rows = db.execute(f"SELECT view, key, doc FROM {self.table} "
+                              "ORDER BY view, key COLLATE \"C\"").fetchall()
+        return [(v, k, bytes(d)) for v, k, d in rows]
+
+    def close(self) -> None:
+        with self.lock:
+            self.conn.close()
+
+
+def open_view_store(settings: StoreSettings) -> ViewStore:
+    if settings.kind == "sqlite":
+        return SQLiteViewStore(settings.sqlite_path, settings.key)
+    return PostgresViewStore(settings)
