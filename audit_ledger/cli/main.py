@@ -56,6 +56,8 @@ class LedgerGroup(click.Group):
             for line in pydantic_problems(e):
                 click.echo(f"error: {line}", err=True)
             ctx.exit(2)
+        except BrokenPipeError:
+            ctx.exit(0)  # the reader (head, less) went away; nothing more to say
         except OSError as e:
             click.echo(f"error: {e}", err=True)
             ctx.exit(1)

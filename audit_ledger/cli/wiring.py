@@ -31,6 +31,6 @@ class Wiring:
 
 def wire(url: str | None = None, key: str | None = None) -> Wiring:
     settings = from_environment(url, key)
+    store = open_view_store(settings)  # first: it makes the PostgreSQL schema if one is named
     app = AuditLedger(env=settings.library_env())
-    store = open_view_store(settings)
     return Wiring(settings, app, store, Follower(app, store), Views(store))

@@ -49,7 +49,8 @@ def markdown_report(views: Views, pid: str, today: date) -> str:
     lines += ["## 1. Terms of reference", ""]
     lines += [programme["terms_of_reference"] or "Not recorded for this programme.", ""]
     sample = programme.get("sample") or {}
-    if sample.get("criteria"):
+    tor = programme["terms_of_reference"] or ""
+    if sample.get("criteria") and not all(str(c) in tor for c in sample["criteria"]):
         lines += ["The sample was to represent a spread of:", ""]
         lines += [f"- {c}" for c in sample["criteria"]] + [""]
     lines += ["## 2. Methodology", ""]

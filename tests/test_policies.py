@@ -1,0 +1,64 @@
+from datetime import date
+
+from audit_ledger.policies.consolidation import Moderation, consolidate
+from audit_ledger.policies.grading import grade_problems, return_problems
+from audit_ledger.policies.permissions import may_act_on_own, permission_problem
+from audit_ledger.policies.scales import AREAS, SCALES, scale_named
+from audit_ledger.policies.smart import days_overdue, rag_problem, smart_problems
+
+OFSTED = SCALES["ofsted-2009"]
+
+
+def test_scales_are_data_with_ilacs_wording() -> None:
+    assert scale_named("ofsted-ilacs").label(3) == "requires improvement to be good"
+    assert OFSTED.label(3) == "adequate"
+    assert OFSTED.grades == [1, 2, 3, 4]
+
+
+def test_area_grades_are_two_to_four_and_area_one_takes_none() -> None:
+    assert grade_problems(OFSTED, "3", 3, {}, AREAS) == []
+    assert "overall judgement only" in grade_problems(OFSTED, "3", 1, {}, AREAS)[0]
+    assert "takes no grade" in grade_problems(OFSTED, "1", 2, {}, AREAS)[0]
+    assert "not on the ofsted-2009 scale" in grade_problems(OFSTED, "3", 5, {}, AREAS)[0]
+
+
+def test_outstanding_overall_only_when_every_graded_area_is_good() -> None:
+    assert return_problems(OFSTED, {"2": 2, "3": 2, "overall": 1}, AREAS) == []
+    problems = return_problems(OFSTED, {"2": 2, "3": 3, "overall": 1}, AREAS)
+    assert problems and "area(s) 3" in problems[0]
+
+
+def test_worst_grade_stands_with_provenance() -> None:
+    j = consolidate(OFSTED, "worst", {"school": 2, "social-care": 4, "police": 3})
+    assert j is not None and j.grade == 4 and j.rule == "worst"
+    assert [c.agency for c in j.contributions] == ["police", "school", "social-care"]
+
+
+def test_moderation_overrides_the_rule_and_keeps_contributions() -> None:
+    m = Moderation(3, "school grade reflects one incident", "mod", "2009-08-01")
+    j = consolidate(OFSTED, "worst", {"school": 4, "social-care": 2}, m)
+    assert j is not None and j.grade == 3 and j.rule == "moderated"
+    assert j.as_dict()["moderation"]["reason"] == "school grade reflects one incident"
+    assert len(j.contributions) == 2
+
+
+def test_nobody_graded_means_no_judgement() -> None:
+    assert consolidate(OFSTED, "worst", {}) is None
+
+
+def test_smart_check_names_each_missing_part() -> None:
+    assert smart_problems("Train every team manager", "Attendance register", "ql",
+                          date(2010, 3, 31)) == []
+    problems = smart_problems("Train", "", "", None)
+    assert [p.split(":")[0] for p in problems] == ["description", "measure", "owner", "due"]
+    assert rag_problem("purple") is not None and rag_problem("amber") is None
+    assert days_overdue(date(2010, 3, 31), date(2010, 4, 10), completed=False) == 10
+    assert days_overdue(date(2010, 3, 31), date(2010, 4, 10), completed=True) == 0
+
+
+def test_permission_denial_says_which_role_is_needed() -> None:
+    assert permission_problem("moderate judgement", ["moderator"]) is None
+    problem = permission_problem("moderate judgement", ["practitioner"])
+    assert problem == "to moderate judgement you need the role moderator"
+    assert may_act_on_own("acknowledge feedback", "a", ["practitioner"], ["b"]) is not None
+    assert may_act_on_own("acknowledge feedback", "a", ["practitioner"], ["a"]) is None
