@@ -17,7 +17,7 @@ import pytest
 
 from audit_ledger.cli.wiring import Wiring, wire
 
-PG_BASE = os.environ.get("AUDIT_LEDGER_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+PG_BASE = os.environ.get("AUDIT_LEDGER_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
 def _postgres_reachable() -> str | None:

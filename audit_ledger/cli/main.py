@@ -6,7 +6,7 @@ import json
 import sys
 import threading
 from collections.abc import Callable
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
@@ -281,7 +281,7 @@ def history(ctx: click.Context, programme: str, case: str, area: str | None,
             raise Refused([f"--as-of: {as_of!r} is not an ISO-8601 date or time "
                            "(e.g. 2009-07-01 or 2009-07-01T12:00:00+00:00)"]) from None
         if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=timezone.utc)
+            moment = moment.replace(tzinfo=UTC)
     if area is not None and area != OVERALL and not area.isdigit():
         raise Refused([f"--area: {area!r} is not an area; use 2 to 8 or overall"])
     w = _wiring(ctx)
@@ -330,10 +330,9 @@ def grade_record(ctx: click.Context, programme: str, case: str, agency: str, are
                  value: int, practitioner: str | None, strength: str | None,
                  concern: str | None, by: str, occurred_on: datetime | None) -> None:
     """Record one area's grade in an agency's return."""
-    cmd = _command(c.GradeArea, programme=programme, case=case, agency=agency, area=area,
-                   grade=value, practitioner=practitioner, strength=strength, concern=concern,
-                   by=by, occurred_on=_day(occurred_on))
-    _outcome(_wiring(ctx).app.grade_area(cmd))
+    _act(ctx, c.GradeArea, "grade_area", programme=programme, case=case, agency=agency,
+         area=area, grade=value, practitioner=practitioner, strength=strength, concern=concern,
+         by=by, occurred_on=_day(occurred_on))
 
 
 @grade.command("revise")
@@ -349,9 +348,8 @@ def grade_record(ctx: click.Context, programme: str, case: str, agency: str, are
 def grade_revise(ctx: click.Context, programme: str, case: str, agency: str, area: str,
                  value: int, reason: str, by: str, occurred_on: datetime | None) -> None:
     """Revise an agency's grade, with a reason."""
-    cmd = _command(c.ReviseGrade, programme=programme, case=case, agency=agency, area=area,
-                   grade=value, reason=reason, by=by, occurred_on=_day(occurred_on))
-    _outcome(_wiring(ctx).app.revise_grade(cmd))
+    _act(ctx, c.ReviseGrade, "revise_grade", programme=programme, case=case, agency=agency,
+         area=area, grade=value, reason=reason, by=by, occurred_on=_day(occurred_on))
 
 
 @grade.command("moderate")
@@ -366,9 +364,8 @@ def grade_revise(ctx: click.Context, programme: str, case: str, agency: str, are
 def grade_moderate(ctx: click.Context, programme: str, case: str, area: str, value: int,
                    reason: str, by: str, occurred_on: datetime | None) -> None:
     """Record a moderated judgement for an area of a case, with a reason."""
-    cmd = _command(c.ModerateJudgement, programme=programme, case=case, area=area, grade=value,
-                   reason=reason, by=by, occurred_on=_day(occurred_on))
-    _outcome(_wiring(ctx).app.moderate_judgement(cmd))
+    _act(ctx, c.ModerateJudgement, "moderate_judgement", programme=programme, case=case,
+         area=area, grade=value, reason=reason, by=by, occurred_on=_day(occurred_on))
 
 
 @cli.group()
@@ -388,15 +385,12 @@ def concern() -> None:
 def concern_raise(ctx: click.Context, programme: str, case: str, agency: str, summary: str,
                   child_at_risk: bool, by: str, occurred_on: datetime | None) -> None:
     """Record a concern; the agency's managers are alerted."""
-    cmd = _command(c.RaiseConcern, programme=programme, case=case, agency=agency,
-                   summary=summary, child_at_risk=child_at_risk, by=by,
-                   occurred_on=_day(occurred_on))
-    w = _wiring(ctx)
-    _outcome(w.app.raise_concern(cmd))
-    w.follower.catch_up()
+    _act(ctx, c.RaiseConcern, "raise_concern", programme=programme, case=case, agency=agency,
+         summary=summary, child_at_risk=child_at_risk, by=by, occurred_on=_day(occurred_on))
 
 
-def _concern_act(ctx: click.Context, cls: type[C], method: str, **fields: Any) -> None:
+def _act(ctx: click.Context, cls: type[C], method: str, **fields: Any) -> None:
+    """Carry out one command, say what it did, and bring the views up to date."""
     cmd = _command(cls, **fields)
     w = _wiring(ctx)
     _outcome(getattr(w.app, method)(cmd))
@@ -412,7 +406,7 @@ def _concern_act(ctx: click.Context, cls: type[C], method: str, **fields: Any) -
 def concern_acknowledge(ctx: click.Context, programme: str, concern_ref: str, by: str,
                         occurred_on: datetime | None) -> None:
     """Acknowledge a concern (managers of the agency concerned)."""
-    _concern_act(ctx, c.AcknowledgeConcern, "acknowledge_concern", programme=programme,
+    _act(ctx, c.AcknowledgeConcern, "acknowledge_concern", programme=programme,
                  concern=concern_ref, by=by, occurred_on=_day(occurred_on))
 
 
@@ -426,7 +420,7 @@ def concern_acknowledge(ctx: click.Context, programme: str, concern_ref: str, by
 def concern_action(ctx: click.Context, programme: str, concern_ref: str, action_text: str,
                    by: str, occurred_on: datetime | None) -> None:
     """Record the action taken on a concern."""
-    _concern_act(ctx, c.RecordConcernAction, "record_concern_action", programme=programme,
+    _act(ctx, c.RecordConcernAction, "record_concern_action", programme=programme,
                  concern=concern_ref, action=action_text, by=by, occurred_on=_day(occurred_on))
 
 
@@ -440,7 +434,7 @@ def concern_action(ctx: click.Context, programme: str, concern_ref: str, action_
 def concern_close(ctx: click.Context, programme: str, concern_ref: str, outcome: str, by: str,
                   occurred_on: datetime | None) -> None:
     """Close a concern with its outcome."""
-    _concern_act(ctx, c.CloseConcern, "close_concern", programme=programme, concern=concern_ref,
+    _act(ctx, c.CloseConcern, "close_concern", programme=programme, concern=concern_ref,
                  outcome=outcome, by=by, occurred_on=_day(occurred_on))
 
 
@@ -484,7 +478,7 @@ def feedback() -> None:
 def feedback_acknowledge(ctx: click.Context, programme: str, case: str, agency: str, by: str,
                          occurred_on: datetime | None) -> None:
     """Acknowledge your feedback on a case."""
-    _concern_act(ctx, c.AcknowledgeFeedback, "acknowledge_feedback", programme=programme,
+    _act(ctx, c.AcknowledgeFeedback, "acknowledge_feedback", programme=programme,
                  case=case, agency=agency, by=by, occurred_on=_day(occurred_on))
 
 
@@ -500,7 +494,7 @@ def feedback_acknowledge(ctx: click.Context, programme: str, case: str, agency: 
 def feedback_respond(ctx: click.Context, programme: str, case: str, agency: str, issue: int,
                      response: str, by: str, occurred_on: datetime | None) -> None:
     """Respond to one issue raised in your feedback."""
-    _concern_act(ctx, c.RespondToIssue, "respond_to_issue", programme=programme, case=case,
+    _act(ctx, c.RespondToIssue, "respond_to_issue", programme=programme, case=case,
                  agency=agency, issue=issue, response=response, by=by,
                  occurred_on=_day(occurred_on))
 
@@ -546,7 +540,7 @@ def recommendation() -> None:
 def recommendation_add(ctx: click.Context, programme: str, number: int, text: str, by: str,
                        occurred_on: datetime | None) -> None:
     """Add a numbered recommendation from the overview report."""
-    _concern_act(ctx, c.AddRecommendation, "add_recommendation", programme=programme,
+    _act(ctx, c.AddRecommendation, "add_recommendation", programme=programme,
                  number=number, text=text, by=by, occurred_on=_day(occurred_on))
 
 
@@ -570,7 +564,7 @@ def action_plan(ctx: click.Context, programme: str, action_id: str, recommendati
                 description: str, measure: str, owner: str, due: datetime, by: str,
                 occurred_on: datetime | None) -> None:
     """Plan a SMART action for a recommendation."""
-    _concern_act(ctx, c.PlanAction, "plan_action", programme=programme, action=action_id,
+    _act(ctx, c.PlanAction, "plan_action", programme=programme, action=action_id,
                  recommendation=recommendation, description=description, measure=measure,
                  owner=owner, due=due.date(), by=by, occurred_on=_day(occurred_on))
 
@@ -584,7 +578,7 @@ def action_plan(ctx: click.Context, programme: str, action_id: str, recommendati
 def action_ratify(ctx: click.Context, programme: str, action_id: str, by: str,
                   occurred_on: datetime | None) -> None:
     """Ratify an action (the board)."""
-    _concern_act(ctx, c.RatifyAction, "ratify_action", programme=programme, action=action_id,
+    _act(ctx, c.RatifyAction, "ratify_action", programme=programme, action=action_id,
                  by=by, occurred_on=_day(occurred_on))
 
 
@@ -599,7 +593,7 @@ def action_ratify(ctx: click.Context, programme: str, action_id: str, by: str,
 def action_update(ctx: click.Context, programme: str, action_id: str, rag: str, note: str,
                   by: str, occurred_on: datetime | None) -> None:
     """Record progress on an action, with its RAG status."""
-    _concern_act(ctx, c.RecordActionProgress, "record_action_progress", programme=programme,
+    _act(ctx, c.RecordActionProgress, "record_action_progress", programme=programme,
                  action=action_id, rag=rag, note=note, by=by, occurred_on=_day(occurred_on))
 
 
@@ -613,7 +607,7 @@ def action_update(ctx: click.Context, programme: str, action_id: str, rag: str, 
 def action_complete(ctx: click.Context, programme: str, action_id: str, evidence: str, by: str,
                     occurred_on: datetime | None) -> None:
     """Complete an action, with the evidence that it is done."""
-    _concern_act(ctx, c.CompleteAction, "complete_action", programme=programme,
+    _act(ctx, c.CompleteAction, "complete_action", programme=programme,
                  action=action_id, evidence=evidence, by=by, occurred_on=_day(occurred_on))
 
 
@@ -632,7 +626,7 @@ def action_replan(ctx: click.Context, programme: str, action_id: str, reason: st
                   due: datetime | None, owner: str | None, measure: str | None,
                   description: str | None, by: str, occurred_on: datetime | None) -> None:
     """Change an action's plan (due date, owner, measure), with a reason."""
-    _concern_act(ctx, c.ReplanAction, "replan_action", programme=programme, action=action_id,
+    _act(ctx, c.ReplanAction, "replan_action", programme=programme, action=action_id,
                  reason=reason, due=_day(due), owner=owner, measure=measure,
                  description=description, by=by, occurred_on=_day(occurred_on))
 

@@ -1,0 +1,164 @@
+"""End to end through the installed console script, as a person or a cron job runs it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from .conftest import demo_expected, run_cli
+
+
+def test_demo_then_report_case_and_history(store_url: str, tmp_path: Path) -> None:
+    first = run_cli("demo", url=store_url, cwd=tmp_path, check=True)
+    assert "imported into lontown-2009" in first.stdout
+    assert "Area 2 History of involvement: Adequate or better in eight of the ten" in first.stdout
+    again = run_cli("demo", url=store_url, cwd=tmp_path, check=True)
+    assert "already in" in again.stdout
+
+    report = json.loads(run_cli("report", "lontown-2009", "--format", "json",
+                                url=store_url, check=True).stdout)
+    expected = demo_expected()
+    assert {str(a["number"]): a["counts"] for a in report["areas"]} == expected["areas"]
+    assert set(report) == {"programme", "cases", "areas", "overall", "recommendations",
+                           "outstanding_actions"}
+
+    md = run_cli("report", "lontown-2009", url=store_url, check=True).stdout
+    assert md.startswith("# ") and "## 5. Recommendations" in md and "## 6. Action plan" in md
+
+    case = json.loads(run_cli("case", "lontown-2009", "C01", "--format", "json",
+                              url=store_url, check=True).stdout)
+    assert case["case"] == "C01" and case["areas"]["2"]["grade"] == 4
+    assert case["areas"]["2"]["rule"] == "worst"
+    assert "1" not in case["areas"]
+
+    history = json.loads(run_cli("history", "lontown-2009", "C01", "--format", "json",
+                                 url=store_url, check=True).stdout)
+    assert history["steps"][0]["event"] == "CaseSelected"
+    assert history["state"] == case
+
+
+def test_history_as_of_shows_the_judgement_as_it_stood(store_url: str, tmp_path: Path,
+                                                       mini_pack: dict[str, Any]) -> None:
+    pack = tmp_path / "mini.json"
+    pack.write_text(json.dumps(mini_pack))
+    run_cli("import", str(pack), url=store_url, check=True)
+    before = json.loads(run_cli("history", "mini-2026", "K01", "--format", "json",
+                                url=store_url, check=True).stdout)
+    moment = before["steps"][-1]["recorded_at"]
+    run_cli("grade", "revise", "mini-2026", "K01", "--agency", "school", "--area", "6",
+            "--grade", "3", "--reason", "report found on file", "--by", "sch.aud",
+            url=store_url, check=True)
+    now = json.loads(run_cli("case", "mini-2026", "K01", "--format", "json",
+                             url=store_url, check=True).stdout)
+    assert now["areas"]["6"]["grade"] == 3
+    then = json.loads(run_cli("history", "mini-2026", "K01", "--as-of", moment, "--format",
+                              "json", url=store_url, check=True).stdout)
+    assert then["state"]["areas"]["6"]["grade"] == 4
+    area = json.loads(run_cli("history", "mini-2026", "K01", "--area", "6", "--format", "json",
+                              url=store_url, check=True).stdout)
+    assert [s["event"] for s in area["steps"]] == ["CaseSelected", "ReturnRecorded",
+                                                   "ReturnRecorded", "GradeRevised"]
+    assert [s["judgement"]["grade"] for s in area["steps"][1:]] == [2, 4, 3]
+    assert area["steps"][-1]["reason"] == "report found on file"
+
+
+def test_bad_input_exits_2_names_the_problem_and_writes_nothing(
+        store_url: str, tmp_path: Path, mini_pack: dict[str, Any]) -> None:
+    broken = dict(mini_pack)
+    broken["returns"] = [dict(mini_pack["returns"][0], agency="police")]
+    pack = tmp_path / "broken.json"
+    pack.write_text(json.dumps(broken))
+    result = run_cli("import", str(pack), url=store_url)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "returns[0].agency: 'police' is not involved in case K01" in result.stderr
+    status = json.loads(run_cli("projections", "status", "--format", "json",
+                                url=store_url, check=True).stdout)
+    assert status["head"] == 0
+
+    not_json = tmp_path / "not.json"
+    not_json.write_text("{\"programme\": ")
+    result = run_cli("import", str(not_json), url=store_url)
+    assert result.returncode == 2 and "not valid JSON" in result.stderr
+
+    good = tmp_path / "mini.json"
+    good.write_text(json.dumps(mini_pack))
+    run_cli("import", str(good), url=store_url, check=True)
+    head = json.loads(run_cli("projections", "status", "--format", "json",
+                              url=store_url, check=True).stdout)["head"]
+    for args, needle in [
+        (("grade", "moderate", "mini-2026", "K01", "--area", "6", "--grade", "3", "--reason",
+          "x", "--by", "sch.t"), "need the role moderator"),
+        (("grade", "revise", "mini-2026", "K01", "--agency", "school", "--area", "6",
+          "--grade", "1", "--reason", "x", "--by", "sch.aud"), "overall judgement only"),
+        (("concern", "raise", "mini-2026", "K99", "--agency", "school", "--summary", "x",
+          "--by", "sch.aud"), "no case 'K99'"),
+        (("case", "mini-2026", "K99"), "no case 'K99'"),
+        (("report", "nope"), "no programme 'nope'"),
+        (("history", "mini-2026", "K01", "--as-of", "last tuesday"), "not an ISO-8601"),
+        (("action", "update", "mini-2026", "A1.1", "--rag", "amber", "--note", "",
+          "--by", "sch.mgr"), "note"),
+    ]:
+        result = run_cli(*args, url=store_url)
+        assert result.returncode == 2, (args, result.stdout, result.stderr)
+        assert needle in result.stderr, (args, result.stderr)
+        assert "Traceback" not in result.stderr
+    after = json.loads(run_cli("projections", "status", "--format", "json",
+                               url=store_url, check=True).stdout)["head"]
+    assert after == head
+
+
+def test_single_facts_from_the_shell(store_url: str, tmp_path: Path,
+                                     mini_pack: dict[str, Any]) -> None:
+    good = tmp_path / "mini.json"
+    good.write_text(json.dumps(mini_pack))
+    run_cli("import", str(good), url=store_url, check=True)
+    raised = run_cli("concern", "raise", "mini-2026", "K02", "--agency", "social-care",
+                     "--summary", "Missed visits", "--child-at-risk", "--by", "sc.aud",
+                     url=store_url, check=True)
+    assert "contact the children's services front door" in raised.stdout
+    listed = json.loads(run_cli("concern", "list", "mini-2026", "--format", "json",
+                                url=store_url, check=True).stdout)
+    ref = next(k["ref"] for k in listed if k["summary"] == "Missed visits")
+    run_cli("concern", "acknowledge", "mini-2026", ref, "--by", "sc.mgr", url=store_url,
+            check=True)
+    run_cli("feedback", "acknowledge", "mini-2026", "K01", "--agency", "school", "--by",
+            "sch.t", url=store_url, check=True)
+    run_cli("feedback", "respond", "mini-2026", "K01", "--agency", "school", "--issue", "1",
+            "--response", "Report now sent to every review", "--by", "sch.t", url=store_url,
+            check=True)
+    run_cli("recommendation", "add", "mini-2026", "--number", "2", "--text",
+            "Supervision must be recorded", "--by", "ql", url=store_url, check=True)
+    run_cli("action", "plan", "mini-2026", "A2.1", "--recommendation", "2", "--description",
+            "Audit supervision records quarterly", "--measure", "Quarterly audit report",
+            "--owner", "sc.mgr", "--due", "2026-09-30", "--by", "ql", url=store_url, check=True)
+    run_cli("action", "ratify", "mini-2026", "A2.1", "--by", "chair", url=store_url, check=True)
+    run_cli("action", "update", "mini-2026", "A2.1", "--rag", "green", "--note", "On track",
+            "--by", "sc.mgr", url=store_url, check=True)
+    fb = json.loads(run_cli("feedback", "list", "mini-2026", "--person", "sch.t", "--format",
+                            "json", url=store_url, check=True).stdout)
+    k01 = next(f for f in fb if f["case"] == "K01")
+    assert k01["acknowledged_by"] == "sch.t" and "1" in k01["responses"]
+    actions = json.loads(run_cli("action", "list", "mini-2026", "--format", "json",
+                                 "--today", "2026-07-01", url=store_url, check=True).stdout)
+    a21 = next(a for a in actions if a["id"] == "A2.1")
+    assert a21["rag"] == "green" and a21["ratified"] and a21["overdue_days"] == 0
+
+
+def test_rebuild_reproduces_the_views_byte_for_byte(store_url: str, tmp_path: Path) -> None:
+    from audit_ledger.cli.wiring import wire
+
+    run_cli("demo", url=store_url, cwd=tmp_path, check=True)
+    run_cli("grade", "moderate", "lontown-2009", "C01", "--area", "2", "--grade", "3",
+            "--reason", "agreed at moderation", "--by", "cpcm.reid", url=store_url, check=True)
+    w = wire(store_url, "")
+    try:
+        assert w.follower.status().behind == 0  # every command left the views up to date
+        before = w.store.dump()
+        rebuilt = json.loads(run_cli("projections", "rebuild", "--format", "json",
+                                     url=store_url, check=True).stdout)
+        assert rebuilt["position"] == rebuilt["head"]
+        assert w.store.dump() == before
+    finally:
+        w.close()
