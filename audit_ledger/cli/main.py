@@ -719,9 +719,12 @@ def keygen() -> None:
     click.echo(AESCipher.create_key(num_bytes=32))
 
 
+# ---- command groups kept in their own modules (one registration line each) -------------
+
+
 def main() -> None:
     cli(prog_name="audit-ledger")
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()
