@@ -162,3 +162,33 @@ def test_rebuild_reproduces_the_views_byte_for_byte(store_url: str, tmp_path: Pa
         assert w.store.dump() == before
     finally:
         w.close()
+
+
+def test_reaudit_compared_with_its_baseline(store_url: str, tmp_path: Path,
+                                            mini_pack: dict[str, Any]) -> None:
+    base = tmp_path / "base.json"
+    base.write_text(json.dumps(mini_pack))
+    reaudit = json.loads(json.dumps(mini_pack))
+    reaudit["programme"].update(id="mini-2026-reaudit", baseline="mini-2026",
+                                opened="2026-08-01")
+    for r in reaudit["returns"]:
+        r["completed"] = "2026-08-10"
+        if r["case"] == "K01" and r["agency"] == "school":
+            r["grades"]["6"] = 2  # the review area improved
+    for a in reaudit["actions"]:
+        a["due"] = "2026-12-31"
+    again = tmp_path / "reaudit.json"
+    again.write_text(json.dumps(reaudit))
+    run_cli("import", str(base), url=store_url, check=True)
+    run_cli("import", str(again), url=store_url, check=True)
+    data = json.loads(run_cli("report", "mini-2026-reaudit", "--compare", "mini-2026",
+                              "--format", "json", url=store_url, check=True).stdout)
+    area6 = next(a for a in data["comparison"]["areas"] if a["area"] == "6")
+    assert area6["baseline"]["counts"] == {"1": 0, "2": 1, "3": 0, "4": 1}
+    assert area6["reaudit"]["counts"] == {"1": 0, "2": 2, "3": 0, "4": 0}
+    assert area6["change_good_or_better"] == 0.5 and area6["change_inadequate"] == -0.5
+    md = run_cli("report", "mini-2026-reaudit", "--compare", "mini-2026", url=store_url,
+                 check=True).stdout
+    assert "| Review | 50% of 2 | 100% of 2 | +50 points |" in md
+    missing = run_cli("report", "mini-2026-reaudit", "--compare", "nope", url=store_url)
+    assert missing.returncode == 2 and "no programme 'nope'" in missing.stderr

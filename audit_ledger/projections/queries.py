@@ -189,3 +189,47 @@ def _comments(cases: list[Doc], area: str) -> tuple[list[str], list[str]]:
 
 def area_name(programme: Doc, area: str) -> str:
     return area_title(area, programme["areas"])
+
+
+def comparison_data(views: Views, pid: str, baseline: str) -> Doc:
+    """How each area's distribution moved between a baseline audit and its re-audit."""
+    now = views.programme(pid)
+    base = views.programme(baseline)
+    if now["scale"] != base["scale"]:
+        raise NotInViews(f"{baseline} was graded on {base['scale']} and {pid} on {now['scale']}; "
+                         "distributions on different scales cannot be compared")
+    scale = scale_named(now["scale"])
+    worst = str(max(scale.grades))
+    good = [str(g) for g in scale.grades if g <= scale.good_or_better]
+    before_summary, after_summary = views.summary(baseline), views.summary(pid)
+    areas = []
+    for area in [a for a in now["areas"] if a != "1"] + [OVERALL]:
+        before = distribution(before_summary["areas"].get(area, {}), now["scale"])
+        after = distribution(after_summary["areas"].get(area, {}), now["scale"])
+        areas.append({
+            "area": area,
+            "title": area_title(area, now["areas"]),
+            "baseline": _shares(before, good, worst),
+            "reaudit": _shares(after, good, worst),
+        })
+        row = areas[-1]
+        row["change_good_or_better"] = _delta(row["reaudit"]["good_or_better"],
+                                              row["baseline"]["good_or_better"])
+        row["change_inadequate"] = _delta(row["reaudit"]["weakest"], row["baseline"]["weakest"])
+    return {"programme": pid, "baseline": baseline, "areas": areas}
+
+
+def _shares(counts: dict[str, int], good: list[str], worst: str) -> Doc:
+    graded = sum(counts.values())
+    return {
+        "graded_cases": graded,
+        "counts": counts,
+        "good_or_better": round(sum(counts[g] for g in good) / graded, 3) if graded else None,
+        "weakest": round(counts[worst] / graded, 3) if graded else None,
+    }
+
+
+def _delta(after: float | None, before: float | None) -> float | None:
+    if after is None or before is None:
+        return None
+    return round(after - before, 3)

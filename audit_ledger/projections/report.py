@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 from ..policies.scales import Scale, scale_named
-from .queries import Views, action_status, report_data
+from .queries import Views, action_status, comparison_data, report_data
 
 Doc = dict[str, Any]
 
@@ -171,3 +171,34 @@ def demo_overview(views: Views, pid: str, today: date) -> str:
     at_risk = sum(1 for c in open_concerns if c["child_at_risk"])
     lines.append(f"{len(open_concerns)} concerns open ({at_risk} with a child possibly at risk).")
     return "\n".join(lines) + "\n"
+
+
+def comparison_markdown(views: Views, pid: str, baseline: str) -> str:
+    """The re-audit set beside its baseline, area by area, in percentages a board can read."""
+    data = comparison_data(views, pid, baseline)
+    scale = scale_named(views.programme(pid)["scale"])
+    worst = scale.label(max(scale.grades))
+    lines = [f"## Re-audit compared with the baseline ({baseline})", "",
+             f"| Area | Baseline good or better | Re-audit good or better | Change | "
+             f"Baseline {worst} | Re-audit {worst} | Change |",
+             "|---|---|---|---|---|---|---|"]
+    for row in data["areas"]:
+        b, r = row["baseline"], row["reaudit"]
+        lines.append(f"| {row['title']} | {_pct(b['good_or_better'], b['graded_cases'])} | "
+                     f"{_pct(r['good_or_better'], r['graded_cases'])} | "
+                     f"{_points(row['change_good_or_better'])} | "
+                     f"{_pct(b['weakest'], b['graded_cases'])} | "
+                     f"{_pct(r['weakest'], r['graded_cases'])} | "
+                     f"{_points(row['change_inadequate'])} |")
+    return "\n".join(lines) + "\n"
+
+
+def _pct(share: float | None, graded: int) -> str:
+    return "not graded" if share is None else f"{round(share * 100)}% of {graded}"
+
+
+def _points(delta: float | None) -> str:
+    if delta is None:
+        return "-"
+    points = round(delta * 100)
+    return "no change" if points == 0 else f"{points:+d} points"
