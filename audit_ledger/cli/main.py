@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 import threading
 from collections.abc import Callable
 from datetime import UTC, date, datetime
@@ -22,8 +21,8 @@ from ..ledger.pack import MAX_PACK_BYTES, PackProblems, parse_pack, pydantic_pro
 from ..ledger.settings import SettingsError
 from ..policies.scales import OVERALL, area_title, scale_named
 from ..projections.history import case_history
-from ..projections.queries import NotInViews, action_status, report_data
-from ..projections.report import demo_overview, markdown_report
+from ..projections.queries import NotInViews, action_status, comparison_data, report_data
+from ..projections.report import comparison_markdown, demo_overview, markdown_report
 from .wiring import Wiring, wire
 
 DEMO_PACK = "lontown-2009.json"
@@ -206,21 +205,30 @@ def demo(ctx: click.Context, today: datetime | None) -> None:
               show_default=True)
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="write to this file instead of the terminal")
+@click.option("--compare", "baseline", default=None, metavar="BASELINE",
+              help="show how each area moved since this baseline programme")
 @TODAY
 @click.pass_context
 def report(ctx: click.Context, programme: str, fmt: str, output: Path | None,
-           today: datetime | None) -> None:
-    """The overview report of a programme."""
+           baseline: str | None, today: datetime | None) -> None:
+    """The overview report of a programme (optionally against its baseline audit)."""
+    if baseline and fmt == "html":
+        raise Refused(["--compare is available in the md and json formats"])
     views = _wiring(ctx).fresh_views()
     day = _day(today) or date.today()
     if fmt == "json":
-        text = json.dumps(report_data(views, programme, day), indent=2, ensure_ascii=False) + "\n"
+        data = report_data(views, programme, day)
+        if baseline:
+            data["comparison"] = comparison_data(views, programme, baseline)
+        text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     elif fmt == "html":
         from ..projections.html import html_report
 
         text = html_report(views, programme, day)
     else:
         text = markdown_report(views, programme, day)
+        if baseline:
+            text += "\n" + comparison_markdown(views, programme, baseline)
     if output:
         output.write_text(text, encoding="utf-8")
         click.echo(f"wrote {output}")
