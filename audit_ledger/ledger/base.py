@@ -32,6 +32,9 @@ class LedgerAggregate(Aggregate):
                 aggregate.keys.add(self.key)
             return aggregate
 
+    class Created(Event, Aggregate.Created):
+        """Every aggregate's first event carries the actor and world date too."""
+
     def record(self, event_class: type[Aggregate.Event], act: Act, **fields: Any) -> None:
         self.trigger_event(event_class, **act.fields(), **fields)
 

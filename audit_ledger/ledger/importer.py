@@ -61,9 +61,10 @@ def directory_of(app: AuditLedger, person_ids: set[str]) -> dict[str, PersonIn]:
     for pid in sorted(person_ids):
         person = app.find(Person, ids.person_id(pid))
         if person is not None:
-            out[pid] = PersonIn(id=pid, name=person.name, agency=person.agency,
+            out[pid] = PersonIn.model_validate(dict(
+                                id=pid, name=person.name, agency=person.agency,
                                 roles=list(person.roles), manager=person.manager or None,
-                                slack_user=person.slack_user or None)
+                                slack_user=person.slack_user or None))
     return out
 
 
@@ -85,12 +86,14 @@ def _import_pack(app: AuditLedger, pack: Pack, by: str) -> ImportSummary:  # noq
 
     programme = app.find(Programme, ids.programme_id(pid))
     if programme is None:
-        p = pack.programme
+        terms = pack.programme
         programme = Programme._create(
-            Programme.Created, id=ids.programme_id(pid), programme=pid, title=p.title,
-            board=p.board, opened=opened, scale=p.scale, consolidation=p.consolidation,
-            areas=pack.areas, terms_of_reference=p.terms_of_reference, method=p.method,
-            sample=dict(p.sample), channel=p.channel, baseline=p.baseline, **admin.fields())
+            Programme.Created, id=ids.programme_id(pid), programme=pid, title=terms.title,
+            board=terms.board, opened=opened, scale=terms.scale,
+            consolidation=terms.consolidation, areas=pack.areas,
+            terms_of_reference=terms.terms_of_reference, method=terms.method,
+            sample=dict(terms.sample), channel=terms.channel, baseline=terms.baseline,
+            **admin.fields())
         pending.append(programme)
         summary.count("programme")
     else:
@@ -172,21 +175,23 @@ def _import_pack(app: AuditLedger, pack: Pack, by: str) -> ImportSummary:  # noq
         summary.count("returns")
         summary.count("feedback issued")
 
-    for k in pack.concerns:
-        raised_on = (k.raised_on or _return_date(pack, k.case, k.agency) or date.today())
-        ref = ids.concern_ref(k.case, k.agency, k.summary, raised_on.isoformat())
+    for raised in pack.concerns:
+        raised_on = (raised.raised_on or _return_date(pack, raised.case, raised.agency)
+                     or date.today())
+        ref = ids.concern_ref(raised.case, raised.agency, raised.summary, raised_on.isoformat())
         if app.find(Concern, ids.concern_id(pid, ref)) is not None:
             continue
         pending.append(Concern._create(
-            Concern.Created, id=ids.concern_id(pid, ref), programme=pid, case=k.case,
-            agency=k.agency, ref=ref, summary=k.summary, child_at_risk=k.child_at_risk,
-            **Act(k.raised_by, raised_on.isoformat()).fields()))
+            Concern.Created, id=ids.concern_id(pid, ref), programme=pid, case=raised.case,
+            agency=raised.agency, ref=ref, summary=raised.summary,
+            child_at_risk=raised.child_at_risk,
+            **Act(raised.raised_by, raised_on.isoformat()).fields()))
         summary.count("concerns")
 
     for i, rec in enumerate(pack.recommendations):
-        found = app.find(Recommendation, ids.recommendation_id(pid, rec.number))
-        if found is not None:
-            if found.text != rec.text:
+        made = app.find(Recommendation, ids.recommendation_id(pid, rec.number))
+        if made is not None:
+            if made.text != rec.text:
                 problems.append(f"recommendations[{i}]: recommendation {rec.number} is in the "
                                 "ledger with other words")
             continue
@@ -196,10 +201,10 @@ def _import_pack(app: AuditLedger, pack: Pack, by: str) -> ImportSummary:  # noq
         summary.count("recommendations")
 
     for i, a in enumerate(pack.actions):
-        found = app.find(Action, ids.action_id(pid, a.id))
-        if found is not None:
-            if (found.description, found.owner, found.due) != (a.description, a.owner,
-                                                               a.due.isoformat()):
+        planned = app.find(Action, ids.action_id(pid, a.id))
+        if planned is not None:
+            if (planned.description, planned.owner, planned.due) != (a.description, a.owner,
+                                                                     a.due.isoformat()):
                 problems.append(f"actions[{i}]: action {a.id} is in the ledger with another "
                                 "plan; replan it with a reason instead")
             continue

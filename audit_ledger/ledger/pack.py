@@ -203,7 +203,7 @@ def reference_problems(  # noqa: C901 - one pass, one list
             elif "manager" not in people[p.manager].roles:
                 problems.append(f"people[{i}].manager: {p.manager!r} does not hold the "
                                 "manager role")
-    slack = {}
+    slack: dict[str, str] = {}
     for i, p in enumerate(pack.people):
         if p.slack_user:
             if p.slack_user in slack:
@@ -254,8 +254,8 @@ def reference_problems(  # noqa: C901 - one pass, one list
         if scale is not None:
             for area, grade in r.grades.items():
                 others = {a: g for a, g in r.grades.items() if a != area}
-                for p in grade_problems(scale, area, grade, others, pack.areas):
-                    problems.append(f"{where}.grades.{area}: {p}")
+                for problem in grade_problems(scale, area, grade, others, pack.areas):
+                    problems.append(f"{where}.grades.{area}: {problem}")
         for field in ("strengths", "concerns"):
             for area in getattr(r, field):
                 if area != "overall" and area not in pack.areas:
@@ -283,6 +283,6 @@ def reference_problems(  # noqa: C901 - one pass, one list
             problems.append(f"{where}.recommendation: there is no recommendation {a.recommendation}")
         if a.owner not in people:
             problems.append(f"{where}.owner: {a.owner!r} is not in people")
-        for p in smart_problems(a.description, a.measure, a.owner, a.due, prog.opened):
-            problems.append(f"{where}.{p}")
+        for problem in smart_problems(a.description, a.measure, a.owner, a.due, prog.opened):
+            problems.append(f"{where}.{problem}")
     return problems

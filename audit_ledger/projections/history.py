@@ -28,7 +28,7 @@ def case_history(app: AuditLedger, programme: str, case: str, area: str | None =
     prog = app.find(Programme, ids.programme_id(programme))
     if prog is None:
         raise NotFound(f"no programme {programme!r}")
-    events = list(app.repository.event_store.get(ids.case_id(programme, case)))
+    events: list[Any] = list(app.repository.event_store.get(ids.case_id(programme, case)))
     if not events:
         raise NotFound(f"no case {case!r} in programme {programme!r}")
     steps: list[Doc] = []
