@@ -192,3 +192,26 @@ def test_reaudit_compared_with_its_baseline(store_url: str, tmp_path: Path,
     assert "| Review | 50% of 2 | 100% of 2 | +50 points |" in md
     missing = run_cli("report", "mini-2026-reaudit", "--compare", "nope", url=store_url)
     assert missing.returncode == 2 and "no programme 'nope'" in missing.stderr
+
+
+def test_people_directory_from_the_shell(store_url: str, tmp_path: Path,
+                                          mini_pack: dict[str, Any]) -> None:
+    pack = tmp_path / "mini.json"
+    pack.write_text(json.dumps(mini_pack))
+    run_cli("import", str(pack), url=store_url, check=True)
+    run_cli("person", "add", "hv.new", "--agency", "health-visiting", "--role", "practitioner",
+            "--by", "ql", url=store_url, check=True)
+    denied = run_cli("person", "add", "x.y", "--agency", "school", "--by", "sch.t",
+                     url=store_url)
+    assert denied.returncode == 2 and "need the role quality-lead" in denied.stderr
+    taken = run_cli("person", "link-slack", "hv.new", "--slack-user", "U0SCSW", "--by", "ql",
+                    url=store_url)
+    assert taken.returncode == 2 and "already linked to sc.sw" in taken.stderr
+    run_cli("person", "link-slack", "hv.new", "--slack-user", "U0HVNEW", "--by", "ql",
+            url=store_url, check=True)
+    run_cli("person", "grant", "hv.new", "--role", "auditor", "--by", "ql", url=store_url,
+            check=True)
+    people = json.loads(run_cli("person", "list", "--format", "json", url=store_url,
+                                check=True).stdout)
+    new = next(p for p in people if p["person"] == "hv.new")
+    assert new["roles"] == ["practitioner", "auditor"] and new["slack_user"] == "U0HVNEW"

@@ -147,3 +147,32 @@ class ReplanAction(ActionCommand):
     owner: Ref | None = None
     measure: OptionalText = ""
     description: OptionalText = ""
+
+
+Role = Annotated[str, StringConstraints(strip_whitespace=True,
+                                        pattern=r"^(practitioner|manager|auditor|moderator|quality-lead|board)$")]
+SlackUser = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[UW][A-Z0-9]{2,30}$")]
+
+
+class RegisterPerson(Command):
+    person: Ref
+    name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] = ""
+    agency: Agency
+    roles: list[Role] = []
+    manager: Ref | None = None
+    slack_user: SlackUser | None = None
+
+
+class ChangeRole(Command):
+    person: Ref
+    role: Role
+
+
+class AssignManager(Command):
+    person: Ref
+    manager: Ref
+
+
+class LinkSlackUser(Command):
+    person: Ref
+    slack_user: SlackUser
