@@ -1,0 +1,67 @@
+from datetime import date
+
+import pytest
+
+from audit_ledger.policies.escalation import (
+    action_reminder,
+    add_working_days,
+    digest_due,
+    escalation_due,
+    feedback_reminder_due,
+    ladder_from,
+    recipients,
+    working_days_between,
+)
+
+PEOPLE = [
+    {"person": "hv.mgr", "agency": "health-visiting", "roles": ["manager"], "manager": "hv.head"},
+    {"person": "hv.head", "agency": "health-visiting", "roles": ["manager"], "manager": ""},
+    {"person": "ql", "agency": "lscb", "roles": ["quality-lead"], "manager": ""},
+    {"person": "chair", "agency": "lscb", "roles": ["board"], "manager": ""},
+]
+
+
+def test_working_days_skip_weekends_and_bank_holidays() -> None:
+    # Thursday 2 April 2026; Good Friday 3 April and Easter Monday 6 April are bank holidays.
+    assert add_working_days(date(2026, 4, 2), 1) == date(2026, 4, 7)
+    assert add_working_days(date(2026, 4, 2), 2) == date(2026, 4, 8)
+    assert working_days_between(date(2026, 4, 2), date(2026, 4, 8)) == 2
+    # Christmas 2026: Friday 25 December, Boxing Day substitute Monday 28 December.
+    assert add_working_days(date(2026, 12, 24), 1) == date(2026, 12, 29)
+
+
+def test_escalation_climbs_only_after_the_deadline() -> None:
+    raised = date(2026, 4, 2)  # Thursday before Easter: deadline two working days on, 8 April
+    assert escalation_due(1, raised, date(2026, 4, 8), False, False) is None
+    up = escalation_due(1, raised, date(2026, 4, 9), False, False)
+    assert up is not None and up.step == 2 and "deadline 2026-04-08" in up.reason
+    assert escalation_due(1, raised, date(2026, 4, 20), True, False) is None
+    assert escalation_due(4, raised, date(2027, 1, 1), False, False) is None
+
+
+def test_a_programme_may_set_its_own_deadlines() -> None:
+    ladder = ladder_from([1, 1, 1])
+    assert escalation_due(1, date(2026, 3, 2), date(2026, 3, 4), False, False, ladder) is not None
+    with pytest.raises(ValueError):
+        ladder_from([2, 5])
+
+
+def test_recipients_at_each_step() -> None:
+    assert recipients(1, "health-visiting", PEOPLE) == ["hv.head", "hv.mgr"]
+    assert recipients(2, "health-visiting", PEOPLE) == ["hv.head"]
+    assert recipients(3, "health-visiting", PEOPLE) == ["ql"]
+    assert recipients(4, "health-visiting", PEOPLE) == ["chair"]
+    assert recipients(1, "housing", PEOPLE) == ["ql"]  # no manager known: never nobody
+
+
+def test_reminders() -> None:
+    issued = date(2026, 3, 2)  # Monday
+    assert not feedback_reminder_due(issued, date(2026, 3, 6), False, 0)
+    assert feedback_reminder_due(issued, date(2026, 3, 9), False, 0)
+    assert not feedback_reminder_due(issued, date(2026, 3, 9), False, 1)
+    assert not feedback_reminder_due(issued, date(2026, 3, 9), True, 0)
+    assert action_reminder(date(2026, 3, 20), date(2026, 3, 10), False) == "due soon"
+    assert action_reminder(date(2026, 3, 20), date(2026, 3, 21), False) == "overdue"
+    assert action_reminder(date(2026, 6, 20), date(2026, 3, 21), False) is None
+    assert digest_due(date(2026, 3, 2), None) and not digest_due(date(2026, 3, 3), None)
+    assert not digest_due(date(2026, 3, 9), date(2026, 3, 5))
