@@ -12,7 +12,7 @@ from .conftest import demo_expected, run_cli
 def test_demo_then_report_case_and_history(store_url: str, tmp_path: Path) -> None:
     first = run_cli("demo", url=store_url, cwd=tmp_path, check=True)
     assert "imported into lontown-2009" in first.stdout
-    assert "Area 2 History of involvement: Adequate or better in eight of the ten" in first.stdout
+    assert "Area 2 History of involvement: Adequate or good in eight of the ten" in first.stdout
     again = run_cli("demo", url=store_url, cwd=tmp_path, check=True)
     assert "already in" in again.stdout
 

@@ -28,6 +28,8 @@ class Scale:
     labels: dict[int, str]
     overall_only: frozenset[int] = field(default_factory=frozenset)
     good_or_better: int = 2
+    acceptable: str = ""
+    """How a report says 'every grade but the weakest', as inspectors say it."""
 
     @property
     def grades(self) -> list[int]:
@@ -49,13 +51,14 @@ class Scale:
 SCALES: dict[str, Scale] = {
     "ofsted-2009": Scale(
         id="ofsted-2009",
-        title="Ofsted 2009 (outstanding, good, adequate, inadequate)",
+        title="Ofsted 2009",
         labels={1: "outstanding", 2: "good", 3: "adequate", 4: "inadequate"},
         overall_only=frozenset({1}),
+        acceptable="adequate or good",
     ),
     "ofsted-ilacs": Scale(
         id="ofsted-ilacs",
-        title="Ofsted ILACS (outstanding, good, requires improvement to be good, inadequate)",
+        title="Ofsted ILACS",
         labels={
             1: "outstanding",
             2: "good",
@@ -63,6 +66,7 @@ SCALES: dict[str, Scale] = {
             4: "inadequate",
         },
         overall_only=frozenset({1}),
+        acceptable="good or requiring improvement",
     ),
 }
 

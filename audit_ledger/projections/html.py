@@ -22,13 +22,9 @@ from matplotlib.ticker import MaxNLocator
 
 from ..policies.scales import Scale, scale_named
 from .queries import Views, action_status, report_data
-from .report import _conclusions, distribution_words, words
+from .report import COVERAGE_FIELDS, _conclusions, action_state, distribution_words, words
 
 Doc = dict[str, Any]
-
-COVERAGE_FIELDS = (("category", "Category of abuse"), ("age_band", "Age band"),
-                   ("gender", "Gender"), ("ethnicity", "Ethnicity"),
-                   ("agencies", "Agencies involved"))
 
 _ENV = Environment(loader=PackageLoader("audit_ledger.projections", "templates"),
                    autoescape=True, undefined=StrictUndefined, trim_blocks=True,
@@ -111,9 +107,7 @@ def _recommendations(views: Views, data: Doc) -> list[Doc]:
 
 def _action_row(action: Doc, today: date) -> Doc:
     s = action_status(action, today)
-    status = ("complete" if action["completed"] else
-              f"overdue by {s['overdue_days']} days" if s["overdue_days"] else "open")
-    return {**s, "status": status, "overdue": s["overdue_days"] > 0}
+    return {**s, "status": action_state(action, today), "overdue": s["overdue_days"] > 0}
 
 
 # ---- chart -----------------------------------------------------------------------

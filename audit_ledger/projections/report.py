@@ -11,6 +11,11 @@ from .queries import Views, action_status, comparison_data, report_data
 
 Doc = dict[str, Any]
 
+COVERAGE_FIELDS = (("category", "Category of abuse"), ("age_band", "Age band"),
+                   ("gender", "Gender"), ("ethnicity", "Ethnicity"),
+                   ("agencies", "Agencies involved"))
+"""The sample's spread, in the order the terms of reference ask for it."""
+
 NUMBER_WORDS = ["no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
                 "ten", "eleven", "twelve"]
 
@@ -29,8 +34,8 @@ def distribution_words(counts: dict[str, int], scale: Scale, cases: int) -> str:
         f"of the {words(graded)} cases graded (of {words(cases)})"
     acceptable = [g for g in scale.grades if g < max(scale.grades)]
     ok = sum(counts[str(g)] for g in acceptable)
-    floor = scale.label(max(acceptable)) if acceptable else ""
-    lead = f"{floor.capitalize()} or better in {words(ok)} {of}" if acceptable else ""
+    phrase = (scale.acceptable or f"{scale.label(max(acceptable))} or better") if acceptable else ""
+    lead = f"{phrase.capitalize()} in {words(ok)} {of}" if acceptable else ""
     detail = ", ".join(parts[:-1]) + (" and " if len(parts) > 1 else "") + parts[-1]
     return f"{lead}: {detail}." if lead else f"{detail.capitalize()} {of}."
 
@@ -66,9 +71,7 @@ def markdown_report(views: Views, pid: str, today: date) -> str:
               + ", unless a moderator recorded a moderated judgement with a reason.", ""]
     if coverage.get("cases"):
         lines += ["Sample coverage:", ""]
-        for field, label in (("category", "Category of abuse"), ("age_band", "Age band"),
-                             ("gender", "Gender"), ("ethnicity", "Ethnicity"),
-                             ("agencies", "Agencies involved")):
+        for field, label in COVERAGE_FIELDS:
             counts = coverage.get(field) or {}
             spread = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
             lines.append(f"- {label}: {spread or 'not recorded'}")
@@ -101,9 +104,7 @@ def markdown_report(views: Views, pid: str, today: date) -> str:
         lines += ["| Action | Recommendation | Owner | Due | RAG | Status |",
                   "|---|---|---|---|---|---|"]
         for a in actions:
-            s = action_status(a, today)
-            status = ("complete" if a["completed"] else
-                      f"overdue by {s['overdue_days']} days" if s["overdue_days"] else "open")
+            status = action_state(a, today)
             lines.append(f"| {a['id']}: {_cell(a['description'])} | {a['recommendation']} | "
                          f"{a['owner']} | {a['due']} | {a['rag'] or '-'} | {status} |")
         lines.append("")
@@ -113,6 +114,14 @@ def markdown_report(views: Views, pid: str, today: date) -> str:
     if overdue:
         lines += [f"Overdue actions: {', '.join(a['id'] for a in overdue)}.", ""]
     return "\n".join(lines).rstrip() + "\n"
+
+
+def action_state(action: Doc, today: date) -> str:
+    """An action's state in a word or three: complete, open, or overdue by N days."""
+    overdue = action_status(action, today)["overdue_days"]
+    if action["completed"]:
+        return "complete"
+    return f"overdue by {overdue} days" if overdue else "open"
 
 
 def _cell(text: str) -> str:
@@ -136,14 +145,25 @@ def _conclusions(data: Doc, scale: Scale) -> list[str]:
         graded = area["graded_cases"] or 1
         return area["counts"][str(worst)] / graded
 
-    weakest = sorted(data["areas"], key=lambda a: (-share(a), a["number"]))[0]
-    strongest = sorted(data["areas"], key=lambda a: (share(a), a["number"]))[0]
-    out = [f"- The weakest area was area {weakest['number']} ({weakest['title']}): "
-           f"{scale.label(worst)} in {words(weakest['counts'][str(worst)])} of "
-           f"{words(weakest['graded_cases'])} cases graded."]
-    out.append(f"- The strongest area was area {strongest['number']} ({strongest['title']}): "
-               f"{scale.label(worst)} in {words(strongest['counts'][str(worst)])} of "
-               f"{words(strongest['graded_cases'])} cases graded.")
+    def good(area: Doc) -> int:
+        return sum(n for g, n in area["counts"].items() if int(g) <= scale.good_or_better)
+
+    graded = [a for a in data["areas"] if a["graded_cases"]]
+    if not graded:
+        return ["No grades have been recorded yet."]
+    weakest = sorted(graded, key=lambda a: (-share(a), a["number"]))[0]
+    strongest = sorted(graded, key=lambda a: (-good(a) / a["graded_cases"], a["number"]))[0]
+    out = []
+    if weakest["counts"][str(worst)]:
+        out.append(f"- The weakest area was area {weakest['number']} ({weakest['title']}): "
+                   f"{scale.label(worst)} in {words(weakest['counts'][str(worst)])} of "
+                   f"{words(weakest['graded_cases'])} cases graded.")
+    else:
+        out.append(f"- No area was judged {scale.label(worst)} in any case.")
+    if strongest is not weakest and good(strongest):
+        out.append(f"- The strongest area was area {strongest['number']} "
+                   f"({strongest['title']}): {scale.label(scale.good_or_better)} or better in "
+                   f"{words(good(strongest))} of {words(strongest['graded_cases'])} cases graded.")
     overall = data["overall"]["counts"]
     out.append(f"- Overall, {words(overall[str(worst)])} of the {words(data['cases'])} cases "
                f"were judged {scale.label(worst)}.")
