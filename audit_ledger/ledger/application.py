@@ -24,6 +24,7 @@ from .actions import Action, Recommendation
 from .base import Act, NotFound, NotPermitted, Rejected
 from .case_audit import CaseAudit
 from .concerns import Concern
+from .deliveries import Delivery
 from .feedback import Feedback
 from .people import Person
 from .programme import Programme
@@ -587,3 +588,54 @@ class AuditLedger(Application[UUID]):
         person.record(Person.SlackUserLinked, act_of(cmd), slack_user=cmd.slack_user)
         self.save(person)
         return Outcome(True, f"{cmd.person} is now linked to Slack user {cmd.slack_user}")
+
+    # ---- what the worker records (system acts: no person's role is involved) -------
+
+    def delivered(self, programme: str, subject: str, purpose: str, recipient: str) -> bool:
+        return self.find(Delivery, ids.delivery_id(programme, subject, purpose,
+                                                   recipient)) is not None
+
+    def record_delivery(self, programme: str, subject: str, purpose: str, recipient: str,
+                        slack_user: str, channel: str, ts: str, act: Act) -> Outcome:
+        """Note that a message reached Slack; a second record of the same one changes nothing."""
+        did = ids.delivery_id(programme, subject, purpose, recipient)
+        if self.find(Delivery, did) is not None:
+            return Outcome(False, "already recorded")
+        delivery = Delivery._create(Delivery.Created, id=did, programme=programme,
+                                    subject=subject, purpose=purpose, recipient=recipient,
+                                    slack_user=slack_user, channel=channel, ts=ts,
+                                    **act.fields())
+        try:
+            self.save(delivery)
+        except IntegrityError:
+            return Outcome(False, "already recorded")
+        return Outcome(True, f"{purpose} for {subject} delivered to {recipient}")
+
+    def record_delivery_update(self, programme: str, subject: str, purpose: str,
+                               recipient: str, note: str, act: Act) -> Outcome:
+        return self.retrying(lambda: self._delivery_update(programme, subject, purpose,
+                                                           recipient, note, act))
+
+    def _delivery_update(self, programme: str, subject: str, purpose: str, recipient: str,
+                         note: str, act: Act) -> Outcome:
+        delivery = self.find(Delivery, ids.delivery_id(programme, subject, purpose, recipient))
+        if delivery is None:
+            raise NotFound(f"no {purpose} for {subject} was delivered to {recipient}")
+        if note in delivery.notes:
+            return Outcome(False, "already updated")
+        delivery.record(Delivery.Updated, act, note=note)
+        self.save(delivery)
+        return Outcome(True, "updated")
+
+    def escalate_concern(self, programme: str, ref: str, step: int, to: list[str],
+                         reason: str, act: Act) -> Outcome:
+        return self.retrying(lambda: self._escalate(programme, ref, step, to, reason, act))
+
+    def _escalate(self, programme: str, ref: str, step: int, to: list[str], reason: str,
+                  act: Act) -> Outcome:
+        concern = self.concern(programme, ref)
+        if concern.step >= step or concern.acknowledged_by or concern.closed:
+            return Outcome(False, f"concern {ref} is already at step {concern.step} or answered")
+        concern.record(Concern.Escalated, act, step=step, to=list(to), reason=reason)
+        self.save(concern)
+        return Outcome(True, f"concern {ref} escalated to step {step}")

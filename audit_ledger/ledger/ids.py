@@ -44,3 +44,8 @@ def recommendation_id(programme: str, number: int) -> UUID:
 
 def action_id(programme: str, action: str) -> UUID:
     return _id("action", programme, action)
+
+
+def delivery_id(programme: str, subject: str, purpose: str, recipient: str) -> UUID:
+    """One message per subject, purpose and person: the same alert is never recorded twice."""
+    return _id("delivery", programme, subject, purpose, recipient)
