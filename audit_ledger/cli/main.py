@@ -193,7 +193,10 @@ def demo(ctx: click.Context, today: datetime | None) -> None:
     click.echo("")
     click.echo(demo_overview(views, DEMO_PROGRAMME, _day(today) or date.today()), nl=False)
     click.echo("")
-    click.echo(f"Full report: audit-ledger report {DEMO_PROGRAMME}")
+    click.echo(f"Full report: audit-ledger report {DEMO_PROGRAMME} (add --format html -o "
+               "report.html for the printable version). Its actions fell due in 2010, so "
+               "today they all show as overdue; add --today 2010-03-15 to see the plan as it "
+               "stood that spring.")
 
 
 # ---- reading ---------------------------------------------------------------------
@@ -815,6 +818,10 @@ def keygen() -> None:
 
 
 # ---- command groups kept in their own modules (one registration line each) -------------
+
+from .bot_commands import bot  # noqa: E402
+
+cli.add_command(bot)
 
 
 def main() -> None:

@@ -1,0 +1,93 @@
+"""Posting and updating messages, modals and Home tabs through the Slack Web API (slack_sdk)."""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
+
+log = logging.getLogger(__name__)
+
+DEFAULT_API_URL = "https://slack.com/api/"
+Blocks = list[dict[str, Any]]
+
+
+def api_url(value: str | None = None) -> str:
+    """The Web API base URL (SLACK_API_URL), always ending in a slash as slack_sdk needs."""
+    url = (value if value is not None else os.environ.get("SLACK_API_URL", "")) or DEFAULT_API_URL
+    return url if url.endswith("/") else url + "/"
+
+
+def make_client(token: str, base_url: str | None = None, timeout: int = 10) -> WebClient:
+    """A Web API client that waits out rate limits (429 Retry-After) and retries 5xx and lost
+    connections a few times with backoff."""
+    return WebClient(
+        token=token,
+        base_url=api_url(base_url),
+        timeout=timeout,
+        retry_handlers=[
+            ConnectionErrorRetryHandler(max_retry_count=2),
+            RateLimitErrorRetryHandler(max_retry_count=3),
+            ServerErrorRetryHandler(max_retry_count=2),
+        ],
+    )
+
+
+def slack_error(e: Exception) -> str:
+    """A Slack failure named for logs and people: the API's error code, never the request."""
+    if isinstance(e, SlackApiError):
+        code = e.response.get("error") if e.response is not None else None
+        status = e.response.status_code if e.response is not None else "?"
+        return f"{code or 'error'} (HTTP {status})"
+    return type(e).__name__
+
+
+@dataclass(frozen=True)
+class Posted:
+    channel: str
+    ts: str
+
+
+class Deliverer:
+    """Every call the bot makes to Slack, in one place."""
+
+    def __init__(self, client: WebClient) -> None:
+        self.client = client
+        self._dm: dict[str, str] = {}
+
+    def dm_channel(self, slack_user: str) -> str:
+        if slack_user not in self._dm:
+            resp = self.client.conversations_open(users=slack_user)
+            self._dm[slack_user] = str(resp["channel"]["id"])
+        return self._dm[slack_user]
+
+    def post(self, channel: str, text: str, blocks: Blocks) -> Posted:
+        resp = self.client.chat_postMessage(channel=channel, text=text, blocks=blocks,
+                                            unfurl_links=False, unfurl_media=False)
+        return Posted(str(resp["channel"]), str(resp["ts"]))
+
+    def dm(self, slack_user: str, text: str, blocks: Blocks) -> Posted:
+        return self.post(self.dm_channel(slack_user), text, blocks)
+
+    def update(self, channel: str, ts: str, text: str, blocks: Blocks) -> None:
+        self.client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
+
+    def ephemeral(self, channel: str, slack_user: str, text: str, blocks: Blocks | None = None
+                  ) -> None:
+        self.client.chat_postEphemeral(channel=channel, user=slack_user, text=text,
+                                       blocks=blocks or [])
+
+    def open_modal(self, trigger_id: str, view: dict[str, Any]) -> None:
+        self.client.views_open(trigger_id=trigger_id, view=view)
+
+    def publish_home(self, slack_user: str, view: dict[str, Any]) -> None:
+        self.client.views_publish(user_id=slack_user, view=view)

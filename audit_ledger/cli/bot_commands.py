@@ -1,0 +1,212 @@
+"""`audit-ledger bot serve|socket|try`: the Slack front door, wired to the configured store."""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
+from slack_sdk.errors import SlackApiError
+
+from ..bot.app import build_app, quiet_bolt_logger
+from ..bot.deliver import Deliverer, api_url, make_client
+from ..bot.directory import Directory
+from ..bot.outbox import FeedbackCourier
+from ..bot.services import BotServices
+from .wiring import Wiring, wire
+
+log = logging.getLogger("audit_ledger.bot")
+
+
+def _wiring(ctx: click.Context) -> Wiring:
+    obj = ctx.find_root().ensure_object(dict)
+    if "wiring" not in obj:
+        obj["wiring"] = wire(obj.get("url"), obj.get("key"))
+        ctx.call_on_close(obj["wiring"].close)
+    return obj["wiring"]  # type: ignore[no-any-return]
+
+
+def _refuse(ctx: click.Context, *lines: str) -> None:
+    for line in lines:
+        click.echo(f"error: {line}", err=True)
+    ctx.exit(2)
+
+
+def _needed(ctx: click.Context, names: dict[str, str]) -> dict[str, str]:
+    """The named environment variables, or a refusal naming each one missing."""
+    values = {n: os.environ.get(n, "").strip() for n in names}
+    missing = [f"{n} is not set: {why}" for n, why in names.items() if not values[n]]
+    if missing:
+        _refuse(ctx, *missing)
+    return values
+
+
+def _logging(level: int = logging.INFO) -> None:
+    logging.basicConfig(level=level, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    quiet_bolt_logger()
+
+
+def _services(w: Wiring, token: str, base_url: str | None = None,
+              extra: dict[str, str] | None = None) -> BotServices:
+    client = make_client(token, base_url)
+    return BotServices(app=w.app, views=w.views, follower=w.follower,
+                       deliver=Deliverer(client), directory=Directory(w.views, extra))
+
+
+def _check_token(ctx: click.Context, services: BotServices, url: str) -> None:
+    """auth.test before anything else: a wrong token is said plainly, and nothing starts."""
+    try:
+        services.deliver.client.auth_test()
+    except SlackApiError as e:
+        code = e.response.get("error") if e.response is not None else "error"
+        _refuse(ctx, f"Slack refused SLACK_BOT_TOKEN ({code}): check the Bot User OAuth Token "
+                     "on your Slack app's OAuth & Permissions page (it starts with xoxb-)")
+    except Exception as e:  # noqa: BLE001 - network and the like: say what and where
+        _refuse(ctx, f"could not reach Slack at {url} to check SLACK_BOT_TOKEN "
+                     f"({type(e).__name__}); check SLACK_API_URL and the network")
+
+
+BOT_TOKEN = {"SLACK_BOT_TOKEN": "the Bot User OAuth Token (xoxb-...) from your Slack app's "
+                                "OAuth & Permissions page"}
+SIGNING_SECRET = {"SLACK_SIGNING_SECRET": "the Signing Secret from your Slack app's Basic "
+                                          "Information page"}
+APP_TOKEN = {"SLACK_APP_TOKEN": "an app-level token (xapp-...) with the connections:write scope, "
+                                "from your Slack app's Basic Information page, for Socket Mode"}
+
+
+@click.group()
+def bot() -> None:
+    """The Slack app: serve it over HTTP, over Socket Mode, or try it in this terminal."""
+
+
+@bot.command()
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="address to listen on (0.0.0.0 for every interface)")
+@click.option("--port", type=int, default=3000, show_default=True, envvar="PORT",
+              help="port to listen on (PORT)")
+@click.option("--no-worker", is_flag=True,
+              help="do not send messages from this process (run the worker elsewhere)")
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int, no_worker: bool) -> None:
+    """Serve the Slack app: POST /slack/events (commands, buttons, forms, events), GET /healthz."""
+    from ..bot.server import EVENTS_PATH, asgi_app
+    from ..bot.server import serve as run_server
+
+    creds = _needed(ctx, {**BOT_TOKEN, **SIGNING_SECRET})
+    _logging()
+    w = _wiring(ctx)
+    url = api_url()
+    services = _services(w, creds["SLACK_BOT_TOKEN"])
+    _check_token(ctx, services, url)
+    bolt = build_app(services, signing_secret=creds["SLACK_SIGNING_SECRET"],
+                     client=services.deliver.client)
+
+    def health() -> tuple[bool, dict[str, Any]]:
+        status = w.follower.status()
+        return True, {"log_head": status.head, "views_position": status.position}
+
+    background: list[Callable[[Any], None]] = []
+    if not no_worker:
+        background.append(FeedbackCourier(services).run)
+    click.echo(f"Serving the Slack app on http://{host}:{port}{EVENTS_PATH} (health: /healthz); "
+               f"events in {w.settings.describe()}; "
+               f"{'no worker' if no_worker else 'sending feedback messages'}. Ctrl-C to stop.",
+               err=True)
+    try:
+        run_server(asgi_app(bolt, health), host, port, background)
+    finally:
+        services.close()
+
+
+@bot.command()
+@click.option("--no-worker", is_flag=True,
+              help="do not send messages from this process (run the worker elsewhere)")
+@click.pass_context
+def socket(ctx: click.Context, no_worker: bool) -> None:
+    """Run the Slack app over Socket Mode (no public URL needed)."""
+    import threading
+
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    creds = _needed(ctx, {**APP_TOKEN, **BOT_TOKEN})
+    if not creds["SLACK_APP_TOKEN"].startswith("xapp-"):
+        _refuse(ctx, "SLACK_APP_TOKEN does not look like an app-level token (it starts with "
+                     "xapp-); the bot token (xoxb-) goes in SLACK_BOT_TOKEN")
+    _logging()
+    w = _wiring(ctx)
+    url = api_url()
+    services = _services(w, creds["SLACK_BOT_TOKEN"])
+    _check_token(ctx, services, url)
+    bolt = build_app(services, client=services.deliver.client,
+                     signing_secret=os.environ.get("SLACK_SIGNING_SECRET") or "unused-in-socket-mode")
+    stop = threading.Event()
+    if not no_worker:
+        threading.Thread(target=FeedbackCourier(services).run, args=(stop,), daemon=True,
+                         name="bot-courier").start()
+    click.echo(f"Connecting to Slack over Socket Mode; events in {w.settings.describe()}. "
+               "Ctrl-C to stop.", err=True)
+    try:
+        SocketModeHandler(bolt, creds["SLACK_APP_TOKEN"]).start()
+    except KeyboardInterrupt:
+        pass
+    except SlackApiError as e:
+        code = e.response.get("error") if e.response is not None else "error"
+        _refuse(ctx, f"Slack refused SLACK_APP_TOKEN ({code}): check the app-level token and "
+                     "that Socket Mode is turned on for the app")
+    finally:
+        stop.set()
+        services.close()
+
+
+@bot.command("try")
+@click.option("--as", "person_id", required=True, metavar="PERSON",
+              help="the person you are (their directory id)")
+@click.pass_context
+def try_command(ctx: click.Context, person_id: str) -> None:
+    """Try the Slack app in this terminal as PERSON, against a stand-in for Slack on this machine.
+
+    Type /audit commands, press the buttons of the messages you receive, fill in forms. What
+    you do is recorded in the configured ledger, as it would be from Slack.
+    """
+    from ..bot.console import Console
+    from ..bot.standin import StandIn
+
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
+                        format="%(levelname)s %(name)s: %(message)s")
+    quiet_bolt_logger()
+    w = _wiring(ctx)
+    views = w.fresh_views()
+    person = views.person(person_id)
+    if person is None:
+        known = sorted(p["person"] for p in views.people())
+        hint = (f"; people: {', '.join(known[:12])}{' ...' if len(known) > 12 else ''}" if known
+                else "; the directory is empty: load an audit first (audit-ledger demo)")
+        _refuse(ctx, f"--as: no person {person_id!r} in the directory{hint}")
+        return
+    slack_user = person.get("slack_user") or ""
+    extra = {}
+    if not slack_user:
+        slack_user = "U0TRY" + secrets.token_hex(3).upper()
+        extra[slack_user] = person_id
+    standin = StandIn()
+    standin.start()
+    token = "xoxb-try-" + secrets.token_hex(8)
+    signing_secret = secrets.token_hex(16)
+    services = _services(w, token, standin.api_url, extra)
+    bolt = build_app(services, signing_secret=signing_secret, client=services.deliver.client)
+    console = Console(services, bolt, standin, person, slack_user, signing_secret,
+                      sys.stdin, sys.stdout)
+    try:
+        code = console.run()
+    except KeyboardInterrupt:
+        code = 0
+    finally:
+        services.wait_idle(timeout=5)
+        services.close()
+        standin.stop()
+    ctx.exit(code)

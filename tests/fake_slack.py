@@ -1,0 +1,331 @@
+"""A fake Slack owned by the tests: the Web API over real HTTP on 127.0.0.1, and Slack's side of
+the requests it sends to an app (signed slash commands, block_actions, view_submission, events).
+
+The Web API answers auth.test, chat.postMessage, chat.update, conversations.open, views.open,
+views.update, views.publish and chat.postEphemeral; it records every call with its body; it can
+be told to answer 429 (with Retry-After) or 500 to the next N calls. Anything posted to a
+response_url (`/response/...`) is recorded as a call named "response_url".
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import itertools
+import json
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, quote, urlencode
+
+Doc = dict[str, Any]
+
+TEAM_ID = "T0FAKE"
+TEAM_DOMAIN = "fake-partnership"
+APP_ID = "A0AUDIT"
+BOT_USER = "U0AUDITBOT"
+VERIFICATION_TOKEN = "fake-verification-token"
+
+
+@dataclass
+class Call:
+    method: str
+    body: Doc
+    token: str
+    status: int
+    answer: Doc = field(default_factory=dict)
+    at: float = field(default_factory=time.monotonic)
+
+
+@dataclass
+class Failure:
+    status: int
+    retry_after: int = 0
+
+
+class FakeSlack:
+    def __init__(self, tokens: tuple[str, ...] = ("xoxb-fake-bot-token",)) -> None:
+        self.tokens = set(tokens)
+        self.calls: list[Call] = []
+        self.failures: list[Failure] = []
+        self.lock = threading.Lock()
+        self.ids = itertools.count(100)
+        self.server: ThreadingHTTPServer | None = None
+
+    # ---- running ---------------------------------------------------------------------------------
+
+    def start(self) -> FakeSlack:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                status, headers, body = fake.handle(self.path, dict(self.headers.items()), raw)
+                self.send_response(status)
+                for k, v in headers.items():
+                    self.send_header(k, v)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.shutdown()
+            self.server.server_close()
+
+    @property
+    def base(self) -> str:
+        assert self.server is not None
+        return f"http://127.0.0.1:{self.server.server_address[1]}/"
+
+    @property
+    def api_url(self) -> str:
+        return self.base + "api/"
+
+    def response_url(self) -> str:
+        return f"{self.base}response/{next(self.ids)}"
+
+    # ---- telling it what to do ---------------------------------------------------------------------
+
+    def fail_next(self, n: int, status: int = 500, retry_after: int = 1) -> None:
+        """The next n Web API calls get this status (429 with Retry-After) instead of an answer."""
+        with self.lock:
+            self.failures += [Failure(status, retry_after if status == 429 else 0)] * n
+
+    # ---- what happened -------------------------------------------------------------------------------
+
+    def calls_to(self, method: str, ok_only: bool = True) -> list[Call]:
+        with self.lock:
+            return [c for c in self.calls if c.method == method and (c.status == 200 or
+                                                                     not ok_only)]
+
+    def wait_for(self, method: str, where: Callable[[Call], bool] = lambda c: True,
+                 count: int = 1, timeout: float = 10.0) -> list[Call]:
+        deadline = time.monotonic() + timeout
+        while True:
+            found = [c for c in self.calls_to(method) if where(c)]
+            if len(found) >= count:
+                return found
+            if time.monotonic() > deadline:
+                raise AssertionError(f"expected {count} {method} calls, got {len(found)}: "
+                                     f"{[c.method for c in self.calls]}")
+            time.sleep(0.02)
+
+    # ---- answering ----------------------------------------------------------------------------------
+
+    def handle(self, path: str, headers: dict[str, str], raw: bytes) -> tuple[int, Doc, bytes]:
+        content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), "")
+        auth = next((v for k, v in headers.items() if k.lower() == "authorization"), "")
+        body = parse_body(raw, content_type)
+        token = auth.removeprefix("Bearer ").strip() or str(body.get("token", ""))
+        if path.startswith("/response/"):
+            with self.lock:
+                self.calls.append(Call("response_url", {**body, "url": self.base + path[1:]},
+                                       "", 200))
+            return 200, {"Content-Type": "text/plain"}, b"ok"
+        method = path.removeprefix("/api/").split("?")[0]
+        with self.lock:
+            failure = self.failures.pop(0) if self.failures else None
+            if failure is not None:
+                self.calls.append(Call(method, body, token, failure.status))
+                headers_out = {"Content-Type": "application/json"}
+                if failure.retry_after:
+                    headers_out["Retry-After"] = str(failure.retry_after)
+                error = "ratelimited" if failure.status == 429 else "fatal_error"
+                return failure.status, headers_out, json.dumps({"ok": False,
+                                                                "error": error}).encode()
+            answer = self.answer(method, body) if token in self.tokens else \
+                {"ok": False, "error": "invalid_auth"}
+            self.calls.append(Call(method, body, token, 200, answer))
+        return 200, {"Content-Type": "application/json; charset=utf-8"}, json.dumps(answer).encode()
+
+    def ts(self) -> str:
+        return f"1700000000.{next(self.ids):06d}"
+
+    def answer(self, method: str, body: Doc) -> Doc:
+        if method == "auth.test":
+            return {"ok": True, "url": f"https://{TEAM_DOMAIN}.slack.com/", "team": "Fake",
+                    "user": "audit", "team_id": TEAM_ID, "user_id": BOT_USER, "bot_id": "B0AUDIT"}
+        if method == "conversations.open":
+            return {"ok": True, "channel": {"id": "D" + str(body.get("users", "")).split(",")[0]}}
+        if method == "chat.postMessage":
+            ts = self.ts()
+            return {"ok": True, "channel": body.get("channel"), "ts": ts,
+                    "message": {"text": body.get("text"), "ts": ts, "bot_id": "B0AUDIT"}}
+        if method == "chat.update":
+            return {"ok": True, "channel": body.get("channel"), "ts": body.get("ts"),
+                    "text": body.get("text")}
+        if method == "chat.postEphemeral":
+            return {"ok": True, "message_ts": self.ts()}
+        if method in ("views.open", "views.update", "views.publish"):
+            view = dict(body.get("view") or {})
+            view.update(id=body.get("view_id") or f"V{next(self.ids):08d}",
+                        hash=f"{next(self.ids)}.abc", team_id=TEAM_ID, app_id=APP_ID)
+            return {"ok": True, "view": view}
+        return {"ok": False, "error": "unknown_method"}
+
+
+def parse_body(raw: bytes, content_type: str) -> Doc:
+    if not raw:
+        return {}
+    if "json" in content_type:
+        data = json.loads(raw)
+        return data if isinstance(data, dict) else {}
+    form: Doc = {k: v[0] for k, v in parse_qs(raw.decode(), keep_blank_values=True).items()}
+    for name in ("blocks", "view"):
+        if isinstance(form.get(name), str) and form[name][:1] in "[{":
+            form[name] = json.loads(form[name])
+    return form
+
+
+@contextmanager
+def running(tokens: tuple[str, ...] = ("xoxb-fake-bot-token",)) -> Iterator[FakeSlack]:
+    fake = FakeSlack(tokens).start()
+    try:
+        yield fake
+    finally:
+        fake.stop()
+
+
+# ---- Slack's side of the requests it sends to an app -------------------------------------------
+
+
+def signed_headers(body: str, secret: str, timestamp: int | None = None,
+                   content_type: str = "application/x-www-form-urlencoded") -> dict[str, str]:
+    ts = str(int(time.time()) if timestamp is None else timestamp)
+    digest = hmac.new(secret.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
+    return {"Content-Type": content_type, "X-Slack-Request-Timestamp": ts,
+            "X-Slack-Signature": f"v0={digest}",
+            "User-Agent": "Slackbot 1.0 (+https://api.slack.com/robots)"}
+
+
+def slash_command(user: str, user_name: str, text: str, response_url: str,
+                  channel: str = "D0CHANNEL") -> str:
+    """The form body of `/audit TEXT`, with every field Slack sends."""
+    return urlencode({
+        "token": VERIFICATION_TOKEN, "team_id": TEAM_ID, "team_domain": TEAM_DOMAIN,
+        "channel_id": channel, "channel_name": "directmessage", "user_id": user,
+        "user_name": user_name, "command": "/audit", "text": text, "api_app_id": APP_ID,
+        "is_enterprise_install": "false", "response_url": response_url,
+        "trigger_id": f"{int(time.time())}.13345224609.{user.lower()}trigger",
+    })
+
+
+def _user(user: str, name: str) -> Doc:
+    return {"id": user, "username": name, "name": name, "team_id": TEAM_ID}
+
+
+def block_actions(user: str, name: str, message: Doc, channel: str, action: Doc,
+                  response_url: str, action_ts: str | None = None,
+                  ephemeral: bool = False) -> str:
+    """The form body of a button pressed on a message the bot posted (`message` as posted:
+    its ts, text and blocks), with the fields Slack sends. An ephemeral message (an answer to
+    a slash command) has no message in the payload, as in Slack."""
+    block_id = next(b.get("block_id") or "Slack=gives+one" for b in message["blocks"]
+                    if action in b.get("elements", []) or b.get("accessory") == action)
+    payload: Doc = {
+        "type": "block_actions",
+        "user": _user(user, name),
+        "api_app_id": APP_ID,
+        "token": VERIFICATION_TOKEN,
+        "container": {"type": "message", "message_ts": message["ts"], "channel_id": channel,
+                      "is_ephemeral": ephemeral},
+        "trigger_id": f"{int(time.time())}.13345224609.{next(_trigger)}trigger",
+        "team": {"id": TEAM_ID, "domain": TEAM_DOMAIN},
+        "enterprise": None,
+        "is_enterprise_install": False,
+        "channel": {"id": channel, "name": "directmessage"},
+        "message": {"type": "message", "subtype": "bot_message", "text": message["text"],
+                    "ts": message["ts"], "bot_id": "B0AUDIT", "blocks": message["blocks"]},
+        "state": {"values": {}},
+        "response_url": response_url,
+        "actions": [{"action_id": action["action_id"], "block_id": block_id,
+                     "text": action["text"], "value": action.get("value", ""),
+                     "style": action.get("style", ""), "type": "button",
+                     "action_ts": action_ts or f"{time.time():.6f}"}],
+    }
+    if ephemeral:
+        del payload["message"]
+    return "payload=" + quote(json.dumps(payload))
+
+
+_trigger = itertools.count(1)
+
+
+def view_submission(user: str, name: str, view: Doc, values: Doc) -> str:
+    """The form body of a modal submitted: `view` as opened (with its id and hash)."""
+    payload = {
+        "type": "view_submission",
+        "team": {"id": TEAM_ID, "domain": TEAM_DOMAIN},
+        "user": _user(user, name),
+        "api_app_id": APP_ID,
+        "token": VERIFICATION_TOKEN,
+        "trigger_id": f"{int(time.time())}.13345224609.{next(_trigger)}trigger",
+        "view": {**view, "team_id": TEAM_ID, "state": {"values": values}, "app_id": APP_ID,
+                 "bot_id": "B0AUDIT", "root_view_id": view["id"], "previous_view_id": None,
+                 "external_id": "", "app_installed_team_id": TEAM_ID},
+        "response_urls": [],
+        "is_enterprise_install": False,
+        "enterprise": None,
+    }
+    return "payload=" + quote(json.dumps(payload))
+
+
+def text_values(answers: dict[str, str | None]) -> Doc:
+    """Modal state for text boxes: block id -> typed text."""
+    return {block: {"answer": {"type": "plain_text_input", "value": text}}
+            for block, text in answers.items()}
+
+
+def app_home_opened(user: str, event_id: str = "Ev0HOME0001") -> str:
+    return json.dumps({
+        "token": VERIFICATION_TOKEN, "team_id": TEAM_ID, "api_app_id": APP_ID,
+        "event": {"type": "app_home_opened", "user": user, "channel": "D" + user, "tab": "home",
+                  "event_ts": f"{time.time():.6f}"},
+        "type": "event_callback", "event_id": event_id, "event_time": int(time.time()),
+        "authorizations": [{"enterprise_id": None, "team_id": TEAM_ID, "user_id": BOT_USER,
+                            "is_bot": True, "is_enterprise_install": False}],
+        "is_ext_shared_channel": False, "event_context": "4-fake",
+    })
+
+
+def buttons(blocks: list[Doc]) -> dict[str, Doc]:
+    """A message's buttons by action id."""
+    found: dict[str, Doc] = {}
+    for b in blocks:
+        for e in b.get("elements", []) + ([b["accessory"]] if "accessory" in b else []):
+            if e.get("type") == "button":
+                found.setdefault(e["action_id"], e)
+    return found
+
+
+def all_text(blocks: list[Doc]) -> str:
+    """Every piece of text in some blocks, for assertions."""
+    out: list[str] = []
+
+    def walk(x: Any) -> None:
+        if isinstance(x, dict):
+            if isinstance(x.get("text"), str):
+                out.append(x["text"])
+            for v in x.values():
+                walk(v)
+        elif isinstance(x, list):
+            for v in x:
+                walk(v)
+
+    walk(blocks)
+    return "\n".join(out)

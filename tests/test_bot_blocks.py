@@ -1,0 +1,130 @@
+"""The bot's messages and forms, without Slack or a store: what people see and what is refused."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from audit_ledger.bot import blocks as b
+from audit_ledger.bot import modals as m
+
+from .fake_slack import all_text, buttons, text_values
+
+PROGRAMME = {"programme": "mini-2026", "title": "Mini audit", "scale": "ofsted-ilacs",
+             "areas": {"4": "Assessment", "7": "Supervision", "2": "History"}}
+NAMES = {"sc.sw": "Sasha Worker", "sc.mgr": "Sam Manager", "sc.aud": "Ash Auditor"}
+
+
+def names(person: str) -> str:
+    return NAMES.get(person, person)
+
+
+def feedback(**changes: Any) -> dict[str, Any]:
+    doc = {"programme": "mini-2026", "case": "K01", "agency": "social-care",
+           "practitioner": "sc.sw", "manager": "sc.mgr", "auditor": "sc.aud",
+           "grades": {"2": 2, "4": 3, "overall": 2},
+           "good_practice": [{"area": "2", "text": "Clear chronology <kept> & shared."}],
+           "issues": [{"number": 1, "area": "4", "text": "Child not seen alone."},
+                      {"number": 2, "area": "7", "text": "Supervision not recorded."}],
+           "issued_on": "2026-02-01", "acknowledged_by": "", "acknowledged_at": "",
+           "responses": {}}
+    doc.update(changes)
+    return doc
+
+
+def test_feedback_message_good_practice_first_then_issues_with_both_buttons() -> None:
+    text, blocks = b.feedback_message(feedback(), PROGRAMME, names, for_manager=False)
+    shown = all_text(blocks)
+    assert shown.index("Good practice") < shown.index("Issues raised") < \
+        shown.index("Child not seen alone.")
+    assert "Area 4 Assessment: *3 requires improvement to be good*" in shown
+    assert "Clear chronology &lt;kept&gt; &amp; shared." in shown  # people's text is escaped
+    assert set(buttons(blocks)) == {b.FEEDBACK_ACKNOWLEDGE, b.FEEDBACK_RESPOND}
+    assert text == "Your audit feedback on case K01 (social-care)."
+
+    _, copy = b.feedback_message(feedback(), PROGRAMME, names, for_manager=True)
+    assert "A copy for you as Sasha Worker's manager" in all_text(copy)
+    assert set(buttons(copy)) == {b.FEEDBACK_ACKNOWLEDGE}
+
+
+def test_acknowledged_feedback_says_who_and_when_and_loses_its_button() -> None:
+    doc = feedback(acknowledged_by="sc.sw", acknowledged_at="2026-02-03T14:05:00+00:00",
+                   responses={"1": {"response": "Seen alone on 3 Feb.", "by": "sc.sw"}})
+    text, blocks = b.feedback_message(doc, PROGRAMME, names, for_manager=False)
+    assert "Acknowledged by Sasha Worker at 3 Feb 2026 14:05 UTC" in text
+    assert "Acknowledged by Sasha Worker at <!date^1770127500^" in all_text(blocks)
+    assert set(buttons(blocks)) == {b.FEEDBACK_RESPOND}  # issue 2 still awaits an answer
+    assert "1 of 2 issues answered" in all_text(blocks)
+    doc["responses"]["2"] = {"response": "Now recorded.", "by": "sc.sw"}
+    assert buttons(b.feedback_message(doc, PROGRAMME, names, for_manager=False)[1]) == {}
+
+
+def test_child_at_risk_is_said_first_and_plainly() -> None:
+    concern = {"programme": "mini-2026", "ref": "K01-abc123", "case": "K01",
+               "agency": "social-care", "summary": "Not seen for six weeks.",
+               "child_at_risk": True, "raised_by": "sc.aud", "raised_on": "2026-02-01",
+               "acknowledged_by": "", "acknowledged_at": "", "actions": [], "closed": False}
+    text, blocks = b.concern_message(concern, PROGRAMME, names)
+    first = blocks[0]["text"]["text"]
+    assert "front door (MASH)" in first and "emergency services (999)" in first
+    assert text.startswith("A child may be at risk now: contact the children's services front "
+                           "door (MASH) or emergency services (999) now.")
+    assert set(buttons(blocks)) == {b.CONCERN_ACKNOWLEDGE, b.CONCERN_RECORD_ACTION}
+    calm = b.concern_message({**concern, "child_at_risk": False}, PROGRAMME, names)[1]
+    assert "MASH" not in all_text(calm)
+
+
+def test_answers_form_refuses_empty_and_too_long_answers_box_by_box() -> None:
+    view = m.respond_modal(feedback(), PROGRAMME, {"p": "mini-2026"})
+    assert [blk["block_id"] for blk in view["blocks"] if blk["type"] == "input"] == \
+        ["issue-1", "issue-2"]
+    assert len(view["title"]["text"]) <= 24
+    answers, errors = m.read_answers(feedback(), text_values({"issue-1": " ",
+                                                              "issue-2": "y" * 3001}))
+    assert answers == {} and set(errors) == {"issue-1", "issue-2"}
+    assert "3,001 characters" in errors["issue-2"]
+    answers, errors = m.read_answers(feedback(), text_values({"issue-1": " Seen. ",
+                                                              "issue-2": "Recorded."}))
+    assert errors == {} and answers == {1: "Seen.", 2: "Recorded."}
+    # An answer already given may be left as it is; only changed answers are recorded again.
+    answered = feedback(responses={"1": {"response": "Seen.", "by": "sc.sw"}})
+    answers, errors = m.read_answers(answered, text_values({"issue-1": "Seen.",
+                                                            "issue-2": "Recorded."}))
+    assert errors == {} and answers == {2: "Recorded."}
+
+
+def test_action_form_needs_status_and_note_or_evidence() -> None:
+    def values(rag: str | None, note: str, evidence: str) -> dict[str, Any]:
+        option = {"value": rag} if rag else None
+        return {"rag": {"choice": {"type": "static_select", "selected_option": option}},
+                **text_values({"note": note, "evidence": evidence})}
+
+    assert set(m.read_action_update(values(None, "", ""))[1]) == {"rag", "note"}
+    assert set(m.read_action_update(values("amber", "", ""))[1]) == {"note"}
+    assert m.read_action_update(values("purple", "x", ""))[1] == {"rag": "Choose red, amber or "
+                                                                         "green."}
+    update, errors = m.read_action_update(values("green", "Done early", ""))
+    assert errors == {} and update == m.ActionUpdate("green", "Done early", "")
+    update, errors = m.read_action_update(values(None, "", "Minutes of 3 March"))
+    assert errors == {} and update == m.ActionUpdate("", "", "Minutes of 3 March")
+
+
+def test_long_lists_stay_within_slacks_limits() -> None:
+    many = [b.section(f"line {i}") for i in range(80)]
+    kept = b.fit(many, b.MESSAGE_BLOCKS, "more")
+    assert len(kept) == 50 and kept[-1]["type"] == "context"
+    assert len(b.section("x" * 5000)["text"]["text"]) == 3000
+
+
+def test_manifest_declares_what_the_app_handles() -> None:
+    from pathlib import Path
+
+    from audit_ledger.bot.server import EVENTS_PATH
+
+    manifest = (Path(__file__).parent.parent / "slack-app-manifest.yaml").read_text()
+    for line in ("- command: /audit", "home_tab_enabled: true", "messages_tab_enabled: true",
+                 "- app_home_opened", "is_enabled: true", "- commands", "- chat:write",
+                 "- im:write", "- users:read"):
+        assert line in manifest, line
+    urls = [ln.split(": ", 1)[1] for ln in manifest.splitlines()
+            if ln.strip().startswith(("url:", "request_url:"))]
+    assert len(urls) == 3 and all(u.endswith(EVENTS_PATH) for u in urls)

@@ -1,0 +1,272 @@
+"""`audit-ledger bot serve` as a subprocess, configured only by the environment, talked to over
+real HTTP on 127.0.0.1 with requests signed and shaped as Slack sends them, against a fake Slack."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
+
+from audit_ledger.cli.wiring import wire
+from audit_ledger.ledger import ids
+
+from .conftest import console_script, run_cli
+from .fake_slack import (
+    FakeSlack,
+    all_text,
+    app_home_opened,
+    block_actions,
+    buttons,
+    running,
+    signed_headers,
+    slash_command,
+    text_values,
+    view_submission,
+)
+
+TOKEN = "xoxb-fake-bot-token"
+SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _env(url: str, fake: FakeSlack | None, **slack: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AUDIT_LEDGER_", "SLACK_"))}
+    env["AUDIT_LEDGER_URL"] = url
+    if fake is not None:
+        env["SLACK_API_URL"] = fake.api_url
+    env.update(slack)
+    return env
+
+
+def _bot(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([console_script(), "bot", *args], capture_output=True, text=True,
+                          env=env, timeout=60)
+
+
+@contextmanager
+def serving(url: str, fake: FakeSlack) -> Iterator[str]:
+    port = _free_port()
+    env = _env(url, fake, SLACK_BOT_TOKEN=TOKEN, SLACK_SIGNING_SECRET=SECRET)
+    proc = subprocess.Popen([console_script(), "bot", "serve", "--port", str(port)], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            if proc.poll() is not None:
+                raise AssertionError(f"bot serve exited {proc.returncode}: {proc.communicate()[1]}")
+            try:
+                with urllib.request.urlopen(base + "/healthz", timeout=2) as r:
+                    assert json.loads(r.read())["ok"] is True
+                    break
+            except (urllib.error.URLError, ConnectionError):
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            _, err = proc.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            _, err = proc.communicate()
+        # nothing secret or personal in the logs
+        for secret in (TOKEN, SECRET, "Sasha Worker", "Child not seen alone", "I did see"):
+            assert secret not in err
+
+
+def post(base: str, body: str, headers: dict[str, str]) -> tuple[int, str, float]:
+    request = urllib.request.Request(base + "/slack/events", data=body.encode(), method="POST",
+                                     headers=headers)
+    started = time.monotonic()
+    try:
+        with urllib.request.urlopen(request, timeout=10) as r:
+            return r.status, r.read().decode(), time.monotonic() - started
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode(), time.monotonic() - started
+
+
+def signed_post(base: str, body: str, content_type: str = "application/x-www-form-urlencoded",
+                retry: int | None = None) -> tuple[int, str]:
+    headers = signed_headers(body, SECRET, content_type=content_type)
+    if retry is not None:
+        headers.update({"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"})
+    status, text, elapsed = post(base, body, headers)
+    assert elapsed < 3.0, f"Slack needs an answer within 3 s; took {elapsed:.2f}"
+    return status, text
+
+
+# ---- refusing to start -------------------------------------------------------------------------
+
+
+def test_serve_refuses_without_credentials_saying_which(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'l.db'}"
+    neither = _bot("serve", env=_env(url, None))
+    assert neither.returncode == 2
+    assert "SLACK_BOT_TOKEN is not set" in neither.stderr
+    assert "SLACK_SIGNING_SECRET is not set" in neither.stderr
+    no_secret = _bot("serve", env=_env(url, None, SLACK_BOT_TOKEN=TOKEN))
+    assert no_secret.returncode == 2
+    assert "SLACK_SIGNING_SECRET is not set" in no_secret.stderr
+    assert "SLACK_BOT_TOKEN" not in no_secret.stderr
+    assert "Traceback" not in neither.stderr + no_secret.stderr
+
+    socket_mode = _bot("socket", env=_env(url, None, SLACK_BOT_TOKEN=TOKEN))
+    assert socket_mode.returncode == 2
+    assert "SLACK_APP_TOKEN is not set" in socket_mode.stderr
+
+
+def test_serve_refuses_a_wrong_token_plainly(tmp_path: Path) -> None:
+    with running() as fake:
+        env = _env(f"sqlite:///{tmp_path / 'l.db'}", fake, SLACK_BOT_TOKEN="xoxb-not-the-one",
+                   SLACK_SIGNING_SECRET=SECRET)
+        result = _bot("serve", "--port", str(_free_port()), env=env)
+        assert result.returncode == 2
+        assert "Slack refused SLACK_BOT_TOKEN (invalid_auth)" in result.stderr
+        assert "xoxb-not-the-one" not in result.stderr + result.stdout
+        assert "Traceback" not in result.stderr
+        assert [c.method for c in fake.calls] == ["auth.test"]
+
+
+# ---- the whole flow --------------------------------------------------------------------------------
+
+
+def _feedback_events(url: str) -> list[str]:
+    w = wire(url, "")
+    try:
+        events = w.app.repository.event_store.get(ids.feedback_id("mini-2026", "K01", "social-care"))
+        return [type(e).__name__ for e in events]
+    finally:
+        w.close()
+
+
+def test_practitioner_acknowledges_and_responds_in_chat_exactly_once(
+        store_url: str, tmp_path: Path, mini_pack: dict[str, Any]) -> None:
+    pack = tmp_path / "mini.json"
+    pack.write_text(json.dumps(mini_pack))
+    run_cli("import", str(pack), url=store_url, check=True)
+    with running() as fake, serving(store_url, fake) as base:
+        # Requests not from Slack are refused: forged, unsigned, too old.
+        body = slash_command("U0SCSW", "sasha", "my", fake.response_url())
+        forged = signed_headers(body, "not-the-secret")
+        assert post(base, body, forged)[0] == 401
+        assert post(base, body, {"Content-Type": "application/x-www-form-urlencoded"})[0] == 401
+        stale = signed_headers(body, SECRET, timestamp=int(time.time()) - 6 * 60)
+        assert post(base, body, stale)[0] == 401
+
+        # The practitioner's feedback arrives by direct message, with its two buttons.
+        sent = fake.wait_for("chat.postMessage", lambda c: c.body.get("channel") == "DU0SCSW"
+                             and "case K01" in c.body.get("text", ""))[0]
+        message = {"ts": sent.answer["ts"], "text": sent.body["text"],
+                   "blocks": sent.body["blocks"]}
+        shown = all_text(message["blocks"])
+        assert shown.index("Good practice") < shown.index("Issues raised")
+        assert "Child not seen alone." in shown
+        press = buttons(message["blocks"])
+        assert set(press) == {"feedback.acknowledge", "feedback.respond"}
+        copy = fake.wait_for("chat.postMessage", lambda c: c.body.get("channel") == "DU0SCMGR"
+                             and "K01" in c.body.get("text", ""))[0]
+        assert set(buttons(copy.body["blocks"])) == {"feedback.acknowledge"}
+
+        # /audit my, with every field Slack sends: answered at once, only to them.
+        status, text = signed_post(base, body)
+        assert status == 200
+        answer = json.loads(text)
+        assert answer["response_type"] == "ephemeral"
+        assert "K01" in all_text(answer["blocks"])
+
+        # Acknowledge (Slack rate-limits the first update): the message is updated in place.
+        fake.fail_next(1, status=429, retry_after=1)
+        ack_body = block_actions("U0SCSW", "sasha", message, "DU0SCSW",
+                                 press["feedback.acknowledge"], fake.response_url())
+        assert signed_post(base, ack_body)[0] == 200
+        update = fake.wait_for("chat.update", lambda c: c.body.get("ts") == message["ts"])[0]
+        assert update.body["channel"] == "DU0SCSW"
+        assert "Acknowledged by Sasha Worker at" in update.body["text"]
+        assert "Acknowledged by Sasha Worker at" in all_text(update.body["blocks"])
+        assert "feedback.acknowledge" not in buttons(update.body["blocks"])
+        assert "feedback.respond" in buttons(update.body["blocks"])
+
+        # Slack sends the same request again, and the person clicks the old button again.
+        assert signed_post(base, ack_body, retry=1)[0] == 200
+        again = block_actions("U0SCSW", "sasha", message, "DU0SCSW",
+                              press["feedback.acknowledge"], fake.response_url())
+        assert signed_post(base, again)[0] == 200
+
+        # Respond opens a form with one box per issue.
+        respond_body = block_actions("U0SCSW", "sasha", message, "DU0SCSW",
+                                     press["feedback.respond"], fake.response_url())
+        assert signed_post(base, respond_body)[0] == 200
+        opened = fake.wait_for("views.open")[0]
+        trigger = json.loads(unquote(respond_body[len("payload="):]))["trigger_id"]
+        assert opened.body["trigger_id"] == trigger
+        view = {**opened.body["view"], **{k: opened.answer["view"][k] for k in ("id", "hash")}}
+        boxes = [b["block_id"] for b in view["blocks"] if b["type"] == "input"]
+        assert boxes == ["issue-1", "issue-2"]
+
+        # Wrong answers are shown in the form, box by box; nothing is recorded.
+        wrong = view_submission("U0SCSW", "sasha", view,
+                                text_values({"issue-1": "  ", "issue-2": "x" * 3001}))
+        status, text = signed_post(base, wrong)
+        assert status == 200
+        errors = json.loads(text)
+        assert errors["response_action"] == "errors"
+        assert set(errors["errors"]) == {"issue-1", "issue-2"}
+        assert "3,000" in errors["errors"]["issue-2"]
+
+        # Right answers: sent three times at once (a retry among them), recorded once.
+        right = view_submission("U0SCSW", "sasha", view, text_values({
+            "issue-1": "I did see the child alone on 3 February; my note of it was missing.",
+            "issue-2": "Supervision is now recorded on the case file."}))
+        results: list[tuple[int, str]] = []
+
+        def send(retry: int | None) -> None:
+            results.append(signed_post(base, right, retry=retry))
+
+        threads = [threading.Thread(target=send, args=(r,)) for r in (None, None, 1)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert [s for s, _ in results] == [200, 200, 200]
+        answered = fake.wait_for("chat.update", lambda c: c.body.get("ts") == message["ts"]
+                                 and "Supervision is now recorded" in all_text(c.body["blocks"]))
+        assert "feedback.respond" not in buttons(answered[-1].body["blocks"])
+
+        # The Home tab, when opened, and again when Slack retries the event.
+        home = app_home_opened("U0SCSW", "Ev0FLOW01")
+        assert signed_post(base, home, content_type="application/json")[0] == 200
+        assert signed_post(base, home, content_type="application/json", retry=1)[0] == 200
+        fake.wait_for("views.publish", lambda c: c.body.get("user_id") == "U0SCSW")
+
+        time.sleep(0.3)  # let the work after the last acks finish
+
+    listed = json.loads(run_cli("feedback", "list", "mini-2026", "--person", "sc.sw", "--format",
+                                "json", url=store_url, check=True).stdout)
+    k01 = next(f for f in listed if f["case"] == "K01")
+    assert k01["acknowledged_by"] == "sc.sw"
+    assert set(k01["responses"]) == {"1", "2"}
+    assert k01["responses"]["2"]["response"] == "Supervision is now recorded on the case file."
+    text_list = run_cli("feedback", "list", "mini-2026", "--person", "sc.sw", url=store_url,
+                        check=True).stdout
+    assert "case K01  social-care  to sc.sw (manager sc.mgr)  acknowledged by sc.sw; issues " \
+           "awaiting a response: none" in text_list
+    events = _feedback_events(store_url)
+    assert events.count("Acknowledged") == 1
+    assert events.count("IssueResponded") == 2
