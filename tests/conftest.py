@@ -93,7 +93,8 @@ def console_script() -> str:
 
 def run_cli(*args: str, url: str, cwd: Path | None = None, key: str = "",
             check: bool = False, input_text: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AUDIT_LEDGER_")}
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("AUDIT_LEDGER_", "SLACK_"))}
     env["AUDIT_LEDGER_URL"] = url
     if key:
         env["AUDIT_LEDGER_KEY"] = key

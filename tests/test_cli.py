@@ -215,3 +215,22 @@ def test_people_directory_from_the_shell(store_url: str, tmp_path: Path,
                                 check=True).stdout)
     new = next(p for p in people if p["person"] == "hv.new")
     assert new["roles"] == ["practitioner", "auditor"] and new["slack_user"] == "U0HVNEW"
+
+
+def test_history_weaves_in_feedback_and_concerns(store_url: str, tmp_path: Path,
+                                                 mini_pack: dict[str, Any]) -> None:
+    pack = tmp_path / "mini.json"
+    pack.write_text(json.dumps(mini_pack))
+    run_cli("import", str(pack), url=store_url, check=True)
+    run_cli("feedback", "acknowledge", "mini-2026", "K01", "--agency", "school", "--by",
+            "sch.t", url=store_url, check=True)
+    run_cli("feedback", "respond", "mini-2026", "K01", "--agency", "school", "--issue", "1",
+            "--response", "Report sent", "--by", "sch.t", url=store_url, check=True)
+    data = json.loads(run_cli("history", "mini-2026", "K01", "--format", "json",
+                              url=store_url, check=True).stdout)
+    names = [s["event"] for s in data["steps"]]
+    assert names[0] == "CaseSelected"
+    assert names.count("FeedbackIssued") == 2 and "ConcernRaised" in names
+    assert names[-2:] == ["FeedbackAcknowledged", "IssueResponded"]
+    assert data["steps"][-1]["by"] == "sch.t" and data["steps"][-1]["issue"] == 1
+    assert [s["position"] for s in data["steps"]] == list(range(1, len(names) + 1))

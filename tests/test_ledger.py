@@ -81,7 +81,7 @@ def test_grading_one_area_at_a_time(loaded: Wiring) -> None:
 
 
 def test_only_the_practitioner_or_their_manager_acknowledges_feedback(loaded: Wiring) -> None:
-    ack = dict(programme=P, case="K01", agency="school")
+    ack: dict[str, Any] = dict(programme=P, case="K01", agency="school")
     with pytest.raises(NotPermitted):
         loaded.app.acknowledge_feedback(c.AcknowledgeFeedback(by="sc.sw", **ack))
     first = loaded.app.acknowledge_feedback(c.AcknowledgeFeedback(by="sch.t", **ack))
@@ -95,7 +95,7 @@ def test_only_the_practitioner_or_their_manager_acknowledges_feedback(loaded: Wi
 
 
 def test_responding_to_each_issue(loaded: Wiring) -> None:
-    base = dict(programme=P, case="K01", agency="social-care", by="sc.sw")
+    base: dict[str, Any] = dict(programme=P, case="K01", agency="social-care", by="sc.sw")
     with pytest.raises(Rejected) as caught:
         loaded.app.respond_to_issue(c.RespondToIssue(issue=9, response="?", **base))
     assert "issues: 1, 2" in caught.value.problems[0]

@@ -296,7 +296,8 @@ def history(ctx: click.Context, programme: str, case: str, area: str | None,
     if area is not None and area != OVERALL and not area.isdigit():
         raise Refused([f"--area: {area!r} is not an area; use 2 to 8 or overall"])
     w = _wiring(ctx)
-    data = case_history(w.app, programme, case, area, moment)
+    refs = [k["ref"] for k in w.fresh_views().concerns(programme) if k["case"] == case]
+    data = case_history(w.app, programme, case, area, moment, refs)
 
     def text(d: dict[str, Any]) -> str:
         out = f"History of case {case} in {programme}" + (f", area {area}" if area else "") + \

@@ -32,5 +32,6 @@ class Wiring:
 def wire(url: str | None = None, key: str | None = None) -> Wiring:
     settings = from_environment(url, key)
     store = open_view_store(settings)  # first: it makes the PostgreSQL schema if one is named
-    app = AuditLedger(env=settings.library_env())
+    with store.setting_up():
+        app = AuditLedger(env=settings.library_env())
     return Wiring(settings, app, store, Follower(app, store), Views(store))

@@ -71,6 +71,8 @@ class Action(LedgerAggregate):
             action.measure = self.measure
             action.owner = self.owner
             action.due = self.due
+            if action.completed:
+                action.rag = ""  # reopened: its progress starts again
             action.completed = False
 
     def __init__(

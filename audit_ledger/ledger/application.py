@@ -324,6 +324,9 @@ class AuditLedger(Application[UUID]):
         if who.agency != concern.agency and "quality-lead" not in who.roles:
             raise NotPermitted(f"{cmd.by}: concern {cmd.concern} is for {concern.agency}'s "
                                f"managers; you manage in {who.agency}")
+        if concern.closed and act_name != "close concern":
+            raise Rejected(f"concern {cmd.concern} is closed; raise a new concern if there is "
+                           "more to do")
         return concern
 
     def acknowledge_concern(self, cmd: c.AcknowledgeConcern) -> Outcome:

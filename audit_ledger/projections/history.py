@@ -16,7 +16,8 @@ from .queries import case_judgements
 Doc = dict[str, Any]
 
 DETAIL_FIELDS = ("agency", "auditor", "practitioner", "completed", "area", "grade", "previous",
-                 "grades", "reason", "category", "agencies")
+                 "grades", "reason", "category", "agencies", "issue", "response", "ref",
+                 "summary", "child_at_risk", "action", "step", "outcome")
 
 
 def event_name(event: Any) -> str:
@@ -24,28 +25,38 @@ def event_name(event: Any) -> str:
 
 
 def case_history(app: AuditLedger, programme: str, case: str, area: str | None = None,
-                 as_of: datetime | None = None) -> Doc:
+                 as_of: datetime | None = None, concern_refs: list[str] | None = None) -> Doc:
+    """The case replayed; without --area its feedback and concerns are woven in by time."""
     prog = app.find(Programme, ids.programme_id(programme))
     if prog is None:
         raise NotFound(f"no programme {programme!r}")
-    events: list[Any] = list(app.repository.event_store.get(ids.case_id(programme, case)))
-    if not events:
+    own: list[Any] = list(app.repository.event_store.get(ids.case_id(programme, case)))
+    if not own:
         raise NotFound(f"no case {case!r} in programme {programme!r}")
+    events = own
+    if area is None:
+        store = app.repository.event_store
+        related: list[Any] = []
+        for agency in own[0].agencies:
+            related += store.get(ids.feedback_id(programme, case, agency))
+        for ref in concern_refs or []:
+            related += store.get(ids.concern_id(programme, ref))
+        events = sorted(own + related, key=lambda e: e.timestamp)
     steps: list[Doc] = []
     doc: Doc = {}
     for event in events:
         if as_of is not None and event.timestamp > as_of:
             break
+        touched: set[str] = set()
         if isinstance(event, CaseAudit.Created):
             doc = new_case_doc(event)
-            touched: set[str] = set()
-        else:
+        elif event.originator_id == own[0].originator_id:
             touched = apply_case_event(doc, event)
             judge(doc, touched, prog.scale, prog.consolidation)
         if area is not None and area not in touched and not isinstance(event, CaseAudit.Created):
             continue
         step: Doc = {
-            "position": event.originator_version,
+            "position": len(steps) + 1,
             "recorded_at": event.timestamp.isoformat(),
             "occurred_on": event.occurred_on,
             "by": event.by,

@@ -23,6 +23,9 @@ Doc = dict[str, Any]
 Changes = Mapping[tuple[str, str], Doc | None]
 
 
+SETUP_LOCK = 0x61756469746C6764  # "auditlgd": serialises creating tables across processes
+
+
 class PositionMoved(Exception):
     """Another follower folded these events first; reload and carry on from there."""
 
@@ -44,6 +47,11 @@ class ViewStore(ABC):
         doc: Doc = json.loads(data)
         return doc
 
+    @contextmanager
+    def setting_up(self) -> Iterator[None]:
+        """Held while the ledger creates its tables (a no-op where the database serialises it)."""
+        yield
+
     @abstractmethod
     def positions(self) -> dict[str, int]: ...
 
@@ -63,7 +71,14 @@ class ViewStore(ABC):
 
     @abstractmethod
     def dump(self) -> list[tuple[str, str, bytes]]:
-        """Every stored document as stored, for comparing a rebuild byte for byte."""
+        """Every document in its canonical plain form, for comparing a rebuild byte for byte.
+
+        Sealed documents are opened first: each seal has its own nonce, so the
+        stored bytes of two identical documents differ when a key is set.
+        """
+
+    def _plain(self, raw: bytes) -> bytes:
+        return bytes(self.cipher.decrypt(bytes(raw))) if self.cipher else bytes(raw)
 
     @abstractmethod
     def close(self) -> None: ...
@@ -149,7 +164,7 @@ class SQLiteViewStore(ViewStore):
         with self.lock:
             rows = self.conn.execute(
                 "SELECT view, key, doc FROM view_docs ORDER BY view, key").fetchall()
-        return [(v, k, bytes(d)) for v, k, d in rows]
+        return [(v, k, self._plain(d)) for v, k, d in rows]
 
     def close(self) -> None:
         with self.lock:
@@ -169,6 +184,7 @@ class PostgresViewStore(ViewStore):
         self.table = f"{schema}.view_docs" if schema else "view_docs"
         self.positions_table = f"{schema}.view_positions" if schema else "view_positions"
         with self.lock, self.conn.transaction():
+            self.conn.execute("SELECT pg_advisory_xact_lock(%s)", (SETUP_LOCK,))
             if schema:
                 self.conn.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
             self.conn.execute(
@@ -177,6 +193,21 @@ class PostgresViewStore(ViewStore):
             self.conn.execute(
                 f"CREATE TABLE IF NOT EXISTS {self.positions_table} (name TEXT PRIMARY KEY, "
                 "position BIGINT NOT NULL)")
+
+    @contextmanager
+    def setting_up(self) -> Iterator[None]:
+        """Hold the setup lock while the ledger creates its event tables.
+
+        Processes starting together would otherwise race to create the same
+        tables and PostgreSQL answers 'tuple concurrently updated'.
+        """
+        with self.lock:
+            self.conn.execute("SELECT pg_advisory_lock(%s)", (SETUP_LOCK,))
+        try:
+            yield
+        finally:
+            with self.lock:
+                self.conn.execute("SELECT pg_advisory_unlock(%s)", (SETUP_LOCK,))
 
     def _connect(self) -> Any:
         s = self.settings
@@ -241,7 +272,7 @@ class PostgresViewStore(ViewStore):
         with self._conn() as db:
             rows = db.execute(f"SELECT view, key, doc FROM {self.table} "
                               "ORDER BY view, key COLLATE \"C\"").fetchall()
-        return [(v, k, bytes(d)) for v, k, d in rows]
+        return [(v, k, self._plain(d)) for v, k, d in rows]
 
     def close(self) -> None:
         with self.lock:

@@ -266,7 +266,9 @@ def _action_changed(f: Folding, e: Any, position: int) -> None:
         doc["evidence"] = e.evidence
     elif isinstance(e, Action.Replanned):
         doc["replans"].append({"from_due": doc["due"], "reason": e.reason, "by": e.by,
-                               "on": e.occurred_on})
+                               "on": e.occurred_on, "evidence_before": doc["evidence"]})
+        if doc["completed"]:
+            doc.update(rag="", evidence="")  # reopened: evidence kept in the replan entry
         doc.update(description=e.description, measure=e.measure, owner=e.owner, due=e.due,
                    completed=False, completed_on="")
     f.put("action", index["key"], doc)
