@@ -62,3 +62,13 @@ def test_permission_denial_says_which_role_is_needed() -> None:
     assert problem == "to moderate judgement you need the role moderator"
     assert may_act_on_own("acknowledge feedback", "a", ["practitioner"], ["b"]) is not None
     assert may_act_on_own("acknowledge feedback", "a", ["practitioner"], ["a"]) is None
+
+
+def test_the_readme_lists_the_permission_table() -> None:
+    from pathlib import Path
+
+    from audit_ledger.policies.permissions import PERMISSIONS
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    for act, roles in PERMISSIONS.items():
+        assert f"| {act} | {', '.join(sorted(roles))} |" in readme, act
