@@ -821,8 +821,11 @@ def keygen() -> None:
 # ---- command groups kept in their own modules (one registration line each) -------------
 
 from .bot_commands import bot  # noqa: E402
+from .security_commands import export_digest, verify  # noqa: E402
 
 cli.add_command(bot)
+cli.add_command(verify)
+cli.add_command(export_digest)
 
 
 def main() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..ledger.application import AuditLedger
+from ..ledger.chain import StoreKeyError, key_format_problem
 from ..ledger.settings import StoreSettings, from_environment
 from ..projections.follower import Follower
 from ..projections.queries import Views
@@ -31,6 +32,9 @@ class Wiring:
 
 def wire(url: str | None = None, key: str | None = None) -> Wiring:
     settings = from_environment(url, key)
+    problem = key_format_problem(settings.key) if settings.key else None
+    if problem:
+        raise StoreKeyError(problem)  # before anything builds a cipher from it
     store = open_view_store(settings)  # first: it makes the PostgreSQL schema if one is named
     with store.setting_up():
         app = AuditLedger(env=settings.library_env())

@@ -31,17 +31,27 @@ class StoreSettings:
     key: str = ""
 
     def library_env(self) -> dict[str, str]:
-        """The environment the eventsourcing Application and recorders are built from."""
-        env: dict[str, str] = {}
+        """The environment the eventsourcing Application and recorders are built from.
+
+        Events are written through the hash-chaining recorders of `ledger.chain` (selected
+        with the library's APPLICATION_RECORDER_TOPIC), from factories that check at wiring
+        time that the key, or the lack of one, opens the store. Settings that could bypass
+        either are pinned, so a stray variable in the process environment cannot.
+        """
+        chain = "audit_ledger.ledger.chain"
+        env: dict[str, str] = {"LEDGER_KEY_CHECK": "yes"}
         if self.kind == "sqlite":
             env.update(
-                PERSISTENCE_MODULE="eventsourcing.sqlite",
+                PERSISTENCE_MODULE=f"{chain}:SQLiteLedgerFactory",
+                APPLICATION_RECORDER_TOPIC=f"{chain}:ChainedSQLiteRecorder",
                 SQLITE_DBNAME=self.sqlite_path,
                 SQLITE_LOCK_TIMEOUT="30",
             )
         else:
             env.update(
-                PERSISTENCE_MODULE="eventsourcing.postgres",
+                PERSISTENCE_MODULE=f"{chain}:PostgresLedgerFactory",
+                APPLICATION_RECORDER_TOPIC=f"{chain}:ChainedPostgresRecorder",
+                POSTGRES_ENABLE_DB_FUNCTIONS="no",  # inserts go through the chaining recorder
                 POSTGRES_DBNAME=self.pg_dbname,
                 POSTGRES_HOST=self.pg_host,
                 POSTGRES_PORT=self.pg_port,
@@ -56,6 +66,8 @@ class StoreSettings:
                 env["POSTGRES_SCHEMA"] = self.pg_schema
         if self.key:
             env.update(CIPHER_TOPIC=AES_CIPHER_TOPIC, CIPHER_KEY=self.key)
+        else:
+            env.update(CIPHER_TOPIC="", CIPHER_KEY="")  # no key: never a cipher from elsewhere
         return env
 
     def describe(self) -> str:
