@@ -144,3 +144,16 @@ def test_verify_needs_no_key(store_url: str, tmp_path: Path, mini_pack: dict[str
 @pytest.mark.parametrize("bad", ["not-a-key", base64.b64encode(b"ten bytes!").decode()])
 def test_a_malformed_key_is_refused_plainly(store_url: str, bad: str) -> None:
     _refused(run_cli("projections", "status", url=store_url, key=bad), BAD_KEY)
+
+
+def test_a_stray_prefixed_variable_cannot_switch_encryption_on(
+        store_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from audit_ledger.cli.wiring import wire
+
+    monkeypatch.setenv("AUDITLEDGER_CIPHER_TOPIC", "eventsourcing.cryptography:AESCipher")
+    monkeypatch.setenv("AUDITLEDGER_CIPHER_KEY", "stray")
+    w = wire(store_url, "")
+    try:
+        assert w.app.mapper.cipher is None
+    finally:
+        w.close()

@@ -8,6 +8,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
 
 DEFAULT_URL = "sqlite:///audit-ledger.db"
+LIBRARY_APP_PREFIX = "AUDITLEDGER"  # AuditLedger.name, upper-cased, as the library does
 AES_CIPHER_TOPIC = "eventsourcing.cryptography:AESCipher"
 
 
@@ -68,6 +69,8 @@ class StoreSettings:
             env.update(CIPHER_TOPIC=AES_CIPHER_TOPIC, CIPHER_KEY=self.key)
         else:
             env.update(CIPHER_TOPIC="", CIPHER_KEY="")  # no key: never a cipher from elsewhere
+        # The library looks for an application-prefixed variable first; pin those too.
+        env.update({f"{LIBRARY_APP_PREFIX}_{k}": v for k, v in list(env.items())})
         return env
 
     def describe(self) -> str:
