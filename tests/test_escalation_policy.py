@@ -5,11 +5,15 @@ import pytest
 from audit_ledger.policies.escalation import (
     action_reminder,
     add_working_days,
+    alert_recipients,
     digest_due,
+    digest_week,
     escalation_due,
     feedback_reminder_due,
+    feedback_reminder_number,
     ladder_from,
     recipients,
+    step_started,
     working_days_between,
 )
 
@@ -63,5 +67,33 @@ def test_reminders() -> None:
     assert action_reminder(date(2026, 3, 20), date(2026, 3, 10), False) == "due soon"
     assert action_reminder(date(2026, 3, 20), date(2026, 3, 21), False) == "overdue"
     assert action_reminder(date(2026, 6, 20), date(2026, 3, 21), False) is None
-    assert digest_due(date(2026, 3, 2), None) and not digest_due(date(2026, 3, 3), None)
-    assert not digest_due(date(2026, 3, 9), date(2026, 3, 5))
+    assert digest_due(date(2026, 3, 2), None)  # a Monday, never sent
+    assert not digest_due(date(2026, 3, 3), date(2026, 3, 2))  # sent this week already
+    assert digest_due(date(2026, 3, 4), date(2026, 2, 23))  # missed on Monday: goes Wednesday
+    assert digest_due(date(2026, 3, 9), date(2026, 3, 5))  # a new week
+    assert not digest_due(date(2026, 3, 7), None)  # never on a weekend
+
+
+def test_the_digest_waits_for_a_working_day() -> None:
+    assert digest_week(date(2026, 4, 6)) is None  # Easter Monday
+    assert digest_week(date(2026, 4, 7)) == date(2026, 4, 6)  # Tuesday, for that week
+    assert digest_week(date(2026, 4, 11)) is None  # Saturday
+
+
+def test_who_can_be_told_and_when_a_step_began() -> None:
+    linked = [{**p, "slack_user": "U" + str(p["person"]).upper().replace(".", "")}
+              if p["person"] in ("hv.mgr", "ql") else p for p in PEOPLE]
+    assert alert_recipients(1, "health-visiting", linked) == (["hv.mgr"], False)
+    # nobody at step 2 has Slack: the quality leads stand in
+    assert alert_recipients(2, "health-visiting", linked) == (["ql"], True)
+    assert alert_recipients(4, "housing", linked, chosen=["chair"]) == (["ql"], True)
+    raised = date(2026, 4, 2)
+    assert step_started(1, raised, None, None) == raised
+    assert step_started(1, raised, date(2026, 4, 7), None) == date(2026, 4, 7)
+    assert step_started(1, raised, date(2026, 4, 1), None) == raised
+    assert step_started(2, raised, raised, date(2026, 4, 9)) == date(2026, 4, 9)
+    assert feedback_reminder_number(date(2026, 3, 2), date(2026, 3, 6), False) == 0
+    assert feedback_reminder_number(date(2026, 3, 2), date(2026, 3, 9), False) == 1
+    assert feedback_reminder_number(date(2026, 3, 2), date(2026, 3, 16), False) == 2
+    assert feedback_reminder_number(date(2026, 3, 2), date(2026, 3, 16), True) == 0
+    assert ladder_from([]) == ladder_from(None)

@@ -151,7 +151,7 @@ def test_oversized_inputs_are_refused_with_a_message(store_url: str, tmp_path: P
     huge = tmp_path / "huge.json"
     with huge.open("w") as f:
         f.write('{"programme": {"id": "x"}, "people": [')
-        f.write(",".join(['{"id": "p%d", "agency": "a"}' % i for i in range(1_600_000)]))
+        f.write(",".join(f'{{"id": "p{i}", "agency": "a"}}' for i in range(1_600_000)))
         f.write("]}")
     assert huge.stat().st_size > 50 * 1024 * 1024
     result = run_cli("import", str(huge), url=store_url)
@@ -216,7 +216,7 @@ def test_any_audit_text_and_form_values_get_an_answer(sqlite_url: str,
             try:
                 read()
             except (KeyError, TypeError, AttributeError, ValueError) as e:  # pragma: no cover
-                raise AssertionError(f"form values {values!r} broke the form reader: {e!r}")
+                raise AssertionError(f"form values {values!r} broke the form reader") from e
 
     try:
         check()

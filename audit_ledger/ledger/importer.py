@@ -93,7 +93,7 @@ def _import_pack(app: AuditLedger, pack: Pack, by: str) -> ImportSummary:  # noq
             consolidation=terms.consolidation, areas=pack.areas,
             terms_of_reference=terms.terms_of_reference, method=terms.method,
             sample=dict(terms.sample), channel=terms.channel, baseline=terms.baseline,
-            **admin.fields())
+            escalation=list(terms.escalation or []), **admin.fields())
         pending.append(programme)
         summary.count("programme")
     else:

@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from ..policies.consolidation import DEFAULT_RULE, RULES
+from ..policies.escalation import ladder_from
 from ..policies.grading import grade_problems
 from ..policies.permissions import ROLES
 from ..policies.scales import AREAS, SCALES
@@ -42,6 +43,7 @@ class ProgrammeIn(Strict):
     sample: dict[str, Any] = {}
     channel: Short = ""
     baseline: Annotated[str, StringConstraints(pattern=r"^([a-z0-9][a-z0-9\-]*)?$")] = ""
+    escalation: list[Annotated[int, Field(ge=1, le=60)]] | None = None
 
 
 class PersonIn(Strict):
@@ -190,6 +192,11 @@ def reference_problems(  # noqa: C901 - one pass, one list
     if prog.consolidation not in RULES:
         problems.append(f"programme.consolidation: {prog.consolidation!r} is not a rule; "
                         f"allowed: {', '.join(RULES)}")
+    if prog.escalation:
+        try:
+            ladder_from(prog.escalation)
+        except ValueError as e:
+            problems.append(f"programme.escalation: {e}")
     people = {**(directory or {}), **{p.id: p for p in pack.people}}
     first_at: dict[str, int] = {}
     for i, p in enumerate(pack.people):

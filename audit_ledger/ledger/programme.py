@@ -11,7 +11,11 @@ class Programme(LedgerAggregate):
     TOPIC = "audit-ledger:Programme"
 
     class Created(LedgerAggregate.Created):
+        """Version 2 adds `escalation`: the programme's own working days for each step of the
+        concern ladder (empty: the default 2, 5 and 2). Stored version-1 events are upcast."""
+
         TOPIC = "audit-ledger:ProgrammeOpened"
+        class_version = 2
         programme: str
         title: str
         board: str
@@ -24,6 +28,11 @@ class Programme(LedgerAggregate):
         sample: dict[str, Any]
         channel: str
         baseline: str
+        escalation: list[int]
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["escalation"] = []
 
     class Closed(LedgerAggregate.Event):
         TOPIC = "audit-ledger:ProgrammeClosed"
@@ -47,6 +56,7 @@ class Programme(LedgerAggregate):
         sample: dict[str, Any],
         channel: str,
         baseline: str,
+        escalation: list[int],
         by: str,
         occurred_on: str,
         key: str,
@@ -64,4 +74,5 @@ class Programme(LedgerAggregate):
         self.sample = sample
         self.channel = channel
         self.baseline = baseline
+        self.escalation = list(escalation)
         self.status = "open"

@@ -37,10 +37,11 @@ CHILD_AT_RISK_ADVICE = ("A child may be at immediate risk: contact the children'
 
 
 def ladder_from(days: Iterable[int] | None) -> tuple[Step, ...]:
-    """The default ladder with a programme's own deadlines (one number per step below the top)."""
-    if days is None:
+    """The default ladder with a programme's own deadlines (one number per step below the top);
+    none (or an empty list) keeps the default 2, 5 and 2 working days."""
+    allowed = list(days) if days is not None else []
+    if not allowed:
         return DEFAULT_LADDER
-    allowed = list(days)
     if len(allowed) != len(DEFAULT_LADDER) - 1 or any(d < 1 for d in allowed):
         raise ValueError(f"escalation needs {len(DEFAULT_LADDER) - 1} whole numbers of working "
                          "days, each 1 or more")
@@ -127,6 +128,44 @@ def recipients(step: int, agency: str, people: Iterable[Mapping[str, object]]) -
     return having("board") or having("quality-lead")
 
 
+def alert_recipients(step: int, agency: str, people: Iterable[Mapping[str, object]],
+                     chosen: Iterable[str] | None = None) -> tuple[list[str], bool]:
+    """Who can be told at this step: its recipients (or those `chosen` when the step was
+    recorded) who have a Slack user; when none has, the quality leads who have one, so an alert
+    never goes nowhere. The second value says the quality leads stand in."""
+    directory = list(people)
+    linked = {str(p["person"]) for p in directory if p.get("slack_user")}
+    wanted = list(chosen) if chosen is not None else recipients(step, agency, directory)
+    reachable = sorted(p for p in set(wanted) if p in linked)
+    if reachable:
+        return reachable, False
+    leads = sorted(str(p["person"]) for p in directory
+                   if "quality-lead" in p["roles"]  # type: ignore[operator]
+                   and str(p["person"]) in linked)
+    return leads, True
+
+
+def step_started(step: int, raised_on: date, first_alerted_on: date | None,
+                 escalated_on: date | None) -> date:
+    """When the concern's current step began: for step 1, the day its managers were first told
+    (never before it was raised; the day it was raised when nobody could be told); for a later
+    step, the day it was escalated to that step."""
+    if step > 1 and escalated_on is not None:
+        return escalated_on
+    if first_alerted_on is not None and first_alerted_on > raised_on:
+        return first_alerted_on
+    return raised_on
+
+
+def feedback_reminder_number(delivered_on: date, today: date, acknowledged: bool,
+                             after: int = FEEDBACK_REMINDER_WORKING_DAYS) -> int:
+    """Which reminder is due now (1 after `after` working days unacknowledged since the
+    practitioner received it, 2 after twice that ...), 0 for none. Each number is sent once."""
+    if acknowledged:
+        return 0
+    return working_days_between(delivered_on, today) // after
+
+
 def feedback_reminder_due(issued_on: date, today: date, acknowledged: bool,
                           reminders_sent: int,
                           after: int = FEEDBACK_REMINDER_WORKING_DAYS) -> bool:
@@ -147,8 +186,18 @@ def action_reminder(due: date, today: date, completed: bool) -> str | None:
     return None
 
 
+def digest_week(today: date) -> date | None:
+    """The week (its Monday) whose digest of overdue actions may go out today: the digest goes on
+    the week's first working day (Tuesday after a bank-holiday Monday), or on a later working
+    day of that week if it could not go then; never on a weekend or a bank holiday."""
+    if not is_working_day(today):
+        return None
+    return today - timedelta(days=today.weekday())
+
+
 def digest_due(today: date, last_digest: date | None) -> bool:
-    """The weekly digest of overdue actions goes out on Mondays, once a week."""
-    if today.weekday() != 0:
+    """Once a week, on a working day: due when no digest has gone out this week yet."""
+    week = digest_week(today)
+    if week is None:
         return False
-    return last_digest is None or (today - last_digest).days >= 7
+    return last_digest is None or last_digest < week

@@ -100,6 +100,13 @@ class Views:
     def concern(self, pid: str, ref: str) -> Doc | None:
         return self.store.get("concern", f"{pid}/{ref}")
 
+    # ---- what the worker sent ---------------------------------------------------------
+
+    def deliveries(self, pid: str, subject: str = "") -> list[Doc]:
+        """Every message delivered about a subject (all of a programme's without one)."""
+        prefix = f"{pid}/{subject}/" if subject else f"{pid}/"
+        return [d for _, d in self.store.scan("delivery", prefix)]
+
 
 def case_judgements(doc: Doc) -> Doc:
     areas = {a: j for a, j in doc["judgements"].items() if a != OVERALL}

@@ -9,6 +9,7 @@ from typing import Any
 from ..ledger.actions import Action, Recommendation
 from ..ledger.case_audit import CaseAudit
 from ..ledger.concerns import Concern
+from ..ledger.deliveries import Delivery
 from ..ledger.feedback import Feedback
 from ..ledger.people import Person
 from ..ledger.programme import Programme
@@ -16,13 +17,14 @@ from .casefold import apply_case_event, judge, new_case_doc
 
 Doc = dict[str, Any]
 VIEWS = ("programme", "case", "summary", "coverage", "recommendation", "action", "feedback",
-         "concern", "person", "slack", "ids")
+         "concern", "person", "slack", "delivery", "ids")
 """Every view folded from the log: name and what it holds.
 
 programme: terms, scale, rule, areas; case: details, returns, moderation, judgements;
 summary: per-programme grade distribution per area; coverage: the sample's spread;
 recommendation, action: the action plan; feedback: per practitioner's return;
 concern: open and closed concerns; person, slack: the directory and its Slack links;
+delivery: each message the worker sent (subject, purpose, recipient, Slack channel and ts);
 ids: which document each aggregate's later events belong to."""
 
 TRACKING_NAME = "views"
@@ -67,7 +69,7 @@ def _programme_opened(f: Folding, e: Programme.Created, position: int) -> None:
         "scale": e.scale, "consolidation": e.consolidation, "areas": dict(e.areas),
         "terms_of_reference": e.terms_of_reference, "method": e.method,
         "sample": dict(e.sample), "channel": e.channel, "baseline": e.baseline,
-        "status": "open", "opened_by": e.by})
+        "escalation": list(e.escalation), "status": "open", "opened_by": e.by})
     f.put("ids", str(e.originator_id), {"view": "programme", "key": e.programme,
                                         "programme": e.programme})
     f.put("summary", e.programme, {"cases": 0, "areas": {}})
@@ -220,7 +222,7 @@ def _concern_changed(f: Folding, e: Any, position: int) -> None:
     elif isinstance(e, Concern.Escalated):
         doc["step"] = e.step
         doc["escalations"].append({"step": e.step, "to": list(e.to), "reason": e.reason,
-                                   "at": _recorded(e)})
+                                   "on": e.occurred_on, "at": _recorded(e)})
     elif isinstance(e, Concern.Closed):
         doc["closed"] = True
         doc["outcome"] = e.outcome
@@ -274,6 +276,25 @@ def _action_changed(f: Folding, e: Any, position: int) -> None:
     f.put("action", index["key"], doc)
 
 
+def _delivered(f: Folding, e: Delivery.Created, position: int) -> None:
+    key = f"{e.programme}/{e.subject}/{e.purpose}/{e.recipient}"
+    f.put("delivery", key, {
+        "programme": e.programme, "subject": e.subject, "purpose": e.purpose,
+        "recipient": e.recipient, "slack_user": e.slack_user, "channel": e.channel, "ts": e.ts,
+        "delivered_on": e.occurred_on, "delivered_at": _recorded(e), "notes": []})
+    f.put("ids", str(e.originator_id), {"view": "delivery", "key": key,
+                                        "programme": e.programme})
+
+
+def _delivery_updated(f: Folding, e: Delivery.Updated, position: int) -> None:
+    index = f.get("ids", str(e.originator_id))
+    if index is None:
+        return
+    doc = _deep(f.get("delivery", index["key"]) or {})
+    doc.setdefault("notes", []).append(e.note)
+    f.put("delivery", index["key"], doc)
+
+
 HANDLERS: dict[type, Callable[[Folding, Any, int], None]] = {
     Programme.Created: _programme_opened,
     Programme.Closed: _programme_closed,
@@ -301,4 +322,6 @@ HANDLERS: dict[type, Callable[[Folding, Any, int], None]] = {
     Action.ProgressRecorded: _action_changed,
     Action.Completed: _action_changed,
     Action.Replanned: _action_changed,
+    Delivery.Created: _delivered,
+    Delivery.Updated: _delivery_updated,
 }
