@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from audit_ledger.cli.wiring import wire
 from audit_ledger.ledger import commands as c
 from audit_ledger.ledger.base import LedgerError
-from audit_ledger.ledger.importer import import_pack, returns_pack
+from audit_ledger.ledger.importer import import_pack, import_returns
 from audit_ledger.ledger.pack import PackProblems, parse_pack
 
 from .conftest import run_cli
@@ -113,7 +113,7 @@ def test_any_returns_csv_is_imported_or_refused_by_line(sqlite_url: str,
         text = (CSV_HEADER if with_header else "") + out.getvalue()
         head = w.follower.head()
         try:
-            summary = import_pack(w.app, returns_pack(w.app, "csv-fuzz", text))
+            summary = import_returns(w.app, "csv-fuzz", text)
         except PackProblems as e:
             assert e.problems
             assert all(p.startswith("line ") or p.startswith("no programme") for p in e.problems), \

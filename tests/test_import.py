@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from audit_ledger.cli.wiring import Wiring
-from audit_ledger.ledger.importer import import_pack, returns_pack
+from audit_ledger.ledger.importer import import_pack, import_returns, returns_pack
 from audit_ledger.ledger.pack import PackProblems, parse_pack
 from audit_ledger.projections.queries import report_data
 
@@ -146,10 +146,11 @@ def test_returns_csv_refers_problems_to_lines(wiring: Wiring, mini_pack: dict[st
         "K09,school,sch.aud,sch.t,2,2,,\n"
     )
     with pytest.raises(PackProblems) as caught:
-        import_pack(wiring.app, returns_pack(wiring.app, "mini-2026", text))
+        import_returns(wiring.app, "mini-2026", text)
     problems = caught.value.problems
-    assert any("line 2" in p and "already in the ledger" in p for p in problems) or \
-        any("line 3" in p for p in problems)
+    assert any(p.startswith("line 2 (case K01, social-care): ") and "already in the ledger" in p
+               for p in problems), problems
+    assert any(p.startswith("line 3") and "K09" in p for p in problems), problems
     wrong_header = "case,agency,grade\nK01,school,2\n"
     with pytest.raises(PackProblems) as caught:
         returns_pack(wiring.app, "mini-2026", wrong_header)

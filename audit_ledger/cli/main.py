@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from ..ledger import commands as c
 from ..ledger.application import Outcome
 from ..ledger.base import LedgerError
-from ..ledger.importer import MAX_CSV_BYTES, import_pack, returns_pack
+from ..ledger.importer import MAX_CSV_BYTES, import_pack, import_returns
 from ..ledger.pack import MAX_PACK_BYTES, PackProblems, parse_pack, pydantic_problems
 from ..ledger.settings import SettingsError
 from ..policies.scales import OVERALL, area_title, scale_named
@@ -172,8 +172,7 @@ def import_returns(ctx: click.Context, programme: str, returns_file: Path, by: s
     except UnicodeDecodeError:
         raise Refused([f"{returns_file}: not UTF-8 text"]) from None
     w = _wiring(ctx)
-    pack = returns_pack(w.app, programme, text)
-    summary = import_pack(w.app, pack, by)
+    summary = import_returns(w.app, programme, text, by)
     w.follower.catch_up()
     click.echo(summary.describe())
 

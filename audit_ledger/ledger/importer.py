@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -68,12 +68,14 @@ def directory_of(app: AuditLedger, person_ids: set[str]) -> dict[str, PersonIn]:
     return out
 
 
-def import_pack(app: AuditLedger, pack: Pack, by: str = IMPORTER) -> ImportSummary:
+def import_pack(app: AuditLedger, pack: Pack, by: str = IMPORTER,
+                save: bool = True) -> ImportSummary:
     """Check the pack against itself and the store; save all of it in one transaction or nothing."""
-    return app.retrying(lambda: _import_pack(app, pack, by))
+    return app.retrying(lambda: _import_pack(app, pack, by, save))
 
 
-def _import_pack(app: AuditLedger, pack: Pack, by: str) -> ImportSummary:  # noqa: C901
+def _import_pack(app: AuditLedger, pack: Pack, by: str,  # noqa: C901
+                 save: bool) -> ImportSummary:
     in_pack = {p.id for p in pack.people}
     directory = directory_of(app, referenced_people(pack) - in_pack)
     problems = reference_problems(pack, directory)
@@ -217,7 +219,7 @@ def _import_pack(app: AuditLedger, pack: Pack, by: str) -> ImportSummary:  # noq
     if problems:
         raise PackProblems(problems)
     summary.events = sum(len(agg.pending_events) for agg in pending)
-    if summary.events:
+    if summary.events and save:
         app.save(*pending)
     return summary
 
@@ -240,7 +242,36 @@ RETURNS_COLUMNS = ("case", "agency", "auditor", "practitioner", "area", "grade",
 MAX_CSV_BYTES = 20 * 1024 * 1024
 
 
+def import_returns(app: AuditLedger, programme: str, text: str,
+                   by: str = IMPORTER) -> ImportSummary:
+    """A returns CSV imported whole or not at all; every problem names its CSV line."""
+    pack, lines, early = _returns_pack(app, programme, text)
+    try:
+        summary = import_pack(app, pack, by, save=not early)
+    except PackProblems as e:
+        raise PackProblems(sorted(early + [lines(p) for p in e.problems],
+                                  key=_line_number)) from None
+    if early:
+        raise PackProblems(early)
+    return summary
+
+
+def _line_number(problem: str) -> int:
+    word = problem.split(" ")[1].rstrip(":") if problem.startswith("line ") else ""
+    return int(word) if word.isdigit() else 0
+
+
 def returns_pack(app: AuditLedger, programme: str, text: str) -> Pack:
+    pack, _, early = _returns_pack(app, programme, text)
+    if early:
+        raise PackProblems(early)
+    return pack
+
+
+def _returns_pack(app: AuditLedger, programme: str, text: str
+                  ) -> tuple[Pack, Callable[[str], str], list[str]]:
+    """The returns as a pack, how to name their lines, and the problems found so far
+    (returns for unknown cases are left out of the pack, named here instead)."""
     """A returns CSV read into a pack of returns for a programme already in the ledger.
 
     Problems name their CSV line (the header is line 1).
@@ -311,7 +342,7 @@ def returns_pack(app: AuditLedger, programme: str, text: str) -> Pack:
             entry["concerns"][area] = values["concerns"]
     if problems:
         raise PackProblems(problems)
-    pack_data = {
+    pack_data: dict[str, Any] = {
         "programme": {"id": programme, "scale": found.scale, "consolidation": found.consolidation,
                       "areas": {a: t for a, t in areas.items()}},
         "returns": list(grouped.values()),
@@ -319,9 +350,10 @@ def returns_pack(app: AuditLedger, programme: str, text: str) -> Pack:
     try:
         pack = parse_pack(pack_data)
     except PackProblems as e:
-        raise PackProblems([_line_of(p, grouped, first_line) for p in e.problems]) from None
+        raise PackProblems([_line_of(p, list(grouped), first_line) for p in e.problems]
+                           ) from None
     # Cases come from the ledger; stand them in so references resolve.
-    cases = []
+    cases: list[dict[str, Any]] = []
     for ref in sorted({r.case for r in pack.returns}):
         case = app.find(CaseAudit, ids.case_id(programme, ref))
         if case is None:
@@ -329,9 +361,11 @@ def returns_pack(app: AuditLedger, programme: str, text: str) -> Pack:
             problems.append(f"line {lines[0]}: no case {ref!r} in {programme}")
             continue
         cases.append({"ref": ref, "agencies": case.agencies})
-    if problems:
-        raise PackProblems(problems)
-    return Pack.model_validate({**pack_data, "cases": cases})
+    known = {k["ref"] for k in cases}
+    pack_data["returns"] = [r for r in pack_data["returns"] if r["case"] in known]
+    pack = Pack.model_validate({**pack_data, "cases": cases})
+    keys = [(r.case, r.agency) for r in pack.returns]
+    return pack, lambda problem: _line_of(problem, keys, first_line), problems
 
 
 def _numbered(reader: csv.DictReader[str]) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -339,11 +373,13 @@ def _numbered(reader: csv.DictReader[str]) -> Iterator[tuple[int, dict[str, Any]
         yield reader.line_num, row
 
 
-def _line_of(problem: str, grouped: dict[tuple[str, str], Any],
+def _line_of(problem: str, keys: list[tuple[str, str]],
              first_line: dict[tuple[str, str], int]) -> str:
     """Turn a 'returns[i]...' path into the CSV line where that return starts."""
     if problem.startswith("returns["):
         index = int(problem[len("returns["):problem.index("]")])
-        key = list(grouped)[index]
-        return f"line {first_line[key]} (case {key[0]}, {key[1]}): " + problem.split(": ", 1)[1]
+        key = keys[index]
+        rest = problem[problem.index("]") + 1:]
+        rest = rest[1:] if rest.startswith(".") else rest.lstrip(": ")
+        return f"line {first_line[key]} (case {key[0]}, {key[1]}): {rest}"
     return problem
