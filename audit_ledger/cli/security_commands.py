@@ -18,7 +18,7 @@ import click
 
 from ..ledger.application import AuditLedger
 from ..ledger.base import LedgerError
-from ..ledger.chain import KEY_CHECK, Digest, Verdict, verify_log
+from ..ledger.chain import Digest, Verdict, verify_log
 from ..ledger.settings import StoreSettings, from_environment
 
 DIGEST_KIND = "audit-ledger log digest"
@@ -35,7 +35,7 @@ def _log(ctx: click.Context) -> Iterator[tuple[StoreSettings, AuditLedger]]:
     """The ledger opened for checking only: no key, no views, no key check."""
     obj = ctx.find_root().ensure_object(dict)
     settings = replace(from_environment(obj.get("url"), ""), key="")
-    app = AuditLedger(env={**settings.library_env(), KEY_CHECK: "no"})
+    app = AuditLedger(env=settings.library_env(key_check=False))
     try:
         yield settings, app
     finally:

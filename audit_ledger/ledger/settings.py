@@ -31,7 +31,7 @@ class StoreSettings:
     pg_schema: str = ""
     key: str = ""
 
-    def library_env(self) -> dict[str, str]:
+    def library_env(self, key_check: bool = True) -> dict[str, str]:
         """The environment the eventsourcing Application and recorders are built from.
 
         Events are written through the hash-chaining recorders of `ledger.chain` (selected
@@ -40,7 +40,7 @@ class StoreSettings:
         either are pinned, so a stray variable in the process environment cannot.
         """
         chain = "audit_ledger.ledger.chain"
-        env: dict[str, str] = {"LEDGER_KEY_CHECK": "yes"}
+        env: dict[str, str] = {"LEDGER_KEY_CHECK": "yes" if key_check else "no"}
         if self.kind == "sqlite":
             env.update(
                 PERSISTENCE_MODULE=f"{chain}:SQLiteLedgerFactory",
