@@ -234,3 +234,24 @@ def test_history_weaves_in_feedback_and_concerns(store_url: str, tmp_path: Path,
     assert names[-2:] == ["FeedbackAcknowledged", "IssueResponded"]
     assert data["steps"][-1]["by"] == "sch.t" and data["steps"][-1]["issue"] == 1
     assert [s["position"] for s in data["steps"]] == list(range(1, len(names) + 1))
+
+
+def test_import_returns_from_the_shell(store_url: str, tmp_path: Path,
+                                       mini_pack: dict[str, Any]) -> None:
+    pack = dict(mini_pack, returns=[r for r in mini_pack["returns"] if r["case"] != "K02"])
+    (tmp_path / "mini.json").write_text(json.dumps(pack))
+    run_cli("import", str(tmp_path / "mini.json"), url=store_url, check=True)
+    csv_file = tmp_path / "returns.csv"
+    csv_file.write_text(
+        "case,agency,auditor,practitioner,area,grade,strengths,concerns\n"
+        "K02,social-care,sc.aud,sc.sw,2,3,,Late referral\n"
+        "K02,social-care,sc.aud,sc.sw,overall,3,,\n")
+    first = run_cli("import-returns", "mini-2026", str(csv_file), url=store_url, check=True)
+    assert "1 returns" in first.stdout
+    again = run_cli("import-returns", "mini-2026", str(csv_file), url=store_url, check=True)
+    assert "nothing to import" in again.stdout
+    bad = tmp_path / "bad.csv"
+    bad.write_text("case,agency,auditor,practitioner,area,grade,strengths,concerns\n"
+                   "K02,school,sch.aud,sch.t,2,seven,,\n")
+    result = run_cli("import-returns", "mini-2026", str(bad), url=store_url)
+    assert result.returncode == 2 and "line 2: grade 'seven' is not a whole number" in result.stderr

@@ -1,24 +1,20 @@
-"""What to send to whom: feedback direct messages and concern alerts, and an interim courier.
+"""What to send to whom: feedback direct messages and concern alerts.
 
-`deliver_feedback` and `deliver_concern_alert` post one item's messages now. The courier that
-`bot serve` runs is interim: it sends each unacknowledged feedback's messages once per run of
-the process and remembers that only in memory. The worker of the next issue replaces it: it
-follows the log with a tracking position and records each delivery as an event (with the
-Slack channel and ts), so nothing is sent twice across restarts.
+`deliver_feedback` and `deliver_concern_alert` post one item's messages now, recording
+nothing (`bot try` and tests use them). What `bot serve` and `audit-ledger worker` send goes
+through the worker (`worker.py`): it follows the log with a tracking position and records each
+delivery as an event (with the Slack channel and ts), so nothing is sent twice across restarts.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 from dataclasses import dataclass
 from typing import Any
 
-from slack_sdk.errors import SlackApiError
-
 from ..projections.queries import NotInViews
 from . import blocks as b
-from .deliver import Posted, slack_error
+from .deliver import Posted
 from .services import BotServices
 
 log = logging.getLogger(__name__)
@@ -93,64 +89,3 @@ def deliver_concern_alert(services: BotServices, programme: str, ref: str) -> li
     log.info("concern alert sent: programme %s concern %s, %d messages", programme, ref,
              len(posted))
     return posted
-
-
-def _permanent(e: Exception) -> bool:
-    """Slack said no for a reason that waiting will not change (unknown user, bad channel)."""
-    return (isinstance(e, SlackApiError) and e.response is not None
-            and e.response.status_code == 200)
-
-
-class FeedbackCourier:
-    """Interim: each unacknowledged feedback's messages, sent once per run of this process."""
-
-    def __init__(self, services: BotServices) -> None:
-        self.s = services
-        self.sent: set[str] = set()
-        self.finished: set[str] = set()
-
-    def run_once(self) -> int:
-        views = self.s.fresh()
-        count = 0
-        for prog in views.programmes():
-            for doc in views.feedback(prog["programme"]):
-                key = f"{doc['programme']}/{doc['case']}/{doc['agency']}"
-                if doc.get("acknowledged_by") or key in self.finished:
-                    continue
-                outgoing = feedback_outgoing(self.s, doc)
-                for o in outgoing:
-                    mark = f"{key}/{o.slack_user}"
-                    if mark in self.sent:
-                        continue
-                    try:
-                        self.s.deliver.dm(o.slack_user, o.text, o.blocks)
-                    except Exception as e:  # noqa: BLE001 - sort out below, keep going
-                        log.warning("feedback message for programme %s case %s agency %s not "
-                                    "sent (%s)%s", doc["programme"], doc["case"], doc["agency"],
-                                    slack_error(e),
-                                    "; giving up for this run" if _permanent(e) else
-                                    "; will try again")
-                        if _permanent(e):
-                            self.sent.add(mark)
-                        continue
-                    self.sent.add(mark)
-                    count += 1
-                if all(f"{key}/{o.slack_user}" in self.sent for o in outgoing):
-                    self.finished.add(key)
-        if count:
-            log.info("courier: %d feedback messages sent", count)
-        return count
-
-    def run(self, stop: threading.Event, interval: float = 0.5) -> None:
-        """Keep the views folded and send new feedback until stopped; failures are waited out."""
-        failures = 0
-        while not stop.is_set():
-            try:
-                self.run_once()
-                failures = 0
-            except Exception as e:  # noqa: BLE001 - supervise: log the kind, wait, go on
-                failures += 1
-                log.warning("courier round failed (%s); trying again", type(e).__name__)
-                stop.wait(min(10.0, 0.5 * 2 ** min(failures, 5)))
-                continue
-            stop.wait(interval)

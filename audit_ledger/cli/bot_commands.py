@@ -15,8 +15,8 @@ from slack_sdk.errors import SlackApiError
 from ..bot.app import build_app, quiet_bolt_logger
 from ..bot.deliver import Deliverer, api_url, make_client
 from ..bot.directory import Directory
-from ..bot.outbox import FeedbackCourier
 from ..bot.services import BotServices
+from ..bot.worker import Worker, lease_for
 from .wiring import Wiring, wire
 
 log = logging.getLogger("audit_ledger.bot")
@@ -90,7 +90,8 @@ def bot() -> None:
 @click.option("--port", type=int, default=3000, show_default=True, envvar="PORT",
               help="port to listen on (PORT)")
 @click.option("--no-worker", is_flag=True,
-              help="do not send messages from this process (run the worker elsewhere)")
+              help="do not run the alert and reminder worker in this process (run "
+                   "`audit-ledger worker` elsewhere)")
 @click.pass_context
 def serve(ctx: click.Context, host: str, port: int, no_worker: bool) -> None:
     """Serve the Slack app: POST /slack/events (commands, buttons, forms, events), GET /healthz."""
@@ -106,17 +107,22 @@ def serve(ctx: click.Context, host: str, port: int, no_worker: bool) -> None:
     bolt = build_app(services, signing_secret=creds["SLACK_SIGNING_SECRET"],
                      client=services.deliver.client)
 
+    worker = None if no_worker else Worker(services, lease=lease_for(w.settings))
+
     def health() -> tuple[bool, dict[str, Any]]:
         status = w.follower.status()
-        return True, {"log_head": status.head, "views_position": status.position}
+        detail: dict[str, Any] = {"log_head": status.head, "views_position": status.position}
+        if worker is not None:
+            detail["worker_position"] = worker.position()
+        return True, detail
 
     background: list[Callable[[Any], None]] = []
-    if not no_worker:
-        background.append(FeedbackCourier(services).run)
+    if worker is not None:
+        background.append(worker.run)
     click.echo(f"Serving the Slack app on http://{host}:{port}{EVENTS_PATH} (health: /healthz); "
                f"events in {w.settings.describe()}; "
-               f"{'no worker' if no_worker else 'sending feedback messages'}. Ctrl-C to stop.",
-               err=True)
+               f"{'no worker' if no_worker else 'with the alert and reminder worker'}. "
+               "Ctrl-C to stop.", err=True)
     try:
         run_server(asgi_app(bolt, health), host, port, background)
     finally:
@@ -125,7 +131,8 @@ def serve(ctx: click.Context, host: str, port: int, no_worker: bool) -> None:
 
 @bot.command()
 @click.option("--no-worker", is_flag=True,
-              help="do not send messages from this process (run the worker elsewhere)")
+              help="do not run the alert and reminder worker in this process (run "
+                   "`audit-ledger worker` elsewhere)")
 @click.pass_context
 def socket(ctx: click.Context, no_worker: bool) -> None:
     """Run the Slack app over Socket Mode (no public URL needed)."""
@@ -146,8 +153,8 @@ def socket(ctx: click.Context, no_worker: bool) -> None:
                      signing_secret=os.environ.get("SLACK_SIGNING_SECRET") or "unused-in-socket-mode")
     stop = threading.Event()
     if not no_worker:
-        threading.Thread(target=FeedbackCourier(services).run, args=(stop,), daemon=True,
-                         name="bot-courier").start()
+        threading.Thread(target=Worker(services, lease=lease_for(w.settings)).run, args=(stop,),
+                         daemon=True, name="alert-worker").start()
     click.echo(f"Connecting to Slack over Socket Mode; events in {w.settings.describe()}. "
                "Ctrl-C to stop.", err=True)
     try:

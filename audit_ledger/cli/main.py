@@ -162,7 +162,7 @@ def import_command(ctx: click.Context, pack_file: Path, by: str) -> None:
                 type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--by", default="import", show_default=True, help="who is importing")
 @click.pass_context
-def import_returns(ctx: click.Context, programme: str, returns_file: Path, by: str) -> None:
+def import_returns_command(ctx: click.Context, programme: str, returns_file: Path, by: str) -> None:
     """Import agency returns from a CSV file, all or nothing."""
     if returns_file.stat().st_size > MAX_CSV_BYTES:
         raise Refused([f"{returns_file}: the file is larger than "
@@ -820,11 +820,15 @@ def keygen() -> None:
 # ---- command groups kept in their own modules (one registration line each) -------------
 
 from .bot_commands import bot  # noqa: E402
+from .erase_commands import erase  # noqa: E402
 from .security_commands import export_digest, verify  # noqa: E402
+from .worker_commands import worker  # noqa: E402
 
 cli.add_command(bot)
+cli.add_command(erase)
 cli.add_command(verify)
 cli.add_command(export_digest)
+cli.add_command(worker)
 
 
 def main() -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, TypeVar
@@ -11,7 +11,13 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError, Transcoding
+from eventsourcing.persistence import (
+    ApplicationRecorder,
+    EventStore,
+    IntegrityError,
+    Mapper,
+    Transcoding,
+)
 
 from ..policies import permissions
 from ..policies.consolidation import consolidate
@@ -28,11 +34,13 @@ from .deliveries import Delivery
 from .feedback import Feedback
 from .people import Person
 from .programme import Programme
+from .sealing import ERASED, SealingEventStore, SealingMapper, ledger_mapper, personal_texts
 
 A = TypeVar("A", bound=Aggregate)
 T = TypeVar("T")
 
 CONFLICT_RETRIES = 20
+QUOTE_MIN = 12  # an erasure's reason may not repeat a text of the case this long or longer
 
 
 @dataclass(frozen=True)
@@ -52,6 +60,17 @@ class DateAsISO(Transcoding):
 
     def decode(self, data: str) -> date:
         return date.fromisoformat(data)
+
+
+def _quoted(reason: str, texts: list[str]) -> str:
+    """A text that an erasure's reason repeats (the reason outlives the text), or ''."""
+    said = " ".join(reason.casefold().split())
+    for text in texts:
+        words = " ".join(text.casefold().split())
+        if (len(words) >= QUOTE_MIN and words in said) or \
+                (len(said) >= QUOTE_MIN and said in words):
+            return text
+    return ""
 
 
 def act_of(cmd: c.Command) -> Act:
@@ -89,6 +108,19 @@ class AuditLedger(Application[UUID]):
     def register_transcodings(self, transcoder: Any) -> None:
         super().register_transcodings(transcoder)
         transcoder.register(DateAsISO())
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        # Personal text is sealed per case here, in the write path's one place.
+        return ledger_mapper(self.factory, self.construct_transcoder())
+
+    def construct_recorder(self) -> ApplicationRecorder:
+        recorder = super().construct_recorder()
+        if isinstance(self.mapper, SealingMapper):
+            self.mapper.recorder = recorder  # to find the case of an aggregate's later events
+        return recorder
+
+    def construct_event_store(self) -> EventStore[UUID]:
+        return SealingEventStore(mapper=self.mapper, recorder=self.recorder)
 
     # ---- loading -------------------------------------------------------------
 
@@ -517,6 +549,49 @@ class AuditLedger(Application[UUID]):
                       owner=owner, due=due, reason=cmd.reason)
         self.save(action)
         return Outcome(True, f"action {cmd.action} replanned: owner {owner}, due {due}")
+
+    # ---- erasure ---------------------------------------------------------------------
+
+    def erase_case_text(self, cmd: c.EraseCaseText, concern_refs: Sequence[str] = ()) -> Outcome:
+        """Record the erasure and destroy the case's key: its personal text reads "[erased]"
+        for ever after, while its grades, counts and history's shape remain. The views still
+        hold the text until they are refolded (the console's `erase` does that at once)."""
+        return self.retrying(lambda: self._erase_case_text(cmd, concern_refs))
+
+    def _erase_case_text(self, cmd: c.EraseCaseText, concern_refs: Sequence[str]) -> Outcome:
+        self.require("erase case text", cmd.by)
+        case = self.case(cmd.programme, cmd.case)
+        mapper = self.mapper
+        if not isinstance(mapper, SealingMapper) or mapper.keys is None:
+            raise Rejected("this store keeps no case keys, so no case's text can be erased")
+        where = (cmd.programme, cmd.case)
+        if case.erased:
+            done = f"on {case.erased['on']} by {case.erased['by']}"
+            if mapper.keys.destroy(where):  # an erasure interrupted before its key went
+                return Outcome(True, f"case {cmd.case}'s erasure recorded {done} is now "
+                                     "complete: its key is destroyed")
+            return Outcome(False, f"case {cmd.case}'s personal text was already erased {done}")
+        aggregates = [ids.case_id(cmd.programme, cmd.case)]
+        aggregates += [ids.feedback_id(cmd.programme, cmd.case, a) for a in case.agencies]
+        aggregates += [ids.concern_id(cmd.programme, ref) for ref in concern_refs]
+        stored = [e for a in aggregates for e in self.recorder.select_events(a)]
+        quoted = _quoted(cmd.reason, [t for e in stored
+                                      for t in personal_texts(mapper.to_domain_event(e))])
+        if quoted:
+            raise Rejected("reason: it repeats text from the case's record "
+                           f"({quoted[:20]!r}...); the reason is kept in the clear after the "
+                           "text is erased: give the order's reference and who made it instead")
+        case.record(CaseAudit.TextErased, act_of(cmd), reason=cmd.reason)
+        self.save(case)
+        mapper.keys.destroy(where)
+        message = (f"case {cmd.case}'s personal text is erased: its key is destroyed; grades, "
+                   f"counts and dates remain and its text reads {ERASED}")
+        plain = sum(1 for e in stored if mapper.holds_plain_text(e))
+        if plain:
+            message += (f". Warning: {plain} of its events were stored before text was sealed "
+                        "per case: they read [erased] from now on, but their text stays in the "
+                        "log (encrypted only with AUDIT_LEDGER_KEY, if set)")
+        return Outcome(True, message)
 
     # ---- the people directory ------------------------------------------------------
 

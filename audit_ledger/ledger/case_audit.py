@@ -25,6 +25,8 @@ class CaseAudit(LedgerAggregate):
 
     class Created(LedgerAggregate.Created):
         TOPIC = "audit-ledger:CaseSelected"
+        CASE = ("programme", "ref")  # which case this aggregate is (see ledger.sealing)
+        PERSONAL = ("age_band", "gender", "ethnicity")  # sealed with the case's key
         programme: str
         ref: str
         category: str
@@ -35,6 +37,7 @@ class CaseAudit(LedgerAggregate):
 
     class ReturnRecorded(LedgerAggregate.Event):
         TOPIC = "audit-ledger:ReturnRecorded"
+        PERSONAL = ("strengths", "concerns")
         agency: str
         auditor: str
         practitioner: str
@@ -52,6 +55,7 @@ class CaseAudit(LedgerAggregate):
 
     class AreaGraded(LedgerAggregate.Event):
         TOPIC = "audit-ledger:AreaGraded"
+        PERSONAL = ("strength", "concern")
         agency: str
         auditor: str
         practitioner: str
@@ -73,6 +77,7 @@ class CaseAudit(LedgerAggregate):
 
     class GradeRevised(LedgerAggregate.Event):
         TOPIC = "audit-ledger:GradeRevised"
+        PERSONAL = ("reason",)
         agency: str
         area: str
         grade: int
@@ -84,6 +89,7 @@ class CaseAudit(LedgerAggregate):
 
     class JudgementModerated(LedgerAggregate.Event):
         TOPIC = "audit-ledger:JudgementModerated"
+        PERSONAL = ("reason",)
         area: str
         grade: int
         reason: str
@@ -95,6 +101,16 @@ class CaseAudit(LedgerAggregate):
                 "by": self.by,
                 "on": self.occurred_on,
             }
+
+    class TextErased(LedgerAggregate.Event):
+        """The case's personal text was erased (its key destroyed) by order. The reason is a
+        record of the order, kept in the clear: it holds no personal details."""
+
+        TOPIC = "audit-ledger:CaseTextErased"
+        reason: str
+
+        def apply(self, case: CaseAudit) -> None:
+            case.erased = {"by": self.by, "on": self.occurred_on, "reason": self.reason}
 
     def __init__(
         self,
@@ -120,6 +136,7 @@ class CaseAudit(LedgerAggregate):
         self.agencies = list(agencies)
         self.returns: dict[str, AgencyReturn] = {}
         self.moderations: dict[str, dict[str, Any]] = {}
+        self.erased: dict[str, str] | None = None
 
     def grades_by_area(self) -> dict[str, dict[str, int]]:
         out: dict[str, dict[str, int]] = {}

@@ -107,6 +107,15 @@ class RespondToIssue(FeedbackCommand):
     response: Text
 
 
+class EraseCaseText(Command):
+    """Destroy a case's key, erasing its personal text; the reason (the order's reference)
+    is kept in the clear, so it must hold no personal details."""
+
+    programme: ProgrammeRef
+    case: Ref
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+
+
 class AddRecommendation(Command):
     programme: ProgrammeRef
     number: int = Field(ge=1)

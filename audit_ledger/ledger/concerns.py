@@ -12,6 +12,8 @@ class Concern(LedgerAggregate):
 
     class Created(LedgerAggregate.Created):
         TOPIC = "audit-ledger:ConcernRaised"
+        CASE = ("programme", "case")  # which case this aggregate belongs to (ledger.sealing)
+        PERSONAL = ("summary",)  # sealed with the case's key
         programme: str
         case: str
         agency: str
@@ -28,6 +30,7 @@ class Concern(LedgerAggregate):
 
     class ActionRecorded(LedgerAggregate.Event):
         TOPIC = "audit-ledger:ConcernActionRecorded"
+        PERSONAL = ("action",)
         action: str
 
         def apply(self, concern: Concern) -> None:
@@ -44,6 +47,7 @@ class Concern(LedgerAggregate):
 
     class Closed(LedgerAggregate.Event):
         TOPIC = "audit-ledger:ConcernClosed"
+        PERSONAL = ("outcome",)
         outcome: str
 
         def apply(self, concern: Concern) -> None:

@@ -12,6 +12,8 @@ class Feedback(LedgerAggregate):
 
     class Created(LedgerAggregate.Created):
         TOPIC = "audit-ledger:FeedbackIssued"
+        CASE = ("programme", "case")  # which case this aggregate belongs to (ledger.sealing)
+        PERSONAL = ("good_practice[].text", "issues[].text")  # sealed with the case's key
         programme: str
         case: str
         agency: str
@@ -31,6 +33,7 @@ class Feedback(LedgerAggregate):
 
     class IssueResponded(LedgerAggregate.Event):
         TOPIC = "audit-ledger:IssueResponded"
+        PERSONAL = ("response",)
         issue: int
         response: str
 

@@ -29,6 +29,7 @@ from .pack import (
 )
 from .people import Person
 from .programme import Programme
+from .sealing import ERASED
 
 IMPORTER = "import"
 
@@ -225,9 +226,15 @@ def _import_pack(app: AuditLedger, pack: Pack, by: str,  # noqa: C901
 
 
 def _same_return(existing: Any, r: ReturnIn) -> bool:
-    return (existing.grades == dict(r.grades) and existing.strengths == dict(r.strengths)
-            and existing.concerns == dict(r.concerns) and existing.auditor == r.auditor
+    return (existing.grades == dict(r.grades) and _same_texts(existing.strengths, r.strengths)
+            and _same_texts(existing.concerns, r.concerns) and existing.auditor == r.auditor
             and existing.practitioner == r.practitioner)
+
+
+def _same_texts(stored: dict[str, str], given: dict[str, str]) -> bool:
+    """The same comments, where a comment since erased matches whatever the file says."""
+    return stored.keys() == given.keys() and all(text in (ERASED, given[area])
+                                                 for area, text in stored.items())
 
 
 def _return_date(pack: Pack, case: str, agency: str) -> date | None:

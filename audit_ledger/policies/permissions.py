@@ -30,6 +30,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "view case": frozenset({"auditor", "moderator", "quality-lead", "manager", "board"}),
     "view history": frozenset({"auditor", "moderator", "quality-lead"}),
     "view progress": frozenset(ROLES),
+    "erase case text": frozenset({"quality-lead"}),
 }
 """Each act and the roles that may do it. Ownership rules (a practitioner
 answers only their own feedback, an owner updates only their own action

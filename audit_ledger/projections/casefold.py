@@ -59,6 +59,8 @@ def apply_case_event(doc: Doc, event: Any) -> set[str]:
         doc["moderations"][event.area] = {"grade": event.grade, "reason": event.reason,
                                           "by": event.by, "on": event.occurred_on}
         return {event.area}
+    if isinstance(event, CaseAudit.TextErased):
+        doc["erased"] = {"by": event.by, "on": event.occurred_on, "reason": event.reason}
     return set()
 
 

@@ -13,7 +13,7 @@ from .views import TRACKING_NAME, Folding
 
 log = logging.getLogger(__name__)
 
-BATCH = 500
+BATCH = 2000
 
 
 @dataclass(frozen=True)
@@ -55,8 +55,10 @@ class Follower:
             if not notifications:
                 return read
             folding = Folding(self.store.get)
-            for n in notifications:
-                folding.fold(self.app.mapper.to_domain_event(n), n.id)
+            events = [self.app.mapper.to_domain_event(n) for n in notifications]
+            folding.prefetch(events, self.store.get_many)
+            for n, event in zip(notifications, events, strict=True):
+                folding.fold(event, n.id)
             try:
                 self.store.commit(folding.changes(), {TRACKING_NAME: position},
                                   notifications[-1].id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from ..ledger.ids import delivery_id
 from ..policies.scales import OVERALL, area_title, scale_named
 from ..policies.smart import days_overdue
 from .store import ViewStore
@@ -71,7 +72,8 @@ class Views:
         return self.person(link["person"]) if link else None
 
     def people(self) -> list[Doc]:
-        return [d for _, d in self.store.scan("person")]
+        # By directory id (with a key set the documents are stored under keyed hashes).
+        return sorted((d for _, d in self.store.scan("person")), key=lambda d: str(d["person"]))
 
     # ---- recommendations and actions -------------------------------------------
 
@@ -106,6 +108,10 @@ class Views:
         """Every message delivered about a subject (all of a programme's without one)."""
         prefix = f"{pid}/{subject}/" if subject else f"{pid}/"
         return [d for _, d in self.store.scan("delivery", prefix)]
+
+    def delivery(self, pid: str, subject: str, purpose: str, recipient: str) -> Doc | None:
+        return self.store.get("delivery", f"{pid}/{subject}/"
+                                          f"{delivery_id(pid, subject, purpose, recipient)}")
 
 
 def case_judgements(doc: Doc) -> Doc:

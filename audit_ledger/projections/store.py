@@ -6,9 +6,13 @@ if nobody else moved the position first, so a fold is never lost or doubled.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
 import sqlite3
 import threading
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -23,7 +27,15 @@ Doc = dict[str, Any]
 Changes = Mapping[tuple[str, str], Doc | None]
 
 
+CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"))
+"""What json.dumps(doc, sort_keys=True, separators=(",", ":")) uses, made once, not per call."""
+MANY = 400  # (view, key) pairs per query when reading many documents at once
 SETUP_LOCK = 0x61756469746C6764  # "auditlgd": serialises creating tables across processes
+HASHED_VIEWS = ("person", "slack")
+"""Views keyed by people's directory ids and Slack user ids. With a key set they are stored
+under a keyed hash of their key (HMAC-SHA256 with a key derived from AUDIT_LEDGER_KEY), so
+the ids are not readable in the table; `get` finds them as before, and `scan` lists them
+(with their stored keys) only whole, without a prefix."""
 
 
 class PositionMoved(Exception):
@@ -35,9 +47,31 @@ class ViewStore(ABC):
 
     def __init__(self, key: str = "") -> None:
         self.cipher = AESCipher(Environment(env={"CIPHER_KEY": key})) if key else None
+        self.key_hash = hmac.new(base64.b64decode(key), b"audit-ledger view keys v1",
+                                 hashlib.sha256).digest() if key else None
+
+    def stored_key(self, view: str, key: str) -> str:
+        """The key a document is stored under: a keyed hash for the HASHED_VIEWS when a key
+        is set, else the key itself."""
+        if self.key_hash is None or view not in HASHED_VIEWS:
+            return key
+        return hmac.new(self.key_hash, f"{view}\x00{key}".encode(), hashlib.sha256).hexdigest()
+
+    def _stored(self, keys: list[tuple[str, str]] | Changes) -> dict[tuple[str, str], Any]:
+        """Stored (view, key) pairs: to the asked pair (from a list), or to the document."""
+        if isinstance(keys, list):
+            return {(v, self.stored_key(v, k)): (v, k) for v, k in keys}
+        return {(v, self.stored_key(v, k)): doc for (v, k), doc in keys.items()}
+
+    @contextmanager
+    def erasing(self) -> Iterator[list[str]]:
+        """Around a rebuild after an erasure: what is deleted or overwritten inside leaves no
+        trace on disk afterwards. Yields a list that holds, after the block, what could not
+        be done (one line each)."""
+        yield []
 
     def encode(self, doc: Doc) -> bytes:
-        raw = json.dumps(doc, sort_keys=True, separators=(",", ":")).encode()
+        raw = CANONICAL.encode(doc).encode()
         return self.cipher.encrypt(raw) if self.cipher else raw
 
     def decode(self, raw: bytes) -> Doc:
@@ -57,6 +91,11 @@ class ViewStore(ABC):
 
     @abstractmethod
     def get(self, view: str, key: str) -> Doc | None: ...
+
+    def get_many(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], Doc]:
+        """The documents found among these (view, key) pairs; absent ones are left out."""
+        found = {k: self.get(*k) for k in keys}
+        return {k: d for k, d in found.items() if d is not None}
 
     @abstractmethod
     def scan(self, view: str, prefix: str = "") -> list[tuple[str, Doc]]: ...
@@ -115,8 +154,24 @@ class SQLiteViewStore(ViewStore):
     def get(self, view: str, key: str) -> Doc | None:
         with self.lock:
             row = self.conn.execute("SELECT doc FROM view_docs WHERE view=? AND key=?",
-                                    (view, key)).fetchone()
+                                    (view, self.stored_key(view, key))).fetchone()
         return self.decode(row[0]) if row else None
+
+    def get_many(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], Doc]:
+        by_view: dict[str, list[str]] = {}
+        stored = self._stored(keys)
+        for view, key in stored:
+            by_view.setdefault(view, []).append(key)
+        found: dict[tuple[str, str], Doc] = {}
+        for view, names in by_view.items():  # view=? AND key IN (...): a primary key search
+            for i in range(0, len(names), MANY):
+                chunk = names[i:i + MANY]
+                with self.lock:
+                    rows = self.conn.execute(
+                        f"SELECT key, doc FROM view_docs WHERE view=? AND key IN "
+                        f"({','.join('?' * len(chunk))})", [view, *chunk]).fetchall()
+                found.update({stored[(view, k)]: self.decode(d) for k, d in rows})
+        return found
 
     def scan(self, view: str, prefix: str = "") -> list[tuple[str, Doc]]:
         with self.lock:
@@ -138,6 +193,7 @@ class SQLiteViewStore(ViewStore):
                 self.conn.execute("COMMIT")
 
     def commit(self, changes: Changes, expected: Mapping[str, int], new: int) -> None:
+        changes = self._stored(changes)
         with self._write() as db:
             for name, position in expected.items():
                 row = db.execute("SELECT position FROM view_positions WHERE name=?",
@@ -147,13 +203,12 @@ class SQLiteViewStore(ViewStore):
                 db.execute("INSERT INTO view_positions (name, position) VALUES (?, ?) "
                            "ON CONFLICT (name) DO UPDATE SET position=excluded.position",
                            (name, new))
-            for (view, key), doc in changes.items():
-                if doc is None:
-                    db.execute("DELETE FROM view_docs WHERE view=? AND key=?", (view, key))
-                else:
-                    db.execute("INSERT INTO view_docs (view, key, doc) VALUES (?, ?, ?) "
-                               "ON CONFLICT (view, key) DO UPDATE SET doc=excluded.doc",
-                               (view, key, self.encode(doc)))
+            db.executemany("DELETE FROM view_docs WHERE view=? AND key=?",
+                           [k for k, doc in changes.items() if doc is None])
+            db.executemany("INSERT INTO view_docs (view, key, doc) VALUES (?, ?, ?) "
+                           "ON CONFLICT (view, key) DO UPDATE SET doc=excluded.doc",
+                           [(v, k, self.encode(doc)) for (v, k), doc in changes.items()
+                            if doc is not None])
 
     def drop(self) -> None:
         with self._write() as db:
@@ -165,6 +220,29 @@ class SQLiteViewStore(ViewStore):
             rows = self.conn.execute(
                 "SELECT view, key, doc FROM view_docs ORDER BY view, key").fetchall()
         return [(v, k, self._plain(d)) for v, k, d in rows]
+
+    @contextmanager
+    def erasing(self) -> Iterator[list[str]]:
+        # Zeros over whatever this connection deletes or overwrites meanwhile; then the file
+        # written afresh (VACUUM: no free page keeps an old document) and the WAL emptied.
+        problems: list[str] = []
+        with self.lock:
+            before = self.conn.execute("PRAGMA secure_delete").fetchone()[0]
+            self.conn.execute("PRAGMA secure_delete=ON")
+        try:
+            yield problems
+        finally:
+            with self.lock:
+                self.conn.execute(f"PRAGMA secure_delete={int(before)}")
+        with self.lock:
+            self.conn.execute("VACUUM")
+            for _ in range(50):  # a reader in another process keeps the WAL until it is done
+                if self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0] == 0:
+                    return
+                time.sleep(0.1)
+        problems.append("another process is reading the store, so its write-ahead log (the "
+                        "-wal file) could not be emptied: old pages stay there until the next "
+                        "complete checkpoint; run erase again when the bot and worker are idle")
 
     def close(self) -> None:
         with self.lock:
@@ -231,8 +309,19 @@ class PostgresViewStore(ViewStore):
     def get(self, view: str, key: str) -> Doc | None:
         with self._conn() as db:
             row = db.execute(f"SELECT doc FROM {self.table} WHERE view=%s AND key=%s",
-                             (view, key)).fetchone()
+                             (view, self.stored_key(view, key))).fetchone()
         return self.decode(row[0]) if row else None
+
+    def get_many(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], Doc]:
+        if not keys:
+            return {}
+        stored = self._stored(keys)
+        with self._conn() as db:
+            rows = db.execute(
+                f"SELECT d.view, d.key, d.doc FROM {self.table} d JOIN unnest(%s::text[], "
+                "%s::text[]) AS k(view, key) ON d.view=k.view AND d.key=k.key",
+                ([v for v, _ in stored], [k for _, k in stored])).fetchall()
+        return {stored[(v, k)]: self.decode(d) for v, k, d in rows}
 
     def scan(self, view: str, prefix: str = "") -> list[tuple[str, Doc]]:
         with self._conn() as db:
@@ -242,6 +331,7 @@ class PostgresViewStore(ViewStore):
         return [(k, self.decode(d)) for k, d in rows]
 
     def commit(self, changes: Changes, expected: Mapping[str, int], new: int) -> None:
+        changes = self._stored(changes)
         with self._conn() as db, db.transaction():
             for name, position in expected.items():
                 db.execute(f"INSERT INTO {self.positions_table} (name, position) VALUES (%s, 0) "
@@ -254,14 +344,16 @@ class PostgresViewStore(ViewStore):
                            (new, name))
             upserts = [(v, k, self.encode(d)) for (v, k), d in changes.items() if d is not None]
             deletes = [(v, k) for (v, k), d in changes.items() if d is None]
-            with db.cursor() as cur:
-                if upserts:
-                    cur.executemany(
-                        f"INSERT INTO {self.table} (view, key, doc) VALUES (%s, %s, %s) "
-                        "ON CONFLICT (view, key) DO UPDATE SET doc=excluded.doc", upserts)
-                if deletes:
-                    cur.executemany(f"DELETE FROM {self.table} WHERE view=%s AND key=%s",
-                                    deletes)
+            # One statement each, whatever the number of documents (keys are unique here).
+            if upserts:
+                db.execute(
+                    f"INSERT INTO {self.table} (view, key, doc) SELECT * FROM unnest(%s::text[], "
+                    "%s::text[], %s::bytea[]) ON CONFLICT (view, key) DO UPDATE SET "
+                    "doc=excluded.doc", [list(column) for column in zip(*upserts, strict=True)])
+            if deletes:
+                db.execute(f"DELETE FROM {self.table} d USING unnest(%s::text[], %s::text[]) "
+                           "AS k(view, key) WHERE d.view=k.view AND d.key=k.key",
+                           [list(column) for column in zip(*deletes, strict=True)])
 
     def drop(self) -> None:
         with self._conn() as db, db.transaction():
@@ -273,6 +365,14 @@ class PostgresViewStore(ViewStore):
             rows = db.execute(f"SELECT view, key, doc FROM {self.table} "
                               "ORDER BY view, key COLLATE \"C\"").fetchall()
         return [(v, k, self._plain(d)) for v, k, d in rows]
+
+    @contextmanager
+    def erasing(self) -> Iterator[list[str]]:
+        yield []
+        # Deleted rows stay in the table's pages until vacuumed; VACUUM FULL writes the table
+        # (and its TOAST) afresh, so no old document is left in its files.
+        with self._conn() as db:
+            db.execute(f"VACUUM FULL {self.table}")
 
     def close(self) -> None:
         with self.lock:

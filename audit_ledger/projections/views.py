@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
 from typing import Any
 
@@ -43,6 +42,30 @@ class Folding:
         if k not in self.cache:
             self.cache[k] = self.load(view, key)
         return self.cache[k]
+
+    def prefetch(self, events: list[Any], load_many: Callable[[list[tuple[str, str]]],
+                                                                dict[tuple[str, str], Doc]]) -> None:
+        """Read in two queries the documents a batch of events will fold into (instead of
+        one query per document): each event's `ids` entry, then what those entries point to
+        and their programme's documents. Documents not found are remembered as absent."""
+        wanted = [("ids", str(e.originator_id)) for e in events]
+        self._fill(wanted, load_many)
+        follow: list[tuple[str, str]] = []
+        for k in wanted:
+            index = self.cache.get(k)
+            if index is not None:
+                follow.append((index["view"], index["key"]))
+                if index["view"] == "case":
+                    follow += [("programme", index["programme"]), ("summary", index["programme"])]
+        self._fill(follow, load_many)
+
+    def _fill(self, keys: list[tuple[str, str]],
+              load_many: Callable[[list[tuple[str, str]]], dict[tuple[str, str], Doc]]) -> None:
+        missing = list(dict.fromkeys(k for k in keys if k not in self.cache))
+        if missing:
+            found = load_many(missing)
+            for k in missing:
+                self.cache[k] = found.get(k)
 
     def put(self, view: str, key: str, doc: Doc) -> None:
         self.cache[(view, key)] = doc
@@ -140,7 +163,9 @@ def _case_changed(f: Folding, e: Any, position: int) -> None:
 
 
 def _deep(doc: Doc) -> Doc:
-    return copy.deepcopy(doc)
+    """The document to change in place: each batch's documents are its own (read from the
+    store, or made by an earlier event of the batch, and written back whole), so no copy."""
+    return doc
 
 
 def _person_registered(f: Folding, e: Person.Created, position: int) -> None:
@@ -277,7 +302,9 @@ def _action_changed(f: Folding, e: Any, position: int) -> None:
 
 
 def _delivered(f: Folding, e: Delivery.Created, position: int) -> None:
-    key = f"{e.programme}/{e.subject}/{e.purpose}/{e.recipient}"
+    # Keyed by the delivery's id (uuid5 of programme, subject, purpose and recipient, as in the
+    # event store), so no directory id is readable in the view's keys.
+    key = f"{e.programme}/{e.subject}/{e.originator_id}"
     f.put("delivery", key, {
         "programme": e.programme, "subject": e.subject, "purpose": e.purpose,
         "recipient": e.recipient, "slack_user": e.slack_user, "channel": e.channel, "ts": e.ts,
@@ -303,6 +330,7 @@ HANDLERS: dict[type, Callable[[Folding, Any, int], None]] = {
     CaseAudit.AreaGraded: _case_changed,
     CaseAudit.GradeRevised: _case_changed,
     CaseAudit.JudgementModerated: _case_changed,
+    CaseAudit.TextErased: _case_changed,
     Person.Created: _person_registered,
     Person.RoleGranted: _person_changed,
     Person.RoleRevoked: _person_changed,
