@@ -408,10 +408,9 @@ def test_reminders_once_per_state_and_the_weekly_digest(rig: Rig) -> None:
     assert len(rig.posts("DU0SCMGR", "A1.2")) == 2
 
 
+@pytest.mark.parametrize("store_url", ["postgres"], indirect=True)  # SQLite has no server
 def test_the_worker_survives_lost_database_connections(rig: Rig, store_url: str) -> None:
     """PostgreSQL drops the worker's connections (a restart, a failover): it carries on."""
-    if not store_url.startswith("postgresql"):
-        pytest.skip("an SQLite file has no connection to lose")
     import psycopg
 
     from .conftest import PG_BASE

@@ -353,7 +353,7 @@ class AuditLedger(Application[UUID]):
     def _concern_for_manager(self, cmd: c.ConcernCommand, act_name: str) -> Concern:
         who = self.require(act_name, cmd.by)
         concern = self.concern(cmd.programme, cmd.concern)
-        if who.agency != concern.agency and "quality-lead" not in who.roles:
+        if who.agency != concern.agency and not {"quality-lead", "board"} & set(who.roles):
             raise NotPermitted(f"{cmd.by}: concern {cmd.concern} is for {concern.agency}'s "
                                f"managers; you manage in {who.agency}")
         if concern.closed and act_name != "close concern":
