@@ -171,7 +171,7 @@ def test_concern_alert_acknowledged_and_acted_on_once(bot: Bot) -> None:
     assert bot.press("U0SCSW", alert, "concern.acknowledge", channel="DU0SCMGR").status == 200
     refused = bot.fake.calls_to("response_url")[-1].body
     assert refused["response_type"] == "ephemeral" and not refused["replace_original"]
-    assert "To acknowledge concern you need the role manager" in refused["text"]
+    assert "To acknowledge concern you need the role board or manager or quality-lead" in refused["text"]
     for _ in range(2):
         assert bot.press("U0SCMGR", alert, "concern.acknowledge").status == 200
     updated = [u for u in bot.fake.calls_to("chat.update") if u.body["ts"] == alert["ts"]]
