@@ -1,0 +1,335 @@
+"""`python -m bench`: the ledger's figures, each beside the raw `eventsourcing` library's on the
+same store, in one run, printed as one table.
+
+    python -m bench                                   # 10k, 100k and 1M events, both stores
+    python -m bench --events 10000,100000 --stores sqlite
+    python -m bench --quick                           # small sizes: a smoke run, under a minute
+
+Run it from the repository's root (it uses the tests' fake Slack for figure e). Nothing here
+fails on a timing: the table says which goals are met.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from audit_ledger.cli.wiring import Wiring, wire
+
+from . import importing, latency, serve
+from .generate import Populator
+from .latency import ANSWERS, Percentiles
+from .stores import KINDS, Store, make_store, postgres_problem
+
+FULL = (10_000, 100_000, 1_000_000)
+QUICK = (2_000, 6_000)
+ALERTS = Path(__file__).with_name("alert_latency.py")
+REPEAT_UP_TO = 100_000
+
+
+@dataclass
+class Row:
+    figure: str
+    store: str
+    events: str
+    ledger: str
+    raw: str
+    ratio: str
+    goal: str
+    met: str
+
+
+@dataclass
+class Run:
+    rows: list[Row] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def add(self, figure: str, store: str, events: int | str, ledger: str, raw: str = "-",
+            ratio: str = "-", goal: str = "-", met: bool | None = None) -> None:
+        count = f"{events:,}" if isinstance(events, int) else events
+        self.rows.append(Row(figure, store, count, ledger, raw, ratio, goal,
+                             "-" if met is None else ("yes" if met else "NO")))
+        print(f"  {figure} [{store}, {count}]: {ledger} | raw {raw} | {ratio} | {met}",
+              file=sys.stderr, flush=True)
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:.1f}"
+
+
+def rate(events: int, seconds: float) -> float:
+    return events / seconds if seconds else 0.0
+
+
+def child(kind: str, url: str) -> dict[str, Any]:
+    done = subprocess.run([sys.executable, "-m", "bench.child", kind, url], capture_output=True,
+                          text=True, check=False, cwd=Path(__file__).parent.parent)
+    if done.returncode != 0:
+        raise RuntimeError(f"bench.child {kind} failed: {done.stderr[-2000:]}")
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def best(runs: list[dict[str, Any]], key: str) -> float:
+    """The fastest of repeated timings: the least disturbed by whatever else the machine did."""
+    return min(r[key] for r in runs)
+
+
+def figure_a(run: Run, kind: str, folder: Path, events: int, seed: int, repeat: int) -> None:
+    runs = [importing.measure(kind, folder, events, seed) for _ in range(repeat)]
+    a = {**runs[0], **{k: best(runs, k) for k in ("ledger_seconds", "raw_seconds",
+                                                   "serialise_seconds", "parse_seconds")}}
+    ledger, raw = rate(a["events"], a["ledger_seconds"]), rate(a["events"], a["raw_seconds"])
+    run.add("(a) import, events/s", kind, a["events"], f"{ledger:,.0f}", f"{raw:,.0f}",
+            f"{ledger / raw:.2f}", ">= 0.50", ledger / raw >= 0.5)
+    floor = 1 / (a["serialise_seconds"] / a["events"] + a["raw_seconds"] / a["events"])
+    run.notes.append(
+        f"(a) {kind}: {a['packs']} packs; parsing them (not timed above) took "
+        f"{a['parse_seconds']:.2f} s; the library's mapper alone serialises the same events at "
+        f"{rate(a['events'], a['serialise_seconds']):,.0f}/s, so serialise+insert, the floor "
+        f"of any importer, is {floor:,.0f}/s ({floor / raw:.2f} of raw insert).")
+
+
+def figure_bf(run: Run, kind: str, url: str, events: int, largest: bool, repeat: int
+              ) -> dict[str, Any]:
+    ledgers, raws = [], []
+    for _ in range(repeat):  # alternately, so both see the same machine
+        ledgers.append(child("rebuild", url))
+        raws.append(child("read", url))
+    ledger = {**ledgers[0], "seconds": best(ledgers, "seconds"),
+              "peak_mb": max(r["peak_mb"] for r in ledgers)}
+    raw = {**raws[0], "seconds": best(raws, "seconds"), "peak_mb": max(r["peak_mb"] for r in raws)}
+    lr, rr = rate(ledger["events"], ledger["seconds"]), rate(raw["events"], raw["seconds"])
+    run.add("(b) view rebuild, events/s", kind, ledger["events"], f"{lr:,.0f}", f"{rr:,.0f}",
+            f"{lr / rr:.2f}", ">= 0.50", lr / rr >= 0.5)
+    if largest:
+        run.add("(f) rebuild peak memory, MB", kind, ledger["events"],
+                f"{ledger['peak_mb']:.0f} (at start {ledger['rss_before_mb']:.0f})",
+                f"{raw['peak_mb']:.0f} (at start {raw['rss_before_mb']:.0f})",
+                f"{ledger['peak_mb'] / raw['peak_mb']:.2f}", "< 500 MB",
+                ledger["peak_mb"] < 500)
+    return {"ledger": ledger, "raw": raw}
+
+
+def figure_c(run: Run, kind: str, w: Wiring, populator: Populator, events: int,
+             calls: int) -> dict[str, Percentiles]:
+    c = latency.measure(w, populator, calls)
+    raw: Percentiles = c["raw"]
+    for kind_of in ANSWERS:
+        p: Percentiles = c[kind_of]
+        fewer = f" ({p.count} asks)" if p.count < calls else ""
+        run.add(f"(c) /audit {kind_of}, p50/p99 ms", kind, events,
+                f"{ms(p.p50)} / {ms(p.p99)}{fewer}", f"{ms(raw.p50)} / {ms(raw.p99)}",
+                f"{p.p99 / raw.p99:.0f}x" if raw.p99 else "-", "p99 < 10 ms", p.p99 < 0.010)
+    return {k: c[k] for k in ANSWERS}
+
+
+def figure_d(run: Run, kind: str, concerns: int) -> None:
+    """(d) is measured by bench/alert_latency.py (the worker's own benchmark, on the bundled
+    Lontown audit rather than the generated log): run here, its figures put in the table."""
+    goal, limit = ("p99 < 1 s", 1000.0) if kind == "sqlite" else ("p99 < 250 ms", 250.0)
+    if not ALERTS.exists():
+        run.add("(d) alert latency, ms", kind, "-", "measured by bench/alert_latency.py "
+                "(not there yet)", goal=goal)
+        return
+    command = [sys.executable, "-m", "bench.alert_latency", "--concerns", str(concerns)]
+    if kind == "postgres":
+        from .stores import PG_BASE
+
+        command += ["--postgres", PG_BASE]
+    done = subprocess.run(command, capture_output=True, text=True, check=False,
+                          cwd=Path(__file__).parent.parent)
+    found = re.search(r"p50 (\d+) ms.*p99 (\d+) ms, max (\d+) ms", done.stdout)
+    if done.returncode != 0 or not found:
+        run.add("(d) alert latency, ms", kind, "-", "bench/alert_latency.py failed",
+                goal=goal, met=False)
+        run.notes.append(f"(d) {kind}: bench/alert_latency.py exited {done.returncode}: "
+                         f"{(done.stderr or done.stdout).strip()[-500:]}")
+        return
+    p50, p99, worst = (int(x) for x in found.groups())
+    run.add("(d) alert latency, p50/p99/max ms", kind, f"{concerns} concerns",
+            f"{p50} / {p99} / {worst}", goal=goal, met=p99 < limit)
+    run.notes.append(f"(d) {kind}, measured by bench/alert_latency.py: "
+                     + " ".join(line.strip() for line in done.stdout.splitlines()[-3:]))
+
+
+def figure_e(run: Run, kind: str, url: str, populator: Populator, events: int,
+             clients: int, requests: int, seconds: float) -> None:
+    e = serve.measure(url, populator, clients=clients, requests=requests, seconds=seconds)
+    p: Percentiles = e["http"]
+    final: Percentiles = e["final"]
+    run.add(f"(e) bot serve x{clients}, p50/p99/max ms", kind, events,
+            f"{ms(p.p50)} / {ms(p.p99)} / {ms(p.worst)}", "-", "-",
+            "p99 < 200 ms, none > 3 s",
+            p.p99 < 0.200 and e["over_3s"] == 0 and not e["failures"])
+    statuses = ", ".join(f"{n} {s}" for s, n in sorted(e["statuses"].items()))
+    run.notes.append(
+        f"(e) {kind}, {events:,} events: {e['clients']} clients sent {e['sent']} of "
+        f"{requests} commands in {e['wall']:.0f} s ({e['sent'] / e['wall']:.0f}/s; answers: "
+        f"{statuses}); {e['over_3s']} answered after more than 3 s"
+        + (f"; {e['deferred']} answered with the holding reply, their answer reaching the "
+           f"response_url after p50 {final.p50:.1f} s / p99 {final.p99:.1f} s"
+           + (f", {e['unanswered']} never within 60 s" if e["unanswered"] else "")
+           if e["deferred"] else "")
+        + (f"; {len(e['failures'])} failed ({', '.join(sorted(set(e['failures'])))})"
+           if e["failures"] else "") + ".")
+
+
+def render(rows: list[Row]) -> str:
+    head = Row("figure", "store", "events", "ledger", "raw eventsourcing", "ratio", "goal",
+               "met")
+    table = [head, *rows]
+    widths = [max(len(getattr(r, f)) for r in table) for f in Row.__dataclass_fields__]
+    lines = []
+    for i, r in enumerate(table):
+        cells = [getattr(r, f) for f in Row.__dataclass_fields__]
+        lines.append("  ".join(c.ljust(wd) if j in (0, 1, 3, 4, 6) else c.rjust(wd)
+                               for j, (c, wd) in enumerate(zip(cells, widths, strict=True)))
+                     .rstrip())
+        if i == 0:
+            lines.append("  ".join("-" * wd for wd in widths))
+    return "\n".join(lines)
+
+
+def load() -> str:
+    return "/".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+def machine() -> str:
+    memory = ""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as info:
+            kb = int(next(line for line in info if line.startswith("MemTotal")).split()[1])
+            memory = f"{kb / 1024 / 1024:.1f} GB"
+    except (OSError, StopIteration, ValueError):
+        pass
+    pg = "not used"
+    if not postgres_problem():
+        import psycopg
+
+        from .stores import PG_BASE
+
+        with psycopg.connect(PG_BASE) as conn:
+            row = conn.execute("SHOW server_version").fetchone()
+            pg = str(row[0]) if row else "?"
+    from importlib.metadata import version
+
+    return (f"{datetime.now(tz=UTC):%Y-%m-%d %H:%M} UTC; {os.cpu_count()} CPUs "
+            f"({platform.processor() or platform.machine()}), {memory} memory; "
+            f"{platform.system()} {platform.release()}; Python {platform.python_version()}; "
+            f"SQLite {sqlite3.sqlite_version}; PostgreSQL {pg}; "
+            f"eventsourcing {version('eventsourcing')}, psycopg {version('psycopg')}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--events", help="log sizes, comma-separated (default 10000,100000,"
+                                         "1000000; --quick: 2000,6000)")
+    parser.add_argument("--stores", default="sqlite,postgres", help="sqlite,postgres")
+    parser.add_argument("--quick", action="store_true", help="small sizes: a smoke run")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--import-events", type=int, help="events imported for figure a "
+                                                          "(default 20000; --quick: 2000)")
+    parser.add_argument("--calls", type=int,
+                        help="asks of each answer for figure c (default 1000, fewer when they "
+                             "take over 30 s; --quick: 30)")
+    parser.add_argument("--clients", type=int, help="concurrent clients for figure e "
+                                                    "(default 50; --quick: 10)")
+    parser.add_argument("--requests", type=int, help="slash commands sent for figure e "
+                                                     "(default 1000; --quick: 60)")
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="times figures a and b are measured (alternately, ledger and raw; "
+                             f"the fastest of each counts); b only up to {REPEAT_UP_TO:,} events")
+    parser.add_argument("--serve-at", help="log sizes at which figure e runs (default: the "
+                                           "smallest and the largest)")
+    args = parser.parse_args(argv)
+
+    sizes = sorted(int(s) for s in (args.events or ",".join(
+        str(n) for n in (QUICK if args.quick else FULL))).split(","))
+    kinds = [k.strip() for k in args.stores.split(",") if k.strip()]
+    unknown = [k for k in kinds if k not in KINDS]
+    if unknown or not sizes:
+        parser.error(f"--stores takes {', '.join(KINDS)}; --events at least one size")
+    run = Run()
+    if "postgres" in kinds and (problem := postgres_problem()):
+        run.notes.append(f"PostgreSQL skipped: not reachable ({problem}); set BENCH_PG_URL")
+        kinds.remove("postgres")
+    import_events = args.import_events or (2_000 if args.quick else 20_000)
+    calls = args.calls or (30 if args.quick else 1000)
+    clients = args.clients or (10 if args.quick else 50)
+    requests = args.requests or (60 if args.quick else 1000)
+    serve_at = ({int(s) for s in args.serve_at.split(",")} if args.serve_at
+                else {sizes[0], sizes[-1]})
+    began = time.perf_counter()
+    load_at_start = load()
+
+    with tempfile.TemporaryDirectory(prefix="audit-bench-") as tmp:
+        folder = Path(tmp)
+        for kind in kinds:
+            figure_a(run, kind, folder, import_events, args.seed, args.repeat)
+
+        stores: list[Store] = [make_store(kind, folder, "log") for kind in kinds]
+        wirings = [wire(s.url, "") for s in stores]
+        try:
+            populator = Populator([w.app for w in wirings], seed=args.seed)
+            latencies: dict[tuple[str, int], dict[str, Percentiles]] = {}
+            for size in sizes:
+                before_cmd, before_store = populator.command_seconds, list(populator.store_seconds)
+                started = time.perf_counter()
+                populator.grow(size)
+                grown = populator.progress.events
+                stored = [a - b for a, b in zip(populator.store_seconds,
+                                                before_store or [0.0] * len(kinds), strict=True)]
+                run.notes.append(
+                    f"log grown to {grown:,} events ({populator.progress.programmes} programmes) "
+                    f"in {time.perf_counter() - started:.0f} s: commands and imports "
+                    f"{populator.command_seconds - before_cmd:.0f} s, stored "
+                    + ", ".join(f"{k} {s:.0f} s" for k, s in zip(kinds, stored, strict=True)))
+                for kind, store, w in zip(kinds, stores, wirings, strict=True):
+                    figure_bf(run, kind, store.url, grown, size == sizes[-1],
+                              args.repeat if grown <= REPEAT_UP_TO else 1)
+                    latencies[(kind, size)] = figure_c(run, kind, w, populator, grown, calls)
+                    if size in serve_at:
+                        figure_e(run, kind, store.url, populator, grown, clients, requests,
+                                 60.0)
+            if len(sizes) > 1:
+                for kind in kinds:
+                    small, large = latencies[(kind, sizes[0])], latencies[(kind, sizes[-1])]
+                    for kind_of in ANSWERS:
+                        flat = large[kind_of].p99 / small[kind_of].p99
+                        run.add(f"(c) /audit {kind_of}, p99 ratio", kind,
+                                f"{sizes[-1]:,} / {sizes[0]:,}", f"{flat:.2f}", "-", "-",
+                                "<= 1.5", flat <= 1.5)
+        finally:
+            for w in wirings:
+                w.close()
+            for s in stores:
+                s.drop()
+    for kind in kinds:
+        figure_d(run, kind, 20 if args.quick else 200)
+    print()
+    print(render(run.rows))
+    print()
+    for note in run.notes:
+        print(f"- {note}")
+    print(f"- machine: {machine()}")
+    print(f"- whole run: {time.perf_counter() - began:.0f} s; load average (1/5/15 min) at the "
+          f"start {load_at_start}, at the end {load()}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,181 @@
+"""(e) `audit-ledger bot serve` in its own process, under concurrent signed slash commands.
+
+The server runs as a person runs it (the console script, configured by the environment, with
+`--no-worker`: at scale the worker is its own process), against the tests' fake Slack on
+127.0.0.1. `clients` threads send `/audit progress|my|case` commands, signed with the signing
+secret and shaped as Slack sends them, each over a new HTTP connection, until `requests`
+have been sent or `seconds` have passed. What Slack would see is timed: the HTTP answer. An
+answer that takes longer than the bot's two-second budget is acknowledged with a holding
+reply and sent later to the command's response_url; those are counted, and timed to the
+final answer too.
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import queue
+import random
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .generate import Populator
+from .latency import ANSWERS, Percentiles, asker_texts
+
+TOKEN = "xoxb-fake-bot-token"
+SECRET = "bench-signing-secret-0123456789abcdef"
+HOLDING = "Looking that up"
+
+
+def _fake_slack() -> Any:
+    try:
+        from tests import fake_slack
+    except ImportError as e:  # run from elsewhere than the repository's root
+        raise SystemExit("bench needs tests/fake_slack.py: run `python -m bench` from the "
+                         f"repository's root ({e})") from None
+    return fake_slack
+
+
+def console_script() -> str:
+    beside = Path(sys.executable).parent / "audit-ledger"
+    return str(beside) if beside.exists() else "audit-ledger"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Load:
+    answered: list[float] = field(default_factory=list)  # seconds to the HTTP answer
+    statuses: Counter[str] = field(default_factory=Counter)  # HTTP answers by status
+    deferred: dict[str, float] = field(default_factory=dict)  # response_url -> sent at
+    failures: list[str] = field(default_factory=list)  # no answer, or not 200
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def _post(port: int, body: str, headers: dict[str, str]) -> tuple[int, str]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        conn.request("POST", "/slack/events", body=body.encode(), headers=headers)
+        reply = conn.getresponse()
+        return reply.status, reply.read().decode("utf-8", "replace")
+    finally:
+        conn.close()
+
+
+def _wait_healthy(proc: subprocess.Popen[bytes], port: int, log: Path) -> None:
+    deadline = time.monotonic() + 120
+    while True:
+        if proc.poll() is not None:
+            raise RuntimeError(f"bot serve exited {proc.returncode}: {log.read_text()[-2000:]}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as r:
+                if r.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError("bot serve did not answer /healthz within 120 s")
+        time.sleep(0.2)
+
+
+def measure(url: str, populator: Populator, clients: int = 50, requests: int = 1000,
+            seconds: float = 120.0, seed: int = 13) -> dict[str, Any]:
+    fake_slack = _fake_slack()
+    rng = random.Random(seed)
+    work: queue.Queue[tuple[str, str]] = queue.Queue()
+    for n in range(requests):
+        work.put(asker_texts(populator, rng, ANSWERS[n % len(ANSWERS)]))
+    load = Load()
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AUDIT_LEDGER_", "SLACK_"))}
+    with fake_slack.running((TOKEN,)) as fake, tempfile.TemporaryDirectory() as tmp:
+        env.update(AUDIT_LEDGER_URL=url, SLACK_BOT_TOKEN=TOKEN, SLACK_SIGNING_SECRET=SECRET,
+                   SLACK_API_URL=fake.api_url)
+        log = Path(tmp) / "serve.log"
+        with log.open("wb") as err:
+            proc = subprocess.Popen([console_script(), "bot", "serve", "--port", str(port),
+                                     "--no-worker"], env=env, stdout=subprocess.DEVNULL,
+                                    stderr=err)
+        try:
+            _wait_healthy(proc, port, log)
+
+            def send(user: str, text: str) -> None:
+                reply_to = fake.response_url()
+                body = fake_slack.slash_command(user, user.lower(), text, reply_to)
+                headers = fake_slack.signed_headers(body, SECRET)
+                started = time.monotonic()
+                try:
+                    status, said = _post(port, body, headers)
+                except (OSError, http.client.HTTPException) as e:
+                    with load.lock:
+                        load.failures.append(type(e).__name__)
+                    return
+                elapsed = time.monotonic() - started
+                with load.lock:
+                    load.answered.append(elapsed)
+                    load.statuses[f"HTTP {status}"] += 1
+                    if status != 200:
+                        load.failures.append(f"HTTP {status}")
+                    elif HOLDING in said:
+                        load.deferred[reply_to] = started
+
+            for kind in ANSWERS:  # warm the server: imports, first catch-up, caches
+                user, text = asker_texts(populator, random.Random(kind), kind)
+                body = fake_slack.slash_command(user, "warm", text, fake.response_url())
+                _post(port, body, fake_slack.signed_headers(body, SECRET))
+            stop_at = time.monotonic() + seconds
+
+            def client() -> None:
+                while time.monotonic() < stop_at:
+                    try:
+                        user, text = work.get_nowait()
+                    except queue.Empty:
+                        return
+                    send(user, text)
+
+            started = time.monotonic()
+            threads = [threading.Thread(target=client, daemon=True) for _ in range(clients)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(timeout=seconds + 60)
+            wall = time.monotonic() - started
+            finals = _final_answers(fake, load, 60.0)
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+    http_p = Percentiles.of(load.answered)
+    return {"http": http_p, "over_3s": sum(1 for s in load.answered if s > 3.0),
+            "sent": requests - work.qsize(), "failures": load.failures,
+            "statuses": dict(load.statuses),
+            "deferred": len(load.deferred), "final": Percentiles.of(finals),
+            "unanswered": len(load.deferred) - len(finals), "wall": wall,
+            "clients": clients}
+
+
+def _final_answers(fake: Any, load: Load, timeout: float) -> list[float]:
+    """Seconds from sending to the answer at the response_url, for the deferred ones."""
+    deadline = time.monotonic() + timeout
+    while True:
+        calls = [c for c in fake.calls_to("response_url") if c.body.get("url") in load.deferred]
+        if len(calls) >= len(load.deferred) or time.monotonic() > deadline:
+            return [c.at - load.deferred[c.body["url"]] for c in calls]
+        time.sleep(0.2)
