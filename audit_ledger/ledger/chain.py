@@ -523,35 +523,29 @@ def _checked_cipher(key: str | None, make: Callable[[], Cipher | None]) -> Ciphe
         raise StoreKeyError(BAD_KEY) from None
 
 
-class SQLiteLedgerFactory(SQLiteFactory):
-    """The library's SQLite factory, checking at wiring time that the key opens the store."""
+class KeyCheckingFactory:
+    """Checks at wiring time that the key (or its absence) opens the store; mixed into
+    each store's factory so the check is written once."""
+
+    env: Any
 
     def cipher(self) -> Cipher | None:
-        return _checked_cipher(self.env.get("CIPHER_KEY"), super().cipher)
+        return _checked_cipher(self.env.get("CIPHER_KEY"), super().cipher)  # type: ignore[misc]
 
     def application_recorder(self) -> ApplicationRecorder:
-        recorder = super().application_recorder()
+        recorder: ApplicationRecorder = super().application_recorder()  # type: ignore[misc]
         if strtobool(self.env.get(KEY_CHECK) or "yes"):
             try:
                 check_key(recorder, self.cipher())
             except StoreKeyError:
-                self.close()
+                self.close()  # type: ignore[attr-defined]
                 raise
         return recorder
 
 
-class PostgresLedgerFactory(PostgresFactory):
-    """The library's PostgreSQL factory, checking at wiring time that the key opens the store."""
+class SQLiteLedgerFactory(KeyCheckingFactory, SQLiteFactory):
+    """The library's SQLite factory, with the key checked when the store is opened."""
 
-    def cipher(self) -> Cipher | None:
-        return _checked_cipher(self.env.get("CIPHER_KEY"), super().cipher)
 
-    def application_recorder(self) -> ApplicationRecorder:
-        recorder = super().application_recorder()
-        if strtobool(self.env.get(KEY_CHECK) or "yes"):
-            try:
-                check_key(recorder, self.cipher())
-            except StoreKeyError:
-                self.close()
-                raise
-        return recorder
+class PostgresLedgerFactory(KeyCheckingFactory, PostgresFactory):
+    """The library's PostgreSQL factory, with the key checked when the store is opened."""
