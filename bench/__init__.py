@@ -1,0 +1,1 @@
+"""Benchmarks of the ledger against the raw eventsourcing library: `python -m bench`."""
