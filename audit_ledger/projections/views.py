@@ -144,7 +144,6 @@ def _case_changed(f: Folding, e: Any, position: int) -> None:
     programme = f.get("programme", index["programme"])
     if doc is None or programme is None:
         return
-    doc = _deep(doc)
     before = {a: j["grade"] for a, j in doc["judgements"].items()}
     touched = apply_case_event(doc, e)
     judge(doc, touched, programme["scale"], programme["consolidation"])
@@ -152,7 +151,7 @@ def _case_changed(f: Folding, e: Any, position: int) -> None:
     doc["last_position"] = position
     f.put("case", index["key"], doc)
     if before != after:
-        summary = _deep(f.get("summary", index["programme"]) or {"cases": 0, "areas": {}})
+        summary = f.get("summary", index["programme"]) or {"cases": 0, "areas": {}}
         for area in touched:
             counts = summary["areas"].setdefault(area, {})
             if area in before:
@@ -162,10 +161,16 @@ def _case_changed(f: Folding, e: Any, position: int) -> None:
         f.put("summary", index["programme"], summary)
 
 
-def _deep(doc: Doc) -> Doc:
-    """The document to change in place: each batch's documents are its own (read from the
-    store, or made by an earlier event of the batch, and written back whole), so no copy."""
-    return doc
+def _doc_of(f: Folding, e: Any, view: str) -> tuple[str, Doc] | None:
+    """The document a later event of an aggregate changes, found through the `ids` view.
+
+    Changed in place: each batch's documents are its own (read from the store, or made
+    by an earlier event of the batch, and written back whole), so no copy is needed.
+    """
+    index = f.get("ids", str(e.originator_id))
+    if index is None:
+        return None
+    return str(index["key"]), f.get(view, index["key"]) or {}
 
 
 def _person_registered(f: Folding, e: Person.Created, position: int) -> None:
@@ -178,10 +183,10 @@ def _person_registered(f: Folding, e: Person.Created, position: int) -> None:
 
 
 def _person_changed(f: Folding, e: Any, position: int) -> None:
-    index = f.get("ids", str(e.originator_id))
-    if index is None:
+    found = _doc_of(f, e, "person")
+    if found is None:
         return
-    doc = _deep(f.get("person", index["key"]) or {})
+    key, doc = found
     if isinstance(e, Person.RoleGranted) and e.role not in doc["roles"]:
         doc["roles"].append(e.role)
     elif isinstance(e, Person.RoleRevoked) and e.role in doc["roles"]:
@@ -193,8 +198,8 @@ def _person_changed(f: Folding, e: Any, position: int) -> None:
             f.cache[("slack", doc["slack_user"])] = None
             f.changed.add(("slack", doc["slack_user"]))
         doc["slack_user"] = e.slack_user
-        f.put("slack", e.slack_user, {"person": index["key"]})
-    f.put("person", index["key"], doc)
+        f.put("slack", e.slack_user, {"person": key})
+    f.put("person", key, doc)
 
 
 def _feedback_issued(f: Folding, e: Feedback.Created, position: int) -> None:
@@ -210,17 +215,17 @@ def _feedback_issued(f: Folding, e: Feedback.Created, position: int) -> None:
 
 
 def _feedback_changed(f: Folding, e: Any, position: int) -> None:
-    index = f.get("ids", str(e.originator_id))
-    if index is None:
+    found = _doc_of(f, e, "feedback")
+    if found is None:
         return
-    doc = _deep(f.get("feedback", index["key"]) or {})
+    key, doc = found
     if isinstance(e, Feedback.Acknowledged):
         doc["acknowledged_by"] = e.by
         doc["acknowledged_at"] = _recorded(e)
     elif isinstance(e, Feedback.IssueResponded):
         doc["responses"][str(e.issue)] = {"response": e.response, "by": e.by,
                                           "on": e.occurred_on, "at": _recorded(e)}
-    f.put("feedback", index["key"], doc)
+    f.put("feedback", key, doc)
 
 
 def _concern_raised(f: Folding, e: Concern.Created, position: int) -> None:
@@ -235,10 +240,10 @@ def _concern_raised(f: Folding, e: Concern.Created, position: int) -> None:
 
 
 def _concern_changed(f: Folding, e: Any, position: int) -> None:
-    index = f.get("ids", str(e.originator_id))
-    if index is None:
+    found = _doc_of(f, e, "concern")
+    if found is None:
         return
-    doc = _deep(f.get("concern", index["key"]) or {})
+    key, doc = found
     if isinstance(e, Concern.Acknowledged):
         doc["acknowledged_by"] = e.by
         doc["acknowledged_at"] = _recorded(e)
@@ -251,7 +256,7 @@ def _concern_changed(f: Folding, e: Any, position: int) -> None:
     elif isinstance(e, Concern.Closed):
         doc["closed"] = True
         doc["outcome"] = e.outcome
-    f.put("concern", index["key"], doc)
+    f.put("concern", key, doc)
 
 
 def _recommendation_made(f: Folding, e: Recommendation.Created, position: int) -> None:
@@ -277,10 +282,10 @@ def _action_planned(f: Folding, e: Action.Created, position: int) -> None:
 
 
 def _action_changed(f: Folding, e: Any, position: int) -> None:
-    index = f.get("ids", str(e.originator_id))
-    if index is None:
+    found = _doc_of(f, e, "action")
+    if found is None:
         return
-    doc = _deep(f.get("action", index["key"]) or {})
+    key, doc = found
     if isinstance(e, Action.Ratified):
         doc["ratified"] = True
     elif isinstance(e, Action.ProgressRecorded):
@@ -298,7 +303,7 @@ def _action_changed(f: Folding, e: Any, position: int) -> None:
             doc.update(rag="", evidence="")  # reopened: evidence kept in the replan entry
         doc.update(description=e.description, measure=e.measure, owner=e.owner, due=e.due,
                    completed=False, completed_on="")
-    f.put("action", index["key"], doc)
+    f.put("action", key, doc)
 
 
 def _delivered(f: Folding, e: Delivery.Created, position: int) -> None:
@@ -314,12 +319,12 @@ def _delivered(f: Folding, e: Delivery.Created, position: int) -> None:
 
 
 def _delivery_updated(f: Folding, e: Delivery.Updated, position: int) -> None:
-    index = f.get("ids", str(e.originator_id))
-    if index is None:
+    found = _doc_of(f, e, "delivery")
+    if found is None:
         return
-    doc = _deep(f.get("delivery", index["key"]) or {})
+    key, doc = found
     doc.setdefault("notes", []).append(e.note)
-    f.put("delivery", index["key"], doc)
+    f.put("delivery", key, doc)
 
 
 HANDLERS: dict[type, Callable[[Folding, Any, int], None]] = {
