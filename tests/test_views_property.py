@@ -298,7 +298,14 @@ class Scenario:
             return outcome
         return run
 
-    COMMANDS = ("grade_area", "revise_grade", "moderate_judgement", "raise_concern",
+    def assign_manager(self) -> Callable[[], Outcome]:
+        cmd = c.AssignManager(by="ql" if self.steer("by") else self.pick(PEOPLE, "by"),
+                              person=self.pick(PEOPLE, "person"),
+                              manager=self.pick([*MANAGER.values(), "ql", "nobody"], "manager"),
+                              occurred_on=self.on())
+        return lambda: self.w.app.assign_manager(cmd)
+
+    COMMANDS = ("assign_manager", "grade_area", "revise_grade", "moderate_judgement", "raise_concern",
                 "acknowledge_concern", "record_concern_action", "close_concern",
                 "acknowledge_feedback", "respond_to_issue", "add_recommendation", "plan_action",
                 "ratify_action", "record_action_progress", "complete_action", "replan_action")
@@ -330,6 +337,7 @@ class Scenario:
             follower.catch_up()
             assert follower.position() == _head(self.w)
             check_summary(self.w.views)
+            check_waiting(self.w.views)
         else:
             position, head = follower.position(), _head(self.w)
             if head > position:
@@ -362,6 +370,42 @@ def check_summary(views: Views) -> None:
     assert coverage["agencies"] == agencies
 
 
+def check_waiting(views: Views) -> None:
+    """The indexes behind "what is waiting for me?" list exactly what a scan of every
+    programme's feedback, concerns and actions finds for each person and their team."""
+    people = views.people()
+    for person in people:
+        me = person["person"]
+        team = {p["person"] for p in people if p.get("manager") == me}
+        open_feedback = [f for f in views.feedback(P)
+                         if not f["acknowledged_by"]
+                         or any(str(i["number"]) not in f["responses"] for i in f["issues"])]
+        open_actions = [a for a in views.actions(P) if not a["completed"]]
+        expected = {
+            "team": sorted(team),
+            "feedback": sorted(f"{P}/{f['case']}/{f['agency']}" for f in open_feedback
+                               if f["practitioner"] == me),
+            "team_feedback": sorted(f"{P}/{f['case']}/{f['agency']}" for f in open_feedback
+                                    if f["practitioner"] in team),
+            "actions": sorted(a["id"] for a in open_actions if a["owner"] == me),
+            "team_actions": sorted(a["id"] for a in open_actions if a["owner"] in team),
+            "concerns": sorted(k["ref"] for k in views.concerns(P)
+                               if "manager" in person["roles"]
+                               and k["agency"] == person["agency"] and not k["closed"]
+                               and (not k["acknowledged_by"] or not k["actions"])),
+        }
+        found = views.waiting(person)
+        assert {
+            "team": sorted(found["team"]),
+            "feedback": sorted(f"{P}/{f['case']}/{f['agency']}" for f in found["feedback"]),
+            "team_feedback": sorted(f"{P}/{f['case']}/{f['agency']}"
+                                    for f in found["team_feedback"]),
+            "actions": sorted(a["id"] for a in found["actions"]),
+            "team_actions": sorted(a["id"] for a in found["team_actions"]),
+            "concerns": sorted(k["ref"] for k in found["concerns"]),
+        } == expected, me
+
+
 def test_views_folded_in_random_batches_equal_a_rebuild(
         store_url: str, tmp_path: Path, mini_pack: dict[str, Any]) -> None:
     kind = "sqlite" if store_url.startswith("sqlite") else "postgres"
@@ -384,6 +428,7 @@ def test_views_folded_in_random_batches_equal_a_rebuild(
             w.follower.catch_up()
             assert w.follower.position() == _head(w)
             check_summary(w.views)
+            check_waiting(w.views)
             incremental = w.store.dump()
             positions = w.store.positions()
             w.follower.rebuild()

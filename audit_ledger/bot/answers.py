@@ -33,40 +33,28 @@ class Waiting:
                     or self.team_actions)
 
 
-def _feedback_open(f: Doc) -> bool:
-    answered = f.get("responses") or {}
-    return not f.get("acknowledged_by") or any(str(i["number"]) not in answered
-                                               for i in f.get("issues") or [])
-
-
 def waiting_for(views: Views, person: Doc, today: date) -> Waiting:
-    me = person["person"]
-    roles = set(person.get("roles") or [])
-    team = {p["person"] for p in views.people() if p.get("manager") == me}
-    w = Waiting()
-    for prog in sorted(views.programmes(), key=lambda p: p["programme"]):
-        pid = prog["programme"]
-        for f in sorted(views.feedback(pid), key=lambda f: (natural_key(f["case"]), f["agency"])):
-            if not _feedback_open(f):
-                continue
-            if f["practitioner"] == me:
-                w.feedback.append(f)
-            elif f["practitioner"] in team:
-                w.team_feedback.append(f)
-        if "manager" in roles:
-            for k in views.concerns(pid):
-                if (k["agency"] == person.get("agency") and not k.get("closed")
-                        and (not k.get("acknowledged_by") or not k.get("actions"))):
-                    w.concerns.append(k)
-        for a in views.actions(pid):
-            if a["completed"]:
-                continue
-            status = action_status(a, today)
-            if a["owner"] == me:
-                w.actions.append(status)
-            elif a["owner"] in team and status["overdue_days"] > 0:
-                w.team_actions.append(status)
-    w.concerns.sort(key=lambda k: (not k.get("child_at_risk"), k.get("raised_at", "")))
+    """Read from the views' indexes: its cost is one person's open items, not the log's."""
+    found = views.waiting(person)
+
+    def by_case(f: Doc) -> tuple[str, list[Any], str]:
+        return f["programme"], natural_key(f["case"]), f["agency"]
+
+    def by_id(a: Doc) -> tuple[str, list[Any]]:
+        return a["programme"], natural_key(a["id"])
+
+    w = Waiting(feedback=sorted(found["feedback"], key=by_case),
+                team_feedback=sorted(found["team_feedback"], key=by_case))
+    for a in sorted(found["actions"], key=by_id):
+        if not a["completed"]:
+            w.actions.append(action_status(a, today))
+    for a in sorted(found["team_actions"], key=by_id):
+        status = action_status(a, today)
+        if not a["completed"] and status["overdue_days"] > 0:
+            w.team_actions.append(status)
+    concerns = sorted(found["concerns"], key=lambda k: (k["programme"], k["raised_at"], k["ref"]))
+    w.concerns = sorted(concerns, key=lambda k: (not k.get("child_at_risk"),
+                                                 k.get("raised_at", "")))
     return w
 
 

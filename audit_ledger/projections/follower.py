@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from ..ledger.application import AuditLedger
 from .store import PositionMoved, ViewStore
-from .views import TRACKING_NAME, Folding
+from .views import RETIRED, TRACKING_NAME, Folding
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +33,23 @@ class Follower:
         self.app = app
         self.store = store
         self.batch = batch
+        self.checked = False
+
+    def retire_old_views(self) -> bool:
+        """Views folded by an earlier version (a retired position name, none of ours) are
+        dropped, to be folded again from the log in the shape this version reads. Once per
+        follower; True when it dropped them."""
+        if self.checked:
+            return False
+        dropped = False
+        with self.store.setting_up():
+            names = self.store.positions()
+            if TRACKING_NAME not in names and any(n in names for n in RETIRED):
+                log.info("the views were folded by an earlier version; folding them again")
+                self.store.drop()
+                dropped = True
+        self.checked = True
+        return dropped
 
     def head(self) -> int:
         return int(self.app.recorder.max_notification_id() or 0)
@@ -45,6 +62,7 @@ class Follower:
 
     def catch_up(self, until: int | None = None) -> int:
         """Fold every event after our position (up to `until`); returns how many were read."""
+        self.retire_old_views()
         read = 0
         while True:
             position = self.position()

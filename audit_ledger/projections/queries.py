@@ -102,6 +102,44 @@ class Views:
     def concern(self, pid: str, ref: str) -> Doc | None:
         return self.store.get("concern", f"{pid}/{ref}")
 
+    # ---- what waits for whom (the indexes) ----------------------------------------------
+
+    def waiting(self, person: Doc) -> Doc:
+        """What waits for one person and, if they manage anyone, for their team, read from
+        the indexes in three queries whatever the log's size: the keys of open feedback and
+        actions (theirs and each team member's), and of their agency's open concerns (for
+        managers), with the documents they name."""
+        me = str(person["person"])
+        roles = set(person.get("roles") or [])
+        agency = str(person.get("agency") or "")
+        first = self.store.get_many([("waiting", me), ("team", me), ("open_concerns", agency)])
+        team = list((first.get(("team", me)) or {}).get("members") or [])
+        theirs = self.store.get_many([("waiting", m) for m in team]) if team else {}
+        mine = first.get(("waiting", me)) or {}
+        concern_keys = (list((first.get(("open_concerns", agency)) or {}).get("concerns") or [])
+                        if "manager" in roles else [])
+        wanted = [("feedback", k) for k in mine.get("feedback") or []]
+        wanted += [("action", k) for k in mine.get("actions") or []]
+        wanted += [("concern", k) for k in concern_keys]
+        for doc in theirs.values():
+            wanted += [("feedback", k) for k in doc.get("feedback") or []]
+            wanted += [("action", k) for k in doc.get("actions") or []]
+        docs = self.store.get_many(wanted) if wanted else {}
+
+        def listed(view: str, keys: list[str]) -> list[Doc]:
+            return [docs[(view, k)] for k in keys if (view, k) in docs]
+
+        return {
+            "team": team,
+            "feedback": listed("feedback", mine.get("feedback") or []),
+            "actions": listed("action", mine.get("actions") or []),
+            "concerns": listed("concern", concern_keys),
+            "team_feedback": [d for m in theirs.values()
+                              for d in listed("feedback", m.get("feedback") or [])],
+            "team_actions": [d for m in theirs.values()
+                             for d in listed("action", m.get("actions") or [])],
+        }
+
     # ---- what the worker sent ---------------------------------------------------------
 
     def deliveries(self, pid: str, subject: str = "") -> list[Doc]:

@@ -31,7 +31,7 @@ CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"))
 """What json.dumps(doc, sort_keys=True, separators=(",", ":")) uses, made once, not per call."""
 MANY = 400  # (view, key) pairs per query when reading many documents at once
 SETUP_LOCK = 0x61756469746C6764  # "auditlgd": serialises creating tables across processes
-HASHED_VIEWS = ("person", "slack")
+HASHED_VIEWS = ("person", "slack", "waiting", "team")
 """Views keyed by people's directory ids and Slack user ids. With a key set they are stored
 under a keyed hash of their key (HMAC-SHA256 with a key derived from AUDIT_LEDGER_KEY), so
 the ids are not readable in the table; `get` finds them as before, and `scan` lists them

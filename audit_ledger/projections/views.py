@@ -16,7 +16,7 @@ from .casefold import apply_case_event, judge, new_case_doc
 
 Doc = dict[str, Any]
 VIEWS = ("programme", "case", "summary", "coverage", "recommendation", "action", "feedback",
-         "concern", "person", "slack", "delivery", "ids")
+         "concern", "person", "slack", "delivery", "waiting", "team", "open_concerns", "ids")
 """Every view folded from the log: name and what it holds.
 
 programme: terms, scale, rule, areas; case: details, returns, moderation, judgements;
@@ -24,9 +24,16 @@ summary: per-programme grade distribution per area; coverage: the sample's sprea
 recommendation, action: the action plan; feedback: per practitioner's return;
 concern: open and closed concerns; person, slack: the directory and its Slack links;
 delivery: each message the worker sent (subject, purpose, recipient, Slack channel and ts);
+waiting: by person, their open feedback and open actions (keys); team: by manager, the people
+they manage; open_concerns: by agency, its concerns still needing a manager's
+acknowledgement or action (keys) (these three answer "what is waiting for me?" in a few
+reads, however large the log);
 ids: which document each aggregate's later events belong to."""
 
-TRACKING_NAME = "views"
+TRACKING_NAME = "views v2"
+"""The views' tracking position. Its name changes whenever the documents folded change shape,
+so that views folded by an earlier version are rebuilt, not carried on from (RETIRED)."""
+RETIRED = ("views",)
 
 
 class Folding:
@@ -58,6 +65,23 @@ class Folding:
                 if index["view"] == "case":
                     follow += [("programme", index["programme"]), ("summary", index["programme"])]
         self._fill(follow, load_many)
+        self._fill([k for e in events for k in self._indexes_of(e)], load_many)
+
+    def _indexes_of(self, e: Any) -> list[tuple[str, str]]:
+        """The index documents (waiting, team, open_concerns) an event may change: under the
+        person or agency it names, and under the one its document named before it."""
+        out = []
+        named = INDEXED_BY_EVENT.get(type(e))
+        if named is not None:
+            view, attribute = named
+            out.append((INDEXES[view][1], str(getattr(e, attribute))))
+        index = self.cache.get(("ids", str(e.originator_id)))
+        if index is not None and index["view"] in INDEXES:
+            doc = self.cache.get((index["view"], index["key"]))
+            if doc is not None:
+                field, view = INDEXES[index["view"]]
+                out.append((view, str(doc.get(field) or "")))
+        return [k for k in out if k[1]]
 
     def _fill(self, keys: list[tuple[str, str]],
               load_many: Callable[[list[tuple[str, str]]], dict[tuple[str, str], Doc]]) -> None:
@@ -173,6 +197,37 @@ def _doc_of(f: Folding, e: Any, view: str) -> tuple[str, Doc] | None:
     return str(index["key"]), f.get(view, index["key"]) or {}
 
 
+def _listed(f: Folding, view: str, key: str, field: str, item: str, present: bool) -> None:
+    """Keep `item` in (or out of) the list `field` of an index document; an index document
+    left with nothing listed is deleted."""
+    if not key:
+        return
+    doc = f.get(view, key) or {}
+    items = list(doc.get(field) or [])
+    if present == (item in items):
+        return
+    items = sorted({*items, item}) if present else [i for i in items if i != item]
+    new = {**doc, field: items}
+    new = {k: v for k, v in new.items() if v}
+    if new:
+        f.put(view, key, new)
+    else:
+        f.cache[(view, key)] = None
+        f.changed.add((view, key))
+
+
+def feedback_open(doc: Doc) -> bool:
+    """Feedback waits for its practitioner until acknowledged and every issue answered."""
+    answered = doc.get("responses") or {}
+    return not doc.get("acknowledged_by") or any(str(i["number"]) not in answered
+                                                 for i in doc.get("issues") or [])
+
+
+def concern_open(doc: Doc) -> bool:
+    """A concern waits for its agency's managers until acknowledged and acted on, or closed."""
+    return not doc.get("closed") and (not doc.get("acknowledged_by") or not doc.get("actions"))
+
+
 def _person_registered(f: Folding, e: Person.Created, position: int) -> None:
     f.put("person", e.person, {"person": e.person, "name": e.name, "agency": e.agency,
                                "roles": list(e.roles), "manager": e.manager,
@@ -180,6 +235,7 @@ def _person_registered(f: Folding, e: Person.Created, position: int) -> None:
     f.put("ids", str(e.originator_id), {"view": "person", "key": e.person, "programme": ""})
     if e.slack_user:
         f.put("slack", e.slack_user, {"person": e.person})
+    _listed(f, "team", e.manager, "members", e.person, True)
 
 
 def _person_changed(f: Folding, e: Any, position: int) -> None:
@@ -192,6 +248,8 @@ def _person_changed(f: Folding, e: Any, position: int) -> None:
     elif isinstance(e, Person.RoleRevoked) and e.role in doc["roles"]:
         doc["roles"].remove(e.role)
     elif isinstance(e, Person.ManagerAssigned):
+        _listed(f, "team", doc.get("manager") or "", "members", key, False)
+        _listed(f, "team", e.manager, "members", key, True)
         doc["manager"] = e.manager
     elif isinstance(e, Person.SlackUserLinked):
         if doc.get("slack_user"):
@@ -212,6 +270,7 @@ def _feedback_issued(f: Folding, e: Feedback.Created, position: int) -> None:
         "acknowledged_by": "", "acknowledged_at": "", "responses": {}})
     f.put("ids", str(e.originator_id), {"view": "feedback", "key": key,
                                         "programme": e.programme})
+    _listed(f, "waiting", e.practitioner, "feedback", key, True)
 
 
 def _feedback_changed(f: Folding, e: Any, position: int) -> None:
@@ -226,6 +285,7 @@ def _feedback_changed(f: Folding, e: Any, position: int) -> None:
         doc["responses"][str(e.issue)] = {"response": e.response, "by": e.by,
                                           "on": e.occurred_on, "at": _recorded(e)}
     f.put("feedback", key, doc)
+    _listed(f, "waiting", doc["practitioner"], "feedback", key, feedback_open(doc))
 
 
 def _concern_raised(f: Folding, e: Concern.Created, position: int) -> None:
@@ -237,6 +297,7 @@ def _concern_raised(f: Folding, e: Concern.Created, position: int) -> None:
         "acknowledged_at": "", "actions": [], "step": 1, "escalations": [], "closed": False,
         "outcome": ""})
     f.put("ids", str(e.originator_id), {"view": "concern", "key": key, "programme": e.programme})
+    _listed(f, "open_concerns", e.agency, "concerns", key, True)
 
 
 def _concern_changed(f: Folding, e: Any, position: int) -> None:
@@ -257,6 +318,7 @@ def _concern_changed(f: Folding, e: Any, position: int) -> None:
         doc["closed"] = True
         doc["outcome"] = e.outcome
     f.put("concern", key, doc)
+    _listed(f, "open_concerns", doc["agency"], "concerns", key, concern_open(doc))
 
 
 def _recommendation_made(f: Folding, e: Recommendation.Created, position: int) -> None:
@@ -274,6 +336,7 @@ def _action_planned(f: Folding, e: Action.Created, position: int) -> None:
         "planned_on": e.occurred_on, "ratified": False, "rag": "", "completed": False,
         "completed_on": "", "evidence": "", "progress": [], "replans": []})
     f.put("ids", str(e.originator_id), {"view": "action", "key": key, "programme": e.programme})
+    _listed(f, "waiting", e.owner, "actions", key, True)
     rkey = f"{e.programme}/{e.recommendation:04d}"
     rec = f.get("recommendation", rkey)
     if rec is None:
@@ -286,6 +349,7 @@ def _action_changed(f: Folding, e: Any, position: int) -> None:
     if found is None:
         return
     key, doc = found
+    owner = doc["owner"]
     if isinstance(e, Action.Ratified):
         doc["ratified"] = True
     elif isinstance(e, Action.ProgressRecorded):
@@ -304,6 +368,9 @@ def _action_changed(f: Folding, e: Any, position: int) -> None:
         doc.update(description=e.description, measure=e.measure, owner=e.owner, due=e.due,
                    completed=False, completed_on="")
     f.put("action", key, doc)
+    if owner != doc["owner"]:
+        _listed(f, "waiting", owner, "actions", key, False)
+    _listed(f, "waiting", doc["owner"], "actions", key, not doc["completed"])
 
 
 def _delivered(f: Folding, e: Delivery.Created, position: int) -> None:
@@ -326,6 +393,15 @@ def _delivery_updated(f: Folding, e: Delivery.Updated, position: int) -> None:
     doc.setdefault("notes", []).append(e.note)
     f.put("delivery", key, doc)
 
+
+INDEXES = {"feedback": ("practitioner", "waiting"), "action": ("owner", "waiting"),
+           "concern": ("agency", "open_concerns"), "person": ("manager", "team")}
+"""For each document an index lists: the field naming whom it waits for, and the index."""
+INDEXED_BY_EVENT: dict[type, tuple[str, str]] = {
+    Feedback.Created: ("feedback", "practitioner"), Action.Created: ("action", "owner"),
+    Action.Replanned: ("action", "owner"), Concern.Created: ("concern", "agency"),
+    Person.Created: ("person", "manager"), Person.ManagerAssigned: ("person", "manager")}
+"""Events naming the person or agency an index document is kept under."""
 
 HANDLERS: dict[type, Callable[[Folding, Any, int], None]] = {
     Programme.Created: _programme_opened,
