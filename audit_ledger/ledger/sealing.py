@@ -42,6 +42,7 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
+from cachetools import LRUCache
 from eventsourcing.cryptography import AESCipher
 from eventsourcing.persistence import (
     ApplicationRecorder,
@@ -64,6 +65,9 @@ SEALED = "sealed"
 KEY_TABLE = "case_keys"
 KEY_BYTES = 32
 KEY_TTL = 1.0  # seconds a process may go on using a case key it has read
+REMEMBERED = 50_000
+"""Cases (and aggregates' cases) a process keeps in memory, least recently used forgotten
+first: a national log has hundreds of thousands, and a rebuild must not hold them all."""
 
 Case = tuple[str, str]  # (programme, case reference)
 
@@ -114,7 +118,7 @@ class CaseKeys(ABC):
         self.wrap = wrap
         self.ttl = ttl
         self.lock = threading.Lock()
-        self.cache: dict[Case, tuple[float, CaseKey | None]] = {}
+        self.cache: LRUCache[Case, tuple[float, CaseKey | None]] = LRUCache(REMEMBERED)
         self.ready = False
 
     # what each store does
@@ -444,22 +448,27 @@ class SealingMapper(Mapper[UUID]):
         super().__init__(transcoder, compressor, cipher)
         self.keys: CaseKeys | None = None
         self.recorder: ApplicationRecorder | None = None
-        self.cases: dict[Any, Case] = {}
+        self.cases: LRUCache[Any, Case] = LRUCache(REMEMBERED)
+        self.cases_lock = threading.Lock()  # an LRU's reads reorder it: one thread at a time
 
-    def _learn(self, event: Any) -> None:
+    def _learn(self, event: Any) -> Case | None:
         fields = getattr(type(event), "CASE", None)
-        if fields:
-            state = vars(event)
-            self.cases[event.originator_id] = (str(state[fields[0]]), str(state[fields[1]]))
+        if not fields:
+            return None
+        state = vars(event)
+        case = (str(state[fields[0]]), str(state[fields[1]]))
+        with self.cases_lock:
+            self.cases[event.originator_id] = case
+        return case
 
     def case_of(self, originator_id: Any) -> Case | None:
-        """The case an aggregate belongs to, from its first event."""
-        found = self.cases.get(originator_id)
+        """The case an aggregate belongs to, from its first event (remembered, or read)."""
+        with self.cases_lock:
+            found = self.cases.get(originator_id)
         if found is None and self.recorder is not None:
             first = self.recorder.select_events(originator_id, limit=1)
             if first:
-                self._learn(super().to_domain_event(first[0]))
-                found = self.cases.get(originator_id)
+                found = self._learn(super().to_domain_event(first[0]))
         return found
 
     def holds_plain_text(self, stored_event: StoredEvent) -> bool:
