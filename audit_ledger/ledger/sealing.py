@@ -525,23 +525,44 @@ class SealingMapper(Mapper[UUID]):
 
     def to_domain_event(self, stored_event: StoredEvent) -> Any:
         event = super().to_domain_event(stored_event)
-        paths = personal(type(event))
-        if paths and self.keys is not None:
+        if personal(type(event)) and self.keys is not None:
             self._learn(event)
             case = self.case_of(event.originator_id)
-            key = self.keys.key(case) if case is not None else None
-            state = vars(event)
-
-            def unseal(value: Any) -> Any:
-                if is_sealed(value):
-                    return key.open(value[SEALED]) if key is not None else ERASED
-                if key is not None and key.erased and value:
-                    return ERASED  # plain text stored before sealing: hidden once erased
-                return value
-
-            for path in paths:
-                _on_path(state, path, unseal)
+            self._open(event, self.keys.key(case) if case is not None else None)
         return event
+
+    def to_domain_events(self, stored_events: Sequence[StoredEvent]) -> list[Any]:
+        """Many events decoded, their cases' keys read in one query (not one per case as
+        each key's time to live runs out): what a follower folding a batch uses."""
+        events = [super(SealingMapper, self).to_domain_event(s) for s in stored_events]
+        if self.keys is None:
+            return events
+        cases: dict[Any, Case | None] = {}
+        for event in events:
+            if personal(type(event)):
+                case = self._learn(event)
+                if case is not None or event.originator_id not in cases:
+                    cases[event.originator_id] = case or self.case_of(event.originator_id)
+        keys = self.keys.keys([c for c in cases.values() if c is not None])
+        for event in events:
+            if personal(type(event)):
+                case = cases[event.originator_id]
+                self._open(event, keys[case] if case is not None else None)
+        return events
+
+    def _open(self, event: Any, key: CaseKey | None) -> None:
+        """Open the event's personal text in place with its case's key (None: no key)."""
+        state = vars(event)
+
+        def unseal(value: Any) -> Any:
+            if is_sealed(value):
+                return key.open(value[SEALED]) if key is not None else ERASED
+            if key is not None and key.erased and value:
+                return ERASED  # plain text stored before sealing: hidden once erased
+            return value
+
+        for path in personal(type(event)):
+            _on_path(state, path, unseal)
 
 
 class SealingEventStore(EventStore[UUID]):

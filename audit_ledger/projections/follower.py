@@ -8,6 +8,7 @@ import time
 from dataclasses import dataclass
 
 from ..ledger.application import AuditLedger
+from ..ledger.sealing import SealingMapper
 from .store import PositionMoved, ViewStore
 from .views import RETIRED, TRACKING_NAME, Folding
 
@@ -73,7 +74,10 @@ class Follower:
             if not notifications:
                 return read
             folding = Folding(self.store.get)
-            events = [self.app.mapper.to_domain_event(n) for n in notifications]
+            mapper = self.app.mapper
+            events = (mapper.to_domain_events(notifications)
+                      if isinstance(mapper, SealingMapper)
+                      else [mapper.to_domain_event(n) for n in notifications])
             folding.prefetch(events, self.store.get_many)
             for n, event in zip(notifications, events, strict=True):
                 folding.fold(event, n.id)
