@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, TypeVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError, Application, project_aggregate
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import (
+    AggregateRecorder,
     ApplicationRecorder,
     EventStore,
     IntegrityError,
     Mapper,
+    StoredEvent,
     Transcoding,
 )
+from eventsourcing.sqlite import SQLiteAggregateRecorder
 
 from ..policies import permissions
 from ..policies.consolidation import consolidate
@@ -40,6 +43,7 @@ A = TypeVar("A", bound=Aggregate)
 T = TypeVar("T")
 
 CONFLICT_RETRIES = 20
+LOOKUP_BATCH = 500  # aggregate ids a query: within SQLite's oldest limit of bound parameters
 QUOTE_MIN = 12  # an erasure's reason may not repeat a text of the case this long or longer
 
 
@@ -71,6 +75,38 @@ def _quoted(reason: str, texts: list[str]) -> str:
                 (len(said) >= QUOTE_MIN and said in words):
             return text
     return ""
+
+
+def _select_events_of(recorder: AggregateRecorder, aggregate_ids: list[UUID]
+                      ) -> list[StoredEvent] | None:
+    """The stored events of all these aggregates in one query, in version order per
+    aggregate; None when the recorder offers no such query (ask it per aggregate then)."""
+    if isinstance(recorder, SQLiteAggregateRecorder):  # the ledger's chained one too
+        by_hex = {aggregate_id.hex: aggregate_id for aggregate_id in aggregate_ids}
+        with recorder.datastore.transaction(commit=False) as curs:
+            curs.execute(f"SELECT originator_id, originator_version, topic, state FROM "
+                         f"{recorder.events_table_name} WHERE originator_id IN "
+                         f"({','.join('?' * len(by_hex))}) "
+                         "ORDER BY originator_id, originator_version", list(by_hex))
+            return [StoredEvent(by_hex[row["originator_id"]], row["originator_version"],
+                                row["topic"], row["state"]) for row in curs.fetchall()]
+    try:
+        from eventsourcing.postgres import PostgresAggregateRecorder
+    except ImportError:  # without the postgres extra
+        return None
+    if isinstance(recorder, PostgresAggregateRecorder) and \
+            recorder.datastore.originator_id_type == "uuid":
+        from psycopg.sql import SQL, Identifier
+
+        statement = SQL("SELECT originator_id, originator_version, topic, state FROM {}.{} "
+                        "WHERE originator_id = ANY(%s) "
+                        "ORDER BY originator_id, originator_version").format(
+            Identifier(recorder.datastore.schema), Identifier(recorder.events_table_name))
+        with recorder.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(statement, [aggregate_ids], prepare=True)
+            return [StoredEvent(row["originator_id"], row["originator_version"], row["topic"],
+                                bytes(row["state"])) for row in curs.fetchall()]
+    return None
 
 
 def act_of(cmd: c.Command) -> Act:
@@ -128,6 +164,41 @@ class AuditLedger(Application[UUID]):
         try:
             aggregate: Aggregate = self.repository.get(aggregate_id)
         except AggregateNotFoundError:
+            return None
+        assert isinstance(aggregate, cls)
+        return aggregate
+
+    def stored_events_of(self, aggregate_ids: Iterable[UUID]) -> dict[UUID, list[StoredEvent]]:
+        """The stored events, in version order, of those of these aggregates that exist.
+
+        A few hundred aggregates a query rather than a query each: an import looks up every
+        aggregate of its pack, most of them new. Give them to `rebuild`.
+        """
+        wanted = list(dict.fromkeys(aggregate_ids))
+        out: dict[UUID, list[StoredEvent]] = {}
+        for start in range(0, len(wanted), LOOKUP_BATCH):
+            batch = wanted[start:start + LOOKUP_BATCH]
+            events = _select_events_of(self.recorder, batch)
+            if events is None:
+                for aggregate_id in batch:
+                    found = list(self.recorder.select_events(aggregate_id))
+                    if found:
+                        out[aggregate_id] = found
+                continue
+            for event in events:
+                assert isinstance(event.originator_id, UUID)
+                out.setdefault(event.originator_id, []).append(event)
+        return out
+
+    def rebuild(self, cls: type[A], aggregate_id: UUID,
+                stored: Sequence[StoredEvent]) -> A | None:
+        """The aggregate replayed afresh from its events read by `stored_events_of`: what
+        `find` gives (`find` itself, should the repository cache or snapshot aggregates)."""
+        if self.repository.cache is not None or self.repository.snapshot_store is not None:
+            return self.find(cls, aggregate_id)
+        aggregate: Aggregate | None = project_aggregate(
+            None, map(self.mapper.to_domain_event, stored))
+        if aggregate is None:
             return None
         assert isinstance(aggregate, cls)
         return aggregate

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
+from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
@@ -19,6 +20,7 @@ from .base import Act
 from .case_audit import CaseAudit
 from .concerns import Concern
 from .pack import (
+    ConcernIn,
     Pack,
     PackProblems,
     PersonIn,
@@ -32,6 +34,25 @@ from .programme import Programme
 from .sealing import ERASED
 
 IMPORTER = "import"
+
+A = TypeVar("A", bound=Aggregate)
+
+
+class Lookup:
+    """Aggregates looked up together: their events read in a few queries (`stored_events_of`)
+    instead of one query per aggregate, most of an import's being new. Each `find` replays
+    afresh, as the ledger's does, so no two lookups share an aggregate."""
+
+    def __init__(self, app: AuditLedger, aggregate_ids: Iterable[UUID]) -> None:
+        self.app = app
+        self.asked = set(aggregate_ids)
+        self.stored = app.stored_events_of(self.asked)
+
+    def find(self, cls: type[A], aggregate_id: UUID) -> A | None:
+        if aggregate_id not in self.asked:
+            return self.app.find(cls, aggregate_id)
+        stored = self.stored.get(aggregate_id)
+        return None if stored is None else self.app.rebuild(cls, aggregate_id, stored)
 
 
 @dataclass
@@ -57,10 +78,14 @@ class ImportSummary:
         return f"imported into {self.programme}: {parts} ({self.events} events)"
 
 
-def directory_of(app: AuditLedger, person_ids: set[str]) -> dict[str, PersonIn]:
+def directory_of(app: AuditLedger, person_ids: set[str],
+                 lookup: Lookup | None = None) -> dict[str, PersonIn]:
+    """The stored people of these ids, as a pack would list them (`lookup` reads them)."""
+    if lookup is None:
+        lookup = Lookup(app, (ids.person_id(pid) for pid in person_ids))
     out = {}
     for pid in sorted(person_ids):
-        person = app.find(Person, ids.person_id(pid))
+        person = lookup.find(Person, ids.person_id(pid))
         if person is not None:
             out[pid] = PersonIn.model_validate(dict(
                                 id=pid, name=person.name, agency=person.agency,
@@ -78,16 +103,32 @@ def import_pack(app: AuditLedger, pack: Pack, by: str = IMPORTER,
 def _import_pack(app: AuditLedger, pack: Pack, by: str,  # noqa: C901
                  save: bool) -> ImportSummary:
     in_pack = {p.id for p in pack.people}
-    directory = directory_of(app, referenced_people(pack) - in_pack)
-    problems = reference_problems(pack, directory)
     pid = pack.programme.id
+    outside = referenced_people(pack) - in_pack
+    concerns: list[tuple[ConcernIn, date, str]] = []
+    for raised in pack.concerns:
+        raised_on = (raised.raised_on or _return_date(pack, raised.case, raised.agency)
+                     or date.today())
+        concerns.append((raised, raised_on, ids.concern_ref(
+            raised.case, raised.agency, raised.summary, raised_on.isoformat())))
+    # Everything the pack might add, looked up at once: in a fresh import none of it exists.
+    lookup = Lookup(app, [
+        ids.programme_id(pid),
+        *(ids.person_id(p) for p in sorted(outside | in_pack)),
+        *(ids.case_id(pid, k.ref) for k in pack.cases),
+        *(ids.concern_id(pid, ref) for _, _, ref in concerns),
+        *(ids.recommendation_id(pid, rec.number) for rec in pack.recommendations),
+        *(ids.action_id(pid, a.id) for a in pack.actions),
+    ])
+    directory = directory_of(app, outside, lookup)
+    problems = reference_problems(pack, directory)
     summary = ImportSummary(pid)
     today = date.today().isoformat()
     opened = (pack.programme.opened or date.today()).isoformat()
     admin = Act(by, opened)
     pending: list[Aggregate] = []
 
-    programme = app.find(Programme, ids.programme_id(pid))
+    programme = lookup.find(Programme, ids.programme_id(pid))
     if programme is None:
         terms = pack.programme
         programme = Programme._create(
@@ -107,7 +148,7 @@ def _import_pack(app: AuditLedger, pack: Pack, by: str,  # noqa: C901
 
     people: dict[str, Person] = {}
     for i, p in enumerate(pack.people):
-        person = app.find(Person, ids.person_id(p.id))
+        person = lookup.find(Person, ids.person_id(p.id))
         if person is None:
             person = Person._create(
                 Person.Created, id=ids.person_id(p.id), person=p.id, name=p.name,
@@ -140,7 +181,7 @@ def _import_pack(app: AuditLedger, pack: Pack, by: str,  # noqa: C901
 
     cases: dict[str, CaseAudit] = {}
     for i, k in enumerate(pack.cases):
-        case = app.find(CaseAudit, ids.case_id(pid, k.ref))
+        case = lookup.find(CaseAudit, ids.case_id(pid, k.ref))
         if case is None:
             case = CaseAudit._create(
                 CaseAudit.Created, id=ids.case_id(pid, k.ref), programme=pid, ref=k.ref,
@@ -178,11 +219,8 @@ def _import_pack(app: AuditLedger, pack: Pack, by: str,  # noqa: C901
         summary.count("returns")
         summary.count("feedback issued")
 
-    for raised in pack.concerns:
-        raised_on = (raised.raised_on or _return_date(pack, raised.case, raised.agency)
-                     or date.today())
-        ref = ids.concern_ref(raised.case, raised.agency, raised.summary, raised_on.isoformat())
-        if app.find(Concern, ids.concern_id(pid, ref)) is not None:
+    for raised, raised_on, ref in concerns:
+        if lookup.find(Concern, ids.concern_id(pid, ref)) is not None:
             continue
         pending.append(Concern._create(
             Concern.Created, id=ids.concern_id(pid, ref), programme=pid, case=raised.case,
@@ -192,7 +230,7 @@ def _import_pack(app: AuditLedger, pack: Pack, by: str,  # noqa: C901
         summary.count("concerns")
 
     for i, rec in enumerate(pack.recommendations):
-        made = app.find(Recommendation, ids.recommendation_id(pid, rec.number))
+        made = lookup.find(Recommendation, ids.recommendation_id(pid, rec.number))
         if made is not None:
             if made.text != rec.text:
                 problems.append(f"recommendations[{i}]: recommendation {rec.number} is in the "
@@ -204,7 +242,7 @@ def _import_pack(app: AuditLedger, pack: Pack, by: str,  # noqa: C901
         summary.count("recommendations")
 
     for i, a in enumerate(pack.actions):
-        planned = app.find(Action, ids.action_id(pid, a.id))
+        planned = lookup.find(Action, ids.action_id(pid, a.id))
         if planned is not None:
             if (planned.description, planned.owner, planned.due) != (a.description, a.owner,
                                                                      a.due.isoformat()):
@@ -361,8 +399,10 @@ def _returns_pack(app: AuditLedger, programme: str, text: str
                            ) from None
     # Cases come from the ledger; stand them in so references resolve.
     cases: list[dict[str, Any]] = []
-    for ref in sorted({r.case for r in pack.returns}):
-        case = app.find(CaseAudit, ids.case_id(programme, ref))
+    refs = sorted({r.case for r in pack.returns})
+    lookup = Lookup(app, (ids.case_id(programme, ref) for ref in refs))
+    for ref in refs:
+        case = lookup.find(CaseAudit, ids.case_id(programme, ref))
         if case is None:
             lines = sorted(v for (c, _), v in first_line.items() if c == ref)
             problems.append(f"line {lines[0]}: no case {ref!r} in {programme}")
