@@ -8,10 +8,17 @@ have been sent or `seconds` have passed. What Slack would see is timed: the HTTP
 answer that takes longer than the bot's two-second budget is acknowledged with a holding
 reply and sent later to the command's response_url; those are counted, and timed to the
 final answer too.
+
+The server runs with `bot serve`'s defaults (its number of serving processes included) unless
+`serve_args` says otherwise. Alone, for one store and one size (the log is generated first):
+
+    python -m bench.serve --store sqlite --events 10000
+    python -m bench.serve --store postgres --events 10000 -- --workers 1
 """
 
 from __future__ import annotations
 
+import argparse
 import http.client
 import os
 import queue
@@ -25,6 +32,7 @@ import time
 import urllib.error
 import urllib.request
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -93,7 +101,8 @@ def _wait_healthy(proc: subprocess.Popen[bytes], port: int, log: Path) -> None:
 
 
 def measure(url: str, populator: Populator, clients: int = 50, requests: int = 1000,
-            seconds: float = 120.0, seed: int = 13) -> dict[str, Any]:
+            seconds: float = 120.0, seed: int = 13, serve_args: Sequence[str] = ()
+            ) -> dict[str, Any]:
     fake_slack = _fake_slack()
     rng = random.Random(seed)
     work: queue.Queue[tuple[str, str]] = queue.Queue()
@@ -108,8 +117,8 @@ def measure(url: str, populator: Populator, clients: int = 50, requests: int = 1
         log = Path(tmp) / "serve.log"
         with log.open("wb") as err:
             proc = subprocess.Popen([console_script(), "bot", "serve", "--port", str(port),
-                                     "--no-worker"], env=env, stdout=subprocess.DEVNULL,
-                                    stderr=err)
+                                     "--no-worker", *serve_args], env=env,
+                                    stdout=subprocess.DEVNULL, stderr=err)
         try:
             _wait_healthy(proc, port, log)
 
@@ -179,3 +188,55 @@ def _final_answers(fake: Any, load: Load, timeout: float) -> list[float]:
         if len(calls) >= len(load.deferred) or time.monotonic() > deadline:
             return [c.at - load.deferred[c.body["url"]] for c in calls]
         time.sleep(0.2)
+
+
+def main(argv: list[str] | None = None) -> int:
+    from audit_ledger.cli.wiring import wire
+
+    from .stores import KINDS, make_store, postgres_problem
+
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.serve", description="Figure (e) alone: `bot serve` under "
+        "concurrent signed slash commands, for one store and one log size. Arguments after "
+        "`--` go to `bot serve` (for example `-- --workers 1`).")
+    parser.add_argument("--store", choices=KINDS, default="sqlite")
+    parser.add_argument("--events", type=int, default=10_000)
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--requests", type=int, default=1000)
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("serve_args", nargs="*", help="passed to `bot serve`")
+    args = parser.parse_args(argv)
+    if args.store == "postgres" and (problem := postgres_problem()):
+        parser.error(f"PostgreSQL is not reachable ({problem}); set BENCH_PG_URL")
+    with tempfile.TemporaryDirectory(prefix="audit-bench-") as tmp:
+        store = make_store(args.store, Path(tmp), "serve")
+        try:
+            w = wire(store.url, "")
+            try:
+                populator = Populator([w.app], seed=args.seed)
+                populator.grow(args.events)
+                w.follower.catch_up()  # as in a full run, where figure c comes first
+            finally:
+                w.close()
+            e = measure(store.url, populator, clients=args.clients, requests=args.requests,
+                        seconds=args.seconds, serve_args=args.serve_args)
+        finally:
+            store.drop()
+    p: Percentiles = e["http"]
+    final: Percentiles = e["final"]
+    statuses = ", ".join(f"{n} {s}" for s, n in sorted(e["statuses"].items()))
+    print(f"(e) {args.store}, {populator.progress.events:,} events, bot serve "
+          f"{' '.join(args.serve_args) or '(defaults)'}: {e['clients']} clients sent "
+          f"{e['sent']} of {args.requests} commands in {e['wall']:.1f} s "
+          f"({e['sent'] / e['wall']:.0f}/s; answers: {statuses}); HTTP answer p50 "
+          f"{p.p50 * 1000:.1f} ms, p99 {p.p99 * 1000:.1f} ms, max {p.worst * 1000:.1f} ms; "
+          f"{e['over_3s']} after more than 3 s"
+          + (f"; {e['deferred']} held, answered at the response_url after p50 "
+             f"{final.p50:.1f} s / p99 {final.p99:.1f} s" if e["deferred"] else "")
+          + (f"; {len(e['failures'])} failed" if e["failures"] else ""))
+    return 0 if not e["failures"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

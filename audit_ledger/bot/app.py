@@ -4,6 +4,14 @@ Every request is acknowledged within Slack's three seconds: buttons and events a
 the work after the ack; `/audit` answers and form checks when ready within two seconds, else a
 holding reply and the answer later (through the command's response_url). Every act carries an
 idempotency key from the payload, so a retried request or a second click records nothing twice.
+
+Bolt runs each listener in the thread that dispatches the request and answers Slack when the
+listener returns (`process_before_response`): no thread handed the listener, and none polling
+for its ack. So a listener returns as soon as it has acknowledged, and hands any work after
+the ack to the services' listener pool. The two-second budget counts from when the
+request reached the server (the server notes it in the request's context), not from when its
+listener began, so a request that queued for a thread still gets its answer or its holding
+reply in time.
 """
 
 from __future__ import annotations
@@ -12,8 +20,10 @@ import json
 import logging
 import re
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable
+from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,6 +45,9 @@ log = logging.getLogger(__name__)
 
 ACK_BUDGET = 2.0
 """Seconds a handler may spend before acknowledging; Slack gives up after three."""
+
+RECEIVED_AT = "audit_ledger_received_at"
+"""The key, in a request's Bolt context, of when the server received it (time.monotonic())."""
 
 SORRY = ("Sorry, something went wrong on our side and I could not finish that. Nothing was "
          "recorded twice. Please try again in a minute.")
@@ -67,6 +80,15 @@ def press_key(body: Doc) -> str:
     action = (body.get("actions") or [{}])[0]
     moment = action.get("action_ts") or body.get("trigger_id") or ""
     return slack_key(str((body.get("user") or {}).get("id", "")), str(moment))
+
+
+def budget_left(context: Any) -> float:
+    """Seconds left of ACK_BUDGET for this request, counted from when the server received it
+    (from when its listener began when nobody noted that: the console, the tests)."""
+    received = context.get(RECEIVED_AT) if context is not None else None
+    if not isinstance(received, float):
+        return ACK_BUDGET
+    return ACK_BUDGET - (time.monotonic() - received)
 
 
 def request_identity(body: Doc) -> str:
@@ -117,14 +139,17 @@ class Handlers:
     def button(self, work: Callable[[Doc, Any], None]) -> Callable[..., None]:
         """A button's listener: acknowledge at once, then do the work; a failure is logged by
         kind and the person is told, plainly."""
-        def listener(ack: Any, body: Doc, respond: Any) -> None:
-            ack()
+        def pressed(body: Doc, respond: Any) -> None:
             try:
                 work(body, respond)
             except Exception as e:  # noqa: BLE001 - say sorry, never a stack trace
                 log.error("button %s failed (%s)",
                           ((body.get("actions") or [{}])[0]).get("action_id"), type(e).__name__)
                 self._tell(body, SORRY, respond)
+
+        def listener(ack: Any, body: Doc, respond: Any) -> None:
+            ack()
+            self.s.listeners.submit(pressed, body, respond)
         return listener
 
     def on_error(self, error: Exception, body: Doc) -> None:
@@ -206,24 +231,31 @@ class Handlers:
 
     # ---- /audit --------------------------------------------------------------------------------
 
-    def command(self, ack: Any, body: Doc, respond: Any) -> None:
+    def command(self, ack: Any, body: Doc, respond: Any, context: Any = None) -> None:
         user = body.get("user_id", "")
         future = self.s.work.submit(answer, self.s, user, body.get("text") or "")
         try:
-            text, blocks = future.result(timeout=ACK_BUDGET)
+            text, blocks = future.result(timeout=max(0.0, budget_left(context)))
         except FutureTimeout:
             ack(response_type="ephemeral", text="Looking that up, one moment…")
-            try:
-                text, blocks = future.result()
-            except Exception as e:  # noqa: BLE001
-                log.error("/audit failed (%s)", type(e).__name__)
-                text, blocks = b.say(SORRY)
-            respond(response_type="ephemeral", replace_original=False, text=text, blocks=blocks)
+            self.s.listeners.submit(self._answer_later, future, respond)
             return
         except Exception as e:  # noqa: BLE001 - say sorry, never a stack trace
             log.error("/audit failed (%s)", type(e).__name__)
             text, blocks = b.say(SORRY)
         ack(response_type="ephemeral", text=text, blocks=blocks)
+
+    def _answer_later(self, future: Future[Any], respond: Any) -> None:
+        """After a holding reply: the answer, when ready, through the command's response_url."""
+        try:
+            text, blocks = future.result()
+        except Exception as e:  # noqa: BLE001
+            log.error("/audit failed (%s)", type(e).__name__)
+            text, blocks = b.say(SORRY)
+        try:
+            respond(response_type="ephemeral", replace_original=False, text=text, blocks=blocks)
+        except Exception as e:  # noqa: BLE001 - the person asks again; say why in a word
+            log.warning("could not send the /audit answer (%s)", slack_error(e))
 
     # ---- feedback --------------------------------------------------------------------------------
 
@@ -282,20 +314,12 @@ class Handlers:
                        respond)
         self._handled(body)
 
-    def _within_budget(self, ack: Any, work: Callable[[], Any]) -> tuple[bool, Any]:
-        """Run `work`; (True, result) when it finished within the budget, else ack now and
-        (False, result) once it has finished."""
-        future = self.s.work.submit(work)
-        try:
-            return True, future.result(timeout=ACK_BUDGET)
-        except FutureTimeout:
-            ack()
-            return False, future.result()
-
-    def _form(self, ack: Any, body: Doc, view: Doc, work: Callable[[], Reply]) -> None:
+    def _form(self, ack: Any, body: Doc, view: Doc, work: Callable[[], Reply],
+              context: Any = None) -> None:
         """A form submitted: `work` checks and records it within the budget, so its answer (close,
         errors under the boxes, or a thank-you) goes back in the ack. If it takes longer, the
-        form closes first and a refusal reaches the person by direct message."""
+        form closes first and a refusal reaches the person by direct message. What comes after
+        (updating messages, Home tabs) runs after the ack."""
         first = next((blk["block_id"] for blk in view.get("blocks", [])
                       if blk.get("type") == "input"), "")
 
@@ -306,13 +330,33 @@ class Handlers:
                 log.error("form %s failed (%s)", view.get("callback_id"), type(e).__name__)
                 return Reply({"response_action": "errors", "errors": {first: SORRY}}, SORRY)
 
-        in_time, reply = self._within_budget(ack, guarded)
-        if in_time:
-            ack(**reply.ack)
-        elif reply.tell:
-            self._tell({"user": body.get("user") or {}}, reply.tell)
+        future = self.s.work.submit(guarded)
+        try:
+            reply = future.result(timeout=max(0.0, budget_left(context)))
+        except FutureTimeout:
+            ack()
+            self.s.listeners.submit(self._form_later, future, body)
+            return
+        ack(**reply.ack)
         if reply.after is not None:
-            reply.after()
+            self.s.listeners.submit(self._form_after, reply, body)
+        elif not reply.ack.get("errors"):
+            self._handled(body)
+
+    def _form_later(self, future: Future[Reply], body: Doc) -> None:
+        """After a form closed without its answer: tell the person any refusal, then the rest."""
+        reply = future.result()  # guarded: never raises
+        if reply.tell:
+            self._tell({"user": body.get("user") or {}}, reply.tell)
+        self._form_after(reply, body)
+
+    def _form_after(self, reply: Reply, body: Doc) -> None:
+        try:
+            if reply.after is not None:
+                reply.after()
+        except Exception as e:  # noqa: BLE001 - the act is recorded; say what failed in a word
+            log.error("after form %s failed (%s)", (body.get("view") or {}).get("callback_id"),
+                      type(e).__name__)
         if not reply.ack.get("errors"):
             self._handled(body)
 
@@ -325,7 +369,7 @@ class Handlers:
             return None, Reply({"response_action": "errors", "errors": {block: how}}, how)
         return person, None
 
-    def submit_responses(self, ack: Any, body: Doc, view: Doc) -> None:
+    def submit_responses(self, ack: Any, body: Doc, view: Doc, context: Any = None) -> None:
         meta = m.metadata(view)
 
         def work() -> Reply:
@@ -361,7 +405,7 @@ class Handlers:
                 "Answers sent", "Thank you. Your answers are now part of the audit record.")},
                 after=after)
 
-        self._form(ack, body, view, work)
+        self._form(ack, body, view, work, context)
 
     # ---- concerns --------------------------------------------------------------------------------
 
@@ -419,7 +463,7 @@ class Handlers:
                        respond)
         self._handled(body)
 
-    def submit_concern_action(self, ack: Any, body: Doc, view: Doc) -> None:
+    def submit_concern_action(self, ack: Any, body: Doc, view: Doc, context: Any = None) -> None:
         meta = m.metadata(view)
 
         def work() -> Reply:
@@ -449,7 +493,7 @@ class Handlers:
                 "Action recorded", "Thank you. Your action is recorded on the concern.")},
                 after=after)
 
-        self._form(ack, body, view, work)
+        self._form(ack, body, view, work, context)
 
     # ---- the action plan -----------------------------------------------------------------------
 
@@ -478,7 +522,7 @@ class Handlers:
                        respond)
         self._handled(body)
 
-    def submit_action_update(self, ack: Any, body: Doc, view: Doc) -> None:
+    def submit_action_update(self, ack: Any, body: Doc, view: Doc, context: Any = None) -> None:
         meta = m.metadata(view)
         view_id = str(view.get("id", ""))
 
@@ -513,13 +557,19 @@ class Handlers:
                 "Action updated", f"Thank you. Action {meta.get('x', '')}: {said}.")},
                 after=after)
 
-        self._form(ack, body, view, work)
+        self._form(ack, body, view, work, context)
 
     # ---- the Home tab ---------------------------------------------------------------------------
 
     def home_opened(self, body: Doc, event: Doc) -> None:
+        """Acknowledged when this returns; the Home tab is published after."""
         if event.get("tab", "home") == "home" and event.get("user"):
-            self.publish_home(str(event["user"]))
+            self.s.listeners.submit(self._home_opened, body, str(event["user"]))
+        else:
+            self._handled(body)
+
+    def _home_opened(self, body: Doc, slack_user: str) -> None:
+        self.publish_home(slack_user)
         self._handled(body)
 
 
@@ -549,7 +599,7 @@ def build_app(services: BotServices, *, signing_secret: str, client: WebClient,
     app = App(
         signing_secret=signing_secret,
         client=client,
-        process_before_response=False,
+        process_before_response=True,  # each listener acks, then hands on what comes after
         listener_executor=services.listeners,
         token_verification_enabled=verify_token,
         logger=quiet_bolt_logger(),

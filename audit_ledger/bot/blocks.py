@@ -39,6 +39,18 @@ AT_RISK_PLAIN = ("A child may be at risk now: contact the children's services fr
 # ---- small pieces -----------------------------------------------------------------------
 
 
+def remembered(names: Names) -> Names:
+    """`names` asked once for each person within one message: each asking reads the directory,
+    and a list names the same owners, practitioners and auditors again and again."""
+    known: dict[str, str] = {}
+
+    def name(person: str) -> str:
+        if person not in known:
+            known[person] = names(person)
+        return known[person]
+    return name
+
+
 def escape(text: str) -> str:
     """Text from people, made safe for mrkdwn (no accidental links, mentions or markup)."""
     return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
@@ -323,6 +335,7 @@ def concern_text(doc: Doc, names: Names) -> str:
 
 def progress_answer(data: Doc, programme: Doc, recs: dict[int, str], names: Names
                     ) -> tuple[str, Blocks]:
+    names = remembered(names)
     blocks: Blocks = [header(f"Progress: {programme.get('title') or programme['programme']}")]
     if not data["recommendations"]:
         blocks.append(section("No recommendations have been recorded yet."))
@@ -372,6 +385,7 @@ def action_block(a: Doc, names: Names, may_update: bool) -> Block:
 
 def actions_answer(programme: Doc, rows: list[Doc], overdue_only: bool, names: Names,
                    may_update: Callable[[Doc], bool]) -> tuple[str, Blocks]:
+    names = remembered(names)
     what = "Overdue actions" if overdue_only else "Action plan"
     blocks: Blocks = [header(f"{what}: {programme['programme']}")]
     if not rows:
@@ -406,6 +420,7 @@ def case_answer(data: Doc, programme: Doc) -> tuple[str, Blocks]:
 
 
 def history_answer(data: Doc, programme: Doc, names: Names) -> tuple[str, Blocks]:
+    names = remembered(names)
     area = data.get("area")
     title = f"History of case {data['case']}" + (f", {area_words(area, programme)}" if area else "")
     blocks: Blocks = [header(title)]
@@ -476,6 +491,7 @@ def concern_item(k: Doc, names: Names) -> Blocks:
 
 def waiting_blocks(w: Any, names: Names) -> Blocks:
     """The sections of `/audit my` and the Home tab; `w` is an answers.Waiting."""
+    names = remembered(names)
     blocks: Blocks = []
     if w.concerns:
         blocks.append(section(f"*Concerns waiting for you as a manager* ({len(w.concerns)})"))

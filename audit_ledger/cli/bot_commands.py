@@ -7,6 +7,7 @@ import os
 import secrets
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import click
@@ -16,7 +17,9 @@ from ..bot.app import build_app, quiet_bolt_logger
 from ..bot.deliver import Deliverer, api_url, make_client
 from ..bot.directory import Directory
 from ..bot.services import BotServices
+from ..bot.worker import TRACKING_NAME as WORKER_TRACKING
 from ..bot.worker import Worker, lease_for
+from ..projections.views import TRACKING_NAME as VIEWS_TRACKING
 from .wiring import Wiring, wire
 
 log = logging.getLogger("audit_ledger.bot")
@@ -71,6 +74,77 @@ def _check_token(ctx: click.Context, services: BotServices, url: str) -> None:
                      f"({type(e).__name__}); check SLACK_API_URL and the network")
 
 
+def _health(w: Wiring, with_worker: bool) -> Callable[[], tuple[bool, dict[str, Any]]]:
+    """What /healthz says: the log's head and the views' position (and the worker's, when
+    this `bot serve` runs the worker), read from the store."""
+    def health() -> tuple[bool, dict[str, Any]]:
+        positions = w.store.positions()
+        detail: dict[str, Any] = {"log_head": w.follower.head(),
+                                  "views_position": positions.get(VIEWS_TRACKING, 0)}
+        if with_worker:
+            detail["worker_position"] = positions.get(WORKER_TRACKING, 0)
+        return True, detail
+    return health
+
+
+MOST_WORKERS = 4
+STARTUP_FAILURE = 3
+"""The exit code with which a serving process tells uvicorn's supervisor that it could not
+start (so the supervisor stops, rather than starting it again and again)."""
+
+
+def default_workers() -> int:
+    """Serving processes by default: one for each CPU this process may run on but one, left
+    for the rest of the host (the store, the alert worker, a proxy); at least one, at most
+    MOST_WORKERS (each holds its own store connections and memory). A process answers on one
+    CPU at a time, so more processes than free CPUs only take turns: on a 2-CPU host shared
+    with the store, one process answered 50 concurrent clients with a tighter p99 than two."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cpus = os.cpu_count() or 1
+    return max(1, min(cpus - 1, MOST_WORKERS))
+
+
+@dataclass(frozen=True)
+class ServingApp:
+    """Builds the HTTP app in each worker process of `bot serve --workers N`: its own store
+    connections, views follower, Slack client and Bolt app. Sent to each worker (started
+    afresh, not forked), so it holds only what they need to build them."""
+
+    url: str | None = field(repr=False)  # a PostgreSQL URL may hold a password
+    key: str | None = field(repr=False)
+    token: str = field(repr=False)
+    signing_secret: str = field(repr=False)
+    base_url: str = ""
+    with_worker: bool = False
+
+    def __call__(self) -> Any:
+        from ..bot.server import asgi_app
+
+        _logging()
+        try:
+            w = wire(self.url, self.key)
+        except Exception as e:  # noqa: BLE001 - say what, not a trace; the parent stops
+            log.error("a serving process could not open the store (%s)", type(e).__name__)
+            raise SystemExit(STARTUP_FAILURE) from None
+        services = _services(w, self.token, self.base_url)
+        try:
+            bolt = build_app(services, signing_secret=self.signing_secret,
+                             client=services.deliver.client)
+        except Exception as e:  # noqa: BLE001
+            log.error("a serving process could not start the Slack app (%s)", type(e).__name__)
+            services.close()
+            w.close()
+            raise SystemExit(STARTUP_FAILURE) from None
+
+        def closing() -> None:
+            services.close()
+            w.close()
+
+        return asgi_app(bolt, _health(w, self.with_worker), closing)
+
+
 BOT_TOKEN = {"SLACK_BOT_TOKEN": "the Bot User OAuth Token (xoxb-...) from your Slack app's "
                                 "OAuth & Permissions page"}
 SIGNING_SECRET = {"SLACK_SIGNING_SECRET": "the Signing Secret from your Slack app's Basic "
@@ -92,8 +166,13 @@ def bot() -> None:
 @click.option("--no-worker", is_flag=True,
               help="do not run the alert and reminder worker in this process (run "
                    "`audit-ledger worker` elsewhere)")
+@click.option("--workers", type=click.IntRange(1, 64), default=None, envvar="WEB_CONCURRENCY",
+              help="processes answering requests on the one port (WEB_CONCURRENCY; default: "
+                   f"one per CPU but one, at least 1, at most {MOST_WORKERS}); the alert worker "
+                   "runs once, whatever the number")
 @click.pass_context
-def serve(ctx: click.Context, host: str, port: int, no_worker: bool) -> None:
+def serve(ctx: click.Context, host: str, port: int, no_worker: bool,
+          workers: int | None) -> None:
     """Serve the Slack app: POST /slack/events (commands, buttons, forms, events), GET /healthz."""
     from ..bot.server import EVENTS_PATH, asgi_app
     from ..bot.server import serve as run_server
@@ -104,27 +183,31 @@ def serve(ctx: click.Context, host: str, port: int, no_worker: bool) -> None:
     url = api_url()
     services = _services(w, creds["SLACK_BOT_TOKEN"])
     _check_token(ctx, services, url)
-    bolt = build_app(services, signing_secret=creds["SLACK_SIGNING_SECRET"],
-                     client=services.deliver.client)
+    processes = workers or default_workers()
 
     worker = None if no_worker else Worker(services, lease=lease_for(w.settings))
-
-    def health() -> tuple[bool, dict[str, Any]]:
-        status = w.follower.status()
-        detail: dict[str, Any] = {"log_head": status.head, "views_position": status.position}
-        if worker is not None:
-            detail["worker_position"] = worker.position()
-        return True, detail
+    app: Any
+    if processes == 1:
+        bolt = build_app(services, signing_secret=creds["SLACK_SIGNING_SECRET"],
+                         client=services.deliver.client)
+        app = asgi_app(bolt, _health(w, worker is not None))
+    else:  # each worker process builds its own; this one binds the port and runs the worker
+        root = ctx.find_root().ensure_object(dict)
+        app = ServingApp(url=root.get("url"), key=root.get("key"),
+                         token=creds["SLACK_BOT_TOKEN"],
+                         signing_secret=creds["SLACK_SIGNING_SECRET"], base_url=url,
+                         with_worker=worker is not None)
 
     background: list[Callable[[Any], None]] = []
     if worker is not None:
         background.append(worker.run)
     click.echo(f"Serving the Slack app on http://{host}:{port}{EVENTS_PATH} (health: /healthz); "
                f"events in {w.settings.describe()}; "
+               f"{processes} serving process{'' if processes == 1 else 'es'}; "
                f"{'no worker' if no_worker else 'with the alert and reminder worker'}. "
                "Ctrl-C to stop.", err=True)
     try:
-        run_server(asgi_app(bolt, health), host, port, background)
+        run_server(app, host, port, background, workers=processes)
     finally:
         services.close()
 
