@@ -9,7 +9,7 @@ from datetime import date
 from typing import Any, TypeVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application, project_aggregate
+from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import (
     AggregateRecorder,
@@ -102,7 +102,8 @@ def _select_events_of(recorder: AggregateRecorder, aggregate_ids: list[UUID]
                         "WHERE originator_id = ANY(%s) "
                         "ORDER BY originator_id, originator_version").format(
             Identifier(recorder.datastore.schema), Identifier(recorder.events_table_name))
-        with recorder.datastore.get_connection() as conn, conn.cursor() as curs:
+        # Results in binary: the states' bytes as they are, not hex to be decoded.
+        with recorder.datastore.get_connection() as conn, conn.cursor(binary=True) as curs:
             curs.execute(statement, [aggregate_ids], prepare=True)
             return [StoredEvent(row["originator_id"], row["originator_version"], row["topic"],
                                 bytes(row["state"])) for row in curs.fetchall()]
@@ -196,8 +197,15 @@ class AuditLedger(Application[UUID]):
         `find` gives (`find` itself, should the repository cache or snapshot aggregates)."""
         if self.repository.cache is not None or self.repository.snapshot_store is not None:
             return self.find(cls, aggregate_id)
-        aggregate: Aggregate | None = project_aggregate(
-            None, map(self.mapper.to_domain_event, stored))
+        # The library's project_aggregate, without its runtime protocol check on each event
+        # (the ledger's events are the library's aggregate events, each with `mutate`).
+        mapper = self.mapper
+        events: Iterable[Any] = (mapper.to_domain_events(stored)
+                                 if isinstance(mapper, SealingMapper)
+                                 else map(mapper.to_domain_event, stored))
+        aggregate: Aggregate | None = None
+        for event in events:
+            aggregate = event.mutate(aggregate)
         if aggregate is None:
             return None
         assert isinstance(aggregate, cls)

@@ -26,7 +26,7 @@ import base64
 import binascii
 import hashlib
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import zip_longest
@@ -71,6 +71,15 @@ ChainRow = tuple[Any, Any, Any]  # (position, notification id, hash as hex)
 
 def _field(value: Any) -> bytes:
     """One stored value, typed and length-prefixed, so no two different rows encode alike."""
+    kind = type(value)  # the types a stored row holds first, as the general case below does
+    if kind is bytes:
+        return b"b" + len(value).to_bytes(8, "big") + value
+    if kind is str:
+        raw = value.encode("utf-8", "surrogatepass")
+        return b"s" + len(raw).to_bytes(8, "big") + raw
+    if kind is int:
+        raw = str(value).encode()
+        return b"i" + len(raw).to_bytes(8, "big") + raw
     if isinstance(value, memoryview):
         value = bytes(value)
     if isinstance(value, UUID):
@@ -91,11 +100,7 @@ def _field(value: Any) -> bytes:
 
 def link(previous: bytes, row: EventRow) -> bytes:
     """The hash of one position: the previous position's hash and this event as stored."""
-    h = hashlib.sha256(DOMAIN)
-    h.update(previous)
-    for value in row:
-        h.update(_field(value))
-    return h.digest()
+    return hashlib.sha256(b"".join([DOMAIN, previous, *map(_field, row)])).digest()
 
 
 def stored_row(notification_id: int, event: StoredEvent) -> EventRow:
@@ -264,6 +269,14 @@ class ChainedPostgresRecorder(PostgresApplicationRecorder):
         self.chain_insert_statement = SQL(
             "INSERT INTO {} (position, notification_id, hash) "
             "SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::text[])").format(self.chain_table)
+        # The library's insert, given each column's values as an array rather than one array
+        # of its composite type (which psycopg dumps as text, value by value, escaping every
+        # byte of every state): the same rows. The arrays are sent in binary (%b), as they are.
+        self.insert_columns_statement = SQL(
+            "INSERT INTO {} AS t (originator_id, originator_version, topic, state) "
+            "SELECT * FROM unnest(%b::{}[], %b::bigint[], %b::text[], %b::bytea[]) "
+            "RETURNING notification_id, originator_id, originator_version").format(
+            self.events_table, Identifier(self.datastore.originator_id_type))
 
     def create_table(self) -> None:
         # Several processes open one store at once (the bot, its worker, a cron job): the
@@ -305,9 +318,21 @@ class ChainedPostgresRecorder(PostgresApplicationRecorder):
                 head = (chained[-1][0], bytes.fromhex(chained[-1][2]))
 
     def _insert_chain(self, curs: Any, chained: list[tuple[int, int, str]]) -> None:
-        curs.execute(self.chain_insert_statement, [[r[0] for r in chained],
-                                                   [r[1] for r in chained],
-                                                   [r[2] for r in chained]])
+        # Each array given as its literal ('{1,2,3}'): whole numbers and hex digits need no
+        # quoting, and psycopg would otherwise dump them value by value in Python.
+        curs.execute(self.chain_insert_statement, [_array(r[0] for r in chained),
+                                                   _array(r[1] for r in chained),
+                                                   _array(r[2] for r in chained)])
+
+    def _insert_stored_events(self, curs: Any, stored_events: Sequence[StoredEvent],
+                              **kwargs: Any) -> None:
+        """The library's: lock the table, notify, insert (`insert_columns_statement`)."""
+        self._lock_table(curs)
+        self._notify_channel(curs)
+        curs.execute(self.insert_columns_statement,
+                     [[e.originator_id for e in stored_events],
+                      [e.originator_version for e in stored_events],
+                      [e.topic for e in stored_events], [e.state for e in stored_events]])
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def insert_events(self, stored_events: Sequence[StoredEvent],
@@ -321,12 +346,12 @@ class ChainedPostgresRecorder(PostgresApplicationRecorder):
                 conn.transaction():
             with conn.cursor() as curs:
                 self._insert_events(curs, stored_events, **kwargs)  # the library's hook (no-op)
-            with conn.cursor() as curs, conn.cursor() as head_curs:
+            with conn.cursor(row_factory=_tuple_row()) as curs, conn.cursor() as head_curs:
                 self._insert_stored_events(curs, stored_events, **kwargs)  # lock, notify, insert
                 head_curs.execute(self.chain_head_statement)
                 pipeline.sync()  # a duplicate (a concurrent writer) raises IntegrityError here
-                by_event = {(r["originator_id"], r["originator_version"]):
-                            int(r["notification_id"]) for r in curs.fetchall()}
+                # (notification_id, originator_id, originator_version), as returned
+                by_event = {(r[1], r[2]): int(r[0]) for r in curs.fetchall()}
                 found = head_curs.fetchone()
                 ids = [by_event[(e.originator_id, e.originator_version)] for e in stored_events]
                 head = (int(found["position"]), _recorded(found["hash"])) if found \
@@ -343,6 +368,11 @@ class ChainedPostgresRecorder(PostgresApplicationRecorder):
                 conn.cursor(row_factory=_tuple_row()) as curs:
             curs.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             yield _PostgresSnapshot(curs, self.events_table, self.chain_table)
+
+
+def _array(values: Iterable[int | str]) -> str:
+    """An array literal of whole numbers or hex strings (which need no quoting)."""
+    return "{" + ",".join(map(str, values)) + "}"
 
 
 def _tuple_row() -> Any:

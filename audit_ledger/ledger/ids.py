@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+from functools import lru_cache
 from uuid import UUID, uuid5
 
 NAMESPACE = UUID("5d0c1a52-6a3e-4f0e-9a59-2a7f1c3b0d11")
 
 
+@lru_cache(maxsize=4096)  # an import asks for most of its ids more than once
 def _id(*parts: str) -> UUID:
     return uuid5(NAMESPACE, "/".join(parts))
 

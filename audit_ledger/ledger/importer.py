@@ -127,6 +127,7 @@ def _import_pack(app: AuditLedger, pack: Pack, by: str,  # noqa: C901
     opened = (pack.programme.opened or date.today()).isoformat()
     admin = Act(by, opened)
     pending: list[Aggregate] = []
+    in_pending: set[int] = set()  # cases among pending (an aggregate's == compares its state)
 
     programme = lookup.find(Programme, ids.programme_id(pid))
     if programme is None:
@@ -188,6 +189,7 @@ def _import_pack(app: AuditLedger, pack: Pack, by: str,  # noqa: C901
                 category=k.category, age_band=k.age_band, gender=k.gender,
                 ethnicity=k.ethnicity, agencies=list(k.agencies), **admin.fields())
             pending.append(case)
+            in_pending.add(id(case))
             summary.count("cases")
         elif sorted(case.agencies) != sorted(k.agencies):
             problems.append(f"cases[{i}].agencies: case {k.ref} is in the ledger with "
@@ -211,7 +213,8 @@ def _import_pack(app: AuditLedger, pack: Pack, by: str,  # noqa: C901
                     practitioner=r.practitioner, completed=r.completed.isoformat(),
                     grades=dict(r.grades), strengths=dict(r.strengths),
                     concerns=dict(r.concerns))
-        if case not in pending:
+        if id(case) not in in_pending:
+            in_pending.add(id(case))
             pending.append(case)
         pending.append(feedback_from_return(
             pid, r.case, r.agency, r.auditor, r.practitioner, manager_of(r.practitioner),

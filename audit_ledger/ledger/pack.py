@@ -248,6 +248,7 @@ def reference_problems(  # noqa: C901 - one pass, one list
         return True
 
     scale = SCALES.get(prog.scale)
+    areas = pack.areas  # made afresh at each reading: read once
     seen_returns: dict[tuple[str, str], int] = {}
     for i, r in enumerate(pack.returns):
         where = f"returns[{i}]"
@@ -260,12 +261,13 @@ def reference_problems(  # noqa: C901 - one pass, one list
         person_check(f"{where}.practitioner", r.practitioner, "practitioner", r.agency)
         if scale is not None:
             for area, grade in r.grades.items():
-                others = {a: g for a, g in r.grades.items() if a != area}
-                for problem in grade_problems(scale, area, grade, others, pack.areas):
+                others = dict(r.grades)  # the return's other grades (a copy, less this one)
+                del others[area]
+                for problem in grade_problems(scale, area, grade, others, areas):
                     problems.append(f"{where}.grades.{area}: {problem}")
         for field in ("strengths", "concerns"):
             for area in getattr(r, field):
-                if area != "overall" and area not in pack.areas:
+                if area != "overall" and area not in areas:
                     problems.append(f"{where}.{field}.{area}: unknown area")
         if prog.opened and r.completed < prog.opened:
             problems.append(f"{where}.completed: {r.completed} is before the programme opened "

@@ -35,14 +35,14 @@ import os
 import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 from uuid import UUID
 
-from cachetools import LRUCache
 from eventsourcing.cryptography import AESCipher
 from eventsourcing.persistence import (
     ApplicationRecorder,
@@ -51,6 +51,7 @@ from eventsourcing.persistence import (
     EventStore,
     InfrastructureFactory,
     Mapper,
+    Notification,
     Recording,
     StoredEvent,
     Transcoder,
@@ -65,6 +66,7 @@ SEALED = "sealed"
 KEY_TABLE = "case_keys"
 KEY_BYTES = 32
 KEY_TTL = 1.0  # seconds a process may go on using a case key it has read
+KEY_BATCH = 500  # case references a query: within SQLite's oldest limit of bound parameters
 REMEMBERED = 50_000
 """Cases (and aggregates' cases) a process keeps in memory, least recently used forgotten
 first: a national log has hundreds of thousands, and a rebuild must not hold them all."""
@@ -74,6 +76,41 @@ Case = tuple[str, str]  # (programme, case reference)
 
 class CaseTextErased(Rejected):
     """New personal text for a case whose text was erased: refused, nothing written."""
+
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+class LRU(Generic[K, V]):
+    """At most `size` keys remembered, the least recently used forgotten first: an
+    OrderedDict's work (cachetools' LRUCache does the same in Python, at several times the
+    cost of each read and write). Not thread-safe: its users hold a lock."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.data: OrderedDict[K, V] = OrderedDict()
+
+    def get(self, key: K) -> V | None:
+        value = self.data.get(key)
+        if value is not None:
+            self.data.move_to_end(key)
+        return value
+
+    def __setitem__(self, key: K, value: V) -> None:
+        self.data[key] = value
+        self.data.move_to_end(key)
+        if len(self.data) > self.size:
+            self.data.popitem(last=False)
+
+    def pop(self, key: K) -> V | None:
+        return self.data.pop(key, None)
+
+    def clear(self) -> None:
+        self.data.clear()
+
+    def __len__(self) -> int:
+        return len(self.data)
 
 
 # ---- one case's key ---------------------------------------------------------------------
@@ -108,6 +145,16 @@ def _aes(raw: bytes) -> AESCipher:
     return AESCipher(Environment(env={AESCipher.CIPHER_KEY: base64.b64encode(raw).decode()}))
 
 
+def usable(case: Case, key: CaseKey) -> CaseKey:
+    """The key, to seal new text with; refused once the case's text was erased."""
+    if key.erased:
+        raise CaseTextErased(
+            f"case {case[1]} in {case[0]}: its personal text was erased"
+            f"{' on ' + key.erased_at[:10] if key.erased_at else ''}; "
+            "no new text can be recorded for it")
+    return key
+
+
 # ---- the key table ------------------------------------------------------------------------
 
 
@@ -118,7 +165,7 @@ class CaseKeys(ABC):
         self.wrap = wrap
         self.ttl = ttl
         self.lock = threading.Lock()
-        self.cache: LRUCache[Case, tuple[float, CaseKey | None]] = LRUCache(REMEMBERED)
+        self.cache: LRU[Case, tuple[float, CaseKey | None]] = LRU(REMEMBERED)
         self.ready = False
 
     # what each store does
@@ -192,19 +239,16 @@ class CaseKeys(ABC):
             self.ensure_all([case])
             found = self.key(case)
             assert found is not None
-        if found.erased:
-            raise CaseTextErased(
-                f"case {case[1]} in {case[0]}: its personal text was erased"
-                f"{' on ' + found.erased_at[:10] if found.erased_at else ''}; "
-                "no new text can be recorded for it")
-        return found
+        return usable(case, found)
 
-    def ensure_all(self, cases: Iterable[Case]) -> None:
+    def ensure_all(self, cases: Iterable[Case]) -> dict[Case, CaseKey | None]:
         """Make the keys of all these cases that have none, in one transaction (an import's
-        cases all at once, instead of one commit per case)."""
-        missing = [case for case, key in self.keys(list(cases)).items() if key is None]
+        cases all at once, instead of one commit per case); each case's key as it now stands
+        (an erased one included: `usable` refuses it)."""
+        found = self.keys(list(cases))
+        missing = [case for case, key in found.items() if key is None]
         if not missing:
-            return
+            return found
         new = {}
         for case in missing:
             raw = os.urandom(KEY_BYTES)
@@ -213,7 +257,9 @@ class CaseKeys(ABC):
         expires = time.monotonic() + self.ttl
         with self.lock:
             for case, row in stored.items():
-                self.cache[case] = (expires, self._from_row(row))
+                found[case] = self._from_row(row)
+                self.cache[case] = (expires, found[case])
+        return found
 
     def destroy(self, case: Case) -> bool:
         """Destroy the case's key: its sealed text can never be opened again."""
@@ -221,7 +267,7 @@ class CaseKeys(ABC):
         erased_at = datetime.now(UTC).isoformat(timespec="seconds")
         destroyed = self._destroy(case, erased_at)
         with self.lock:
-            self.cache.pop(case, None)
+            self.cache.pop(case)
         self.scrub()
         return destroyed
 
@@ -242,31 +288,36 @@ class SQLiteCaseKeys(CaseKeys):
                       "case_ref TEXT NOT NULL, key BLOB, erased_at TEXT, "
                       "PRIMARY KEY (programme, case_ref))")
 
-    def _select(self, cases: list[Case]) -> dict[Case, tuple[bytes | None, str]]:
+    @staticmethod
+    def _rows(c: Any, cases: Iterable[Case]) -> dict[Case, tuple[bytes | None, str]]:
+        """The rows of those cases that have one: a query per programme and few hundred
+        cases, not one per case."""
+        by_programme: dict[str, list[str]] = {}
+        for programme, ref in cases:
+            by_programme.setdefault(programme, []).append(ref)
         out = {}
-        with self.datastore.transaction(commit=False) as c:
-            for case in cases:
-                c.execute(f"SELECT key, erased_at FROM {KEY_TABLE} WHERE programme=? AND "
-                          "case_ref=?", list(case))
-                row = c.fetchone()
-                if row is not None:
-                    out[case] = (row[0], row[1] or "")
+        for programme, refs in by_programme.items():
+            for start in range(0, len(refs), KEY_BATCH):
+                batch = refs[start:start + KEY_BATCH]
+                c.execute(f"SELECT case_ref, key, erased_at FROM {KEY_TABLE} WHERE programme=? "
+                          f"AND case_ref IN ({','.join('?' * len(batch))})", [programme, *batch])
+                for row in c.fetchall():
+                    out[(programme, row[0])] = (row[1], row[2] or "")
         return out
 
+    def _select(self, cases: list[Case]) -> dict[Case, tuple[bytes | None, str]]:
+        with self.datastore.transaction(commit=False) as c:
+            return self._rows(c, cases)
+
     def _insert(self, new: dict[Case, bytes]) -> dict[Case, tuple[bytes | None, str]]:
-        out = {}
         with self.datastore.transaction(commit=True) as c:
             # The inserts first: they take the write lock, so the rows read next are the ones
             # stored.
             c.executemany(f"INSERT INTO {KEY_TABLE} (programme, case_ref, key) VALUES (?, ?, ?) "
                           "ON CONFLICT (programme, case_ref) DO NOTHING",
                           [[*case, wrapped] for case, wrapped in new.items()])
-            for case in new:
-                c.execute(f"SELECT key, erased_at FROM {KEY_TABLE} WHERE programme=? AND "
-                          "case_ref=?", list(case))
-                row = c.fetchone()
-                out[case] = (row[0], row[1] or "")
-        return out
+            rows = self._rows(c, new)
+        return {case: rows[case] for case in new}
 
     @contextmanager
     def _secure(self) -> Iterator[Any]:
@@ -317,7 +368,9 @@ class PostgresCaseKeys(CaseKeys):
                                   "PRIMARY KEY (programme, case_ref))").format(self.table))
 
     def _select(self, cases: list[Case]) -> dict[Case, tuple[bytes | None, str]]:
-        with self.datastore.transaction(commit=False) as curs:
+        # One statement, so no transaction around it (the connection commits each statement):
+        # one round trip rather than three.
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
             curs.execute(self.sql("SELECT k.programme, k.case_ref, k.key, k.erased_at FROM {} k "
                                   "JOIN unnest(%s::text[], %s::text[]) AS w(programme, case_ref) "
                                   "ON k.programme=w.programme AND k.case_ref=w.case_ref")
@@ -402,23 +455,75 @@ def _on_path(state: dict[str, Any], path: str, change: Callable[[Any], Any]) -> 
                        for item in value]
 
 
-def _texts(state: dict[str, Any], paths: tuple[str, ...]) -> bool:
-    """True when any personal field holds a text that is not empty."""
-    found = False
-
-    def look(value: Any) -> Any:
-        nonlocal found
-        found = found or bool(value)
-        return value
-
-    for path in paths:
-        _on_path(dict(state), path, look)
-    return found
-
-
 def personal(cls: type) -> tuple[str, ...]:
     paths: tuple[str, ...] = getattr(cls, "PERSONAL", ())
     return paths
+
+
+Path = tuple[str, str]  # a personal path split: (field, the field of each item or "")
+_PATHS: dict[type, tuple[Path, ...]] = {}
+
+
+def _paths(cls: type) -> tuple[Path, ...]:
+    """The class's personal paths, split once (`"issues[].text"` is `("issues", "text")`)."""
+    found = _PATHS.get(cls)
+    if found is None:
+        found = tuple((name, item) for name, _, item in
+                      (path.partition("[].") for path in personal(cls)))
+        _PATHS[cls] = found
+    return found
+
+
+def _holds_text(value: Any) -> bool:
+    """True when the value holds a text that is not empty (a sealed value counts as one)."""
+    if isinstance(value, str):
+        return bool(value)
+    if isinstance(value, dict):
+        return is_sealed(value) or any(_holds_text(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_holds_text(v) for v in value)
+    return False
+
+
+def _has_texts(state: dict[str, Any], paths: tuple[Path, ...]) -> bool:
+    """True when any personal field holds a text that is not empty (one walk, no copies)."""
+    for name, item in paths:
+        value = state.get(name)
+        if not item:
+            if _holds_text(value):
+                return True
+        elif isinstance(value, list):
+            for each in value:
+                if isinstance(each, dict) and item in each and _holds_text(each[item]):
+                    return True
+    return False
+
+
+def _sealed(value: Any, key: CaseKey) -> Any:
+    """The value with each text in it sealed (new dicts and lists; a sealed value kept)."""
+    if isinstance(value, str):
+        return key.seal(value) if value else value
+    if isinstance(value, dict):
+        if is_sealed(value):
+            return value
+        return {k: _sealed(v, key) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_sealed(v, key) for v in value]
+    return value
+
+
+def _seal_state(state: dict[str, Any], paths: tuple[Path, ...], key: CaseKey) -> None:
+    """Seal the personal fields of an event's state (a copy: nothing it shares is changed)."""
+    for name, item in paths:
+        if name not in state:
+            continue
+        value = state[name]
+        if not item:
+            state[name] = _sealed(value, key)
+        elif isinstance(value, list):
+            state[name] = [{**each, item: _sealed(each[item], key)}
+                           if isinstance(each, dict) and item in each else each
+                           for each in value]
 
 
 def personal_texts(event: Any) -> list[str]:
@@ -448,7 +553,7 @@ class SealingMapper(Mapper[UUID]):
         super().__init__(transcoder, compressor, cipher)
         self.keys: CaseKeys | None = None
         self.recorder: ApplicationRecorder | None = None
-        self.cases: LRUCache[Any, Case] = LRUCache(REMEMBERED)
+        self.cases: LRU[Any, Case] = LRU(REMEMBERED)
         self.cases_lock = threading.Lock()  # an LRU's reads reorder it: one thread at a time
 
     def _learn(self, event: Any) -> Case | None:
@@ -486,42 +591,81 @@ class SealingMapper(Mapper[UUID]):
             _on_path(dict(vars(event)), path, look)
         return found
 
+    def _plan(self, domain_events: Sequence[Any]
+              ) -> tuple[list[tuple[tuple[Path, ...], Case | None] | None],
+                         dict[Case, CaseKey | None]]:
+        """For each event, what sealing it takes (None: nothing; else its personal paths and
+        its case, None when no case was found); and the keys of all those cases, made now
+        for the cases that have none, in one transaction."""
+        assert self.keys is not None
+        plan: list[tuple[tuple[Path, ...], Case | None] | None] = []
+        learned: dict[Any, Case] = {}
+        cases: dict[Case, None] = {}
+        for event in domain_events:
+            paths = _paths(type(event))
+            if not paths:
+                plan.append(None)
+                continue
+            learnt = self._learn(event)
+            if learnt is not None:
+                learned[event.originator_id] = learnt
+            if not _has_texts(vars(event), paths):
+                plan.append(None)
+                continue
+            case = learned.get(event.originator_id) or self.case_of(event.originator_id)
+            if case is not None:
+                cases[case] = None
+            plan.append((paths, case))
+        return plan, (self.keys.ensure_all(cases) if cases else {})
+
     def prepare(self, domain_events: Sequence[Any]) -> None:
         """Make, in one go, the keys of every case these events will be sealed for."""
-        if self.keys is None:
-            return
-        cases = []
-        for event in domain_events:
-            paths = personal(type(event))
-            if paths:
-                self._learn(event)
-                if _texts(dict(vars(event)), paths):
-                    case = self.case_of(event.originator_id)
-                    if case is not None:
-                        cases.append(case)
-        self.keys.ensure_all(cases)
+        if self.keys is not None:
+            self._plan(domain_events)
+
+    def _sealed_event(self, domain_event: Any, paths: tuple[Path, ...],
+                      key: CaseKey) -> StoredEvent:
+        state = dict(vars(domain_event))
+        _seal_state(state, paths, key)
+        sealed = object.__new__(type(domain_event))
+        object.__setattr__(sealed, "__dict__", state)
+        return super().to_stored_event(sealed)
+
+    @staticmethod
+    def _no_case(domain_event: Any) -> Rejected:
+        return Rejected(f"{type(domain_event).__name__}: no case found for aggregate "
+                        f"{domain_event.originator_id}; its text cannot be sealed")
 
     def to_stored_event(self, domain_event: Any) -> StoredEvent:
-        paths = personal(type(domain_event))
+        paths = _paths(type(domain_event))
         if paths and self.keys is not None:
             self._learn(domain_event)
-            state = dict(vars(domain_event))
-            if _texts(state, paths):
+            if _has_texts(vars(domain_event), paths):
                 case = self.case_of(domain_event.originator_id)
                 if case is None:
-                    raise Rejected(f"{type(domain_event).__name__}: no case found for aggregate "
-                                   f"{domain_event.originator_id}; its text cannot be sealed")
-                key = self.keys.ensure(case)
-
-                def seal(value: Any) -> Any:
-                    return key.seal(value) if isinstance(value, str) and value else value
-
-                for path in paths:
-                    _on_path(state, path, seal)
-                sealed = object.__new__(type(domain_event))
-                object.__setattr__(sealed, "__dict__", state)
-                domain_event = sealed
+                    raise self._no_case(domain_event)
+                return self._sealed_event(domain_event, paths, self.keys.ensure(case))
         return super().to_stored_event(domain_event)
+
+    def to_stored_events(self, domain_events: Sequence[Any]) -> list[StoredEvent]:
+        """The events of one save, as `to_stored_event` makes each: their cases' keys made
+        or read once for all of them (as `prepare` does), each event's text sealed in one
+        walk of its state."""
+        if self.keys is None:
+            return [super(SealingMapper, self).to_stored_event(e) for e in domain_events]
+        plan, keys = self._plan(domain_events)
+        out = []
+        for event, sealing in zip(domain_events, plan, strict=True):
+            if sealing is None:
+                out.append(super().to_stored_event(event))
+                continue
+            paths, case = sealing
+            if case is None:
+                raise self._no_case(event)
+            key = keys.get(case)
+            out.append(self._sealed_event(event, paths, usable(case, key) if key is not None
+                                          else self.keys.ensure(case)))
+        return out
 
     def to_domain_event(self, stored_event: StoredEvent) -> Any:
         event = super().to_domain_event(stored_event)
@@ -566,12 +710,23 @@ class SealingMapper(Mapper[UUID]):
 
 
 class SealingEventStore(EventStore[UUID]):
-    """The library's event store, making the keys a save needs in one transaction first."""
+    """The library's event store, making the keys a save needs in one transaction first and
+    sealing each event once (`SealingMapper.to_stored_events`)."""
 
     def put(self, domain_events: Sequence[Any], **kwargs: Any) -> list[Recording[UUID]]:
-        if isinstance(self.mapper, SealingMapper):
-            self.mapper.prepare(domain_events)
-        return super().put(domain_events, **kwargs)
+        if not isinstance(self.mapper, SealingMapper):
+            return super().put(domain_events, **kwargs)
+        # The library's put, with the events mapped together (`to_stored_events`).
+        stored_events = self.mapper.to_stored_events(domain_events)
+        notification_ids = self.recorder.insert_events(stored_events, **kwargs)
+        if not notification_ids:
+            return []
+        assert len(notification_ids) == len(stored_events)
+        return [Recording(d, Notification(originator_id=s.originator_id,
+                                          originator_version=s.originator_version,
+                                          topic=s.topic, state=s.state, id=n_id))
+                for d, s, n_id in zip(domain_events, stored_events, notification_ids,
+                                      strict=True)]
 
 
 def ledger_mapper(factory: InfrastructureFactory[Any], transcoder: Transcoder) -> SealingMapper:
