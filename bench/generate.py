@@ -133,10 +133,12 @@ class Partnership:
         return f"scp{self.index:04d}"
 
     def agencies(self) -> tuple[str, ...]:
-        return AGENCIES
+        # Each partnership's own: its police is a different force from the next one's. An
+        # agency is named once in a store's directory (its managers see its concerns).
+        return tuple(f"{self.slug}-{agency}" for agency in AGENCIES)
 
     def person(self, agency: str, role: str, n: int = 1) -> str:
-        return f"{self.slug}.{agency}.{role}{n}"
+        return f"{self.slug}.{agency.removeprefix(self.slug + '-')}.{role}{n}"
 
     def slack(self, person: str) -> str:
         return "U" + "".join(ch for ch in person.upper() if ch.isalnum())[:30]
