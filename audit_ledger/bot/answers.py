@@ -10,7 +10,7 @@ from ..ledger.base import LedgerError
 from ..policies.permissions import PERMISSIONS, permission_problem
 from ..policies.scales import OVERALL
 from ..projections.history import case_history
-from ..projections.queries import NotInViews, Views, action_status, natural_key, report_data
+from ..projections.queries import NotInViews, Views, action_status, natural_key, plan_status
 from . import blocks as b
 from .services import BotServices
 
@@ -121,7 +121,7 @@ def _progress(services: BotServices, person: Doc, args: list[str]) -> Answer:
     if isinstance(found, tuple):
         return found
     pid = found["programme"]
-    data = report_data(services.views, pid, services.today())
+    data = plan_status(services.views, pid, services.today())
     recs = {r["number"]: r["text"] for r in services.views.recommendations(pid)}
     return b.progress_answer(data, found, recs, services.directory.name)
 

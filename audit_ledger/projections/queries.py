@@ -203,6 +203,18 @@ def report_data(views: Views, pid: str, today: date) -> Doc:
                           "graded_cases": sum(counts.values()), "counts": counts,
                           "strengths": strengths, "concerns": concerns})
     overall = distribution(summary["areas"].get(OVERALL, {}), scale_id)
+    return {
+        "programme": pid,
+        "cases": summary["cases"],
+        "areas": areas_out,
+        "overall": {"graded_cases": sum(overall.values()), "counts": overall},
+        **plan_status(views, pid, today),
+    }
+
+
+def plan_status(views: Views, pid: str, today: date) -> Doc:
+    """Each recommendation's status and the outstanding actions: the report's action-plan
+    figures, read from the plan's documents alone (no case is read), for `/audit progress`."""
     actions = views.actions(pid)
     recs = []
     for rec in views.recommendations(pid):
@@ -215,10 +227,6 @@ def report_data(views: Views, pid: str, today: date) -> Doc:
     outstanding = [action_status(a, today) for a in actions if not a["completed"]]
     outstanding.sort(key=lambda a: (a["due"], natural_key(a["id"])))
     return {
-        "programme": pid,
-        "cases": summary["cases"],
-        "areas": areas_out,
-        "overall": {"graded_cases": sum(overall.values()), "counts": overall},
         "recommendations": recs,
         "outstanding_actions": [{"id": a["id"], "owner": a["owner"], "due": a["due"],
                                  "overdue_days": a["overdue_days"]} for a in outstanding],
