@@ -618,11 +618,6 @@ class SealingMapper(Mapper[UUID]):
             plan.append((paths, case))
         return plan, (self.keys.ensure_all(cases) if cases else {})
 
-    def prepare(self, domain_events: Sequence[Any]) -> None:
-        """Make, in one go, the keys of every case these events will be sealed for."""
-        if self.keys is not None:
-            self._plan(domain_events)
-
     def _sealed_event(self, domain_event: Any, paths: tuple[Path, ...],
                       key: CaseKey) -> StoredEvent:
         state = dict(vars(domain_event))
@@ -649,7 +644,7 @@ class SealingMapper(Mapper[UUID]):
 
     def to_stored_events(self, domain_events: Sequence[Any]) -> list[StoredEvent]:
         """The events of one save, as `to_stored_event` makes each: their cases' keys made
-        or read once for all of them (as `prepare` does), each event's text sealed in one
+        (in one transaction) or read once for all of them, each event's text sealed in one
         walk of its state."""
         if self.keys is None:
             return [super(SealingMapper, self).to_stored_event(e) for e in domain_events]

@@ -95,6 +95,10 @@ class Folding:
         self.cache[(view, key)] = doc
         self.changed.add((view, key))
 
+    def delete(self, view: str, key: str) -> None:
+        self.cache[(view, key)] = None
+        self.changed.add((view, key))
+
     def changes(self) -> dict[tuple[str, str], Doc | None]:
         return {k: self.cache[k] for k in sorted(self.changed)}
 
@@ -212,8 +216,7 @@ def _listed(f: Folding, view: str, key: str, field: str, item: str, present: boo
     if new:
         f.put(view, key, new)
     else:
-        f.cache[(view, key)] = None
-        f.changed.add((view, key))
+        f.delete(view, key)
 
 
 def feedback_open(doc: Doc) -> bool:
@@ -253,8 +256,7 @@ def _person_changed(f: Folding, e: Any, position: int) -> None:
         doc["manager"] = e.manager
     elif isinstance(e, Person.SlackUserLinked):
         if doc.get("slack_user"):
-            f.cache[("slack", doc["slack_user"])] = None
-            f.changed.add(("slack", doc["slack_user"]))
+            f.delete("slack", doc["slack_user"])
         doc["slack_user"] = e.slack_user
         f.put("slack", e.slack_user, {"person": key})
     f.put("person", key, doc)
