@@ -442,19 +442,6 @@ def _each_text(value: Any, change: Callable[[Any], Any]) -> Any:
     return value
 
 
-def _on_path(state: dict[str, Any], path: str, change: Callable[[Any], Any]) -> None:
-    name, _, item_field = path.partition("[].")
-    if name not in state:
-        return
-    value = state[name]
-    if not item_field:
-        state[name] = _each_text(value, change)
-    elif isinstance(value, list):
-        state[name] = [{**item, item_field: _each_text(item[item_field], change)}
-                       if isinstance(item, dict) and item_field in item else item
-                       for item in value]
-
-
 def personal(cls: type) -> tuple[str, ...]:
     paths: tuple[str, ...] = getattr(cls, "PERSONAL", ())
     return paths
@@ -472,6 +459,20 @@ def _paths(cls: type) -> tuple[Path, ...]:
                       (path.partition("[].") for path in personal(cls)))
         _PATHS[cls] = found
     return found
+
+
+def _on_path(state: dict[str, Any], path: Path, change: Callable[[Any], Any]) -> None:
+    """Apply `change` to each text under one personal path of an event's state (in place)."""
+    name, item_field = path
+    if name not in state:
+        return
+    value = state[name]
+    if not item_field:
+        state[name] = _each_text(value, change)
+    elif isinstance(value, list):
+        state[name] = [{**item, item_field: _each_text(item[item_field], change)}
+                       if isinstance(item, dict) and item_field in item else item
+                       for item in value]
 
 
 def _holds_text(value: Any) -> bool:
@@ -499,33 +500,6 @@ def _has_texts(state: dict[str, Any], paths: tuple[Path, ...]) -> bool:
     return False
 
 
-def _sealed(value: Any, key: CaseKey) -> Any:
-    """The value with each text in it sealed (new dicts and lists; a sealed value kept)."""
-    if isinstance(value, str):
-        return key.seal(value) if value else value
-    if isinstance(value, dict):
-        if is_sealed(value):
-            return value
-        return {k: _sealed(v, key) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_sealed(v, key) for v in value]
-    return value
-
-
-def _seal_state(state: dict[str, Any], paths: tuple[Path, ...], key: CaseKey) -> None:
-    """Seal the personal fields of an event's state (a copy: nothing it shares is changed)."""
-    for name, item in paths:
-        if name not in state:
-            continue
-        value = state[name]
-        if not item:
-            state[name] = _sealed(value, key)
-        elif isinstance(value, list):
-            state[name] = [{**each, item: _sealed(each[item], key)}
-                           if isinstance(each, dict) and item in each else each
-                           for each in value]
-
-
 def personal_texts(event: Any) -> list[str]:
     """Every text in an event's personal fields, as read (opened, or "[erased]")."""
     out: list[str] = []
@@ -535,7 +509,7 @@ def personal_texts(event: Any) -> list[str]:
             out.append(value)
         return value
 
-    for path in personal(type(event)):
+    for path in _paths(type(event)):
         _on_path(dict(vars(event)), path, take)
     return out
 
@@ -587,7 +561,7 @@ class SealingMapper(Mapper[UUID]):
             found = found or (isinstance(value, str) and bool(value))
             return value
 
-        for path in personal(type(event)):
+        for path in _paths(type(event)):
             _on_path(dict(vars(event)), path, look)
         return found
 
@@ -620,8 +594,13 @@ class SealingMapper(Mapper[UUID]):
 
     def _sealed_event(self, domain_event: Any, paths: tuple[Path, ...],
                       key: CaseKey) -> StoredEvent:
-        state = dict(vars(domain_event))
-        _seal_state(state, paths, key)
+        state = dict(vars(domain_event))  # a copy: the event itself keeps its plain text
+
+        def seal(value: Any) -> Any:
+            return key.seal(value) if isinstance(value, str) and value else value
+
+        for path in paths:
+            _on_path(state, path, seal)
         sealed = object.__new__(type(domain_event))
         object.__setattr__(sealed, "__dict__", state)
         return super().to_stored_event(sealed)
@@ -700,7 +679,7 @@ class SealingMapper(Mapper[UUID]):
                 return ERASED  # plain text stored before sealing: hidden once erased
             return value
 
-        for path in personal(type(event)):
+        for path in _paths(type(event)):
             _on_path(state, path, unseal)
 
 
