@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from audit_ledger.cli.wiring import Wiring, wire
+from audit_ledger.wiring import Wiring, wire
 
 from . import importing, latency, serve
 from .generate import Populator

@@ -32,10 +32,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from audit_ledger.cli.wiring import wire  # noqa: E402
-from audit_ledger.ledger import commands as c  # noqa: E402
-from audit_ledger.ledger.importer import import_pack  # noqa: E402
-from audit_ledger.ledger.pack import parse_pack  # noqa: E402
+from audit_ledger.wiring import wire  # noqa: E402
+from ledger import commands as c  # noqa: E402
+from ledger.importer import import_pack  # noqa: E402
+from ledger.pack import parse_pack  # noqa: E402
 from tests.fake_slack import Call, FakeSlack  # noqa: E402
 
 TOKEN = "xoxb-bench-token"
@@ -72,7 +72,7 @@ def percentile(values: list[float], p: float) -> float:
 
 
 def run(url: str, concerns: int, poll: float, gap: float, seed: int) -> list[float]:
-    pack = json.loads(resources.files("audit_ledger.ledger").joinpath(
+    pack = json.loads(resources.files("ledger").joinpath(
         "packs", "lontown-2009.json").read_text(encoding="utf-8"))
     w = wire(url, "")
     import_pack(w.app, parse_pack(pack), "bench")

@@ -43,7 +43,7 @@ def peak_mb() -> float:
 
 
 def rebuild(url: str) -> dict[str, Any]:
-    from audit_ledger.cli.wiring import wire
+    from audit_ledger.wiring import wire
 
     w = wire(url, "")
     try:

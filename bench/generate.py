@@ -29,12 +29,12 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from audit_ledger.ledger import commands as c
-from audit_ledger.ledger.application import AuditLedger
-from audit_ledger.ledger.base import Act
-from audit_ledger.ledger.ids import concern_ref
-from audit_ledger.ledger.importer import import_pack
-from audit_ledger.ledger.pack import parse_pack
+from ledger import commands as c
+from ledger.application import AuditLedger
+from ledger.base import Act
+from ledger.ids import concern_ref
+from ledger.importer import import_pack
+from ledger.pack import parse_pack
 
 AGENCIES = ("social-care", "police", "health", "school", "probation", "early-years", "housing",
             "camhs")

@@ -17,9 +17,9 @@ from typing import Any
 
 from eventsourcing.persistence import StoredEvent
 
-from audit_ledger.cli.wiring import wire
-from audit_ledger.ledger.importer import import_pack
-from audit_ledger.ledger.pack import Pack, parse_pack
+from audit_ledger.wiring import wire
+from ledger.importer import import_pack
+from ledger.pack import Pack, parse_pack
 
 from .generate import plan_programme
 from .stores import make_store, raw_mapper

@@ -1,6 +1,6 @@
 """(c) The bot's `/audit progress`, `my` and `case` answers, in-process, on fresh views.
 
-Each answer is `audit_ledger.bot.answers.answer`, the function the bot's /audit handler runs
+Each answer is `bot.answers.answer`, the function the bot's /audit handler runs
 (it brings the views up to the log's head first, as the bot does); askers and targets are
 drawn at random from the generated partnerships. Beside them, the raw library's point read:
 one case's events selected from the log and decoded.
@@ -14,12 +14,12 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from audit_ledger.bot.answers import answer
-from audit_ledger.bot.deliver import Deliverer, make_client
-from audit_ledger.bot.directory import Directory
-from audit_ledger.bot.services import BotServices
-from audit_ledger.cli.wiring import Wiring
-from audit_ledger.ledger import ids
+from audit_ledger.wiring import Wiring
+from bot.answers import answer
+from bot.deliver import Deliverer, make_client
+from bot.directory import Directory
+from bot.services import BotServices
+from ledger import ids
 
 from .generate import Partnership, Populator
 

@@ -191,7 +191,7 @@ def _final_answers(fake: Any, load: Load, timeout: float) -> list[float]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from audit_ledger.cli.wiring import wire
+    from audit_ledger.wiring import wire
 
     from .stores import KINDS, make_store, postgres_problem
 

@@ -22,7 +22,7 @@ from eventsourcing.persistence import (
 )
 from eventsourcing.utils import Environment
 
-from audit_ledger.ledger.settings import parse_url
+from ledger.settings import parse_url
 
 PG_BASE = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 KINDS = ("sqlite", "postgres")
@@ -60,7 +60,7 @@ class Store:
 def raw_mapper() -> Mapper[Any]:
     """The library's own Mapper (no sealing), with the transcodings the ledger's events need:
     the library's defaults and the ledger's dates."""
-    from audit_ledger.ledger.application import DateAsISO
+    from ledger.application import DateAsISO
 
     transcoder = JSONTranscoder()
     for transcoding in (UUIDAsHex(), DecimalAsStr(), DatetimeAsISO(), DateAsISO()):

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from audit_ledger.cli.wiring import Wiring, wire
+from audit_ledger.wiring import Wiring, wire
 
 PG_BASE = os.environ.get("AUDIT_LEDGER_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
@@ -73,12 +73,12 @@ def wiring(store_url: str) -> Iterator[Wiring]:
 
 
 def demo_pack() -> dict[str, Any]:
-    text = resources.files("audit_ledger.ledger").joinpath("packs", "lontown-2009.json")
+    text = resources.files("ledger").joinpath("packs", "lontown-2009.json")
     return json.loads(text.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
 
 
 def demo_expected() -> dict[str, Any]:
-    text = resources.files("audit_ledger.ledger").joinpath("packs",
+    text = resources.files("ledger").joinpath("packs",
                                                           "lontown-2009-expected.json")
     return json.loads(text.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
 

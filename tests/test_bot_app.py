@@ -15,17 +15,17 @@ from urllib.parse import unquote
 import pytest
 from slack_bolt import App, BoltRequest, BoltResponse
 
-from audit_ledger.bot import blocks as b
-from audit_ledger.bot.app import build_app
-from audit_ledger.bot.deliver import Deliverer, make_client
-from audit_ledger.bot.directory import Directory
-from audit_ledger.bot.outbox import deliver_concern_alert, deliver_feedback
-from audit_ledger.bot.services import BotServices
-from audit_ledger.cli.wiring import Wiring, wire
-from audit_ledger.ledger import commands as c
-from audit_ledger.ledger import ids
-from audit_ledger.ledger.importer import import_pack
-from audit_ledger.ledger.pack import parse_pack
+from audit_ledger.wiring import Wiring, wire
+from bot import blocks as b
+from bot.app import build_app
+from bot.deliver import Deliverer, make_client
+from bot.directory import Directory
+from bot.outbox import deliver_concern_alert, deliver_feedback
+from bot.services import BotServices
+from ledger import commands as c
+from ledger import ids
+from ledger.importer import import_pack
+from ledger.pack import parse_pack
 
 from .fake_slack import (
     FakeSlack,
@@ -272,7 +272,7 @@ def test_feedback_survives_rate_limits_and_server_errors(tmp_path: Path,
 
 
 def test_request_identity_and_payload_helpers_agree() -> None:
-    from audit_ledger.bot.app import request_identity
+    from bot.app import request_identity
 
     go = b.button("Go", "x", "v")
     message: dict[str, Any] = {"ts": "1.2", "text": "t", "blocks": [b.actions("blk", go)]}
@@ -284,7 +284,7 @@ def test_request_identity_and_payload_helpers_agree() -> None:
 
 def test_slow_answer_is_acknowledged_first_then_sent(bot: Bot,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    from audit_ledger.bot import app as bot_app
+    from bot import app as bot_app
 
     real = bot_app.answer
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from audit_ledger.bot import blocks as b
-from audit_ledger.bot import modals as m
+from bot import blocks as b
+from bot import modals as m
 
 from .fake_slack import all_text, buttons, text_values
 
@@ -118,7 +118,7 @@ def test_long_lists_stay_within_slacks_limits() -> None:
 def test_manifest_declares_what_the_app_handles() -> None:
     from pathlib import Path
 
-    from audit_ledger.bot.server import EVENTS_PATH
+    from bot.server import EVENTS_PATH
 
     manifest = (Path(__file__).parent.parent / "slack-app-manifest.yaml").read_text()
     for line in ("- command: /audit", "home_tab_enabled: true", "messages_tab_enabled: true",

@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-from audit_ledger.cli.wiring import wire
-from audit_ledger.ledger import ids
+from audit_ledger.wiring import wire
+from ledger import ids
 
 from .conftest import console_script, run_cli
 from .fake_slack import (

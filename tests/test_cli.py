@@ -147,7 +147,7 @@ def test_single_facts_from_the_shell(store_url: str, tmp_path: Path,
 
 
 def test_rebuild_reproduces_the_views_byte_for_byte(store_url: str, tmp_path: Path) -> None:
-    from audit_ledger.cli.wiring import wire
+    from audit_ledger.wiring import wire
 
     run_cli("demo", url=store_url, cwd=tmp_path, check=True)
     run_cli("grade", "moderate", "lontown-2009", "C01", "--area", "2", "--grade", "3",

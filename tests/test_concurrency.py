@@ -7,9 +7,9 @@ import sys
 import time
 from pathlib import Path
 
-from audit_ledger.cli.wiring import Wiring
-from audit_ledger.ledger.importer import import_pack
-from audit_ledger.ledger.pack import parse_pack
+from audit_ledger.wiring import Wiring
+from ledger.importer import import_pack
+from ledger.pack import parse_pack
 
 AGENCIES = ["social-care", "school", "police", "health-visiting"]
 AREAS = ["2", "3", "4", "5", "6", "7", "8"]
@@ -17,8 +17,8 @@ AREAS = ["2", "3", "4", "5", "6", "7", "8"]
 WRITER = """
 import sys, time
 from pathlib import Path
-from audit_ledger.cli.wiring import wire
-from audit_ledger.ledger import commands as c
+from audit_ledger.wiring import wire
+from ledger import commands as c
 url, agency, go = sys.argv[1], sys.argv[2], Path(sys.argv[3])
 w = wire(url, "")
 while not go.exists():

@@ -148,7 +148,7 @@ def test_a_malformed_key_is_refused_plainly(store_url: str, bad: str) -> None:
 
 def test_a_stray_prefixed_variable_cannot_switch_encryption_on(
         store_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    from audit_ledger.cli.wiring import wire
+    from audit_ledger.wiring import wire
 
     monkeypatch.setenv("AUDITLEDGER_CIPHER_TOPIC", "eventsourcing.cryptography:AESCipher")
     monkeypatch.setenv("AUDITLEDGER_CIPHER_KEY", "stray")

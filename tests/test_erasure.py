@@ -13,11 +13,11 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from audit_ledger.cli.wiring import wire
-from audit_ledger.ledger import commands as c
-from audit_ledger.ledger.importer import import_pack
-from audit_ledger.ledger.pack import parse_pack
-from audit_ledger.ledger.sealing import ERASED, SealingMapper
+from audit_ledger.wiring import wire
+from ledger import commands as c
+from ledger.importer import import_pack
+from ledger.pack import parse_pack
+from ledger.sealing import ERASED, SealingMapper
 
 from .conftest import PG_BASE, run_cli
 

@@ -2,7 +2,7 @@ from datetime import date
 
 import pytest
 
-from audit_ledger.policies.escalation import (
+from policies.escalation import (
     action_reminder,
     add_working_days,
     alert_recipients,

@@ -21,11 +21,11 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from audit_ledger.cli.wiring import Wiring
-from audit_ledger.ledger import commands as c
-from audit_ledger.ledger.base import LedgerError
-from audit_ledger.ledger.importer import import_pack
-from audit_ledger.ledger.pack import parse_pack
+from audit_ledger.wiring import Wiring
+from ledger import commands as c
+from ledger.base import LedgerError
+from ledger.importer import import_pack
+from ledger.pack import parse_pack
 
 from .conftest import console_script, demo_pack
 
@@ -35,8 +35,8 @@ BATCH = 5
 
 FOLLOWER = """
 import os, signal, sys, time
-from audit_ledger.cli.wiring import wire
-from audit_ledger.projections.follower import Follower
+from audit_ledger.wiring import wire
+from projections.follower import Follower
 
 url, batch, die_at, how = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 w = wire(url, "")

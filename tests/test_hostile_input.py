@@ -11,11 +11,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from audit_ledger.cli.wiring import wire
-from audit_ledger.ledger import commands as c
-from audit_ledger.ledger.base import LedgerError
-from audit_ledger.ledger.importer import import_pack, import_returns
-from audit_ledger.ledger.pack import PackProblems, parse_pack
+from audit_ledger.wiring import wire
+from ledger import commands as c
+from ledger.base import LedgerError
+from ledger.importer import import_pack, import_returns
+from ledger.pack import PackProblems, parse_pack
 
 from .conftest import run_cli
 
@@ -180,10 +180,10 @@ def test_ledger_errors_always_carry_lines() -> None:
 def test_any_audit_text_and_form_values_get_an_answer(sqlite_url: str,
                                                       mini_pack: dict[str, Any]) -> None:
     """Whatever a person types after /audit, or sends in a form, they get words back."""
-    from audit_ledger.bot.deliver import Deliverer, make_client
-    from audit_ledger.bot.directory import Directory
-    from audit_ledger.bot.modals import read_action_update, read_answers, read_concern_action
-    from audit_ledger.bot.services import BotServices
+    from bot.deliver import Deliverer, make_client
+    from bot.directory import Directory
+    from bot.modals import read_action_update, read_answers, read_concern_action
+    from bot.services import BotServices
 
     w = wire(sqlite_url, "")
     pack = dict(mini_pack, programme=dict(mini_pack["programme"], id="bot-fuzz"))
@@ -191,7 +191,7 @@ def test_any_audit_text_and_form_values_get_an_answer(sqlite_url: str,
     services = BotServices(app=w.app, views=w.views, follower=w.follower,
                            deliver=Deliverer(make_client("xoxb-unused", "http://127.0.0.1:9/")),
                            directory=Directory(w.views))
-    from audit_ledger.bot.answers import answer
+    from bot.answers import answer
 
     words = st.sampled_from(["help", "progress", "my", "case", "history", "actions", "overdue",
                              "bot-fuzz", "mini-2026", "K01", "K99", "2", "overall", ""])

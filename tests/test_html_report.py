@@ -19,8 +19,8 @@ import pytest
 from matplotlib.colors import to_rgb
 from PIL import Image
 
-from audit_ledger.policies.scales import AREAS, scale_named
-from audit_ledger.projections.html import grade_colours
+from policies.scales import AREAS, scale_named
+from projections.html import grade_colours
 
 from .conftest import demo_expected, run_cli
 

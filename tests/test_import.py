@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from audit_ledger.cli.wiring import Wiring
-from audit_ledger.ledger.importer import import_pack, import_returns, returns_pack
-from audit_ledger.ledger.pack import PackProblems, parse_pack
-from audit_ledger.projections.queries import report_data
+from audit_ledger.wiring import Wiring
+from ledger.importer import import_pack, import_returns, returns_pack
+from ledger.pack import PackProblems, parse_pack
+from projections.queries import report_data
 
 from .conftest import demo_expected, demo_pack
 

@@ -8,12 +8,12 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from audit_ledger.cli.wiring import Wiring
-from audit_ledger.ledger import commands as c
-from audit_ledger.ledger.base import NotPermitted, Rejected
-from audit_ledger.ledger.importer import import_pack
-from audit_ledger.ledger.pack import parse_pack
-from audit_ledger.projections.queries import report_data
+from audit_ledger.wiring import Wiring
+from ledger import commands as c
+from ledger.base import NotPermitted, Rejected
+from ledger.importer import import_pack
+from ledger.pack import parse_pack
+from projections.queries import report_data
 
 P = "mini-2026"
 

@@ -1,10 +1,10 @@
 from datetime import date
 
-from audit_ledger.policies.consolidation import Moderation, consolidate
-from audit_ledger.policies.grading import grade_problems, return_problems
-from audit_ledger.policies.permissions import may_act_on_own, permission_problem
-from audit_ledger.policies.scales import AREAS, SCALES, scale_named
-from audit_ledger.policies.smart import days_overdue, rag_problem, smart_problems
+from policies.consolidation import Moderation, consolidate
+from policies.grading import grade_problems, return_problems
+from policies.permissions import may_act_on_own, permission_problem
+from policies.scales import AREAS, SCALES, scale_named
+from policies.smart import days_overdue, rag_problem, smart_problems
 
 OFSTED = SCALES["ofsted-2009"]
 
@@ -67,7 +67,7 @@ def test_permission_denial_says_which_role_is_needed() -> None:
 def test_the_readme_lists_the_permission_table() -> None:
     from pathlib import Path
 
-    from audit_ledger.policies.permissions import PERMISSIONS
+    from policies.permissions import PERMISSIONS
 
     readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
     for act, roles in PERMISSIONS.items():

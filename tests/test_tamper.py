@@ -17,13 +17,13 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from audit_ledger.cli.wiring import Wiring
-from audit_ledger.ledger import commands as c
-from audit_ledger.ledger.application import AuditLedger
-from audit_ledger.ledger.chain import CHAIN_TABLE, GENESIS, link
-from audit_ledger.ledger.importer import import_pack
-from audit_ledger.ledger.pack import parse_pack
-from audit_ledger.ledger.settings import parse_url
+from audit_ledger.wiring import Wiring
+from ledger import commands as c
+from ledger.application import AuditLedger
+from ledger.chain import CHAIN_TABLE, GENESIS, link
+from ledger.importer import import_pack
+from ledger.pack import parse_pack
+from ledger.settings import parse_url
 
 from .conftest import PG_BASE, run_cli
 

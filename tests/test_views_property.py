@@ -23,15 +23,15 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from audit_ledger.cli.wiring import Wiring, wire
-from audit_ledger.ledger import commands as c
-from audit_ledger.ledger import ids
-from audit_ledger.ledger.application import Outcome
-from audit_ledger.ledger.base import LedgerError
-from audit_ledger.ledger.importer import import_pack
-from audit_ledger.ledger.pack import parse_pack
-from audit_ledger.projections.follower import Follower
-from audit_ledger.projections.queries import Views
+from audit_ledger.wiring import Wiring, wire
+from ledger import commands as c
+from ledger import ids
+from ledger.application import Outcome
+from ledger.base import LedgerError
+from ledger.importer import import_pack
+from ledger.pack import parse_pack
+from projections.follower import Follower
+from projections.queries import Views
 
 from .conftest import PG_BASE, _drop_schema
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from audit_ledger.cli.wiring import Wiring
-from audit_ledger.ledger.importer import import_pack
-from audit_ledger.ledger.pack import parse_pack
-from audit_ledger.projections.follower import Follower
-from audit_ledger.projections.views import RETIRED, TRACKING_NAME
+from audit_ledger.wiring import Wiring
+from ledger.importer import import_pack
+from ledger.pack import parse_pack
+from projections.follower import Follower
+from projections.views import RETIRED, TRACKING_NAME
 
 from .conftest import demo_pack
 

@@ -16,17 +16,17 @@ import pytest
 from eventsourcing.persistence import StoredEvent
 from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
 
-from audit_ledger.bot.deliver import Deliverer, make_client
-from audit_ledger.bot.directory import Directory
-from audit_ledger.bot.services import BotServices
-from audit_ledger.bot.worker import Worker, concern_subject
-from audit_ledger.cli.wiring import Wiring, wire
-from audit_ledger.ledger import commands as c
-from audit_ledger.ledger import ids
-from audit_ledger.ledger.deliveries import Delivery
-from audit_ledger.ledger.importer import import_pack
-from audit_ledger.ledger.pack import PackProblems, parse_pack, reference_problems
-from audit_ledger.ledger.programme import Programme
+from audit_ledger.wiring import Wiring, wire
+from bot.deliver import Deliverer, make_client
+from bot.directory import Directory
+from bot.services import BotServices
+from bot.worker import Worker, concern_subject
+from ledger import commands as c
+from ledger import ids
+from ledger.deliveries import Delivery
+from ledger.importer import import_pack
+from ledger.pack import PackProblems, parse_pack, reference_problems
+from ledger.programme import Programme
 
 from .fake_slack import Call, FakeSlack, all_text, buttons
 

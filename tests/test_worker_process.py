@@ -14,8 +14,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from audit_ledger.cli.wiring import wire
-from audit_ledger.ledger import commands as c
+from audit_ledger.wiring import wire
+from ledger import commands as c
 
 from .conftest import console_script, run_cli
 from .fake_slack import FakeSlack, running
@@ -72,8 +72,8 @@ def test_worker_killed_mid_run_and_restarted_loses_and_doubles_nothing(
         store_url: str, mini_pack: dict[str, Any]) -> None:
     w = wire(store_url, "")
     try:
-        from audit_ledger.ledger.importer import import_pack
-        from audit_ledger.ledger.pack import parse_pack
+        from ledger.importer import import_pack
+        from ledger.pack import parse_pack
 
         import_pack(w.app, parse_pack(worker_pack(mini_pack)), "import")
         refs = [w.app.raise_concern(c.RaiseConcern(

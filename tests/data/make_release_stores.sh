@@ -68,8 +68,8 @@ for db in release-0.1 release-0.1-key; do
   $AL report lontown-2009 --today 2010-03-15 > $out/report.md
   $AL case lontown-2009 C01 --format json > $out/case-C01.json
   $AL case lontown-2009 C02 --format json > $out/case-C02.json
-  $AL history lontown-2009 C01 --format json > $out/history-C01.json
-  $AL history lontown-2009 C07 --format json > $out/history-C07.json
+  $AL history lontown-2009 C01 --as-of 2026-12-01T12:00:00+00:00 --format json > $out/history-C01.json
+  $AL history lontown-2009 C07 --as-of 2026-12-01T12:00:00+00:00 --format json > $out/history-C07.json
   $AL concern list lontown-2009 --format json > $out/concerns.json
   $AL feedback list lontown-2009 --format json > $out/feedback.json
   $AL action list lontown-2009 --format json --today 2010-03-15 > $out/actions.json

@@ -1,1 +1,0 @@
-"""The entry point: console script, configuration and wiring; nothing else."""

@@ -1,0 +1,41 @@
+"""`audit-ledger worker`: the alert, escalation and reminder worker on its own."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from types import FrameType
+
+import click
+
+from bot.deliver import api_url
+from bot.worker import POLL, Worker, lease_for
+
+from .bot_commands import BOT_TOKEN, _check_token, _logging, _needed, _services, _wiring
+
+
+@click.command()
+@click.option("--poll", type=click.FloatRange(0.01, 60.0), default=POLL, show_default=True,
+              help="seconds between looks at the log")
+@click.pass_context
+def worker(ctx: click.Context, poll: float) -> None:
+    """Run the alert, escalation and reminder worker (for deployments that run it apart from
+    `bot serve --no-worker`). Stops on Ctrl-C or SIGTERM."""
+    creds = _needed(ctx, BOT_TOKEN)
+    _logging()
+    w = _wiring(ctx)
+    services = _services(w, creds["SLACK_BOT_TOKEN"])
+    _check_token(ctx, services, api_url())
+    stop = threading.Event()
+
+    def stopping(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, stopping)
+    signal.signal(signal.SIGINT, stopping)
+    click.echo(f"Alert and reminder worker on {w.settings.describe()}. Ctrl-C to stop.",
+               err=True)
+    try:
+        Worker(services, poll=poll, lease=lease_for(w.settings)).run(stop)
+    finally:
+        services.close()

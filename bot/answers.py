@@ -1,0 +1,176 @@
+"""`/audit` subcommands: the words a person types, answered from fresh views, within their role."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from ledger.base import LedgerError
+from policies.permissions import PERMISSIONS, permission_problem
+from policies.scales import OVERALL
+from projections.history import case_history
+from projections.queries import NotInViews, Views, action_status, natural_key, plan_status
+
+from . import blocks as b
+from .services import BotServices
+
+Doc = dict[str, Any]
+Answer = tuple[str, b.Blocks]
+
+
+@dataclass
+class Waiting:
+    """What is waiting for one person, across every programme."""
+
+    feedback: list[Doc] = field(default_factory=list)
+    concerns: list[Doc] = field(default_factory=list)
+    actions: list[Doc] = field(default_factory=list)
+    team_feedback: list[Doc] = field(default_factory=list)
+    team_actions: list[Doc] = field(default_factory=list)
+
+    def empty(self) -> bool:
+        return not (self.feedback or self.concerns or self.actions or self.team_feedback
+                    or self.team_actions)
+
+
+def waiting_for(views: Views, person: Doc, today: date) -> Waiting:
+    """Read from the views' indexes: its cost is one person's open items, not the log's."""
+    found = views.waiting(person)
+
+    def by_case(f: Doc) -> tuple[str, list[Any], str]:
+        return f["programme"], natural_key(f["case"]), f["agency"]
+
+    def by_id(a: Doc) -> tuple[str, list[Any]]:
+        return a["programme"], natural_key(a["id"])
+
+    w = Waiting(feedback=sorted(found["feedback"], key=by_case),
+                team_feedback=sorted(found["team_feedback"], key=by_case))
+    for a in sorted(found["actions"], key=by_id):
+        if not a["completed"]:
+            w.actions.append(action_status(a, today))
+    for a in sorted(found["team_actions"], key=by_id):
+        status = action_status(a, today)
+        if not a["completed"] and status["overdue_days"] > 0:
+            w.team_actions.append(status)
+    concerns = sorted(found["concerns"], key=lambda k: (k["programme"], k["raised_at"], k["ref"]))
+    w.concerns = sorted(concerns, key=lambda k: (not k.get("child_at_risk"),
+                                                 k.get("raised_at", "")))
+    return w
+
+
+# ---- the subcommands -------------------------------------------------------------------------
+
+
+ACT_WORDS = {"view history": "see how a case's judgements were reached",
+             "view case": "see a case's judgements", "view progress": "see progress"}
+ROLE_PLURALS = {"quality-lead": "quality leads", "board": "board members"}
+
+
+def _check(act: str, person: Doc) -> Answer | None:
+    """None when the person's roles allow the act, else a refusal naming the roles needed."""
+    roles = person.get("roles") or []
+    if permission_problem(act, roles) is None:
+        return None
+    allowed = [ROLE_PLURALS.get(r, r + "s") for r in sorted(PERMISSIONS[act])]
+    who = ", ".join(allowed[:-1]) + " and " + allowed[-1] if len(allowed) > 1 else allowed[0]
+    return b.say(f"Only {who} can {ACT_WORDS.get(act, act)}. Your roles in the directory: "
+                 f"{', '.join(roles) or 'none'}. If that is wrong, ask your quality lead.")
+
+
+def _programme(views: Views, word: str | None, usage: str) -> Doc | Answer:
+    if word:
+        return views.programme(word)
+    programmes = sorted(views.programmes(), key=lambda p: p["programme"])
+    if len(programmes) == 1:
+        return programmes[0]
+    return b.programme_list(programmes, usage)
+
+
+def answer(services: BotServices, slack_user: str, text: str) -> Answer:
+    """The answer to `/audit TEXT` from this Slack user."""
+    words = text.split()
+    sub = words[0].lower() if words else "help"
+    if sub in ("help", "?", "hello", "hi"):
+        return b.help_answer()
+    views = services.fresh()
+    person = services.directory.person(slack_user)
+    if person is None:
+        return b.say(services.directory.how_to_get_linked(slack_user))
+    names = services.directory.name
+    try:
+        if sub in ("my", "me", "mine", "home"):
+            return b.my_answer(person, waiting_for(views, person, services.today()), names)
+        if sub == "progress":
+            return _progress(services, person, words[1:])
+        if sub == "actions":
+            return _actions(services, person, words[1:])
+        if sub == "case":
+            return _case(services, person, words[1:])
+        if sub == "history":
+            return _history(services, person, words[1:])
+    except (NotInViews, LedgerError) as e:
+        return b.say(str(e.args[0]) if isinstance(e, NotInViews) else "; ".join(e.problems))
+    return b.help_answer(f"I don't know “{b.escape(words[0][:40])}”. Here is what I can do.")
+
+
+def _progress(services: BotServices, person: Doc, args: list[str]) -> Answer:
+    denied = _check("view progress", person)
+    if denied:
+        return denied
+    found = _programme(services.views, args[0] if args else None, "/audit progress PROGRAMME")
+    if isinstance(found, tuple):
+        return found
+    pid = found["programme"]
+    data = plan_status(services.views, pid, services.today())
+    recs = {r["number"]: r["text"] for r in services.views.recommendations(pid)}
+    return b.progress_answer(data, found, recs, services.directory.name)
+
+
+def _actions(services: BotServices, person: Doc, args: list[str]) -> Answer:
+    denied = _check("view progress", person)
+    if denied:
+        return denied
+    overdue = any(a.lower() == "overdue" for a in args)
+    rest = [a for a in args if a.lower() != "overdue"]
+    found = _programme(services.views, rest[0] if rest else None,
+                       "/audit actions PROGRAMME [overdue]")
+    if isinstance(found, tuple):
+        return found
+    pid = found["programme"]
+    rows = [action_status(a, services.today()) for a in services.views.actions(pid)]
+    if overdue:
+        rows = [a for a in rows if a["overdue_days"] > 0]
+    lead = "quality-lead" in (person.get("roles") or [])
+
+    def may_update(a: Doc) -> bool:
+        return bool(a["owner"] == person["person"] or lead)
+
+    return b.actions_answer(found, rows, overdue, services.directory.name, may_update)
+
+
+def _case(services: BotServices, person: Doc, args: list[str]) -> Answer:
+    denied = _check("view case", person)
+    if denied:
+        return denied
+    if len(args) < 2:
+        return b.say("Say which programme and case, like this: /audit case PROGRAMME CASE "
+                     "(for example /audit case lontown-2009 C01).")
+    data = services.views.judgements(args[0], args[1])
+    return b.case_answer(data, services.views.programme(args[0]))
+
+
+def _history(services: BotServices, person: Doc, args: list[str]) -> Answer:
+    denied = _check("view history", person)
+    if denied:
+        return denied
+    if len(args) < 2:
+        return b.say("Say which programme and case, and an area if you like: "
+                     "/audit history PROGRAMME CASE [AREA] (for example /audit history "
+                     "lontown-2009 C01 2).")
+    area = args[2].lower() if len(args) > 2 else None
+    if area is not None and area != OVERALL and not (area.isdigit() and 1 <= int(area) <= 9):
+        return b.say(f"“{b.escape(args[2][:20])}” is not an area: use 2 to 8 or overall.")
+    programme = services.views.programme(args[0])
+    data = case_history(services.app, args[0], args[1], area)
+    return b.history_answer(data, programme, services.directory.name)

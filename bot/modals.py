@@ -1,0 +1,242 @@
+"""Modals (forms) and the checking of what people submit in them, block by block.
+
+Errors go back to Slack as `response_action: errors`, keyed by the block that is wrong, so the
+person sees them under the box they typed in. Nothing is recorded while any box is wrong.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from policies.smart import RAG
+
+from .blocks import (
+    ACTION_UPDATE,
+    CONCERN_RECORD_ACTION,
+    FEEDBACK_RESPOND,
+    area_words,
+    clip,
+    context,
+    escape,
+    plain,
+    section,
+)
+
+Doc = dict[str, Any]
+View = dict[str, Any]
+Errors = dict[str, str]
+
+MAX_ANSWER = 3000
+ANSWER = "answer"
+
+
+def _modal(callback_id: str, title: str, submit: str, blocks: list[Doc], meta: Doc) -> View:
+    return {
+        "type": "modal",
+        "callback_id": callback_id,
+        "title": plain(title, 24),
+        "submit": plain(submit, 24),
+        "close": plain("Cancel", 24),
+        "private_metadata": json.dumps(meta, separators=(",", ":")),
+        "blocks": blocks[:100],
+    }
+
+
+def _text_input(block_id: str, label: str, *, optional: bool = False, initial: str = "",
+                hint: str = "", placeholder: str = "") -> Doc:
+    element: Doc = {"type": "plain_text_input", "action_id": ANSWER, "multiline": True,
+                    "max_length": MAX_ANSWER}
+    if initial:
+        element["initial_value"] = clip(initial, MAX_ANSWER)
+    if placeholder:
+        element["placeholder"] = plain(placeholder, 150)
+    block: Doc = {"type": "input", "block_id": block_id, "label": plain(label, 2000),
+                  "element": element, "optional": optional}
+    if hint:
+        block["hint"] = plain(hint, 2000)
+    return block
+
+
+def metadata(view: Doc) -> Doc:
+    try:
+        meta = json.loads(view.get("private_metadata") or "{}")
+    except json.JSONDecodeError:
+        return {}
+    return meta if isinstance(meta, dict) else {}
+
+
+def _text(values: Doc, block_id: str) -> str | None:
+    """What was typed in a text box; None when the box is not in the submission."""
+    block = values.get(block_id)
+    if not isinstance(block, dict):
+        return None
+    field = block.get(ANSWER) or next(iter(block.values()), None)
+    if not isinstance(field, dict):
+        return None
+    return str(field.get("value") or "")
+
+
+def _selected(values: Doc, block_id: str) -> str:
+    block = values.get(block_id)
+    if not isinstance(block, dict):
+        return ""
+    field = next(iter(block.values()), None)
+    option = field.get("selected_option") if isinstance(field, dict) else None
+    return str(option.get("value") or "") if isinstance(option, dict) else ""
+
+
+def _too_long(text: str) -> str | None:
+    if len(text) > MAX_ANSWER:
+        return (f"This is {len(text):,} characters long; please keep it to {MAX_ANSWER:,} or "
+                "fewer.")
+    return None
+
+
+def done_view(title: str, text: str) -> View:
+    """What a form turns into once it is recorded (response_action: update)."""
+    return {"type": "modal", "title": plain(title, 24), "close": plain("Close", 24),
+            "blocks": [section(escape(text))]}
+
+
+# ---- responding to feedback ---------------------------------------------------------------
+
+
+def issue_block(n: Any) -> str:
+    return f"issue-{n}"
+
+
+def respond_modal(doc: Doc, programme: Doc | None, meta: Doc) -> View:
+    responses = doc.get("responses") or {}
+    blocks: list[Doc] = [context(
+        f"Case *{escape(doc['case'])}* ({escape(doc['agency'])}). Answer each issue the auditor "
+        "raised: what happened, what you have done or will do. Your answers become part of the "
+        "audit record.")]
+    for issue in doc.get("issues") or []:
+        n = issue["number"]
+        previous = (responses.get(str(n)) or {}).get("response", "")
+        blocks.append(section(f"*{n}. {escape(area_words(issue['area'], programme))}*\n"
+                              f"{escape(clip(issue['text'], 2500))}"))
+        blocks.append(_text_input(
+            issue_block(n), f"Your answer to issue {n}", optional=bool(previous), initial=previous,
+            hint="Already answered: change it only if you want to replace your answer."
+            if previous else ""))
+    return _modal(FEEDBACK_RESPOND, "Respond to feedback", "Send answers", blocks, meta)
+
+
+def read_answers(doc: Doc, values: Doc) -> tuple[dict[int, str], Errors]:
+    """The answers to record (new or changed), or an error for each box that is wrong."""
+    responses = doc.get("responses") or {}
+    answers: dict[int, str] = {}
+    errors: Errors = {}
+    for issue in doc.get("issues") or []:
+        n = int(issue["number"])
+        block = issue_block(n)
+        raw = _text(values, block)
+        previous = (responses.get(str(n)) or {}).get("response", "")
+        text = (raw or "").strip()
+        if not text:
+            if not previous:
+                errors[block] = ("Please write an answer to this issue, even a short one "
+                                 "(for example that you accept it and what you will change).")
+            continue
+        problem = _too_long(text)
+        if problem:
+            errors[block] = problem
+        elif text != previous:
+            answers[n] = text
+    return answers, errors
+
+
+# ---- recording the action taken on a concern ---------------------------------------------
+
+
+CONCERN_ACTION_BLOCK = "action"
+
+
+def concern_action_modal(doc: Doc, meta: Doc) -> View:
+    risk = ("*A child may be at risk now:* if you have not already, contact the children's "
+            "services front door (MASH) or emergency services (999) now.\n"
+            if doc.get("child_at_risk") else "")
+    blocks = [
+        section(f"{risk}Concern `{escape(doc['ref'])}` on case *{escape(doc['case'])}* "
+                f"({escape(doc['agency'])}):\n{escape(clip(doc.get('summary') or '', 2000))}"),
+        _text_input(CONCERN_ACTION_BLOCK, "What action have you taken or arranged?",
+                    placeholder="Who did what, and when"),
+    ]
+    return _modal(CONCERN_RECORD_ACTION, "Record action", "Record", blocks, meta)
+
+
+def read_concern_action(values: Doc) -> tuple[str, Errors]:
+    text = (_text(values, CONCERN_ACTION_BLOCK) or "").strip()
+    if not text:
+        return "", {CONCERN_ACTION_BLOCK: "Please say what action you have taken or arranged."}
+    problem = _too_long(text)
+    return (text, {}) if problem is None else ("", {CONCERN_ACTION_BLOCK: problem})
+
+
+# ---- updating an action of the action plan -------------------------------------------------
+
+
+RAG_BLOCK = "rag"
+NOTE_BLOCK = "note"
+EVIDENCE_BLOCK = "evidence"
+RAG_WORDS = {"red": "Red: off track", "amber": "Amber: at risk", "green": "Green: on track"}
+
+
+@dataclass(frozen=True)
+class ActionUpdate:
+    rag: str
+    note: str
+    evidence: str
+
+
+def _option(rag: str) -> Doc:
+    return {"text": plain(RAG_WORDS[rag], 75), "value": rag}
+
+
+def action_update_modal(action: Doc, meta: Doc) -> View:
+    select: Doc = {"type": "static_select", "action_id": "choice",
+                   "placeholder": plain("How is it going?", 150),
+                   "options": [_option(r) for r in RAG]}
+    if action.get("rag") in RAG:
+        select["initial_option"] = _option(action["rag"])
+    blocks = [
+        section(f"*`{escape(action['id'])}`* {escape(action['description'])}\n"
+                f"_Measure:_ {escape(action['measure'])} · _due_ {escape(action['due'])}"),
+        {"type": "input", "block_id": RAG_BLOCK, "label": plain("Status (RAG)"),
+         "element": select, "optional": True},
+        _text_input(NOTE_BLOCK, "Progress note", optional=True,
+                    placeholder="What has been done since the last update"),
+        _text_input(EVIDENCE_BLOCK, "Evidence that it is done", optional=True,
+                    hint="Fill this in only when the action is complete: it marks the action "
+                         "done. For example minutes, a report or an audit result."),
+    ]
+    return _modal(ACTION_UPDATE, f"Update {action['id']}", "Save", blocks, meta)
+
+
+def read_action_update(values: Doc) -> tuple[ActionUpdate | None, Errors]:
+    rag = _selected(values, RAG_BLOCK).strip().lower()
+    note = (_text(values, NOTE_BLOCK) or "").strip()
+    evidence = (_text(values, EVIDENCE_BLOCK) or "").strip()
+    errors: Errors = {}
+    if rag and rag not in RAG:
+        errors[RAG_BLOCK] = "Choose red, amber or green."
+    for block, text in ((NOTE_BLOCK, note), (EVIDENCE_BLOCK, evidence)):
+        problem = _too_long(text)
+        if problem:
+            errors[block] = problem
+    if not evidence:
+        if not rag:
+            errors.setdefault(RAG_BLOCK, "Choose a status, or give evidence that the action is "
+                                         "done.")
+        if not note:
+            errors.setdefault(NOTE_BLOCK, "Say what progress has been made.")
+    elif bool(rag) != bool(note):
+        missing = NOTE_BLOCK if rag else RAG_BLOCK
+        errors.setdefault(missing, "Give both a status and a note to record progress, or leave "
+                                   "both empty to mark the action complete.")
+    if errors:
+        return None, errors
+    return ActionUpdate(rag, note, evidence), {}

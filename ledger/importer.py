@@ -1,0 +1,436 @@
+"""Importing a pack or a returns file: everything checked first, then one save or none."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, TypeVar
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+
+from policies.scales import AREAS, OVERALL, UNGRADED_AREAS
+
+from . import ids
+from .actions import Action, Recommendation
+from .application import AuditLedger, feedback_from_return
+from .base import Act
+from .case_audit import CaseAudit
+from .concerns import Concern
+from .pack import (
+    ConcernIn,
+    Pack,
+    PackProblems,
+    PersonIn,
+    ReturnIn,
+    parse_pack,
+    reference_problems,
+    referenced_people,
+)
+from .people import Person
+from .programme import Programme
+from .sealing import ERASED
+
+IMPORTER = "import"
+
+A = TypeVar("A", bound=Aggregate)
+
+
+class Lookup:
+    """Aggregates looked up together: their events read in a few queries (`stored_events_of`)
+    instead of one query per aggregate, most of an import's being new. Each `find` replays
+    afresh, as the ledger's does, so no two lookups share an aggregate."""
+
+    def __init__(self, app: AuditLedger, aggregate_ids: Iterable[UUID]) -> None:
+        self.app = app
+        self.asked = set(aggregate_ids)
+        self.stored = app.stored_events_of(self.asked)
+
+    def find(self, cls: type[A], aggregate_id: UUID) -> A | None:
+        if aggregate_id not in self.asked:
+            return self.app.find(cls, aggregate_id)
+        stored = self.stored.get(aggregate_id)
+        return None if stored is None else self.app.rebuild(cls, aggregate_id, stored)
+
+
+@dataclass
+class ImportSummary:
+    """What an import added, counted for the person who ran it."""
+
+    programme: str
+    added: dict[str, int] = field(default_factory=dict)
+    events: int = 0
+
+    def count(self, what: str, n: int = 1) -> None:
+        self.added[what] = self.added.get(what, 0) + n
+
+    @property
+    def changed(self) -> bool:
+        return self.events > 0
+
+    def describe(self) -> str:
+        if not self.changed:
+            return (f"nothing to import: everything in this file is already in the ledger "
+                    f"for {self.programme}")
+        parts = ", ".join(f"{n} {what}" for what, n in self.added.items() if n)
+        return f"imported into {self.programme}: {parts} ({self.events} events)"
+
+
+def directory_of(app: AuditLedger, person_ids: set[str],
+                 lookup: Lookup | None = None) -> dict[str, PersonIn]:
+    """The stored people of these ids, as a pack would list them (`lookup` reads them)."""
+    if lookup is None:
+        lookup = Lookup(app, (ids.person_id(pid) for pid in person_ids))
+    out = {}
+    for pid in sorted(person_ids):
+        person = lookup.find(Person, ids.person_id(pid))
+        if person is not None:
+            out[pid] = PersonIn.model_validate(dict(
+                                id=pid, name=person.name, agency=person.agency,
+                                roles=list(person.roles), manager=person.manager or None,
+                                slack_user=person.slack_user or None))
+    return out
+
+
+def import_pack(app: AuditLedger, pack: Pack, by: str = IMPORTER,
+                save: bool = True) -> ImportSummary:
+    """Check the pack against itself and the store; save all of it in one transaction or nothing."""
+    return app.retrying(lambda: _import_pack(app, pack, by, save))
+
+
+def _import_pack(app: AuditLedger, pack: Pack, by: str,  # noqa: C901
+                 save: bool) -> ImportSummary:
+    in_pack = {p.id for p in pack.people}
+    pid = pack.programme.id
+    outside = referenced_people(pack) - in_pack
+    concerns: list[tuple[ConcernIn, date, str]] = []
+    for raised in pack.concerns:
+        raised_on = (raised.raised_on or _return_date(pack, raised.case, raised.agency)
+                     or date.today())
+        concerns.append((raised, raised_on, ids.concern_ref(
+            raised.case, raised.agency, raised.summary, raised_on.isoformat())))
+    # Everything the pack might add, looked up at once: in a fresh import none of it exists.
+    lookup = Lookup(app, [
+        ids.programme_id(pid),
+        *(ids.person_id(p) for p in sorted(outside | in_pack)),
+        *(ids.case_id(pid, k.ref) for k in pack.cases),
+        *(ids.concern_id(pid, ref) for _, _, ref in concerns),
+        *(ids.recommendation_id(pid, rec.number) for rec in pack.recommendations),
+        *(ids.action_id(pid, a.id) for a in pack.actions),
+    ])
+    directory = directory_of(app, outside, lookup)
+    problems = reference_problems(pack, directory)
+    summary = ImportSummary(pid)
+    today = date.today().isoformat()
+    opened = (pack.programme.opened or date.today()).isoformat()
+    admin = Act(by, opened)
+    pending: list[Aggregate] = []
+    in_pending: set[int] = set()  # cases among pending (an aggregate's == compares its state)
+
+    programme = lookup.find(Programme, ids.programme_id(pid))
+    if programme is None:
+        terms = pack.programme
+        programme = Programme._create(
+            Programme.Created, id=ids.programme_id(pid), programme=pid, title=terms.title,
+            board=terms.board, opened=opened, scale=terms.scale,
+            consolidation=terms.consolidation, areas=pack.areas,
+            terms_of_reference=terms.terms_of_reference, method=terms.method,
+            sample=dict(terms.sample), channel=terms.channel, baseline=terms.baseline,
+            escalation=list(terms.escalation or []), **admin.fields())
+        pending.append(programme)
+        summary.count("programme")
+    else:
+        for name in ("scale", "consolidation"):
+            if getattr(programme, name) != getattr(pack.programme, name):
+                problems.append(f"programme.{name}: the ledger has {getattr(programme, name)!r} "
+                                f"for {pid}; this pack says {getattr(pack.programme, name)!r}")
+
+    people: dict[str, Person] = {}
+    for i, p in enumerate(pack.people):
+        person = lookup.find(Person, ids.person_id(p.id))
+        if person is None:
+            person = Person._create(
+                Person.Created, id=ids.person_id(p.id), person=p.id, name=p.name,
+                agency=p.agency, roles=list(p.roles), manager=p.manager or "",
+                slack_user=p.slack_user or "", **Act(by, today).fields())
+            pending.append(person)
+            summary.count("people")
+        else:
+            if person.agency != p.agency:
+                problems.append(f"people[{i}].agency: {p.id} is in the ledger with agency "
+                                f"{person.agency}; this pack says {p.agency}")
+            before = person.version
+            for role in p.roles:
+                if role not in person.roles:
+                    person.record(Person.RoleGranted, Act(by, today), role=role)
+            if p.manager and person.manager != p.manager:
+                person.record(Person.ManagerAssigned, Act(by, today), manager=p.manager)
+            if p.slack_user and person.slack_user != p.slack_user:
+                person.record(Person.SlackUserLinked, Act(by, today), slack_user=p.slack_user)
+            if person.version != before:
+                pending.append(person)
+                summary.count("people updated")
+        people[p.id] = person
+
+    def manager_of(practitioner: str) -> str:
+        if practitioner in people:
+            return people[practitioner].manager
+        known = directory.get(practitioner)
+        return (known.manager or "") if known else ""
+
+    cases: dict[str, CaseAudit] = {}
+    for i, k in enumerate(pack.cases):
+        case = lookup.find(CaseAudit, ids.case_id(pid, k.ref))
+        if case is None:
+            case = CaseAudit._create(
+                CaseAudit.Created, id=ids.case_id(pid, k.ref), programme=pid, ref=k.ref,
+                category=k.category, age_band=k.age_band, gender=k.gender,
+                ethnicity=k.ethnicity, agencies=list(k.agencies), **admin.fields())
+            pending.append(case)
+            in_pending.add(id(case))
+            summary.count("cases")
+        elif sorted(case.agencies) != sorted(k.agencies):
+            problems.append(f"cases[{i}].agencies: case {k.ref} is in the ledger with "
+                            f"{', '.join(case.agencies)}; this pack says {', '.join(k.agencies)}")
+        cases[k.ref] = case
+
+    for i, r in enumerate(pack.returns):
+        case = cases.get(r.case)
+        if case is None:
+            continue  # already named by reference_problems
+        existing = case.returns.get(r.agency)
+        if existing is not None:
+            if _same_return(existing, r):
+                continue
+            problems.append(f"returns[{i}]: {r.agency}'s return for case {r.case} is already in "
+                            "the ledger with other grades or comments; revise grades one by one "
+                            "with a reason instead")
+            continue
+        act = Act(r.auditor, r.completed.isoformat())
+        case.record(CaseAudit.ReturnRecorded, act, agency=r.agency, auditor=r.auditor,
+                    practitioner=r.practitioner, completed=r.completed.isoformat(),
+                    grades=dict(r.grades), strengths=dict(r.strengths),
+                    concerns=dict(r.concerns))
+        if id(case) not in in_pending:
+            in_pending.add(id(case))
+            pending.append(case)
+        pending.append(feedback_from_return(
+            pid, r.case, r.agency, r.auditor, r.practitioner, manager_of(r.practitioner),
+            dict(r.grades), dict(r.strengths), dict(r.concerns), act))
+        summary.count("returns")
+        summary.count("feedback issued")
+
+    for raised, raised_on, ref in concerns:
+        if lookup.find(Concern, ids.concern_id(pid, ref)) is not None:
+            continue
+        pending.append(Concern._create(
+            Concern.Created, id=ids.concern_id(pid, ref), programme=pid, case=raised.case,
+            agency=raised.agency, ref=ref, summary=raised.summary,
+            child_at_risk=raised.child_at_risk,
+            **Act(raised.raised_by, raised_on.isoformat()).fields()))
+        summary.count("concerns")
+
+    for i, rec in enumerate(pack.recommendations):
+        made = lookup.find(Recommendation, ids.recommendation_id(pid, rec.number))
+        if made is not None:
+            if made.text != rec.text:
+                problems.append(f"recommendations[{i}]: recommendation {rec.number} is in the "
+                                "ledger with other words")
+            continue
+        pending.append(Recommendation._create(
+            Recommendation.Created, id=ids.recommendation_id(pid, rec.number), programme=pid,
+            number=rec.number, text=rec.text, **admin.fields()))
+        summary.count("recommendations")
+
+    for i, a in enumerate(pack.actions):
+        planned = lookup.find(Action, ids.action_id(pid, a.id))
+        if planned is not None:
+            if (planned.description, planned.owner, planned.due) != (a.description, a.owner,
+                                                                     a.due.isoformat()):
+                problems.append(f"actions[{i}]: action {a.id} is in the ledger with another "
+                                "plan; replan it with a reason instead")
+            continue
+        pending.append(Action._create(
+            Action.Created, id=ids.action_id(pid, a.id), programme=pid, action=a.id,
+            recommendation=a.recommendation, description=a.description, measure=a.measure,
+            owner=a.owner, due=a.due.isoformat(), **admin.fields()))
+        summary.count("actions")
+
+    if problems:
+        raise PackProblems(problems)
+    summary.events = sum(len(agg.pending_events) for agg in pending)
+    if summary.events and save:
+        app.save(*pending)
+    return summary
+
+
+def _same_return(existing: Any, r: ReturnIn) -> bool:
+    return (existing.grades == dict(r.grades) and _same_texts(existing.strengths, r.strengths)
+            and _same_texts(existing.concerns, r.concerns) and existing.auditor == r.auditor
+            and existing.practitioner == r.practitioner)
+
+
+def _same_texts(stored: dict[str, str], given: dict[str, str]) -> bool:
+    """The same comments, where a comment since erased matches whatever the file says."""
+    return stored.keys() == given.keys() and all(text in (ERASED, given[area])
+                                                 for area, text in stored.items())
+
+
+def _return_date(pack: Pack, case: str, agency: str) -> date | None:
+    for r in pack.returns:
+        if r.case == case and r.agency == agency:
+            return r.completed
+    return None
+
+
+RETURNS_COLUMNS = ("case", "agency", "auditor", "practitioner", "area", "grade", "strengths",
+                   "concerns")
+MAX_CSV_BYTES = 20 * 1024 * 1024
+
+
+def import_returns(app: AuditLedger, programme: str, text: str,
+                   by: str = IMPORTER) -> ImportSummary:
+    """A returns CSV imported whole or not at all; every problem names its CSV line."""
+    pack, lines, early = _returns_pack(app, programme, text)
+    try:
+        summary = import_pack(app, pack, by, save=not early)
+    except PackProblems as e:
+        raise PackProblems(sorted(early + [lines(p) for p in e.problems],
+                                  key=_line_number)) from None
+    if early:
+        raise PackProblems(early)
+    return summary
+
+
+def _line_number(problem: str) -> int:
+    word = problem.split(" ")[1].rstrip(":") if problem.startswith("line ") else ""
+    return int(word) if word.isdigit() else 0
+
+
+def returns_pack(app: AuditLedger, programme: str, text: str) -> Pack:
+    pack, _, early = _returns_pack(app, programme, text)
+    if early:
+        raise PackProblems(early)
+    return pack
+
+
+def _returns_pack(app: AuditLedger, programme: str, text: str
+                  ) -> tuple[Pack, Callable[[str], str], list[str]]:
+    """The returns as a pack, how to name their lines, and the problems found so far
+    (returns for unknown cases are left out of the pack, named here instead)."""
+    """A returns CSV read into a pack of returns for a programme already in the ledger.
+
+    Problems name their CSV line (the header is line 1).
+    """
+    found = app.find(Programme, ids.programme_id(programme))
+    if found is None:
+        raise PackProblems([f"no programme {programme!r} in the ledger; import its pack first"])
+    problems: list[str] = []
+    reader = csv.DictReader(io.StringIO(text))
+    header = reader.fieldnames or []
+    missing = [c for c in RETURNS_COLUMNS if c not in header]
+    extra = [c for c in header if c not in RETURNS_COLUMNS + ("completed",)]
+    if missing or extra:
+        if missing:
+            problems.append(f"line 1: missing column(s) {', '.join(missing)}; the header must be "
+                            + ",".join(RETURNS_COLUMNS))
+        if extra:
+            problems.append(f"line 1: unknown column(s) {', '.join(extra)}; allowed: "
+                            + ", ".join(RETURNS_COLUMNS + ("completed",)))
+        raise PackProblems(problems)
+    grouped: dict[tuple[str, str], dict[str, Any]] = {}
+    first_line: dict[tuple[str, str], int] = {}
+    seen_area: dict[tuple[str, str, str], int] = {}
+    areas = found.areas or AREAS
+    for line, row in _numbered(reader):
+        if None in row:
+            problems.append(f"line {line}: more values than columns")
+            continue
+        values = {k: (v or "").strip() for k, v in row.items()}
+        blank = [c for c in ("case", "agency", "auditor", "practitioner", "area") if not values[c]]
+        if blank:
+            problems.append(f"line {line}: {', '.join(blank)} must not be blank")
+            continue
+        area = values["area"].lower()
+        if area != OVERALL and area not in areas:
+            problems.append(f"line {line}: area {values['area']!r} is not allowed; allowed: "
+                            f"{', '.join(list(areas) + [OVERALL])}")
+            continue
+        key = (values["case"], values["agency"])
+        if (key[0], key[1], area) in seen_area:
+            problems.append(f"line {line}: area {area} for {key[1]} on case {key[0]} is already "
+                            f"on line {seen_area[(key[0], key[1], area)]}")
+            continue
+        seen_area[(key[0], key[1], area)] = line
+        entry = grouped.setdefault(key, {"case": key[0], "agency": key[1],
+                                         "auditor": values["auditor"],
+                                         "practitioner": values["practitioner"],
+                                         "completed": values.get("completed") or
+                                         date.today().isoformat(),
+                                         "grades": {}, "strengths": {}, "concerns": {}})
+        first_line.setdefault(key, line)
+        for name in ("auditor", "practitioner"):
+            if entry[name] != values[name]:
+                problems.append(f"line {line}: {name} {values[name]!r} differs from line "
+                                f"{first_line[key]} ({entry[name]!r}) for the same return")
+        grade = values["grade"]
+        if area in UNGRADED_AREAS:
+            if grade:
+                problems.append(f"line {line}: area {area} takes no grade; leave grade blank")
+        elif grade:
+            try:
+                entry["grades"][area] = int(grade)
+            except ValueError:
+                problems.append(f"line {line}: grade {grade!r} is not a whole number")
+        if values["strengths"]:
+            entry["strengths"][area] = values["strengths"]
+        if values["concerns"]:
+            entry["concerns"][area] = values["concerns"]
+    if problems:
+        raise PackProblems(problems)
+    pack_data: dict[str, Any] = {
+        "programme": {"id": programme, "scale": found.scale, "consolidation": found.consolidation,
+                      "areas": {a: t for a, t in areas.items()}},
+        "returns": list(grouped.values()),
+    }
+    try:
+        pack = parse_pack(pack_data)
+    except PackProblems as e:
+        raise PackProblems([_line_of(p, list(grouped), first_line) for p in e.problems]
+                           ) from None
+    # Cases come from the ledger; stand them in so references resolve.
+    cases: list[dict[str, Any]] = []
+    refs = sorted({r.case for r in pack.returns})
+    lookup = Lookup(app, (ids.case_id(programme, ref) for ref in refs))
+    for ref in refs:
+        case = lookup.find(CaseAudit, ids.case_id(programme, ref))
+        if case is None:
+            lines = sorted(v for (c, _), v in first_line.items() if c == ref)
+            problems.append(f"line {lines[0]}: no case {ref!r} in {programme}")
+            continue
+        cases.append({"ref": ref, "agencies": case.agencies})
+    known = {k["ref"] for k in cases}
+    pack_data["returns"] = [r for r in pack_data["returns"] if r["case"] in known]
+    pack = Pack.model_validate({**pack_data, "cases": cases})
+    keys = [(r.case, r.agency) for r in pack.returns]
+    return pack, lambda problem: _line_of(problem, keys, first_line), problems
+
+
+def _numbered(reader: csv.DictReader[str]) -> Iterator[tuple[int, dict[str, Any]]]:
+    for row in reader:
+        yield reader.line_num, row
+
+
+def _line_of(problem: str, keys: list[tuple[str, str]],
+             first_line: dict[tuple[str, str], int]) -> str:
+    """Turn a 'returns[i]...' path into the CSV line where that return starts."""
+    if problem.startswith("returns["):
+        index = int(problem[len("returns["):problem.index("]")])
+        key = keys[index]
+        rest = problem[problem.index("]") + 1:]
+        rest = rest[1:] if rest.startswith(".") else rest.lstrip(": ")
+        return f"line {first_line[key]} (case {key[0]}, {key[1]}): {rest}"
+    return problem

@@ -1,0 +1,298 @@
+"""Audit packs: a whole audit in one JSON file, checked whole, then imported in one save."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+
+from policies.consolidation import DEFAULT_RULE, RULES
+from policies.escalation import ladder_from
+from policies.grading import grade_problems
+from policies.permissions import ROLES
+from policies.scales import AREAS, SCALES
+from policies.smart import smart_problems
+
+from .commands import Agency, Area, ProgrammeRef, Ref
+
+Slug = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[a-z0-9][a-z0-9\-]*$",
+                                        max_length=64)]
+Short = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
+Long = Annotated[str, StringConstraints(strip_whitespace=True, max_length=10_000)]
+NonEmptyLong = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
+                                                max_length=10_000)]
+
+MAX_PACK_BYTES = 20 * 1024 * 1024
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ProgrammeIn(Strict):
+    id: ProgrammeRef
+    title: Short = ""
+    board: Short = ""
+    opened: date | None = None
+    scale: str = "ofsted-2009"
+    consolidation: str = DEFAULT_RULE
+    areas: dict[Annotated[str, StringConstraints(pattern=r"^[1-9]$")], Short] | None = None
+    terms_of_reference: Long = ""
+    method: Long = ""
+    sample: dict[str, Any] = {}
+    channel: Short = ""
+    baseline: Annotated[str, StringConstraints(pattern=r"^([a-z0-9][a-z0-9\-]*)?$")] = ""
+    escalation: list[Annotated[int, Field(ge=1, le=60)]] | None = None
+
+
+class PersonIn(Strict):
+    id: Ref
+    name: Short = ""
+    agency: Agency
+    roles: list[Literal["practitioner", "manager", "auditor", "moderator", "quality-lead",
+                        "board"]] = []
+    manager: Ref | None = None
+    slack_user: Annotated[str, StringConstraints(pattern=r"^[UW][A-Z0-9]{2,30}$")] | None = None
+
+
+class CaseIn(Strict):
+    ref: Ref
+    category: Short = ""
+    age_band: Short = ""
+    gender: Short = ""
+    ethnicity: Short = ""
+    agencies: list[Agency] = Field(min_length=1)
+
+
+class ReturnIn(Strict):
+    case: Ref
+    agency: Agency
+    auditor: Ref
+    practitioner: Ref
+    completed: date
+    grades: dict[Area, int]
+    strengths: dict[Area, NonEmptyLong] = {}
+    concerns: dict[Area, NonEmptyLong] = {}
+
+
+class ConcernIn(Strict):
+    case: Ref
+    agency: Agency
+    raised_by: Ref
+    summary: NonEmptyLong
+    child_at_risk: bool = False
+    raised_on: date | None = None
+
+
+class RecommendationIn(Strict):
+    number: int = Field(ge=1)
+    text: NonEmptyLong
+
+
+class ActionIn(Strict):
+    id: Ref
+    recommendation: int = Field(ge=1)
+    description: NonEmptyLong
+    measure: NonEmptyLong
+    owner: Ref
+    due: date
+
+
+class Pack(Strict):
+    programme: ProgrammeIn
+    people: list[PersonIn] = []
+    cases: list[CaseIn] = []
+    returns: list[ReturnIn] = []
+    concerns: list[ConcernIn] = []
+    recommendations: list[RecommendationIn] = []
+    actions: list[ActionIn] = []
+
+    @property
+    def areas(self) -> dict[str, str]:
+        return dict(self.programme.areas) if self.programme.areas else dict(AREAS)
+
+
+class PackProblems(ValueError):
+    """Every problem in a pack, each naming where it is."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+def json_path(loc: Iterable[int | str]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out or "(top level)"
+
+
+def pydantic_problems(error: ValidationError, prefix: str = "") -> list[str]:
+    lines = []
+    for e in error.errors(include_url=False):
+        where = json_path(e["loc"])
+        if prefix:
+            where = f"{prefix}.{where}" if where != "(top level)" else prefix
+        message = e["msg"]
+        if e["type"] == "extra_forbidden":
+            message = "unknown field (check the spelling against the pack format)"
+        elif e["type"] == "missing":
+            message = "required field is missing"
+        elif e["type"] == "string_pattern_mismatch":
+            message = f"{e['input']!r} is not allowed here ({_pattern_words(e)})"
+        elif e["type"] == "literal_error":
+            message = f"{e['input']!r} is not allowed; allowed: " + ", ".join(ROLES)
+        lines.append(f"{where}: {message}")
+    return lines
+
+
+def _pattern_words(e: Any) -> str:
+    pattern = str(e.get("ctx", {}).get("pattern", ""))
+    if pattern.startswith("^[a-z0-9]"):
+        return "use lower-case letters, digits and hyphens"
+    if pattern.startswith("^[A-Za-z0-9]"):
+        return "use letters, digits, dots, hyphens and underscores"
+    if "overall" in pattern:
+        return "an area is 1 to 8 or 'overall'"
+    if pattern.startswith("^[UW]"):
+        return "a Slack user id such as U0123ABCD"
+    return f"must match {pattern}"
+
+
+def parse_pack(data: Any) -> Pack:
+    """The pack's shape checked, or PackProblems naming every problem at once."""
+    try:
+        return Pack.model_validate(data)
+    except ValidationError as e:
+        raise PackProblems(pydantic_problems(e)) from None
+
+
+def referenced_people(pack: Pack) -> set[str]:
+    ids = {p.manager for p in pack.people if p.manager}
+    for r in pack.returns:
+        ids |= {r.auditor, r.practitioner}
+    ids |= {k.raised_by for k in pack.concerns}
+    ids |= {a.owner for a in pack.actions}
+    return ids
+
+
+def reference_problems(  # noqa: C901 - one pass, one list
+    pack: Pack, directory: dict[str, PersonIn] | None = None
+) -> list[str]:
+    """Every reference resolved and every rule kept; `directory` adds people already stored."""
+    problems: list[str] = []
+    prog = pack.programme
+    if prog.scale not in SCALES:
+        problems.append(f"programme.scale: {prog.scale!r} is not a known scale; allowed: "
+                        f"{', '.join(sorted(SCALES))}")
+    if prog.consolidation not in RULES:
+        problems.append(f"programme.consolidation: {prog.consolidation!r} is not a rule; "
+                        f"allowed: {', '.join(RULES)}")
+    if prog.escalation:
+        try:
+            ladder_from(prog.escalation)
+        except ValueError as e:
+            problems.append(f"programme.escalation: {e}")
+    people = {**(directory or {}), **{p.id: p for p in pack.people}}
+    first_at: dict[str, int] = {}
+    for i, p in enumerate(pack.people):
+        if p.id in first_at:
+            problems.append(f"people[{i}].id: {p.id!r} appears twice (first at "
+                            f"people[{first_at[p.id]}])")
+        first_at.setdefault(p.id, i)
+        if p.manager is not None:
+            if p.manager not in people:
+                problems.append(f"people[{i}].manager: {p.manager!r} is not in people")
+            elif "manager" not in people[p.manager].roles:
+                problems.append(f"people[{i}].manager: {p.manager!r} does not hold the "
+                                "manager role")
+    slack: dict[str, str] = {}
+    for i, p in enumerate(pack.people):
+        if p.slack_user:
+            if p.slack_user in slack:
+                problems.append(f"people[{i}].slack_user: {p.slack_user} is already linked to "
+                                f"{slack[p.slack_user]}")
+            slack[p.slack_user] = p.id
+    cases = {}
+    for i, case in enumerate(pack.cases):
+        if case.ref in cases:
+            problems.append(f"cases[{i}].ref: case {case.ref!r} appears twice")
+        cases[case.ref] = case
+        if len(set(case.agencies)) != len(case.agencies):
+            problems.append(f"cases[{i}].agencies: an agency is listed twice")
+
+    def person_check(where: str, pid: str, role: str, agency: str | None = None) -> None:
+        person = people.get(pid)
+        if person is None:
+            problems.append(f"{where}: {pid!r} is not in people")
+            return
+        if role not in person.roles:
+            problems.append(f"{where}: {pid!r} does not hold the {role} role "
+                            f"(roles: {', '.join(person.roles) or 'none'})")
+        if agency is not None and person.agency != agency:
+            problems.append(f"{where}: {pid!r} works for {person.agency}, not {agency}")
+
+    def case_agency_check(where: str, ref: str, agency: str) -> bool:
+        case = cases.get(ref)
+        if case is None:
+            problems.append(f"{where}.case: {ref!r} is not in cases")
+            return False
+        if agency not in case.agencies:
+            problems.append(f"{where}.agency: {agency!r} is not involved in case {ref} "
+                            f"(involved: {', '.join(case.agencies)})")
+            return False
+        return True
+
+    scale = SCALES.get(prog.scale)
+    areas = pack.areas  # made afresh at each reading: read once
+    seen_returns: dict[tuple[str, str], int] = {}
+    for i, r in enumerate(pack.returns):
+        where = f"returns[{i}]"
+        case_agency_check(where, r.case, r.agency)
+        if (r.case, r.agency) in seen_returns:
+            problems.append(f"{where}: a second return from {r.agency} for case {r.case} "
+                            f"(first at returns[{seen_returns[(r.case, r.agency)]}])")
+        seen_returns.setdefault((r.case, r.agency), i)
+        person_check(f"{where}.auditor", r.auditor, "auditor")
+        person_check(f"{where}.practitioner", r.practitioner, "practitioner", r.agency)
+        if scale is not None:
+            for area, grade in r.grades.items():
+                others = dict(r.grades)  # the return's other grades (a copy, less this one)
+                del others[area]
+                for problem in grade_problems(scale, area, grade, others, areas):
+                    problems.append(f"{where}.grades.{area}: {problem}")
+        for field in ("strengths", "concerns"):
+            for area in getattr(r, field):
+                if area != "overall" and area not in areas:
+                    problems.append(f"{where}.{field}.{area}: unknown area")
+        if prog.opened and r.completed < prog.opened:
+            problems.append(f"{where}.completed: {r.completed} is before the programme opened "
+                            f"({prog.opened})")
+    for i, k in enumerate(pack.concerns):
+        where = f"concerns[{i}]"
+        case_agency_check(where, k.case, k.agency)
+        if k.raised_by not in people:
+            problems.append(f"{where}.raised_by: {k.raised_by!r} is not in people")
+    numbers: dict[int, int] = {}
+    for i, rec in enumerate(pack.recommendations):
+        if rec.number in numbers:
+            problems.append(f"recommendations[{i}].number: {rec.number} appears twice")
+        numbers[rec.number] = i
+    action_ids: set[str] = set()
+    for i, a in enumerate(pack.actions):
+        where = f"actions[{i}]"
+        if a.id in action_ids:
+            problems.append(f"{where}.id: action {a.id!r} appears twice")
+        action_ids.add(a.id)
+        if a.recommendation not in numbers:
+            problems.append(f"{where}.recommendation: there is no recommendation {a.recommendation}")
+        if a.owner not in people:
+            problems.append(f"{where}.owner: {a.owner!r} is not in people")
+        for problem in smart_problems(a.description, a.measure, a.owner, a.due, prog.opened):
+            problems.append(f"{where}.{problem}")
+    return problems

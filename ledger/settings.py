@@ -1,0 +1,124 @@
+"""Where events live: one URL turned into the eventsourcing library's persistence settings."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlparse
+
+DEFAULT_URL = "sqlite:///audit-ledger.db"
+LIBRARY_APP_PREFIX = "AUDITLEDGER"  # AuditLedger.name, upper-cased, as the library does
+AES_CIPHER_TOPIC = "eventsourcing.cryptography:AESCipher"
+
+
+class SettingsError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class StoreSettings:
+    """The store's URL, parsed once; `kind` is 'sqlite' or 'postgres'."""
+
+    url: str
+    kind: str
+    sqlite_path: str = ""
+    pg_host: str = ""
+    pg_port: str = ""
+    pg_user: str = ""
+    pg_password: str = ""
+    pg_dbname: str = ""
+    pg_schema: str = ""
+    key: str = ""
+
+    def library_env(self, key_check: bool = True) -> dict[str, str]:
+        """The environment the eventsourcing Application and recorders are built from.
+
+        Events are written through the hash-chaining recorders of `ledger.chain` (selected
+        with the library's APPLICATION_RECORDER_TOPIC), from factories that check at wiring
+        time that the key, or the lack of one, opens the store. Settings that could bypass
+        either are pinned, so a stray variable in the process environment cannot.
+        """
+        chain = "ledger.chain"
+        env: dict[str, str] = {"LEDGER_KEY_CHECK": "yes" if key_check else "no"}
+        if self.kind == "sqlite":
+            env.update(
+                PERSISTENCE_MODULE=f"{chain}:SQLiteLedgerFactory",
+                APPLICATION_RECORDER_TOPIC=f"{chain}:ChainedSQLiteRecorder",
+                SQLITE_DBNAME=self.sqlite_path,
+                SQLITE_LOCK_TIMEOUT="30",
+            )
+        else:
+            env.update(
+                PERSISTENCE_MODULE=f"{chain}:PostgresLedgerFactory",
+                APPLICATION_RECORDER_TOPIC=f"{chain}:ChainedPostgresRecorder",
+                POSTGRES_ENABLE_DB_FUNCTIONS="no",  # inserts go through the chaining recorder
+                POSTGRES_DBNAME=self.pg_dbname,
+                POSTGRES_HOST=self.pg_host,
+                POSTGRES_PORT=self.pg_port,
+                POSTGRES_USER=self.pg_user,
+                POSTGRES_PASSWORD=self.pg_password,
+                POSTGRES_CONNECT_TIMEOUT="5",
+                POSTGRES_LOCK_TIMEOUT="10",
+                POSTGRES_POOL_SIZE="5",
+                POSTGRES_MAX_OVERFLOW="10",
+            )
+            if self.pg_schema:
+                env["POSTGRES_SCHEMA"] = self.pg_schema
+        if self.key:
+            env.update(CIPHER_TOPIC=AES_CIPHER_TOPIC, CIPHER_KEY=self.key)
+        else:
+            env.update(CIPHER_TOPIC="", CIPHER_KEY="")  # no key: never a cipher from elsewhere
+        # The library looks for an application-prefixed variable first; pin those too.
+        env.update({f"{LIBRARY_APP_PREFIX}_{k}": v for k, v in list(env.items())})
+        return env
+
+    def describe(self) -> str:
+        """The store named for a person, never with a password."""
+        if self.kind == "sqlite":
+            return f"SQLite file {self.sqlite_path}"
+        schema = f" (schema {self.pg_schema})" if self.pg_schema else ""
+        return f"PostgreSQL database {self.pg_dbname} on {self.pg_host}:{self.pg_port}{schema}"
+
+
+def parse_url(url: str, key: str = "") -> StoreSettings:
+    parsed = urlparse(url)
+    if parsed.scheme == "sqlite":
+        raw = unquote(parsed.path)
+        if parsed.netloc:
+            raise SettingsError(
+                f"AUDIT_LEDGER_URL {url!r}: write sqlite:///relative/path.db or "
+                "sqlite:////absolute/path.db"
+            )
+        path = raw[1:] if raw.startswith("/") else raw
+        if not path:
+            raise SettingsError(f"AUDIT_LEDGER_URL {url!r}: no database file named")
+        if path != ":memory:":
+            path = str(Path(path).expanduser().resolve())
+        return StoreSettings(url=url, kind="sqlite", sqlite_path=path, key=key)
+    if parsed.scheme in ("postgresql", "postgres"):
+        dbname = parsed.path.lstrip("/")
+        if not dbname:
+            raise SettingsError(f"AUDIT_LEDGER_URL {url!r}: no database name after the host")
+        query = parse_qs(parsed.query)
+        return StoreSettings(
+            url=url,
+            kind="postgres",
+            pg_host=parsed.hostname or "127.0.0.1",
+            pg_port=str(parsed.port or 5432),
+            pg_user=unquote(parsed.username or "postgres"),
+            pg_password=unquote(parsed.password or ""),
+            pg_dbname=dbname,
+            pg_schema=(query.get("schema") or [""])[0],
+            key=key,
+        )
+    raise SettingsError(
+        f"AUDIT_LEDGER_URL {url!r}: the scheme must be sqlite:// or postgresql://"
+    )
+
+
+def from_environment(url: str | None = None, key: str | None = None) -> StoreSettings:
+    return parse_url(
+        url or os.environ.get("AUDIT_LEDGER_URL") or DEFAULT_URL,
+        key if key is not None else os.environ.get("AUDIT_LEDGER_KEY", ""),
+    )

@@ -1,0 +1,79 @@
+"""Folding one case's events into its document; shared by the views and by history replay,
+so what history shows for any moment is what the views said at that moment."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ledger.case_audit import CaseAudit
+from policies.consolidation import Moderation, consolidate
+from policies.scales import scale_named
+
+Doc = dict[str, Any]
+
+
+def new_case_doc(event: CaseAudit.Created) -> Doc:
+    return {
+        "programme": event.programme,
+        "case": event.ref,
+        "category": event.category,
+        "age_band": event.age_band,
+        "gender": event.gender,
+        "ethnicity": event.ethnicity,
+        "agencies": list(event.agencies),
+        "selected_on": event.occurred_on,
+        "returns": {},
+        "moderations": {},
+        "judgements": {},
+    }
+
+
+def apply_case_event(doc: Doc, event: Any) -> set[str]:
+    """Change the case document for one event; returns the areas whose grades it touched."""
+    if isinstance(event, CaseAudit.ReturnRecorded):
+        doc["returns"][event.agency] = {
+            "agency": event.agency,
+            "auditor": event.auditor,
+            "practitioner": event.practitioner,
+            "completed": event.completed,
+            "grades": dict(event.grades),
+            "strengths": dict(event.strengths),
+            "concerns": dict(event.concerns),
+        }
+        return set(event.grades)
+    if isinstance(event, CaseAudit.AreaGraded):
+        r = doc["returns"].setdefault(event.agency, {
+            "agency": event.agency, "auditor": event.auditor,
+            "practitioner": event.practitioner, "completed": event.occurred_on,
+            "grades": {}, "strengths": {}, "concerns": {}})
+        r["grades"][event.area] = event.grade
+        if event.strength:
+            r["strengths"][event.area] = event.strength
+        if event.concern:
+            r["concerns"][event.area] = event.concern
+        return {event.area}
+    if isinstance(event, CaseAudit.GradeRevised):
+        doc["returns"][event.agency]["grades"][event.area] = event.grade
+        return {event.area}
+    if isinstance(event, CaseAudit.JudgementModerated):
+        doc["moderations"][event.area] = {"grade": event.grade, "reason": event.reason,
+                                          "by": event.by, "on": event.occurred_on}
+        return {event.area}
+    if isinstance(event, CaseAudit.TextErased):
+        doc["erased"] = {"by": event.by, "on": event.occurred_on, "reason": event.reason}
+    return set()
+
+
+def judge(doc: Doc, areas: set[str], scale_id: str, rule: str) -> None:
+    """Recompute the consolidated judgement of the touched areas, with provenance."""
+    scale = scale_named(scale_id)
+    for area in areas:
+        by_agency = {a: r["grades"][area] for a, r in doc["returns"].items()
+                     if area in r["grades"]}
+        m = doc["moderations"].get(area)
+        moderation = Moderation(m["grade"], m["reason"], m["by"], m["on"]) if m else None
+        judgement = consolidate(scale, rule, by_agency, moderation)
+        if judgement is None:
+            doc["judgements"].pop(area, None)
+        else:
+            doc["judgements"][area] = judgement.as_dict()

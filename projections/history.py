@@ -1,0 +1,86 @@
+"""Replay: every event that shaped a case, in order, with the judgement after each step."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from ledger import ids
+from ledger.application import AuditLedger
+from ledger.base import NotFound
+from ledger.case_audit import CaseAudit
+from ledger.programme import Programme
+
+from .casefold import apply_case_event, judge, new_case_doc
+from .queries import case_judgements
+
+Doc = dict[str, Any]
+
+DETAIL_FIELDS = ("agency", "auditor", "practitioner", "completed", "area", "grade", "previous",
+                 "grades", "reason", "category", "agencies", "issue", "response", "ref",
+                 "summary", "child_at_risk", "action", "step", "outcome")
+
+
+def event_name(event: Any) -> str:
+    return str(type(event).TOPIC).split(":", 1)[1]
+
+
+def case_history(app: AuditLedger, programme: str, case: str, area: str | None = None,
+                 as_of: datetime | None = None, concern_refs: list[str] | None = None) -> Doc:
+    """The case replayed; without --area its feedback and concerns are woven in by time."""
+    prog = app.find(Programme, ids.programme_id(programme))
+    if prog is None:
+        raise NotFound(f"no programme {programme!r}")
+    own: list[Any] = list(app.repository.event_store.get(ids.case_id(programme, case)))
+    if not own:
+        raise NotFound(f"no case {case!r} in programme {programme!r}")
+    events = own
+    if area is None:
+        store = app.repository.event_store
+        related: list[Any] = []
+        for agency in own[0].agencies:
+            related += store.get(ids.feedback_id(programme, case, agency))
+        for ref in concern_refs or []:
+            related += store.get(ids.concern_id(programme, ref))
+        events = sorted(own + related, key=lambda e: e.timestamp)
+    steps: list[Doc] = []
+    doc: Doc = {}
+    for event in events:
+        if as_of is not None and event.timestamp > as_of:
+            break
+        touched: set[str] = set()
+        if isinstance(event, CaseAudit.Created):
+            doc = new_case_doc(event)
+        elif event.originator_id == own[0].originator_id:
+            touched = apply_case_event(doc, event)
+            judge(doc, touched, prog.scale, prog.consolidation)
+        if area is not None and area not in touched and not isinstance(event, CaseAudit.Created):
+            continue
+        step: Doc = {
+            "position": len(steps) + 1,
+            "recorded_at": event.timestamp.isoformat(),
+            "occurred_on": event.occurred_on,
+            "by": event.by,
+            "event": event_name(event),
+        }
+        for name in DETAIL_FIELDS:
+            if hasattr(event, name):
+                step[name] = getattr(event, name)
+        if area is not None:
+            step["judgement"] = doc["judgements"].get(area)
+        else:
+            step["judgements"] = {a: doc["judgements"][a]["grade"]
+                                  for a in sorted(touched) if a in doc["judgements"]}
+        steps.append(step)
+    state = case_judgements(doc) if doc else None
+    if state is not None and area is not None:
+        state = {**state, "areas": {k: v for k, v in state["areas"].items() if k == area},
+                 "overall": state["overall"] if area == "overall" else None}
+    return {
+        "programme": programme,
+        "case": case,
+        "area": area,
+        "as_of": (as_of or datetime.now(tz=events[0].timestamp.tzinfo)).isoformat(),
+        "steps": steps,
+        "state": state,
+    }

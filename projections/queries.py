@@ -1,0 +1,295 @@
+"""Questions people ask, answered from the views (never by replaying the log)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from ledger.ids import delivery_id
+from policies.scales import OVERALL, area_title, scale_named
+from policies.smart import days_overdue
+
+from .store import ViewStore
+
+Doc = dict[str, Any]
+
+
+class NotInViews(LookupError):
+    pass
+
+
+def natural_key(text: str) -> list[Any]:
+    """'A1.10' after 'A1.2': numbers inside references compare as numbers."""
+    import re
+
+    return [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", text)]
+
+
+class Views:
+    def __init__(self, store: ViewStore) -> None:
+        self.store = store
+
+    # ---- programme and cases -------------------------------------------------
+
+    def programme(self, pid: str) -> Doc:
+        doc = self.store.get("programme", pid)
+        if doc is None:
+            known = [k for k, _ in self.store.scan("programme")]
+            hint = f"; known: {', '.join(known)}" if known else "; import a pack first"
+            raise NotInViews(f"no programme {pid!r}{hint}")
+        return doc
+
+    def programmes(self) -> list[Doc]:
+        return [d for _, d in self.store.scan("programme")]
+
+    def cases(self, pid: str) -> list[Doc]:
+        docs = [d for _, d in self.store.scan("case", f"{pid}/")]
+        return sorted(docs, key=lambda d: natural_key(d["case"]))
+
+    def case(self, pid: str, ref: str) -> Doc:
+        self.programme(pid)
+        doc = self.store.get("case", f"{pid}/{ref}")
+        if doc is None:
+            raise NotInViews(f"no case {ref!r} in programme {pid!r}")
+        return doc
+
+    def judgements(self, pid: str, ref: str) -> Doc:
+        """A case's consolidated judgements as INTERFACE.md shows them."""
+        return case_judgements(self.case(pid, ref))
+
+    def summary(self, pid: str) -> Doc:
+        return self.store.get("summary", pid) or {"cases": 0, "areas": {}}
+
+    def coverage(self, pid: str) -> Doc:
+        return self.store.get("coverage", pid) or {}
+
+    # ---- people ------------------------------------------------------------------
+
+    def person(self, person: str) -> Doc | None:
+        return self.store.get("person", person)
+
+    def person_by_slack(self, slack_user: str) -> Doc | None:
+        link = self.store.get("slack", slack_user)
+        return self.person(link["person"]) if link else None
+
+    def people(self) -> list[Doc]:
+        # By directory id (with a key set the documents are stored under keyed hashes).
+        return sorted((d for _, d in self.store.scan("person")), key=lambda d: str(d["person"]))
+
+    # ---- recommendations and actions -------------------------------------------
+
+    def recommendations(self, pid: str) -> list[Doc]:
+        return [d for _, d in self.store.scan("recommendation", f"{pid}/")]
+
+    def actions(self, pid: str) -> list[Doc]:
+        docs = [d for _, d in self.store.scan("action", f"{pid}/")]
+        return sorted(docs, key=lambda d: natural_key(d["id"]))
+
+    def action(self, pid: str, action: str) -> Doc | None:
+        return self.store.get("action", f"{pid}/{action}")
+
+    # ---- feedback and concerns --------------------------------------------------
+
+    def feedback(self, pid: str) -> list[Doc]:
+        return [d for _, d in self.store.scan("feedback", f"{pid}/")]
+
+    def feedback_item(self, pid: str, case: str, agency: str) -> Doc | None:
+        return self.store.get("feedback", f"{pid}/{case}/{agency}")
+
+    def concerns(self, pid: str) -> list[Doc]:
+        docs = [d for _, d in self.store.scan("concern", f"{pid}/")]
+        return sorted(docs, key=lambda d: (d["raised_at"], d["ref"]))
+
+    def concern(self, pid: str, ref: str) -> Doc | None:
+        return self.store.get("concern", f"{pid}/{ref}")
+
+    # ---- what waits for whom (the indexes) ----------------------------------------------
+
+    def waiting(self, person: Doc) -> Doc:
+        """What waits for one person and, if they manage anyone, for their team, read from
+        the indexes in three queries whatever the log's size: the keys of open feedback and
+        actions (theirs and each team member's), and of their agency's open concerns (for
+        managers), with the documents they name."""
+        me = str(person["person"])
+        roles = set(person.get("roles") or [])
+        agency = str(person.get("agency") or "")
+        first = self.store.get_many([("waiting", me), ("team", me), ("open_concerns", agency)])
+        team = list((first.get(("team", me)) or {}).get("members") or [])
+        theirs = self.store.get_many([("waiting", m) for m in team]) if team else {}
+        mine = first.get(("waiting", me)) or {}
+        concern_keys = (list((first.get(("open_concerns", agency)) or {}).get("concerns") or [])
+                        if "manager" in roles else [])
+        wanted = [("feedback", k) for k in mine.get("feedback") or []]
+        wanted += [("action", k) for k in mine.get("actions") or []]
+        wanted += [("concern", k) for k in concern_keys]
+        for doc in theirs.values():
+            wanted += [("feedback", k) for k in doc.get("feedback") or []]
+            wanted += [("action", k) for k in doc.get("actions") or []]
+        docs = self.store.get_many(wanted) if wanted else {}
+
+        def listed(view: str, keys: list[str]) -> list[Doc]:
+            return [docs[(view, k)] for k in keys if (view, k) in docs]
+
+        return {
+            "team": team,
+            "feedback": listed("feedback", mine.get("feedback") or []),
+            "actions": listed("action", mine.get("actions") or []),
+            "concerns": listed("concern", concern_keys),
+            "team_feedback": [d for m in theirs.values()
+                              for d in listed("feedback", m.get("feedback") or [])],
+            "team_actions": [d for m in theirs.values()
+                             for d in listed("action", m.get("actions") or [])],
+        }
+
+    # ---- what the worker sent ---------------------------------------------------------
+
+    def deliveries(self, pid: str, subject: str = "") -> list[Doc]:
+        """Every message delivered about a subject (all of a programme's without one)."""
+        prefix = f"{pid}/{subject}/" if subject else f"{pid}/"
+        return [d for _, d in self.store.scan("delivery", prefix)]
+
+    def delivery(self, pid: str, subject: str, purpose: str, recipient: str) -> Doc | None:
+        return self.store.get("delivery", f"{pid}/{subject}/"
+                                          f"{delivery_id(pid, subject, purpose, recipient)}")
+
+
+def case_judgements(doc: Doc) -> Doc:
+    areas = {a: j for a, j in doc["judgements"].items() if a != OVERALL}
+    return {
+        "programme": doc["programme"],
+        "case": doc["case"],
+        "areas": {a: areas[a] for a in sorted(areas, key=natural_key)},
+        "overall": doc["judgements"].get(OVERALL),
+    }
+
+
+def action_status(action: Doc, today: date) -> Doc:
+    overdue = days_overdue(date.fromisoformat(action["due"]), today, action["completed"])
+    return {**action, "overdue_days": overdue}
+
+
+def recommendation_status(actions: list[Doc], today: date) -> str:
+    if not actions:
+        return "no actions planned"
+    statuses = [action_status(a, today) for a in actions]
+    if all(a["completed"] for a in statuses):
+        return "complete"
+    if any(a["overdue_days"] > 0 for a in statuses):
+        return "overdue"
+    if any(a["completed"] or a["progress"] for a in statuses):
+        return "in progress"
+    if all(a["ratified"] for a in statuses):
+        return "ratified"
+    return "planned"
+
+
+def distribution(counts: dict[str, int], scale_id: str) -> dict[str, int]:
+    scale = scale_named(scale_id)
+    return {str(g): int(counts.get(str(g), 0)) for g in scale.grades}
+
+
+def report_data(views: Views, pid: str, today: date) -> Doc:
+    """The overview report's figures, in INTERFACE.md's JSON shape."""
+    programme = views.programme(pid)
+    summary = views.summary(pid)
+    cases = views.cases(pid)
+    scale_id = programme["scale"]
+    areas_out = []
+    for area, title in programme["areas"].items():
+        if area == "1":
+            continue
+        counts = distribution(summary["areas"].get(area, {}), scale_id)
+        strengths, concerns = _comments(cases, area)
+        areas_out.append({"number": int(area), "title": title,
+                          "graded_cases": sum(counts.values()), "counts": counts,
+                          "strengths": strengths, "concerns": concerns})
+    overall = distribution(summary["areas"].get(OVERALL, {}), scale_id)
+    return {
+        "programme": pid,
+        "cases": summary["cases"],
+        "areas": areas_out,
+        "overall": {"graded_cases": sum(overall.values()), "counts": overall},
+        **plan_status(views, pid, today),
+    }
+
+
+def plan_status(views: Views, pid: str, today: date) -> Doc:
+    """Each recommendation's status and the outstanding actions: the report's action-plan
+    figures, read from the plan's documents alone (no case is read), for `/audit progress`."""
+    actions = views.actions(pid)
+    recs = []
+    for rec in views.recommendations(pid):
+        mine = [a for a in actions if a["recommendation"] == rec["number"]]
+        statuses = [action_status(a, today) for a in mine]
+        recs.append({"number": rec["number"], "status": recommendation_status(mine, today),
+                     "actions": len(mine),
+                     "actions_open": sum(1 for a in mine if not a["completed"]),
+                     "actions_overdue": sum(1 for a in statuses if a["overdue_days"] > 0)})
+    outstanding = [action_status(a, today) for a in actions if not a["completed"]]
+    outstanding.sort(key=lambda a: (a["due"], natural_key(a["id"])))
+    return {
+        "recommendations": recs,
+        "outstanding_actions": [{"id": a["id"], "owner": a["owner"], "due": a["due"],
+                                 "overdue_days": a["overdue_days"]} for a in outstanding],
+    }
+
+
+def _comments(cases: list[Doc], area: str) -> tuple[list[str], list[str]]:
+    strengths: list[str] = []
+    concerns: list[str] = []
+    for case in cases:
+        for agency in sorted(case["returns"]):
+            r = case["returns"][agency]
+            if area in r["strengths"] and r["strengths"][area] not in strengths:
+                strengths.append(r["strengths"][area])
+            if area in r["concerns"] and r["concerns"][area] not in concerns:
+                concerns.append(r["concerns"][area])
+    return strengths, concerns
+
+
+def area_name(programme: Doc, area: str) -> str:
+    return area_title(area, programme["areas"])
+
+
+def comparison_data(views: Views, pid: str, baseline: str) -> Doc:
+    """How each area's distribution moved between a baseline audit and its re-audit."""
+    now = views.programme(pid)
+    base = views.programme(baseline)
+    if now["scale"] != base["scale"]:
+        raise NotInViews(f"{baseline} was graded on {base['scale']} and {pid} on {now['scale']}; "
+                         "distributions on different scales cannot be compared")
+    scale = scale_named(now["scale"])
+    worst = str(max(scale.grades))
+    good = [str(g) for g in scale.grades if g <= scale.good_or_better]
+    before_summary, after_summary = views.summary(baseline), views.summary(pid)
+    areas = []
+    for area in [a for a in now["areas"] if a != "1"] + [OVERALL]:
+        before = distribution(before_summary["areas"].get(area, {}), now["scale"])
+        after = distribution(after_summary["areas"].get(area, {}), now["scale"])
+        areas.append({
+            "area": area,
+            "title": area_title(area, now["areas"]),
+            "baseline": _shares(before, good, worst),
+            "reaudit": _shares(after, good, worst),
+        })
+        row = areas[-1]
+        row["change_good_or_better"] = _delta(row["reaudit"]["good_or_better"],
+                                              row["baseline"]["good_or_better"])
+        row["change_inadequate"] = _delta(row["reaudit"]["weakest"], row["baseline"]["weakest"])
+    return {"programme": pid, "baseline": baseline, "areas": areas}
+
+
+def _shares(counts: dict[str, int], good: list[str], worst: str) -> Doc:
+    graded = sum(counts.values())
+    return {
+        "graded_cases": graded,
+        "counts": counts,
+        "good_or_better": round(sum(counts[g] for g in good) / graded, 3) if graded else None,
+        "weakest": round(counts[worst] / graded, 3) if graded else None,
+    }
+
+
+def _delta(after: float | None, before: float | None) -> float | None:
+    if after is None or before is None:
+        return None
+    return round(after - before, 3)
