@@ -14,10 +14,11 @@ import click
 from pydantic import ValidationError
 
 from ledger import commands as c
-from ledger.application import Outcome
 from ledger.base import LedgerError
-from ledger.importer import MAX_CSV_BYTES, import_pack, import_returns
+from ledger.handlers.shared import Outcome
+from ledger.importer import import_pack
 from ledger.pack import MAX_PACK_BYTES, PackProblems, parse_pack, pydantic_problems
+from ledger.returns_csv import MAX_CSV_BYTES, import_returns
 from ledger.settings import SettingsError
 from policies.scales import OVERALL, area_title, scale_named
 from projections.history import case_history
