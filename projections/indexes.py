@@ -1,5 +1,7 @@
-"""The index documents: by person, what waits for them; by manager, their team; by agency,
-its open concerns (so "what is waiting for me?" takes a few reads, however large the log)."""
+"""The index documents: what waits for each person, each manager's team, each agency's open concerns.
+
+They answer "what is waiting for me?" in a few reads, however large the log.
+"""
 
 from __future__ import annotations
 
