@@ -8,20 +8,22 @@ import secrets
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 from slack_sdk.errors import SlackApiError
 
 from bot.app import build_app, quiet_bolt_logger
+from bot.clock import Clock
 from bot.deliver import Deliverer, api_url, make_client
 from bot.directory import Directory
+from bot.lease import lease_for
 from bot.services import BotServices
 from bot.worker import TRACKING_NAME as WORKER_TRACKING
-from bot.worker import Worker, lease_for
+from bot.worker import Worker
 from projections.views import TRACKING_NAME as VIEWS_TRACKING
 
-from .wiring import Wiring, wire
+from .wiring import Wiring, clock_from_environment, wire
 
 log = logging.getLogger("bot")
 
@@ -34,7 +36,7 @@ def _wiring(ctx: click.Context) -> Wiring:
     return obj["wiring"]  # type: ignore[no-any-return]
 
 
-def _refuse(ctx: click.Context, *lines: str) -> None:
+def _refuse(ctx: click.Context, *lines: str) -> NoReturn:
     for line in lines:
         click.echo(f"error: {line}", err=True)
     ctx.exit(2)
@@ -55,11 +57,19 @@ def _logging(level: int = logging.INFO) -> None:
     quiet_bolt_logger()
 
 
-def _services(w: Wiring, token: str, base_url: str | None = None,
+def _clock(ctx: click.Context) -> Clock:
+    try:
+        return clock_from_environment()
+    except ValueError as e:
+        _refuse(ctx, str(e))
+
+
+def _services(w: Wiring, token: str, clock: Clock, base_url: str | None = None,
               extra: dict[str, str] | None = None) -> BotServices:
     client = make_client(token, base_url)
     return BotServices(app=w.app, views=w.views, follower=w.follower,
-                       deliver=Deliverer(client), directory=Directory(w.views, extra))
+                       deliver=Deliverer(client), directory=Directory(w.views, extra),
+                       clock=clock)
 
 
 def _check_token(ctx: click.Context, services: BotServices, url: str) -> None:
@@ -129,7 +139,7 @@ class ServingApp:
         except Exception as e:  # noqa: BLE001 - say what, not a trace; the parent stops
             log.error("a serving process could not open the store (%s)", type(e).__name__)
             raise SystemExit(STARTUP_FAILURE) from None
-        services = _services(w, self.token, self.base_url)
+        services = _services(w, self.token, clock_from_environment(), self.base_url)
         try:
             bolt = build_app(services, signing_secret=self.signing_secret,
                              client=services.deliver.client)
@@ -179,10 +189,11 @@ def serve(ctx: click.Context, host: str, port: int, no_worker: bool,
     from bot.server import serve as run_server
 
     creds = _needed(ctx, {**BOT_TOKEN, **SIGNING_SECRET})
+    clock = _clock(ctx)
     _logging()
     w = _wiring(ctx)
     url = api_url()
-    services = _services(w, creds["SLACK_BOT_TOKEN"])
+    services = _services(w, creds["SLACK_BOT_TOKEN"], clock)
     _check_token(ctx, services, url)
     processes = workers or default_workers()
 
@@ -228,10 +239,11 @@ def socket(ctx: click.Context, no_worker: bool) -> None:
     if not creds["SLACK_APP_TOKEN"].startswith("xapp-"):
         _refuse(ctx, "SLACK_APP_TOKEN does not look like an app-level token (it starts with "
                      "xapp-); the bot token (xoxb-) goes in SLACK_BOT_TOKEN")
+    clock = _clock(ctx)
     _logging()
     w = _wiring(ctx)
     url = api_url()
-    services = _services(w, creds["SLACK_BOT_TOKEN"])
+    services = _services(w, creds["SLACK_BOT_TOKEN"], clock)
     _check_token(ctx, services, url)
     bolt = build_app(services, client=services.deliver.client,
                      signing_secret=os.environ.get("SLACK_SIGNING_SECRET") or "unused-in-socket-mode")
@@ -270,6 +282,7 @@ def try_command(ctx: click.Context, person_id: str) -> None:
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
                         format="%(levelname)s %(name)s: %(message)s")
     quiet_bolt_logger()
+    clock = _clock(ctx)
     w = _wiring(ctx)
     views = w.fresh_views()
     person = views.person(person_id)
@@ -288,7 +301,7 @@ def try_command(ctx: click.Context, person_id: str) -> None:
     standin.start()
     token = "xoxb-try-" + secrets.token_hex(8)
     signing_secret = secrets.token_hex(16)
-    services = _services(w, token, standin.api_url, extra)
+    services = _services(w, token, clock, standin.api_url, extra)
     bolt = build_app(services, signing_secret=signing_secret, client=services.deliver.client)
     console = Console(services, bolt, standin, person, slack_user, signing_secret,
                       sys.stdin, sys.stdout)

@@ -9,9 +9,10 @@ from types import FrameType
 import click
 
 from bot.deliver import api_url
-from bot.worker import POLL, Worker, lease_for
+from bot.lease import lease_for
+from bot.worker import POLL, Worker
 
-from .bot_commands import BOT_TOKEN, _check_token, _logging, _needed, _services, _wiring
+from .bot_commands import BOT_TOKEN, _check_token, _clock, _logging, _needed, _services, _wiring
 
 
 @click.command()
@@ -22,9 +23,10 @@ def worker(ctx: click.Context, poll: float) -> None:
     """Run the alert, escalation and reminder worker (for deployments that run it apart from
     `bot serve --no-worker`). Stops on Ctrl-C or SIGTERM."""
     creds = _needed(ctx, BOT_TOKEN)
+    clock = _clock(ctx)
     _logging()
     w = _wiring(ctx)
-    services = _services(w, creds["SLACK_BOT_TOKEN"])
+    services = _services(w, creds["SLACK_BOT_TOKEN"], clock)
     _check_token(ctx, services, api_url())
     stop = threading.Event()
 

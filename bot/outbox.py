@@ -2,7 +2,7 @@
 
 `deliver_feedback` and `deliver_concern_alert` post one item's messages now, recording
 nothing (`bot try` and tests use them). What `bot serve` and `audit-ledger worker` send goes
-through the worker (`worker.py`): it follows the log with a tracking position and records each
+through the worker (`worker`): it follows the log with a tracking position and records each
 delivery as an event (with the Slack channel and ts), so nothing is sent twice across restarts.
 """
 
@@ -16,6 +16,7 @@ from projections.queries import NotInViews
 
 from . import blocks as b
 from .deliver import Posted
+from .messages import concern_message, feedback_message
 from .services import BotServices
 
 log = logging.getLogger(__name__)
@@ -48,11 +49,11 @@ def feedback_outgoing(services: BotServices, doc: dict[str, Any]) -> list[Outgoi
     manager = str(doc.get("manager") or "")
     slack = services.directory.slack_user(practitioner)
     if slack:
-        text, blocks = b.feedback_message(doc, programme, names, for_manager=False)
+        text, blocks = feedback_message(doc, programme, names, for_manager=False)
         out.append(Outgoing(slack, text, blocks))
     slack = services.directory.slack_user(manager) if manager and manager != practitioner else ""
     if slack:
-        text, blocks = b.feedback_message(doc, programme, names, for_manager=True)
+        text, blocks = feedback_message(doc, programme, names, for_manager=True)
         out.append(Outgoing(slack, text, blocks))
     return out
 
@@ -60,7 +61,7 @@ def feedback_outgoing(services: BotServices, doc: dict[str, Any]) -> list[Outgoi
 def concern_outgoing(services: BotServices, doc: dict[str, Any]) -> list[Outgoing]:
     """The alert for each manager of the agency concerned (with a Slack user)."""
     programme = _programme(services, str(doc["programme"]))
-    text, blocks = b.concern_message(doc, programme, services.directory.name)
+    text, blocks = concern_message(doc, programme, services.directory.name)
     managers = [p for p in services.views.people()
                 if "manager" in (p.get("roles") or []) and p.get("agency") == doc["agency"]]
     return [Outgoing(slack, text, blocks) for p in managers

@@ -18,6 +18,7 @@ from slack_bolt import App, BoltRequest, BoltResponse
 from audit_ledger.wiring import Wiring, wire
 from bot import blocks as b
 from bot.app import build_app
+from bot.clock import FixedClock
 from bot.deliver import Deliverer, make_client
 from bot.directory import Directory
 from bot.outbox import deliver_concern_alert, deliver_feedback
@@ -99,7 +100,7 @@ def bot(store_url: str, mini_pack: dict[str, Any]) -> Iterator[Bot]:
     fake = FakeSlack((TOKEN,)).start()
     services = BotServices(app=w.app, views=w.views, follower=w.follower,
                            deliver=Deliverer(make_client(TOKEN, fake.api_url)),
-                           directory=Directory(w.views), today=lambda: TODAY)
+                           directory=Directory(w.views), clock=FixedClock(TODAY))
     bolt = build_app(services, signing_secret=SECRET, client=services.deliver.client)
     try:
         yield Bot(w, fake, services, bolt)
@@ -272,7 +273,7 @@ def test_feedback_survives_rate_limits_and_server_errors(tmp_path: Path,
 
 
 def test_request_identity_and_payload_helpers_agree() -> None:
-    from bot.app import request_identity
+    from bot.handling import request_identity
 
     go = b.button("Go", "x", "v")
     message: dict[str, Any] = {"ts": "1.2", "text": "t", "blocks": [b.actions("blk", go)]}
@@ -284,16 +285,16 @@ def test_request_identity_and_payload_helpers_agree() -> None:
 
 def test_slow_answer_is_acknowledged_first_then_sent(bot: Bot,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    from bot import app as bot_app
+    from bot import handling, slash
 
-    real = bot_app.answer
+    real = slash.answer
 
     def slow(*args: Any) -> Any:
         time.sleep(0.6)
         return real(*args)
 
-    monkeypatch.setattr(bot_app, "ACK_BUDGET", 0.2)
-    monkeypatch.setattr(bot_app, "answer", slow)
+    monkeypatch.setattr(handling, "ACK_BUDGET", 0.2)
+    monkeypatch.setattr(slash, "answer", slow)
     started = time.monotonic()
     held = bot.command("U0SCSW", "my")
     assert held == {"response_type": "ephemeral", "text": "Looking that up, one moment…"}

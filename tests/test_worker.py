@@ -20,7 +20,8 @@ from audit_ledger.wiring import Wiring, wire
 from bot.deliver import Deliverer, make_client
 from bot.directory import Directory
 from bot.services import BotServices
-from bot.worker import Worker, concern_subject
+from bot.subjects import concern_subject
+from bot.worker import Worker
 from ledger import commands as c
 from ledger import ids
 from ledger.deliveries import Delivery
@@ -96,7 +97,7 @@ def rig(store_url: str, mini_pack: dict[str, Any]) -> Iterator[Rig]:
     clock = FakeClock(date(2026, 4, 2))
     services = BotServices(app=w.app, views=w.views, follower=w.follower,
                            deliver=Deliverer(make_client(TOKEN, fake.api_url)),
-                           directory=Directory(w.views), today=clock.today, now=clock.now)
+                           directory=Directory(w.views), clock=clock)
     try:
         yield Rig(w, fake, services, clock, Worker(services, clock))
     finally:
