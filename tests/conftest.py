@@ -199,7 +199,7 @@ SECRETS = (BOT_TOKEN, SIGNING_SECRET)
 T = TypeVar("T")
 
 
-def wait_until(condition: Callable[[], T], what: str, timeout: float = 30.0) -> T:
+def wait_until(condition: Callable[[], T | None], what: str, timeout: float = 30.0) -> T:
     """Poll `condition` until it gives something true, and return that; fail naming `what` if
     the deadline passes first. The deadline only bounds a hang: nothing is timed."""
     deadline = time.monotonic() + timeout
