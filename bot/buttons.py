@@ -85,7 +85,7 @@ class Buttons:
         channel, ts = self.h.message_place(body)
         meta = {"p": doc["programme"], "c": doc["case"], "a": doc["agency"], "ch": channel,
                 "ts": ts}
-        programme = self.h.programme(doc["programme"])
+        programme = self.s.programme(doc["programme"])
         try:
             self.s.deliver.open_modal(body["trigger_id"], m.respond_modal(doc, programme, meta))
         except Exception as e:  # noqa: BLE001

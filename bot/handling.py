@@ -20,8 +20,6 @@ from typing import Any
 
 from slack_bolt import BoltRequest, BoltResponse
 
-from projections.queries import NotInViews
-
 from . import blocks as b
 from .acts import Done, slack_key
 from .deliver import slack_error
@@ -148,12 +146,6 @@ class Handling:
     def names(self, person: str) -> str:
         return self.s.directory.name(person)
 
-    def programme(self, pid: str) -> Doc | None:
-        try:
-            return self.s.views.programme(pid)
-        except NotInViews:
-            return None
-
     def acknowledged_words(self, doc: Doc, done: Done) -> str:
         if done.changed:
             return "Thank you: acknowledged."
@@ -187,7 +179,7 @@ class Handling:
 
         def render() -> tuple[str, b.Blocks]:
             fresh = self.s.views.feedback_item(doc["programme"], doc["case"], doc["agency"]) or doc
-            programme = self.programme(doc["programme"])
+            programme = self.s.programme(doc["programme"])
             return feedback_message(fresh, programme, self.names, for_manager=for_manager)
         return render
 
@@ -195,6 +187,6 @@ class Handling:
         """A concern's alert as it stands now."""
         def render() -> tuple[str, b.Blocks]:
             fresh = self.s.views.concern(doc["programme"], doc["ref"]) or doc
-            programme = self.programme(doc["programme"])
+            programme = self.s.programme(doc["programme"])
             return concern_message(fresh, programme, self.names)
         return render

@@ -12,8 +12,6 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from projections.queries import NotInViews
-
 from . import blocks as b
 from .deliver import Posted
 from .messages import concern_message, feedback_message
@@ -33,16 +31,9 @@ class Outgoing:
     blocks: b.Blocks
 
 
-def _programme(services: BotServices, pid: str) -> dict[str, Any] | None:
-    try:
-        return services.views.programme(pid)
-    except NotInViews:
-        return None
-
-
 def feedback_outgoing(services: BotServices, doc: dict[str, Any]) -> list[Outgoing]:
     """The practitioner's message and their manager's copy (for those with a Slack user)."""
-    programme = _programme(services, str(doc["programme"]))
+    programme = services.programme(str(doc["programme"]))
     names = services.directory.name
     out: list[Outgoing] = []
     practitioner = str(doc["practitioner"])
@@ -60,7 +51,7 @@ def feedback_outgoing(services: BotServices, doc: dict[str, Any]) -> list[Outgoi
 
 def concern_outgoing(services: BotServices, doc: dict[str, Any]) -> list[Outgoing]:
     """The alert for each manager of the agency concerned (with a Slack user)."""
-    programme = _programme(services, str(doc["programme"]))
+    programme = services.programme(str(doc["programme"]))
     text, blocks = concern_message(doc, programme, services.directory.name)
     managers = [p for p in services.views.people()
                 if "manager" in (p.get("roles") or []) and p.get("agency") == doc["agency"]]

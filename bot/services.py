@@ -12,7 +12,7 @@ from typing import Any
 
 from ledger.application import AuditLedger
 from projections.follower import Follower
-from projections.queries import Views
+from projections.queries import NotInViews, Views
 
 from .clock import Clock, SystemClock
 from .deliver import Deliverer
@@ -75,6 +75,13 @@ class BotServices:
 
     def today(self) -> date:
         return self.clock.today()
+
+    def programme(self, pid: str) -> dict[str, Any] | None:
+        """A programme's document, or None when the views do not hold it (yet)."""
+        try:
+            return self.views.programme(pid)
+        except NotInViews:
+            return None
 
     def fresh(self) -> Views:
         """The views brought up to the log's head as it was when this was called: every event

@@ -13,7 +13,6 @@ from typing import Any
 
 from policies import permissions
 from policies.escalation import alert_recipients, recipients
-from projections.queries import NotInViews
 
 from . import alerts
 from . import blocks as b
@@ -39,12 +38,6 @@ class Teller:
         self.s = services
         self.courier = courier
 
-    def programme(self, pid: str) -> Doc | None:
-        try:
-            return self.s.views.programme(pid)
-        except NotInViews:
-            return None
-
     # ---- concerns ---------------------------------------------------------------------------------
 
     def concern_for(self, doc: Doc, step: int, person: str, people: list[Doc]
@@ -63,7 +56,7 @@ class Teller:
         roles = who.get("roles") or []
         can_act = (permissions.permission_problem("acknowledge concern", roles) is None
                    and (who.get("agency") == doc["agency"] or "quality-lead" in roles))
-        return alerts.concern_alert(doc, self.programme(doc["programme"]),
+        return alerts.concern_alert(doc, self.s.programme(doc["programme"]),
                                     self.s.directory.name, step=step, reason=reason,
                                     can_act=can_act, stand_in=person not in chosen)
 
@@ -91,9 +84,9 @@ class Teller:
             slack = self.s.directory.slack_user(person)
             text, blocks = self.concern_for(doc, step, person, people)
             self.courier.send(Message(programme, subject, purpose, person, slack, text, blocks))
-        channel = str((self.programme(programme) or {}).get("channel") or "")
+        channel = str((self.s.programme(programme) or {}).get("channel") or "")
         if step == 1 and channel:
-            text, blocks = concern_message(doc, self.programme(programme), self.s.directory.name)
+            text, blocks = concern_message(doc, self.s.programme(programme), self.s.directory.name)
             self.courier.send(Message(programme, subject, purpose, CHANNEL + channel, "", text,
                                       blocks), channel=channel)
 
@@ -104,7 +97,7 @@ class Teller:
         doc = self.s.views.feedback_item(programme, case, agency)
         if doc is None or doc.get("acknowledged_by"):
             return
-        prog = self.programme(programme)
+        prog = self.s.programme(programme)
         practitioner, manager = doc["practitioner"], str(doc.get("manager") or "")
         readers = [(practitioner, False)] + ([(manager, True)] if manager and
                                              manager != practitioner else [])
@@ -142,7 +135,7 @@ class Teller:
             if doc is None:
                 return None
             if d["recipient"].startswith(CHANNEL):
-                return concern_message(doc, self.programme(pid), self.s.directory.name)
+                return concern_message(doc, self.s.programme(pid), self.s.directory.name)
             return self.concern_for(doc, concern_step(purpose), d["recipient"],
                                     self.s.views.people())
         if kind == "feedback":
@@ -150,7 +143,7 @@ class Teller:
             doc = self.s.views.feedback_item(pid, case, agency)
             if doc is None:
                 return None
-            programme = self.programme(pid)
+            programme = self.s.programme(pid)
             if purpose == FEEDBACK:
                 for_manager = d["recipient"] == doc.get("manager") and \
                     d["recipient"] != doc["practitioner"]
