@@ -232,6 +232,12 @@ def slack_env(url: str, fake: FakeSlack | None = None, *, day: date | None = CLO
     return env
 
 
+def bot_env(url: str, fake: FakeSlack, **extra: str) -> dict[str, str]:
+    """`slack_env` with the bot token and the signing secret the fake Slack knows."""
+    return {**slack_env(url, fake, SLACK_BOT_TOKEN=BOT_TOKEN,
+                        SLACK_SIGNING_SECRET=SIGNING_SECRET), **extra}
+
+
 def run_console(*args: str, env: dict[str, str], input_text: str | None = None
                 ) -> subprocess.CompletedProcess[str]:
     """The console script run to its end with this environment."""
@@ -304,10 +310,9 @@ def serving(url: str, fake: FakeSlack, *options: str, log_dir: Path,
     """`audit-ledger bot serve` on a free port of 127.0.0.1 against the fake Slack, once it
     answers /healthz; yields its base URL."""
     port = free_port()
-    env = {**slack_env(url, fake, SLACK_BOT_TOKEN=BOT_TOKEN,
-                       SLACK_SIGNING_SECRET=SIGNING_SECRET), **extra}
-    with running_console("bot", "serve", "--port", str(port), *options, env=env,
-                         log_dir=log_dir, secrets=secrets) as proc:
+    with running_console("bot", "serve", "--port", str(port), *options,
+                         env=bot_env(url, fake, **extra), log_dir=log_dir,
+                         secrets=secrets) as proc:
         base = f"http://127.0.0.1:{port}"
         wait_until(lambda: answering(base, proc), "bot serve to answer /healthz", timeout=60)
         yield base

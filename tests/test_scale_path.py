@@ -11,15 +11,13 @@ from typing import Any
 import pytest
 
 from .conftest import (
-    BOT_TOKEN,
     CLOCK_DAY,
-    SIGNING_SECRET,
     answering,
+    bot_env,
     free_port,
     run_cli,
     running_console,
     signed_post,
-    slack_env,
     wait_until,
 )
 from .fake_slack import FakeSlack, all_text, block_actions, buttons, slash_command
@@ -32,8 +30,7 @@ def test_two_servers_a_follower_and_a_worker_share_one_postgresql(
     pack.write_text(json.dumps(mini_pack))
     fake = fake_slack
     with ExitStack() as stack:
-        env = slack_env(store_url, fake, SLACK_BOT_TOKEN=BOT_TOKEN,
-                        SLACK_SIGNING_SECRET=SIGNING_SECRET)
+        env = bot_env(store_url, fake)
         bases = []
         for _ in range(2):
             port = free_port()
