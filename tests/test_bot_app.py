@@ -152,7 +152,7 @@ def test_audit_answers_within_each_persons_role(bot: Bot) -> None:
 def test_concern_alert_acknowledged_and_acted_on_once(bot: Bot) -> None:
     outcome = bot.wiring.app.raise_concern(c.RaiseConcern(
         programme="mini-2026", case="K01", agency="social-care", by="sc.aud",
-        summary="Child not seen for six weeks.", child_at_risk=True))
+        summary="Child not seen for six weeks.", child_at_risk=True, occurred_on=TODAY))
     assert outcome.changed
     concern = next(k for k in bot.services.fresh().concerns("mini-2026")
                    if k["agency"] == "social-care")
@@ -192,7 +192,7 @@ def test_action_owner_records_progress_then_completion(bot: Bot) -> None:
     bot.wiring.app.plan_action(c.PlanAction(
         programme="mini-2026", action="A1.2", recommendation=1, owner="sc.mgr", by="ql",
         description="Brief every social work team on reporting to reviews",
-        measure="Briefing notes from each team", due=date(2026, 9, 30)))
+        measure="Briefing notes from each team", due=date(2026, 9, 30), occurred_on=TODAY))
     mine = bot.command("U0SCMGR", "my")
     answer = {"ts": "1700000001.000001", "text": mine["text"], "blocks": mine["blocks"]}
     assert bot.press("U0SCMGR", answer, "action.update", ephemeral=True).status == 200

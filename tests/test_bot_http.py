@@ -31,7 +31,6 @@ from .conftest import (
 )
 from .fake_slack import FakeSlack, all_text, slash_command
 
-
 # ---- /healthz ------------------------------------------------------------------------------------
 
 

@@ -49,6 +49,15 @@ class Rig:
         assert outcome.changed
         return outcome.message.split()[1]
 
+    def acknowledge_concern(self, ref: str, by: str = "sc.mgr") -> None:
+        self.wiring.app.acknowledge_concern(c.AcknowledgeConcern(
+            programme=PID, concern=ref, by=by, occurred_on=self.clock.today()))
+
+    def acknowledge_feedback(self, case: str, by: str = "sc.sw") -> None:
+        self.wiring.app.acknowledge_feedback(c.AcknowledgeFeedback(
+            programme=PID, case=case, agency="social-care", by=by,
+            occurred_on=self.clock.today()))
+
     def posts(self, channel: str, containing: str = "") -> list[Call]:
         """The messages Slack took in a channel (those it refused are not among them)."""
         return [p for p in self.fake.calls_to("chat.postMessage") if p.answer.get("ok")
@@ -112,8 +121,7 @@ def test_alerts_feedback_and_acknowledgements_update_every_copy(rig: Rig) -> Non
     assert len(rig.fake.calls_to("chat.postMessage")) == 6  # 2 x 2 feedback, alert, channel
 
     # Acknowledged from the shell: both copies of the alert are updated in place.
-    rig.wiring.app.acknowledge_concern(c.AcknowledgeConcern(programme=PID, concern=ref,
-                                                            by="sc.mgr"))
+    rig.acknowledge_concern(ref)
     rig.worker.tick()
     updates = {u.body["ts"]: u for u in rig.fake.calls_to("chat.update")}
     for posted in (alert[0], channel[0]):
@@ -124,8 +132,7 @@ def test_alerts_feedback_and_acknowledgements_update_every_copy(rig: Rig) -> Non
         assert "MASH" in update.body["blocks"][0]["text"]["text"]
 
     # Feedback acknowledged: both copies updated; Respond stays while issues await answers.
-    rig.wiring.app.acknowledge_feedback(c.AcknowledgeFeedback(programme=PID, case="K01",
-                                                              agency="social-care", by="sc.sw"))
+    rig.acknowledge_feedback("K01")
     rig.worker.tick()
     updates = {u.body["ts"]: u for u in rig.fake.calls_to("chat.update")}
     practitioner = updates[mine[0].answer["ts"]]
@@ -270,8 +277,7 @@ def test_escalation_climbs_the_whole_ladder_over_easter(rig: Rig) -> None:
     assert len(rig.posts("DU0SCMGR", ref)) == 1  # the first alert once, never again
 
     # Acknowledged at last: every copy, at every step, is updated in place.
-    rig.wiring.app.acknowledge_concern(c.AcknowledgeConcern(programme=PID, concern=ref,
-                                                            by="sc.mgr"))
+    rig.acknowledge_concern(ref)
     rig.worker.tick()
     updated = {u.body["ts"] for u in rig.fake.calls_to("chat.update")}
     for posted in (*rig.posts("DU0SCMGR", ref), *rig.posts("C0AUDIT", ref), *head, *lead, *chair):
@@ -329,6 +335,7 @@ def test_programmes_stored_before_the_ladder_setting_read_back_with_the_default(
 def test_reminders_once_per_state_and_the_weekly_digest(rig: Rig) -> None:
     rig.wiring.app.plan_action(c.PlanAction(
         programme=PID, action="A1.2", recommendation=1, owner="sc.mgr", by="ql",
+        occurred_on=rig.clock.today(),
         description="Brief every social work team on reporting to reviews",
         measure="Briefing notes from each team", due=date(2026, 4, 20)))
     rig.worker.tick()  # Thursday 2 April: feedback delivered; A1.2 due in 18 days
@@ -354,8 +361,7 @@ def test_reminders_once_per_state_and_the_weekly_digest(rig: Rig) -> None:
     assert len(rig.posts("DU0SCSW", "Reminder")) == 2
 
     # Acknowledging the feedback updates its reminder too, and stops its reminders.
-    rig.wiring.app.acknowledge_feedback(c.AcknowledgeFeedback(programme=PID, case="K02",
-                                                              agency="social-care", by="sc.sw"))
+    rig.acknowledge_feedback("K02")
     rig.worker.tick()
     k02 = next(r for r in reminders if "case K02" in r.body["text"])
     update = [u for u in rig.fake.calls_to("chat.update") if u.body["ts"] == k02.answer["ts"]]
@@ -396,8 +402,7 @@ def test_slack_refusing_a_user_or_channel_for_good_is_logged_and_skipped(
         assert rig.posts("DU0SCSW") == [] and rig.posts("C0AUDIT") == []
         # Then the manager's own direct message goes too: updating it is refused for good.
         rig.fake.unknown_channels.add("DU0SCMGR")
-        rig.wiring.app.acknowledge_concern(c.AcknowledgeConcern(programme=PID, concern=ref,
-                                                                by="sc.mgr"))
+        rig.acknowledge_concern(ref)
         rig.worker.tick()
     said = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert said == [
