@@ -289,7 +289,7 @@ def running_console(*args: str, env: dict[str, str], log_dir: Path,
 def healthz(base: str) -> tuple[int, dict[str, Any]]:
     """GET /healthz: its status and what it says."""
     try:
-        with urllib.request.urlopen(base + "/healthz", timeout=10) as r:
+        with urllib.request.urlopen(base + "/healthz", timeout=60) as r:
             return r.status, json.loads(r.read())
     except urllib.error.HTTPError as e:
         return e.code, json.loads(e.read())
