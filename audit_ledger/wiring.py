@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
-from datetime import date
 
-from bot.clock import Clock, FixedClock, SystemClock
 from ledger.application import AuditLedger
 from ledger.chain import StoreKeyError, key_format_problem
 from ledger.settings import StoreSettings, from_environment
@@ -42,20 +39,3 @@ def wire(url: str | None = None, key: str | None = None) -> Wiring:
     with store.setting_up():
         app = AuditLedger(env=settings.library_env())
     return Wiring(settings, app, store, Follower(app, store), Views(store))
-
-
-CLOCK = "AUDIT_LEDGER_CLOCK"
-
-
-def clock_from_environment() -> Clock:
-    """The bot's and the worker's day: today in England, or the day AUDIT_LEDGER_CLOCK fixes
-    (YYYY-MM-DD), for trying and testing, so what falls due never depends on when they run.
-    A value that is not a date raises ValueError, saying so."""
-    text = os.environ.get(CLOCK, "").strip()
-    if not text:
-        return SystemClock()
-    try:
-        return FixedClock(date.fromisoformat(text))
-    except ValueError:
-        raise ValueError(f"{CLOCK} is not a date: write it as YYYY-MM-DD (for example "
-                         "2026-04-02), or unset it for today") from None

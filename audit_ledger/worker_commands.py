@@ -12,7 +12,15 @@ from bot.deliver import api_url
 from bot.lease import lease_for
 from bot.worker import POLL, Worker
 
-from .bot_commands import BOT_TOKEN, _check_token, _clock, _logging, _needed, _services, _wiring
+from .shared import wiring
+from .slack_setup import (
+    BOT_TOKEN,
+    check_token,
+    checked_clock,
+    log_to_stderr,
+    needed,
+    services_for,
+)
 
 
 @click.command()
@@ -22,12 +30,12 @@ from .bot_commands import BOT_TOKEN, _check_token, _clock, _logging, _needed, _s
 def worker(ctx: click.Context, poll: float) -> None:
     """Run the alert, escalation and reminder worker (for deployments that run it apart from
     `bot serve --no-worker`). Stops on Ctrl-C or SIGTERM."""
-    creds = _needed(ctx, BOT_TOKEN)
-    clock = _clock(ctx)
-    _logging()
-    w = _wiring(ctx)
-    services = _services(w, creds["SLACK_BOT_TOKEN"], clock)
-    _check_token(ctx, services, api_url())
+    creds = needed(ctx, BOT_TOKEN)
+    clock = checked_clock(ctx)
+    log_to_stderr()
+    w = wiring(ctx)
+    services = services_for(w, creds["SLACK_BOT_TOKEN"], clock)
+    check_token(ctx, services, api_url())
     stop = threading.Event()
 
     def stopping(signum: int, frame: FrameType | None) -> None:
