@@ -7,8 +7,9 @@ from datetime import datetime
 
 import click
 
+from ledger.case_keys import KEY_TTL
 from ledger.commands import EraseCaseText
-from ledger.sealing import ERASED, KEY_TTL
+from ledger.personal import ERASED
 
 from .shared import wiring
 

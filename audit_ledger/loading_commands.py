@@ -10,8 +10,9 @@ from typing import Any
 
 import click
 
-from ledger.importer import MAX_CSV_BYTES, import_pack, import_returns
+from ledger.importer import import_pack
 from ledger.pack import MAX_PACK_BYTES, parse_pack
+from ledger.returns_csv import MAX_CSV_BYTES, import_returns
 from projections.report import demo_overview
 
 from .group import Refused

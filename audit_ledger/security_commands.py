@@ -18,8 +18,8 @@ import click
 
 from ledger.application import AuditLedger
 from ledger.base import LedgerError
-from ledger.chain import Digest, Verdict, verify_log
 from ledger.settings import StoreSettings, from_environment
+from ledger.verification import Digest, Verdict, verify_log
 
 DIGEST_KIND = "audit-ledger log digest"
 DIGEST_VERSION = 1

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ledger.application import AuditLedger
-from ledger.chain import StoreKeyError, key_format_problem
 from ledger.settings import StoreSettings, from_environment
+from ledger.store_key import StoreKeyError, key_format_problem
 from projections.follower import Follower
 from projections.queries import Views
 from projections.store import ViewStore, open_view_store

@@ -60,7 +60,8 @@ class Store:
 def raw_mapper() -> Mapper[Any]:
     """The library's own Mapper (no sealing), with the transcodings the ledger's events need:
     the library's defaults and the ledger's dates."""
-    from ledger.application import DateAsISO
+    from ledger import application  # noqa: F401  (every event class, so their TOPICs resolve)
+    from ledger.persistence import DateAsISO
 
     transcoder = JSONTranscoder()
     for transcoding in (UUIDAsHex(), DecimalAsStr(), DatetimeAsISO(), DateAsISO()):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .base import LedgerAggregate
+from . import ids
+from .base import Act, LedgerAggregate
 
 
 class Feedback(LedgerAggregate):
@@ -70,3 +71,25 @@ class Feedback(LedgerAggregate):
         self.acknowledged_by = ""
         self.acknowledged_at = ""
         self.responses: dict[int, dict[str, str]] = {}
+
+
+def feedback_from_return(
+    programme: str, case: str, agency: str, auditor: str, practitioner: str, manager: str,
+    grades: dict[str, int], strengths: dict[str, str], concerns: dict[str, str], act: Act,
+) -> Feedback:
+    """A return's feedback: its good practice first, then each issue to be answered."""
+    return Feedback._create(
+        Feedback.Created,
+        id=ids.feedback_id(programme, case, agency),
+        programme=programme,
+        case=case,
+        agency=agency,
+        practitioner=practitioner,
+        manager=manager,
+        auditor=auditor,
+        grades=dict(grades),
+        good_practice=[{"area": a, "text": t} for a, t in strengths.items()],
+        issues=[{"number": n, "area": a, "text": t}
+                for n, (a, t) in enumerate(concerns.items(), start=1)],
+        **act.fields(),
+    )

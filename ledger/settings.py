@@ -34,24 +34,25 @@ class StoreSettings:
     def library_env(self, key_check: bool = True) -> dict[str, str]:
         """The environment the eventsourcing Application and recorders are built from.
 
-        Events are written through the hash-chaining recorders of `ledger.chain` (selected
-        with the library's APPLICATION_RECORDER_TOPIC), from factories that check at wiring
-        time that the key, or the lack of one, opens the store. Settings that could bypass
-        either are pinned, so a stray variable in the process environment cannot.
+        Events are written through the hash-chaining recorders of `ledger.recorders`
+        (selected with the library's APPLICATION_RECORDER_TOPIC), from the factories of
+        `ledger.store_key`, which check at wiring time that the key, or the lack of one, opens
+        the store. Settings that could bypass either are pinned, so a stray variable in the
+        process environment cannot.
         """
-        chain = "ledger.chain"
+        recorders, factories = "ledger.recorders", "ledger.store_key"
         env: dict[str, str] = {"LEDGER_KEY_CHECK": "yes" if key_check else "no"}
         if self.kind == "sqlite":
             env.update(
-                PERSISTENCE_MODULE=f"{chain}:SQLiteLedgerFactory",
-                APPLICATION_RECORDER_TOPIC=f"{chain}:ChainedSQLiteRecorder",
+                PERSISTENCE_MODULE=f"{factories}:SQLiteLedgerFactory",
+                APPLICATION_RECORDER_TOPIC=f"{recorders}:ChainedSQLiteRecorder",
                 SQLITE_DBNAME=self.sqlite_path,
                 SQLITE_LOCK_TIMEOUT="30",
             )
         else:
             env.update(
-                PERSISTENCE_MODULE=f"{chain}:PostgresLedgerFactory",
-                APPLICATION_RECORDER_TOPIC=f"{chain}:ChainedPostgresRecorder",
+                PERSISTENCE_MODULE=f"{factories}:PostgresLedgerFactory",
+                APPLICATION_RECORDER_TOPIC=f"{recorders}:ChainedPostgresRecorder",
                 POSTGRES_ENABLE_DB_FUNCTIONS="no",  # inserts go through the chaining recorder
                 POSTGRES_DBNAME=self.pg_dbname,
                 POSTGRES_HOST=self.pg_host,

@@ -17,7 +17,8 @@ from audit_ledger.wiring import wire
 from ledger import commands as c
 from ledger.importer import import_pack
 from ledger.pack import parse_pack
-from ledger.sealing import ERASED, SealingMapper
+from ledger.personal import ERASED
+from ledger.sealing import SealingMapper
 
 from .conftest import PG_BASE, run_cli
 

@@ -14,8 +14,9 @@ from hypothesis import strategies as st
 from audit_ledger.wiring import wire
 from ledger import commands as c
 from ledger.base import LedgerError
-from ledger.importer import import_pack, import_returns
+from ledger.importer import import_pack
 from ledger.pack import PackProblems, parse_pack
+from ledger.returns_csv import import_returns
 
 from .conftest import run_cli
 

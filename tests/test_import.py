@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 
 from audit_ledger.wiring import Wiring
-from ledger.importer import import_pack, import_returns, returns_pack
+from ledger.importer import import_pack
 from ledger.pack import PackProblems, parse_pack
+from ledger.returns_csv import import_returns, returns_pack
 from projections.queries import report_data
 
 from .conftest import demo_expected, demo_pack

@@ -26,8 +26,8 @@ from hypothesis import strategies as st
 from audit_ledger.wiring import Wiring, wire
 from ledger import commands as c
 from ledger import ids
-from ledger.application import Outcome
 from ledger.base import LedgerError
+from ledger.handlers.shared import Outcome
 from ledger.importer import import_pack
 from ledger.pack import parse_pack
 from projections.follower import Follower

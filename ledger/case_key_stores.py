@@ -1,0 +1,161 @@
+"""Each store's case key table: SQLite's and PostgreSQL's, each erasing a key without a trace."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from eventsourcing.persistence import Cipher, InfrastructureFactory
+
+from .case_keys import Case, CaseKeys
+
+KEY_TABLE = "case_keys"
+KEY_BATCH = 500  # case references a query: within SQLite's oldest limit of bound parameters
+
+
+class SQLiteCaseKeys(CaseKeys):
+    def __init__(self, datastore: Any, wrap: Cipher | None) -> None:
+        super().__init__(wrap)
+        self.datastore = datastore
+
+    def _create_table(self) -> None:
+        with self.datastore.transaction(commit=True) as c:
+            c.execute(f"CREATE TABLE IF NOT EXISTS {KEY_TABLE} (programme TEXT NOT NULL, "
+                      "case_ref TEXT NOT NULL, key BLOB, erased_at TEXT, "
+                      "PRIMARY KEY (programme, case_ref))")
+
+    @staticmethod
+    def _rows(c: Any, cases: Iterable[Case]) -> dict[Case, tuple[bytes | None, str]]:
+        """The rows of those cases that have one: a query per programme and few hundred
+        cases, not one per case."""
+        by_programme: dict[str, list[str]] = {}
+        for programme, ref in cases:
+            by_programme.setdefault(programme, []).append(ref)
+        out = {}
+        for programme, refs in by_programme.items():
+            for start in range(0, len(refs), KEY_BATCH):
+                batch = refs[start:start + KEY_BATCH]
+                c.execute(f"SELECT case_ref, key, erased_at FROM {KEY_TABLE} WHERE programme=? "
+                          f"AND case_ref IN ({','.join('?' * len(batch))})", [programme, *batch])
+                for row in c.fetchall():
+                    out[(programme, row[0])] = (row[1], row[2] or "")
+        return out
+
+    def _select(self, cases: list[Case]) -> dict[Case, tuple[bytes | None, str]]:
+        with self.datastore.transaction(commit=False) as c:
+            return self._rows(c, cases)
+
+    def _insert(self, new: dict[Case, bytes]) -> dict[Case, tuple[bytes | None, str]]:
+        with self.datastore.transaction(commit=True) as c:
+            # The inserts first: they take the write lock, so the rows read next are the ones
+            # stored.
+            c.executemany(f"INSERT INTO {KEY_TABLE} (programme, case_ref, key) VALUES (?, ?, ?) "
+                          "ON CONFLICT (programme, case_ref) DO NOTHING",
+                          [[*case, wrapped] for case, wrapped in new.items()])
+            rows = self._rows(c, new)
+        return {case: rows[case] for case in new}
+
+    @contextmanager
+    def _secure(self) -> Iterator[Any]:
+        """A connection that overwrites what it deletes with zeros (SQLite's secure_delete)."""
+        with self.datastore.get_connection(commit=True) as conn:
+            pragma = conn.cursor()
+            pragma.execute("PRAGMA secure_delete")
+            before = int(pragma.fetchone()[0])
+            pragma.execute("PRAGMA secure_delete=ON")
+            try:
+                yield conn
+            finally:
+                pragma.execute(f"PRAGMA secure_delete={before}")
+
+    def _destroy(self, case: Case, erased_at: str) -> bool:
+        with self._secure() as conn, conn.transaction(commit=True) as c:
+            c.execute(f"SELECT key FROM {KEY_TABLE} WHERE programme=? AND case_ref=?", list(case))
+            row = c.fetchone()
+            if row is not None and row[0] is None:
+                return False  # erased before
+            c.execute(f"DELETE FROM {KEY_TABLE} WHERE programme=? AND case_ref=?", list(case))
+            c.execute(f"INSERT INTO {KEY_TABLE} (programme, case_ref, key, erased_at) "
+                      "VALUES (?, ?, NULL, ?)", [*case, erased_at])
+        return row is not None and row[0] is not None
+
+    def scrub(self) -> None:
+        # The deleted key was zeroed in its page; the WAL's older copies of that page go too.
+        with self.datastore.get_connection(commit=True) as conn:
+            conn.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+class PostgresCaseKeys(CaseKeys):
+    def __init__(self, datastore: Any, wrap: Cipher | None) -> None:
+        super().__init__(wrap)
+        from psycopg.sql import SQL, Identifier
+
+        self.datastore = datastore
+        self.table = SQL("{}.{}").format(Identifier(datastore.schema), Identifier(KEY_TABLE))
+        self.sql = SQL
+
+    def _create_table(self) -> None:
+        with self.datastore.transaction(commit=True) as curs:
+            # Processes starting together must not race to create the table.
+            curs.execute("SELECT pg_advisory_xact_lock(hashtext(%s))",
+                         [f"audit-ledger {self.datastore.schema}.{KEY_TABLE}"])
+            curs.execute(self.sql("CREATE TABLE IF NOT EXISTS {} (programme text NOT NULL, "
+                                  "case_ref text NOT NULL, key bytea, erased_at text, "
+                                  "PRIMARY KEY (programme, case_ref))").format(self.table))
+
+    def _select(self, cases: list[Case]) -> dict[Case, tuple[bytes | None, str]]:
+        # One statement, so no transaction around it (the connection commits each statement):
+        # one round trip rather than three.
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(self.sql("SELECT k.programme, k.case_ref, k.key, k.erased_at FROM {} k "
+                                  "JOIN unnest(%s::text[], %s::text[]) AS w(programme, case_ref) "
+                                  "ON k.programme=w.programme AND k.case_ref=w.case_ref")
+                         .format(self.table), [[p for p, _ in cases], [k for _, k in cases]])
+            rows = curs.fetchall()
+        return {(r["programme"], r["case_ref"]): (r["key"], r["erased_at"] or "") for r in rows}
+
+    def _insert(self, new: dict[Case, bytes]) -> dict[Case, tuple[bytes | None, str]]:
+        cases = list(new)
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(self.sql("INSERT INTO {} (programme, case_ref, key) SELECT * FROM "
+                                  "unnest(%s::text[], %s::text[], %s::bytea[]) ON CONFLICT "
+                                  "(programme, case_ref) DO NOTHING").format(self.table),
+                         [[p for p, _ in cases], [k for _, k in cases], list(new.values())])
+            curs.execute(self.sql("SELECT k.programme, k.case_ref, k.key, k.erased_at FROM {} k "
+                                  "JOIN unnest(%s::text[], %s::text[]) AS w(programme, case_ref) "
+                                  "ON k.programme=w.programme AND k.case_ref=w.case_ref")
+                         .format(self.table), [[p for p, _ in cases], [k for _, k in cases]])
+            rows = curs.fetchall()
+        return {(r["programme"], r["case_ref"]): (r["key"], r["erased_at"] or "") for r in rows}
+
+    def _destroy(self, case: Case, erased_at: str) -> bool:
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(self.sql("SELECT key FROM {} WHERE programme=%s AND case_ref=%s "
+                                  "FOR UPDATE").format(self.table), list(case))
+            row = curs.fetchone()
+            if row is not None and row["key"] is None:
+                return False  # erased before
+            curs.execute(self.sql("DELETE FROM {} WHERE programme=%s AND case_ref=%s")
+                         .format(self.table), list(case))
+            curs.execute(self.sql("INSERT INTO {} (programme, case_ref, key, erased_at) VALUES "
+                                  "(%s, %s, NULL, %s)").format(self.table), [*case, erased_at])
+        return row is not None and row["key"] is not None
+
+    def scrub(self) -> None:
+        # VACUUM FULL writes the table afresh without the deleted row's bytes (a plain VACUUM
+        # only marks its space free). The table holds one short row per case: it is quick.
+        with self.datastore.get_connection() as conn:
+            conn.execute(self.sql("VACUUM FULL {}").format(self.table))
+
+
+def case_keys_for(factory: InfrastructureFactory[Any], wrap: Cipher | None) -> CaseKeys | None:
+    """The key table of the factory's store, or None for a store that keeps no tables."""
+    datastore = getattr(factory, "datastore", None)
+    if datastore is None:
+        return None
+    from eventsourcing.sqlite import SQLiteDatastore
+
+    if isinstance(datastore, SQLiteDatastore):
+        return SQLiteCaseKeys(datastore, wrap)
+    return PostgresCaseKeys(datastore, wrap)

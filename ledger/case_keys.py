@@ -1,0 +1,240 @@
+"""A case's key: sealing and opening its text, and the key table every store keeps them in.
+
+Case keys are wrapped with the store's key (AUDIT_LEDGER_KEY) when one is set. A row whose
+key is NULL marks a case whose text was erased: no new key is ever made for it, and
+recording new text for it is refused. Keys are remembered for `KEY_TTL` seconds, so that a
+long-running process (the bot, its worker) stops opening an erased case's text within that
+time of the erasure. How each store keeps the table: `ledger.case_key_stores`.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import threading
+import time
+from abc import ABC, abstractmethod
+from collections import OrderedDict
+from collections.abc import Hashable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Generic, TypeVar
+
+from eventsourcing.cryptography import AESCipher
+from eventsourcing.persistence import Cipher
+from eventsourcing.utils import Environment
+
+from .base import Rejected
+from .personal import ERASED, SEALED, UNREADABLE
+
+KEY_BYTES = 32
+KEY_TTL = 1.0  # seconds a process may go on using a case key it has read
+REMEMBERED = 50_000
+"""Cases (and aggregates' cases) a process keeps in memory, least recently used forgotten
+first: a national log has hundreds of thousands, and a rebuild must not hold them all."""
+
+Case = tuple[str, str]  # (programme, case reference)
+
+
+class CaseTextErased(Rejected):
+    """New personal text for a case whose text was erased: refused, nothing written."""
+
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+class LRU(Generic[K, V]):
+    """At most `size` keys remembered, the least recently used forgotten first: an
+    OrderedDict's work (cachetools' LRUCache does the same in Python, at several times the
+    cost of each read and write). Not thread-safe: its users hold a lock."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.data: OrderedDict[K, V] = OrderedDict()
+
+    def get(self, key: K) -> V | None:
+        value = self.data.get(key)
+        if value is not None:
+            self.data.move_to_end(key)
+        return value
+
+    def __setitem__(self, key: K, value: V) -> None:
+        self.data[key] = value
+        self.data.move_to_end(key)
+        if len(self.data) > self.size:
+            self.data.popitem(last=False)
+
+    def pop(self, key: K) -> V | None:
+        return self.data.pop(key, None)
+
+    def clear(self) -> None:
+        self.data.clear()
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+
+# ---- one case's key ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CaseKey:
+    """A case's key (None once destroyed), and when its text was erased."""
+
+    cipher: AESCipher | None
+    erased_at: str = ""
+
+    @property
+    def erased(self) -> bool:
+        return self.cipher is None
+
+    def seal(self, text: str) -> dict[str, str]:
+        assert self.cipher is not None
+        raw = self.cipher.encrypt(text.encode("utf-8"))
+        return {SEALED: base64.b64encode(raw).decode("ascii")}
+
+    def open(self, sealed: str) -> str:
+        if self.cipher is None:
+            return ERASED
+        try:
+            return self.cipher.decrypt(base64.b64decode(sealed)).decode("utf-8")
+        except (ValueError, UnicodeDecodeError):
+            return UNREADABLE  # damaged by hand: `verify` names where
+
+
+def _aes(raw: bytes) -> AESCipher:
+    return AESCipher(Environment(env={AESCipher.CIPHER_KEY: base64.b64encode(raw).decode()}))
+
+
+def usable(case: Case, key: CaseKey) -> CaseKey:
+    """The key, to seal new text with; refused once the case's text was erased."""
+    if key.erased:
+        raise CaseTextErased(
+            f"case {case[1]} in {case[0]}: its personal text was erased"
+            f"{' on ' + key.erased_at[:10] if key.erased_at else ''}; "
+            "no new text can be recorded for it")
+    return key
+
+
+# ---- the key table ------------------------------------------------------------------------
+
+
+class CaseKeys(ABC):
+    """`case_keys(programme, case_ref, key, erased_at)`: one key per case, beside the log."""
+
+    def __init__(self, wrap: Cipher | None, ttl: float = KEY_TTL) -> None:
+        self.wrap = wrap
+        self.ttl = ttl
+        self.lock = threading.Lock()
+        self.cache: LRU[Case, tuple[float, CaseKey | None]] = LRU(REMEMBERED)
+        self.ready = False
+
+    # what each store does
+    @abstractmethod
+    def _create_table(self) -> None: ...
+
+    @abstractmethod
+    def _select(self, cases: list[Case]) -> dict[Case, tuple[bytes | None, str]]:
+        """The stored (wrapped key or None, erased_at) of those cases that have a row."""
+
+    @abstractmethod
+    def _insert(self, new: dict[Case, bytes]) -> dict[Case, tuple[bytes | None, str]]:
+        """Store new keys, in one transaction, for the cases with no row yet; return the rows
+        that stand (another process may have stored a case's key first)."""
+
+    @abstractmethod
+    def _destroy(self, case: Case, erased_at: str) -> bool:
+        """Forget the key for good, leaving a row with no key; True when a key was there."""
+
+    @abstractmethod
+    def scrub(self) -> None:
+        """Leave no trace on disk of rows deleted from the key table."""
+
+    # what the mapper and the ledger use
+    def _table(self) -> None:
+        if not self.ready:
+            self._create_table()
+            self.ready = True
+
+    def _from_row(self, row: tuple[bytes | None, str] | None) -> CaseKey | None:
+        if row is None:
+            return None
+        wrapped, erased_at = row
+        if wrapped is None:
+            return CaseKey(None, erased_at or "")
+        try:
+            raw = self.wrap.decrypt(bytes(wrapped)) if self.wrap else bytes(wrapped)
+            return CaseKey(_aes(raw))
+        except (ValueError, OSError):
+            raise Rejected("the case keys beside this log do not open with AUDIT_LEDGER_KEY "
+                           "(or were written with one): use the key the store was written "
+                           "with") from None
+
+    def key(self, case: Case) -> CaseKey | None:
+        """The case's key as stored (remembered for `ttl` seconds; an erasure for ever)."""
+        return self.keys([case])[case]
+
+    def keys(self, cases: Iterable[Case]) -> dict[Case, CaseKey | None]:
+        """Each case's key as stored, those not remembered read in one transaction."""
+        now = time.monotonic()
+        out: dict[Case, CaseKey | None] = {}
+        with self.lock:
+            for case in cases:
+                cached = self.cache.get(case)
+                if cached is not None and (now < cached[0] or (cached[1] and cached[1].erased)):
+                    out[case] = cached[1]
+        wanted = [case for case in dict.fromkeys(cases) if case not in out]
+        if wanted:
+            self._table()
+            rows = self._select(wanted)
+            with self.lock:
+                for case in wanted:
+                    out[case] = self._from_row(rows.get(case))
+                    self.cache[case] = (now + self.ttl, out[case])
+        return out
+
+    def ensure(self, case: Case) -> CaseKey:
+        """The case's key, made now if it has none; refused once the case's text was erased."""
+        found = self.key(case)
+        if found is None:
+            self.ensure_all([case])
+            found = self.key(case)
+            assert found is not None
+        return usable(case, found)
+
+    def ensure_all(self, cases: Iterable[Case]) -> dict[Case, CaseKey | None]:
+        """Make the keys of all these cases that have none, in one transaction (an import's
+        cases all at once, instead of one commit per case); each case's key as it now stands
+        (an erased one included: `usable` refuses it)."""
+        found = self.keys(list(cases))
+        missing = [case for case, key in found.items() if key is None]
+        if not missing:
+            return found
+        new = {}
+        for case in missing:
+            raw = os.urandom(KEY_BYTES)
+            new[case] = self.wrap.encrypt(raw) if self.wrap else raw
+        stored = self._insert(new)
+        expires = time.monotonic() + self.ttl
+        with self.lock:
+            for case, row in stored.items():
+                found[case] = self._from_row(row)
+                self.cache[case] = (expires, found[case])
+        return found
+
+    def destroy(self, case: Case) -> bool:
+        """Destroy the case's key: its sealed text can never be opened again."""
+        self._table()
+        erased_at = datetime.now(UTC).isoformat(timespec="seconds")
+        destroyed = self._destroy(case, erased_at)
+        with self.lock:
+            self.cache.pop(case)
+        self.scrub()
+        return destroyed
+
+    def forget(self) -> None:
+        """Drop every remembered key (an erasure elsewhere takes effect at the next read)."""
+        with self.lock:
+            self.cache.clear()
+

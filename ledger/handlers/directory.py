@@ -1,0 +1,85 @@
+"""The directory of people: who they are, their agency, roles, manager and Slack user."""
+
+from __future__ import annotations
+
+from .. import commands as c
+from .. import ids
+from ..base import Rejected
+from ..people import Person
+from .shared import LedgerCommands, Outcome, act_of
+
+
+class DirectoryCommands(LedgerCommands):
+    """People registered, their roles granted and revoked, managers assigned, Slack linked."""
+
+    def register_person(self, cmd: c.RegisterPerson) -> Outcome:
+        return self.retrying(lambda: self._register_person(cmd))
+
+    def _register_person(self, cmd: c.RegisterPerson) -> Outcome:
+        self.require("register person", cmd.by)
+        if self.find(Person, ids.person_id(cmd.person)) is not None:
+            return Outcome(False, f"{cmd.person} is already in the directory")
+        problems = []
+        if cmd.manager:
+            problems += self._manager_problems(cmd.manager)
+        if problems:
+            raise Rejected(*problems)
+        person = Person._create(Person.Created, id=ids.person_id(cmd.person), person=cmd.person,
+                                name=cmd.name, agency=cmd.agency, roles=list(cmd.roles),
+                                manager=cmd.manager or "", slack_user=cmd.slack_user or "",
+                                **act_of(cmd).fields())
+        self.save(person)
+        return Outcome(True, f"{cmd.person} added to the directory ({cmd.agency})")
+
+    def _manager_problems(self, manager: str) -> list[str]:
+        found = self.find(Person, ids.person_id(manager))
+        if found is None:
+            return [f"manager: {manager!r} is not in the directory"]
+        if "manager" not in found.roles:
+            return [f"manager: {manager!r} does not hold the manager role"]
+        return []
+
+    def grant_role(self, cmd: c.ChangeRole) -> Outcome:
+        return self.retrying(lambda: self._change_role(cmd, grant=True))
+
+    def revoke_role(self, cmd: c.ChangeRole) -> Outcome:
+        return self.retrying(lambda: self._change_role(cmd, grant=False))
+
+    def _change_role(self, cmd: c.ChangeRole, grant: bool) -> Outcome:
+        self.require("register person", cmd.by)
+        person = self.person(cmd.person)
+        if grant == (cmd.role in person.roles):
+            state = "already holds" if grant else "does not hold"
+            return Outcome(False, f"{cmd.person} {state} the {cmd.role} role")
+        event = Person.RoleGranted if grant else Person.RoleRevoked
+        person.record(event, act_of(cmd), role=cmd.role)
+        self.save(person)
+        return Outcome(True, f"{cmd.person} {'now holds' if grant else 'no longer holds'} "
+                             f"the {cmd.role} role")
+
+    def assign_manager(self, cmd: c.AssignManager) -> Outcome:
+        return self.retrying(lambda: self._assign_manager(cmd))
+
+    def _assign_manager(self, cmd: c.AssignManager) -> Outcome:
+        self.require("register person", cmd.by)
+        person = self.person(cmd.person)
+        problems = self._manager_problems(cmd.manager)
+        if problems:
+            raise Rejected(*problems)
+        if person.manager == cmd.manager:
+            return Outcome(False, f"{cmd.manager} already manages {cmd.person}")
+        person.record(Person.ManagerAssigned, act_of(cmd), manager=cmd.manager)
+        self.save(person)
+        return Outcome(True, f"{cmd.person}'s manager is now {cmd.manager}")
+
+    def link_slack_user(self, cmd: c.LinkSlackUser) -> Outcome:
+        return self.retrying(lambda: self._link_slack(cmd))
+
+    def _link_slack(self, cmd: c.LinkSlackUser) -> Outcome:
+        self.require("register person", cmd.by)
+        person = self.person(cmd.person)
+        if person.slack_user == cmd.slack_user:
+            return Outcome(False, f"{cmd.person} is already linked to {cmd.slack_user}")
+        person.record(Person.SlackUserLinked, act_of(cmd), slack_user=cmd.slack_user)
+        self.save(person)
+        return Outcome(True, f"{cmd.person} is now linked to Slack user {cmd.slack_user}")

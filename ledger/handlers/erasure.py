@@ -1,0 +1,72 @@
+"""Erasure: a case's personal text made unreadable for ever by destroying the case's key."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from .. import commands as c
+from .. import ids
+from ..base import Rejected
+from ..case_audit import CaseAudit
+from ..personal import ERASED, personal_texts
+from ..sealing import SealingMapper
+from .shared import LedgerCommands, Outcome, act_of
+
+QUOTE_MIN = 12  # an erasure's reason may not repeat a text of the case this long or longer
+
+
+def _quoted(reason: str, texts: list[str]) -> str:
+    """A text that an erasure's reason repeats (the reason outlives the text), or ''."""
+    said = " ".join(reason.casefold().split())
+    for text in texts:
+        words = " ".join(text.casefold().split())
+        if (len(words) >= QUOTE_MIN and words in said) or \
+                (len(said) >= QUOTE_MIN and said in words):
+            return text
+    return ""
+
+
+class ErasureCommands(LedgerCommands):
+    """The erasure is recorded (by whom, why) and the key destroyed; grades, counts and the
+    history's shape remain."""
+
+    def erase_case_text(self, cmd: c.EraseCaseText, concern_refs: Sequence[str] = ()) -> Outcome:
+        """Record the erasure and destroy the case's key: its personal text reads "[erased]"
+        for ever after, while its grades, counts and history's shape remain. The views still
+        hold the text until they are refolded (the console's `erase` does that at once)."""
+        return self.retrying(lambda: self._erase_case_text(cmd, concern_refs))
+
+    def _erase_case_text(self, cmd: c.EraseCaseText, concern_refs: Sequence[str]) -> Outcome:
+        self.require("erase case text", cmd.by)
+        case = self.case(cmd.programme, cmd.case)
+        mapper = self.mapper
+        if not isinstance(mapper, SealingMapper) or mapper.keys is None:
+            raise Rejected("this store keeps no case keys, so no case's text can be erased")
+        where = (cmd.programme, cmd.case)
+        if case.erased:
+            done = f"on {case.erased['on']} by {case.erased['by']}"
+            if mapper.keys.destroy(where):  # an erasure interrupted before its key went
+                return Outcome(True, f"case {cmd.case}'s erasure recorded {done} is now "
+                                     "complete: its key is destroyed")
+            return Outcome(False, f"case {cmd.case}'s personal text was already erased {done}")
+        aggregates = [ids.case_id(cmd.programme, cmd.case)]
+        aggregates += [ids.feedback_id(cmd.programme, cmd.case, a) for a in case.agencies]
+        aggregates += [ids.concern_id(cmd.programme, ref) for ref in concern_refs]
+        stored = [e for a in aggregates for e in self.recorder.select_events(a)]
+        quoted = _quoted(cmd.reason, [t for e in stored
+                                      for t in personal_texts(mapper.to_domain_event(e))])
+        if quoted:
+            raise Rejected("reason: it repeats text from the case's record "
+                           f"({quoted[:20]!r}...); the reason is kept in the clear after the "
+                           "text is erased: give the order's reference and who made it instead")
+        case.record(CaseAudit.TextErased, act_of(cmd), reason=cmd.reason)
+        self.save(case)
+        mapper.keys.destroy(where)
+        message = (f"case {cmd.case}'s personal text is erased: its key is destroyed; grades, "
+                   f"counts and dates remain and its text reads {ERASED}")
+        plain = sum(1 for e in stored if mapper.holds_plain_text(e))
+        if plain:
+            message += (f". Warning: {plain} of its events were stored before text was sealed "
+                        "per case: they read [erased] from now on, but their text stays in the "
+                        "log (encrypted only with AUDIT_LEDGER_KEY, if set)")
+        return Outcome(True, message)

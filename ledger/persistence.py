@@ -1,0 +1,163 @@
+"""The ledger's plumbing: the library's Application set up to store, load and retry its events."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Sequence
+from datetime import date
+from typing import Any, TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import (
+    AggregateRecorder,
+    ApplicationRecorder,
+    EventStore,
+    IntegrityError,
+    Mapper,
+    StoredEvent,
+    Transcoding,
+)
+from eventsourcing.sqlite import SQLiteAggregateRecorder
+
+from .sealing import SealingEventStore, SealingMapper, ledger_mapper
+
+A = TypeVar("A", bound=Aggregate)
+T = TypeVar("T")
+
+CONFLICT_RETRIES = 20
+LOOKUP_BATCH = 500  # aggregate ids a query: within SQLite's oldest limit of bound parameters
+
+
+class DateAsISO(Transcoding):
+    type = date
+    name = "date_iso"
+
+    def encode(self, obj: date) -> str:
+        return obj.isoformat()
+
+    def decode(self, data: str) -> date:
+        return date.fromisoformat(data)
+
+
+def _select_events_of(recorder: AggregateRecorder, aggregate_ids: list[UUID]
+                      ) -> list[StoredEvent] | None:
+    """The stored events of all these aggregates in one query, in version order per
+    aggregate; None when the recorder offers no such query (ask it per aggregate then)."""
+    if isinstance(recorder, SQLiteAggregateRecorder):  # the ledger's chained one too
+        by_hex = {aggregate_id.hex: aggregate_id for aggregate_id in aggregate_ids}
+        with recorder.datastore.transaction(commit=False) as curs:
+            curs.execute(f"SELECT originator_id, originator_version, topic, state FROM "
+                         f"{recorder.events_table_name} WHERE originator_id IN "
+                         f"({','.join('?' * len(by_hex))}) "
+                         "ORDER BY originator_id, originator_version", list(by_hex))
+            return [StoredEvent(by_hex[row["originator_id"]], row["originator_version"],
+                                row["topic"], row["state"]) for row in curs.fetchall()]
+    try:
+        from eventsourcing.postgres import PostgresAggregateRecorder
+    except ImportError:  # without the postgres extra
+        return None
+    if isinstance(recorder, PostgresAggregateRecorder) and \
+            recorder.datastore.originator_id_type == "uuid":
+        from psycopg.sql import SQL, Identifier
+
+        statement = SQL("SELECT originator_id, originator_version, topic, state FROM {}.{} "
+                        "WHERE originator_id = ANY(%s) "
+                        "ORDER BY originator_id, originator_version").format(
+            Identifier(recorder.datastore.schema), Identifier(recorder.events_table_name))
+        # Results in binary: the states' bytes as they are, not hex to be decoded.
+        with recorder.datastore.get_connection() as conn, conn.cursor(binary=True) as curs:
+            curs.execute(statement, [aggregate_ids], prepare=True)
+            return [StoredEvent(row["originator_id"], row["originator_version"], row["topic"],
+                                bytes(row["state"])) for row in curs.fetchall()]
+    return None
+
+
+class LedgerApplication(Application[UUID]):
+    """Events sealed per case on the way in, chained by the store, read back in batches;
+    every command's load-decide-save retried when another writer got there first."""
+
+    is_snapshotting_enabled = False
+
+    def register_transcodings(self, transcoder: Any) -> None:
+        super().register_transcodings(transcoder)
+        transcoder.register(DateAsISO())
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        # Personal text is sealed per case here, in the write path's one place.
+        return ledger_mapper(self.factory, self.construct_transcoder())
+
+    def construct_recorder(self) -> ApplicationRecorder:
+        recorder = super().construct_recorder()
+        if isinstance(self.mapper, SealingMapper):
+            self.mapper.recorder = recorder  # to find the case of an aggregate's later events
+        return recorder
+
+    def construct_event_store(self) -> EventStore[UUID]:
+        return SealingEventStore(mapper=self.mapper, recorder=self.recorder)
+
+    # ---- loading -------------------------------------------------------------
+
+    def find(self, cls: type[A], aggregate_id: UUID) -> A | None:
+        try:
+            aggregate: Aggregate = self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            return None
+        assert isinstance(aggregate, cls)
+        return aggregate
+
+    def stored_events_of(self, aggregate_ids: Iterable[UUID]) -> dict[UUID, list[StoredEvent]]:
+        """The stored events, in version order, of those of these aggregates that exist.
+
+        A few hundred aggregates a query rather than a query each: an import looks up every
+        aggregate of its pack, most of them new. Give them to `rebuild`.
+        """
+        wanted = list(dict.fromkeys(aggregate_ids))
+        out: dict[UUID, list[StoredEvent]] = {}
+        for start in range(0, len(wanted), LOOKUP_BATCH):
+            batch = wanted[start:start + LOOKUP_BATCH]
+            events = _select_events_of(self.recorder, batch)
+            if events is None:
+                for aggregate_id in batch:
+                    found = list(self.recorder.select_events(aggregate_id))
+                    if found:
+                        out[aggregate_id] = found
+                continue
+            for event in events:
+                assert isinstance(event.originator_id, UUID)
+                out.setdefault(event.originator_id, []).append(event)
+        return out
+
+    def rebuild(self, cls: type[A], aggregate_id: UUID,
+                stored: Sequence[StoredEvent]) -> A | None:
+        """The aggregate replayed afresh from its events read by `stored_events_of`: what
+        `find` gives (`find` itself, should the repository cache or snapshot aggregates)."""
+        if self.repository.cache is not None or self.repository.snapshot_store is not None:
+            return self.find(cls, aggregate_id)
+        # The library's project_aggregate, without its runtime protocol check on each event
+        # (the ledger's events are the library's aggregate events, each with `mutate`).
+        mapper = self.mapper
+        events: Iterable[Any] = (mapper.to_domain_events(stored)
+                                 if isinstance(mapper, SealingMapper)
+                                 else map(mapper.to_domain_event, stored))
+        aggregate: Aggregate | None = None
+        for event in events:
+            aggregate = event.mutate(aggregate)
+        if aggregate is None:
+            return None
+        assert isinstance(aggregate, cls)
+        return aggregate
+
+    # ---- writing -------------------------------------------------------------
+
+    def retrying(self, attempt: Callable[[], T]) -> T:
+        """Run a load-decide-save attempt again when another writer got there first."""
+        for n in range(CONFLICT_RETRIES):
+            try:
+                return attempt()
+            except IntegrityError:
+                if n == CONFLICT_RETRIES - 1:
+                    raise
+                time.sleep(0.005 * (n + 1))
+        raise AssertionError("unreachable")
