@@ -7,15 +7,18 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import uuid
 from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pytest
+from eventsourcing.persistence import IntegrityError
 
 from audit_ledger.wiring import Wiring, wire
+from ledger.application import AuditLedger
 
 PG_BASE = os.environ.get("AUDIT_LEDGER_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
@@ -93,11 +96,7 @@ def console_script() -> str:
 
 def run_cli(*args: str, url: str, cwd: Path | None = None, key: str = "",
             check: bool = False, input_text: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("AUDIT_LEDGER_", "SLACK_"))}
-    env["AUDIT_LEDGER_URL"] = url
-    if key:
-        env["AUDIT_LEDGER_KEY"] = key
+    env = cli_env(url, key)
     result = subprocess.run([console_script(), *args], capture_output=True, text=True,
                             env=env, cwd=cwd, timeout=120, input=input_text)
     if check and result.returncode != 0:
@@ -162,3 +161,58 @@ def mini_pack() -> dict[str, Any]:
              "owner": "sch.mgr", "due": "2026-06-30"},
         ],
     }
+
+
+# ---- shared helpers: the log's head, a child process's environment, colliding writers -------
+
+
+def log_head(w: Wiring) -> int:
+    """The log's head read from the recorder itself, not from the follower a test is checking."""
+    return int(w.app.recorder.max_notification_id() or 0)
+
+
+def cli_env(url: str, key: str = "", **extra: str) -> dict[str, str]:
+    """The environment for a console-script child: this one's, less any store or Slack settings
+    of the machine's, with the test's store (and key, and `extra` variables) set."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("AUDIT_LEDGER_", "SLACK_"))}
+    env["AUDIT_LEDGER_URL"] = url
+    if key:
+        env["AUDIT_LEDGER_KEY"] = key
+    env.update(extra)
+    return env
+
+
+class Barrier(Protocol):
+    def wait(self, timeout: float | None = None) -> Any: ...
+
+
+class CollidingSaves:
+    """Makes concurrent writers collide, and counts the collisions.
+
+    The first save of each thread (or process) waits at `barrier` until every writer has loaded
+    what it is about to save, so every writer saves the same version and all but one of those
+    first saves must meet an optimistic-concurrency conflict, whatever the timing. Each
+    IntegrityError a save raises (the ledger then loads again and retries) is counted in
+    `conflicts`: proof that the conflict happened, not a hope that it might.
+    """
+
+    def __init__(self, app: AuditLedger, barrier: Barrier, timeout: float = 60) -> None:
+        self.conflicts = 0
+        self._lock = threading.Lock()
+        self._waited: set[int] = set()
+        save = app.save
+
+        def colliding_save(*objects: Any, **kwargs: Any) -> Any:
+            me = threading.get_ident()
+            if me not in self._waited:
+                self._waited.add(me)
+                barrier.wait(timeout)  # a writer that never arrives breaks it: no hang
+            try:
+                return save(*objects, **kwargs)
+            except IntegrityError:
+                with self._lock:
+                    self.conflicts += 1
+                raise
+
+        setattr(app, "save", colliding_save)  # noqa: B010 - an instance's method, replaced
