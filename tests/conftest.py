@@ -10,6 +10,7 @@ import sys
 import threading
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 from typing import Any, Protocol
@@ -59,11 +60,8 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
                         f"{PG_BASE} is not reachable: {_PG_PROBLEM}")
         pytest.skip(f"no PostgreSQL reachable at {PG_BASE} ({_PG_PROBLEM}); set "
                     "AUDIT_LEDGER_TEST_POSTGRES=1 to make this a failure")
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    try:
-        yield f"{PG_BASE}?schema={schema}"
-    finally:
-        _drop_schema(schema)
+    with fresh_store("postgres", tmp_path) as url:
+        yield url
 
 
 @pytest.fixture
@@ -163,7 +161,22 @@ def mini_pack() -> dict[str, Any]:
     }
 
 
-# ---- shared helpers: the log's head, a child process's environment, colliding writers -------
+# ---- shared helpers: fresh stores, the log's head, a child's environment, colliding writers ---
+
+
+@contextmanager
+def fresh_store(kind: str, directory: Path) -> Iterator[str]:
+    """The URL of a store nobody has used: a new SQLite file in `directory`, or a new
+    PostgreSQL schema, dropped afterwards. For tests that need several stores in one test."""
+    name = uuid.uuid4().hex[:12]
+    if kind == "sqlite":
+        yield f"sqlite:///{directory / f'ledger-{name}.db'}"
+        return
+    schema = f"t_{name}"
+    try:
+        yield f"{PG_BASE}?schema={schema}"
+    finally:
+        _drop_schema(schema)
 
 
 def log_head(w: Wiring) -> int:
