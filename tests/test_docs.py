@@ -273,7 +273,8 @@ def _conforms(shown: Any, printed: Any, where: str, path: str = "", top: bool = 
                 except AssertionError as e:
                     failures.append(str(e))
             else:
-                raise AssertionError(f"{at}: item {n} is like nothing printed: {failures[:3]}")
+                closest = min(failures, key=len)  # the candidate it came nearest to
+                raise AssertionError(f"{at}: item {n} is like nothing printed ({closest})")
     elif printed is None:
         assert shown is None, f"{at}: the command prints null here"
     else:
