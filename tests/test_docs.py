@@ -198,18 +198,36 @@ def test_the_json_shown_is_what_the_commands_print(example_store: str) -> None:
     assert checked >= 5
 
 
-def test_the_health_check_shown_is_what_bot_serve_answers(example_store: str,
+def test_bot_serve_answers_as_the_docs_show(example_store: str,
                                                           tmp_path: Path) -> None:
     shown = [b for b in blocks() if b.marker == "shape of: GET /healthz"]
     assert shown, "docs/http.md shows /healthz"
     with running((TOKEN,)) as fake, _serving(example_store, fake.api_url, tmp_path) as base:
-        import urllib.request
-
-        with urllib.request.urlopen(base + "/healthz", timeout=10) as answer:
-            assert answer.status == 200
-            said = json.loads(answer.read())
+        status, said = _http(base + "/healthz")
+        assert status == 200
+        # and the rest of what docs/http.md says it answers
+        assert _http(base + "/slack/events", b"command=/audit&text=help")[0] == 401  # unsigned
+        assert _http(base + "/slack/events", b"x" * (1024 * 1024 + 1))[0] == 413
+        assert _http(base + "/slack/events")[0] == 405
+        assert _http(base + "/elsewhere")[0] == 404
     for b in shown:
         _conforms(json.loads(b.body), said, b.where())
+
+
+def _http(url: str, body: bytes | None = None) -> tuple[int, Any]:
+    """GET (or POST `body`) and the status with what came back (JSON when it is)."""
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, data=body), timeout=10) as r:
+            status, raw = r.status, r.read()
+    except urllib.error.HTTPError as e:
+        status, raw = e.code, e.read()
+    try:
+        return status, json.loads(raw)
+    except ValueError:
+        return status, raw
 
 
 @pytest.mark.parametrize("page", [p.name for p in PAGES])
