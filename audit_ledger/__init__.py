@@ -1,0 +1,1 @@
+"""The entry package: the `audit-ledger` console script and the composition root, above the four rooms."""

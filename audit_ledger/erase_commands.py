@@ -10,15 +10,7 @@ import click
 from ledger.commands import EraseCaseText
 from ledger.sealing import ERASED, KEY_TTL
 
-from .wiring import Wiring, wire
-
-
-def _wiring(ctx: click.Context) -> Wiring:
-    obj = ctx.find_root().ensure_object(dict)
-    if "wiring" not in obj:
-        obj["wiring"] = wire(obj.get("url"), obj.get("key"))
-        ctx.call_on_close(obj["wiring"].close)
-    return obj["wiring"]  # type: ignore[no-any-return]
+from .shared import wiring
 
 
 @click.command()
@@ -46,7 +38,7 @@ def erase(ctx: click.Context, programme: str, case: str, by: str, reason: str,
     if occurred_on is not None:
         fields["occurred_on"] = occurred_on.date().isoformat()
     cmd = EraseCaseText.model_validate(fields)
-    w = _wiring(ctx)
+    w = wiring(ctx)
     refs = [k["ref"] for k in w.fresh_views().concerns(programme) if k["case"] == case]
     outcome = w.app.erase_case_text(cmd, refs)
     if outcome.changed:

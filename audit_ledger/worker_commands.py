@@ -11,7 +11,8 @@ import click
 from bot.deliver import api_url
 from bot.worker import POLL, Worker, lease_for
 
-from .bot_commands import BOT_TOKEN, _check_token, _logging, _needed, _services, _wiring
+from .shared import wiring
+from .slack_setup import BOT_TOKEN, check_token, log_to_stderr, needed, services_for
 
 
 @click.command()
@@ -21,11 +22,11 @@ from .bot_commands import BOT_TOKEN, _check_token, _logging, _needed, _services,
 def worker(ctx: click.Context, poll: float) -> None:
     """Run the alert, escalation and reminder worker (for deployments that run it apart from
     `bot serve --no-worker`). Stops on Ctrl-C or SIGTERM."""
-    creds = _needed(ctx, BOT_TOKEN)
-    _logging()
-    w = _wiring(ctx)
-    services = _services(w, creds["SLACK_BOT_TOKEN"])
-    _check_token(ctx, services, api_url())
+    creds = needed(ctx, BOT_TOKEN)
+    log_to_stderr()
+    w = wiring(ctx)
+    services = services_for(w, creds["SLACK_BOT_TOKEN"])
+    check_token(ctx, services, api_url())
     stop = threading.Event()
 
     def stopping(signum: int, frame: FrameType | None) -> None:

@@ -1,0 +1,90 @@
+"""`import`, `import-returns` and `demo`: whole audits and agency returns loaded from files."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ledger.importer import MAX_CSV_BYTES, import_pack, import_returns
+from ledger.pack import MAX_PACK_BYTES, parse_pack
+from projections.report import demo_overview
+
+from .group import Refused
+from .shared import TODAY, day, wiring
+
+DEMO_PACK = "lontown-2009.json"
+DEMO_PROGRAMME = "lontown-2009"
+
+
+def _read_json(path: Path) -> Any:
+    if path.stat().st_size > MAX_PACK_BYTES:
+        raise Refused([f"{path}: the file is larger than {MAX_PACK_BYTES // (1024 * 1024)} MB; "
+                       "split the audit into smaller packs"])
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise Refused([f"{path}: not UTF-8 text"]) from None
+    except json.JSONDecodeError as e:
+        raise Refused([f"{path}: line {e.lineno}, column {e.colno}: not valid JSON ({e.msg})"]
+                      ) from None
+
+
+@click.command("import")
+@click.argument("pack_file", metavar="PACK.json",
+                type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--by", default="import", show_default=True, help="who is importing")
+@click.pass_context
+def import_command(ctx: click.Context, pack_file: Path, by: str) -> None:
+    """Import a whole audit pack, all or nothing."""
+    pack = parse_pack(_read_json(pack_file))
+    w = wiring(ctx)
+    summary = import_pack(w.app, pack, by)
+    w.follower.catch_up()
+    click.echo(summary.describe())
+
+
+@click.command("import-returns")
+@click.argument("programme")
+@click.argument("returns_file", metavar="RETURNS.csv",
+                type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--by", default="import", show_default=True, help="who is importing")
+@click.pass_context
+def import_returns_command(ctx: click.Context, programme: str, returns_file: Path, by: str) -> None:
+    """Import agency returns from a CSV file, all or nothing."""
+    if returns_file.stat().st_size > MAX_CSV_BYTES:
+        raise Refused([f"{returns_file}: the file is larger than "
+                       f"{MAX_CSV_BYTES // (1024 * 1024)} MB"])
+    try:
+        text = returns_file.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise Refused([f"{returns_file}: not UTF-8 text"]) from None
+    w = wiring(ctx)
+    summary = import_returns(w.app, programme, text, by)
+    w.follower.catch_up()
+    click.echo(summary.describe())
+
+
+@click.command()
+@TODAY
+@click.pass_context
+def demo(ctx: click.Context, today: datetime | None) -> None:
+    """Load the bundled Lontown 2009 audit (if absent) and print its overview."""
+    w = wiring(ctx)
+    data = json.loads(resources.files("ledger").joinpath("packs", DEMO_PACK)
+                      .read_text(encoding="utf-8"))
+    summary = import_pack(w.app, parse_pack(data), "import")
+    views = w.fresh_views()
+    click.echo(summary.describe() if summary.changed else
+               f"The demo audit {DEMO_PROGRAMME} is already in {w.settings.describe()}.")
+    click.echo("")
+    click.echo(demo_overview(views, DEMO_PROGRAMME, day(today) or date.today()), nl=False)
+    click.echo("")
+    click.echo(f"Full report: audit-ledger report {DEMO_PROGRAMME} (add --format html -o "
+               "report.html for the printable version). Its actions fell due in 2010, so "
+               "today they all show as overdue; add --today 2010-03-15 to see the plan as it "
+               "stood that spring.")

@@ -1,0 +1,135 @@
+"""`report`, `case` and `history`: the overview report, a case's judgements, and how they were reached."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from policies.scales import OVERALL, area_title, scale_named
+from projections.history import case_history
+from projections.queries import comparison_data, report_data
+from projections.report import comparison_markdown, markdown_report
+
+from .group import Refused
+from .shared import FORMAT, TODAY, day, emit, wiring
+
+
+@click.command()
+@click.argument("programme")
+@click.option("--format", "fmt", type=click.Choice(["md", "html", "json"]), default="md",
+              show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="write to this file instead of the terminal")
+@click.option("--compare", "baseline", default=None, metavar="BASELINE",
+              help="show how each area moved since this baseline programme")
+@TODAY
+@click.pass_context
+def report(ctx: click.Context, programme: str, fmt: str, output: Path | None,
+           baseline: str | None, today: datetime | None) -> None:
+    """The overview report of a programme (optionally against its baseline audit)."""
+    if baseline and fmt == "html":
+        raise Refused(["--compare is available in the md and json formats"])
+    views = wiring(ctx).fresh_views()
+    on = day(today) or date.today()
+    if fmt == "json":
+        data = report_data(views, programme, on)
+        if baseline:
+            data["comparison"] = comparison_data(views, programme, baseline)
+        text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    elif fmt == "html":
+        from projections.html import html_report  # matplotlib and jinja2, for this format only
+
+        text = html_report(views, programme, on)
+    else:
+        text = markdown_report(views, programme, on)
+        if baseline:
+            text += "\n" + comparison_markdown(views, programme, baseline)
+    if output:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"wrote {output}")
+    else:
+        click.echo(text, nl=False)
+
+
+def _judgement_line(area: str, j: dict[str, Any] | None, programme: dict[str, Any]) -> str:
+    scale = scale_named(programme["scale"])
+    name = area_title(area, programme["areas"])
+    label = f"Area {area} {name}" if area != OVERALL else "Overall"
+    if j is None:
+        return f"{label}: not graded\n"
+    who = ", ".join(f"{x['agency']} {x['grade']}" for x in j["contributions"])
+    if j["moderation"]:
+        m = j["moderation"]
+        why = f"moderated by {m['by']} on {m['on']}: {m['reason']}; agencies: {who or 'none'}"
+    else:
+        why = f"{j['rule']} of {who}"
+    return f"{label}: {j['grade']} {scale.label(j['grade'])} ({why})\n"
+
+
+@click.command()
+@click.argument("programme")
+@click.argument("case")
+@FORMAT
+@click.pass_context
+def case(ctx: click.Context, programme: str, case: str, fmt: str) -> None:
+    """Consolidated judgements of one case, with the contributions and rule behind each."""
+    views = wiring(ctx).fresh_views()
+    data = views.judgements(programme, case)
+    prog = views.programme(programme)
+
+    def text(d: dict[str, Any]) -> str:
+        out = f"Case {case} in {programme}\n"
+        for area, j in d["areas"].items():
+            out += _judgement_line(area, j, prog)
+        return out + _judgement_line(OVERALL, d["overall"], prog)
+
+    emit(data, fmt, text)
+
+
+def _moment(as_of: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(as_of)
+    except ValueError:
+        raise Refused([f"--as-of: {as_of!r} is not an ISO-8601 date or time "
+                       "(e.g. 2009-07-01 or 2009-07-01T12:00:00+00:00)"]) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@click.command()
+@click.argument("programme")
+@click.argument("case")
+@click.option("--area", default=None, help="only the events that shaped this area (2-8 or overall)")
+@click.option("--as-of", "as_of", default=None, help="the state at this moment (ISO-8601)")
+@FORMAT
+@click.pass_context
+def history(ctx: click.Context, programme: str, case: str, area: str | None,
+            as_of: str | None, fmt: str) -> None:
+    """Replay every event that shaped a case, with the judgement after each step."""
+    moment = _moment(as_of) if as_of else None
+    if area is not None and area != OVERALL and not area.isdigit():
+        raise Refused([f"--area: {area!r} is not an area; use 2 to 8 or overall"])
+    w = wiring(ctx)
+    refs = [k["ref"] for k in w.fresh_views().concerns(programme) if k["case"] == case]
+    data = case_history(w.app, programme, case, area, moment, refs)
+
+    def text(d: dict[str, Any]) -> str:
+        out = f"History of case {case} in {programme}" + (f", area {area}" if area else "") + \
+            f" as of {d['as_of']}\n"
+        for s in d["steps"]:
+            detail = ", ".join(f"{k} {v}" for k, v in s.items() if k in
+                               ("agency", "area", "grade", "previous", "reason"))
+            after = s.get("judgement") or s.get("judgements")
+            if isinstance(after, dict) and "grade" in after:
+                after = after["grade"]
+            out += (f"{s['position']:>3}. {s['recorded_at'][:19]} {s['event']} by {s['by']}"
+                    f"{' (' + detail + ')' if detail else ''}"
+                    f"{'; judgement now ' + json.dumps(after) if after else ''}\n")
+        if not d["steps"]:
+            out += "No events by then.\n"
+        return out
+
+    emit(data, fmt, text)

@@ -1,0 +1,53 @@
+"""What the command modules share: the store's wiring, the common options, text or JSON out, one act."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Any, TypeVar
+
+import click
+
+from ledger.commands import Command
+
+from .wiring import Wiring, wire
+
+C = TypeVar("C", bound=Command)
+
+FORMAT = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+                      show_default=True, help="text for people, json for scripts")
+BY = click.option("--by", required=True, help="the person acting (their directory id)")
+ON = click.option("--on", "occurred_on", type=click.DateTime(["%Y-%m-%d"]), default=None,
+                  help="the date it happened in the world (default: today)")
+TODAY = click.option("--today", type=click.DateTime(["%Y-%m-%d"]), default=None,
+                     help="count overdue days against this date (default: today)")
+
+
+def wiring(ctx: click.Context) -> Wiring:
+    """The store, ledger and views of this run, opened once on first use (from --url and
+    --key on the root command) and closed when the command ends."""
+    obj = ctx.find_root().ensure_object(dict)
+    if "wiring" not in obj:
+        obj["wiring"] = wire(obj.get("url"), obj.get("key"))
+        ctx.call_on_close(obj["wiring"].close)
+    return obj["wiring"]  # type: ignore[no-any-return]
+
+
+def emit(data: Any, fmt: str, text: Callable[[Any], str]) -> None:
+    if fmt == "json":
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+    else:
+        click.echo(text(data), nl=False)
+
+
+def day(value: datetime | None) -> date | None:
+    return value.date() if value else None
+
+
+def act(ctx: click.Context, cls: type[C], method: str, **fields: Any) -> None:
+    """Carry out one command, say what it did, and bring the views up to date."""
+    cmd = cls.model_validate({k: v for k, v in fields.items() if v is not None})
+    w = wiring(ctx)
+    click.echo(getattr(w.app, method)(cmd).message)
+    w.follower.catch_up()

@@ -1,0 +1,74 @@
+"""The console script imports only what its command needs, and --help still lists every command."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from typing import Any
+
+import click
+
+from audit_ledger.main import COMMANDS, cli
+from audit_ledger.wiring import Wiring
+from ledger.importer import import_pack
+from ledger.pack import parse_pack
+
+from .conftest import run_cli
+
+SLACK_AND_FORMATS = ("slack_bolt", "slack_sdk", "uvicorn", "starlette", "matplotlib", "jinja2",
+                     "bot")
+LEDGER = ("ledger", "projections", "policies", "pydantic")
+
+PROBE = """\
+import atexit, sys
+listing = sys.argv.pop()
+atexit.register(lambda: open(listing, "w").write("\\n".join(sorted(sys.modules))))
+from audit_ledger.main import main
+main()
+"""
+"""What `audit-ledger ARGS` runs, with every module imported by its end written to a file."""
+
+
+def _modules_after(tmp_path: Any, url: str, *args: str) -> tuple[set[str], str]:
+    listing = tmp_path / "modules.txt"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AUDIT_LEDGER_", "SLACK_"))}
+    env["AUDIT_LEDGER_URL"] = url
+    done = subprocess.run([sys.executable, "-c", PROBE, *args, str(listing)], env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    found = set(listing.read_text().split())
+    return found | {m.split(".")[0] for m in found}, done.stdout
+
+
+def test_case_imports_neither_slack_nor_the_report_formats(
+        store_url: str, tmp_path: Any, wiring: Wiring, mini_pack: dict[str, Any]) -> None:
+    import_pack(wiring.app, parse_pack(mini_pack), "import")
+    modules, out = _modules_after(tmp_path, store_url, "case", "mini-2026", "K01")
+    assert out.startswith("Case K01 in mini-2026\n")
+    assert "audit_ledger.reading_commands" in modules
+    assert not modules & {*SLACK_AND_FORMATS, "ledger.importer", "audit_ledger.bot_commands",
+                          "audit_ledger.loading_commands"}
+
+
+def test_keygen_imports_not_even_the_ledger(tmp_path: Any) -> None:
+    modules, out = _modules_after(tmp_path, f"sqlite:///{tmp_path / 'unused.db'}", "keygen")
+    assert len(out.strip()) == 44  # 32 bytes in base64
+    assert not modules & {*SLACK_AND_FORMATS, *LEDGER}
+    assert not (tmp_path / "unused.db").exists()
+
+
+def test_help_lists_every_command_with_its_one_line_help(tmp_path: Any) -> None:
+    shown = run_cli("--help", url=f"sqlite:///{tmp_path / 'unused.db'}", check=True).stdout
+    listed = shown.split("Commands:\n", 1)[1].splitlines()
+    names = [line.split()[0] for line in listed if line.strip()]
+    assert names == sorted(COMMANDS)
+    ctx = click.Context(cli)
+    for line in listed:
+        if not line.strip():
+            continue
+        name, summary = line.split(None, 1)
+        command = cli.get_command(ctx, name)
+        assert command is not None and command.name == name  # found where COMMANDS says
+        words = command.get_short_help_str(limit=200)
+        assert words and summary.rstrip(".") in words, (name, summary)
