@@ -14,7 +14,8 @@ from slack_sdk.errors import SlackApiError
 
 from bot.app import build_app, quiet_bolt_logger
 from bot.deliver import api_url
-from bot.worker import Worker, lease_for
+from bot.lease import lease_for
+from bot.worker import Worker
 
 from .serving import MOST_WORKERS, ServingApp, default_workers, health
 from .shared import wiring
@@ -23,6 +24,7 @@ from .slack_setup import (
     BOT_TOKEN,
     SIGNING_SECRET,
     check_token,
+    checked_clock,
     log_to_stderr,
     needed,
     refuse,
@@ -55,10 +57,11 @@ def serve(ctx: click.Context, host: str, port: int, no_worker: bool,
     from bot.server import serve as run_server
 
     creds = needed(ctx, {**BOT_TOKEN, **SIGNING_SECRET})
+    clock = checked_clock(ctx)
     log_to_stderr()
     w = wiring(ctx)
     url = api_url()
-    services = services_for(w, creds["SLACK_BOT_TOKEN"])
+    services = services_for(w, creds["SLACK_BOT_TOKEN"], clock)
     check_token(ctx, services, url)
     processes = workers or default_workers()
 
@@ -104,10 +107,11 @@ def socket(ctx: click.Context, no_worker: bool) -> None:
     if not creds["SLACK_APP_TOKEN"].startswith("xapp-"):
         refuse(ctx, "SLACK_APP_TOKEN does not look like an app-level token (it starts with "
                     "xapp-); the bot token (xoxb-) goes in SLACK_BOT_TOKEN")
+    clock = checked_clock(ctx)
     log_to_stderr()
     w = wiring(ctx)
     url = api_url()
-    services = services_for(w, creds["SLACK_BOT_TOKEN"])
+    services = services_for(w, creds["SLACK_BOT_TOKEN"], clock)
     check_token(ctx, services, url)
     bolt = build_app(services, client=services.deliver.client,
                      signing_secret=os.environ.get("SLACK_SIGNING_SECRET") or "unused-in-socket-mode")
@@ -146,6 +150,7 @@ def try_command(ctx: click.Context, person_id: str) -> None:
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
                         format="%(levelname)s %(name)s: %(message)s")
     quiet_bolt_logger()
+    clock = checked_clock(ctx)
     w = wiring(ctx)
     views = w.fresh_views()
     person = views.person(person_id)
@@ -164,7 +169,7 @@ def try_command(ctx: click.Context, person_id: str) -> None:
     standin.start()
     token = "xoxb-try-" + secrets.token_hex(8)
     signing_secret = secrets.token_hex(16)
-    services = services_for(w, token, standin.api_url, extra)
+    services = services_for(w, token, clock, standin.api_url, extra)
     bolt = build_app(services, signing_secret=signing_secret, client=services.deliver.client)
     console = Console(services, bolt, standin, person, slack_user, signing_secret,
                       sys.stdin, sys.stdout)

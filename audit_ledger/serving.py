@@ -12,7 +12,7 @@ from bot.app import build_app
 from bot.worker import TRACKING_NAME as WORKER_TRACKING
 from projections.views import TRACKING_NAME as VIEWS_TRACKING
 
-from .slack_setup import log_to_stderr, services_for
+from .slack_setup import clock_from_environment, log_to_stderr, services_for
 from .wiring import Wiring, wire
 
 log = logging.getLogger("bot")
@@ -71,7 +71,7 @@ class ServingApp:
         except Exception as e:  # noqa: BLE001 - say what, not a trace; the parent stops
             log.error("a serving process could not open the store (%s)", type(e).__name__)
             raise SystemExit(STARTUP_FAILURE) from None
-        services = services_for(w, self.token, self.base_url)
+        services = services_for(w, self.token, clock_from_environment(), self.base_url)
         try:
             bolt = build_app(services, signing_secret=self.signing_secret,
                              client=services.deliver.client)

@@ -1,15 +1,18 @@
-"""What `bot` and `worker` share: Slack credentials, logging, the bot's services, the token checked."""
+"""What `bot` and `worker` share: Slack credentials, logging, the clock, the bot's services, the token."""
 
 from __future__ import annotations
 
 import logging
 import os
 import sys
+from datetime import date
+from typing import NoReturn
 
 import click
 from slack_sdk.errors import SlackApiError
 
 from bot.app import quiet_bolt_logger
+from bot.clock import Clock, FixedClock, SystemClock
 from bot.deliver import Deliverer, make_client
 from bot.directory import Directory
 from bot.services import BotServices
@@ -24,7 +27,7 @@ APP_TOKEN = {"SLACK_APP_TOKEN": "an app-level token (xapp-...) with the connecti
                                 "from your Slack app's Basic Information page, for Socket Mode"}
 
 
-def refuse(ctx: click.Context, *lines: str) -> None:
+def refuse(ctx: click.Context, *lines: str) -> NoReturn:
     for line in lines:
         click.echo(f"error: {line}", err=True)
     ctx.exit(2)
@@ -45,11 +48,37 @@ def log_to_stderr(level: int = logging.INFO) -> None:
     quiet_bolt_logger()
 
 
-def services_for(w: Wiring, token: str, base_url: str | None = None,
+CLOCK = "AUDIT_LEDGER_CLOCK"
+
+
+def clock_from_environment() -> Clock:
+    """The bot's and the worker's day: today in England, or the day AUDIT_LEDGER_CLOCK fixes
+    (YYYY-MM-DD), for trying and testing, so what falls due never depends on when they run.
+    A value that is not a date raises ValueError, saying so."""
+    text = os.environ.get(CLOCK, "").strip()
+    if not text:
+        return SystemClock()
+    try:
+        return FixedClock(date.fromisoformat(text))
+    except ValueError:
+        raise ValueError(f"{CLOCK} is not a date: write it as YYYY-MM-DD (for example "
+                         "2026-04-02), or unset it for today") from None
+
+
+def checked_clock(ctx: click.Context) -> Clock:
+    """The clock from the environment, or a refusal saying what is wrong with it."""
+    try:
+        return clock_from_environment()
+    except ValueError as e:
+        refuse(ctx, str(e))
+
+
+def services_for(w: Wiring, token: str, clock: Clock, base_url: str | None = None,
                  extra: dict[str, str] | None = None) -> BotServices:
     client = make_client(token, base_url)
     return BotServices(app=w.app, views=w.views, follower=w.follower,
-                       deliver=Deliverer(client), directory=Directory(w.views, extra))
+                       deliver=Deliverer(client), directory=Directory(w.views, extra),
+                       clock=clock)
 
 
 def check_token(ctx: click.Context, services: BotServices, url: str) -> None:

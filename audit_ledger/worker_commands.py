@@ -9,10 +9,18 @@ from types import FrameType
 import click
 
 from bot.deliver import api_url
-from bot.worker import POLL, Worker, lease_for
+from bot.lease import lease_for
+from bot.worker import POLL, Worker
 
 from .shared import wiring
-from .slack_setup import BOT_TOKEN, check_token, log_to_stderr, needed, services_for
+from .slack_setup import (
+    BOT_TOKEN,
+    check_token,
+    checked_clock,
+    log_to_stderr,
+    needed,
+    services_for,
+)
 
 
 @click.command()
@@ -23,9 +31,10 @@ def worker(ctx: click.Context, poll: float) -> None:
     """Run the alert, escalation and reminder worker (for deployments that run it apart from
     `bot serve --no-worker`). Stops on Ctrl-C or SIGTERM."""
     creds = needed(ctx, BOT_TOKEN)
+    clock = checked_clock(ctx)
     log_to_stderr()
     w = wiring(ctx)
-    services = services_for(w, creds["SLACK_BOT_TOKEN"])
+    services = services_for(w, creds["SLACK_BOT_TOKEN"], clock)
     check_token(ctx, services, api_url())
     stop = threading.Event()
 

@@ -1,0 +1,1 @@
+"""The Slack front door: the Bolt app, its messages and forms, the alert worker, `bot try`."""

@@ -1,5 +1,6 @@
-"""The worker's messages: escalated concern alerts, reminders and the weekly digest. Pure:
-documents in, text and blocks out (built from the bot's own pieces in `blocks`).
+"""The worker's own messages: escalated concern alerts, reminders and the weekly digest.
+
+Pure: documents in, text and blocks out (built from the bot's own pieces and messages).
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from typing import Any
 from policies.escalation import DEFAULT_LADDER
 
 from . import blocks as b
+from .messages import concern_message
+from .replies import action_block
 
 Doc = dict[str, Any]
 
@@ -26,7 +29,7 @@ def concern_alert(doc: Doc, programme: Doc | None, names: b.Names, *, step: int 
                   ) -> tuple[str, b.Blocks]:
     """A concern alert for one reader: the bot's concern message (a child at risk said first),
     with why it reached them at a later step, and without buttons they may not use."""
-    text, blocks = b.concern_message(doc, programme, names)
+    text, blocks = concern_message(doc, programme, names)
     blocks = list(blocks)
     first = 1 if doc.get("child_at_risk") else 0
     notes: b.Blocks = []
@@ -111,7 +114,7 @@ def action_reminder(action: Doc, programme: Doc | None, names: b.Names, *, state
         b.header(head),
         b.section(said + " Please record its progress, or the evidence that it is done, with "
                          "*Update*."),
-        b.action_block(action, names, True),
+        action_block(action, names, True),
     ]
     title = programme.get("title") if programme else ""
     blocks.append(b.context(f"{b.escape(title or action['programme'])} · recommendation "
@@ -128,7 +131,7 @@ def overdue_digest(programme: Doc, rows: list[Doc], names: b.Names, *, week: dat
         b.section(f"Week beginning {week.isoformat()}: {b.plural(len(rows), 'action')} "
                   f"overdue in `{b.escape(pid)}`."),
     ]
-    blocks += [b.action_block(a, names, True) for a in rows]
+    blocks += [action_block(a, names, True) for a in rows]
     text = f"Weekly digest: {b.plural(len(rows), 'overdue action')} in {pid}."
     return text, b.fit(blocks, b.MESSAGE_BLOCKS, "More overdue actions than fit here; see "
                                                  "`/audit actions overdue`.")

@@ -13,6 +13,7 @@ from projections.history import case_history
 from projections.queries import NotInViews, Views, action_status, natural_key, plan_status
 
 from . import blocks as b
+from . import replies, waiting
 from .services import BotServices
 
 Doc = dict[str, Any]
@@ -84,7 +85,7 @@ def _programme(views: Views, word: str | None, usage: str) -> Doc | Answer:
     programmes = sorted(views.programmes(), key=lambda p: p["programme"])
     if len(programmes) == 1:
         return programmes[0]
-    return b.programme_list(programmes, usage)
+    return replies.programme_list(programmes, usage)
 
 
 def answer(services: BotServices, slack_user: str, text: str) -> Answer:
@@ -92,7 +93,7 @@ def answer(services: BotServices, slack_user: str, text: str) -> Answer:
     words = text.split()
     sub = words[0].lower() if words else "help"
     if sub in ("help", "?", "hello", "hi"):
-        return b.help_answer()
+        return replies.help_answer()
     views = services.fresh()
     person = services.directory.person(slack_user)
     if person is None:
@@ -100,7 +101,7 @@ def answer(services: BotServices, slack_user: str, text: str) -> Answer:
     names = services.directory.name
     try:
         if sub in ("my", "me", "mine", "home"):
-            return b.my_answer(person, waiting_for(views, person, services.today()), names)
+            return waiting.my_answer(person, waiting_for(views, person, services.today()), names)
         if sub == "progress":
             return _progress(services, person, words[1:])
         if sub == "actions":
@@ -111,7 +112,7 @@ def answer(services: BotServices, slack_user: str, text: str) -> Answer:
             return _history(services, person, words[1:])
     except (NotInViews, LedgerError) as e:
         return b.say(str(e.args[0]) if isinstance(e, NotInViews) else "; ".join(e.problems))
-    return b.help_answer(f"I don't know “{b.escape(words[0][:40])}”. Here is what I can do.")
+    return replies.help_answer(f"I don't know “{b.escape(words[0][:40])}”. Here is what I can do.")
 
 
 def _progress(services: BotServices, person: Doc, args: list[str]) -> Answer:
@@ -124,7 +125,7 @@ def _progress(services: BotServices, person: Doc, args: list[str]) -> Answer:
     pid = found["programme"]
     data = plan_status(services.views, pid, services.today())
     recs = {r["number"]: r["text"] for r in services.views.recommendations(pid)}
-    return b.progress_answer(data, found, recs, services.directory.name)
+    return replies.progress_answer(data, found, recs, services.directory.name)
 
 
 def _actions(services: BotServices, person: Doc, args: list[str]) -> Answer:
@@ -146,7 +147,7 @@ def _actions(services: BotServices, person: Doc, args: list[str]) -> Answer:
     def may_update(a: Doc) -> bool:
         return bool(a["owner"] == person["person"] or lead)
 
-    return b.actions_answer(found, rows, overdue, services.directory.name, may_update)
+    return replies.actions_answer(found, rows, overdue, services.directory.name, may_update)
 
 
 def _case(services: BotServices, person: Doc, args: list[str]) -> Answer:
@@ -157,7 +158,7 @@ def _case(services: BotServices, person: Doc, args: list[str]) -> Answer:
         return b.say("Say which programme and case, like this: /audit case PROGRAMME CASE "
                      "(for example /audit case lontown-2009 C01).")
     data = services.views.judgements(args[0], args[1])
-    return b.case_answer(data, services.views.programme(args[0]))
+    return replies.case_answer(data, services.views.programme(args[0]))
 
 
 def _history(services: BotServices, person: Doc, args: list[str]) -> Answer:
@@ -173,4 +174,4 @@ def _history(services: BotServices, person: Doc, args: list[str]) -> Answer:
         return b.say(f"“{b.escape(args[2][:20])}” is not an area: use 2 to 8 or overall.")
     programme = services.views.programme(args[0])
     data = case_history(services.app, args[0], args[1], area)
-    return b.history_answer(data, programme, services.directory.name)
+    return replies.history_answer(data, programme, services.directory.name)

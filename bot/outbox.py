@@ -2,7 +2,7 @@
 
 `deliver_feedback` and `deliver_concern_alert` post one item's messages now, recording
 nothing (`bot try` and tests use them). What `bot serve` and `audit-ledger worker` send goes
-through the worker (`worker.py`): it follows the log with a tracking position and records each
+through the worker (`worker`): it follows the log with a tracking position and records each
 delivery as an event (with the Slack channel and ts), so nothing is sent twice across restarts.
 """
 
@@ -12,10 +12,9 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from projections.queries import NotInViews
-
 from . import blocks as b
 from .deliver import Posted
+from .messages import concern_message, feedback_message
 from .services import BotServices
 
 log = logging.getLogger(__name__)
@@ -32,35 +31,28 @@ class Outgoing:
     blocks: b.Blocks
 
 
-def _programme(services: BotServices, pid: str) -> dict[str, Any] | None:
-    try:
-        return services.views.programme(pid)
-    except NotInViews:
-        return None
-
-
 def feedback_outgoing(services: BotServices, doc: dict[str, Any]) -> list[Outgoing]:
     """The practitioner's message and their manager's copy (for those with a Slack user)."""
-    programme = _programme(services, str(doc["programme"]))
+    programme = services.programme(str(doc["programme"]))
     names = services.directory.name
     out: list[Outgoing] = []
     practitioner = str(doc["practitioner"])
     manager = str(doc.get("manager") or "")
     slack = services.directory.slack_user(practitioner)
     if slack:
-        text, blocks = b.feedback_message(doc, programme, names, for_manager=False)
+        text, blocks = feedback_message(doc, programme, names, for_manager=False)
         out.append(Outgoing(slack, text, blocks))
     slack = services.directory.slack_user(manager) if manager and manager != practitioner else ""
     if slack:
-        text, blocks = b.feedback_message(doc, programme, names, for_manager=True)
+        text, blocks = feedback_message(doc, programme, names, for_manager=True)
         out.append(Outgoing(slack, text, blocks))
     return out
 
 
 def concern_outgoing(services: BotServices, doc: dict[str, Any]) -> list[Outgoing]:
     """The alert for each manager of the agency concerned (with a Slack user)."""
-    programme = _programme(services, str(doc["programme"]))
-    text, blocks = b.concern_message(doc, programme, services.directory.name)
+    programme = services.programme(str(doc["programme"]))
+    text, blocks = concern_message(doc, programme, services.directory.name)
     managers = [p for p in services.views.people()
                 if "manager" in (p.get("roles") or []) and p.get("agency") == doc["agency"]]
     return [Outgoing(slack, text, blocks) for p in managers

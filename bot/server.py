@@ -29,7 +29,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from .app import RECEIVED_AT
+from .handling import RECEIVED_AT
 
 log = logging.getLogger(__name__)
 

@@ -7,13 +7,14 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 from ledger.application import AuditLedger
 from projections.follower import Follower
-from projections.queries import Views
+from projections.queries import NotInViews, Views
 
+from .clock import Clock, SystemClock
 from .deliver import Deliverer
 from .directory import Directory
 
@@ -60,8 +61,8 @@ class BotServices:
     follower: Follower
     deliver: Deliverer
     directory: Directory
-    today: Callable[[], date] = date.today
-    now: Callable[[], datetime] = field(default=lambda: datetime.now(tz=UTC))
+    clock: Clock = field(default_factory=SystemClock)
+    """Where the day comes from (the day acts are recorded on, what is overdue): the worker's."""
     listeners: WorkPool = field(default_factory=lambda: WorkPool(32, "bot-listener"))
     """What handlers do after Slack has its ack: recording acts, updating messages, Home tabs,
     answers sent after a holding reply (mostly waiting on Slack and the store)."""
@@ -71,6 +72,16 @@ class BotServices:
     def __post_init__(self) -> None:
         self._fresh_lock = threading.Lock()
         self._checked_from = -1  # time.monotonic_ns() when the last finished check began
+
+    def today(self) -> date:
+        return self.clock.today()
+
+    def programme(self, pid: str) -> dict[str, Any] | None:
+        """A programme's document, or None when the views do not hold it (yet)."""
+        try:
+            return self.views.programme(pid)
+        except NotInViews:
+            return None
 
     def fresh(self) -> Views:
         """The views brought up to the log's head as it was when this was called: every event

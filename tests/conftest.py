@@ -229,3 +229,223 @@ class CollidingSaves:
                 raise
 
         setattr(app, "save", colliding_save)  # noqa: B010 - an instance's method, replaced
+
+
+# ---- Slack, the bot and the worker ------------------------------------------------------------
+# Shared by the bot's and the worker's tests: one Slack setup, one environment for the console
+# script's Slack commands, one fixed day, and waiting on conditions rather than sleeping.
+# (Imported here, beside what uses them, to keep this part of the file in one piece.)
+
+import copy  # noqa: E402
+import socket  # noqa: E402
+import time  # noqa: E402
+import urllib.error  # noqa: E402
+import urllib.request  # noqa: E402
+from collections.abc import Callable  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+from datetime import date  # noqa: E402
+from typing import TypeVar  # noqa: E402
+
+from bot.clock import Clock, FixedClock  # noqa: E402
+from bot.deliver import Deliverer, make_client  # noqa: E402
+from bot.directory import Directory  # noqa: E402
+from bot.services import BotServices  # noqa: E402
+
+from .fake_slack import FakeSlack, signed_headers  # noqa: E402
+from .fake_slack import running as fake_slack_running  # noqa: E402
+
+BOT_TOKEN = "xoxb-fake-bot-token"
+SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+CLOCK_DAY = date(2026, 4, 2)
+"""The day every bot, worker and `bot try` under test takes as today (AUDIT_LEDGER_CLOCK in a
+subprocess): a Thursday before Easter, after the mini audit's returns and before its action is
+due, so which reminders and escalations fire never depends on the day the tests run."""
+SECRETS = (BOT_TOKEN, SIGNING_SECRET)
+
+T = TypeVar("T")
+
+
+def wait_until(condition: Callable[[], T | None], what: str, timeout: float = 30.0) -> T:
+    """Poll `condition` until it gives something true, and return that; fail naming `what` if
+    the deadline passes first. The deadline only bounds a hang: nothing is timed."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = condition()
+        if found:
+            return found
+        if time.monotonic() > deadline:
+            raise AssertionError(f"waited {timeout:.0f} s for {what}; last saw {found!r}")
+        time.sleep(0.02)
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return int(s.getsockname()[1])
+
+
+def slack_env(url: str, fake: FakeSlack | None = None, *, day: date | None = CLOCK_DAY,
+              **extra: str) -> dict[str, str]:
+    """The environment of a console-script Slack command: the store, the fake Slack's Web API,
+    the fixed day, and `extra` (tokens, PORT); nothing inherited from the caller's own."""
+    env = cli_env(url)
+    if fake is not None:
+        env["SLACK_API_URL"] = fake.api_url
+    if day is not None:
+        env["AUDIT_LEDGER_CLOCK"] = day.isoformat()
+    env.update(extra)
+    return env
+
+
+def bot_env(url: str, fake: FakeSlack, **extra: str) -> dict[str, str]:
+    """`slack_env` with the bot token and the signing secret the fake Slack knows."""
+    return {**slack_env(url, fake, SLACK_BOT_TOKEN=BOT_TOKEN,
+                        SLACK_SIGNING_SECRET=SIGNING_SECRET), **extra}
+
+
+def run_console(*args: str, env: dict[str, str], input_text: str | None = None
+                ) -> subprocess.CompletedProcess[str]:
+    """The console script run to its end with this environment."""
+    return subprocess.run([console_script(), *args], capture_output=True, text=True, env=env,
+                          timeout=120, input=input_text)
+
+
+@dataclass
+class Running:
+    """A console-script process left running; its log (stderr) goes to a file, so a chatty
+    process never blocks on a full pipe."""
+
+    proc: subprocess.Popen[str]
+    log_path: Path
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+
+@contextmanager
+def running_console(*args: str, env: dict[str, str], log_dir: Path,
+                    secrets: tuple[str, ...] = SECRETS) -> Iterator[Running]:
+    """Start the console script; at the end stop it (SIGTERM, then SIGKILL) and check that its
+    log holds no token, secret or personal text (`secrets`) and no traceback."""
+    log_path = log_dir / f"{args[0]}-{uuid.uuid4().hex[:8]}.log"
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen([console_script(), *args], env=env, text=True,
+                                stdout=subprocess.DEVNULL, stderr=log)
+    running = Running(proc, log_path)
+    try:
+        yield running
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+    text = running.log()
+    for secret in secrets:
+        assert secret not in text, f"{secret!r} in the log of {' '.join(args)}"
+    assert "Traceback" not in text, text
+
+
+def healthz(base: str) -> tuple[int, dict[str, Any]]:
+    """GET /healthz: its status and what it says."""
+    try:
+        with urllib.request.urlopen(base + "/healthz", timeout=60) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read())
+
+
+def answering(base: str, proc: Running) -> bool:
+    """Whether `bot serve` answers /healthz yet (and has not exited)."""
+    assert proc.alive(), f"bot serve exited {proc.proc.returncode}: {proc.log()}"
+    try:
+        return healthz(base)[0] == 200
+    except OSError:
+        return False
+
+
+@contextmanager
+def serving(url: str, fake: FakeSlack, *options: str, log_dir: Path,
+            secrets: tuple[str, ...] = SECRETS, **extra: str) -> Iterator[str]:
+    """`audit-ledger bot serve` on a free port of 127.0.0.1 against the fake Slack, once it
+    answers /healthz; yields its base URL."""
+    port = free_port()
+    with running_console("bot", "serve", "--port", str(port), *options,
+                         env=bot_env(url, fake, **extra), log_dir=log_dir,
+                         secrets=secrets) as proc:
+        base = f"http://127.0.0.1:{port}"
+        wait_until(lambda: answering(base, proc), "bot serve to answer /healthz", timeout=60)
+        yield base
+
+
+def worker_caught_up(base: str) -> dict[str, Any] | None:
+    """/healthz once the worker in `bot serve` has handled every event stored so far."""
+    status, said = healthz(base)
+    return said if status == 200 and said["worker_position"] == said["log_head"] else None
+
+
+def post(base: str, body: str, headers: dict[str, str]) -> tuple[int, str]:
+    request = urllib.request.Request(base + "/slack/events", data=body.encode(), method="POST",
+                                     headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
+def signed_post(base: str, body: str, content_type: str = "application/x-www-form-urlencoded",
+                retry: int | None = None) -> tuple[int, str]:
+    """A request to the app signed with the signing secret, as Slack sends it (a retry with
+    X-Slack-Retry-Num)."""
+    headers = signed_headers(body, SIGNING_SECRET, content_type=content_type)
+    if retry is not None:
+        headers.update({"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"})
+    return post(base, body, headers)
+
+
+def bot_services(w: Wiring, fake: FakeSlack, day: date = CLOCK_DAY,
+                 clock: Clock | None = None) -> BotServices:
+    """The bot's services in this process, talking to the fake Slack over HTTP, on a fixed day
+    (or on `clock`, for a test that walks the calendar)."""
+    return BotServices(app=w.app, views=w.views, follower=w.follower,
+                       deliver=Deliverer(make_client(BOT_TOKEN, fake.api_url)),
+                       directory=Directory(w.views), clock=clock or FixedClock(day))
+
+
+@pytest.fixture
+def fake_slack() -> Iterator[FakeSlack]:
+    """The fake Slack's Web API on 127.0.0.1, accepting BOT_TOKEN."""
+    with fake_slack_running((BOT_TOKEN,)) as fake:
+        yield fake
+
+
+def worker_pack(mini_pack: dict[str, Any]) -> dict[str, Any]:
+    """The mini audit with a head of service above the social-care manager, a board member and
+    the quality lead on Slack, a programme channel, and no concern of its own."""
+    pack = copy.deepcopy(mini_pack)
+    pack["programme"]["channel"] = "C0AUDIT"
+    pack["people"].append({"id": "sc.head", "name": "Hana Head", "agency": "csc-leadership",
+                           "roles": ["manager"], "slack_user": "U0SCHEAD"})
+    for p in pack["people"]:
+        if p["id"] == "sc.mgr":
+            p["manager"] = "sc.head"
+        if p["id"] == "chair":
+            p["slack_user"] = "U0CHAIR"
+    pack["concerns"] = []
+    return pack
+
+
+def deliveries(url: str) -> list[dict[str, Any]]:
+    """Every delivery the ledger records, read afresh from the store at `url`."""
+    w = wire(url, "")
+    try:
+        return [d for p in w.fresh_views().programmes()
+                for d in w.views.deliveries(p["programme"])]
+    finally:
+        w.close()

@@ -2,9 +2,13 @@
 the requests it sends to an app (signed slash commands, block_actions, view_submission, events).
 
 The Web API answers auth.test, chat.postMessage, chat.update, conversations.open, views.open,
-views.update, views.publish and chat.postEphemeral; it records every call with its body; it can
-be told to answer 429 (with Retry-After) or 500 to the next N calls. Anything posted to a
+views.update, views.publish, chat.postEphemeral and apps.connections.open; it records every call
+with its body; it can be told to answer 429 (with Retry-After) or 500 to the next N calls, and
+to refuse for good, as Slack does, users and channels it does not know. Anything posted to a
 response_url (`/response/...`) is recorded as a call named "response_url".
+
+`FakeSocketMode` is Slack's Socket Mode end: a WebSocket server on 127.0.0.1 that says hello,
+sends envelopes (slash commands, interactions, events) and collects the app's acknowledgements.
 """
 
 from __future__ import annotations
@@ -13,14 +17,19 @@ import hashlib
 import hmac
 import itertools
 import json
+import queue
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, quote, urlencode
+
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.server import Server, ServerConnection, serve
 
 Doc = dict[str, Any]
 
@@ -50,6 +59,12 @@ class Failure:
 class FakeSlack:
     def __init__(self, tokens: tuple[str, ...] = ("xoxb-fake-bot-token",)) -> None:
         self.tokens = set(tokens)
+        self.app_tokens: set[str] = set()
+        self.socket_url = ""
+        """What apps.connections.open answers to an app-level token (a FakeSocketMode's url)."""
+        self.unknown_users: set[str] = set()
+        self.unknown_channels: set[str] = set()
+        """Users and channels Slack refuses for good (user_not_found, channel_not_found)."""
         self.calls: list[Call] = []
         self.failures: list[Failure] = []
         self.lock = threading.Lock()
@@ -148,8 +163,12 @@ class FakeSlack:
                 error = "ratelimited" if failure.status == 429 else "fatal_error"
                 return failure.status, headers_out, json.dumps({"ok": False,
                                                                 "error": error}).encode()
-            answer = self.answer(method, body) if token in self.tokens else \
-                {"ok": False, "error": "invalid_auth"}
+            if method == "apps.connections.open":
+                answer = ({"ok": True, "url": self.socket_url} if token in self.app_tokens
+                          else {"ok": False, "error": "invalid_auth"})
+            else:
+                answer = self.answer(method, body) if token in self.tokens else \
+                    {"ok": False, "error": "invalid_auth"}
             self.calls.append(Call(method, body, token, 200, answer))
         return 200, {"Content-Type": "application/json; charset=utf-8"}, json.dumps(answer).encode()
 
@@ -161,7 +180,13 @@ class FakeSlack:
             return {"ok": True, "url": f"https://{TEAM_DOMAIN}.slack.com/", "team": "Fake",
                     "user": "audit", "team_id": TEAM_ID, "user_id": BOT_USER, "bot_id": "B0AUDIT"}
         if method == "conversations.open":
-            return {"ok": True, "channel": {"id": "D" + str(body.get("users", "")).split(",")[0]}}
+            user = str(body.get("users", "")).split(",")[0]
+            if user in self.unknown_users:
+                return {"ok": False, "error": "user_not_found"}
+            return {"ok": True, "channel": {"id": "D" + user}}
+        if method in ("chat.postMessage", "chat.update") and \
+                body.get("channel") in self.unknown_channels:
+            return {"ok": False, "error": "channel_not_found"}
         if method == "chat.postMessage":
             ts = self.ts()
             return {"ok": True, "channel": body.get("channel"), "ts": ts,
@@ -201,6 +226,74 @@ def running(tokens: tuple[str, ...] = ("xoxb-fake-bot-token",)) -> Iterator[Fake
         fake.stop()
 
 
+# ---- Socket Mode -----------------------------------------------------------------------------
+
+
+class FakeSocketMode:
+    """Slack's Socket Mode end: the app connects to `url` (handed out by apps.connections.open),
+    is greeted with hello, receives envelopes and acknowledges each with its envelope_id."""
+
+    def __init__(self) -> None:
+        self.server: Server | None = None
+        self.connections: queue.Queue[ServerConnection] = queue.Queue()
+        self.acks: dict[str, Doc] = {}
+        self.acked = threading.Condition()
+
+    def start(self) -> FakeSocketMode:
+        self.server = serve(self._session, "127.0.0.1", 0)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.shutdown()
+
+    @property
+    def url(self) -> str:
+        assert self.server is not None
+        return f"ws://127.0.0.1:{self.server.socket.getsockname()[1]}/link"
+
+    def _session(self, ws: ServerConnection) -> None:
+        ws.send(json.dumps({"type": "hello", "num_connections": 1,
+                            "connection_info": {"app_id": APP_ID},
+                            "debug_info": {"host": "fake-socket-mode"}}))
+        self.connections.put(ws)
+        try:
+            for message in ws:
+                data = json.loads(message)
+                if isinstance(data, dict) and data.get("envelope_id"):
+                    with self.acked:
+                        self.acks[str(data["envelope_id"])] = data
+                        self.acked.notify_all()
+        except ConnectionClosed:
+            pass
+
+    def connected(self, timeout: float = 20.0) -> ServerConnection:
+        """The app's connection, once it has connected."""
+        try:
+            ws = self.connections.get(timeout=timeout)
+        except queue.Empty:
+            raise AssertionError("the app never connected over Socket Mode") from None
+        self.connections.put(ws)
+        return ws
+
+    def send(self, kind: str, payload: Doc) -> str:
+        """An envelope to the app: kind is slash_commands, interactive or events_api."""
+        envelope_id = str(uuid.uuid4())
+        self.connected().send(json.dumps({
+            "envelope_id": envelope_id, "type": kind, "payload": payload,
+            "accepts_response_payload": kind != "events_api", "retry_attempt": 0,
+            "retry_reason": ""}))
+        return envelope_id
+
+    def ack(self, envelope_id: str, timeout: float = 20.0) -> Doc:
+        """The app's acknowledgement of an envelope (with its response payload, if any)."""
+        with self.acked:
+            if not self.acked.wait_for(lambda: envelope_id in self.acks, timeout=timeout):
+                raise AssertionError(f"envelope {envelope_id} was never acknowledged")
+            return self.acks[envelope_id]
+
+
 # ---- Slack's side of the requests it sends to an app -------------------------------------------
 
 
@@ -213,28 +306,35 @@ def signed_headers(body: str, secret: str, timestamp: int | None = None,
             "User-Agent": "Slackbot 1.0 (+https://api.slack.com/robots)"}
 
 
-def slash_command(user: str, user_name: str, text: str, response_url: str,
-                  channel: str = "D0CHANNEL") -> str:
-    """The form body of `/audit TEXT`, with every field Slack sends."""
-    return urlencode({
+def slash_fields(user: str, user_name: str, text: str, response_url: str,
+                 channel: str = "D0CHANNEL") -> dict[str, str]:
+    """`/audit TEXT` with every field Slack sends (as a form over HTTP, as JSON over Socket
+    Mode)."""
+    return {
         "token": VERIFICATION_TOKEN, "team_id": TEAM_ID, "team_domain": TEAM_DOMAIN,
         "channel_id": channel, "channel_name": "directmessage", "user_id": user,
         "user_name": user_name, "command": "/audit", "text": text, "api_app_id": APP_ID,
         "is_enterprise_install": "false", "response_url": response_url,
         "trigger_id": f"{int(time.time())}.13345224609.{user.lower()}trigger",
-    })
+    }
+
+
+def slash_command(user: str, user_name: str, text: str, response_url: str,
+                  channel: str = "D0CHANNEL") -> str:
+    """The form body of `/audit TEXT`, with every field Slack sends."""
+    return urlencode(slash_fields(user, user_name, text, response_url, channel))
 
 
 def _user(user: str, name: str) -> Doc:
     return {"id": user, "username": name, "name": name, "team_id": TEAM_ID}
 
 
-def block_actions(user: str, name: str, message: Doc, channel: str, action: Doc,
-                  response_url: str, action_ts: str | None = None,
-                  ephemeral: bool = False) -> str:
-    """The form body of a button pressed on a message the bot posted (`message` as posted:
-    its ts, text and blocks), with the fields Slack sends. An ephemeral message (an answer to
-    a slash command) has no message in the payload, as in Slack."""
+def block_actions_payload(user: str, name: str, message: Doc, channel: str, action: Doc,
+                          response_url: str, action_ts: str | None = None,
+                          ephemeral: bool = False) -> Doc:
+    """A button pressed on a message the bot posted (`message` as posted: its ts, text and
+    blocks), with the fields Slack sends. An ephemeral message (an answer to a slash command)
+    has no message in the payload, as in Slack."""
     block_id = next(b.get("block_id") or "Slack=gives+one" for b in message["blocks"]
                     if action in b.get("elements", []) or b.get("accessory") == action)
     payload: Doc = {
@@ -260,7 +360,15 @@ def block_actions(user: str, name: str, message: Doc, channel: str, action: Doc,
     }
     if ephemeral:
         del payload["message"]
-    return "payload=" + quote(json.dumps(payload))
+    return payload
+
+
+def block_actions(user: str, name: str, message: Doc, channel: str, action: Doc,
+                  response_url: str, action_ts: str | None = None,
+                  ephemeral: bool = False) -> str:
+    """The form body of a button pressed (`block_actions_payload`), as Slack posts it."""
+    return "payload=" + quote(json.dumps(block_actions_payload(
+        user, name, message, channel, action, response_url, action_ts, ephemeral)))
 
 
 _trigger = itertools.count(1)

@@ -6,6 +6,7 @@ from typing import Any
 
 from bot import blocks as b
 from bot import modals as m
+from bot.messages import concern_message, feedback_message
 
 from .fake_slack import all_text, buttons, text_values
 
@@ -32,7 +33,7 @@ def feedback(**changes: Any) -> dict[str, Any]:
 
 
 def test_feedback_message_good_practice_first_then_issues_with_both_buttons() -> None:
-    text, blocks = b.feedback_message(feedback(), PROGRAMME, names, for_manager=False)
+    text, blocks = feedback_message(feedback(), PROGRAMME, names, for_manager=False)
     shown = all_text(blocks)
     assert shown.index("Good practice") < shown.index("Issues raised") < \
         shown.index("Child not seen alone.")
@@ -41,7 +42,7 @@ def test_feedback_message_good_practice_first_then_issues_with_both_buttons() ->
     assert set(buttons(blocks)) == {b.FEEDBACK_ACKNOWLEDGE, b.FEEDBACK_RESPOND}
     assert text == "Your audit feedback on case K01 (social-care)."
 
-    _, copy = b.feedback_message(feedback(), PROGRAMME, names, for_manager=True)
+    _, copy = feedback_message(feedback(), PROGRAMME, names, for_manager=True)
     assert "A copy for you as Sasha Worker's manager" in all_text(copy)
     assert set(buttons(copy)) == {b.FEEDBACK_ACKNOWLEDGE}
 
@@ -49,13 +50,13 @@ def test_feedback_message_good_practice_first_then_issues_with_both_buttons() ->
 def test_acknowledged_feedback_says_who_and_when_and_loses_its_button() -> None:
     doc = feedback(acknowledged_by="sc.sw", acknowledged_at="2026-02-03T14:05:00+00:00",
                    responses={"1": {"response": "Seen alone on 3 Feb.", "by": "sc.sw"}})
-    text, blocks = b.feedback_message(doc, PROGRAMME, names, for_manager=False)
+    text, blocks = feedback_message(doc, PROGRAMME, names, for_manager=False)
     assert "Acknowledged by Sasha Worker at 3 Feb 2026 14:05 UTC" in text
     assert "Acknowledged by Sasha Worker at <!date^1770127500^" in all_text(blocks)
     assert set(buttons(blocks)) == {b.FEEDBACK_RESPOND}  # issue 2 still awaits an answer
     assert "1 of 2 issues answered" in all_text(blocks)
     doc["responses"]["2"] = {"response": "Now recorded.", "by": "sc.sw"}
-    assert buttons(b.feedback_message(doc, PROGRAMME, names, for_manager=False)[1]) == {}
+    assert buttons(feedback_message(doc, PROGRAMME, names, for_manager=False)[1]) == {}
 
 
 def test_child_at_risk_is_said_first_and_plainly() -> None:
@@ -63,13 +64,13 @@ def test_child_at_risk_is_said_first_and_plainly() -> None:
                "agency": "social-care", "summary": "Not seen for six weeks.",
                "child_at_risk": True, "raised_by": "sc.aud", "raised_on": "2026-02-01",
                "acknowledged_by": "", "acknowledged_at": "", "actions": [], "closed": False}
-    text, blocks = b.concern_message(concern, PROGRAMME, names)
+    text, blocks = concern_message(concern, PROGRAMME, names)
     first = blocks[0]["text"]["text"]
     assert "front door (MASH)" in first and "emergency services (999)" in first
     assert text.startswith("A child may be at risk now: contact the children's services front "
                            "door (MASH) or emergency services (999) now.")
     assert set(buttons(blocks)) == {b.CONCERN_ACKNOWLEDGE, b.CONCERN_RECORD_ACTION}
-    calm = b.concern_message({**concern, "child_at_risk": False}, PROGRAMME, names)[1]
+    calm = concern_message({**concern, "child_at_risk": False}, PROGRAMME, names)[1]
     assert "MASH" not in all_text(calm)
 
 

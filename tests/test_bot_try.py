@@ -1,4 +1,5 @@
-"""`audit-ledger bot try`: the real app against the local stand-in for Slack, driven by piped input."""
+"""`audit-ledger bot try`: the real app against the local stand-in for Slack, driven by piped input,
+on the fixed day (AUDIT_LEDGER_CLOCK)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from .conftest import run_cli
+from .conftest import CLOCK_DAY, run_cli, run_console, slack_env
 
 SESSION = """\
 press 1
@@ -16,6 +17,7 @@ Supervision is now recorded on the case file.
 I saw the child alone on 3 February; my note was missing.
 press 1
 /audit my
+/audit actions
 /audit history mini-2026 K01
 home
 quit
@@ -27,7 +29,8 @@ def test_try_in_the_terminal_acknowledge_and_answer(store_url: str, tmp_path: Pa
     pack = tmp_path / "mini.json"
     pack.write_text(json.dumps(mini_pack))
     run_cli("import", str(pack), url=store_url, check=True)
-    result = run_cli("bot", "try", "--as", "sc.sw", url=store_url, input_text=SESSION)
+    result = run_console("bot", "try", "--as", "sc.sw", env=slack_env(store_url),
+                         input_text=SESSION)
     out = result.stdout
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
@@ -44,6 +47,9 @@ def test_try_in_the_terminal_acknowledge_and_answer(store_url: str, tmp_path: Pa
     assert "Thank you. Your answers are now part of the audit record." in out
     assert "That button is gone" in out
     assert "case *K02*" not in out and "case K02 (social-care) in mini-2026" in out
+    # On the fixed day (2 April 2026) the action due on 30 June is open, not overdue.
+    assert CLOCK_DAY.isoformat() == "2026-04-02"
+    assert "Owner Pat Head · due 2026-06-30 · open" in out
     assert "Only auditors, moderators and quality leads can see how a case's judgements" in out
     assert "--- Your Home tab" in out
 
@@ -57,7 +63,8 @@ def test_try_in_the_terminal_acknowledge_and_answer(store_url: str, tmp_path: Pa
 
 
 def test_try_refuses_someone_not_in_the_directory(tmp_path: Path) -> None:
-    result = run_cli("bot", "try", "--as", "nobody", url=f"sqlite:///{tmp_path / 'l.db'}")
+    result = run_console("bot", "try", "--as", "nobody",
+                         env=slack_env(f"sqlite:///{tmp_path / 'l.db'}"))
     assert result.returncode == 2
     assert "no person 'nobody' in the directory; the directory is empty: load an audit first" \
         in result.stderr

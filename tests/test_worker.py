@@ -1,15 +1,14 @@
 """The alert, escalation and reminder worker in this process, on both stores, against the fake
-Slack over real HTTP, with a test clock walked through days and bank holidays."""
+Slack over real HTTP, with a fixed clock the tests walk through days and bank holidays."""
 
 from __future__ import annotations
 
-import copy
+import logging
 import threading
-import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -17,10 +16,10 @@ from eventsourcing.persistence import StoredEvent
 from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
 
 from audit_ledger.wiring import Wiring, wire
-from bot.deliver import Deliverer, make_client
-from bot.directory import Directory
+from bot.clock import FixedClock
 from bot.services import BotServices
-from bot.worker import Worker, concern_subject
+from bot.subjects import concern_subject
+from bot.worker import Worker
 from ledger import commands as c
 from ledger import ids
 from ledger.deliveries import Delivery
@@ -28,23 +27,10 @@ from ledger.importer import import_pack
 from ledger.pack import PackProblems, parse_pack, reference_problems
 from ledger.programme import Programme
 
+from .conftest import BOT_TOKEN, CLOCK_DAY, bot_services, worker_pack
 from .fake_slack import Call, FakeSlack, all_text, buttons
 
-TOKEN = "xoxb-fake-bot-token"
 PID = "mini-2026"
-
-
-class FakeClock:
-    """The worker's clock, moved by the test."""
-
-    def __init__(self, day: date) -> None:
-        self.day = day
-
-    def today(self) -> date:
-        return self.day
-
-    def now(self) -> datetime:
-        return datetime(self.day.year, self.day.month, self.day.day, 9, tzinfo=UTC)
 
 
 @dataclass
@@ -52,7 +38,7 @@ class Rig:
     wiring: Wiring
     fake: FakeSlack
     services: BotServices
-    clock: FakeClock
+    clock: FixedClock
     worker: Worker
 
     def raise_concern(self, summary: str, agency: str = "social-care", at_risk: bool = False
@@ -63,46 +49,45 @@ class Rig:
         assert outcome.changed
         return outcome.message.split()[1]
 
+    def acknowledge_concern(self, ref: str, by: str = "sc.mgr") -> None:
+        self.wiring.app.acknowledge_concern(c.AcknowledgeConcern(
+            programme=PID, concern=ref, by=by, occurred_on=self.clock.today()))
+
+    def acknowledge_feedback(self, case: str, by: str = "sc.sw") -> None:
+        self.wiring.app.acknowledge_feedback(c.AcknowledgeFeedback(
+            programme=PID, case=case, agency="social-care", by=by,
+            occurred_on=self.clock.today()))
+
     def posts(self, channel: str, containing: str = "") -> list[Call]:
-        return [p for p in self.fake.calls_to("chat.postMessage")
-                if p.body.get("channel") == channel and containing in p.body.get("text", "")]
+        """The messages Slack took in a channel (those it refused are not among them)."""
+        return [p for p in self.fake.calls_to("chat.postMessage") if p.answer.get("ok")
+                and p.body.get("channel") == channel and containing in p.body.get("text", "")]
 
     def day(self, day: date) -> None:
         self.clock.day = day
         self.worker.tick()
 
 
-def worker_pack(mini_pack: dict[str, Any]) -> dict[str, Any]:
-    """The mini audit with a head of service above the social-care manager, a board member and
-    the quality lead on Slack, and a programme channel."""
-    pack = copy.deepcopy(mini_pack)
-    pack["programme"]["channel"] = "C0AUDIT"
-    pack["people"].append({"id": "sc.head", "name": "Hana Head", "agency": "csc-leadership",
-                           "roles": ["manager"], "slack_user": "U0SCHEAD"})
-    for p in pack["people"]:
-        if p["id"] == "sc.mgr":
-            p["manager"] = "sc.head"
-        if p["id"] == "chair":
-            p["slack_user"] = "U0CHAIR"
-    pack["concerns"] = []
-    return pack
-
-
 @pytest.fixture
-def rig(store_url: str, mini_pack: dict[str, Any]) -> Iterator[Rig]:
+def rig(store_url: str, mini_pack: dict[str, Any], fake_slack: FakeSlack) -> Iterator[Rig]:
     w = wire(store_url, "")
     import_pack(w.app, parse_pack(worker_pack(mini_pack)), "import")
-    fake = FakeSlack((TOKEN,)).start()
-    clock = FakeClock(date(2026, 4, 2))
-    services = BotServices(app=w.app, views=w.views, follower=w.follower,
-                           deliver=Deliverer(make_client(TOKEN, fake.api_url)),
-                           directory=Directory(w.views), today=clock.today, now=clock.now)
+    clock = FixedClock(CLOCK_DAY)
+    services = bot_services(w, fake_slack, clock=clock)
     try:
-        yield Rig(w, fake, services, clock, Worker(services, clock))
+        yield Rig(w, fake_slack, services, clock, Worker(services))
     finally:
         services.close()
-        fake.stop()
         w.close()
+
+
+def running_worker(worker: Worker) -> tuple[threading.Thread, threading.Event]:
+    """The worker's own loop, in a thread, as `bot serve` runs it."""
+    stop = threading.Event()
+    worker.poll = 0.02
+    thread = threading.Thread(target=worker.run, args=(stop,), daemon=True)
+    thread.start()
+    return thread, stop
 
 
 def test_alerts_feedback_and_acknowledgements_update_every_copy(rig: Rig) -> None:
@@ -136,8 +121,7 @@ def test_alerts_feedback_and_acknowledgements_update_every_copy(rig: Rig) -> Non
     assert len(rig.fake.calls_to("chat.postMessage")) == 6  # 2 x 2 feedback, alert, channel
 
     # Acknowledged from the shell: both copies of the alert are updated in place.
-    rig.wiring.app.acknowledge_concern(c.AcknowledgeConcern(programme=PID, concern=ref,
-                                                            by="sc.mgr"))
+    rig.acknowledge_concern(ref)
     rig.worker.tick()
     updates = {u.body["ts"]: u for u in rig.fake.calls_to("chat.update")}
     for posted in (alert[0], channel[0]):
@@ -148,8 +132,7 @@ def test_alerts_feedback_and_acknowledgements_update_every_copy(rig: Rig) -> Non
         assert "MASH" in update.body["blocks"][0]["text"]["text"]
 
     # Feedback acknowledged: both copies updated; Respond stays while issues await answers.
-    rig.wiring.app.acknowledge_feedback(c.AcknowledgeFeedback(programme=PID, case="K01",
-                                                              agency="social-care", by="sc.sw"))
+    rig.acknowledge_feedback("K01")
     rig.worker.tick()
     updates = {u.body["ts"]: u for u in rig.fake.calls_to("chat.update")}
     practitioner = updates[mine[0].answer["ts"]]
@@ -171,20 +154,15 @@ def test_every_alert_arrives_after_slack_recovers_and_none_twice(rig: Rig) -> No
     rig.fake.fail_next(4, status=500)
     rig.fake.fail_next(2, status=429, retry_after=1)
     rig.fake.fail_next(2, status=503)
-    stop = threading.Event()
-    rig.worker.poll = 0.02
-    thread = threading.Thread(target=rig.worker.run, args=(stop,), daemon=True)
-    thread.start()
+    thread, stop = running_worker(rig.worker)
     try:
         refs = [rig.raise_concern(f"Concern number {i} about the plan.") for i in range(4)]
-        deadline = time.monotonic() + 25
-        while len(rig.fake.calls_to("chat.postMessage")) < sent_before + 8:
-            assert time.monotonic() < deadline, [(x.method, x.status) for x in rig.fake.calls]
-            time.sleep(0.05)
-        time.sleep(0.3)
+        rig.fake.wait_for("chat.postMessage", count=sent_before + 8, timeout=30)
     finally:
         stop.set()
-        thread.join(timeout=10)
+        thread.join(timeout=30)
+    assert not thread.is_alive()
+    rig.worker.tick()  # one more look, after every alert went: it finds nothing left to send
     statuses = Counter(x.status for x in rig.fake.calls)
     assert statuses[500] == 4 and statuses[429] == 2 and statuses[503] == 2
     for ref in refs:
@@ -199,13 +177,13 @@ def test_every_alert_arrives_after_slack_recovers_and_none_twice(rig: Rig) -> No
 
 
 class SlowSlack(FakeSlack):
-    """Leaves the first `slow` chat.postMessage calls unanswered for `delay` seconds (the client
-    gives up first), then fails them: those messages never reached anyone."""
+    """Leaves the first `slow` chat.postMessage calls unanswered until released (the client
+    gives up first: it times out), then fails them: those messages never reached anyone."""
 
-    def __init__(self, slow: int, delay: float) -> None:
-        super().__init__((TOKEN,))
+    def __init__(self, slow: int) -> None:
+        super().__init__((BOT_TOKEN,))
         self.slow = slow
-        self.delay = delay
+        self.release = threading.Event()
 
     def handle(self, path: str, headers: dict[str, str], raw: bytes
                ) -> tuple[int, dict[str, Any], bytes]:
@@ -215,7 +193,7 @@ class SlowSlack(FakeSlack):
                 if slow:
                     self.calls.append(Call("chat.postMessage", {}, "", 504))
             if slow:
-                time.sleep(self.delay)
+                self.release.wait(120)
                 return 504, {"Content-Type": "application/json"}, b'{"ok":false}'
         return super().handle(path, headers, raw)
 
@@ -223,31 +201,30 @@ class SlowSlack(FakeSlack):
 def test_timeouts_are_retried_and_the_alert_arrives_once(store_url: str,
                                                          mini_pack: dict[str, Any]) -> None:
     w = wire(store_url, "")
-    fake = SlowSlack(slow=2, delay=1.0)
+    fake = SlowSlack(slow=2)
     fake.start()
     assert fake.server is not None
     fake.server.handle_error = lambda *args: None  # type: ignore[method-assign]
     try:
         import_pack(w.app, parse_pack(worker_pack(mini_pack)), "import")
-        services = BotServices(app=w.app, views=w.views, follower=w.follower,
-                               deliver=Deliverer(make_client(TOKEN, fake.api_url)),
-                               directory=Directory(w.views))
-        services.deliver.client.timeout = 0.3  # type: ignore[assignment]  # int-typed, float-safe
-        worker = Worker(services, FakeClock(date(2026, 4, 2)), poll=0.02)
+        services = bot_services(w, fake)
+        # A client that gives up on Slack after 2 s (the bot's own waits 10): the held calls
+        # time out; every other call is answered at once, far within it.
+        services.deliver.client.timeout = 2
+        worker = Worker(services, poll=0.02)
         ref = w.app.raise_concern(c.RaiseConcern(
             programme=PID, case="K01", agency="social-care", by="sc.aud",
-            summary="Timed out.")).message.split()[1]
-        stop = threading.Event()
-        thread = threading.Thread(target=worker.run, args=(stop,), daemon=True)
-        thread.start()
+            summary="Timed out.", occurred_on=CLOCK_DAY)).message.split()[1]
+        thread, stop = running_worker(worker)
         try:
             fake.wait_for("chat.postMessage", lambda x: ref in x.body.get("text", ""),
-                          count=2, timeout=15)  # the manager and the channel
-            time.sleep(0.3)
+                          count=2, timeout=60)  # the manager and the channel
         finally:
             stop.set()
-            thread.join(timeout=10)
-            services.close()
+            thread.join(timeout=30)
+        assert not thread.is_alive()
+        worker.tick()  # one more look: nothing is left to send
+        services.close()
         assert len(fake.calls_to("chat.postMessage", ok_only=False)) >= 2 + 4 + 2
         posted = Counter((x.body["channel"], x.body["text"])
                          for x in fake.calls_to("chat.postMessage"))
@@ -256,11 +233,13 @@ def test_timeouts_are_retried_and_the_alert_arrives_once(store_url: str,
                   if ref in x.body.get("text", "")]
         assert sorted(alerts) == ["C0AUDIT", "DU0SCMGR"]
     finally:
+        fake.release.set()
         fake.stop()
         w.close()
 
 
 def test_escalation_climbs_the_whole_ladder_over_easter(rig: Rig) -> None:
+    assert rig.clock.today() == date(2026, 4, 2)  # the Thursday before Good Friday
     rig.worker.tick()
     ref = rig.raise_concern("No plan agreed after the strategy meeting.")  # Thursday 2 April
     rig.worker.tick()
@@ -298,26 +277,23 @@ def test_escalation_climbs_the_whole_ladder_over_easter(rig: Rig) -> None:
     assert len(rig.posts("DU0SCMGR", ref)) == 1  # the first alert once, never again
 
     # Acknowledged at last: every copy, at every step, is updated in place.
-    rig.wiring.app.acknowledge_concern(c.AcknowledgeConcern(programme=PID, concern=ref,
-                                                            by="sc.mgr"))
+    rig.acknowledge_concern(ref)
     rig.worker.tick()
     updated = {u.body["ts"] for u in rig.fake.calls_to("chat.update")}
     for posted in (*rig.posts("DU0SCMGR", ref), *rig.posts("C0AUDIT", ref), *head, *lead, *chair):
         assert posted.answer["ts"] in updated
 
 
-def test_a_programme_sets_its_own_ladder(store_url: str, mini_pack: dict[str, Any]) -> None:
+def test_a_programme_sets_its_own_ladder(store_url: str, mini_pack: dict[str, Any],
+                                         fake_slack: FakeSlack) -> None:
     pack = worker_pack(mini_pack)
     pack["programme"]["escalation"] = [1, 1, 1]
     w = wire(store_url, "")
-    fake = FakeSlack((TOKEN,)).start()
     try:
         import_pack(w.app, parse_pack(pack), "import")
-        clock = FakeClock(date(2026, 4, 2))
-        services = BotServices(app=w.app, views=w.views, follower=w.follower,
-                               deliver=Deliverer(make_client(TOKEN, fake.api_url)),
-                               directory=Directory(w.views))
-        worker = Worker(services, clock)
+        clock = FixedClock(CLOCK_DAY)
+        services = bot_services(w, fake_slack, clock=clock)
+        worker = Worker(services)
         ref = w.app.raise_concern(c.RaiseConcern(
             programme=PID, case="K01", agency="social-care", by="sc.aud",
             summary="Late.", occurred_on=clock.today())).message.split()[1]
@@ -327,8 +303,8 @@ def test_a_programme_sets_its_own_ladder(store_url: str, mini_pack: dict[str, An
         concern = services.fresh().concern(PID, ref)
         assert concern is not None and concern["step"] == 2
         assert w.views.programme(PID)["escalation"] == [1, 1, 1]
+        services.close()
     finally:
-        fake.stop()
         w.close()
     wrong = worker_pack(mini_pack)
     wrong["programme"]["escalation"] = [2, 5]
@@ -359,6 +335,7 @@ def test_programmes_stored_before_the_ladder_setting_read_back_with_the_default(
 def test_reminders_once_per_state_and_the_weekly_digest(rig: Rig) -> None:
     rig.wiring.app.plan_action(c.PlanAction(
         programme=PID, action="A1.2", recommendation=1, owner="sc.mgr", by="ql",
+        occurred_on=rig.clock.today(),
         description="Brief every social work team on reporting to reviews",
         measure="Briefing notes from each team", due=date(2026, 4, 20)))
     rig.worker.tick()  # Thursday 2 April: feedback delivered; A1.2 due in 18 days
@@ -384,8 +361,7 @@ def test_reminders_once_per_state_and_the_weekly_digest(rig: Rig) -> None:
     assert len(rig.posts("DU0SCSW", "Reminder")) == 2
 
     # Acknowledging the feedback updates its reminder too, and stops its reminders.
-    rig.wiring.app.acknowledge_feedback(c.AcknowledgeFeedback(programme=PID, case="K02",
-                                                              agency="social-care", by="sc.sw"))
+    rig.acknowledge_feedback("K02")
     rig.worker.tick()
     k02 = next(r for r in reminders if "case K02" in r.body["text"])
     update = [u for u in rig.fake.calls_to("chat.update") if u.body["ts"] == k02.answer["ts"]]
@@ -408,6 +384,51 @@ def test_reminders_once_per_state_and_the_weekly_digest(rig: Rig) -> None:
     assert len(rig.posts("DU0SCMGR", "A1.2")) == 2
 
 
+def test_slack_refusing_a_user_or_channel_for_good_is_logged_and_skipped(
+        rig: Rig, caplog: pytest.LogCaptureFixture) -> None:
+    """An unknown user or channel is no reason to stop: the worker logs it, records nothing,
+    moves past it and goes on telling everyone else."""
+    rig.fake.unknown_users.add("U0SCSW")  # the practitioner has left the workspace
+    rig.fake.unknown_channels.add("C0AUDIT")  # the programme's channel was deleted
+    with caplog.at_level(logging.INFO, logger="bot.worker"):
+        rig.worker.tick()
+        ref = rig.raise_concern("Raised after the channel went.")
+        rig.worker.tick()
+        # The manager's copies of the feedback and the alert arrive; nothing reaches the others.
+        assert len(rig.posts("DU0SCMGR", "audit feedback on case K01")) == 1
+        assert len(rig.posts("DU0SCMGR", "audit feedback on case K02")) == 1
+        alert = rig.posts("DU0SCMGR", ref)
+        assert len(alert) == 1
+        assert rig.posts("DU0SCSW") == [] and rig.posts("C0AUDIT") == []
+        # Then the manager's own direct message goes too: updating it is refused for good.
+        rig.fake.unknown_channels.add("DU0SCMGR")
+        rig.acknowledge_concern(ref)
+        rig.worker.tick()
+    said = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert said == [
+        "feedback for feedback/K01/social-care in mini-2026 not sent to U0SCSW: Slack says "
+        "user_not_found (HTTP 200); not trying again",
+        "feedback for feedback/K02/social-care in mini-2026 not sent to U0SCSW: Slack says "
+        "user_not_found (HTTP 200); not trying again",
+        f"concern-alert for concern/{ref} in mini-2026 not sent to channel:C0AUDIT: Slack says "
+        "channel_not_found (HTTP 200); not trying again",
+        f"concern-alert for concern/{ref} in mini-2026 not updated: Slack says "
+        "channel_not_found (HTTP 200)"]
+    # Nothing refused is recorded as delivered or updated, and the worker has moved past it all.
+    delivered = rig.services.fresh().deliveries(PID)
+    assert sorted(d["recipient"] for d in delivered) == ["sc.mgr", "sc.mgr", "sc.mgr"]
+    assert all(d["notes"] == [] for d in delivered)
+    assert rig.worker.position() == rig.worker.head()
+    calls = len(rig.fake.calls)
+    rig.worker.tick()
+    assert len(rig.fake.calls) == calls  # nothing refused is tried again
+    # And it goes on telling people: the next concern reaches the manager, now back on Slack.
+    rig.fake.unknown_channels.discard("DU0SCMGR")
+    after = rig.raise_concern("Raised once Slack knew the manager again.")
+    rig.worker.tick()
+    assert len(rig.posts("DU0SCMGR", after)) == 1
+
+
 @pytest.mark.parametrize("store_url", ["postgres"], indirect=True)  # SQLite has no server
 def test_the_worker_survives_lost_database_connections(rig: Rig, store_url: str) -> None:
     """PostgreSQL drops the worker's connections (a restart, a failover): it carries on."""
@@ -422,10 +443,7 @@ def test_the_worker_survives_lost_database_connections(rig: Rig, store_url: str)
     with psycopg.connect(PG_BASE, autocommit=True) as admin:
         for pid in ours:
             admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
-    stop = threading.Event()
-    rig.worker.poll = 0.02
-    thread = threading.Thread(target=rig.worker.run, args=(stop,), daemon=True)
-    thread.start()
+    thread, stop = running_worker(rig.worker)
     other = wire(store_url, "")  # someone at the shell
     try:
         ref = other.app.raise_concern(c.RaiseConcern(
@@ -433,9 +451,9 @@ def test_the_worker_survives_lost_database_connections(rig: Rig, store_url: str)
             summary="Raised while the worker's connections were gone.",
             occurred_on=rig.clock.today())).message.split()[1]
         rig.fake.wait_for("chat.postMessage", lambda x: ref in x.body.get("text", ""), count=2,
-                          timeout=15)
+                          timeout=30)
     finally:
         stop.set()
-        thread.join(timeout=10)
+        thread.join(timeout=30)
         other.close()
     assert len(rig.posts("DU0SCMGR", ref)) == 1

@@ -1,0 +1,171 @@
+"""The buttons: acknowledge feedback or a concern; open the forms to answer, act on or update.
+
+Each press is acknowledged at once and the work done after, in the listener pool; a failure is
+logged by its kind and the person told, plainly. An acknowledgement carries the press's key, so
+a retried request or a second click records nothing twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from ledger import commands as c
+from policies.permissions import permission_problem
+
+from . import modals as m
+from .acts import carry_out
+from .deliver import slack_error
+from .handling import SORRY, Handling, button_ref, press_key
+from .home import HomeTab
+
+log = logging.getLogger("bot.app")  # the app's log, whichever listener speaks
+
+Doc = dict[str, Any]
+
+
+class Buttons:
+    def __init__(self, handling: Handling, home: HomeTab) -> None:
+        self.h = handling
+        self.s = handling.s
+        self.home = home
+
+    def listener(self, work: Callable[[Doc, Any], None]) -> Callable[..., None]:
+        """A button's listener: acknowledge at once, then do the work; a failure is logged by
+        kind and the person is told, plainly."""
+        def pressed(body: Doc, respond: Any) -> None:
+            try:
+                work(body, respond)
+            except Exception as e:  # noqa: BLE001 - say sorry, never a stack trace
+                log.error("button %s failed (%s)",
+                          ((body.get("actions") or [{}])[0]).get("action_id"), type(e).__name__)
+                self.h.tell(body, SORRY, respond)
+
+        def listener(ack: Any, body: Doc, respond: Any) -> None:
+            ack()
+            self.s.listeners.submit(pressed, body, respond)
+        return listener
+
+    # ---- feedback --------------------------------------------------------------------------------
+
+    def acknowledge_feedback(self, body: Doc, respond: Any) -> None:
+        person = self.h.who(body, respond)
+        if person is None:
+            return
+        action = body["actions"][0]
+        ref = button_ref(action)
+        done = carry_out(self.s, c.AcknowledgeFeedback, "acknowledge_feedback",
+                         by=person["person"], programme=ref.get("p", ""), case=ref.get("c", ""),
+                         agency=ref.get("a", ""),
+                         key=press_key(body))
+        doc = self.s.views.feedback_item(ref.get("p", ""), ref.get("c", ""), ref.get("a", ""))
+        if not done.ok:
+            self.h.tell(body, done.message, respond)
+        elif (body.get("container") or {}).get("is_ephemeral") and doc is not None:
+            self.h.tell(body, self.h.acknowledged_words(doc, done), respond)
+        if doc is not None:
+            self.h.update(*self.h.message_place(body), self.h.feedback_render(doc, person))
+            self.home.republish(person["person"], doc["practitioner"], doc.get("manager", ""))
+        self.h.handled(body)
+
+    def open_responses(self, body: Doc, respond: Any) -> None:
+        person = self.h.who(body, respond)
+        if person is None:
+            return
+        ref = button_ref(body["actions"][0])
+        doc = self.s.views.feedback_item(ref.get("p", ""), ref.get("c", ""), ref.get("a", ""))
+        if doc is None:
+            self.h.tell(body, "I can't find that feedback in the ledger any more.", respond)
+            return
+        if person["person"] not in (doc["practitioner"], doc.get("manager")):
+            self.h.tell(body, f"This feedback is for {self.h.names(doc['practitioner'])}; only "
+                              "they and their manager can answer it.", respond)
+            return
+        channel, ts = self.h.message_place(body)
+        meta = {"p": doc["programme"], "c": doc["case"], "a": doc["agency"], "ch": channel,
+                "ts": ts}
+        programme = self.s.programme(doc["programme"])
+        try:
+            self.s.deliver.open_modal(body["trigger_id"], m.respond_modal(doc, programme, meta))
+        except Exception as e:  # noqa: BLE001
+            log.warning("could not open the answers form (%s)", slack_error(e))
+            self.h.tell(body, "I couldn't open the form in time. Please press Respond again.",
+                        respond)
+        self.h.handled(body)
+
+    # ---- concerns --------------------------------------------------------------------------------
+
+    def acknowledge_concern(self, body: Doc, respond: Any) -> None:
+        person = self.h.who(body, respond)
+        if person is None:
+            return
+        action = body["actions"][0]
+        ref = button_ref(action)
+        done = carry_out(self.s, c.AcknowledgeConcern, "acknowledge_concern",
+                         by=person["person"], programme=ref.get("p", ""),
+                         concern=ref.get("r", ""),
+                         key=press_key(body))
+        doc = self.s.views.concern(ref.get("p", ""), ref.get("r", ""))
+        if not done.ok:
+            self.h.tell(body, done.message, respond)
+        elif (body.get("container") or {}).get("is_ephemeral") and doc is not None:
+            self.h.tell(body, self.h.acknowledged_words(doc, done), respond)
+        if doc is not None:
+            self.h.update(*self.h.message_place(body), self.h.concern_render(doc))
+        self.home.republish(person["person"])
+        self.h.handled(body)
+
+    def open_concern_action(self, body: Doc, respond: Any) -> None:
+        person = self.h.who(body, respond)
+        if person is None:
+            return
+        ref = button_ref(body["actions"][0])
+        doc = self.s.views.concern(ref.get("p", ""), ref.get("r", ""))
+        if doc is None:
+            self.h.tell(body, "I can't find that concern in the ledger any more.", respond)
+            return
+        roles = person.get("roles") or []
+        problem = permission_problem("record concern action", roles)
+        if problem is None and person.get("agency") != doc["agency"] and \
+                "quality-lead" not in roles:
+            problem = f"this concern is for {doc['agency']}'s managers"
+        if problem:
+            self.h.tell(body, problem[:1].upper() + problem[1:] + ".", respond)
+            return
+        channel, ts = self.h.message_place(body)
+        meta = {"p": doc["programme"], "r": doc["ref"], "ch": channel, "ts": ts}
+        try:
+            self.s.deliver.open_modal(body["trigger_id"], m.concern_action_modal(doc, meta))
+        except Exception as e:  # noqa: BLE001
+            log.warning("could not open the concern form (%s)", slack_error(e))
+            self.h.tell(body, "I couldn't open the form in time. Please press the button again.",
+                        respond)
+        self.h.handled(body)
+
+    # ---- the action plan -----------------------------------------------------------------------
+
+    def open_action_update(self, body: Doc, respond: Any) -> None:
+        person = self.h.who(body, respond)
+        if person is None:
+            return
+        ref = button_ref(body["actions"][0])
+        doc = self.s.views.action(ref.get("p", ""), ref.get("x", ""))
+        if doc is None:
+            self.h.tell(body, "I can't find that action in the ledger any more.", respond)
+            return
+        if doc["owner"] != person["person"] and "quality-lead" not in (person.get("roles") or []):
+            self.h.tell(body, f"Action {doc['id']} is owned by {self.h.names(doc['owner'])}; "
+                              "only they or a quality lead can update it.", respond)
+            return
+        if doc["completed"]:
+            self.h.tell(body, f"Action {doc['id']} is already complete.", respond)
+            return
+        meta = {"p": doc["programme"], "x": doc["id"]}
+        try:
+            self.s.deliver.open_modal(body["trigger_id"], m.action_update_modal(doc, meta))
+        except Exception as e:  # noqa: BLE001
+            log.warning("could not open the action form (%s)", slack_error(e))
+            self.h.tell(body, "I couldn't open the form in time. Please press Update again.",
+                        respond)
+        self.h.handled(body)

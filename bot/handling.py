@@ -1,0 +1,192 @@
+"""What every listener shares: the ack budget, requests already handled, telling people, updating messages.
+
+Bolt runs each listener in the thread that dispatches the request and answers Slack when the
+listener returns (`process_before_response`). So a listener returns as soon as it has
+acknowledged, and hands any work after the ack to the services' listener pool. The two-second
+budget counts from when the request reached the server (the server notes it in the request's
+context), not from when its listener began, so a request that queued for a thread still gets
+its answer or its holding reply in time.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import BoltRequest, BoltResponse
+
+from . import blocks as b
+from .acts import Done, slack_key
+from .deliver import slack_error
+from .messages import concern_message, feedback_message
+from .services import BotServices
+
+log = logging.getLogger("bot.app")  # the app's log, whichever listener speaks
+
+ACK_BUDGET = 2.0
+"""Seconds a handler may spend before acknowledging; Slack gives up after three."""
+
+RECEIVED_AT = "audit_ledger_received_at"
+"""The key, in a request's Bolt context, of when the server received it (time.monotonic())."""
+
+SORRY = ("Sorry, something went wrong on our side and I could not finish that. Nothing was "
+         "recorded twice. Please try again in a minute.")
+
+Doc = dict[str, Any]
+Render = Callable[[], tuple[str, b.Blocks]]
+
+
+def button_ref(action: Doc) -> Doc:
+    """The references a button acts on (its value), or nothing if they cannot be read."""
+    try:
+        ref = json.loads(action.get("value") or "{}")
+    except json.JSONDecodeError:
+        return {}
+    return ref if isinstance(ref, dict) else {}
+
+
+def press_key(body: Doc) -> str:
+    """The idempotency key of a button press: the Slack user and the press's action_ts (the
+    same in a retry of the request, different for a second click)."""
+    action = (body.get("actions") or [{}])[0]
+    moment = action.get("action_ts") or body.get("trigger_id") or ""
+    return slack_key(str((body.get("user") or {}).get("id", "")), str(moment))
+
+
+def budget_left(context: Any) -> float:
+    """Seconds left of ACK_BUDGET for this request, counted from when the server received it
+    (from when its listener began when nobody noted that: the console, the tests)."""
+    received = context.get(RECEIVED_AT) if context is not None else None
+    if not isinstance(received, float):
+        return ACK_BUDGET
+    return ACK_BUDGET - (time.monotonic() - received)
+
+
+def request_identity(body: Doc) -> str:
+    """What makes a request the same request when Slack sends it again."""
+    kind = body.get("type")
+    if kind == "block_actions":
+        acts = body.get("actions") or [{}]
+        return f"action:{(body.get('user') or {}).get('id')}:{acts[0].get('action_ts')}"
+    if kind == "view_submission":
+        view = body.get("view") or {}
+        return f"view:{view.get('id')}:{view.get('hash')}"
+    if kind == "event_callback":
+        return f"event:{body.get('event_id')}"
+    return ""
+
+
+class Handling:
+    """Shared by the command, the buttons, the forms and the Home tab of one Bolt app."""
+
+    def __init__(self, services: BotServices) -> None:
+        self.s = services
+        self._done: OrderedDict[str, None] = OrderedDict()
+        self._lock = threading.Lock()
+
+    # ---- retries ------------------------------------------------------------------------------
+
+    def skip_handled_retries(self, req: BoltRequest, next: Callable[[], None]) -> Any:
+        """A retry (X-Slack-Retry-Num) of a request we already carried out is acknowledged
+        without acting again. (Correctness never rests on this memory: every act's key makes the
+        ledger refuse a second event even after a restart.)"""
+        retry = (req.headers.get("x-slack-retry-num") or [""])[0]
+        identity = request_identity(req.body) if retry else ""
+        if identity:
+            with self._lock:
+                seen = identity in self._done
+            if seen:
+                log.info("retry %s of a request already handled: acknowledged, nothing done",
+                         retry)
+                return BoltResponse(status=200, body="")
+        return next()
+
+    def handled(self, body: Doc) -> None:
+        identity = request_identity(body)
+        if identity:
+            with self._lock:
+                self._done[identity] = None
+                while len(self._done) > 5000:
+                    self._done.popitem(last=False)
+
+    def on_error(self, error: Exception, body: Doc) -> None:
+        log.error("handler failed on %s (%s)", body.get("type") or "a command", type(error).__name__)
+
+    # ---- people and places ----------------------------------------------------------------------
+
+    def tell(self, body: Doc, text: str, respond: Any = None) -> None:
+        """A private note to the person who acted, where they acted."""
+        user = (body.get("user") or {}).get("id") or body.get("user_id", "")
+        container = body.get("container") or {}
+        channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
+        try:
+            if respond is not None and body.get("response_url"):
+                respond(text=text, response_type="ephemeral", replace_original=False)
+            elif channel:
+                self.s.deliver.ephemeral(channel, user, text, b.say(text)[1])
+            elif user:
+                self.s.deliver.dm(user, text, b.say(text)[1])
+        except Exception as e:  # noqa: BLE001 - telling is best effort; the act stands
+            log.warning("could not tell the person (%s)", slack_error(e))
+
+    def who(self, body: Doc, respond: Any = None) -> Doc | None:
+        """The person who acted, or None when they are not in the directory (and told so)."""
+        user = (body.get("user") or {}).get("id", "")
+        self.s.fresh()
+        person = self.s.directory.person(user)
+        if person is None:
+            self.tell(body, self.s.directory.how_to_get_linked(user), respond)
+        return person
+
+    def names(self, person: str) -> str:
+        return self.s.directory.name(person)
+
+    def acknowledged_words(self, doc: Doc, done: Done) -> str:
+        if done.changed:
+            return "Thank you: acknowledged."
+        return (f"This was already acknowledged by {self.names(doc.get('acknowledged_by', ''))} "
+                f"at {b.when_plain(doc.get('acknowledged_at', ''))}.")
+
+    # ---- messages updated in place ----------------------------------------------------------------
+
+    def message_place(self, body: Doc) -> tuple[str, str]:
+        """The channel and ts of the (non-ephemeral) message whose button was pressed."""
+        container = body.get("container") or {}
+        if container.get("type") != "message" or container.get("is_ephemeral"):
+            return "", ""
+        channel = container.get("channel_id") or (body.get("channel") or {}).get("id") or ""
+        ts = container.get("message_ts") or (body.get("message") or {}).get("ts") or ""
+        return str(channel), str(ts)
+
+    def update(self, channel: str, ts: str, render: Render) -> None:
+        if not (channel and ts):
+            return
+        try:
+            text, blocks = render()
+            self.s.deliver.update(channel, ts, text, blocks)
+        except Exception as e:  # noqa: BLE001 - the act is recorded; the message stays as it was
+            log.warning("could not update the message in place (%s)", slack_error(e))
+
+    def feedback_render(self, doc: Doc, person: Doc) -> Render:
+        """Feedback as it stands now, as `person` (practitioner or manager) was sent it."""
+        for_manager = person["person"] == doc.get("manager") and \
+            person["person"] != doc.get("practitioner")
+
+        def render() -> tuple[str, b.Blocks]:
+            fresh = self.s.views.feedback_item(doc["programme"], doc["case"], doc["agency"]) or doc
+            programme = self.s.programme(doc["programme"])
+            return feedback_message(fresh, programme, self.names, for_manager=for_manager)
+        return render
+
+    def concern_render(self, doc: Doc) -> Render:
+        """A concern's alert as it stands now."""
+        def render() -> tuple[str, b.Blocks]:
+            fresh = self.s.views.concern(doc["programme"], doc["ref"]) or doc
+            programme = self.s.programme(doc["programme"])
+            return concern_message(fresh, programme, self.names)
+        return render

@@ -1,0 +1,48 @@
+"""The Home tab: published when a person opens it, and again after each act that concerns them."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from .answers import waiting_for
+from .deliver import slack_error
+from .handling import Handling
+from .waiting import home_view
+
+log = logging.getLogger("bot.app")  # the app's log, whichever listener speaks
+
+Doc = dict[str, Any]
+
+
+class HomeTab:
+    def __init__(self, handling: Handling) -> None:
+        self.h = handling
+        self.s = handling.s
+
+    def publish(self, slack_user: str) -> None:
+        try:
+            views = self.s.fresh()
+            person = self.s.directory.person(slack_user)
+            w = waiting_for(views, person, self.s.today()) if person else None
+            view = home_view(person, w, self.s.directory.name,
+                             self.s.directory.how_to_get_linked(slack_user))
+            self.s.deliver.publish_home(slack_user, view)
+        except Exception as e:  # noqa: BLE001 - a Home tab is refreshed next time it is opened
+            log.warning("could not publish a Home tab (%s)", slack_error(e))
+
+    def republish(self, *people: str) -> None:
+        """Refresh the Home tabs of the people an act concerns."""
+        for slack_user in {self.s.directory.slack_user(p) for p in people if p} - {""}:
+            self.publish(slack_user)
+
+    def opened(self, body: Doc, event: Doc) -> None:
+        """Acknowledged when this returns; the Home tab is published after."""
+        if event.get("tab", "home") == "home" and event.get("user"):
+            self.s.listeners.submit(self._opened, body, str(event["user"]))
+        else:
+            self.h.handled(body)
+
+    def _opened(self, body: Doc, slack_user: str) -> None:
+        self.publish(slack_user)
+        self.h.handled(body)

@@ -1,0 +1,187 @@
+"""The two messages the bot posts and keeps up to date: a practitioner's feedback, a concern's alert.
+
+Each is built from documents of the views, with a plain `text` for notifications and screen
+readers beside its blocks; each is rendered again, as it then stands, when it is updated in place.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from policies.scales import OVERALL
+from projections.queries import natural_key
+
+from .blocks import (
+    CONCERN_ACKNOWLEDGE,
+    CONCERN_RECORD_ACTION,
+    FEEDBACK_ACKNOWLEDGE,
+    FEEDBACK_RESPOND,
+    MESSAGE_BLOCKS,
+    Blocks,
+    Names,
+    actions,
+    area_words,
+    button,
+    context,
+    escape,
+    fit,
+    grade_words,
+    header,
+    plural,
+    section,
+    value,
+    when,
+    when_plain,
+)
+
+Doc = dict[str, Any]
+
+AT_RISK = ("*A child may be at risk now.* Contact the children's services front door (MASH) "
+           "or emergency services (999) *now*. Do not wait for this audit process or for a reply.")
+AT_RISK_PLAIN = ("A child may be at risk now: contact the children's services front door (MASH) "
+                 "or emergency services (999) now.")
+
+
+# ---- the feedback direct message ---------------------------------------------------------
+
+
+def feedback_message(doc: Doc, programme: Doc | None, names: Names, *, for_manager: bool
+                     ) -> tuple[str, Blocks]:
+    """A practitioner's feedback on one return: their agency's grades, good practice first, then
+    the issues raised and any answers; Acknowledge and (for the practitioner) Respond."""
+    case, agency = doc["case"], doc["agency"]
+    title = programme.get("title") if programme else ""
+    scale = programme.get("scale", "") if programme else ""
+    practitioner = names(doc["practitioner"])
+    ref = value(p=doc["programme"], c=case, a=agency)
+    issues = list(doc.get("issues") or [])
+    responses = doc.get("responses") or {}
+    awaiting = [i for i in issues if str(i["number"]) not in responses]
+
+    auditor = escape(names(doc["auditor"]))
+    if for_manager:
+        head = f"Audit feedback for {practitioner}: case {case}"
+        intro = (f"A copy for you as {escape(practitioner)}'s manager. The *{escape(agency)}* "
+                 f"return for case *{escape(case)}* has been audited by {auditor}."
+                 + ("" if doc.get("acknowledged_by") else
+                    " Press *Acknowledge* once you have read it."))
+    else:
+        head = f"Your audit feedback: case {case}"
+        todo = ([] if doc.get("acknowledged_by") else ["press *Acknowledge*"]) + \
+            (["answer each issue raised with *Respond*"] if awaiting else [])
+        intro = (f"Your work on case *{escape(case)}* (*{escape(agency)}*) has been audited by "
+                 f"{auditor}. " + (f"Please read it, {', then '.join(todo)}." if todo else
+                                   "Thank you: nothing more is needed from you."))
+    blocks: Blocks = [header(head), section(intro)]
+    if title:
+        blocks.append(context(f"{escape(title)} (`{escape(doc['programme'])}`), issued "
+                              f"{escape(doc.get('issued_on') or '')}"))
+
+    grades = doc.get("grades") or {}
+    if grades:
+        lines = [f"• {escape(area_words(a, programme))}: *{grade_words(int(g), scale)}*"
+                 for a, g in sorted(grades.items(), key=lambda kv: natural_key(kv[0]))
+                 if a != OVERALL]
+        if OVERALL in grades:
+            lines.append(f"• *Overall: {grade_words(int(grades[OVERALL]), scale)}*")
+        blocks.append(section("*Grades for your agency's part*\n" + "\n".join(lines)))
+
+    good = list(doc.get("good_practice") or [])
+    if good:
+        blocks.append(section("*Good practice* :white_check_mark:\n" + "\n".join(
+            f"• _{escape(area_words(g['area'], programme))}_: {escape(g['text'])}" for g in good)))
+    else:
+        blocks.append(section("*Good practice*\nNo good practice was noted separately in this "
+                              "return."))
+
+    if issues:
+        blocks.append(section(f"*Issues raised* ({len(issues)})"))
+        for issue in issues[:20]:
+            n = str(issue["number"])
+            text = (f"*{n}. {escape(area_words(issue['area'], programme))}*\n"
+                    f"{escape(issue['text'])}")
+            if n in responses:
+                answer = responses[n]
+                text += (f"\n>_Answer from {escape(names(answer.get('by', '')))}:_ "
+                         f"{escape(answer['response'])}")
+            blocks.append(section(text))
+    else:
+        blocks.append(section("*Issues raised*\nNone: there is nothing to answer."))
+
+    status = []
+    if doc.get("acknowledged_by"):
+        status.append(f":white_check_mark: Acknowledged by {escape(names(doc['acknowledged_by']))}"
+                      f" at {when(doc.get('acknowledged_at', ''))}")
+    else:
+        status.append("Not yet acknowledged")
+    if issues:
+        status.append(f"{len(issues) - len(awaiting)} of {plural(len(issues), 'issue')} answered")
+    blocks.append(context(" · ".join(status)))
+
+    buttons: Blocks = []
+    if not doc.get("acknowledged_by"):
+        buttons.append(button("Acknowledge", FEEDBACK_ACKNOWLEDGE, ref, "primary"))
+    if not for_manager and awaiting:
+        buttons.append(button("Respond", FEEDBACK_RESPOND, ref))
+    if buttons:
+        blocks.append(actions(f"feedback|{doc['programme']}|{case}|{agency}", *buttons))
+
+    text = feedback_text(doc, names, for_manager=for_manager)
+    return text, fit(blocks, MESSAGE_BLOCKS, "Some issues are not shown; see `/audit my`.")
+
+
+def feedback_text(doc: Doc, names: Names, *, for_manager: bool) -> str:
+    who = f"{names(doc['practitioner'])}'s" if for_manager else "Your"
+    text = f"{who} audit feedback on case {doc['case']} ({doc['agency']})."
+    if doc.get("acknowledged_by"):
+        text += (f" Acknowledged by {names(doc['acknowledged_by'])} at "
+                 f"{when_plain(doc.get('acknowledged_at', ''))}.")
+    return text
+
+
+# ---- the concern alert ----------------------------------------------------------------------
+
+
+def concern_message(doc: Doc, programme: Doc | None, names: Names) -> tuple[str, Blocks]:
+    """The alert a manager receives. A child at risk is said first, plainly."""
+    blocks: Blocks = []
+    if doc.get("child_at_risk"):
+        blocks.append(section(":rotating_light: " + AT_RISK))
+    blocks.append(header(f"Concern on case {doc['case']} ({doc['agency']})"))
+    blocks.append(section(escape(doc.get("summary") or "")))
+    title = programme.get("title") if programme else ""
+    blocks.append(context(
+        f"Raised by {escape(names(doc.get('raised_by', '')))} on {escape(doc.get('raised_on', ''))}"
+        f" · reference `{escape(doc['ref'])}` · {escape(title or doc['programme'])}"))
+    for act in (doc.get("actions") or [])[-5:]:
+        blocks.append(section(f"*Action by {escape(names(act.get('by', '')))}* "
+                              f"({escape(act.get('on', ''))}): {escape(act.get('action', ''))}"))
+    if doc.get("closed"):
+        status = f"Closed: {escape(doc.get('outcome') or '')}"
+    elif doc.get("acknowledged_by"):
+        status = (f":white_check_mark: Acknowledged by {escape(names(doc['acknowledged_by']))} at "
+                  f"{when(doc.get('acknowledged_at', ''))}")
+        if not doc.get("actions"):
+            status += " · please record the action you take"
+    else:
+        status = "Waiting for a manager to acknowledge it. Please acknowledge now, then record "\
+                 "the action you take."
+    blocks.append(context(status))
+    ref = value(p=doc["programme"], r=doc["ref"])
+    buttons: Blocks = []
+    if not doc.get("acknowledged_by") and not doc.get("closed"):
+        buttons.append(button("Acknowledge", CONCERN_ACKNOWLEDGE, ref, "primary"))
+    if not doc.get("closed"):
+        buttons.append(button("Record action", CONCERN_RECORD_ACTION, ref))
+    if buttons:
+        blocks.append(actions(f"concern|{doc['programme']}|{doc['ref']}", *buttons))
+    return concern_text(doc, names), blocks
+
+
+def concern_text(doc: Doc, names: Names) -> str:
+    text = (AT_RISK_PLAIN + " " if doc.get("child_at_risk") else "") + \
+        f"Concern on case {doc['case']} ({doc['agency']}), reference {doc['ref']}."
+    if doc.get("acknowledged_by"):
+        text += (f" Acknowledged by {names(doc['acknowledged_by'])} at "
+                 f"{when_plain(doc.get('acknowledged_at', ''))}.")
+    return text

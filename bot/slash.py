@@ -1,0 +1,48 @@
+"""`/audit`: answered in the ack when ready within the budget, else a holding reply and the answer later."""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
+from typing import Any
+
+from . import blocks as b
+from .answers import answer
+from .deliver import slack_error
+from .handling import SORRY, Handling, budget_left
+
+log = logging.getLogger("bot.app")  # the app's log, whichever listener speaks
+
+Doc = dict[str, Any]
+
+
+class SlashCommand:
+    def __init__(self, handling: Handling) -> None:
+        self.s = handling.s
+
+    def command(self, ack: Any, body: Doc, respond: Any, context: Any = None) -> None:
+        user = body.get("user_id", "")
+        future = self.s.work.submit(answer, self.s, user, body.get("text") or "")
+        try:
+            text, blocks = future.result(timeout=max(0.0, budget_left(context)))
+        except FutureTimeout:
+            ack(response_type="ephemeral", text="Looking that up, one moment…")
+            self.s.listeners.submit(self.answer_later, future, respond)
+            return
+        except Exception as e:  # noqa: BLE001 - say sorry, never a stack trace
+            log.error("/audit failed (%s)", type(e).__name__)
+            text, blocks = b.say(SORRY)
+        ack(response_type="ephemeral", text=text, blocks=blocks)
+
+    def answer_later(self, future: Future[Any], respond: Any) -> None:
+        """After a holding reply: the answer, when ready, through the command's response_url."""
+        try:
+            text, blocks = future.result()
+        except Exception as e:  # noqa: BLE001
+            log.error("/audit failed (%s)", type(e).__name__)
+            text, blocks = b.say(SORRY)
+        try:
+            respond(response_type="ephemeral", replace_original=False, text=text, blocks=blocks)
+        except Exception as e:  # noqa: BLE001 - the person asks again; say why in a word
+            log.warning("could not send the /audit answer (%s)", slack_error(e))

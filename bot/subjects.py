@@ -1,0 +1,44 @@
+"""The names of what the worker sends: each message's subject and purpose, keys of its delivery."""
+
+from __future__ import annotations
+
+from datetime import date
+
+CONCERN_ALERT = "concern-alert"
+FEEDBACK = "feedback"
+DIGEST = "overdue-digest"
+CHANNEL = "channel:"
+"""A recipient that is a channel rather than a person: `channel:<channel>`."""
+
+
+def concern_subject(ref: str) -> str:
+    return f"concern/{ref}"
+
+
+def concern_purpose(step: int) -> str:
+    return CONCERN_ALERT if step <= 1 else f"concern-step-{step}"
+
+
+def concern_step(purpose: str) -> int:
+    """The ladder's step a concern alert was sent at, from its purpose."""
+    return 1 if purpose == CONCERN_ALERT else int(purpose.rsplit("-", 1)[1])
+
+
+def feedback_subject(case: str, agency: str) -> str:
+    return f"feedback/{case}/{agency}"
+
+
+def feedback_reminder_purpose(number: int) -> str:
+    return f"feedback-reminder-{number}"
+
+
+def action_subject(action: str) -> str:
+    return f"action/{action}"
+
+
+def action_purpose(state: str, due: str) -> str:
+    return f"action-{state.replace(' ', '-')}-{due}"
+
+
+def digest_subject(week: date) -> str:
+    return f"digest/{week.isoformat()}"

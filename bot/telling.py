@@ -1,0 +1,155 @@
+"""What the worker tells people as the log moves: concern alerts, feedback, copies brought up to date.
+
+A concern's alert goes to each of its step's people who can be reached (the quality leads when
+none can), and at step 1 to the programme's channel; feedback to its practitioner and a copy to
+their manager; and when a concern or feedback is acknowledged, answered, acted on or closed,
+every copy delivered is rewritten in place to show where it stands.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from policies import permissions
+from policies.escalation import alert_recipients, recipients
+
+from . import alerts
+from . import blocks as b
+from .courier import Courier, Message
+from .messages import concern_message, feedback_message
+from .services import BotServices
+from .subjects import (
+    CHANNEL,
+    FEEDBACK,
+    concern_purpose,
+    concern_step,
+    concern_subject,
+    feedback_subject,
+)
+
+log = logging.getLogger("bot.worker")  # the worker's log, whichever part of it speaks
+
+Doc = dict[str, Any]
+
+
+class Teller:
+    def __init__(self, services: BotServices, courier: Courier) -> None:
+        self.s = services
+        self.courier = courier
+
+    # ---- concerns ---------------------------------------------------------------------------------
+
+    def concern_for(self, doc: Doc, step: int, person: str, people: list[Doc]
+                    ) -> tuple[str, b.Blocks]:
+        """A concern's alert as one person should read it at a step: why it reached them, and
+        buttons only if they may act on it."""
+        if step > 1:
+            entry: Doc = next((e for e in reversed(doc.get("escalations") or [])
+                               if e["step"] == step), {})
+            chosen = list(entry.get("to") or [])
+            reason = str(entry.get("reason") or "")
+        else:
+            chosen = recipients(1, doc["agency"], people)
+            reason = ""
+        who: Doc = next((p for p in people if p["person"] == person), {})
+        roles = who.get("roles") or []
+        can_act = (permissions.permission_problem("acknowledge concern", roles) is None
+                   and (who.get("agency") == doc["agency"] or "quality-lead" in roles))
+        return alerts.concern_alert(doc, self.s.programme(doc["programme"]),
+                                    self.s.directory.name, step=step, reason=reason,
+                                    can_act=can_act, stand_in=person not in chosen)
+
+    def alert_concern(self, programme: str, ref: str, step: int) -> None:
+        """A concern's alert at a step, to each of that step's people who can be reached (the
+        quality leads when none can), and at step 1 to the programme's channel."""
+        doc = self.s.views.concern(programme, ref)
+        if doc is None:
+            log.warning("concern %s in %s is not in the views; no alert", ref, programme)
+            return
+        if doc.get("closed") or doc.get("acknowledged_by"):
+            return  # answered before we got to it: nobody needs telling now
+        people = self.s.views.people()
+        chosen = None
+        if step > 1:
+            entry = next((e for e in reversed(doc.get("escalations") or [])
+                          if e["step"] == step), None)
+            chosen = list(entry["to"]) if entry else None
+        reach, stand_in = alert_recipients(step, doc["agency"], people, chosen)
+        if stand_in:
+            log.warning("concern %s in %s, step %d: nobody for this step is linked to Slack; "
+                        "telling the quality leads", ref, programme, step)
+        subject, purpose = concern_subject(ref), concern_purpose(step)
+        for person in reach:
+            slack = self.s.directory.slack_user(person)
+            text, blocks = self.concern_for(doc, step, person, people)
+            self.courier.send(Message(programme, subject, purpose, person, slack, text, blocks))
+        channel = str((self.s.programme(programme) or {}).get("channel") or "")
+        if step == 1 and channel:
+            text, blocks = concern_message(doc, self.s.programme(programme), self.s.directory.name)
+            self.courier.send(Message(programme, subject, purpose, CHANNEL + channel, "", text,
+                                      blocks), channel=channel)
+
+    # ---- feedback -------------------------------------------------------------------------------
+
+    def send_feedback(self, programme: str, case: str, agency: str) -> None:
+        """The practitioner's feedback and their manager's copy (for those linked to Slack)."""
+        doc = self.s.views.feedback_item(programme, case, agency)
+        if doc is None or doc.get("acknowledged_by"):
+            return
+        prog = self.s.programme(programme)
+        practitioner, manager = doc["practitioner"], str(doc.get("manager") or "")
+        readers = [(practitioner, False)] + ([(manager, True)] if manager and
+                                             manager != practitioner else [])
+        for person, for_manager in readers:
+            slack = self.s.directory.slack_user(person)
+            if not slack:
+                continue
+            text, blocks = feedback_message(doc, prog, self.s.directory.name,
+                                            for_manager=for_manager)
+            self.courier.send(Message(programme, feedback_subject(case, agency), FEEDBACK,
+                                      person, slack, text, blocks))
+
+    # ---- copies brought up to date ----------------------------------------------------------------
+
+    def refresh(self, programme: str, subject: str, note: str) -> int:
+        """Every delivered copy about a subject updated in place to show where it stands."""
+        self.s.follower.catch_up()
+        updated = 0
+        for d in self.s.views.deliveries(programme, subject):
+            if note in (d.get("notes") or []) or not (d.get("channel") and d.get("ts")):
+                continue
+            rendered = self.render(d)
+            if rendered is None:
+                continue
+            if self.courier.update(d, *rendered, note):
+                updated += 1
+        return updated
+
+    def render(self, d: Doc) -> tuple[str, b.Blocks] | None:
+        """A delivered message as it should read now."""
+        pid, subject, purpose = d["programme"], d["subject"], d["purpose"]
+        kind, _, rest = subject.partition("/")
+        if kind == "concern":
+            doc = self.s.views.concern(pid, rest)
+            if doc is None:
+                return None
+            if d["recipient"].startswith(CHANNEL):
+                return concern_message(doc, self.s.programme(pid), self.s.directory.name)
+            return self.concern_for(doc, concern_step(purpose), d["recipient"],
+                                    self.s.views.people())
+        if kind == "feedback":
+            case, _, agency = rest.partition("/")
+            doc = self.s.views.feedback_item(pid, case, agency)
+            if doc is None:
+                return None
+            programme = self.s.programme(pid)
+            if purpose == FEEDBACK:
+                for_manager = d["recipient"] == doc.get("manager") and \
+                    d["recipient"] != doc["practitioner"]
+                return feedback_message(doc, programme, self.s.directory.name,
+                                        for_manager=for_manager)
+            original = self.s.views.delivery(pid, subject, FEEDBACK, doc["practitioner"])
+            return alerts.feedback_reminder(doc, programme, self.s.directory.name,
+                                            sent_on=(original or d)["delivered_on"])
+        return None

@@ -1,0 +1,126 @@
+"""What is waiting for a person, as blocks: `/audit my` and the Home tab."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .blocks import (
+    CONCERN_ACKNOWLEDGE,
+    CONCERN_RECORD_ACTION,
+    FEEDBACK_ACKNOWLEDGE,
+    FEEDBACK_RESPOND,
+    MESSAGE_BLOCKS,
+    VIEW_BLOCKS,
+    Blocks,
+    Names,
+    actions,
+    button,
+    clip,
+    context,
+    divider,
+    escape,
+    fit,
+    header,
+    plural,
+    remembered,
+    say,
+    section,
+    value,
+)
+from .replies import action_block
+
+Doc = dict[str, Any]
+
+
+def feedback_item(f: Doc, names: Names, mine: bool) -> Blocks:
+    issues = f.get("issues") or []
+    waiting = [i for i in issues if str(i["number"]) not in (f.get("responses") or {})]
+    state = []
+    if not f.get("acknowledged_by"):
+        state.append("not yet acknowledged")
+    if waiting:
+        state.append(f"{len(waiting)} of {plural(len(issues), 'issue')} "
+                     f"{'awaits' if len(waiting) == 1 else 'await'} an answer")
+    who = "" if mine else f"{escape(names(f['practitioner']))}: "
+    block = section(f"{who}case *{escape(f['case'])}* ({escape(f['agency'])}) in "
+                    f"`{escape(f['programme'])}`, issued {escape(f.get('issued_on') or '')}: "
+                    + ", ".join(state))
+    if not mine:
+        return [block]
+    ref = value(p=f["programme"], c=f["case"], a=f["agency"])
+    buttons = []
+    if not f.get("acknowledged_by"):
+        buttons.append(button("Acknowledge", FEEDBACK_ACKNOWLEDGE, ref, "primary"))
+    if waiting:
+        buttons.append(button("Respond", FEEDBACK_RESPOND, ref))
+    return [block, actions(f"my-feedback|{f['programme']}|{f['case']}|{f['agency']}", *buttons)]
+
+
+def concern_item(k: Doc, names: Names) -> Blocks:
+    risk = ":rotating_light: *A child may be at risk now: contact MASH or 999 now.* " \
+        if k.get("child_at_risk") else ""
+    state = ("acknowledged, no action recorded yet" if k.get("acknowledged_by")
+             else "*not yet acknowledged*")
+    block = section(f"{risk}Case *{escape(k['case'])}* ({escape(k['agency'])}), "
+                    f"`{escape(k['ref'])}`, raised {escape(k.get('raised_on', ''))}: {state}\n"
+                    f"{escape(clip(k.get('summary') or '', 600))}")
+    ref = value(p=k["programme"], r=k["ref"])
+    buttons = []
+    if not k.get("acknowledged_by"):
+        buttons.append(button("Acknowledge", CONCERN_ACKNOWLEDGE, ref, "primary"))
+    buttons.append(button("Record action", CONCERN_RECORD_ACTION, ref))
+    return [block, actions(f"my-concern|{k['programme']}|{k['ref']}", *buttons)]
+
+
+def waiting_blocks(w: Any, names: Names) -> Blocks:
+    """The sections of `/audit my` and the Home tab; `w` is an answers.Waiting."""
+    names = remembered(names)
+    blocks: Blocks = []
+    if w.concerns:
+        blocks.append(section(f"*Concerns waiting for you as a manager* ({len(w.concerns)})"))
+        for k in w.concerns:
+            blocks += concern_item(k, names)
+    if w.feedback:
+        blocks.append(section(f"*Your feedback to acknowledge or answer* ({len(w.feedback)})"))
+        for f in w.feedback:
+            blocks += feedback_item(f, names, mine=True)
+    if w.actions:
+        blocks.append(section(f"*Your actions* ({len(w.actions)})"))
+        blocks += [action_block(a, names, True) for a in w.actions]
+    if w.team_feedback or w.team_actions:
+        blocks.append(divider())
+        blocks.append(section("*Your team*"))
+        if w.team_feedback:
+            blocks.append(section(f"_Feedback not yet acknowledged or answered_ "
+                                  f"({len(w.team_feedback)})"))
+            for f in w.team_feedback:
+                blocks += feedback_item(f, names, mine=False)
+        if w.team_actions:
+            blocks.append(section(f"_Overdue actions_ ({len(w.team_actions)})"))
+            blocks += [action_block(a, names, False) for a in w.team_actions]
+    return blocks
+
+
+def my_answer(person: Doc, w: Any, names: Names) -> tuple[str, Blocks]:
+    blocks = waiting_blocks(w, names)
+    if not blocks:
+        return say(f"Nothing is waiting for you, {person.get('name') or person['person']}.")
+    text = (f"Waiting for you: {len(w.concerns)} concerns, {len(w.feedback)} feedback, "
+            f"{len(w.actions)} actions" + (f"; your team has {len(w.team_feedback)} feedback "
+                                          f"and {len(w.team_actions)} overdue actions"
+                                          if w.team_feedback or w.team_actions else "") + ".")
+    return text, fit(blocks, MESSAGE_BLOCKS, "More is waiting than fits here; see your Home tab.")
+
+
+def home_view(person: Doc | None, w: Any, names: Names, unknown: str = "") -> dict[str, Any]:
+    if person is None:
+        blocks: Blocks = [header("Safeguarding audit"), section(escape(unknown))]
+    else:
+        roles = ", ".join(person.get("roles") or []) or "no role yet"
+        blocks = [header(f"What is waiting for you, {person.get('name') or person['person']}"),
+                  context(f"{escape(person.get('agency') or '')} · {escape(roles)} · "
+                          "type `/audit help` in any message box for more")]
+        body = waiting_blocks(w, names)
+        blocks += body or [section("Nothing is waiting for you. :tada:")]
+    return {"type": "home", "blocks": fit(blocks, VIEW_BLOCKS,
+                                          "More is waiting than fits here; try `/audit my`.")}
