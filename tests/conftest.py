@@ -7,15 +7,19 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pytest
+from eventsourcing.persistence import IntegrityError
 
 from audit_ledger.wiring import Wiring, wire
+from ledger.application import AuditLedger
 
 PG_BASE = os.environ.get("AUDIT_LEDGER_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
@@ -56,11 +60,8 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
                         f"{PG_BASE} is not reachable: {_PG_PROBLEM}")
         pytest.skip(f"no PostgreSQL reachable at {PG_BASE} ({_PG_PROBLEM}); set "
                     "AUDIT_LEDGER_TEST_POSTGRES=1 to make this a failure")
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    try:
-        yield f"{PG_BASE}?schema={schema}"
-    finally:
-        _drop_schema(schema)
+    with fresh_store("postgres", tmp_path) as url:
+        yield url
 
 
 @pytest.fixture
@@ -93,11 +94,7 @@ def console_script() -> str:
 
 def run_cli(*args: str, url: str, cwd: Path | None = None, key: str = "",
             check: bool = False, input_text: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("AUDIT_LEDGER_", "SLACK_"))}
-    env["AUDIT_LEDGER_URL"] = url
-    if key:
-        env["AUDIT_LEDGER_KEY"] = key
+    env = cli_env(url, key)
     result = subprocess.run([console_script(), *args], capture_output=True, text=True,
                             env=env, cwd=cwd, timeout=120, input=input_text)
     if check and result.returncode != 0:
@@ -164,6 +161,76 @@ def mini_pack() -> dict[str, Any]:
     }
 
 
+# ---- shared helpers: fresh stores, the log's head, a child's environment, colliding writers ---
+
+
+@contextmanager
+def fresh_store(kind: str, directory: Path) -> Iterator[str]:
+    """The URL of a store nobody has used: a new SQLite file in `directory`, or a new
+    PostgreSQL schema, dropped afterwards. For tests that need several stores in one test."""
+    name = uuid.uuid4().hex[:12]
+    if kind == "sqlite":
+        yield f"sqlite:///{directory / f'ledger-{name}.db'}"
+        return
+    schema = f"t_{name}"
+    try:
+        yield f"{PG_BASE}?schema={schema}"
+    finally:
+        _drop_schema(schema)
+
+
+def log_head(w: Wiring) -> int:
+    """The log's head read from the recorder itself, not from the follower a test is checking."""
+    return int(w.app.recorder.max_notification_id() or 0)
+
+
+def cli_env(url: str, key: str = "", **extra: str) -> dict[str, str]:
+    """The environment for a console-script child: this one's, less any store or Slack settings
+    of the machine's, with the test's store (and key, and `extra` variables) set."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("AUDIT_LEDGER_", "SLACK_"))}
+    env["AUDIT_LEDGER_URL"] = url
+    if key:
+        env["AUDIT_LEDGER_KEY"] = key
+    env.update(extra)
+    return env
+
+
+class Barrier(Protocol):
+    def wait(self, timeout: float | None = None) -> Any: ...
+
+
+class CollidingSaves:
+    """Makes concurrent writers collide, and counts the collisions.
+
+    The first save of each thread (or process) waits at `barrier` until every writer has loaded
+    what it is about to save, so every writer saves the same version and all but one of those
+    first saves must meet an optimistic-concurrency conflict, whatever the timing. Each
+    IntegrityError a save raises (the ledger then loads again and retries) is counted in
+    `conflicts`: proof that the conflict happened, not a hope that it might.
+    """
+
+    def __init__(self, app: AuditLedger, barrier: Barrier, timeout: float = 60) -> None:
+        self.conflicts = 0
+        self._lock = threading.Lock()
+        self._waited: set[int] = set()
+        save = app.save
+
+        def colliding_save(*objects: Any, **kwargs: Any) -> Any:
+            me = threading.get_ident()
+            if me not in self._waited:
+                self._waited.add(me)
+                barrier.wait(timeout)  # a writer that never arrives breaks it: no hang
+            try:
+                return save(*objects, **kwargs)
+            except IntegrityError:
+                with self._lock:
+                    self.conflicts += 1
+                raise
+
+        setattr(app, "save", colliding_save)  # noqa: B010 - an instance's method, replaced
+
+
 # ---- Slack, the bot and the worker ------------------------------------------------------------
 # Shared by the bot's and the worker's tests: one Slack setup, one environment for the console
 # script's Slack commands, one fixed day, and waiting on conditions rather than sleeping.
@@ -175,7 +242,6 @@ import time  # noqa: E402
 import urllib.error  # noqa: E402
 import urllib.request  # noqa: E402
 from collections.abc import Callable  # noqa: E402
-from contextlib import contextmanager  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
 from datetime import date  # noqa: E402
 from typing import TypeVar  # noqa: E402
@@ -222,8 +288,7 @@ def slack_env(url: str, fake: FakeSlack | None = None, *, day: date | None = CLO
               **extra: str) -> dict[str, str]:
     """The environment of a console-script Slack command: the store, the fake Slack's Web API,
     the fixed day, and `extra` (tokens, PORT); nothing inherited from the caller's own."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AUDIT_LEDGER_", "SLACK_"))}
-    env["AUDIT_LEDGER_URL"] = url
+    env = cli_env(url)
     if fake is not None:
         env["SLACK_API_URL"] = fake.api_url
     if day is not None:

@@ -21,7 +21,7 @@ from ledger.pack import parse_pack
 from projections.history import case_history
 from projections.views import TRACKING_NAME
 
-from .conftest import run_cli
+from .conftest import log_head, run_cli
 
 PID = "mini-2026"
 
@@ -46,10 +46,6 @@ def loaded(wiring: Wiring, pack: dict[str, Any]) -> Wiring:
     return wiring
 
 
-def _head(w: Wiring) -> int:
-    return w.follower.status().head
-
-
 def _step(w: Wiring, case: str, event: str) -> dict[str, Any]:
     """The last step of that kind in the case's history, read from the log."""
     refs = [k["ref"] for k in w.views.concerns(PID) if k["case"] == case]
@@ -58,17 +54,17 @@ def _step(w: Wiring, case: str, event: str) -> dict[str, Any]:
 
 
 def test_grade_record_on_a_world_date(store_url: str, loaded: Wiring) -> None:
-    head = _head(loaded)
+    head = log_head(loaded)
     denied = run_cli("grade", "record", PID, "K01", "--agency", "school", "--area", "3",
                      "--grade", "4", "--by", "sch.t", url=store_url)
     assert denied.returncode == 2 and "you need the role auditor" in denied.stderr
-    assert _head(loaded) == head  # refused: nothing written
+    assert log_head(loaded) == head  # refused: nothing written
 
     done = run_cli("grade", "record", PID, "K01", "--agency", "school", "--area", "3",
                    "--grade", "4", "--by", "sch.aud", "--on", "2026-02-10", url=store_url,
                    check=True)
     assert done.stdout == "area 3 graded 4 for school on case K01\n"
-    assert _head(loaded) == head + 1
+    assert log_head(loaded) == head + 1
     area3 = loaded.fresh_views().judgements(PID, "K01")["areas"]["3"]
     assert area3["grade"] == 4  # the worst of social care's 2 and the school's new 4
     assert {"agency": "school", "grade": 4} in area3["contributions"]
@@ -156,13 +152,13 @@ def test_person_revoke_and_manager(store_url: str, loaded: Wiring) -> None:
     revoked = run_cli("person", "revoke", "sc.aud", "--role", "auditor", "--by", "ql",
                       url=store_url, check=True)
     assert revoked.stdout == "sc.aud no longer holds the auditor role\n"
-    head = _head(loaded)
+    head = log_head(loaded)
     denied = run_cli("grade", "revise", PID, "K01", "--agency", "social-care", "--area", "4",
                      "--grade", "2", "--reason", "seen alone after all", "--by", "sc.aud",
                      url=store_url)
     assert denied.returncode == 2
     assert "sc.aud: to revise grade you need the role auditor" in denied.stderr
-    assert _head(loaded) == head
+    assert log_head(loaded) == head
 
     moved = run_cli("person", "manager", "sch.t", "--manager", "sc.mgr", "--by", "ql",
                     url=store_url, check=True)
@@ -210,7 +206,7 @@ def test_rebuild_leaves_the_views_as_they_were_and_status_shows_the_position(
     loaded.app.revise_grade(c.ReviseGrade(programme=PID, case="K01", agency="school", area="6",
                                           grade=3, reason="report found on file",
                                           by="sch.aud", occurred_on=date(2026, 2, 20)))
-    head = _head(loaded)
+    head = log_head(loaded)
     behind = run_cli("projections", "status", url=store_url, check=True).stdout
     assert behind.startswith(f"log head {head}; views at {head - 1} (1 events behind) in ")
 

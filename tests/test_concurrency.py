@@ -2,33 +2,20 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import time
-from pathlib import Path
+import multiprocessing
+import queue
+from typing import Any
 
-from audit_ledger.wiring import Wiring
+from audit_ledger.wiring import Wiring, wire
+from ledger import commands as c
 from ledger.importer import import_pack
 from ledger.pack import parse_pack
 
+from .conftest import Barrier, CollidingSaves
+
 AGENCIES = ["social-care", "school", "police", "health-visiting"]
 AREAS = ["2", "3", "4", "5", "6", "7", "8"]
-
-WRITER = """
-import sys, time
-from pathlib import Path
-from audit_ledger.wiring import wire
-from ledger import commands as c
-url, agency, go = sys.argv[1], sys.argv[2], Path(sys.argv[3])
-w = wire(url, "")
-while not go.exists():
-    time.sleep(0.005)
-for n, area in enumerate({areas!r}):
-    w.app.grade_area(c.GradeArea(by="aud." + agency, programme="busy", case="B01",
-                                 agency=agency, area=area, grade=2 + (n % 3),
-                                 practitioner="p." + agency))
-w.close()
-"""
+DEADLINE = 120  # seconds for any writer to arrive or finish: a hang fails, it never waits forever
 
 
 def _pack() -> dict[str, object]:
@@ -40,23 +27,57 @@ def _pack() -> dict[str, object]:
             "cases": [{"ref": "B01", "agencies": AGENCIES}]}
 
 
-def test_concurrent_writers_on_one_case_lose_nothing(wiring: Wiring, store_url: str,
-                                                     tmp_path: Path) -> None:
+def _grade_every_area(url: str, agency: str, barrier: Barrier, results: Any) -> None:
+    """One writer process: its agency's grade for each area of case B01, its first save held
+    at the barrier until every writer has loaded the case; reports the conflicts it met."""
+    try:
+        w = wire(url, "")
+        try:
+            colliding = CollidingSaves(w.app, barrier, DEADLINE)
+            for n, area in enumerate(AREAS):
+                w.app.grade_area(c.GradeArea(by=f"aud.{agency}", programme="busy", case="B01",
+                                             agency=agency, area=area, grade=2 + (n % 3),
+                                             practitioner=f"p.{agency}"))
+        finally:
+            w.close()
+        results.put((agency, colliding.conflicts, ""))
+    except BaseException as e:  # noqa: BLE001 - reported to the test, which fails on it
+        results.put((agency, -1, f"{type(e).__name__}: {e}"))
+
+
+def test_concurrent_writers_on_one_case_lose_nothing(wiring: Wiring, store_url: str) -> None:
     import_pack(wiring.app, parse_pack(_pack()))
-    go = tmp_path / "go"
-    script = WRITER.format(areas=AREAS)
-    procs = [subprocess.Popen([sys.executable, "-c", script, store_url, agency, str(go)],
-                              stderr=subprocess.PIPE, text=True) for agency in AGENCIES]
-    time.sleep(1.0)  # let every writer start and wait at the line
-    go.touch()
+    spawn = multiprocessing.get_context("spawn")  # fresh interpreters, as separate processes are
+    barrier = spawn.Barrier(len(AGENCIES))
+    results = spawn.Queue()
+    procs = [spawn.Process(target=_grade_every_area, args=(store_url, agency, barrier, results))
+             for agency in AGENCIES]
     for p in procs:
-        _, err = p.communicate(timeout=120)
-        assert p.returncode == 0, err
+        p.start()
+    try:
+        reports = {}
+        for _ in AGENCIES:
+            try:
+                agency, conflicts, error = results.get(timeout=DEADLINE)
+            except queue.Empty:
+                raise AssertionError(f"a writer did not finish within {DEADLINE} s") from None
+            assert not error, f"{agency}: {error}"
+            reports[agency] = conflicts
+    finally:
+        for p in procs:
+            p.join(timeout=DEADLINE)
+            if p.is_alive():
+                p.kill()
+    assert [p.exitcode for p in procs] == [0] * len(AGENCIES)
+
+    # Every writer saved the same version first, so all but one met a conflict and retried.
+    assert sum(reports.values()) >= len(AGENCIES) - 1, reports
     wiring.follower.catch_up()
     case = wiring.views.case("busy", "B01")
     for agency in AGENCIES:
         grades = case["returns"][agency]["grades"]
-        assert sorted(grades) == sorted(AREAS), (agency, grades)
+        assert grades == {area: 2 + (n % 3) for n, area in enumerate(AREAS)}, (agency, grades)
     events = list(wiring.app.repository.event_store.get(
         wiring.app.case("busy", "B01").id))
     assert len(events) == 1 + len(AGENCIES) * len(AREAS)
+    assert [e.originator_version for e in events] == list(range(1, len(events) + 1))

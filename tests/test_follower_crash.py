@@ -11,7 +11,6 @@ and their counts what the case documents and the commands themselves say.
 
 from __future__ import annotations
 
-import os
 import random
 import signal
 import subprocess
@@ -27,7 +26,7 @@ from ledger.base import LedgerError
 from ledger.importer import import_pack
 from ledger.pack import parse_pack
 
-from .conftest import console_script, demo_pack
+from .conftest import cli_env, console_script, demo_pack, log_head
 
 P = "lontown-2009"
 COMMANDS = 400
@@ -106,16 +105,6 @@ while True:
 """
 
 
-def _env(url: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AUDIT_LEDGER_")}
-    env["AUDIT_LEDGER_URL"] = url
-    return env
-
-
-def _head(w: Wiring) -> int:
-    return int(w.app.recorder.max_notification_id() or 0)
-
-
 def _add_commands(w: Wiring, pack: dict[str, Any]) -> Counter[str]:
     """A few hundred single facts that move judgements, counts and lists; what each added."""
     rng = random.Random(2009)
@@ -162,7 +151,7 @@ def _add_commands(w: Wiring, pack: dict[str, Any]) -> Counter[str]:
 
 def _start(args: list[str], url: str, log: Path) -> subprocess.Popen[bytes]:
     with log.open("ab") as out:
-        return subprocess.Popen(args, env=_env(url), stdout=out, stderr=out)
+        return subprocess.Popen(args, env=cli_env(url), stdout=out, stderr=out)
 
 
 def _wait_for(w: Wiring, proc: subprocess.Popen[bytes], log: Path, position: int,
@@ -207,9 +196,9 @@ def test_a_follower_killed_mid_catch_up_loses_and_doubles_nothing(
     w = wiring
     pack = demo_pack()
     import_pack(w.app, parse_pack(pack))
-    imported = _head(w)
+    imported = log_head(w)
     done = _add_commands(w, pack)
-    head = _head(w)
+    head = log_head(w)
     assert head == imported + COMMANDS and w.follower.position() == 0
     log = tmp_path / "follower.log"
 

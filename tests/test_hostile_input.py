@@ -3,22 +3,24 @@
 from __future__ import annotations
 
 import json
+import re
 import string
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from audit_ledger.wiring import wire
 from ledger import commands as c
-from ledger.base import LedgerError
 from ledger.importer import import_pack
-from ledger.pack import PackProblems, parse_pack
+from ledger.pack import PackProblems, parse_pack, pydantic_problems
 from ledger.returns_csv import import_returns
 
-from .conftest import run_cli
+from .conftest import log_head, run_cli
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
@@ -55,9 +57,11 @@ def _mutations(pack: dict[str, Any]) -> st.SearchStrategy[dict[str, Any]]:
     return st.builds(mutate, st.sampled_from(paths), json_values)
 
 
-@pytest.fixture(scope="module")
-def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    return f"sqlite:///{tmp_path_factory.mktemp('hostile') / 'ledger.db'}"
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    """A fresh SQLite store for each test (its examples share it: what one import left is
+    what the next must cope with)."""
+    return f"sqlite:///{tmp_path / 'ledger.db'}"
 
 
 def test_any_mutated_pack_is_imported_whole_or_refused_with_lines(
@@ -68,15 +72,15 @@ def test_any_mutated_pack_is_imported_whole_or_refused_with_lines(
               suppress_health_check=[HealthCheck.function_scoped_fixture])
     @given(_mutations(mini_pack))
     def check(data: dict[str, Any]) -> None:
-        head = w.follower.head()
+        head = log_head(w)
         try:
             pack = parse_pack(data)
             summary = import_pack(w.app, pack)
         except PackProblems as e:
             assert e.problems and all(isinstance(p, str) and p for p in e.problems)
-            assert w.follower.head() == head  # refused: nothing written
+            assert log_head(w) == head  # refused: nothing written
         else:
-            assert w.follower.head() == head + summary.events
+            assert log_head(w) == head + summary.events
 
     try:
         check()
@@ -112,16 +116,16 @@ def test_any_returns_csv_is_imported_or_refused_by_line(sqlite_url: str,
         out = io.StringIO()
         csv.writer(out).writerows(body)
         text = (CSV_HEADER if with_header else "") + out.getvalue()
-        head = w.follower.head()
+        head = log_head(w)
         try:
             summary = import_returns(w.app, "csv-fuzz", text)
         except PackProblems as e:
             assert e.problems
             assert all(p.startswith("line ") or p.startswith("no programme") for p in e.problems), \
                 e.problems
-            assert w.follower.head() == head
+            assert log_head(w) == head
         else:
-            assert w.follower.head() == head + summary.events
+            assert log_head(w) == head + summary.events
 
     try:
         check()
@@ -129,22 +133,61 @@ def test_any_returns_csv_is_imported_or_refused_by_line(sqlite_url: str,
         w.close()
 
 
-@given(st.text(max_size=200))
-@settings(max_examples=200, deadline=None)
-def test_any_command_text_is_validated_or_refused(text: str) -> None:
-    """Free text from a form or a shell: either a valid command or a pydantic refusal."""
-    from pydantic import ValidationError
+# What pydantic trims (Unicode White_Space, as Rust's str::trim), unlike Python's str.strip,
+# which also takes the ASCII separators \x1c-\x1f.
+WHITE_SPACE = ("\t\n\x0b\x0c\r \x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B)))
+               + "\u2028\u2029\u202f\u205f\u3000")
+REF = re.compile(r"[A-Za-z0-9][A-Za-z0-9._\-]*")
+SLUG = re.compile(r"[a-z0-9][a-z0-9\-]*")
 
-    for build in (lambda: c.RaiseConcern(by="sc.aud", programme="mini-2026", case="K01",
-                                         agency="school", summary=text),
-                  lambda: c.RespondToIssue(by=text or "x", programme="mini-2026", case="K01",
-                                           agency="school", issue=1, response="ok"),
-                  lambda: c.GradeArea(by="a", programme=text or "x", case="K01",
-                                      agency="school", area="2", grade=2)):
-        try:
-            build()
-        except ValidationError as e:
-            assert e.errors()
+
+def _ref(text: str) -> bool:
+    return len(text) <= 64 and REF.fullmatch(text) is not None
+
+
+def _slug(text: str) -> bool:
+    return len(text) <= 64 and SLUG.fullmatch(text) is not None
+
+
+def _summary(text: str) -> bool:
+    return 1 <= len(text) <= 10_000
+
+
+FIELDS: dict[str, tuple[Callable[[str], c.Command], Callable[[str], bool], str]] = {
+    # field: (the command with that field set to the text, whether the trimmed text may stand,
+    #         the words the refusal must use)
+    "summary": (lambda t: c.RaiseConcern(by="sc.aud", programme="mini-2026", case="K01",
+                                         agency="school", summary=t), _summary, "character"),
+    "by": (lambda t: c.RespondToIssue(by=t, programme="mini-2026", case="K01", agency="school",
+                                      issue=1, response="ok"), _ref, "character"),
+    "programme": (lambda t: c.GradeArea(by="a", programme=t, case="K01", agency="school",
+                                        area="2", grade=2), _slug, "character"),
+}
+command_texts = (st.text(max_size=200)
+                 | st.from_regex(r"[ \t]{0,2}[A-Za-z0-9][A-Za-z0-9._\-]{0,70}[ \t\u3000]{0,2}",
+                                 fullmatch=True)
+                 | st.from_regex(r"[a-z0-9][a-z0-9\-]{0,66}", fullmatch=True))
+
+
+@given(st.sampled_from(sorted(FIELDS)), command_texts)
+@settings(max_examples=300, deadline=None)
+def test_any_command_text_is_taken_trimmed_or_refused_naming_its_field(field: str,
+                                                                       text: str) -> None:
+    """Free text from a form or a shell: taken exactly as typed less the white space around
+    it when the field allows it, otherwise refused with one line that names the field."""
+    build, allowed, words = FIELDS[field]
+    trimmed = text.strip(WHITE_SPACE)
+    try:
+        command = build(text)
+    except ValidationError as e:
+        assert not allowed(trimmed), f"{field} {text!r} was refused: {e}"
+        lines = pydantic_problems(e)
+        assert len(lines) == 1 and lines[0].startswith(f"{field}: "), lines
+        assert "\n" not in lines[0]
+        assert words in lines[0] or "use " in lines[0], lines  # says what is allowed
+    else:
+        assert allowed(trimmed), f"{field} {text!r} was accepted"
+        assert getattr(command, field) == trimmed
 
 
 def test_oversized_inputs_are_refused_with_a_message(store_url: str, tmp_path: Path,
@@ -173,9 +216,48 @@ def test_oversized_inputs_are_refused_with_a_message(store_url: str, tmp_path: P
     assert "Traceback" not in raise_long.stderr
 
 
-def test_ledger_errors_always_carry_lines() -> None:
-    e = LedgerError("one", "two")
-    assert e.problems == ["one", "two"]
+HOSTILE_FACTS = [
+    # (the command, what its refusal must say)
+    (["grade", "record", "mini-2026", "K01", "--agency", "school", "--area", "1", "--grade", "2",
+      "--by", "sch.aud"], "takes no grade"),
+    (["grade", "record", "mini-2026", "K01", "--agency", "school", "--area", "3", "--grade", "7",
+      "--by", "sch.aud"], "not on the ofsted-ilacs scale; allowed: 1, 2, 3, 4"),
+    (["grade", "record", "mini-2026", "K01", "--agency", "school", "--area", "3", "--grade", "2",
+      "--by", "sch.t"], "auditor"),
+    (["grade", "record", "mini-2026; DROP TABLE x", "K01", "--agency", "school", "--area", "3",
+      "--grade", "2", "--by", "sch.aud"], "programme: "),
+    (["concern", "raise", "mini-2026", "K99", "--agency", "school", "--summary", "Seen alone.",
+      "--by", "sch.aud"], "K99"),
+    (["concern", "raise", "mini-2026", "K01", "--agency", "school", "--summary", " \t ",
+      "--by", "sch.aud"], "summary: "),
+    (["action", "plan", "mini-2026", "A9.1", "--recommendation", "1", "--description", "short",
+      "--measure", "m", "--owner", "sch.mgr", "--due", "2020-01-01", "--by", "ql"],
+     "description: "),
+]
+
+
+def test_hostile_single_facts_are_refused_line_by_line(sqlite_url: str, tmp_path: Path,
+                                                       mini_pack: dict[str, Any]) -> None:
+    """Each refusal: exit 2, one `error:` line per problem (a problem never spills onto a
+    second line), what was wrong named, no traceback, and nothing written."""
+    pack = tmp_path / "mini.json"
+    pack.write_text(json.dumps(mini_pack), encoding="utf-8")
+    run_cli("import", str(pack), url=sqlite_url, check=True)
+    w = wire(sqlite_url, "")
+    try:
+        head = log_head(w)
+        for args, said in HOSTILE_FACTS:
+            result = run_cli(*args, url=sqlite_url)
+            lines = result.stderr.splitlines()
+            assert result.returncode == 2 and lines, (args, result.stderr)
+            assert all(line.startswith("error: ") for line in lines), result.stderr
+            assert said in result.stderr, (args, result.stderr)
+            assert "Traceback" not in result.stderr and not result.stdout
+        several = run_cli(*HOSTILE_FACTS[-1][0], url=sqlite_url).stderr.splitlines()
+        assert any("measure: " in line for line in several), several  # every problem, at once
+        assert log_head(w) == head
+    finally:
+        w.close()
 
 
 def test_any_audit_text_and_form_values_get_an_answer(sqlite_url: str,
@@ -183,7 +265,7 @@ def test_any_audit_text_and_form_values_get_an_answer(sqlite_url: str,
     """Whatever a person types after /audit, or sends in a form, they get words back."""
     from bot.deliver import Deliverer, make_client
     from bot.directory import Directory
-    from bot.modals import read_action_update, read_answers, read_concern_action
+    from bot.modals import MAX_ANSWER, read_action_update, read_answers, read_concern_action
     from bot.services import BotServices
 
     w = wire(sqlite_url, "")
@@ -200,26 +282,59 @@ def test_any_audit_text_and_form_values_get_an_answer(sqlite_url: str,
     users = st.sampled_from(["U0SCMGR", "U0SCSW", "U0QL", "UNKNOWN1"])
     feedback = w.fresh_views().feedback_item("bot-fuzz", "K01", "social-care")
     assert feedback is not None
+    typed = st.text(max_size=40) | st.text(min_size=2990, max_size=3010, alphabet="ab ")
+    boxes = (st.builds(lambda v: {"answer": {"type": "plain_text_input", "value": v}}, typed)
+             | st.builds(lambda v: {"choice": {"selected_option": {"value": v}}},
+                         st.sampled_from(["red", "amber", "green", "blue", ""]) | st.text())
+             | st.dictionaries(st.text(max_size=8), json_values, max_size=3))
     form_values = st.dictionaries(
         st.sampled_from(["issue-1", "issue-2", "action", "rag", "note", "evidence", "other"]),
-        st.dictionaries(st.text(max_size=8), json_values, max_size=3), max_size=5)
+        boxes, max_size=5)
 
     @settings(max_examples=120, deadline=None,
               suppress_health_check=[HealthCheck.function_scoped_fixture])
     @given(users, texts, form_values)
     def check(user: str, text: str, values: dict[str, Any]) -> None:
-        head = w.follower.head()
-        reply = answer(services, user, text)
-        assert reply is not None
-        assert w.follower.head() == head  # reading never writes
-        for read in (lambda: read_answers(feedback, values), lambda: read_concern_action(values),
-                     lambda: read_action_update(values)):
-            try:
-                read()
-            except (KeyError, TypeError, AttributeError, ValueError) as e:  # pragma: no cover
-                raise AssertionError(f"form values {values!r} broke the form reader") from e
+        head = log_head(w)
+        reply, blocks = answer(services, user, text)
+        assert log_head(w) == head  # reading never writes
+        assert reply.strip() and "Traceback (most recent call last)" not in reply
+        assert 1 <= len(blocks) <= 50 and all(block.get("type") for block in blocks)
+        for shown in _texts_of(blocks):
+            assert len(shown) <= 3000, f"a block's text is over Slack's limit for {text!r}"
+        if user == "UNKNOWN1" and text.split() and text.split()[0].lower() not in HELP_WORDS:
+            assert "Ask your quality lead (Quinn Lead)" in reply and "UNKNOWN1" in reply
+
+        answers, errors = read_answers(feedback, values)
+        issues = [i["number"] for i in feedback["issues"]]
+        assert set(answers) <= set(issues) and set(errors) <= {f"issue-{n}" for n in issues}
+        assert not {f"issue-{n}" for n in answers} & set(errors)
+        assert all(a == a.strip() and 0 < len(a) <= MAX_ANSWER for a in answers.values())
+        assert all(isinstance(e, str) and e for e in errors.values())
+        done, why = read_concern_action(values)
+        assert bool(done) != bool(why) and len(done) <= MAX_ANSWER
+        update, wrong = read_action_update(values)
+        assert (update is None) == bool(wrong)
+        if update is not None:
+            assert update.rag in ("", "red", "amber", "green")
+            assert update.evidence or (update.rag and update.note)
 
     try:
         check()
     finally:
         w.close()
+
+
+HELP_WORDS = ("help", "?", "hello", "hi")
+
+
+def _texts_of(node: Any) -> Iterator[str]:
+    """Every text a Block Kit structure shows."""
+    if isinstance(node, dict):
+        if isinstance(node.get("text"), str):
+            yield node["text"]
+        for value in node.values():
+            yield from _texts_of(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _texts_of(item)

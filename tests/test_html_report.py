@@ -154,8 +154,12 @@ def chromium() -> str:
     found = shutil.which("chromium") or ("/usr/bin/chromium" if os.path.exists(
         "/usr/bin/chromium") else None)
     if not found:
+        if os.environ.get("AUDIT_LEDGER_TEST_BROWSER"):
+            pytest.fail("chromium is required (AUDIT_LEDGER_TEST_BROWSER is set) but is not "
+                        "installed: apt-get install chromium")
         pytest.skip("chromium is not installed: the layout checks need a real browser "
-                    "(apt-get install chromium); CI installs it")
+                    "(apt-get install chromium); set AUDIT_LEDGER_TEST_BROWSER=1 to make this a "
+                    "failure, as CI does")
     return found
 
 

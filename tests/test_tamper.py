@@ -19,13 +19,15 @@ import pytest
 
 from audit_ledger.wiring import Wiring
 from ledger import commands as c
+from ledger import ids
 from ledger.application import AuditLedger
 from ledger.chain import CHAIN_TABLE, GENESIS, link
+from ledger.concerns import Concern
 from ledger.importer import import_pack
 from ledger.pack import parse_pack
 from ledger.settings import parse_url
 
-from .conftest import PG_BASE, run_cli
+from .conftest import PG_BASE, CollidingSaves, run_cli
 
 
 class Raw:
@@ -327,25 +329,42 @@ def test_gaps_in_notification_ids_do_not_break_the_chain(loaded: Raw, wiring: Wi
 
 
 def test_concurrent_writers_keep_one_chain(loaded: Raw, wiring: Wiring, store_url: str) -> None:
+    """Four writers at once, each recording actions on one concern (their first saves made to
+    collide, so conflicts are certain) and raising concerns of its own: one chain, no gap."""
+    shared = wiring.fresh_views().concerns("mini-2026")[0]["ref"]
+    writers, rounds = 4, 8
+    colliding = CollidingSaves(wiring.app, threading.Barrier(writers))
     errors: list[BaseException] = []
 
     def write(n: int) -> None:
         try:
-            for i in range(8):
+            for i in range(rounds):
+                wiring.app.record_concern_action(c.RecordConcernAction(
+                    by="sch.mgr", programme="mini-2026", concern=shared,
+                    action=f"Writer {n} step {i}.", occurred_on=date(2026, 3, 2)))
                 wiring.app.raise_concern(c.RaiseConcern(
                     by="sch.aud", programme="mini-2026", case="K01", agency="school",
                     summary=f"Writer {n} note {i}.", occurred_on=date(2026, 3, 2)))
         except BaseException as e:  # noqa: BLE001 - reported below
             errors.append(e)
 
-    threads = [threading.Thread(target=write, args=(n,)) for n in range(4)]
+    before = len(loaded.ids())
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(writers)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     assert not errors, errors
+    assert colliding.conflicts >= writers - 1, "the writers never met a conflict"
+    actions = [e for e in wiring.app.repository.event_store.get(ids.concern_id("mini-2026", shared))
+               if isinstance(e, Concern.ActionRecorded)]
+    assert sorted(e.action for e in actions) == sorted(
+        f"Writer {n} step {i}." for n in range(writers) for i in range(rounds))
+    after = loaded.ids()
+    assert len(after) == before + 2 * writers * rounds + 1  # + the concern's acknowledgement
+    assert [r[1] for r in loaded.chain_rows()] == after
     code, out, err = verify(store_url)
-    assert code == 0 and f"verified {len(loaded.ids())} events" in out, err
+    assert code == 0 and f"verified {len(after)} events" in out, err
 
 
 def test_a_store_written_before_the_chain_is_chained_on_first_open(

@@ -12,7 +12,6 @@ and the summary must agree with the case documents it counts.
 from __future__ import annotations
 
 import copy
-import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -33,7 +32,7 @@ from ledger.pack import parse_pack
 from projections.follower import Follower
 from projections.queries import Views
 
-from .conftest import PG_BASE, _drop_schema
+from .conftest import fresh_store, log_head
 
 P = "mini-2026"
 CASES = ["K01", "K02", "K03"]
@@ -73,25 +72,12 @@ def _pack(mini_pack: dict[str, Any]) -> dict[str, Any]:
 @contextmanager
 def fresh_wiring(kind: str, tmp_path: Path) -> Iterator[Wiring]:
     """A wiring on a store nobody has used: a new SQLite file, or a new PostgreSQL schema."""
-    name = uuid.uuid4().hex[:12]
-    if kind == "sqlite":
-        url = f"sqlite:///{tmp_path / f'ex-{name}.db'}"
-    else:
-        schema = f"p_{name}"
-        url = f"{PG_BASE}?schema={schema}"
-    try:
+    with fresh_store(kind, tmp_path) as url:
         w = wire(url, "")
         try:
             yield w
         finally:
             w.close()
-    finally:
-        if kind != "sqlite":
-            _drop_schema(schema)
-
-
-def _head(w: Wiring) -> int:
-    return int(w.app.recorder.max_notification_id() or 0)
 
 
 class Scenario:
@@ -313,19 +299,19 @@ class Scenario:
     def step(self) -> None:
         name = self.pick(list(self.COMMANDS), "command")
         run = getattr(self, name)()
-        before = _head(self.w)
+        before = log_head(self.w)
         try:
             outcome = run()
         except LedgerError:
             self.outcomes[(name, "refused")] += 1
-            assert _head(self.w) == before, f"{name} was refused but wrote events"
+            assert log_head(self.w) == before, f"{name} was refused but wrote events"
             return
         if outcome.changed:
             self.outcomes[(name, "changed")] += 1
-            assert _head(self.w) > before, f"{name} said it changed something: {outcome}"
+            assert log_head(self.w) > before, f"{name} said it changed something: {outcome}"
         else:
             self.outcomes[(name, "unchanged")] += 1
-            assert _head(self.w) == before, f"{name} said nothing changed: {outcome}"
+            assert log_head(self.w) == before, f"{name} said nothing changed: {outcome}"
 
     def maybe_catch_up(self) -> None:
         """Fold nothing, everything, or part of what is new, in batches of a random size."""
@@ -335,11 +321,11 @@ class Scenario:
         follower = Follower(self.w.app, self.w.store, batch=self.pick([1, 2, 3, 500], "batch"))
         if how == "all":
             follower.catch_up()
-            assert follower.position() == _head(self.w)
+            assert follower.position() == log_head(self.w)
             check_summary(self.w.views)
             check_waiting(self.w.views)
         else:
-            position, head = follower.position(), _head(self.w)
+            position, head = follower.position(), log_head(self.w)
             if head > position:
                 until = self.draw(st.integers(position + 1, head), "until")
                 follower.catch_up(until=until)
@@ -426,7 +412,7 @@ def test_views_folded_in_random_batches_equal_a_rebuild(
                 scenario.step()
                 scenario.maybe_catch_up()
             w.follower.catch_up()
-            assert w.follower.position() == _head(w)
+            assert w.follower.position() == log_head(w)
             check_summary(w.views)
             check_waiting(w.views)
             incremental = w.store.dump()
