@@ -27,7 +27,7 @@ from ledger.importer import import_pack
 from ledger.pack import PackProblems, parse_pack, reference_problems
 from ledger.programme import Programme
 
-from .conftest import BOT_TOKEN, CLOCK_DAY, bot_services, worker_pack
+from .conftest import BOT_TOKEN, CLOCK_DAY, bot_services, run_cli, worker_pack
 from .fake_slack import Call, FakeSlack, all_text, buttons
 
 PID = "mini-2026"
@@ -457,3 +457,20 @@ def test_the_worker_survives_lost_database_connections(rig: Rig, store_url: str)
         thread.join(timeout=30)
         other.close()
     assert len(rig.posts("DU0SCMGR", ref)) == 1
+
+
+def test_a_rebuild_resets_the_worker_which_reads_the_log_again_and_sends_nothing_twice(
+        rig: Rig, store_url: str) -> None:
+    ref = rig.raise_concern("Core group did not meet for two months.")
+    rig.worker.tick()
+    head = rig.wiring.follower.head()
+    assert rig.worker.position() == head
+    posted = len(rig.fake.calls_to("chat.postMessage"))
+    assert rig.posts("DU0SCMGR", ref)  # the alert went
+    rebuilt = run_cli("projections", "rebuild", url=store_url, check=True)
+    assert rebuilt.returncode == 0
+    assert rig.worker.position_or_zero() == 0  # the rebuild forgot where the worker was
+    rig.worker.tick()
+    assert rig.worker.position() == head  # it read the whole log again ...
+    assert len(rig.fake.calls_to("chat.postMessage")) == posted  # ... and sent nothing again
+    assert not rig.fake.calls_to("chat.update")
