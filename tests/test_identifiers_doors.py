@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -166,7 +167,7 @@ def test_every_free_text_command_is_checked(wiring: Wiring, mini_pack: dict[str,
     import_pack(wiring.app, parse_pack(mini_pack))
     day = date(2026, 3, 1)
     phone = "call 07911 123456"
-    refused = [
+    refused: list[tuple[Callable[[Any], Any], c.Command, str]] = [
         (wiring.app.grade_area, c.GradeArea(programme="mini-2026", case="K02", agency="school",
                                             area="4", grade=3, by="sch.aud", occurred_on=day,
                                             concern=f"Mother said {phone}"), "concern"),
