@@ -27,6 +27,9 @@ from .pack import (
     PackProblems,
     PersonIn,
     ReturnIn,
+    SetAside,
+    parse_pack_leniently,
+    place_in_pack,
     reference_problems,
     referenced_people,
 )
@@ -95,16 +98,33 @@ def directory_of(app: AuditLedger, person_ids: set[str],
     return out
 
 
+def import_pack_data(app: AuditLedger, data: Any, by: str = IMPORTER,
+                     allow_identifiers: str = "") -> ImportSummary:
+    """A pack as read from its file: every problem in it named in one run (its shape, its
+    references and rules, what the ledger already holds), then all of it saved or none."""
+    pack, problems, set_aside = parse_pack_leniently(data)
+    try:
+        summary = import_pack(app, pack, by, save=not problems, set_aside=set_aside,
+                              allow_identifiers=allow_identifiers)
+    except PackProblems as e:
+        problems = problems + [set_aside.renumber(p) for p in e.problems]
+    if problems:
+        raise PackProblems(sorted(problems, key=place_in_pack))
+    return summary
+
+
 def import_pack(app: AuditLedger, pack: Pack, by: str = IMPORTER,
-                save: bool = True, allow_identifiers: str = "") -> ImportSummary:
+                save: bool = True, set_aside: SetAside | None = None,
+                allow_identifiers: str = "") -> ImportSummary:
     """Check the pack against itself and the store; save all of it in one transaction or nothing.
     `allow_identifiers` is a quality lead's (`by`) reason for letting free text that holds an
     identifier through."""
-    return app.retrying(lambda: _import_pack(app, pack, by, save, allow_identifiers))
+    return app.retrying(lambda: _import_pack(app, pack, by, save, set_aside, allow_identifiers))
 
 
 def _import_pack(app: AuditLedger, pack: Pack, by: str,  # noqa: C901
-                 save: bool, allow_identifiers: str = "") -> ImportSummary:
+                 save: bool, set_aside: SetAside | None = None,
+                 allow_identifiers: str = "") -> ImportSummary:
     in_pack = {p.id for p in pack.people}
     pid = pack.programme.id
     outside = referenced_people(pack) - in_pack
@@ -124,7 +144,7 @@ def _import_pack(app: AuditLedger, pack: Pack, by: str,  # noqa: C901
         *(ids.action_id(pid, a.id) for a in pack.actions),
     ])
     directory = directory_of(app, outside, lookup)
-    problems = reference_problems(pack, directory)
+    problems = reference_problems(pack, directory, set_aside)
     summary = ImportSummary(pid)
     today = date.today().isoformat()
     opened = (pack.programme.opened or date.today()).isoformat()
@@ -277,8 +297,9 @@ def _import_pack(app: AuditLedger, pack: Pack, by: str,  # noqa: C901
     return summary
 
 
-ALLOW_IN_A_FILE = ("if they must stay, a quality lead may allow them, giving a reason: import "
-                   "the file again with --by QUALITY-LEAD --allow-identifiers REASON")
+ALLOW_IN_A_FILE = ("what identifies a child or family is kept out of free text; if such text "
+                   "must stay, a quality lead may allow it, giving a reason: import the file "
+                   "again with --by QUALITY-LEAD --allow-identifiers REASON")
 
 
 def _allowing(app: AuditLedger, pack: Pack, texts: list[TextFound], by: str, reason: str,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import json
-import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -92,7 +91,7 @@ def test_a_returns_file_with_identifiers_is_refused_naming_line_and_field(
         encoding="utf-8")
     refused = run_cli("import-returns", "mini-2026", str(returns), url=store_url, check=False)
     assert refused.returncode == 2, refused.stderr
-    assert re.search(r"line \d", refused.stderr) and "concerns.overall" in refused.stderr
+    assert "line 3 (case K02, social-care): overall concerns: " in refused.stderr
     assert "a phone number" in refused.stderr and "123456" not in refused.stderr
     assert "Traceback" not in refused.stderr
     case = run_cli("case", "mini-2026", "K02", "--format", "json", url=store_url, check=True)
@@ -195,3 +194,24 @@ def test_every_free_text_command_is_checked(wiring: Wiring, mini_pack: dict[str,
         programme="mini-2026", action="A1.1", rag="amber", by="sch.mgr", occurred_on=day,
         note="Designated teachers briefed at the meeting on 3 March 2026; Section 47 guide sent.")
     assert wiring.app.record_action_progress(ordinary).changed
+
+
+def test_a_quality_lead_may_import_a_file_with_identifiers_giving_a_reason(
+        wiring: Wiring, mini_pack: dict[str, Any]) -> None:
+    pack = copy.deepcopy(mini_pack)
+    pack["recommendations"][0]["text"] = "Schools must report to every review; ask on 020 7946 0018."
+    refused = _refused(wiring, pack)
+    assert refused[-1].startswith("what identifies a child or family is kept out of free text")
+    with pytest.raises(PackProblems) as caught:
+        import_pack(wiring.app, parse_pack(pack), "sch.aud", allow_identifiers="a helpline")
+    assert caught.value.problems == [
+        "--by sch.aud: only a quality lead may allow text that holds what identifies a child "
+        "or family"]
+    summary = import_pack(wiring.app, parse_pack(pack), "ql",
+                          allow_identifiers="the partnership's own helpline, published")
+    assert summary.added["texts allowed by a quality lead"] == 1
+    [override] = _overrides(wiring)
+    assert (override.by, override.field, override.kinds, override.reason) == (
+        "ql", "recommendation 1", ["a phone number"], "the partnership's own helpline, published")
+    again = import_pack(wiring.app, parse_pack(pack), "ql", allow_identifiers="again")
+    assert not again.changed and len(_overrides(wiring)) == 1
