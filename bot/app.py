@@ -21,7 +21,8 @@ from .forms import Forms
 from .handling import Handling
 from .home import HomeTab
 from .services import BotServices
-from .slash import SlashCommand
+from .slash import MORE, SlashCommand
+from .waiting import HOME_PAGE
 
 
 def quiet_bolt_logger() -> logging.Logger:
@@ -61,7 +62,10 @@ def build_app(services: BotServices, *, signing_secret: str, client: WebClient,
     forms = Forms(h, home)
     app.error(h.on_error)
     app.use(h.skip_handled_retries)
-    app.command(re.compile(r"^/audit"))(SlashCommand(h).command)
+    slash = SlashCommand(h)
+    app.command(re.compile(r"^/audit"))(slash.command)
+    app.action(MORE)(slash.more)
+    app.action(HOME_PAGE)(home.turn_page)
     app.action(b.FEEDBACK_ACKNOWLEDGE)(pressed.listener(pressed.acknowledge_feedback))
     app.action(b.FEEDBACK_RESPOND)(pressed.listener(pressed.open_responses))
     app.action(b.CONCERN_ACKNOWLEDGE)(pressed.listener(pressed.acknowledge_concern))

@@ -17,6 +17,7 @@ from .base import Act
 from .case_audit import CaseAudit
 from .concerns import Concern
 from .feedback import feedback_from_return
+from .free_text import pack_identifier_problems
 from .pack import (
     ConcernIn,
     Pack,
@@ -192,6 +193,10 @@ def _import_pack(app: AuditLedger, pack: Pack, by: str,  # noqa: C901
             problems.append(f"cases[{i}].agencies: case {k.ref} is in the ledger with "
                             f"{', '.join(case.agencies)}; this pack says {', '.join(k.agencies)}")
         cases[k.ref] = case
+    problems += pack_identifier_problems(
+        pack, {**directory, **{p.id: p for p in pack.people}},
+        stored_sample=None if summary.added.get("programme") else programme.sample,
+        stored_cases={ref for ref, case in cases.items() if id(case) not in in_pending})
 
     for i, r in enumerate(pack.returns):
         case = cases.get(r.case)
