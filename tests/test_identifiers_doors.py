@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -96,3 +97,101 @@ def test_a_returns_file_with_identifiers_is_refused_naming_line_and_field(
     assert "Traceback" not in refused.stderr
     case = run_cli("case", "mini-2026", "K02", "--format", "json", url=store_url, check=True)
     assert json.loads(case.stdout)["areas"] == {}, "a refused file wrote a return"
+
+
+# ---- the shell ----------------------------------------------------------------------------
+
+
+def _overrides(w: Wiring) -> list[Any]:
+    from ledger.overrides import IdentifierOverride
+
+    notes = w.app.recorder.select_notifications(1, 10_000)
+    events = [w.app.mapper.to_domain_event(n) for n in notes]
+    return [e for e in events if isinstance(e, IdentifierOverride.Created)]
+
+
+@pytest.mark.parametrize("summary, kind", [
+    (f"Child's NHS number is {NHS}; not seen alone.", "an NHS number"),
+    ("Family now at M1 1AE; school not told.", "a postcode"),
+    ("Baby (DOB 02/11/2025) not seen for six weeks.", "a date of birth"),
+])
+def test_a_concern_raised_from_the_shell_with_an_identifier_is_refused(
+        tmp_path: Path, store_url: str, mini_pack: dict[str, Any], summary: str,
+        kind: str) -> None:
+    pack_file = tmp_path / "pack.json"
+    pack_file.write_text(json.dumps(mini_pack), encoding="utf-8")
+    run_cli("import", str(pack_file), url=store_url, check=True)
+    raised = run_cli("concern", "raise", "mini-2026", "K02", "--agency", "school", "--by",
+                     "sch.aud", "--summary", summary, url=store_url)
+    assert raised.returncode == 2, raised.stdout + raised.stderr
+    assert f"error: summary: holds what looks like {kind}" in raised.stderr
+    assert "quality lead may allow it" in raised.stderr and "Traceback" not in raised.stderr
+    listed = run_cli("concern", "list", "mini-2026", "--format", "json", url=store_url,
+                     check=True)
+    assert [k["case"] for k in json.loads(listed.stdout)] == ["K01"], "nothing new recorded"
+
+
+def test_a_quality_lead_may_let_it_through_with_a_reason_which_is_recorded(
+        tmp_path: Path, store_url: str, mini_pack: dict[str, Any]) -> None:
+    pack_file = tmp_path / "pack.json"
+    pack_file.write_text(json.dumps(mini_pack), encoding="utf-8")
+    run_cli("import", str(pack_file), url=store_url, check=True)
+    summary = "Sibling's school is at LS11 5QT and was never told of the plan."
+    base = ("concern", "raise", "mini-2026", "K02", "--agency", "school", "--by", "sch.aud",
+            "--summary", summary)
+    not_lead = run_cli(*base, "--allow-identifiers", "the school must be named",
+                       url=store_url)
+    assert not_lead.returncode == 2
+    assert "sch.aud: only a quality lead may allow" in not_lead.stderr
+    allowed = run_cli(*base, "--allow-identifiers", "the school's own postcode, not the family's",
+                      "--allowed-by", "ql", url=store_url)
+    assert allowed.returncode == 0, allowed.stderr
+    from audit_ledger.wiring import wire
+
+    w = wire(store_url, "")
+    try:
+        [override] = _overrides(w)
+        assert (override.by, override.act_of, override.field, override.kinds, override.reason) == (
+            "ql", "sch.aud", "summary", ["a postcode"], "the school's own postcode, not the family's")
+        assert override.programme == "mini-2026" and override.case == "K02"
+    finally:
+        w.close()
+
+
+def test_every_free_text_command_is_checked(wiring: Wiring, mini_pack: dict[str, Any]) -> None:
+    from datetime import date
+
+    from ledger import commands as c
+    from ledger.base import Rejected
+
+    import_pack(wiring.app, parse_pack(mini_pack))
+    day = date(2026, 3, 1)
+    phone = "call 07911 123456"
+    refused: list[tuple[Callable[[Any], Any], c.Command, str]] = [
+        (wiring.app.grade_area, c.GradeArea(programme="mini-2026", case="K02", agency="school",
+                                            area="4", grade=3, by="sch.aud", occurred_on=day,
+                                            concern=f"Mother said {phone}"), "concern"),
+        (wiring.app.revise_grade, c.ReviseGrade(programme="mini-2026", case="K01",
+                                                agency="school", area="2", grade=2,
+                                                by="sch.aud", occurred_on=day,
+                                                reason="Toni Teacher showed the file"), "reason"),
+        (wiring.app.respond_to_issue, c.RespondToIssue(
+            programme="mini-2026", case="K01", agency="school", issue=1, by="sch.t",
+            occurred_on=day, response="Report sent to mum@example.com"), "response"),
+        (wiring.app.record_action_progress, c.RecordActionProgress(
+            programme="mini-2026", action="A1.1", rag="amber", by="sch.mgr", occurred_on=day,
+            note=f"School office will {phone}"), "note"),
+        (wiring.app.add_recommendation, c.AddRecommendation(
+            programme="mini-2026", number=2, by="ql", occurred_on=day,
+            text=f"Always record the NHS number ({NHS})"), "text"),
+    ]
+    head = log_head(wiring)
+    for method, cmd, field in refused:
+        with pytest.raises(Rejected) as caught:
+            method(cmd)
+        assert caught.value.problems[0].startswith(f"{field}: holds what looks like"), field
+    assert log_head(wiring) == head
+    ordinary = c.RecordActionProgress(
+        programme="mini-2026", action="A1.1", rag="amber", by="sch.mgr", occurred_on=day,
+        note="Designated teachers briefed at the meeting on 3 March 2026; Section 47 guide sent.")
+    assert wiring.app.record_action_progress(ordinary).changed
