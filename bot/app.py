@@ -20,6 +20,7 @@ from .buttons import Buttons
 from .forms import Forms
 from .handling import Handling
 from .home import HomeTab
+from .raising import RAISE_CONCERN, RaiseConcernForm
 from .services import BotServices
 from .slash import MORE, SlashCommand
 from .waiting import HOME_PAGE
@@ -74,5 +75,8 @@ def build_app(services: BotServices, *, signing_secret: str, client: WebClient,
     app.view(b.FEEDBACK_RESPOND)(forms.submit_responses)
     app.view(b.CONCERN_RECORD_ACTION)(forms.submit_concern_action)
     app.view(b.ACTION_UPDATE)(forms.submit_action_update)
+    raising = RaiseConcernForm(h, forms)
+    app.action(RAISE_CONCERN)(pressed.listener(raising.open))
+    app.view(RAISE_CONCERN)(raising.submit)
     app.event("app_home_opened")(home.opened)
     return app

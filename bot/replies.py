@@ -43,6 +43,8 @@ HELP_LINES = [
                                      "reached"),
     ("/audit history [PROGRAMME] CASE [AREA]", "every step that shaped a case's judgements "
                                                "(auditors, moderators and quality leads)"),
+    ("/audit concern [PROGRAMME] CASE", "raise a concern on a case: its managers are alerted "
+                                        "at once"),
     ("/audit help", "this list"),
 ]
 
