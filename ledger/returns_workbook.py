@@ -7,7 +7,6 @@ so the cell an auditor fills in is the cell the import reads.
 from __future__ import annotations
 
 import io
-import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -35,16 +34,6 @@ COLUMN_TITLES = {"area": "Area", "title": "Area of practice", "questions": "Ques
 MAX_AREA_ROWS = 40
 
 
-def is_workbook(data: bytes) -> bool:
-    """An .xlsx file (a zip holding a workbook), whatever its name."""
-    if not data.startswith(b"PK\x03\x04"):
-        return False
-    try:
-        return "xl/workbook.xml" in zipfile.ZipFile(io.BytesIO(data)).namelist()
-    except zipfile.BadZipFile:
-        return False
-
-
 @dataclass
 class WorkbookReturns:
     """What a filled-in template holds: its rows, the problems of its layout, the sheets left
@@ -55,15 +44,17 @@ class WorkbookReturns:
     blank: list[str] = field(default_factory=list)
 
 
-def import_returns_workbook(app: AuditLedger, programme: str, data: bytes,
-                            by: str = IMPORTER) -> tuple[ImportSummary, list[str]]:
+def import_returns_workbook(app: AuditLedger, programme: str, data: bytes, by: str = IMPORTER,
+                            allow_identifiers: str = "") -> tuple[ImportSummary, list[str]]:
     """A filled-in template imported whole or not at all, every problem named by its sheet and
     cell; and the case sheets left blank, which are not returns."""
     found = read_returns_workbook(data, programme)
     if not found.rows and not found.problems:
         raise PackProblems(["no case sheet of this workbook is filled in; fill in the auditor, "
                             "practitioner, completion date and grades of each case returned"])
-    return import_return_rows(app, programme, found.rows, found.problems, by), found.blank
+    summary = import_return_rows(app, programme, found.rows, found.problems, by,
+                                 allow_identifiers)
+    return summary, found.blank
 
 
 def read_returns_workbook(data: bytes, programme: str) -> WorkbookReturns:

@@ -140,3 +140,19 @@ def test_manifest_declares_what_the_app_handles() -> None:
     urls = [ln.split(": ", 1)[1] for ln in manifest.splitlines()
             if ln.strip().startswith(("url:", "request_url:"))]
     assert len(urls) == 3 and all(u.endswith(EVENTS_PATH) for u in urls)
+
+
+def test_the_record_action_form_says_where_its_words_will_be_shown() -> None:
+    concern = {"programme": "mini-2026", "ref": "K01-abc123", "case": "K01",
+               "agency": "social-care", "summary": "Not seen for six weeks.",
+               "child_at_risk": False}
+    with_channel = {**PROGRAMME, "channel": "C0AUDIT"}
+    said = all_text(m.concern_action_modal(concern, {}, with_channel)["blocks"])
+    assert "shown to social-care's managers and the quality leads" in said
+    assert "The programme's channel is told only that an action was recorded, by you, and " \
+           "when: not what you write." in said
+    alone = all_text(m.concern_action_modal(concern, {}, PROGRAMME)["blocks"])
+    assert "channel" not in alone
+    shown = all_text(m.concern_action_modal(concern, {}, {**with_channel,
+                                                          "channel_detail": "text"})["blocks"])
+    assert "also posted in the programme's channel" in shown

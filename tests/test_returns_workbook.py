@@ -208,7 +208,8 @@ def test_a_broken_workbook_gets_five_messages_in_one_run_and_writes_nothing(
         w.close()
     assert result.returncode == 2
     problems = result.stderr.splitlines()
-    assert len(problems) == 6, problems
+    hint = [p for p in problems if "a quality lead may allow it" in p]  # how to let text through
+    assert len(problems) == 6 + len(hint) and len(hint) == 1, problems
     expected = [
         r"sheet N03, cell B7 \(case N03, police\): no completion date",
         r"sheet N03, cell B5 \(case N03, police\): no auditor",
