@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 from ledger.base import LedgerError
-from policies.permissions import PERMISSIONS, permission_problem
+from policies.permissions import permission_problem, refusal_words
 from policies.scales import OVERALL
 from projections.history import case_history
 from projections.queries import NotInViews, Views, action_status, natural_key, plan_status
@@ -63,21 +63,12 @@ def waiting_for(views: Views, person: Doc, today: date) -> Waiting:
 # ---- the subcommands -------------------------------------------------------------------------
 
 
-ACT_WORDS = {"view history": "see how a case's judgements were reached",
-             "view case": "see a case's judgements", "view progress": "see progress",
-             "raise concern": "raise a concern"}
-ROLE_PLURALS = {"quality-lead": "quality leads", "board": "board members"}
-
-
 def _check(act: str, person: Doc) -> Answer | None:
-    """None when the person's roles allow the act, else a refusal naming the roles needed."""
+    """None when the person's roles allow the act, else a refusal saying who can."""
     roles = person.get("roles") or []
     if permission_problem(act, roles) is None:
         return None
-    allowed = [ROLE_PLURALS.get(r, r + "s") for r in sorted(PERMISSIONS[act])]
-    who = ", ".join(allowed[:-1]) + " and " + allowed[-1] if len(allowed) > 1 else allowed[0]
-    return b.say(f"Only {who} can {ACT_WORDS.get(act, act)}. Your roles in the directory: "
-                 f"{', '.join(roles) or 'none'}. If that is wrong, ask your quality lead.")
+    return b.say(f"{refusal_words(act, roles)} If that is wrong, ask your quality lead.")
 
 
 def _programme(views: Views, word: str | None, usage: str) -> Doc | Answer:
