@@ -105,6 +105,7 @@ def test_pdf_marking_is_text_whatever_it_holds_and_the_bytes_are_repeatable() ->
         assert text.count(marking) == 2 and f"Page {number} of 2" in text
     assert re.search(r"1\. One \.+ ?1 2\. Two \.+ ?2", pages[0])
     assert css_string('a"b\\c\nd') == '"a\\000022 b\\00005c c d"'
+    assert "<" not in css_string("</style><p>") and ">" not in css_string("</style><p>")
 
 
 def test_pdf_names_the_missing_system_libraries(tmp_path: Path) -> None:
