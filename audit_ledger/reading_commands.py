@@ -11,43 +11,53 @@ import click
 
 from policies.scales import OVERALL, area_title, scale_named
 from projections.history import case_history
-from projections.queries import comparison_data, report_data
-from projections.report import comparison_markdown, markdown_report
+from projections.report import markdown_report
 
 from .group import Refused
 from .shared import FORMAT, TODAY, day, emit, wiring
 
+RENDERED = ("md", "html", "json")
+
 
 @click.command()
 @click.argument("programme")
-@click.option("--format", "fmt", type=click.Choice(["md", "html", "json"]), default="md",
+@click.option("--format", "fmt", type=click.Choice(list(RENDERED)), default="md",
               show_default=True)
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="write to this file instead of the terminal")
 @click.option("--compare", "baseline", default=None, metavar="BASELINE",
               help="show how each area moved since this baseline programme")
+@click.option("--suppress", type=click.IntRange(min=0), default=5, show_default=True,
+              help="show demographic counts below this as 'fewer than N' (0: show all)")
+@click.option("--publishable", is_flag=True,
+              help="leave out verbatim comments and case references")
 @TODAY
 @click.pass_context
 def report(ctx: click.Context, programme: str, fmt: str, output: Path | None,
-           baseline: str | None, today: datetime | None) -> None:
+           baseline: str | None, suppress: int, publishable: bool,
+           today: datetime | None) -> None:
     """The overview report of a programme (optionally against its baseline audit)."""
-    if baseline and fmt == "html":
-        raise Refused(["--compare is available in the md and json formats"])
+    from projections.report_document import Options, report_document
+
     views = wiring(ctx).fresh_views()
-    on = day(today) or date.today()
+    options = Options(today=day(today) or date.today(), suppress=suppress,
+                      publishable=publishable, baseline=baseline or "")
+    doc = report_document(views, programme, options)
+    _write(render(doc, fmt), output)
+
+
+def render(doc: dict[str, Any], fmt: str) -> str:
+    """The report document in one format (each format's libraries imported only for it)."""
     if fmt == "json":
-        data = report_data(views, programme, on)
-        if baseline:
-            data["comparison"] = comparison_data(views, programme, baseline)
-        text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-    elif fmt == "html":
+        return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    if fmt == "html":
         from projections.html import html_report  # matplotlib and jinja2, for this format only
 
-        text = html_report(views, programme, on)
-    else:
-        text = markdown_report(views, programme, on)
-        if baseline:
-            text += "\n" + comparison_markdown(views, programme, baseline)
+        return html_report(doc)
+    return markdown_report(doc)
+
+
+def _write(text: str, output: Path | None) -> None:
     if output:
         output.write_text(text, encoding="utf-8")
         click.echo(f"wrote {output}")

@@ -74,6 +74,7 @@ def test_agencies_disagreeing_ilacs_scale_and_ungraded_areas(wiring: Wiring,
 def test_a_broken_pack_is_refused_whole_with_a_line_per_problem(
         wiring: Wiring, mini_pack: dict[str, Any]) -> None:
     bad = copy.deepcopy(mini_pack)
+    bad["programme"]["scale"] = "ofsted-2009"     # whose outstanding is overall only
     bad["returns"][0]["grades"]["3"] = 1          # outstanding on an area
     bad["returns"][1]["agency"] = "police"        # not involved in the case
     bad["returns"][2]["practitioner"] = "nobody"  # unknown person
