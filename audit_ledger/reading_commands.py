@@ -16,13 +16,15 @@ from projections.report import markdown_report
 from .group import Refused
 from .shared import FORMAT, TODAY, day, emit, wiring
 
-RENDERED = ("md", "html", "json")
+FILES = ("pdf", "docx", "xlsx")
+"""The report's file formats; each imports its library (WeasyPrint, python-docx, openpyxl)
+only when asked for."""
 
 
 @click.command()
 @click.argument("programme")
-@click.option("--format", "fmt", type=click.Choice(list(RENDERED)), default="md",
-              show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["md", "html", "json", *FILES]), default="md",
+              show_default=True, help="pdf, docx and xlsx are files: name one with -o")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="write to this file instead of the terminal")
 @click.option("--compare", "baseline", default=None, metavar="BASELINE",
@@ -39,15 +41,37 @@ def report(ctx: click.Context, programme: str, fmt: str, output: Path | None,
     """The overview report of a programme (optionally against its baseline audit)."""
     from projections.report_document import Options, report_document
 
+    if fmt in FILES and output is None:
+        raise Refused([f"--format {fmt} writes a file: name it with -o (e.g. -o report.{fmt})"])
+    if baseline and fmt in ("docx", "xlsx"):
+        raise Refused(["--compare is available in the md, html, json and pdf formats"])
+    if fmt == "pdf":
+        from projections.pdf import load_weasyprint
+
+        load_weasyprint()  # a machine without Pango is told so before anything is read
     views = wiring(ctx).fresh_views()
     options = Options(today=day(today) or date.today(), suppress=suppress,
                       publishable=publishable, baseline=baseline or "")
     doc = report_document(views, programme, options)
-    _write(render(doc, fmt), output)
+    write_report(doc, fmt, output)
+
+
+def write_report(doc: dict[str, Any], fmt: str, output: Path | None) -> None:
+    """The report document in one format, to the terminal or a file."""
+    if fmt in FILES:
+        output.write_bytes(report_file(doc, fmt))  # type: ignore[union-attr]
+        click.echo(f"wrote {output}")
+        return
+    text = render(doc, fmt)
+    if output:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"wrote {output}")
+    else:
+        click.echo(text, nl=False)
 
 
 def render(doc: dict[str, Any], fmt: str) -> str:
-    """The report document in one format (each format's libraries imported only for it)."""
+    """The report document as text (each format's libraries imported only for it)."""
     if fmt == "json":
         return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
     if fmt == "html":
@@ -57,12 +81,20 @@ def render(doc: dict[str, Any], fmt: str) -> str:
     return markdown_report(doc)
 
 
-def _write(text: str, output: Path | None) -> None:
-    if output:
-        output.write_text(text, encoding="utf-8")
-        click.echo(f"wrote {output}")
-    else:
-        click.echo(text, nl=False)
+def report_file(doc: dict[str, Any], fmt: str) -> bytes:
+    """The report document as a PDF, Word or Excel file."""
+    if fmt == "pdf":
+        from projections.html import html_report
+        from projections.pdf import pdf_report
+
+        return pdf_report(html_report(doc), doc["marking"])
+    if fmt == "docx":
+        from projections.docx_report import docx_report
+
+        return docx_report(doc)
+    from projections.xlsx_report import xlsx_report
+
+    return xlsx_report(doc)
 
 
 def _judgement_line(area: str, j: dict[str, Any] | None, programme: dict[str, Any]) -> str:

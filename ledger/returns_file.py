@@ -83,7 +83,8 @@ def read_grade(text: str, scale_id: str) -> int | None:
 
 
 def import_return_rows(app: AuditLedger, programme: str, rows: list[Row],
-                       problems: Problems | None = None, by: str = IMPORTER) -> ImportSummary:
+                       problems: Problems | None = None, by: str = IMPORTER,
+                       allow_identifiers: str = "") -> ImportSummary:
     """The rows' returns imported in one save, or every problem in them named and nothing saved.
     `problems` brings those the reader already found (a header, a sheet's layout)."""
     problems = problems or Problems()
@@ -91,7 +92,8 @@ def import_return_rows(app: AuditLedger, programme: str, rows: list[Row],
     summary: ImportSummary | None = None
     if pack is not None:
         try:
-            summary = import_pack(app, pack, by, save=not problems, set_aside=set_aside)
+            summary = import_pack(app, pack, by, save=not problems, set_aside=set_aside,
+                                  allow_identifiers=allow_identifiers)
         except PackProblems as e:
             for p in e.problems:
                 problems.add(*placed(set_aside.renumber(p)))
