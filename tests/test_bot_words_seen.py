@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -46,8 +47,8 @@ def test_no_iso_date_class_name_or_json_in_anything_a_person_sees(
     answers: list[dict[str, Any]] = []
 
     def send(body: str, kind: str = "application/x-www-form-urlencoded") -> Any:
-        headers = {k.lower(): [v] for k, v in signed_headers(body, SECRET,
-                                                             content_type=kind).items()}
+        headers: dict[str, str | Sequence[str]] = {
+            k.lower(): [v] for k, v in signed_headers(body, SECRET, content_type=kind).items()}
         response = bolt.dispatch(BoltRequest(body=body, headers=headers))
         assert services.wait_idle(timeout=60)
         return response
@@ -115,8 +116,8 @@ def test_no_iso_date_class_name_or_json_in_anything_a_person_sees(
     assert any("was recorded by" in t for m, t in seen if m == "answer")  # a story was told
     for method, text in seen:
         for pattern in (ISO_DATE, ISO_TIME, JSON_SHAPE, CLASS_NAME):
-            found = pattern.search(text)
-            assert found is None, f"{method}: {found.group()!r} in {text[:300]!r}"
+            hit = pattern.search(text)
+            assert hit is None, f"{method}: {hit.group()!r} in {text[:300]!r}"
         assert "UTC" not in text and "by import" not in text, (method, text[:300])
     everything = "\n".join(t for _, t in seen)
     assert BRITISH_DAY.search(everything)
