@@ -57,22 +57,33 @@ def import_command(ctx: click.Context, pack_file: Path, by: str,
 
 @click.command("import-returns")
 @click.argument("programme")
-@click.argument("returns_file", metavar="RETURNS.csv",
+@click.argument("returns_file", metavar="RETURNS.csv|RETURNS.xlsx",
                 type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--by", default="import", show_default=True, help="who is importing")
 @ALLOW_IN_FILE
 @click.pass_context
 def import_returns_command(ctx: click.Context, programme: str, returns_file: Path, by: str,
                            allow_identifiers: str | None) -> None:
-    """Import agency returns from a CSV file (UTF-8 or Windows-1252, commas or semicolons),
-    all or nothing."""
+    """Import agency returns from a filled-in template (.xlsx) or a CSV file (UTF-8 or
+    Windows-1252, commas or semicolons), all or nothing."""
     if returns_file.stat().st_size > MAX_CSV_BYTES:
         raise Refused([f"{returns_file}: the file is larger than "
                        f"{MAX_CSV_BYTES // (1024 * 1024)} MB"])
-    source = decode_csv(returns_file.read_bytes())
-    click.echo(f"{returns_file.name}: {source.describe()}")
-    w = wiring(ctx)
-    summary = import_returns(w.app, programme, source, by, allow_identifiers or "")
+    data = returns_file.read_bytes()
+    if data.startswith(b"PK\x03\x04"):  # a zip: a workbook, whatever its name
+        from ledger.returns_workbook import import_returns_workbook
+
+        click.echo(f"{returns_file.name}: read as an Excel workbook")
+        w = wiring(ctx)
+        summary, blank = import_returns_workbook(w.app, programme, data, by,
+                                                 allow_identifiers or "")
+        if blank:
+            click.echo(f"left blank, so not imported: {', '.join(blank)}")
+    else:
+        source = decode_csv(data)
+        click.echo(f"{returns_file.name}: {source.describe()}")
+        w = wiring(ctx)
+        summary = import_returns(w.app, programme, source, by, allow_identifiers or "")
     w.follower.catch_up()
     click.echo(summary.describe())
 
