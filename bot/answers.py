@@ -146,28 +146,60 @@ def _actions(services: BotServices, person: Doc, args: list[str]) -> Answer:
     return replies.actions_answer(found, rows, overdue, services.directory.name, may_update)
 
 
+@dataclass(frozen=True)
+class CaseNamed:
+    """A case as a person named it: its programme, its reference as stored, what followed."""
+
+    programme: Doc
+    case: str
+    rest: list[str]
+
+
+def programme_and_case(views: Views, args: list[str], usage: str) -> CaseNamed | Answer:
+    """The programme (optional when there is only one), the case (its reference in any case:
+    "c01" is C01) and the words after them; or an answer saying what is missing."""
+    programmes = sorted(views.programmes(), key=lambda p: p["programme"])
+    by_id = {p["programme"].lower(): p for p in programmes}
+    if args and args[0].lower() in by_id:
+        programme, rest = by_id[args[0].lower()], args[1:]
+    elif len(programmes) == 1:
+        programme, rest = programmes[0], args
+    else:
+        return replies.programme_list(programmes, usage)
+    if not rest:
+        return b.say(f"Say which case, like this: {usage} (for example "
+                     f"{usage.split(' [')[0].replace('PROGRAMME', programme['programme'])}"
+                     .replace("CASE", "C01") + ").")
+    refs = {c["case"].lower(): c["case"] for c in views.cases(programme["programme"])}
+    ref = refs.get(rest[0].lower())
+    if ref is None:
+        known = ", ".join(sorted(refs.values(), key=natural_key)[:20]) or "none yet"
+        return b.say(f"There is no case “{b.escape(rest[0][:20])}” in "
+                     f"{programme.get('title') or programme['programme']}. Its cases: {known}.")
+    return CaseNamed(programme, ref, rest[1:])
+
+
 def _case(services: BotServices, person: Doc, args: list[str]) -> Answer:
     denied = _check("view case", person)
     if denied:
         return denied
-    if len(args) < 2:
-        return b.say("Say which programme and case, like this: /audit case PROGRAMME CASE "
-                     "(for example /audit case lontown-2009 C01).")
-    data = services.views.judgements(args[0], args[1])
-    return replies.case_answer(data, services.views.programme(args[0]))
+    found = programme_and_case(services.views, args, "/audit case [PROGRAMME] CASE")
+    if not isinstance(found, CaseNamed):
+        return found
+    data = services.views.judgements(found.programme["programme"], found.case)
+    return replies.case_answer(data, found.programme)
 
 
 def _history(services: BotServices, person: Doc, args: list[str]) -> Answer:
     denied = _check("view history", person)
     if denied:
         return denied
-    if len(args) < 2:
-        return b.say("Say which programme and case, and an area if you like: "
-                     "/audit history PROGRAMME CASE [AREA] (for example /audit history "
-                     "lontown-2009 C01 2).")
-    area = args[2].lower() if len(args) > 2 else None
-    if area is not None and area != OVERALL and not (area.isdigit() and 1 <= int(area) <= 9):
-        return b.say(f"“{b.escape(args[2][:20])}” is not an area: use 2 to 8 or overall.")
-    programme = services.views.programme(args[0])
-    data = case_history(services.app, args[0], args[1], area)
-    return replies.history_answer(data, programme, services.directory.name)
+    found = programme_and_case(services.views, args, "/audit history [PROGRAMME] CASE [AREA]")
+    if not isinstance(found, CaseNamed):
+        return found
+    area = found.rest[0].lower() if found.rest else None
+    if area is not None and area != OVERALL and not (area.isdigit() and 1 <= int(area) <= 8):
+        return b.say(f"“{b.escape(found.rest[0][:20])}” is not an area: use 2 to 8 or overall.")
+    pid = found.programme["programme"]
+    data = case_history(services.app, pid, found.case, area)
+    return replies.history_answer(data, found.programme, services.directory.name)

@@ -138,7 +138,13 @@ def test_audit_answers_within_each_persons_role(bot: Bot) -> None:
         "_Judgement now:_ 4 inadequate" in history
     case = all_text(bot.command("U0SCMGR", "case mini-2026 K01")["blocks"])
     assert "Area 6 Review: *4 inadequate* (the weakest grade of school 4, social-care 2)" in case
-    assert "no case 'K99'" in all_text(bot.command("U0QL", "case mini-2026 K99")["blocks"])
+    assert "There is no case “K99” in Mini audit. Its cases: K01, K02." in all_text(
+        bot.command("U0QL", "case mini-2026 K99")["blocks"])
+    # The programme may be left out when there is only one, and a case named in any case.
+    assert all_text(bot.command("U0SCMGR", "case k01")["blocks"]) == case
+    assert "History of case K01, Area 6 Review" in all_text(
+        bot.command("U0QL", "history Mini-2026 k01 6")["blocks"])
+    assert "not an area" in all_text(bot.command("U0QL", "history K01 9")["blocks"])
     assert "not an area" in all_text(bot.command("U0QL", "history mini-2026 K01 12")["blocks"])
 
     stranger = all_text(bot.command("U0NOBODY", "my")["blocks"])
