@@ -335,6 +335,7 @@ def _conforms(shown: Any, printed: Any, where: str, path: str = "", top: bool = 
                 except AssertionError as e:
                     failures.append(str(e))
             else:
+                assert failures, f"{at}: the command prints an empty list here"
                 closest = min(failures, key=len)  # the candidate it came nearest to
                 raise AssertionError(f"{at}: item {n} is like nothing printed ({closest})")
     elif printed is None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -215,3 +216,25 @@ def test_a_quality_lead_may_import_a_file_with_identifiers_giving_a_reason(
         "ql", "recommendation 1", ["a phone number"], "the partnership's own helpline, published")
     again = import_pack(wiring.app, parse_pack(pack), "ql", allow_identifiers="again")
     assert not again.changed and len(_overrides(wiring)) == 1
+
+
+def test_a_filled_workbook_with_identifiers_is_refused_naming_the_cell(tmp_path: Path) -> None:
+    from datetime import date
+
+    from .test_returns_workbook import EXAMPLE, PID, POLICE_N03, fill, template
+
+    url = f"sqlite:///{tmp_path / 'ledger.db'}"
+    run_cli("import", str(EXAMPLE), url=url, check=True)
+    areas = dict(POLICE_N03)
+    grade, strengths, _ = areas["2"]
+    areas["2"] = (grade, strengths, "Call-outs to NB3 7QT were not linked to the child.")
+    filled = fill(template(url, "police", tmp_path / "police.xlsx"), tmp_path / "filled.xlsx",
+                  auditor="pol.gray", practitioner="pol.frye", completed=date(2026, 3, 16),
+                  areas=areas)
+    refused = run_cli("import-returns", PID, str(filled), url=url)
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    assert re.search(r"N03.*F\d+.*a postcode", refused.stderr), refused.stderr
+    assert "NB3 7QT" not in refused.stderr
+    shown = json.loads(run_cli("case", PID, "N03", "--format", "json", url=url,
+                               check=True).stdout)
+    assert all(c["agency"] != "police" for c in shown["overall"]["contributions"])
