@@ -25,7 +25,7 @@ from docx.text.paragraph import Paragraph
 from policies.scales import scale_named
 
 from .html import _chart_rows, chart_png
-from .office import RAG_FILLS, changed_judgements, fixed_zip, labels_of, paragraphs
+from .office import RAG_FILLS, changed_judgements, fixed_zip, labels_of, paragraphs, report_day
 from .process import process_sentences
 from .report import moved
 
@@ -42,6 +42,7 @@ def docx_report(doc: Doc) -> bytes:
     props.author = (doc.get("author") or {}).get("name") or "audit-ledger"
     props.comments = f"Figures as at {doc.get('as_at', '')}"
     props.revision = 1
+    props.created = props.modified = report_day(doc)
     _cover(word, doc)
     for section in SECTIONS:
         section(word, doc)

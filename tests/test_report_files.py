@@ -10,6 +10,7 @@ import re
 import subprocess
 import sys
 import zipfile
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -179,6 +180,8 @@ def test_demo_report_as_word(demo_url: str, tmp_path: Path) -> None:
     for rec in demo_pack()["recommendations"]:
         assert rec["text"] in text
     assert word.core_properties.subject == MARKING
+    as_at = datetime(2010, 3, 15, tzinfo=UTC)  # the report's day, never when it was written
+    assert word.core_properties.created == word.core_properties.modified == as_at
 
     assert {"How the audit was carried out", "Analysis by agency"} <= set(headings)
     doc = document(demo_url)
@@ -255,6 +258,7 @@ def test_demo_report_as_excel(demo_url: str, tmp_path: Path) -> None:
     assert sample == shown and ("Gender", "female", 5) in sample
     assert ("Ethnicity", "White British", "fewer than 5") in sample
 
+    assert book.properties.created == book.properties.modified == datetime(2010, 3, 15)
     with zipfile.ZipFile(path) as z:
         assert {i.date_time for i in z.infolist()} == {(1980, 1, 1, 0, 0, 0)}
 
