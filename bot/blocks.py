@@ -25,6 +25,12 @@ SECTION_CHARS = 3000
 # action ids of buttons, and callback ids of the modals they open
 FEEDBACK_ACKNOWLEDGE = "feedback.acknowledge"
 FEEDBACK_RESPOND = "feedback.respond"
+FEEDBACK_SEEN = "feedback.seen"
+FEEDBACK_ANSWER = "feedback.answer"
+FEEDBACK_SAVE_DRAFT = "feedback.save_draft"
+LINK_ASK = "link.ask"
+LINK_APPROVE = "link.approve"
+LINK_REFUSE = "link.refuse"
 CONCERN_ACKNOWLEDGE = "concern.acknowledge"
 CONCERN_RECORD_ACTION = "concern.record_action"
 ACTION_UPDATE = "action.update"

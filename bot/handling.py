@@ -73,9 +73,9 @@ def request_identity(body: Doc) -> str:
     if kind == "block_actions":
         acts = body.get("actions") or [{}]
         return f"action:{(body.get('user') or {}).get('id')}:{acts[0].get('action_ts')}"
-    if kind == "view_submission":
+    if kind in ("view_submission", "view_closed"):
         view = body.get("view") or {}
-        return f"view:{view.get('id')}:{view.get('hash')}"
+        return f"{kind}:{view.get('id')}:{view.get('hash')}"
     if kind == "event_callback":
         return f"event:{body.get('event_id')}"
     return ""
@@ -151,6 +151,15 @@ class Handling:
             return "Thank you: acknowledged."
         return (f"This was already acknowledged by {self.names(doc.get('acknowledged_by', ''))} "
                 f"at {b.when_plain(doc.get('acknowledged_at', ''))}.")
+
+    def seen_words(self, doc: Doc, done: Done) -> str:
+        practitioner = self.names(doc["practitioner"])
+        if done.changed:
+            return (f"Thank you: recorded that you have seen this copy. Only {practitioner} can "
+                    "acknowledge the feedback; their own Acknowledge button and reminders stay "
+                    "until they do.")
+        return (f"You recorded seeing this copy at {b.when_plain(doc.get('seen_at', ''))}. "
+                f"Only {practitioner} can acknowledge the feedback.")
 
     # ---- messages updated in place ----------------------------------------------------------------
 
