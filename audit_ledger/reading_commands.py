@@ -17,11 +17,15 @@ from projections.report import comparison_markdown, markdown_report
 from .group import Refused
 from .shared import FORMAT, TODAY, day, emit, wiring
 
+FILES = ("pdf", "docx", "xlsx")
+"""The report's file formats; each imports its library (WeasyPrint, python-docx, openpyxl)
+only when asked for."""
+
 
 @click.command()
 @click.argument("programme")
-@click.option("--format", "fmt", type=click.Choice(["md", "html", "json"]), default="md",
-              show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["md", "html", "json", *FILES]), default="md",
+              show_default=True, help="pdf, docx and xlsx are files: name one with -o")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="write to this file instead of the terminal")
 @click.option("--compare", "baseline", default=None, metavar="BASELINE",
@@ -31,10 +35,20 @@ from .shared import FORMAT, TODAY, day, emit, wiring
 def report(ctx: click.Context, programme: str, fmt: str, output: Path | None,
            baseline: str | None, today: datetime | None) -> None:
     """The overview report of a programme (optionally against its baseline audit)."""
-    if baseline and fmt == "html":
+    if baseline and fmt not in ("md", "json"):
         raise Refused(["--compare is available in the md and json formats"])
+    if fmt in FILES and output is None:
+        raise Refused([f"--format {fmt} writes a file: name it with -o (e.g. -o report.{fmt})"])
+    if fmt == "pdf":
+        from projections.pdf import load_weasyprint
+
+        load_weasyprint()  # a machine without Pango is told so before anything is read
     views = wiring(ctx).fresh_views()
     on = day(today) or date.today()
+    if fmt in FILES:
+        output.write_bytes(_file(views, programme, on, fmt))  # type: ignore[union-attr]
+        click.echo(f"wrote {output}")
+        return
     if fmt == "json":
         data = report_data(views, programme, on)
         if baseline:
@@ -53,6 +67,24 @@ def report(ctx: click.Context, programme: str, fmt: str, output: Path | None,
         click.echo(f"wrote {output}")
     else:
         click.echo(text, nl=False)
+
+
+def _file(views: Any, programme: str, on: date, fmt: str) -> bytes:
+    from projections.formats_document import DEFAULT_MARKING, file_document
+
+    if fmt == "pdf":
+        from projections.html import html_report
+        from projections.pdf import pdf_report
+
+        return pdf_report(html_report(views, programme, on), DEFAULT_MARKING)
+    doc = file_document(views, programme, on)
+    if fmt == "docx":
+        from projections.docx_report import docx_report
+
+        return docx_report(doc)
+    from projections.xlsx_report import xlsx_report
+
+    return xlsx_report(doc)
 
 
 def _judgement_line(area: str, j: dict[str, Any] | None, programme: dict[str, Any]) -> str:

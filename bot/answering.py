@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import modals as m
-from .blocks import FEEDBACK_RESPOND, area_words, clip, context, escape, plain, plural, section
+from .blocks import FEEDBACK_RESPOND, area_words, context, escape, plain, plural, sections
 
 Doc = dict[str, Any]
 Errors = dict[str, str]
@@ -56,8 +56,17 @@ def answer_modal(doc: Doc, programme: Doc | None, meta: Doc, numbers: list[int],
         key = str(n)
         previous = (responses.get(key) or {}).get("response", "")
         draft = (drafts.get(key) or {}).get("text", "")
-        blocks.append(section(f"*{n}. {escape(area_words(issue['area'], programme))}*\n"
-                              f"{escape(clip(issue['text'], 2500))}"))
+        blocks.extend(sections(f"*{n}. {escape(area_words(issue['area'], programme))}*\n"
+                               f"{escape(issue['text'])}"))
+        if len(previous) > m.MAX_ANSWER and not draft:
+            # Too long for a box to hold: shown whole, never pre-filled clipped (and so never
+            # saved back clipped); left empty, the box keeps it as it is.
+            blocks.extend(sections(f"_Your answer so far:_\n{escape(previous)}"))
+            blocks.append(m._text_input(
+                m.issue_block(n), f"A new answer to issue {n}", optional=True,
+                hint="Leave this empty to keep your answer above as it is, or write a new one "
+                     "to replace it."))
+            continue
         if draft:
             hint = "Restored from your draft, not sent yet."
         elif previous:

@@ -110,6 +110,8 @@ class Buttons:
         channel, ts = self.h.message_place(body)
         meta = {"p": doc["programme"], "c": doc["case"], "a": doc["agency"], "ch": channel,
                 "ts": ts}
+        if str(ref.get("i", "")).isdigit():
+            meta["b"] = int(ref["i"])  # pressed on this part of the message
         programme = self.s.programme(doc["programme"])
         view = answering.answer_modal(doc, programme, meta, numbers, person["person"])
         try:
@@ -162,7 +164,8 @@ class Buttons:
         channel, ts = self.h.message_place(body)
         meta = {"p": doc["programme"], "r": doc["ref"], "ch": channel, "ts": ts}
         try:
-            self.s.deliver.open_modal(body["trigger_id"], m.concern_action_modal(doc, meta))
+            self.s.deliver.open_modal(body["trigger_id"], m.concern_action_modal(
+                doc, meta, self.s.programme(doc["programme"])))
         except Exception as e:  # noqa: BLE001
             log.warning("could not open the concern form (%s)", slack_error(e))
             self.h.tell(body, "I couldn't open the form in time. Please press the button again.",

@@ -39,6 +39,12 @@ class Reply:
     after: Callable[[], None] | None = None
 
 
+def pressed_on(meta: Doc) -> int | None:
+    """The issue whose own Answer button opened a form (its part of the message), if one did."""
+    pressed = meta.get("b")
+    return pressed if isinstance(pressed, int) else None
+
+
 class Forms:
     def __init__(self, handling: Handling, home: HomeTab) -> None:
         self.h = handling
@@ -130,7 +136,7 @@ class Forms:
 
             def after() -> None:
                 self.h.update(meta.get("ch", ""), meta.get("ts", ""),
-                             self.h.feedback_render(doc, person))
+                             self.h.feedback_render(doc, person), pressed_on(meta))
                 self.home.republish(person["person"], doc["practitioner"], doc.get("manager", ""))
 
             if failed:
@@ -168,7 +174,7 @@ class Forms:
                                                             person["person"]).items()]
             if any(d.changed for d in kept):
                 self.h.update(meta.get("ch", ""), meta.get("ts", ""),
-                             self.h.feedback_render(doc, person))
+                             self.h.feedback_render(doc, person), pressed_on(meta))
         except Exception as e:  # noqa: BLE001 - a draft is a kindness; the person can type again
             log.error("keeping a draft failed (%s)", type(e).__name__)
         finally:

@@ -24,6 +24,7 @@ from . import blocks as b
 from .acts import Done, slack_key
 from .deliver import slack_error
 from .messages import concern_message, feedback_message
+from .pages import parts
 from .services import BotServices
 
 log = logging.getLogger("bot.app")  # the app's log, whichever listener speaks
@@ -149,8 +150,9 @@ class Handling:
     def acknowledged_words(self, doc: Doc, done: Done) -> str:
         if done.changed:
             return "Thank you: acknowledged."
+        zone = self.s.deliver.zone(self.s.directory.slack_user(doc.get("acknowledged_by", "")))
         return (f"This was already acknowledged by {self.names(doc.get('acknowledged_by', ''))} "
-                f"at {b.when_plain(doc.get('acknowledged_at', ''))}.")
+                f"on {b.when_plain(doc.get('acknowledged_at', ''), zone)}.")
 
     def seen_words(self, doc: Doc, done: Done) -> str:
         practitioner = self.names(doc["practitioner"])
@@ -158,8 +160,10 @@ class Handling:
             return (f"Thank you: recorded that you have seen this copy. Only {practitioner} can "
                     "acknowledge the feedback; their own Acknowledge button and reminders stay "
                     "until they do.")
-        return (f"You recorded seeing this copy at {b.when_plain(doc.get('seen_at', ''))}. "
-                f"Only {practitioner} can acknowledge the feedback.")
+        zone = self.s.deliver.zone(self.s.directory.slack_user(doc.get("seen_by", "")))
+        return (f"You recorded seeing this copy on "
+                f"{b.when_plain(doc.get('seen_at', ''), zone)}. Only {practitioner} can "
+                "acknowledge the feedback.")
 
     # ---- messages updated in place ----------------------------------------------------------------
 
@@ -172,11 +176,16 @@ class Handling:
         ts = container.get("message_ts") or (body.get("message") or {}).get("ts") or ""
         return str(channel), str(ts)
 
-    def update(self, channel: str, ts: str, render: Render) -> None:
+    def update(self, channel: str, ts: str, render: Render, issue: int | None = None) -> None:
+        """The message at (channel, ts) as it now reads: when the whole is sent in parts, the
+        part holding `issue`'s own Answer button (the one pressed), else the part with the
+        buttons at the end."""
         if not (channel and ts):
             return
         try:
-            text, blocks = render()
+            split = parts(*render())
+            text, blocks = next((part for part in split if issue is not None
+                                 and b.answer_button_for(part[1], issue)), split[-1])
             self.s.deliver.update(channel, ts, text, blocks)
         except Exception as e:  # noqa: BLE001 - the act is recorded; the message stays as it was
             log.warning("could not update the message in place (%s)", slack_error(e))
@@ -189,7 +198,9 @@ class Handling:
         def render() -> tuple[str, b.Blocks]:
             fresh = self.s.views.feedback_item(doc["programme"], doc["case"], doc["agency"]) or doc
             programme = self.s.programme(doc["programme"])
-            return feedback_message(fresh, programme, self.names, for_manager=for_manager)
+            zone = self.s.deliver.zone(self.s.directory.slack_user(person["person"]))
+            return feedback_message(fresh, programme, self.names, for_manager=for_manager,
+                                    zone=zone)
         return render
 
     def concern_render(self, doc: Doc) -> Render:

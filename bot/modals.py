@@ -16,9 +16,11 @@ from .blocks import (
     ACTION_UPDATE,
     CONCERN_RECORD_ACTION,
     clip,
+    context,
     escape,
     plain,
     section,
+    sections,
 )
 
 Doc = dict[str, Any]
@@ -110,13 +112,29 @@ def issue_block(n: Any) -> str:
 CONCERN_ACTION_BLOCK = "action"
 
 
-def concern_action_modal(doc: Doc, meta: Doc) -> View:
+def where_action_shown(doc: Doc, programme: Doc | None) -> str:
+    """Where what a manager types about a concern will be shown, said before they type it."""
+    channel = str((programme or {}).get("channel") or "")
+    shown = (f"Your words are kept in the audit record and shown to {escape(doc['agency'])}'s "
+             "managers and the quality leads, in their copies of this alert and in the case's "
+             "history.")
+    if not channel:
+        return shown
+    if (programme or {}).get("channel_detail") == "text":
+        return shown + " They are also posted in the programme's channel, as this programme is " \
+                       "set to show actions there."
+    return shown + " The programme's channel is told only that an action was recorded, by " \
+                   "you, and when: not what you write."
+
+
+def concern_action_modal(doc: Doc, meta: Doc, programme: Doc | None = None) -> View:
     risk = ("*A child may be at risk now:* if you have not already, contact the children's "
             "services front door (MASH) or emergency services (999) now.\n"
             if doc.get("child_at_risk") else "")
     blocks = [
-        section(f"{risk}Concern `{escape(doc['ref'])}` on case *{escape(doc['case'])}* "
-                f"({escape(doc['agency'])}):\n{escape(clip(doc.get('summary') or '', 2000))}"),
+        *sections(f"{risk}Concern `{escape(doc['ref'])}` on case *{escape(doc['case'])}* "
+                  f"({escape(doc['agency'])}):\n{escape(doc.get('summary') or '')}"),
+        context(where_action_shown(doc, programme)),
         _text_input(CONCERN_ACTION_BLOCK, "What action have you taken or arranged?",
                     placeholder="Who did what, and when"),
     ]

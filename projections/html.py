@@ -143,6 +143,15 @@ def chart_svg(rows: list[Doc], scale: Scale) -> Markup:
     return Markup(_inline_svg(buf.getvalue(), rows, scale))
 
 
+def chart_png(rows: list[Doc], scale: Scale) -> bytes:
+    """The same chart as a PNG picture, for documents that cannot hold SVG (Word)."""
+    with matplotlib.rc_context({"text.parse_math": False, "font.size": 9}):
+        fig = _chart_figure(rows, scale)
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=200, metadata={"Software": None})
+    return buf.getvalue()
+
+
 def _chart_figure(rows: list[Doc], scale: Scale) -> Figure:
     colours = grade_colours(scale)
     fig = Figure(figsize=(7.0, 1.1 + 0.36 * len(rows)), layout="constrained")

@@ -157,8 +157,8 @@ def test_practitioner_acknowledges_and_responds_in_chat_exactly_once(
         update = fake.wait_for("chat.update", lambda c: c.body.get("ts") == message["ts"]
                                and "Acknowledged by" in c.body.get("text", ""))[0]
         assert update.body["channel"] == "DU0SCSW"
-        assert "Acknowledged by Sasha Worker at" in update.body["text"]
-        assert "Acknowledged by Sasha Worker at" in all_text(update.body["blocks"])
+        assert "Acknowledged by Sasha Worker on" in update.body["text"]
+        assert "Acknowledged by Sasha Worker on" in all_text(update.body["blocks"])
         assert "feedback.acknowledge" not in buttons(update.body["blocks"])
         assert "feedback.respond" in buttons(update.body["blocks"])
 

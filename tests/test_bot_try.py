@@ -58,11 +58,11 @@ def test_try_in_the_terminal_answer_one_issue_at_a_time(store_url: str, tmp_path
     assert "[now: I saw the child alone on 3 February; my note was missing.; Enter keeps it]" \
         in out
     assert "Every issue is answered, so your feedback is acknowledged too." in out
-    assert "✓ Acknowledged by Sasha Worker at" in out
+    assert "✓ Acknowledged by Sasha Worker on" in out
     assert "case *K02*" not in out and "case K02 (social-care) in mini-2026" in out
     # On the fixed day (2 April 2026) the action due on 30 June is open, not overdue.
     assert CLOCK_DAY.isoformat() == "2026-04-02"
-    assert "Owner Pat Head · due 2026-06-30 · open" in out
+    assert "Owner Pat Head · due on 30 June 2026 · open" in out
     assert "Only auditors, moderators and quality leads can see how a case's judgements" in out
     assert "--- Your Home tab" in out
 

@@ -270,3 +270,35 @@ def test_the_managers_press_leaves_her_button_and_reminders_and_her_answers_ackn
     # Acknowledged by her answers: no second reminder on the tenth working day.
     rig.day(date(2026, 4, 21))
     assert len(rig.posts("DU0SCSW", "Reminder: your audit feedback on case K01")) == 1
+
+
+def test_an_issue_answered_from_an_earlier_part_of_a_long_feedback_updates_that_part(
+        store_url: str, mini_pack: dict[str, Any], fake_slack: FakeSlack) -> None:
+    """Sent in parts, each issue's Answer button sits in the part that shows it; the answer
+    lands in that part, and the part with Acknowledge stays as it is."""
+    from .test_worker_words import long_pack
+
+    w = wire(store_url, "")
+    import_pack(w.app, parse_pack(long_pack(mini_pack)), "import")
+    clock = FixedClock(CLOCK_DAY)
+    services = bot_services(w, fake_slack, clock=clock)
+    bolt = build_app(services, signing_secret=SECRET, client=services.deliver.client)
+    rig = Rig(w, fake_slack, services, clock, Worker(services), bolt)
+    try:
+        rig.worker.tick()
+        sent = rig.posts("DU0SCSW", "case K01 (social-care)")
+        assert len(sent) >= 2
+        first = sent[0]
+        assert "feedback.answer" in buttons(first.body["blocks"])
+        rig.press("U0SCSW", first, "feedback.answer", issue=1)
+        view = rig.opened_view()
+        rig.send(view_submission("U0SCSW", "sasha", view, text_values(
+            {"issue-1": "Seen alone since; my note is on file."})))
+        now = rig.latest(first)
+        assert "Seen alone since; my note is on file." in all_text(now.body["blocks"])
+        assert "feedback.acknowledge" not in buttons(now.body["blocks"])
+        assert rig.latest(sent[-1]) is sent[-1]  # the last part was not touched by the press
+    finally:
+        services.wait_idle()
+        services.close()
+        w.close()

@@ -74,6 +74,9 @@ class FeedbackCommands(LedgerCommands):
         previous = feedback.responses.get(cmd.issue)
         if previous and previous["response"] == cmd.response:
             return Outcome(False, f"issue {cmd.issue} already has this response")
+        overrides = self.keep_identifiers_out(
+            cmd, {"response": cmd.response}, programme=cmd.programme, case=cmd.case,
+            names=self.names_on_case(self.case(cmd.programme, cmd.case), feedback.practitioner))
         feedback.record(Feedback.IssueResponded, act_of(cmd), issue=cmd.issue,
                         response=cmd.response)
         said = f"response to issue {cmd.issue} recorded"
@@ -81,7 +84,7 @@ class FeedbackCommands(LedgerCommands):
                 not feedback.unanswered():
             feedback.record(Feedback.Acknowledged, act_of(cmd))
             said += "; every issue is answered, so the feedback is acknowledged too"
-        self.save(feedback)
+        self.save(feedback, *overrides)
         return Outcome(True, said)
 
     def draft_answer(self, cmd: c.DraftAnswer) -> Outcome:
