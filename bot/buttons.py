@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ledger import commands as c
-from policies.permissions import permission_problem
+from policies.permissions import permission_problem, refusal_words
 
 from . import answering
 from . import modals as m
@@ -163,12 +163,14 @@ class Buttons:
             self.h.tell(body, "I can't find that concern in the ledger any more.", respond)
             return
         roles = person.get("roles") or []
-        problem = permission_problem("record concern action", roles)
-        if problem is None and person.get("agency") != doc["agency"] and \
-                "quality-lead" not in roles:
-            problem = f"this concern is for {doc['agency']}'s managers"
+        problem = ""
+        if permission_problem("record concern action", roles) is not None:
+            problem = refusal_words("record concern action", roles)
+        elif person.get("agency") != doc["agency"] and "quality-lead" not in roles:
+            problem = (f"This concern is for {doc['agency']}'s managers (and the quality leads) "
+                       "to act on; please make sure they know.")
         if problem:
-            self.h.tell(body, problem[:1].upper() + problem[1:] + ".", respond)
+            self.h.tell(body, problem, respond)
             return
         channel, ts = self.h.message_place(body)
         meta = {"p": doc["programme"], "r": doc["ref"], "ch": channel, "ts": ts,

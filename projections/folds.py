@@ -45,6 +45,13 @@ def _programme_closed(f: Folding, e: Programme.Closed, position: int) -> None:
         f.put("programme", pid, {**doc, "status": "closed"})
 
 
+def _channel_detail_set(f: Folding, e: Programme.ChannelDetailSet, position: int) -> None:
+    pid = _programme_of(f, e)
+    doc = f.get("programme", pid)
+    if doc is not None:
+        f.put("programme", pid, {**doc, "channel_detail": e.detail})
+
+
 def _programme_of(f: Folding, e: Any) -> str:
     # Programme events after creation carry no reference; find it by the aggregate id.
     index = f.get("ids", str(e.originator_id))
@@ -306,6 +313,7 @@ def _delivery_updated(f: Folding, e: Delivery.Updated, position: int) -> None:
 HANDLERS: dict[type, Callable[[Folding, Any, int], None]] = {
     Programme.Created: _programme_opened,
     Programme.Closed: _programme_closed,
+    Programme.ChannelDetailSet: _channel_detail_set,
     CaseAudit.Created: _case_selected,
     CaseAudit.ReturnRecorded: _case_changed,
     CaseAudit.AreaGraded: _case_changed,

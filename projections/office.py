@@ -21,6 +21,16 @@ def labels_of(doc: Doc) -> dict[str, str]:
     return {str(g["grade"]): g["label"] for g in doc["scale"]["grades"]}
 
 
+def changed_judgements(process: Doc) -> list[list[Any]]:
+    """Each agency grade revised and each judgement moderated, as table rows: case, area,
+    the change, whose grade, the reason and the day (in the order they happened)."""
+    rows = [[r["case"], r["area"], f"{r['previous']} -> {r['grade']}", r["agency"], r["reason"],
+             r["on"]] for r in process.get("revisions") or []]
+    rows += [[m["case"], m["area"], f"moderated to {m['grade']}", "moderator", m["reason"],
+              m["on"]] for m in process.get("moderations") or []]
+    return sorted(rows, key=lambda r: (str(r[5]), str(r[0]), str(r[1])))
+
+
 def paragraphs(text: str) -> list[tuple[str, str]]:
     """Text as ('para', words) and ('item', words) pieces: blank lines end a paragraph and
     '- ' lines are list items, so lists in authored text stay lists."""
