@@ -38,6 +38,7 @@ def test_a_pack_with_identifiers_is_refused_whole_naming_each_field(
     pack["actions"][0]["measure"] = "Each school replies to ql@example.org"
     pack["cases"][0]["ref"] = "9434765919"
     pack["cases"][1]["age_band"] = "3 years 2 months"
+    pack["cases"][1]["ethnicity"] = "White British (mother on 07911 123456)"
     for r in pack["returns"]:
         r["case"] = "9434765919" if r["case"] == "K01" else r["case"]
     pack["concerns"][0]["case"] = "9434765919"
@@ -49,7 +50,8 @@ def test_a_pack_with_identifiers_is_refused_whole_naming_each_field(
                         ("returns[2].strengths.5", "a person's name"),
                         ("actions[0].measure", "an email address"),
                         ("cases[0].ref", "looks like an NHS number"),
-                        ("cases[1].age_band", "exact age")]:
+                        ("cases[1].age_band", "exact age"),
+                        ("cases[1].ethnicity", "a phone number")]:
         assert any(p.startswith(where) and kind in p for p in problems), (where, text)
     assert "9434765919" not in text.replace("'9434765919'", ""), "only the reference is quoted"
     assert "LS11 5QT" not in text and "12/03/2019" not in text
