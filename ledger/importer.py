@@ -171,6 +171,13 @@ def _import_pack(app: AuditLedger, pack: Pack, by: str,  # noqa: C901
                 problems.append(f"programme.{name}: the ledger has {getattr(programme, name)!r} "
                                 f"for {pid}; this pack says {getattr(pack.programme, name)!r}")
 
+    if getattr(programme, "channel_detail", "recorded") != pack.programme.channel_detail:
+        programme.record(Programme.ChannelDetailSet, admin,
+                         detail=pack.programme.channel_detail)
+        if programme not in pending:
+            pending.append(programme)
+            summary.count("programme updated")
+
     people: dict[str, Person] = {}
     for i, p in enumerate(pack.people):
         person = lookup.find(Person, ids.person_id(p.id))

@@ -6,6 +6,9 @@ from typing import Any
 
 from .base import LedgerAggregate
 
+CHANNEL_DETAILS = ("recorded", "text")
+CHANNEL_DETAIL_DEFAULT = "recorded"
+
 
 class Programme(LedgerAggregate):
     TOPIC = "audit-ledger:Programme"
@@ -33,6 +36,17 @@ class Programme(LedgerAggregate):
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             state["escalation"] = []
+
+    class ChannelDetailSet(LedgerAggregate.Event):
+        """What the programme's Slack channel is told of a concern's actions and outcome:
+        "recorded" (that one was recorded, by whom and when: the default) or "text" (their
+        words too). Its own event, so programmes opened before it read back as "recorded"."""
+
+        TOPIC = "audit-ledger:ProgrammeChannelDetailSet"
+        detail: str
+
+        def apply(self, programme: Programme) -> None:
+            programme.channel_detail = self.detail
 
     class Closed(LedgerAggregate.Event):
         TOPIC = "audit-ledger:ProgrammeClosed"
@@ -76,3 +90,4 @@ class Programme(LedgerAggregate):
         self.baseline = baseline
         self.escalation = list(escalation)
         self.status = "open"
+        self.channel_detail = CHANNEL_DETAIL_DEFAULT

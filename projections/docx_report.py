@@ -25,7 +25,9 @@ from docx.text.paragraph import Paragraph
 from policies.scales import scale_named
 
 from .html import _chart_rows, chart_png
-from .office import RAG_FILLS, fixed_zip, labels_of, paragraphs
+from .office import RAG_FILLS, changed_judgements, fixed_zip, labels_of, paragraphs, report_day
+from .process import process_sentences
+from .report import moved
 
 Doc = dict[str, Any]
 
@@ -40,6 +42,7 @@ def docx_report(doc: Doc) -> bytes:
     props.author = (doc.get("author") or {}).get("name") or "audit-ledger"
     props.comments = f"Figures as at {doc.get('as_at', '')}"
     props.revision = 1
+    props.created = props.modified = report_day(doc)
     _cover(word, doc)
     for section in SECTIONS:
         section(word, doc)
@@ -112,6 +115,12 @@ def _cover(word: WordDocument, doc: Doc) -> None:
         word.add_paragraph(f"Published version {published['version']}, "
                            f"{published.get('on_words') or published.get('on', '')}, by "
                            f"{published['by']}; SHA-256 {published['sha256']}.")
+    last = doc.get("last_published")
+    if last:
+        since = ("Since then: " + "; ".join(last["changes"]) + "." if last.get("changes")
+                 else "Nothing that changes its figures has been recorded since.")
+        word.add_paragraph(f"Version {last['version']} of this report was published on "
+                           f"{last.get('on_words') or last.get('on', '')}. {since}")
 
 
 def _terms(word: WordDocument, doc: Doc) -> None:
@@ -212,6 +221,57 @@ def _conclusions(word: WordDocument, doc: Doc) -> None:
         _bullets(word, [str(c).removeprefix("- ") for c in doc.get("conclusions") or []])
 
 
+def _process(word: WordDocument, doc: Doc) -> None:
+    if not doc.get("process"):
+        return
+    word.add_heading("How the audit was carried out", level=1)
+    _bullets(word, process_sentences(doc["process"]))
+    changes = changed_judgements(doc["process"])
+    if changes:
+        _table(word, "Judgements revised and moderated, with their reasons",
+               ["Case", "Area", "Change", "By", "Reason", "On"], changes)
+
+
+def _analysis(word: WordDocument, doc: Doc) -> None:
+    analysis = doc.get("analysis")
+    if not analysis:
+        return
+    word.add_heading("Analysis by agency", level=1)
+    labels = labels_of(doc)
+    if analysis["agencies"]:
+        _table(word, "Each agency's own grades (before integration): areas, then overall",
+               ["Agency", "Returns", *(f"{g} {label}" for g, label in labels.items()),
+                *(f"Overall {label}" for label in labels.values())],
+               [[a["agency"], a["returns"], *(a["areas"][g] for g in labels),
+                 *(a["overall"][g] for g in labels)] for a in analysis["agencies"]])
+    else:
+        word.add_paragraph("No agency has made a return yet.")
+    worst = list(labels.values())[-1]
+    hidden = analysis["hidden_inadequate"]
+    if not hidden["cases"]:
+        word.add_paragraph(f"No case's overall judgement hides an area judged {worst}.")
+        return
+    word.add_paragraph(f"{hidden['cases']} case(s) judged better than {worst} overall had at "
+                       f"least one area judged {worst}:")
+    _bullets(word, [f"{'Case ' + h['case'] if h['case'] else 'A case'}: overall "
+                    f"{labels[str(h['overall'])]}; {worst} in area(s) "
+                    f"{', '.join(str(a) for a in h['areas'])}." for h in hidden["list"]])
+
+
+def _comparison(word: WordDocument, doc: Doc) -> None:
+    comparison = doc.get("comparison")
+    if not comparison:
+        return
+    word.add_heading(f"Re-audit compared with the baseline ({comparison['baseline']})", level=1)
+    _table(word, "Cases then and now, area by area",
+           ["Area", comparison["good_label"].capitalize(),
+            comparison["weakest_label"].capitalize()],
+           [[row["title"], moved(row, "good_or_better_cases"), moved(row, "weakest_cases")]
+            for row in comparison["areas"]])
+    for warning in comparison.get("warnings") or []:
+        word.add_paragraph(f"Note: {warning}")
+
+
 def _recommendations(word: WordDocument, doc: Doc) -> None:
     word.add_heading("5. Recommendations", level=1)
     if not doc["recommendations"]:
@@ -260,7 +320,8 @@ def _author(word: WordDocument, doc: Doc) -> None:
 
 
 SECTIONS: list[Callable[[WordDocument, Doc], None]] = [
-    _terms, _method, _areas, _themes, _conclusions, _recommendations, _action_plan, _author]
+    _terms, _method, _areas, _themes, _conclusions, _process, _analysis, _recommendations,
+    _action_plan, _comparison, _author]
 
 
 # ---- building blocks ------------------------------------------------------------------

@@ -31,10 +31,9 @@ class PdfUnavailable(OSError):
 def pdf_report(page: str, marking: str) -> bytes:
     """The HTML report as PDF bytes; the same page and marking give the same bytes."""
     weasyprint = load_weasyprint()
-    document = weasyprint.HTML(string=with_contents(page))
+    document = weasyprint.HTML(string=for_print(page, marking))
     with _fixed_font_dates():
-        return bytes(document.write_pdf(
-            stylesheets=[weasyprint.CSS(string=print_css(marking))]))
+        return bytes(document.write_pdf())
 
 
 def load_weasyprint() -> Any:
@@ -61,6 +60,14 @@ def _fixed_font_dates() -> Iterator[None]:
     finally:
         if before is None:
             del os.environ["SOURCE_DATE_EPOCH"]
+
+
+def for_print(page: str, marking: str) -> str:
+    """The page with its contents list and, last in its head so that it wins over the
+    page's own rules, the print stylesheet (a user stylesheet would lose to them)."""
+    page = with_contents(page)
+    style = f"<style>{print_css(marking)}</style>\n"
+    return page.replace("</head>", style + "</head>", 1) if "</head>" in page else style + page
 
 
 def with_contents(page: str) -> str:
@@ -96,7 +103,10 @@ td {{ overflow-wrap: break-word; }}
 th {{ overflow-wrap: normal; }}
 table.summary thead th:first-child {{ width: 32%; }}
 table.coverage thead th:first-child {{ width: 22%; }}
-table.agencies thead th:first-child {{ width: 16%; }}
+table.agencies {{ font-size: 7.5pt; }}
+table.agencies th, table.agencies td {{ padding: .2em .3em; }}
+table.agencies thead th:first-child {{ width: 15%; }}
+table.agencies thead th:nth-child(2) {{ width: 8%; }}
 table.comparison thead th:first-child {{ width: 40%; }}
 table.plan thead th:nth-child(1) {{ width: 9%; }}
 table.plan thead th:nth-child(2) {{ width: 39%; }}
@@ -104,6 +114,7 @@ table.plan thead th:nth-child(3) {{ width: 7%; }}
 table.plan thead th:nth-child(5) {{ width: 12%; }}
 table.plan thead th:nth-child(6) {{ width: 9%; }}
 table.plan td.desc {{ overflow-wrap: break-word; }}
+p.marking {{ display: none; }}  /* the page's own marking lines: the margins carry it here */
 nav.contents {{ margin: 1rem 0 0; }}
 nav.contents h2 {{ border: none; margin-top: 1rem; }}
 nav.contents ol {{ list-style: none; padding: 0; }}
@@ -113,10 +124,11 @@ nav.contents a::after {{ content: leader(".") target-counter(attr(href), page); 
 
 
 def css_string(text: str) -> str:
-    """Any text as a quoted CSS string (quotes, backslashes and line ends escaped)."""
+    """Any text as a quoted CSS string: quotes, backslashes, line ends and angle brackets
+    escaped, so that it can neither end the string nor the <style> element it sits in."""
     out = []
     for ch in " ".join(text.split()):
-        if ch in '"\\' or ord(ch) < 0x20 or ord(ch) == 0x7F:
+        if ch in '"\\<>' or ord(ch) < 0x20 or ord(ch) == 0x7F:
             out.append(f"\\{ord(ch):06x} ")  # the space ends the escape and is not shown
         else:
             out.append(ch)
