@@ -150,6 +150,10 @@ def test_demo_report_as_word(demo_url: str, tmp_path: Path) -> None:
     assert headings[:3] == ["1. Terms of reference", "2. Methodology",
                             "3. Overview of each of the areas of analysis"]
     assert {"4. Conclusions", "5. Recommendations", "6. Action plan"} <= set(headings)
+    texts = [p.text for p in word.paragraphs]
+    listed = texts.index("Contents") + 1
+    assert texts[listed:listed + len(headings)] == headings  # the contents list, then the text
+    assert 'TOC \\o "1-1"' in word.element.body.xml
     areas = [p.text for p in word.paragraphs if p.style is not None and p.style.name == "Heading 2"]
     assert [f"Area of analysis {a}: {t}" for a, t in AREA_TITLES.items() if a != "1"] == \
         areas[:len(AREA_TITLES) - 1]
