@@ -195,3 +195,22 @@ def test_the_record_action_form_says_where_its_words_will_be_shown() -> None:
     shown = all_text(m.concern_action_modal(concern, {}, {**with_channel,
                                                           "channel_detail": "text"})["blocks"])
     assert "also posted in the programme's channel" in shown
+
+
+def test_dates_are_said_as_people_in_the_uk_read_them() -> None:
+    from datetime import date
+
+    from bot import words
+
+    today = date(2010, 3, 15)
+    assert words.day("2009-06-24") == "Wednesday 24 June 2009"
+    assert [words.due(d, today) for d in ("2010-03-15", "2010-03-16", "2010-03-18",
+                                          "2010-03-14", "2010-03-13", "2010-01-31")] == [
+        "due today", "due tomorrow", "due in 3 days", "overdue by 1 day", "overdue by 2 days",
+        "overdue since January 2010"]
+    assert words.due("2010-06-30", today) == "due on Wednesday 30 June 2010"
+    assert words.overdue(6148, "2010-03-31") == "overdue since March 2010"
+    assert words.said("not acknowledged within 2 working days (deadline 2010-03-17)") == \
+        "not acknowledged within 2 working days (deadline Wednesday 17 March 2010)"
+    assert words.moment("2026-07-01T09:30:00+00:00") == "Wednesday 1 July 2026 at 10:30 am"
+    assert words.zone_named("Not/AZone") == words.ENGLAND

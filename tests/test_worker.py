@@ -271,7 +271,7 @@ def test_escalation_climbs_the_whole_ladder_over_easter(rig: Rig) -> None:
     assert [len(head), len(lead), len(chair)] == [1, 1, 1]
     assert "Escalated to you (step 2)" in head[0].body["text"]
     assert "Escalated to you: step 2 of 4" in all_text(head[0].body["blocks"])
-    assert "deadline 2026-04-08" in all_text(head[0].body["blocks"])
+    assert "deadline Wednesday 8 April 2026" in all_text(head[0].body["blocks"])
     # The head of service is not one of social-care's managers: told, without buttons to press.
     assert buttons(head[0].body["blocks"]) == {}
     assert "Escalated to you: step 4 of 4" in all_text(chair[0].body["blocks"])
