@@ -165,7 +165,7 @@ class Console:
             for block in todo:
                 got = self.ask(block)
                 if got is None:
-                    self.say("(form closed; nothing was sent)")
+                    self.close(view, values)
                     return
                 values[block["block_id"]] = got
             response = self.slack.submit(view, values)
@@ -189,6 +189,17 @@ class Console:
             else:
                 self.say("(form sent)")
             return
+
+    def close(self, view: Doc, values: Doc) -> None:
+        """Closed without sending: Slack tells the app (with what was typed) only when the form
+        asked to be told."""
+        if not view.get("notify_on_close"):
+            self.say("(form closed; nothing was sent)")
+            return
+        self.slack.closed(view, values)
+        self.settle()
+        self.say("(form closed without sending; what you typed is kept as a draft for next "
+                 "time)" if values else "(form closed; nothing was sent)")
 
     def ask(self, block: Doc) -> Doc | None:
         label = block["label"]["text"] + ("" if not block.get("optional") else " (optional)")

@@ -20,6 +20,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "record concern action": frozenset({"manager", "quality-lead", "board"}),
     "close concern": frozenset({"manager", "quality-lead"}),
     "acknowledge feedback": frozenset({"practitioner", "manager"}),
+    "record feedback seen": frozenset({"manager", "quality-lead"}),
     "respond to issue": frozenset({"practitioner", "manager"}),
     "add recommendation": frozenset({"quality-lead"}),
     "plan action": frozenset({"quality-lead"}),

@@ -25,7 +25,7 @@ from docx.text.paragraph import Paragraph
 from policies.scales import scale_named
 
 from .html import _chart_rows, chart_png
-from .office import RAG_FILLS, changed_judgements, fixed_zip, labels_of, paragraphs
+from .office import RAG_FILLS, changed_judgements, fixed_zip, labels_of, paragraphs, report_day
 from .process import process_sentences
 from .report import moved
 
@@ -42,12 +42,58 @@ def docx_report(doc: Doc) -> bytes:
     props.author = (doc.get("author") or {}).get("name") or "audit-ledger"
     props.comments = f"Figures as at {doc.get('as_at', '')}"
     props.revision = 1
+    props.created = props.modified = report_day(doc)
     _cover(word, doc)
     for section in SECTIONS:
         section(word, doc)
+    _contents(word)
     out = io.BytesIO()
     word.save(out)
     return fixed_zip(out.getvalue())
+
+
+def _contents(word: WordDocument) -> None:
+    """A contents list before the first section: Word's TOC field over the Heading 1s, shown
+    until Word updates it (F9, or on printing) as the sections' titles without page numbers."""
+    headings = [p for p in word.paragraphs
+                if p.style is not None and p.style.name == "Heading 1"]
+    if not headings:
+        return
+    first = headings[0]
+    first.insert_paragraph_before("Contents", style="TOC Heading" if _has_style(
+        word, "TOC Heading") else "Heading 1").paragraph_format.keep_with_next = True
+    for i, heading in enumerate(headings):
+        entry = first.insert_paragraph_before()
+        if i == 0:
+            _field_start(entry, 'TOC \\o "1-1" \\h \\z \\u')
+        entry.add_run(heading.text)
+        if i == len(headings) - 1:
+            _field_end(entry)
+
+
+def _has_style(word: WordDocument, name: str) -> bool:
+    return any(style.name == name for style in word.styles)
+
+
+def _field_start(paragraph: Paragraph, code: str) -> None:
+    run = paragraph.add_run()
+    for kind, text in (("begin", None), (None, f" {code} "), ("separate", None)):
+        run._r.append(_field_part(kind, text))
+
+
+def _field_end(paragraph: Paragraph) -> None:
+    paragraph.add_run()._r.append(_field_part("end", None))
+
+
+def _field_part(kind: str | None, code: str | None) -> Any:
+    if kind:
+        element = OxmlElement("w:fldChar")
+        element.set(qn("w:fldCharType"), kind)
+    else:
+        element = OxmlElement("w:instrText")
+        element.set(qn("xml:space"), "preserve")
+        element.text = code
+    return element
 
 
 # ---- page furniture -----------------------------------------------------------------------
@@ -80,20 +126,9 @@ def _bold(paragraph: Paragraph, text: str) -> None:
 
 def _field(paragraph: Paragraph, code: str, shown: str) -> None:
     """A Word field (PAGE, NUMPAGES) that Word fills in as it lays the pages out."""
-    run = paragraph.add_run()
-    for kind, text in (("begin", None), (None, f" {code} "), ("separate", None), (None, shown),
-                       ("end", None)):
-        if kind:
-            element = OxmlElement("w:fldChar")
-            element.set(qn("w:fldCharType"), kind)
-        elif text == shown:
-            element = OxmlElement("w:t")
-            element.text = text
-        else:
-            element = OxmlElement("w:instrText")
-            element.set(qn("xml:space"), "preserve")
-            element.text = text
-        run._r.append(element)
+    _field_start(paragraph, code)
+    paragraph.add_run(shown)
+    _field_end(paragraph)
 
 
 # ---- the report, section by section ----------------------------------------------------

@@ -4,15 +4,17 @@ agency works from, each with filters, the protective marking and page numbers wh
 from __future__ import annotations
 
 import io
-from datetime import UTC, date, datetime
+import zipfile
+from datetime import date
 from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
+from openpyxl.writer.excel import ExcelWriter
 
-from .office import changed_judgements, fixed_zip, labels_of
+from .office import changed_judgements, fixed_zip, labels_of, report_day
 from .tracker_sheet import HEAD_FILL, write_tracker
 
 Doc = dict[str, Any]
@@ -41,14 +43,14 @@ def xlsx_report(doc: Doc) -> bytes:
     marking = doc.get("marking") or ""
     for ws in book.worksheets:
         _print_furniture(ws, marking)
-    as_at = datetime.combine(date.fromisoformat(doc["as_at"]), datetime.min.time(), UTC) \
-        if doc.get("as_at") else datetime(2000, 1, 1, tzinfo=UTC)
-    book.properties.created = book.properties.modified = as_at.replace(tzinfo=None)
+    book.properties.created = book.properties.modified = report_day(doc)
     book.properties.title = f"{doc.get('title') or doc['programme']}: overview report"
     book.properties.subject = marking
     book.properties.creator = "audit-ledger"
     out = io.BytesIO()
-    book.save(out)
+    # openpyxl's save() dates the file 'now'; its writer keeps the report's own day.
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        ExcelWriter(book, archive).save()
     return fixed_zip(out.getvalue())
 
 

@@ -10,6 +10,7 @@ import re
 import subprocess
 import sys
 import zipfile
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -149,6 +150,10 @@ def test_demo_report_as_word(demo_url: str, tmp_path: Path) -> None:
     assert headings[:3] == ["1. Terms of reference", "2. Methodology",
                             "3. Overview of each of the areas of analysis"]
     assert {"4. Conclusions", "5. Recommendations", "6. Action plan"} <= set(headings)
+    texts = [p.text for p in word.paragraphs]
+    listed = texts.index("Contents") + 1
+    assert texts[listed:listed + len(headings)] == headings  # the contents list, then the text
+    assert 'TOC \\o "1-1"' in word.element.body.xml
     areas = [p.text for p in word.paragraphs if p.style is not None and p.style.name == "Heading 2"]
     assert [f"Area of analysis {a}: {t}" for a, t in AREA_TITLES.items() if a != "1"] == \
         areas[:len(AREA_TITLES) - 1]
@@ -179,6 +184,8 @@ def test_demo_report_as_word(demo_url: str, tmp_path: Path) -> None:
     for rec in demo_pack()["recommendations"]:
         assert rec["text"] in text
     assert word.core_properties.subject == MARKING
+    as_at = datetime(2010, 3, 15, tzinfo=UTC)  # the report's day, never when it was written
+    assert word.core_properties.created == word.core_properties.modified == as_at
 
     assert {"How the audit was carried out", "Analysis by agency"} <= set(headings)
     doc = document(demo_url)
@@ -255,6 +262,7 @@ def test_demo_report_as_excel(demo_url: str, tmp_path: Path) -> None:
     assert sample == shown and ("Gender", "female", 5) in sample
     assert ("Ethnicity", "White British", "fewer than 5") in sample
 
+    assert book.properties.created == book.properties.modified == datetime(2010, 3, 15)
     with zipfile.ZipFile(path) as z:
         assert {i.date_time for i in z.infolist()} == {(1980, 1, 1, 0, 0, 0)}
 
