@@ -8,6 +8,7 @@ back and retried is the plumbing underneath (`ledger.persistence`).
 from __future__ import annotations
 
 from .handlers.action_plan import ActionPlanCommands
+from .handlers.action_tracker import ActionTrackerCommands
 from .handlers.case_audit import CaseAuditCommands
 from .handlers.concerns import ConcernCommands
 from .handlers.directory import DirectoryCommands
@@ -17,6 +18,7 @@ from .handlers.worker_records import WorkerRecords
 
 
 class AuditLedger(CaseAuditCommands, ConcernCommands, FeedbackCommands, ActionPlanCommands,
+                  ActionTrackerCommands,
                   DirectoryCommands, WorkerRecords, ErasureCommands):
     """Every audit fact goes through here, from every door."""
 

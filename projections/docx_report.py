@@ -188,7 +188,7 @@ def _method(word: WordDocument, doc: Doc) -> None:
                         "child can be picked out")
         rows = [[f["label"], ", ".join(f"{r['value']} {r['shown']}" for r in f["rows"])
                  or "not recorded"] for f in coverage["fields"]]
-        _table(word, caption, ["Characteristic", "Cases"], rows)
+        _table(word, caption, ["Characteristic", "Cases"], rows, widths=(40,))
 
 
 def _areas(word: WordDocument, doc: Doc) -> None:
@@ -204,7 +204,7 @@ def _areas(word: WordDocument, doc: Doc) -> None:
         word.add_paragraph("No judgements have been recorded yet, so there is nothing to chart.")
     _table(word, "Cases at each grade, per area",
            ["Area", *(f"{g} {label}" for g, label in labels.items()), "Graded"],
-           [[r["label"], *r["counts"].values(), r["graded"]] for r in rows])
+           [[r["label"], *r["counts"].values(), r["graded"]] for r in rows], widths=(52,))
     for area in doc["areas"]:
         word.add_heading(f"Area of analysis {area['number']}: {area['title']}", level=2)
         _text(word, area.get("summary") or "")
@@ -263,7 +263,8 @@ def _process(word: WordDocument, doc: Doc) -> None:
     changes = changed_judgements(doc["process"])
     if changes:
         _table(word, "Judgements revised and moderated, with their reasons",
-               ["Case", "Area", "Change", "By", "Reason", "On"], changes)
+               ["Case", "Area", "Change", "By", "Reason", "On"], changes,
+               widths=(14, 12, 26, 24, 74, 24))
 
 
 def _analysis(word: WordDocument, doc: Doc) -> None:
@@ -277,7 +278,8 @@ def _analysis(word: WordDocument, doc: Doc) -> None:
                ["Agency", "Returns", *(f"{g} {label}" for g, label in labels.items()),
                 *(f"Overall {label}" for label in labels.values())],
                [[a["agency"], a["returns"], *(a["areas"][g] for g in labels),
-                 *(a["overall"][g] for g in labels)] for a in analysis["agencies"]])
+                 *(a["overall"][g] for g in labels)] for a in analysis["agencies"]],
+               widths=(30, 16))
     else:
         word.add_paragraph("No agency has made a return yet.")
     worst = list(labels.values())[-1]
@@ -301,7 +303,7 @@ def _comparison(word: WordDocument, doc: Doc) -> None:
            ["Area", comparison["good_label"].capitalize(),
             comparison["weakest_label"].capitalize()],
            [[row["title"], moved(row, "good_or_better_cases"), moved(row, "weakest_cases")]
-            for row in comparison["areas"]])
+            for row in comparison["areas"]], widths=(74,))
     for warning in comparison.get("warnings") or []:
         word.add_paragraph(f"Note: {warning}")
 
@@ -311,7 +313,7 @@ def _recommendations(word: WordDocument, doc: Doc) -> None:
     if not doc["recommendations"]:
         word.add_paragraph("No recommendations have been recorded yet.")
     for r in doc["recommendations"]:
-        para = word.add_paragraph(style="List Number")
+        para = word.add_paragraph()
         para.add_run(f"{r['number']}. ").bold = True
         para.add_run(r.get("text") or "")
         status = word.add_paragraph(f"Status: {r['status']}; {r['actions']} action(s), "
@@ -333,7 +335,7 @@ def _action_plan(word: WordDocument, doc: Doc) -> None:
                    [[a["id"], a["description"] + (f"\nMeasure: {a['measure']}"
                                                   if a.get("measure") else ""),
                      a["recommendation"], a["owner"], a["due"], a.get("rag") or "–",
-                     a["status"]] for a in actions])
+                     a["status"]] for a in actions], widths=(16, 60, 12, 24, 23, 14, 25))
     for row, action in zip(table.rows[1:], actions, strict=True):
         if action.get("rag") in RAG_FILLS:
             _shade(row.cells[5], RAG_FILLS[action["rag"]])
@@ -372,16 +374,24 @@ def _bullets(word: WordDocument, items: list[str]) -> None:
         word.add_paragraph(item, style="List Bullet")
 
 
-def _table(word: WordDocument, caption: str, head: list[str], rows: list[list[Any]]) -> Table:
+TEXT_WIDTH = 174.0
+"""Millimetres between the margins of an A4 page with 18 mm margins."""
+
+
+def _table(word: WordDocument, caption: str, head: list[str], rows: list[list[Any]],
+           widths: tuple[float, ...] = ()) -> Table:
+    """A captioned table, head row repeated on each page; `widths` gives the first columns'
+    widths in millimetres and the others share what is left of the page."""
     word.add_paragraph(caption, style="Caption")
     table = word.add_table(rows=1, cols=len(head))
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    table.autofit = False
     for cell, text in zip(table.rows[0].cells, head, strict=True):
         cell.text = str(text)
         for run in cell.paragraphs[0].runs:
             run.bold = True
-            run.font.size = Pt(9)
+            run.font.size = Pt(8)
     _repeat_header(table)
     for values in rows:
         cells = table.add_row().cells
@@ -390,6 +400,13 @@ def _table(word: WordDocument, caption: str, head: list[str], rows: list[list[An
             for para in cell.paragraphs:
                 for run in para.runs:
                     run.font.size = Pt(9)
+    rest = len(head) - len(widths)
+    share = (TEXT_WIDTH - sum(widths)) / rest if rest else 0
+    for i, column in enumerate(table.columns):
+        width = Mm(widths[i] if i < len(widths) else share)
+        column.width = width
+        for cell in column.cells:
+            cell.width = width
     return table
 
 
