@@ -17,9 +17,11 @@ from slack_sdk import WebClient
 
 from . import blocks as b
 from .buttons import Buttons
+from .conversation import Conversation
 from .forms import Forms
 from .handling import Handling
 from .home import HomeTab
+from .linking import Linking
 from .raising import RAISE_CONCERN, RaiseConcernForm
 from .services import BotServices
 from .slash import MORE, SlashCommand
@@ -84,4 +86,10 @@ def build_app(services: BotServices, *, signing_secret: str, client: WebClient,
     app.action(RAISE_CONCERN)(pressed.listener(raising.open))
     app.view(RAISE_CONCERN)(raising.submit)
     app.event("app_home_opened")(home.opened)
+    app.event("message")(Conversation(h).message)
+    linking = Linking(h, home)
+    app.action(b.LINK_ASK)(pressed.listener(linking.open_ask))
+    app.view(b.LINK_ASK)(linking.submit_ask)
+    app.action(b.LINK_APPROVE)(pressed.listener(linking.decide))
+    app.action(b.LINK_REFUSE)(pressed.listener(linking.decide))
     return app

@@ -29,6 +29,7 @@ Type:
   /audit help          what the bot can do (also /audit my, progress, actions, case, history)
   press N              press button N of a message above (or just N)
   home                 open your Home tab
+  anything else        a message to the bot, as in its Messages tab
   quit                 leave (or Ctrl-D)
 """
 
@@ -117,6 +118,13 @@ class Console:
                                 data.get("text", ""),
                                 {"type": "ephemeral", "channel": self.channel,
                                  "ts": self.standin.ts(), "response_url": response_url})
+        self.settle()
+
+    def message(self, text: str) -> None:
+        """A message typed to the bot in its direct message channel; its answer arrives there."""
+        response = self.slack.message(text)
+        if response.status != 200:
+            self.say(f"(the app answered {response.status})")
         self.settle()
 
     def home(self) -> None:
@@ -282,4 +290,4 @@ class Console:
             elif re.fullmatch(r"(press\s+)?\d+", lowered):
                 self.press(int(lowered.split()[-1]))
             else:
-                self.say("I didn't understand that. " + CONSOLE_HELP)
+                self.message(words)

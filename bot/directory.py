@@ -6,6 +6,8 @@ from typing import Any
 
 from projections.queries import Views
 
+from . import blocks as b
+
 Doc = dict[str, Any]
 
 
@@ -48,3 +50,23 @@ class Directory:
                 f"or record anything for you yet. Ask {who} to add your Slack user id "
                 f"`{slack_user}` to your entry in the directory (the `slack_user` of your entry "
                 f"in the audit pack). Then try again.")
+
+    def quality_leads_on_slack(self, person: Doc | None = None) -> list[Doc]:
+        """The quality leads who can be asked in Slack (those of the person's partnership, when
+        the directory says which)."""
+        leads = self.quality_leads()
+        if person is not None and person.get("partnership"):
+            leads = [q for q in leads if q.get("partnership") == person.get("partnership")]
+        return [q for q in leads if self.slack_user(q["person"])]
+
+    def unknown_answer(self, slack_user: str) -> tuple[str, b.Blocks]:
+        """What someone not in the directory is told: why nothing can be shown, and a button to
+        ask their quality lead to link them (when one can be reached in Slack)."""
+        text = self.how_to_get_linked(slack_user)
+        blocks = b.sections(b.escape(text))
+        if self.quality_leads_on_slack():
+            blocks.append(b.section("Or ask from here: press *Ask to be linked*, say who you "
+                                    "are, and I will ask your quality lead to approve it."))
+            blocks.append(b.actions("link", b.button("Ask to be linked", b.LINK_ASK,
+                                                     b.value(u=slack_user), "primary")))
+        return text, blocks

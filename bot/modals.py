@@ -46,9 +46,9 @@ def _modal(callback_id: str, title: str, submit: str, blocks: list[Doc], meta: D
 
 
 def _text_input(block_id: str, label: str, *, optional: bool = False, initial: str = "",
-                hint: str = "", placeholder: str = "") -> Doc:
-    element: Doc = {"type": "plain_text_input", "action_id": ANSWER, "multiline": True,
-                    "max_length": MAX_ANSWER}
+                hint: str = "", placeholder: str = "", multiline: bool = True) -> Doc:
+    element: Doc = {"type": "plain_text_input", "action_id": ANSWER, "multiline": multiline,
+                    "max_length": MAX_ANSWER if multiline else 150}
     if initial:
         element["initial_value"] = clip(initial, MAX_ANSWER)
     if placeholder:

@@ -14,12 +14,13 @@ from .handlers.concerns import ConcernCommands
 from .handlers.directory import DirectoryCommands
 from .handlers.erasure import ErasureCommands
 from .handlers.feedback import FeedbackCommands
+from .handlers.report_authoring import ReportCommands
 from .handlers.worker_records import WorkerRecords
 
 
 class AuditLedger(CaseAuditCommands, ConcernCommands, FeedbackCommands, ActionPlanCommands,
                   ActionTrackerCommands,
-                  DirectoryCommands, WorkerRecords, ErasureCommands):
+                  DirectoryCommands, WorkerRecords, ErasureCommands, ReportCommands):
     """Every audit fact goes through here, from every door."""
 
     name = "AuditLedger"

@@ -36,6 +36,7 @@ from .pack import (
 from .people import Person
 from .personal import ERASED
 from .programme import Programme
+from .report_import import report_from_pack
 
 IMPORTER = "import"
 
@@ -296,6 +297,12 @@ def _import_pack(app: AuditLedger, pack: Pack, by: str,  # noqa: C901
             owner=a.owner, due=a.due.isoformat(), **admin.fields()))
         summary.count("actions")
 
+    authored, said = report_from_pack(lookup, pack, by, cases)
+    problems += said
+    if authored is not None:
+        pending.append(authored)
+        summary.count("report parts", sum(1 for e in authored.pending_events
+                                          if type(e).__name__ != "Created"))
     if problems:
         raise PackProblems(problems)
     summary.events = sum(len(agg.pending_events) for agg in pending)

@@ -17,6 +17,7 @@ from policies.smart import smart_problems
 
 from .commands import Agency, Area, ProgrammeRef, Ref
 from .plain_words import pydantic_problems
+from .report_commands import Author, GradedArea, Theme
 
 Slug = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[a-z0-9][a-z0-9\-]*$",
                                         max_length=64)]
@@ -102,6 +103,18 @@ class ActionIn(Strict):
     due: date
 
 
+class ReportIn(Strict):
+    """The author's words for the overview report (see ledger.report_commands)."""
+
+    author: Author | None = None
+    written: date | None = None
+    """The day the words were written (default: the day imported)."""
+    areas: dict[GradedArea, NonEmptyLong] = {}
+    themes: list[Theme] = []
+    key_findings: list[NonEmptyLong] | None = None
+    conclusions: NonEmptyLong | None = None
+
+
 class Pack(Strict):
     programme: ProgrammeIn
     people: list[PersonIn] = []
@@ -110,6 +123,7 @@ class Pack(Strict):
     concerns: list[ConcernIn] = []
     recommendations: list[RecommendationIn] = []
     actions: list[ActionIn] = []
+    report: ReportIn | None = None
 
     @property
     def areas(self) -> dict[str, str]:
@@ -202,6 +216,11 @@ def parse_pack_leniently(data: Any) -> tuple[Pack, list[str], SetAside]:
                     continue
             kept[section].append(item)
             set_aside.kept[section].append(i)
+    if isinstance(data.get("report"), dict):
+        try:
+            kept["report"] = ReportIn.model_validate(data["report"])
+        except ValidationError:
+            pass  # named among the problems already
     return Pack.model_validate(kept), sorted(problems, key=place_in_pack), set_aside
 
 

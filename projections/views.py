@@ -15,7 +15,8 @@ from .indexes import INDEXED_BY_EVENT, INDEXES
 
 Doc = dict[str, Any]
 VIEWS = ("programme", "case", "summary", "coverage", "recommendation", "action", "feedback",
-         "concern", "person", "slack", "delivery", "waiting", "team", "open_concerns", "ids")
+         "concern", "person", "slack", "delivery", "waiting", "team", "open_concerns", "authoring",
+         "ids")
 """Every view folded from the log: name and what it holds.
 
 programme: terms, scale, rule, areas; case: details, returns, moderation, judgements;
@@ -24,7 +25,8 @@ recommendation, action: the action plan; feedback: per practitioner's return;
 concern: open and closed concerns; person, slack: the directory and its Slack links;
 delivery: each message the worker sent (subject, purpose, recipient, Slack channel and ts);
 waiting: by person, their open feedback and open actions (keys); team: by manager, the people
-they manage; open_concerns: by agency, its concerns still needing a manager's
+they manage; authoring: by programme, the overview report's author's words and the
+versions published; open_concerns: by agency, its concerns still needing a manager's
 acknowledgement or action (keys) (these three answer "what is waiting for me?" in a few
 reads, however large the log);
 ids: which document each aggregate's later events belong to."""
