@@ -33,6 +33,7 @@ from .fake_slack import (
     Call,
     FakeSlack,
     all_text,
+    app_home_opened,
     block_actions,
     buttons,
     im_message,
@@ -142,7 +143,10 @@ def test_someone_unknown_asks_to_be_linked_and_the_quality_lead_approves(bot: Bo
     assert set(buttons(reply.body["blocks"])) == {"link.ask"}
     slash = json.loads(bot.send(slash_command("U0TONI", "toni", "my",
                                               bot.fake.response_url())).body)
-    assert "link.ask" in buttons(slash["blocks"])  # /audit offers it too
+    assert "link.ask" in buttons(slash["blocks"])  # /audit offers it too, and the Home tab
+    bot.send(app_home_opened("U0TONI", "Ev0HOME11"), JSON)
+    home = bot.fake.calls_to("views.publish")[-1].body["view"]
+    assert home["type"] == "home" and "link.ask" in buttons(home["blocks"])
 
     bot.press("U0TONI", reply, "link.ask")
     view = bot.opened_view()
@@ -175,6 +179,9 @@ def test_someone_unknown_asks_to_be_linked_and_the_quality_lead_approves(bot: Bo
     told = [p for p in bot.fake.calls_to("chat.postMessage") if p.body["channel"] == "DU0TONI"]
     assert "Quinn Lead has linked you to your entry in the audit's directory, as Toni " \
            "Teacher" in told[-1].body["text"]
+    home = bot.fake.calls_to("views.publish")[-1].body
+    assert home["user_id"] == "U0TONI" and "What is waiting for you, Toni Teacher" in \
+        all_text(home["view"]["blocks"])
     [now] = bot.write("U0TONI", "what now", "Ev0DM12")
     assert "case *K01* (school)" in all_text(now.body["blocks"])
 
