@@ -176,14 +176,18 @@ def action_list(ctx: click.Context, programme: str, overdue: bool, owner: str | 
                 type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @BY
 @ON
+@click.option("--allow-identifiers", default=None, metavar="REASON",
+              help="a quality lead (--by) lets a note holding what looks like an NHS number, "
+                   "postcode, date of birth... through, for this reason")
 @click.pass_context
 def action_import(ctx: click.Context, programme: str, tracker: Path, by: str,
-                  occurred_on: datetime | None) -> None:
+                  occurred_on: datetime | None, allow_identifiers: str | None) -> None:
     """Bring back the action tracker: each changed row recorded as an update by its owner."""
     from ledger.action_tracker import read_tracker
 
     rows = read_tracker(tracker.read_bytes())
     w = wiring(ctx)
-    outcome = w.app.import_tracker(programme, rows, by, day(occurred_on) or date.today())
+    outcome = w.app.import_tracker(programme, rows, by, day(occurred_on) or date.today(),
+                                   allow_identifiers or "")
     click.echo(outcome.message)
     w.follower.catch_up()

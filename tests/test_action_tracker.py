@@ -170,3 +170,31 @@ def test_a_stale_or_wrong_row_is_refused_with_every_problem(example_url: str,
     assert lines[2] == "error: row 4 (action A2.1): write a progress note saying what was done"
     assert len(lines) == 3
     assert [p["rag"] for p in actions(example_url)["A1.1"]["progress"]] == ["red"]
+
+
+def test_a_note_holding_an_identifier_is_refused_unless_a_quality_lead_allows_it(
+        example_url: str, tmp_path: Path) -> None:
+    written = tracker(example_url, tmp_path / "tracker.xlsx")
+    edited = edit(written, tmp_path / "edited.xlsx", {
+        "A1.1": ("amber", "Audit sample included the family at NB1 2AB."),
+    })
+    refused = run_cli("action", "import", PID, str(edited), "--by", "sc.ali", url=example_url)
+    assert refused.returncode == 2
+    lines = refused.stderr.splitlines()
+    assert lines[0].startswith("error: row 2 (action A1.1): progress note: holds what looks like "
+                               "a postcode") and "NB1 2AB" not in refused.stderr
+    assert "--allow-identifiers REASON" in lines[-1]
+    not_a_lead = run_cli("action", "import", PID, str(edited), "--by", "sc.ali",
+                         "--allow-identifiers", "Needed for the audit trail.", url=example_url)
+    assert not_a_lead.returncode == 2 and "only a quality lead may allow" in not_a_lead.stderr
+    w = wire(example_url, "")
+    try:
+        head = log_head(w)
+        allowed = run_cli("action", "import", PID, str(edited), "--by", "ql.osei",
+                          "--allow-identifiers", "The sample's address is the audit's subject.",
+                          url=example_url, check=True)
+        assert allowed.stdout.endswith("each by its owner: A1.1\n")
+        assert log_head(w) == head + 2  # the progress, and the quality lead's override beside it
+    finally:
+        w.close()
+    assert actions(example_url)["A1.1"]["progress"][0]["by"] == "sc.ali"

@@ -5,31 +5,50 @@ from __future__ import annotations
 
 from datetime import date
 
+from eventsourcing.domain import Aggregate
+
+from policies.identifiers import identifier_problems, identifiers_in, may_allow_identifiers
 from policies.permissions import permission_problem
 
 from .. import ids
 from ..action_tracker import STATUSES, TrackerRow, status_of
 from ..actions import Action
-from ..base import Act, Rejected
+from ..base import Act, NotPermitted, Rejected
 from ..free_text import text_problems
+from ..overrides import identifiers_allowed
 from ..people import Person
 from .shared import LedgerCommands, Outcome
+
+ALLOW_IN_TRACKER = ("what identifies a child or family is kept out of progress notes; if such "
+                    "a note must stay, a quality lead may allow it, giving a reason: import the "
+                    "tracker again with --by QUALITY-LEAD --allow-identifiers REASON")
 
 
 class ActionTrackerCommands(LedgerCommands):
     """`action import`: the owners' edits of a tracker written by `action list --format xlsx`."""
 
-    def import_tracker(self, programme: str, rows: list[TrackerRow], by: str,
-                       on: date) -> Outcome:
-        return self.retrying(lambda: self._import_tracker(programme, rows, by, on))
+    def import_tracker(self, programme: str, rows: list[TrackerRow], by: str, on: date,
+                       allow_identifiers: str = "") -> Outcome:
+        """`allow_identifiers`: a quality lead's (`by`) reason for letting a note that holds
+        what looks like an identifier through (recorded beside it)."""
+        return self.retrying(lambda: self._import_tracker(programme, rows, by, on,
+                                                          allow_identifiers))
 
     def _import_tracker(self, programme: str, rows: list[TrackerRow], by: str,  # noqa: C901
-                        on: date) -> Outcome:
+                        on: date, allow_identifiers: str) -> Outcome:
         importer = self.person(by)
         self.programme(programme)
         overseer = "quality-lead" in importer.roles
+        if allow_identifiers and not may_allow_identifiers(importer.roles):
+            raise NotPermitted(f"--by {by}: only a quality lead may allow text that holds what "
+                               "identifies a child or family")
+        said = identifier_problems(allow_identifiers) if allow_identifiers else []
+        if said:
+            raise Rejected(*[f"--allow-identifiers: the reason {p}" for p in said])
         problems: list[str] = []
         changed: list[Action] = []
+        allowed: list[Aggregate] = []
+        held = False
         people: dict[str, Person | None] = {}
         seen: dict[str, int] = {}
         for row in rows:
@@ -81,22 +100,28 @@ class ActionTrackerCommands(LedgerCommands):
             if problem:
                 problems.append(f"{row.at}: {action.owner}: {problem}")
                 continue
-            found = text_problems(f"{row.at}: progress note", row.note)
-            if found:
-                problems += found
-                continue
             act = Act(action.owner, on.isoformat())
+            found = identifiers_in(row.note)
+            if found and not allow_identifiers:
+                problems += text_problems(f"{row.at}: progress note", row.note)
+                held = True
+                continue
+            if found:
+                allowed.append(identifiers_allowed(
+                    programme, "", f"action {row.action} progress note",
+                    sorted({f.kind for f in found}), action.owner, allow_identifiers,
+                    Act(by, on.isoformat())))
             if row.status == "complete":
                 action.record(Action.Completed, act, evidence=row.note)
             else:
                 action.record(Action.ProgressRecorded, act, rag=row.status, note=row.note)
             changed.append(action)
         if problems:
-            raise Rejected(*problems)
+            raise Rejected(*problems, *([ALLOW_IN_TRACKER] if held else []))
         if not changed:
             return Outcome(False, f"nothing to record: every row is as the ledger has it for "
                                   f"{programme}")
-        self.save(*changed)
+        self.save(*changed, *allowed)
         listed = ", ".join(a.action for a in changed)
         return Outcome(True, f"recorded {len(changed)} update{'s' if len(changed) != 1 else ''} "
                              f"from the tracker, each by its owner: {listed}")
