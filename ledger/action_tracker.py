@@ -8,6 +8,7 @@ they were written, so that an update made in the ledger since is not undone by a
 from __future__ import annotations
 
 import io
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,10 +56,13 @@ def read_tracker(data: bytes) -> list[TrackerRow]:
     from openpyxl import load_workbook  # only the commands that read workbooks pay for it
 
     try:
-        book = load_workbook(io.BytesIO(data), data_only=True)
-    except Exception as e:  # openpyxl raises many kinds for a damaged file
-        raise PackProblems([f"not a workbook this command can read ({type(e).__name__}); save "
-                            "it from the spreadsheet as an Excel workbook (.xlsx)"]) from None
+        with warnings.catch_warnings():  # what it warns of (a date out of range) is named below
+            warnings.simplefilter("ignore")
+            book = load_workbook(io.BytesIO(data), data_only=True)
+    except Exception:  # openpyxl raises many kinds for a damaged file; none helps a person
+        raise PackProblems(["not a workbook this command can read (damaged, or not saved as "
+                            "one); save it from the spreadsheet as an Excel workbook (.xlsx)"]
+                           ) from None
     if SHEET not in book.sheetnames:
         raise PackProblems([f"this workbook has no sheet {SHEET!r}; write the tracker with: "
                             "audit-ledger action list PROGRAMME --format xlsx -o FILE.xlsx"])

@@ -96,11 +96,15 @@ def _pupil_numbers(text: str) -> Iterable[Finding]:
             yield Finding("a unique pupil number", m.start(), m.end(), _hint(m.group(0)))
 
 
+_TIMES = tuple(f"{d}{m}" for d in "0123456789" for m in ("am", "pm"))
+
+
 def _postcodes(text: str) -> Iterable[Finding]:
     for m in _POSTCODE.finditer(text):
         found = m.group(1)
-        if found.lower().endswith(("am", "pm")) and found[-2:].islower():
-            continue  # "S47 2pm" is a time, not a postcode
+        if found[-2:].islower() and found[-3:] in ("1st", "2nd", "3rd", "4th", "5th", "6th",
+                                                    "7th", "8th", "9th") + _TIMES:
+            continue  # "S47 2pm" is a time and "Y7 1st term", "KS2 3rd" ordinals: not postcodes
         yield Finding("a postcode", m.start(), m.end(), _hint(found))
 
 
@@ -174,13 +178,17 @@ def identifiers_in(text: str, names: Iterable[str] = ()) -> list[Finding]:
 
 
 def identifier_problems(text: str, names: Iterable[str] = ()) -> list[str]:
-    """What a person is told, one line per kind found: what it looks like and what to do."""
+    """What a person is told about one text (nothing, or one line): each kind found, with
+    hints, and what to do."""
     by_kind: dict[str, list[str]] = {}
     for f in identifiers_in(text, names):
         by_kind.setdefault(f.kind, []).append(f.hint)
-    return [f"holds what looks like {kind} ({', '.join(hints)}): leave it out, the case "
-            "reference is enough"
-            for kind, hints in by_kind.items()]
+    if not by_kind:
+        return []
+    kinds = [f"{kind} ({', '.join(hints)})" for kind, hints in by_kind.items()]
+    said = kinds[0] if len(kinds) == 1 else ", ".join(kinds[:-1]) + " and " + kinds[-1]
+    them = "it" if sum(len(h) for h in by_kind.values()) == 1 else "them"
+    return [f"holds what looks like {said}: leave {them} out, the case reference is enough"]
 
 
 def may_allow_identifiers(roles: Iterable[str]) -> bool:

@@ -236,6 +236,8 @@ def test_the_managers_press_leaves_her_button_and_reminders_and_her_answers_ackn
     reminders = rig.posts("DU0SCSW", "Reminder: your audit feedback on case K01")
     assert len(reminders) == 1
     assert "feedback.acknowledge" in buttons(reminders[0].body["blocks"])
+    assert "Sam Manager has seen the copy sent to them as your manager; only you can " \
+           "acknowledge it." in all_text(reminders[0].body["blocks"])
 
     # Issue 2 on its own, today; the message says 1 of 2 answered.
     rig.press("U0SCSW", rig.latest(mine), "feedback.answer", issue=2)
