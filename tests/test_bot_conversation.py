@@ -128,6 +128,7 @@ def test_whatever_is_written_to_the_bot_gets_a_helpful_answer_never_silence(bot:
     # The bot's own messages, edits and deletions get no answer: it never talks to itself.
     assert bot.write("U0SCSW", "Your audit feedback", "Ev0DM04", bot_id="B0AUDIT") == []
     assert bot.write("U0SCSW", "edited", "Ev0DM05", subtype="message_changed") == []
+    assert len(bot.write("U0SCSW", "my note, attached", "Ev0DM06", subtype="file_share")) == 1
 
     # Answering from the list the reply holds opens the form for the waiting issues.
     bot.press("U0SCSW", reply, "feedback.respond")
