@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from ledger import ids
@@ -14,6 +14,7 @@ from ledger.programme import Programme
 
 from .casefold import apply_case_event, judge, new_case_doc
 from .queries import case_judgements
+from .replay import happened_by
 
 Doc = dict[str, Any]
 
@@ -31,8 +32,11 @@ def event_name_of(cls: Any) -> str:
 
 
 def case_history(app: AuditLedger, programme: str, case: str, area: str | None = None,
-                 as_of: datetime | None = None, concern_refs: list[str] | None = None) -> Doc:
-    """The case replayed; without --area its feedback and concerns are woven in by time."""
+                 as_of: datetime | None = None, concern_refs: list[str] | None = None,
+                 day: date | None = None) -> Doc:
+    """The case replayed; without --area its feedback and concerns are woven in by time.
+    `as_of` stops at a moment of recording; `day` leaves out what happened in the world
+    after that day (a return completed later, a revision made later), whenever recorded."""
     prog = app.find(Programme, ids.programme_id(programme))
     if prog is None:
         raise NotFound(f"no programme {programme!r}")
@@ -57,6 +61,8 @@ def case_history(app: AuditLedger, programme: str, case: str, area: str | None =
             break
         if isinstance(event, Feedback.Created) and event.manager != event.practitioner:
             managers[event.originator_id] = event.manager
+        if day is not None and not happened_by(event, day):
+            continue
         touched: set[str] = set()
         if isinstance(event, CaseAudit.Created):
             doc = new_case_doc(event)
@@ -92,7 +98,9 @@ def case_history(app: AuditLedger, programme: str, case: str, area: str | None =
         "programme": programme,
         "case": case,
         "area": area,
-        "as_of": (as_of or datetime.now(tz=events[0].timestamp.tzinfo)).isoformat(),
+        "as_of": day.isoformat() if day else
+        (as_of or datetime.now(tz=events[0].timestamp.tzinfo)).isoformat(),
+        "as_of_means": "happened by" if day else "recorded by",
         "steps": steps,
         "state": state,
     }

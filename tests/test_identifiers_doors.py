@@ -240,3 +240,19 @@ def test_a_filled_workbook_with_identifiers_is_refused_naming_the_cell(tmp_path:
     shown = json.loads(run_cli("case", PID, "N03", "--format", "json", url=url,
                                check=True).stdout)
     assert all(c["agency"] != "police" for c in shown["overall"]["contributions"])
+
+
+def test_a_draft_answer_holding_an_identifier_is_not_kept(wiring: Wiring,
+                                                          mini_pack: dict[str, Any]) -> None:
+    from ledger import commands as c
+    from ledger.base import Rejected
+
+    import_pack(wiring.app, parse_pack(mini_pack))
+    mine: dict[str, Any] = {"programme": "mini-2026", "case": "K01", "agency": "social-care",
+                            "by": "sc.sw", "issue": 1}
+    head = log_head(wiring)
+    with pytest.raises(Rejected) as caught:
+        wiring.app.draft_answer(c.DraftAnswer(text="Saw him at NB3 7QT on", **mine))
+    assert caught.value.problems[0].startswith("draft: holds what looks like a postcode")
+    assert log_head(wiring) == head
+    assert wiring.app.draft_answer(c.DraftAnswer(text="Saw him alone on 3 Feb", **mine)).changed
