@@ -148,6 +148,15 @@ def test_a_quality_lead_may_let_it_through_with_a_reason_which_is_recorded(
     allowed = run_cli(*base, "--allow-identifiers", "the school's own postcode, not the family's",
                       "--allowed-by", "ql", url=store_url)
     assert allowed.returncode == 0, allowed.stderr
+    listed = run_cli("identifiers", "allowed", "mini-2026", "--on", url=store_url)
+    assert listed.returncode == 2  # (no such option: the listing takes none but --format)
+    listed = run_cli("identifiers", "allowed", "mini-2026", url=store_url, check=True)
+    assert listed.stdout.endswith(": case K02, summary (text of sch.aud): a postcode; allowed by "
+                                  "ql: the school's own postcode, not the family's\n")
+    assert not re.search(r"\d{4}-\d{2}-\d{2}", listed.stdout)
+    [row] = json.loads(run_cli("identifiers", "allowed", "mini-2026", "--format", "json",
+                               url=store_url, check=True).stdout)
+    assert (row["allowed_by"], row["text_of"], row["kinds"]) == ("ql", "sch.aud", ["a postcode"])
     from audit_ledger.wiring import wire
 
     w = wire(store_url, "")
