@@ -68,11 +68,13 @@ def read_tracker(data: bytes) -> list[TrackerRow]:
                             "audit-ledger action list PROGRAMME --format xlsx -o FILE.xlsx"])
     ws = book[SHEET]
     header = {key: _text(ws[f"{col}{HEADER_ROW}"].value) for key, col in COLUMNS.items()}
-    moved = [f"cell {COLUMNS[k]}{HEADER_ROW} should read {TITLES[k]!r}"
+    moved = [f"{COLUMNS[k]}{HEADER_ROW} should read {TITLES[k]!r}"
              for k, v in header.items() if v != TITLES[k]]
     if moved:
-        raise PackProblems([f"sheet {SHEET}: {m}; the tracker's layout was changed (write a "
-                            "fresh one)" for m in moved])
+        raise PackProblems([f"sheet {SHEET}: not the tracker owners update (cell "
+                            f"{'; '.join(moved[:3])}{'; ...' if len(moved) > 3 else ''}); a "
+                            "report's tracker is for reading. Write the one to update with: "
+                            "audit-ledger action list PROGRAMME --format xlsx -o FILE.xlsx"])
     rows = []
     for r in range(HEADER_ROW + 1, ws.max_row + 1):
         cells = {key: _text(ws[f"{col}{r}"].value) for key, col in COLUMNS.items()}

@@ -15,6 +15,7 @@ from ledger.programme import Programme
 
 from .casefold import apply_case_event, judge, new_case_doc
 from .indexes import concern_open, feedback_open, listed
+from .override_folds import OVERRIDE_HANDLERS
 from .report_folds import REPORT_HANDLERS
 
 if TYPE_CHECKING:
@@ -353,4 +354,5 @@ HANDLERS: dict[type, Callable[[Folding, Any, int], None]] = {
     Delivery.Created: _delivered,
     Delivery.Updated: _delivery_updated,
     **REPORT_HANDLERS,  # the overview report's own facts: the author's words, versions
+    **OVERRIDE_HANDLERS,  # a quality lead's overrides of the identifiers check
 }
