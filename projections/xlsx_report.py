@@ -128,6 +128,10 @@ def _process(ws: Worksheet, process: Doc) -> None:
     c, f, r = process["concerns"], process["feedback"], process["returns"]
     rows: list[list[Any]] = [
         ["Agency returns expected", r["expected"]], ["Agency returns received", r["received"]],
+        *([["Returns due by", date.fromisoformat(r["due"])],
+           ["Returns received after that", len(r["late"])],
+           ["Most days late", max((x["days_late"] for x in r["late"]), default=0)]]
+          if r.get("due") else []),
         ["Concerns referred to managers", c["raised"]],
         ["Concerns with a child possibly at risk", c["child_at_risk"]],
         ["Concerns acknowledged", c["acknowledged"]], ["Concerns closed", c["closed"]],
@@ -139,7 +143,10 @@ def _process(ws: Worksheet, process: Doc) -> None:
         ["Issues answered", f["issues_answered"]],
         ["Agency grades revised", len(process["revisions"])],
         ["Judgements moderated", len(process["moderations"])]]
-    _table(ws, ["What", "Figure"], rows, widths=[44, 12])
+    _table(ws, ["What", "Figure"], rows, widths=[44, 14])
+    for (cell,) in ws.iter_rows(min_row=2, min_col=2, max_col=2):
+        if isinstance(cell.value, date):
+            cell.number_format = "d mmm yyyy"
     changes = changed_judgements(process)
     if changes:
         start = ws.max_row + 2

@@ -259,6 +259,8 @@ def test_demo_report_as_excel(demo_url: str, tmp_path: Path) -> None:
     assert process["Concerns referred to managers"] == doc["process"]["concerns"]["raised"] == 6
     assert process["Concerns with a child possibly at risk"] == 3
     assert process["Agency returns received"] == doc["process"]["returns"]["received"]
+    assert process["Returns due by"] == datetime(2009, 7, 31)
+    assert process["Returns received after that"] == len(doc["process"]["returns"]["late"])
     sample = list(book["Sample"].iter_rows(min_row=2, values_only=True))
     shown = [(f["label"], r["value"], r["count"] if r["count"] is not None else r["shown"])
              for f in doc["coverage"]["fields"] for r in f["rows"]]
