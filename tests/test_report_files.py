@@ -7,9 +7,11 @@ import io
 import json
 import os
 import re
+import sqlite3
 import subprocess
 import sys
 import zipfile
+from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -29,16 +31,26 @@ MARKING = "OFFICIAL-SENSITIVE"
 AREA_TITLES = demo_pack()["programme"].get("areas") or AREAS
 
 
-@pytest.fixture
-def demo_url(tmp_path: Path) -> str:
-    """The demo audit with one action given a red RAG rating (the renderers read views only,
-    so one store kind is enough here)."""
-    url = f"sqlite:///{tmp_path / 'demo.db'}"
-    run_cli("demo", url=url, cwd=tmp_path, check=True)
+@pytest.fixture(scope="module")
+def demo_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo audit with one action given a red RAG rating, loaded once for this module
+    (the renderers read views only, so one store kind is enough here)."""
+    folder = tmp_path_factory.mktemp("demo")
+    url = f"sqlite:///{folder / 'demo.db'}"
+    run_cli("demo", url=url, cwd=folder, check=True)
     run_cli("action", "update", "lontown-2009", "A1.1", "--rag", "red", "--note",
             "Two teams still to meet", "--by", "tm.khan", "--on", "2010-02-10", url=url,
             check=True)
-    return url
+    return folder / "demo.db"
+
+
+@pytest.fixture
+def demo_url(demo_store: Path, tmp_path: Path) -> str:
+    """A fresh copy of the demo store for each test (SQLite's own backup, WAL and all)."""
+    copy = tmp_path / "demo.db"
+    with closing(sqlite3.connect(demo_store)) as source, closing(sqlite3.connect(copy)) as to:
+        source.backup(to)
+    return f"sqlite:///{copy}"
 
 
 def report_file(url: str, tmp_path: Path, fmt: str) -> Path:
