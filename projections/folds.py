@@ -54,6 +54,13 @@ def _channel_detail_set(f: Folding, e: Programme.ChannelDetailSet, position: int
         f.put("programme", pid, {**doc, "channel_detail": e.detail})
 
 
+def _returns_due_set(f: Folding, e: Programme.ReturnsDueSet, position: int) -> None:
+    pid = _programme_of(f, e)
+    doc = f.get("programme", pid)
+    if doc is not None:
+        f.put("programme", pid, {**doc, "returns_due": e.due})
+
+
 def _programme_of(f: Folding, e: Any) -> str:
     # Programme events after creation carry no reference; find it by the aggregate id.
     index = f.get("ids", str(e.originator_id))
@@ -316,6 +323,7 @@ HANDLERS: dict[type, Callable[[Folding, Any, int], None]] = {
     Programme.Created: _programme_opened,
     Programme.Closed: _programme_closed,
     Programme.ChannelDetailSet: _channel_detail_set,
+    Programme.ReturnsDueSet: _returns_due_set,
     CaseAudit.Created: _case_selected,
     CaseAudit.ReturnRecorded: _case_changed,
     CaseAudit.AreaGraded: _case_changed,

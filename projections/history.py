@@ -24,7 +24,11 @@ DETAIL_FIELDS = ("agency", "auditor", "practitioner", "completed", "area", "grad
 
 
 def event_name(event: Any) -> str:
-    return str(type(event).TOPIC).split(":", 1)[1]
+    return event_name_of(type(event))
+
+
+def event_name_of(cls: Any) -> str:
+    return str(cls.TOPIC).split(":", 1)[1]
 
 
 def case_history(app: AuditLedger, programme: str, case: str, area: str | None = None,
@@ -51,9 +55,12 @@ def case_history(app: AuditLedger, programme: str, case: str, area: str | None =
         events = sorted(own + related, key=lambda e: e.timestamp)
     steps: list[Doc] = []
     doc: Doc = {}
+    managers: dict[Any, str] = {}  # each feedback's manager, when not its practitioner
     for event in events:
         if as_of is not None and event.timestamp > as_of:
             break
+        if isinstance(event, Feedback.Created) and event.manager != event.practitioner:
+            managers[event.originator_id] = event.manager
         if day is not None and not happened_by(event, day):
             continue
         touched: set[str] = set()
@@ -71,6 +78,9 @@ def case_history(app: AuditLedger, programme: str, case: str, area: str | None =
             "by": event.by,
             "event": event_name(event),
         }
+        if isinstance(event, Feedback.Acknowledged) and \
+                managers.get(event.originator_id) == event.by:
+            step["event"] = event_name_of(Feedback.SeenByManager)  # as an older store held it
         for name in DETAIL_FIELDS:
             if hasattr(event, name):
                 step[name] = getattr(event, name)

@@ -25,8 +25,9 @@ STORY = {
     "GradeRevised": "{agency}'s grade for {area} was revised from {previous} to {grade}",
     "JudgementModerated": "{area} was moderated to {grade}",
     "FeedbackIssued": "Feedback was sent to {practitioner} ({agency})",
-    "FeedbackAcknowledged": "{agency}'s feedback was acknowledged",
-    "IssueResponded": "Issue {issue} of {agency}'s feedback was answered",
+    "FeedbackAcknowledged": "{whose} feedback was acknowledged",
+    "FeedbackSeenByManager": "{whose} feedback was seen by the practitioner's manager",
+    "IssueResponded": "Issue {issue} of {whose} feedback was answered",
     "ConcernRaised": "A concern was raised about {agency}'s work",
     "ConcernAcknowledged": "The concern was acknowledged",
     "ConcernActionRecorded": "Action on the concern was recorded",
@@ -99,8 +100,10 @@ def told(s: Doc, programme: Doc | None, names: Callable[[str], str],
               "grade": grade_words(s.get("grade", ""), scale),
               "previous": grade_words(s.get("previous", ""), scale),
               "practitioner": names(str(s.get("practitioner", ""))), "issue": s.get("issue", ""),
-              "step": s.get("step", "")}
+              "step": s.get("step", ""),
+              "whose": f"{s['agency']}'s" if s.get("agency") else "the"}  # feedback's steps
     what = story_words(s["event"]).format(**fields)
+    what = "T" + what[1:] if what.startswith("the ") else what  # not an agency's id
     if s.get("event") == "ConcernRaised" and s.get("child_at_risk"):
         what += " (a child may be at risk)"
     who = ("(as loaded from the audit pack)" if s.get("by") == IMPORTED

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import run_cli
+from .conftest import fresh_store, run_cli
 
 P = "lontown-2009"
 LATER = [  # (what, recorded now but happened on the day given)
@@ -28,17 +28,23 @@ def _json(*args: str, url: str) -> Any:
     return json.loads(run_cli(*args, "--format", "json", url=url, check=True).stdout)
 
 
-def _demo(tmp_path: Path, name: str, happened: list[tuple[str, ...]]) -> str:
-    url = f"sqlite:///{tmp_path / name}.db"
+def _demo(url: str, tmp_path: Path, happened: list[tuple[str, ...]]) -> str:
     run_cli("demo", url=url, cwd=tmp_path, check=True)
     for args in happened:
         run_cli(*args, url=url, check=True)
     return url
 
 
-def test_as_of_a_day_is_the_store_replayed_only_up_to_that_day(tmp_path: Path) -> None:
-    everything = _demo(tmp_path, "everything", LATER)
-    by_then = _demo(tmp_path, "by-then", [a for a in LATER if a[-1] <= DAY])
+def test_as_of_a_day_is_the_store_replayed_only_up_to_that_day(store_url: str,
+                                                                tmp_path: Path) -> None:
+    everything = _demo(store_url, tmp_path, LATER)
+    kind = "sqlite" if store_url.startswith("sqlite") else "postgres"
+    with fresh_store(kind, tmp_path) as other:
+        _as_of_matches_a_replay(everything, _demo(other, tmp_path, [a for a in LATER
+                                                                    if a[-1] <= DAY]))
+
+
+def _as_of_matches_a_replay(everything: str, by_then: str) -> None:
     then = _json("report", P, "--as-of", DAY, url=everything)
     replayed = _json("report", P, "--today", DAY, url=by_then)
     assert then["as_of"] and not replayed["as_of"]
@@ -63,7 +69,7 @@ def test_as_of_a_day_is_the_store_replayed_only_up_to_that_day(tmp_path: Path) -
 @pytest.mark.parametrize("fmt", ["md", "html", "json"])
 def test_a_published_version_is_byte_identical_after_a_later_moderation(
         tmp_path: Path, fmt: str) -> None:
-    url = _demo(tmp_path, "published", LATER[:1])
+    url = _demo(f"sqlite:///{tmp_path / 'published.db'}", tmp_path, LATER[:1])
     refused = run_cli("report", "publish", P, "--by", "tm.khan", url=url)
     assert refused.returncode == 2 and "quality-lead" in refused.stderr
     done = run_cli("report", "publish", P, "--by", "qa.bennett", "--on", "2010-03-15",
