@@ -88,6 +88,9 @@ def test_demo_report_as_pdf(demo_url: str, tmp_path: Path) -> None:
     pdf = pypdf.PdfReader(report_file(demo_url, tmp_path, "pdf"))
     pages = [flat(p.extract_text()) for p in pdf.pages]
     total = len(pages)
+    root: Any = pdf.trailer["/Root"]
+    assert root["/MarkInfo"]["/Marked"] and "/StructTreeRoot" in root  # tagged, for readers
+    assert root["/Lang"] == "en-GB"
     assert total > 5
     for number, text in enumerate(pages, start=1):
         assert text.count(MARKING) >= 2, f"page {number} lacks the marking at head and foot"
