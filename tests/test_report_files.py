@@ -192,6 +192,9 @@ def test_demo_report_as_word(demo_url: str, tmp_path: Path) -> None:
     assert a11.cells[6].text == "overdue by 43 days"
 
     (picture,) = word.inline_shapes
+    described = picture._inline.docPr.get("descr")
+    assert described.startswith("Cases per grade. Area 2: History of involvement: outstanding 0, "
+                                "good 3, adequate 5, inadequate 2 (of 10 graded)")
     blip = picture._inline.graphic.graphicData.pic.blipFill.blip.embed
     image = word.part.related_parts[blip]
     assert image.content_type == "image/png" and image.blob[:4] == b"\x89PNG"
