@@ -502,7 +502,7 @@ def test_the_sweep_keeps_its_own_schedule_and_alerts_go_first(rig: Rig) -> None:
             seen_when_checking.append(len(rig.posts("DU0SCMGR", first)))
         escalations(*args)
 
-    rig.worker.due.escalations = checking  # type: ignore[method-assign]
+    rig.worker.due.escalations = checking  # type: ignore[method-assign,assignment]
     first = rig.raise_concern("Nobody saw the baby for a month.")
     rig.worker.tick()  # someone else's event: alerted at once, then a sweep
     assert len(sweeps) == 2
@@ -517,7 +517,7 @@ def test_the_sweep_keeps_its_own_schedule_and_alerts_go_first(rig: Rig) -> None:
             midway.append(rig.raise_concern("Nobody saw the baby again."))  # mid-sweep
         escalations(*args)
 
-    rig.worker.due.escalations = raising_midway  # type: ignore[method-assign]
+    rig.worker.due.escalations = raising_midway  # type: ignore[method-assign,assignment]
     rig.day(CLOCK_DAY + timedelta(days=1))  # a new day: a sweep even with nothing new
     assert len(sweeps) == sweeps_before + 1
     assert len(rig.posts("DU0SCMGR", midway[0])) == 1  # read and alerted within the round
