@@ -34,15 +34,16 @@ class Outgoing:
 def feedback_outgoing(services: BotServices, doc: dict[str, Any]) -> list[Outgoing]:
     """The practitioner's message and their manager's copy (for those with a Slack user)."""
     programme = services.programme(str(doc["programme"]))
-    names = services.directory.name
+    directory = services.directory.of(str(doc["programme"]))
+    names = directory.name
     out: list[Outgoing] = []
     practitioner = str(doc["practitioner"])
     manager = str(doc.get("manager") or "")
-    slack = services.directory.slack_user(practitioner)
+    slack = directory.slack_user(practitioner)
     if slack:
         text, blocks = feedback_message(doc, programme, names, for_manager=False)
         out.append(Outgoing(slack, text, blocks))
-    slack = services.directory.slack_user(manager) if manager and manager != practitioner else ""
+    slack = directory.slack_user(manager) if manager and manager != practitioner else ""
     if slack:
         text, blocks = feedback_message(doc, programme, names, for_manager=True)
         out.append(Outgoing(slack, text, blocks))
@@ -52,11 +53,12 @@ def feedback_outgoing(services: BotServices, doc: dict[str, Any]) -> list[Outgoi
 def concern_outgoing(services: BotServices, doc: dict[str, Any]) -> list[Outgoing]:
     """The alert for each manager of the agency concerned (with a Slack user)."""
     programme = services.programme(str(doc["programme"]))
-    text, blocks = concern_message(doc, programme, services.directory.name)
-    managers = [p for p in services.views.people()
+    directory = services.directory.of(str(doc["programme"]))
+    text, blocks = concern_message(doc, programme, directory.name)
+    managers = [p for p in directory.people()
                 if "manager" in (p.get("roles") or []) and p.get("agency") == doc["agency"]]
     return [Outgoing(slack, text, blocks) for p in managers
-            if (slack := services.directory.slack_user(p["person"]))]
+            if (slack := directory.slack_user(p["person"]))]
 
 
 def deliver_feedback(services: BotServices, programme: str, case: str, agency: str

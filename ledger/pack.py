@@ -15,7 +15,8 @@ from policies.permissions import ROLES
 from policies.scales import AREAS, SCALES
 from policies.smart import smart_problems
 
-from .commands import Agency, Area, ProgrammeRef, Ref
+from .commands import Agency, Area, PartnershipRef, ProgrammeRef, Ref, SlackTeam
+from .ids import DEFAULT_PARTNERSHIP
 
 Slug = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[a-z0-9][a-z0-9\-]*$",
                                         max_length=64)]
@@ -29,6 +30,15 @@ MAX_PACK_BYTES = 20 * 1024 * 1024
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PartnershipIn(Strict):
+    """The partnership the pack's programme and people belong to: registered on import if the
+    store does not hold it yet (then `name` is needed), else only checked."""
+
+    id: PartnershipRef
+    name: Short = ""
+    slack_team: SlackTeam | None = None
 
 
 class ProgrammeIn(Strict):
@@ -101,6 +111,7 @@ class ActionIn(Strict):
 
 
 class Pack(Strict):
+    partnership: PartnershipIn | None = None
     programme: ProgrammeIn
     people: list[PersonIn] = []
     cases: list[CaseIn] = []
@@ -108,6 +119,11 @@ class Pack(Strict):
     concerns: list[ConcernIn] = []
     recommendations: list[RecommendationIn] = []
     actions: list[ActionIn] = []
+
+    @property
+    def partnership_id(self) -> str:
+        """The partnership this pack's programme and people belong to."""
+        return self.partnership.id if self.partnership else DEFAULT_PARTNERSHIP
 
     @property
     def areas(self) -> dict[str, str]:
@@ -161,6 +177,8 @@ def _pattern_words(e: Any) -> str:
         return "an area is 1 to 8 or 'overall'"
     if pattern.startswith("^[UW]"):
         return "a Slack user id such as U0123ABCD"
+    if pattern.startswith("^[TE]"):
+        return "a Slack workspace (team) id such as T0123ABCD"
     return f"must match {pattern}"
 
 

@@ -121,6 +121,7 @@ def _returns_pack(app: AuditLedger, programme: str, text: str
     if problems:
         raise PackProblems(problems)
     pack_data: dict[str, Any] = {
+        "partnership": {"id": found.partnership},
         "programme": {"id": programme, "scale": found.scale, "consolidation": found.consolidation,
                       "areas": {a: t for a, t in areas.items()}},
         "returns": list(grouped.values()),
