@@ -24,6 +24,7 @@ from . import blocks as b
 from .acts import Done, slack_key
 from .deliver import slack_error
 from .messages import concern_message, feedback_message
+from .pages import parts
 from .services import BotServices
 
 log = logging.getLogger("bot.app")  # the app's log, whichever listener speaks
@@ -152,9 +153,11 @@ class Handling:
     def acknowledged_words(self, doc: Doc, done: Done) -> str:
         if done.changed:
             return "Thank you: acknowledged."
-        name = self.names(doc["programme"])(doc.get("acknowledged_by", ""))
+        directory = self.s.directory.of(doc["programme"])
+        name = directory.name(doc.get("acknowledged_by", ""))
+        zone = self.s.deliver.zone(directory.slack_user(doc.get("acknowledged_by", "")))
         return (f"This was already acknowledged by {name} "
-                f"at {b.when_plain(doc.get('acknowledged_at', ''))}.")
+                f"on {b.when_plain(doc.get('acknowledged_at', ''), zone)}.")
 
     # ---- messages updated in place ----------------------------------------------------------------
 
@@ -171,7 +174,7 @@ class Handling:
         if not (channel and ts):
             return
         try:
-            text, blocks = render()
+            text, blocks = parts(*render())[-1]  # the part with the buttons, when in parts
             self.s.deliver.update(channel, ts, text, blocks)
         except Exception as e:  # noqa: BLE001 - the act is recorded; the message stays as it was
             log.warning("could not update the message in place (%s)", slack_error(e))
@@ -184,8 +187,10 @@ class Handling:
         def render() -> tuple[str, b.Blocks]:
             fresh = self.s.views.feedback_item(doc["programme"], doc["case"], doc["agency"]) or doc
             programme = self.s.programme(doc["programme"])
-            return feedback_message(fresh, programme, self.names(doc["programme"]),
-                                    for_manager=for_manager)
+            directory = self.s.directory.of(doc["programme"])
+            zone = self.s.deliver.zone(directory.slack_user(person["person"]))
+            return feedback_message(fresh, programme, directory.name, for_manager=for_manager,
+                                    zone=zone)
         return render
 
     def concern_render(self, doc: Doc) -> Render:

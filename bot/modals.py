@@ -22,6 +22,7 @@ from .blocks import (
     escape,
     plain,
     section,
+    sections,
 )
 
 Doc = dict[str, Any]
@@ -116,8 +117,17 @@ def respond_modal(doc: Doc, programme: Doc | None, meta: Doc) -> View:
     for issue in doc.get("issues") or []:
         n = issue["number"]
         previous = (responses.get(str(n)) or {}).get("response", "")
-        blocks.append(section(f"*{n}. {escape(area_words(issue['area'], programme))}*\n"
-                              f"{escape(clip(issue['text'], 2500))}"))
+        blocks.extend(sections(f"*{n}. {escape(area_words(issue['area'], programme))}*\n"
+                               f"{escape(issue['text'])}"))
+        if len(previous) > MAX_ANSWER:
+            # Too long for a box to hold: shown whole, never pre-filled clipped (and so never
+            # saved back clipped); left empty, the box keeps it as it is.
+            blocks.extend(sections(f"_Your answer so far:_\n{escape(previous)}"))
+            blocks.append(_text_input(
+                issue_block(n), f"A new answer to issue {n}", optional=True,
+                hint="Leave this empty to keep your answer above as it is, or write a new one "
+                     "to replace it."))
+            continue
         blocks.append(_text_input(
             issue_block(n), f"Your answer to issue {n}", optional=bool(previous), initial=previous,
             hint="Already answered: change it only if you want to replace your answer."

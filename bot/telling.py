@@ -3,7 +3,9 @@
 A concern's alert goes to each of its step's people who can be reached (the quality leads when
 none can), and at step 1 to the programme's channel; feedback to its practitioner and a copy to
 their manager; and when a concern or feedback is acknowledged, answered, acted on or closed,
-every copy delivered is rewritten in place to show where it stands.
+every copy delivered is rewritten in place to show where it stands (a message sent in several
+parts, every part; and after an erasure, every copy of the case's feedback and concerns).
+Moments are told in each reader's own time zone.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from . import alerts
 from . import blocks as b
 from .courier import Courier, Message
 from .messages import concern_message, feedback_message
+from .pages import continuation, parts
 from .services import BotServices
 from .subjects import (
     CHANNEL,
@@ -26,6 +29,8 @@ from .subjects import (
     concern_step,
     concern_subject,
     feedback_subject,
+    part_of,
+    part_purpose,
 )
 
 log = logging.getLogger("bot.worker")  # the worker's log, whichever part of it speaks
@@ -40,8 +45,8 @@ class Teller:
 
     # ---- concerns ---------------------------------------------------------------------------------
 
-    def concern_for(self, doc: Doc, step: int, person: str, people: list[Doc]
-                    ) -> tuple[str, b.Blocks]:
+    def concern_for(self, doc: Doc, step: int, person: str, people: list[Doc],
+                    slack_user: str = "") -> tuple[str, b.Blocks]:
         """A concern's alert as one person should read it at a step: why it reached them, and
         buttons only if they may act on it."""
         if step > 1:
@@ -58,8 +63,9 @@ class Teller:
                    and (who.get("agency") == doc["agency"] or "quality-lead" in roles))
         return alerts.concern_alert(doc, self.s.programme(doc["programme"]),
                                     self.s.directory.of(doc["programme"]).name, step=step,
-                                    reason=reason,
-                                    can_act=can_act, stand_in=person not in chosen)
+                                    reason=reason, can_act=can_act,
+                                    stand_in=person not in chosen,
+                                    zone=self.s.deliver.zone(slack_user))
 
     def alert_concern(self, programme: str, ref: str, step: int) -> None:
         """A concern's alert at a step, to each of that step's people who can be reached (the
@@ -84,11 +90,12 @@ class Teller:
         subject, purpose = concern_subject(ref), concern_purpose(step)
         for person in reach:
             slack = directory.slack_user(person)
-            text, blocks = self.concern_for(doc, step, person, people)
+            text, blocks = self.concern_for(doc, step, person, people, slack)
             self.courier.send(Message(programme, subject, purpose, person, slack, text, blocks))
         channel = str((self.s.programme(programme) or {}).get("channel") or "")
         if step == 1 and channel:
-            text, blocks = concern_message(doc, self.s.programme(programme), directory.name)
+            text, blocks = concern_message(doc, self.s.programme(programme), directory.name,
+                                           channel=True)
             self.courier.send(Message(programme, subject, purpose, CHANNEL + channel, "", text,
                                       blocks), channel=channel)
 
@@ -109,29 +116,53 @@ class Teller:
             if not slack:
                 continue
             text, blocks = feedback_message(doc, prog, directory.name,
-                                            for_manager=for_manager)
+                                            for_manager=for_manager,
+                                            zone=self.s.deliver.zone(slack))
             self.courier.send(Message(programme, feedback_subject(case, agency), FEEDBACK,
                                       person, slack, text, blocks))
 
     # ---- copies brought up to date ----------------------------------------------------------------
 
     def refresh(self, programme: str, subject: str, note: str) -> int:
-        """Every delivered copy about a subject updated in place to show where it stands."""
+        """Every delivered copy about a subject updated in place to show where it stands: each
+        part of a copy sent in parts, a part posted if it now needs more, a part no longer
+        needed said to be so. Returns how many messages were updated."""
         self.s.follower.catch_up()
-        updated = 0
+        copies: dict[tuple[str, str], dict[int, Doc]] = {}
         for d in self.s.views.deliveries(programme, subject):
-            if note in (d.get("notes") or []) or not (d.get("channel") and d.get("ts")):
+            purpose, number = part_of(d["purpose"])
+            copies.setdefault((purpose, d["recipient"]), {})[number] = d
+        updated = 0
+        for (purpose, recipient), recorded in copies.items():
+            first = recorded.get(1)
+            if first is None or not (first.get("channel") and first.get("ts")):
                 continue
-            rendered = self.render(d)
+            if all(note in (d.get("notes") or []) for d in recorded.values()):
+                continue
+            rendered = self.render(first)
             if rendered is None:
                 continue
-            if self.courier.update(d, *rendered, note):
-                updated += 1
+            split = parts(*rendered)
+            for number, (text, blocks) in enumerate(split, 1):
+                part = recorded.get(number)
+                if part is None:
+                    self.courier.send(Message(programme, subject, part_purpose(purpose, number),
+                                              recipient, str(first.get("slack_user") or ""),
+                                              text, blocks), channel=str(first["channel"]))
+                elif note not in (part.get("notes") or []) and part.get("ts") and \
+                        self.courier.update(part, text, blocks, note):
+                    updated += 1
+            for number, d in sorted(recorded.items()):
+                if number > len(split) and note not in (d.get("notes") or []) and d.get("ts"):
+                    gone = f"Part {number} is no longer needed: all of it is shown above."
+                    if self.courier.update(d, gone, [continuation(gone)], note):
+                        updated += 1
         return updated
 
     def render(self, d: Doc) -> tuple[str, b.Blocks] | None:
-        """A delivered message as it should read now."""
-        pid, subject, purpose = d["programme"], d["subject"], d["purpose"]
+        """A delivered message (its first part) as it should read now, for its reader."""
+        pid, subject, purpose = d["programme"], d["subject"], part_of(d["purpose"])[0]
+        zone = self.s.deliver.zone(str(d.get("slack_user") or ""))
         kind, _, rest = subject.partition("/")
         directory = self.s.directory.of(pid)
         if kind == "concern":
@@ -139,9 +170,10 @@ class Teller:
             if doc is None:
                 return None
             if d["recipient"].startswith(CHANNEL):
-                return concern_message(doc, self.s.programme(pid), directory.name)
+                return concern_message(doc, self.s.programme(pid), directory.name,
+                                       channel=True)
             return self.concern_for(doc, concern_step(purpose), d["recipient"],
-                                    directory.people())
+                                    directory.people(), str(d.get("slack_user") or ""))
         if kind == "feedback":
             case, _, agency = rest.partition("/")
             doc = self.s.views.feedback_item(pid, case, agency)
@@ -152,8 +184,8 @@ class Teller:
                 for_manager = d["recipient"] == doc.get("manager") and \
                     d["recipient"] != doc["practitioner"]
                 return feedback_message(doc, programme, directory.name,
-                                        for_manager=for_manager)
+                                        for_manager=for_manager, zone=zone)
             original = self.s.views.delivery(pid, subject, FEEDBACK, doc["practitioner"])
             return alerts.feedback_reminder(doc, programme, directory.name,
-                                            sent_on=(original or d)["delivered_on"])
+                                            sent_on=(original or d)["delivered_on"], zone=zone)
         return None

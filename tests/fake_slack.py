@@ -2,10 +2,19 @@
 the requests it sends to an app (signed slash commands, block_actions, view_submission, events).
 
 The Web API answers auth.test, chat.postMessage, chat.update, conversations.open, views.open,
-views.update, views.publish, chat.postEphemeral and apps.connections.open; it records every call
-with its body; it can be told to answer 429 (with Retry-After) or 500 to the next N calls, and
-to refuse for good, as Slack does, users and channels it does not know. Anything posted to a
+views.update, views.publish, chat.postEphemeral, users.info, apps.connections.open and
+oauth.v2.access; it records every call with its body, and the token (so the workspace) it came
+with; it can be told to answer 429 (with Retry-After) or 500 to the next N calls, and to refuse
+for good, as Slack does, users and channels it does not know. It refuses blocks as Slack does:
+more than 50 in a message (100 in a view) or a section over 3,000 characters is
+`invalid_blocks`, and a message whose blocks hold more than 12,000 characters of text in all is
+`msg_blocks_too_long`, even when each block is within its own limit. Anything posted to a
 response_url (`/response/...`) is recorded as a call named "response_url".
+
+For an app installed in many workspaces (`workspace`), `GET /oauth/v2/authorize` is Slack's
+install page: as if the person had pressed Allow, it sends the browser back to the app's
+redirect URL with a one-time code, which oauth.v2.access exchanges, with the app's client id and
+secret, for a new bot token of that workspace.
 
 `FakeSocketMode` is Slack's Socket Mode end: a WebSocket server on 127.0.0.1 that says hello,
 sends envelopes (slash commands, interactions, events) and collects the app's acknowledgements.
@@ -13,6 +22,7 @@ sends envelopes (slash commands, interactions, events) and collects the app's ac
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import itertools
@@ -26,7 +36,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, quote, urlencode
+from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.server import Server, ServerConnection, serve
@@ -34,6 +44,8 @@ from websockets.sync.server import Server, ServerConnection, serve
 Doc = dict[str, Any]
 
 TEAM_ID = "T0FAKE"
+CLIENT_ID = "1111.2222"
+CLIENT_SECRET = "fake-client-secret-0123456789"
 TEAM_DOMAIN = "fake-partnership"
 APP_ID = "A0AUDIT"
 BOT_USER = "U0AUDITBOT"
@@ -62,6 +74,8 @@ class FakeSlack:
         self.app_tokens: set[str] = set()
         self.socket_url = ""
         """What apps.connections.open answers to an app-level token (a FakeSocketMode's url)."""
+        self.zones: dict[str, str] = {}
+        """Each Slack user's time zone (users.info `tz`); Europe/London for anyone else."""
         self.unknown_users: set[str] = set()
         self.unknown_channels: set[str] = set()
         """Users and channels Slack refuses for good (user_not_found, channel_not_found)."""
@@ -70,6 +84,18 @@ class FakeSlack:
         self.lock = threading.Lock()
         self.ids = itertools.count(100)
         self.server: ThreadingHTTPServer | None = None
+        self.teams: dict[str, str] = {t: TEAM_ID for t in tokens}
+        """The workspace each bot token belongs to."""
+        self.workspaces: dict[str, str] = {TEAM_ID: "Fake"}
+        self.redirect_url = ""
+        """The app's OAuth redirect URL, as set in its settings (where Allow sends the browser)."""
+        self.codes: dict[str, str] = {}  # one-time OAuth code -> team
+        self.installs: list[Doc] = []  # what each install page visit asked for
+
+    def workspace(self, team: str, name: str) -> None:
+        """Another workspace the app can be installed in."""
+        with self.lock:
+            self.workspaces[team] = name
 
     # ---- running ---------------------------------------------------------------------------------
 
@@ -84,7 +110,12 @@ class FakeSlack:
 
             def do_POST(self) -> None:
                 raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                status, headers, body = fake.handle(self.path, dict(self.headers.items()), raw)
+                self.reply(*fake.handle(self.path, dict(self.headers.items()), raw))
+
+            def do_GET(self) -> None:
+                self.reply(*fake.authorize(self.path))
+
+            def reply(self, status: int, headers: dict[str, str], body: bytes) -> None:
                 self.send_response(status)
                 for k, v in headers.items():
                     self.send_header(k, v)
@@ -148,6 +179,13 @@ class FakeSlack:
         body = parse_body(raw, content_type)
         token = auth.removeprefix("Bearer ").strip() or str(body.get("token", ""))
         if path.startswith("/response/"):
+            refused = blocks_refused("chat.postMessage", body)
+            if refused:
+                with self.lock:
+                    self.calls.append(Call("response_url", {**body, "url": self.base + path[1:]},
+                                           "", 400, {"ok": False, "error": refused}))
+                return 400, {"Content-Type": "application/json"}, json.dumps(
+                    {"ok": False, "error": refused}).encode()
             with self.lock:
                 self.calls.append(Call("response_url", {**body, "url": self.base + path[1:]},
                                        "", 200))
@@ -166,8 +204,10 @@ class FakeSlack:
             if method == "apps.connections.open":
                 answer = ({"ok": True, "url": self.socket_url} if token in self.app_tokens
                           else {"ok": False, "error": "invalid_auth"})
+            elif method == "oauth.v2.access":
+                answer = self.exchange(auth, body)
             else:
-                answer = self.answer(method, body) if token in self.tokens else \
+                answer = self.answer(method, body, token) if token in self.tokens else \
                     {"ok": False, "error": "invalid_auth"}
             self.calls.append(Call(method, body, token, 200, answer))
         return 200, {"Content-Type": "application/json; charset=utf-8"}, json.dumps(answer).encode()
@@ -175,10 +215,61 @@ class FakeSlack:
     def ts(self) -> str:
         return f"1700000000.{next(self.ids):06d}"
 
-    def answer(self, method: str, body: Doc) -> Doc:
+    # ---- installing the app (OAuth v2) ------------------------------------------------------------
+
+    def authorize(self, path: str) -> tuple[int, Doc, bytes]:
+        """Slack's install page, with Allow pressed: back to the app's redirect URL with a code
+        for the workspace asked for (`team`, else the first), and the app's state."""
+        parts = urlsplit(path)
+        if parts.path != "/oauth/v2/authorize":
+            return 404, {"Content-Type": "text/plain"}, b"not found"
+        query = {k: v[0] for k, v in parse_qs(parts.query).items()}
+        with self.lock:
+            self.installs.append(query)
+            team = query.get("team") or next(iter(self.workspaces))
+            if query.get("client_id") != CLIENT_ID or team not in self.workspaces:
+                return 400, {"Content-Type": "text/plain"}, b"invalid_client_id or team"
+            code = f"code-{next(self.ids)}-{uuid.uuid4().hex[:8]}"
+            self.codes[code] = team
+        target = query.get("redirect_uri") or self.redirect_url
+        location = f"{target}?{urlencode({'code': code, 'state': query.get('state', '')})}"
+        return 302, {"Location": location, "Content-Type": "text/plain"}, b""
+
+    def exchange(self, auth: str, body: Doc) -> Doc:
+        """oauth.v2.access: a one-time code (with the app's id and secret, HTTP Basic) for a bot
+        token of the workspace it was issued for."""
+        try:
+            client = base64.b64decode(auth.removeprefix("Basic ").strip()).decode()
+        except ValueError:
+            client = ""
+        if client != f"{CLIENT_ID}:{CLIENT_SECRET}":
+            return {"ok": False, "error": "invalid_client_id"}
+        team = self.codes.pop(str(body.get("code", "")), "")
+        if not team:
+            return {"ok": False, "error": "invalid_code"}
+        token = f"xoxb-{team.lower()}-{uuid.uuid4().hex[:12]}"
+        self.tokens.add(token)
+        self.teams[token] = team
+        return {"ok": True, "access_token": token, "token_type": "bot",
+                "scope": "commands,chat:write,im:write,users:read", "bot_user_id": BOT_USER,
+                "app_id": APP_ID, "team": {"id": team, "name": self.workspaces[team]},
+                "enterprise": None, "is_enterprise_install": False,
+                "authed_user": {"id": "U0INSTALLER"}}
+
+    def answer(self, method: str, body: Doc, token: str = "") -> Doc:
+        team = self.teams.get(token, TEAM_ID)
         if method == "auth.test":
-            return {"ok": True, "url": f"https://{TEAM_DOMAIN}.slack.com/", "team": "Fake",
-                    "user": "audit", "team_id": TEAM_ID, "user_id": BOT_USER, "bot_id": "B0AUDIT"}
+            return {"ok": True, "url": f"https://{TEAM_DOMAIN}.slack.com/",
+                    "team": self.workspaces.get(team, "Fake"), "user": "audit", "team_id": team,
+                    "user_id": BOT_USER, "bot_id": "B0AUDIT"}
+        if method == "users.info":
+            user = str(body.get("user", ""))
+            if user in self.unknown_users:
+                return {"ok": False, "error": "user_not_found"}
+            return {"ok": True, "user": {"id": user, "tz": self.zones.get(user, "Europe/London")}}
+        refused = blocks_refused(method, body)
+        if refused:
+            return {"ok": False, "error": refused}
         if method == "conversations.open":
             user = str(body.get("users", "")).split(",")[0]
             if user in self.unknown_users:
@@ -199,9 +290,46 @@ class FakeSlack:
         if method in ("views.open", "views.update", "views.publish"):
             view = dict(body.get("view") or {})
             view.update(id=body.get("view_id") or f"V{next(self.ids):08d}",
-                        hash=f"{next(self.ids)}.abc", team_id=TEAM_ID, app_id=APP_ID)
+                        hash=f"{next(self.ids)}.abc", team_id=team, app_id=APP_ID)
             return {"ok": True, "view": view}
         return {"ok": False, "error": "unknown_method"}
+
+
+SLACK_TEXT_LIMIT = 12000
+"""Characters of block text in one message beyond which Slack answers msg_blocks_too_long."""
+
+
+def block_text_length(x: Any) -> int:
+    """Every character of text in blocks, as Slack counts it towards msg_blocks_too_long."""
+    if isinstance(x, dict):
+        return sum(len(v) if k == "text" and isinstance(v, str) else block_text_length(v)
+                   for k, v in x.items())
+    if isinstance(x, list):
+        return sum(block_text_length(v) for v in x)
+    return 0
+
+
+def blocks_refused(method: str, body: Doc) -> str:
+    """Slack's error for blocks it will not take in this call, or "" when it takes them."""
+    if method in ("views.open", "views.update", "views.publish", "views.push"):
+        view = body.get("view")
+        blocks = view.get("blocks") if isinstance(view, dict) else None
+        limit = 100
+    elif method in ("chat.postMessage", "chat.update", "chat.postEphemeral"):
+        blocks, limit = body.get("blocks"), 50
+    else:
+        return ""
+    if not isinstance(blocks, list):
+        return ""
+    if len(blocks) > limit:
+        return "invalid_blocks"
+    for block in blocks:
+        text = block.get("text") if isinstance(block, dict) else None
+        if isinstance(text, dict) and len(str(text.get("text", ""))) > 3000:
+            return "invalid_blocks"
+    if limit == 50 and block_text_length(blocks) > SLACK_TEXT_LIMIT:
+        return "msg_blocks_too_long"
+    return ""
 
 
 def parse_body(raw: bytes, content_type: str) -> Doc:

@@ -72,7 +72,7 @@ PEOPLE = {"ql": ("Quinn", "partnership", ["quality-lead"], None),
 PRACTITIONER = {"social-care": "sc.sw", "school": "sch.t", "police": "pol.off"}
 AUDITOR = {"social-care": "sc.aud", "school": "sch.aud", "police": "pol.aud"}
 CASES = ["K01", "K02", "K03"]
-WORDS = ["my", "progress", "actions", "actions overdue", "case", "history"]
+WORDS = ["my", "progress", "actions", "actions overdue", "case", "history", "concern"]
 
 SQLITE_EXAMPLES = 12
 POSTGRES_EXAMPLES = 4
@@ -268,6 +268,7 @@ def play(world: World, data: st.DataObject, steps: int) -> None:
                 named = programme_of(data.draw(st.sampled_from(sorted(MARK)), label="named"))
                 case = case_of(data.draw(st.sampled_from(sorted(MARK)), label="of"), "K01")
                 text = {"case": f"case {named} {case}", "history": f"history {named} {case}",
+                        "concern": f"concern {named} {case}",
                         "progress": f"progress {named}"}.get(word, word)
                 if data.draw(st.booleans(), label="unnamed") and word == "progress":
                     text = "progress"
