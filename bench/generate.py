@@ -3,8 +3,8 @@
 A partnership (a safeguarding children partnership) has a directory of people in its agencies
 and runs audit programmes one after another. Every partnership is one of the store's
 partnerships (each pack names it), with the same agency names and person ids as every other
-one and Slack users of its own, as partnerships across England would be. Each programme is one audit pack, imported with
-the ledger's `import_pack` (programme, cases, returns with their feedback, concerns,
+one and Slack users of its own, as partnerships across England would be. Each programme is one
+audit pack, imported with the ledger's `import_pack` (programme, cases, returns with their feedback, concerns,
 recommendations, actions), followed by the single facts of the months after it, each through
 the ledger's command (feedback acknowledged and answered, concerns acknowledged, acted on,
 escalated and closed, grades revised, judgements moderated, actions ratified, updated monthly,

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from ledger.personal import ERASED
 from policies import permissions
 from policies.escalation import alert_recipients, recipients
 
@@ -123,6 +124,25 @@ class Teller:
 
     # ---- copies brought up to date ----------------------------------------------------------------
 
+    def erased(self, programme: str, case: str, note: str) -> int:
+        """After a case's text is erased, every copy of its feedback and concerns rewritten to
+        read as the record now does. Until `erase` has refolded the views they still hold the
+        text, so nothing is sent then: the refold starts the worker again from the log's
+        start, and this runs again on views that read "[erased]"."""
+        self.s.follower.catch_up()
+        feedback = [f for f in self.s.views.feedback(programme) if f["case"] == case]
+        concerns = [k for k in self.s.views.concerns(programme) if k["case"] == case]
+        if any(still_written(d) for d in feedback + concerns):
+            log.info("case %s in %s erased; its Slack copies are updated once the views are "
+                     "folded again", case, programme)
+            return 0
+        updated = sum(self.refresh(programme, feedback_subject(case, f["agency"]), note)
+                      for f in feedback)
+        updated += sum(self.refresh(programme, concern_subject(k["ref"]), note)
+                       for k in concerns)
+        log.info("case %s in %s erased: %d Slack copies updated", case, programme, updated)
+        return updated
+
     def refresh(self, programme: str, subject: str, note: str) -> int:
         """Every delivered copy about a subject updated in place to show where it stands: each
         part of a copy sent in parts, a part posted if it now needs more, a part no longer
@@ -189,3 +209,14 @@ class Teller:
             return alerts.feedback_reminder(doc, programme, directory.name,
                                             sent_on=(original or d)["delivered_on"], zone=zone)
         return None
+
+
+def still_written(doc: Doc) -> bool:
+    """Whether a feedback or concern document still holds personal text (views not yet
+    refolded after an erasure)."""
+    texts = [g.get("text") for g in doc.get("good_practice") or []]
+    texts += [i.get("text") for i in doc.get("issues") or []]
+    texts += [r.get("response") for r in (doc.get("responses") or {}).values()]
+    texts += [doc.get("summary"), doc.get("outcome")]
+    texts += [a.get("action") for a in doc.get("actions") or []]
+    return any(isinstance(t, str) and t and t != ERASED for t in texts)

@@ -74,6 +74,8 @@ class FakeSlack:
         self.app_tokens: set[str] = set()
         self.socket_url = ""
         """What apps.connections.open answers to an app-level token (a FakeSocketMode's url)."""
+        self.text_limit = SLACK_TEXT_LIMIT
+        """Characters of block text beyond which a message is refused (msg_blocks_too_long)."""
         self.zones: dict[str, str] = {}
         """Each Slack user's time zone (users.info `tz`); Europe/London for anyone else."""
         self.unknown_users: set[str] = set()
@@ -179,7 +181,7 @@ class FakeSlack:
         body = parse_body(raw, content_type)
         token = auth.removeprefix("Bearer ").strip() or str(body.get("token", ""))
         if path.startswith("/response/"):
-            refused = blocks_refused("chat.postMessage", body)
+            refused = blocks_refused("chat.postMessage", body, self.text_limit)
             if refused:
                 with self.lock:
                     self.calls.append(Call("response_url", {**body, "url": self.base + path[1:]},
@@ -267,7 +269,7 @@ class FakeSlack:
             if user in self.unknown_users:
                 return {"ok": False, "error": "user_not_found"}
             return {"ok": True, "user": {"id": user, "tz": self.zones.get(user, "Europe/London")}}
-        refused = blocks_refused(method, body)
+        refused = blocks_refused(method, body, self.text_limit)
         if refused:
             return {"ok": False, "error": refused}
         if method == "conversations.open":
@@ -309,7 +311,7 @@ def block_text_length(x: Any) -> int:
     return 0
 
 
-def blocks_refused(method: str, body: Doc) -> str:
+def blocks_refused(method: str, body: Doc, text_limit: int = SLACK_TEXT_LIMIT) -> str:
     """Slack's error for blocks it will not take in this call, or "" when it takes them."""
     if method in ("views.open", "views.update", "views.publish", "views.push"):
         view = body.get("view")
@@ -327,7 +329,7 @@ def blocks_refused(method: str, body: Doc) -> str:
         text = block.get("text") if isinstance(block, dict) else None
         if isinstance(text, dict) and len(str(text.get("text", ""))) > 3000:
             return "invalid_blocks"
-    if limit == 50 and block_text_length(blocks) > SLACK_TEXT_LIMIT:
+    if limit == 50 and block_text_length(blocks) > text_limit:
         return "msg_blocks_too_long"
     return ""
 
