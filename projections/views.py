@@ -36,10 +36,10 @@ acknowledgement or action (keys) (these three answer "what is waiting for me?" i
 reads, however large the log);
 ids: which document each aggregate's later events belong to."""
 
-TRACKING_NAME = "views v3"
+TRACKING_NAME = "views v4"
 """The views' tracking position. Its name changes whenever the documents folded change shape,
 so that views folded by an earlier version are rebuilt, not carried on from (RETIRED)."""
-RETIRED = ("views", "views v2")
+RETIRED = ("views", "views v2", "views v3")
 
 
 class Folding:
