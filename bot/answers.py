@@ -98,7 +98,7 @@ def answer(services: BotServices, slack_user: str, text: str) -> Answer:
     views = services.fresh()
     person = services.directory.person(slack_user)
     if person is None:
-        return b.say(services.directory.how_to_get_linked(slack_user))
+        return services.directory.unknown_answer(slack_user)
     names = services.directory.within(partnership_of(person)).name
     try:
         if sub in ("my", "me", "mine", "home"):

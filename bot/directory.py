@@ -14,6 +14,8 @@ from typing import Any
 from ledger.ids import DEFAULT_PARTNERSHIP, in_partnership
 from projections.queries import NotInViews, Views, partnership_of
 
+from . import blocks as b
+
 Doc = dict[str, Any]
 
 
@@ -99,3 +101,23 @@ class Directory:
                 f"`{slack_user}` to your entry in the directory (the `slack_user` of your entry "
                 f"in the audit pack). Then try again.")
 
+    def quality_leads_on_slack(self, person: Doc | None = None) -> list[Doc]:
+        """The quality leads who can be asked in Slack: those of the person's partnership (of
+        every partnership, when no person is named: whether anyone at all could be asked)."""
+        if person is not None:
+            leads = self.within(partnership_of(person)).quality_leads()
+        else:
+            leads = [p for p in self.views.everyone() if "quality-lead" in p.get("roles", [])]
+        return [q for q in leads if self.within(partnership_of(q)).slack_user(q["person"])]
+
+    def unknown_answer(self, slack_user: str) -> tuple[str, b.Blocks]:
+        """What someone not in the directory is told: why nothing can be shown, and a button to
+        ask their quality lead to link them (when one can be reached in Slack)."""
+        text = self.how_to_get_linked(slack_user)
+        blocks = b.sections(b.escape(text))
+        if self.quality_leads_on_slack():
+            blocks.append(b.section("Or ask from here: press *Ask to be linked*, say who you "
+                                    "are, and I will ask your quality lead to approve it."))
+            blocks.append(b.actions("link", b.button("Ask to be linked", b.LINK_ASK,
+                                                     b.value(u=slack_user), "primary")))
+        return text, blocks
