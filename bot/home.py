@@ -30,6 +30,9 @@ class HomeTab:
             names = self.s.directory.within(partnership_of(person)).name if person else str
             view = home_view(person, w, names, self.s.directory.how_to_get_linked(slack_user),
                              page)
+            if person is None:  # with the button to ask to be linked, when someone can approve
+                view["blocks"] = [view["blocks"][0],
+                                  *self.s.directory.unknown_answer(slack_user)[1]]
             self.s.deliver.publish_home(slack_user, view)
         except Exception as e:  # noqa: BLE001 - a Home tab is refreshed next time it is opened
             log.warning("could not publish a Home tab (%s)", slack_error(e))
