@@ -105,5 +105,5 @@ def demo(ctx: click.Context, today: datetime | None) -> None:
     click.echo("")
     click.echo(f"Full report: audit-ledger report {DEMO_PROGRAMME} (add --format html -o "
                "report.html for the printable version). Its actions fell due in 2010, so "
-               "today they all show as overdue; add --today 2010-03-15 to see the plan as it "
-               "stood that spring.")
+               "today they all show as overdue; add --as-of 2010-03-15 to see the report as "
+               "it stood that spring.")

@@ -67,7 +67,8 @@ def report(ctx: click.Context, programme: str, fmt: str, output: Path | None,
         if now != doc["published"]["sha256"]:
             click.echo(f"warning: version {published} reads differently now (SHA-256 {now}, "
                        f"published as {doc['published']['sha256']}): a case's text was "
-                       "erased since it was published", err=True)
+                       "erased since, or this release lays the report out differently from "
+                       "the one that published it", err=True)
         write_report(doc, fmt, output)
         return
     if as_of:
