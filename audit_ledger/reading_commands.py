@@ -11,6 +11,7 @@ import click
 
 from policies.scales import OVERALL, area_title, scale_named
 from projections.history import case_history
+from projections.inert import for_terminal
 from projections.report import markdown_report
 from projections.wording import long_date
 
@@ -87,7 +88,7 @@ def write_report(doc: dict[str, Any], fmt: str, output: Path | None) -> None:
         output.write_bytes(report_file(doc, fmt))  # type: ignore[union-attr]
         click.echo(f"wrote {output}")
         return
-    text = render(doc, fmt)
+    text = for_terminal(render(doc, fmt))  # people's text, to a terminal or a file
     if output:
         output.write_text(text, encoding="utf-8")
         click.echo(f"wrote {output}")
