@@ -7,9 +7,11 @@ import io
 import json
 import os
 import re
+import sqlite3
 import subprocess
 import sys
 import zipfile
+from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -29,16 +31,26 @@ MARKING = "OFFICIAL-SENSITIVE"
 AREA_TITLES = demo_pack()["programme"].get("areas") or AREAS
 
 
-@pytest.fixture
-def demo_url(tmp_path: Path) -> str:
-    """The demo audit with one action given a red RAG rating (the renderers read views only,
-    so one store kind is enough here)."""
-    url = f"sqlite:///{tmp_path / 'demo.db'}"
-    run_cli("demo", url=url, cwd=tmp_path, check=True)
+@pytest.fixture(scope="module")
+def demo_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo audit with one action given a red RAG rating, loaded once for this module
+    (the renderers read views only, so one store kind is enough here)."""
+    folder = tmp_path_factory.mktemp("demo")
+    url = f"sqlite:///{folder / 'demo.db'}"
+    run_cli("demo", url=url, cwd=folder, check=True)
     run_cli("action", "update", "lontown-2009", "A1.1", "--rag", "red", "--note",
             "Two teams still to meet", "--by", "tm.khan", "--on", "2010-02-10", url=url,
             check=True)
-    return url
+    return folder / "demo.db"
+
+
+@pytest.fixture
+def demo_url(demo_store: Path, tmp_path: Path) -> str:
+    """A fresh copy of the demo store for each test (SQLite's own backup, WAL and all)."""
+    copy = tmp_path / "demo.db"
+    with closing(sqlite3.connect(demo_store)) as source, closing(sqlite3.connect(copy)) as to:
+        source.backup(to)
+    return f"sqlite:///{copy}"
 
 
 def report_file(url: str, tmp_path: Path, fmt: str) -> Path:
@@ -76,6 +88,9 @@ def test_demo_report_as_pdf(demo_url: str, tmp_path: Path) -> None:
     pdf = pypdf.PdfReader(report_file(demo_url, tmp_path, "pdf"))
     pages = [flat(p.extract_text()) for p in pdf.pages]
     total = len(pages)
+    root: Any = pdf.trailer["/Root"]
+    assert root["/MarkInfo"]["/Marked"] and "/StructTreeRoot" in root  # tagged, for readers
+    assert root["/Lang"] == "en-GB"
     assert total > 5
     for number, text in enumerate(pages, start=1):
         assert text.count(MARKING) >= 2, f"page {number} lacks the marking at head and foot"
@@ -177,6 +192,9 @@ def test_demo_report_as_word(demo_url: str, tmp_path: Path) -> None:
     assert a11.cells[6].text == "overdue by 43 days"
 
     (picture,) = word.inline_shapes
+    described = picture._inline.docPr.get("descr")
+    assert described.startswith("Cases per grade. Area 2: History of involvement: outstanding 0, "
+                                "good 3, adequate 5, inadequate 2 (of 10 graded)")
     blip = picture._inline.graphic.graphicData.pic.blipFill.blip.embed
     image = word.part.related_parts[blip]
     assert image.content_type == "image/png" and image.blob[:4] == b"\x89PNG"
