@@ -12,15 +12,16 @@ from datetime import UTC, datetime
 
 import click
 
-from .shared import wiring
+from .shared import PARTNERSHIP, chosen_partnership, wiring
 
 
 @click.command("adopt-chain")
 @click.option("--by", required=True,
               help="the quality lead who knows this store was written before the ledger kept "
                    "a hash chain (their directory id)")
+@PARTNERSHIP
 @click.pass_context
-def adopt_chain(ctx: click.Context, by: str) -> None:
+def adopt_chain(ctx: click.Context, by: str, partnership: str | None) -> None:
     """Take on a store written before the ledger kept a hash chain: chain its log as it stands.
 
     Refused when the log already has a chain, or when it was ever signed (then the chain
@@ -29,7 +30,7 @@ def adopt_chain(ctx: click.Context, by: str) -> None:
     nothing shows whether they were changed before that day.
     """
     w = wiring(ctx)
-    w.app.require("adopt chain", by)
+    w.app.require("adopt chain", by, chosen_partnership(ctx, partnership))
     at = datetime.now(UTC).isoformat(timespec="seconds")
     position, head = w.app.recorder.adopt_chain(by, at)  # type: ignore[attr-defined]
     signer = getattr(w.app.recorder, "signer", None)
