@@ -11,7 +11,7 @@ from typing import Any
 
 from policies.scales import scale_named
 
-from .process import process_sentences
+from .process import correction_lines, process_sentences
 from .queries import Views, report_data
 from .wording import distribution_words, listed, words
 
@@ -91,6 +91,10 @@ def markdown_report(doc: Doc) -> str:
     lines += [""] if not doc["conclusions_authored"] else []
     lines += ["## How the audit was carried out", ""]
     lines += [f"- {s}" for s in process_sentences(doc["process"])] + [""]
+    corrections = correction_lines(doc["process"])
+    if corrections:
+        lines += ["Judgements corrected, with the reasons given:", ""]
+        lines += [f"- {c}" for c in corrections] + [""]
     lines += _analysis(doc)
     lines += ["## 5. Recommendations", ""]
     if not doc["recommendations"]:
