@@ -8,6 +8,7 @@ its alert goes out when the worker reads that event, like any other.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -49,12 +50,14 @@ class DueChecks:
         self.s = services
         self.courier = courier
 
-    def run(self, today: date) -> None:
-        """Escalations, reminders and the digest due today."""
+    def run(self, today: date, between: Callable[[], None] = lambda: None) -> None:
+        """Escalations, reminders and the digest due today; `between` is called after each
+        programme (the worker reads the log there, so alerts never wait for the whole sweep)."""
         self.s.follower.catch_up()
         views = self.s.views
         people = views.people()
         for prog in views.programmes():
+            between()
             pid = prog["programme"]
             sent = {(d["subject"], d["purpose"], d["recipient"]): d
                     for d in views.deliveries(pid)}

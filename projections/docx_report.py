@@ -24,7 +24,7 @@ from docx.text.paragraph import Paragraph
 
 from policies.scales import scale_named
 
-from .html import _chart_rows, chart_png
+from .html import _chart_description, _chart_rows, chart_png
 from .office import RAG_FILLS, changed_judgements, fixed_zip, labels_of, paragraphs, report_day
 from .process import process_sentences
 from .report import moved, theme_count
@@ -196,8 +196,11 @@ def _areas(word: WordDocument, doc: Doc) -> None:
     labels = labels_of(doc)
     rows = _chart_rows(doc)
     if any(r["graded"] for r in rows):
-        word.add_picture(io.BytesIO(chart_png(rows, scale_named(doc["scale"]["id"]))),
-                         width=Mm(165))
+        scale = scale_named(doc["scale"]["id"])
+        picture = word.add_picture(io.BytesIO(chart_png(rows, scale)), width=Mm(165))
+        # The chart's words for those who cannot see it: Word's alternative text.
+        picture._inline.docPr.set("title", "Grade distribution per area of analysis")
+        picture._inline.docPr.set("descr", _chart_description(rows, scale))
         word.add_paragraph("Integrated judgements per area of analysis and overall: number "
                            "of cases at each grade.", style="Caption")
     else:

@@ -88,6 +88,9 @@ def test_demo_report_as_pdf(demo_url: str, tmp_path: Path) -> None:
     pdf = pypdf.PdfReader(report_file(demo_url, tmp_path, "pdf"))
     pages = [flat(p.extract_text()) for p in pdf.pages]
     total = len(pages)
+    root: Any = pdf.trailer["/Root"]
+    assert root["/MarkInfo"]["/Marked"] and "/StructTreeRoot" in root  # tagged, for readers
+    assert root["/Lang"] == "en-GB"
     assert total > 5
     for number, text in enumerate(pages, start=1):
         assert text.count(MARKING) >= 2, f"page {number} lacks the marking at head and foot"
@@ -189,6 +192,9 @@ def test_demo_report_as_word(demo_url: str, tmp_path: Path) -> None:
     assert a11.cells[6].text == "overdue by 43 days"
 
     (picture,) = word.inline_shapes
+    described = picture._inline.docPr.get("descr")
+    assert described.startswith("Cases per grade. Area 2: History of involvement: outstanding 0, "
+                                "good 3, adequate 5, inadequate 2 (of 10 graded)")
     blip = picture._inline.graphic.graphicData.pic.blipFill.blip.embed
     image = word.part.related_parts[blip]
     assert image.content_type == "image/png" and image.blob[:4] == b"\x89PNG"
