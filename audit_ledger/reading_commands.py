@@ -198,10 +198,12 @@ def history(ctx: click.Context, programme: str, case: str, area: str | None,
     data = case_history(w.app, programme, case, area, moment, refs, plain_day)
 
     def text(d: dict[str, Any]) -> str:
+        from projections.queries import partnership_of
         from projections.story import area_words, moment_words, told_plainly  # people only
 
         prog = w.views.programme(programme)
-        people = {p["person"]: p.get("name") or p["person"] for p in w.views.people()}
+        people = {p["person"]: p.get("name") or p["person"]
+                  for p in w.views.people(partnership_of(prog))}  # the programme's own
         out = f"History of case {case} in {programme}" + (
             f", {area_words(area, prog)}" if area else "") + (
             f" as of {long_date(plain_day)}: what had happened in the world by that day, "

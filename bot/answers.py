@@ -10,7 +10,14 @@ from ledger.base import LedgerError
 from policies.permissions import permission_problem, refusal_words
 from policies.scales import OVERALL
 from projections.history import case_history
-from projections.queries import NotInViews, Views, action_status, natural_key, plan_status
+from projections.queries import (
+    NotInViews,
+    Views,
+    action_status,
+    natural_key,
+    partnership_of,
+    plan_status,
+)
 
 from . import blocks as b
 from . import replies, waiting
@@ -71,10 +78,12 @@ def _check(act: str, person: Doc) -> Answer | None:
     return b.say(f"{refusal_words(act, roles)} If that is wrong, ask your quality lead.")
 
 
-def _programme(views: Views, word: str | None, usage: str) -> Doc | Answer:
+def _programme(views: Views, person: Doc, word: str | None, usage: str) -> Doc | Answer:
+    """The programme a person names (or their only one), among their partnership's only."""
+    mine = [partnership_of(person)]
     if word:
-        return views.programme(word)
-    programmes = sorted(views.programmes(), key=lambda p: p["programme"])
+        return views.programme(word, mine)
+    programmes = sorted(views.programmes(mine), key=lambda p: p["programme"])
     if len(programmes) == 1:
         return programmes[0]
     return replies.programme_list(programmes, usage)
@@ -90,7 +99,7 @@ def answer(services: BotServices, slack_user: str, text: str) -> Answer:
     person = services.directory.person(slack_user)
     if person is None:
         return services.directory.unknown_answer(slack_user)
-    names = services.directory.name
+    names = services.directory.within(partnership_of(person)).name
     try:
         if sub in ("my", "me", "mine", "home"):
             return waiting.my_answer(person, waiting_for(views, person, services.today()), names)
@@ -115,13 +124,14 @@ def _progress(services: BotServices, person: Doc, args: list[str]) -> Answer:
     denied = _check("view progress", person)
     if denied:
         return denied
-    found = _programme(services.views, args[0] if args else None, "/audit progress PROGRAMME")
+    found = _programme(services.views, person, args[0] if args else None,
+                       "/audit progress PROGRAMME")
     if isinstance(found, tuple):
         return found
     pid = found["programme"]
     data = plan_status(services.views, pid, services.today())
     recs = {r["number"]: r["text"] for r in services.views.recommendations(pid)}
-    return replies.progress_answer(data, found, recs, services.directory.name)
+    return replies.progress_answer(data, found, recs, services.directory.of(pid).name)
 
 
 def _actions(services: BotServices, person: Doc, args: list[str]) -> Answer:
@@ -130,7 +140,7 @@ def _actions(services: BotServices, person: Doc, args: list[str]) -> Answer:
         return denied
     overdue = any(a.lower() == "overdue" for a in args)
     rest = [a for a in args if a.lower() != "overdue"]
-    found = _programme(services.views, rest[0] if rest else None,
+    found = _programme(services.views, person, rest[0] if rest else None,
                        "/audit actions PROGRAMME [overdue]")
     if isinstance(found, tuple):
         return found
@@ -143,7 +153,8 @@ def _actions(services: BotServices, person: Doc, args: list[str]) -> Answer:
     def may_update(a: Doc) -> bool:
         return bool(a["owner"] == person["person"] or lead)
 
-    return replies.actions_answer(found, rows, overdue, services.directory.name, may_update)
+    return replies.actions_answer(found, rows, overdue, services.directory.of(pid).name,
+                                  may_update)
 
 
 @dataclass(frozen=True)
@@ -155,10 +166,12 @@ class CaseNamed:
     rest: list[str]
 
 
-def programme_and_case(views: Views, args: list[str], usage: str) -> CaseNamed | Answer:
+def programme_and_case(views: Views, person: Doc, args: list[str], usage: str
+                       ) -> CaseNamed | Answer:
     """The programme (optional when there is only one), the case (its reference in any case:
     "c01" is C01) and the words after them; or an answer saying what is missing."""
-    programmes = sorted(views.programmes(), key=lambda p: p["programme"])
+    programmes = sorted(views.programmes([partnership_of(person)]),  # theirs, nobody else's
+                        key=lambda p: p["programme"])
     by_id = {p["programme"].lower(): p for p in programmes}
     if args and args[0].lower() in by_id:
         programme, rest = by_id[args[0].lower()], args[1:]
@@ -183,7 +196,7 @@ def _case(services: BotServices, person: Doc, args: list[str]) -> Answer:
     denied = _check("view case", person)
     if denied:
         return denied
-    found = programme_and_case(services.views, args, "/audit case [PROGRAMME] CASE")
+    found = programme_and_case(services.views, person, args, "/audit case [PROGRAMME] CASE")
     if not isinstance(found, CaseNamed):
         return found
     data = services.views.judgements(found.programme["programme"], found.case)
@@ -194,7 +207,7 @@ def _history(services: BotServices, person: Doc, args: list[str]) -> Answer:
     denied = _check("view history", person)
     if denied:
         return denied
-    found = programme_and_case(services.views, args, "/audit history [PROGRAMME] CASE [AREA]")
+    found = programme_and_case(services.views, person, args, "/audit history [PROGRAMME] CASE [AREA]")
     if not isinstance(found, CaseNamed):
         return found
     area = found.rest[0].lower() if found.rest else None
@@ -202,4 +215,4 @@ def _history(services: BotServices, person: Doc, args: list[str]) -> Answer:
         return b.say(f"“{b.escape(found.rest[0][:20])}” is not an area: use 2 to 8 or overall.")
     pid = found.programme["programme"]
     data = case_history(services.app, pid, found.case, area)
-    return replies.history_answer(data, found.programme, services.directory.name)
+    return replies.history_answer(data, found.programme, services.directory.of(pid).name)

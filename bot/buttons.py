@@ -13,6 +13,7 @@ from typing import Any
 
 from ledger import commands as c
 from policies.permissions import permission_problem, refusal_words
+from projections.queries import partnership_of
 
 from . import answering
 from . import modals as m
@@ -54,7 +55,7 @@ class Buttons:
         """Acknowledge (the practitioner) or Seen (their manager): each press records the
         presser's own fact, whichever copy it was on; a manager's press on an older copy's
         Acknowledge records that they have seen it, never the practitioner's acknowledgement."""
-        person = self.h.who(body, respond)
+        person = self.h.who(body, respond, button_ref(body["actions"][0]).get("p", ""))
         if person is None:
             return
         ref = button_ref(body["actions"][0])
@@ -83,13 +84,14 @@ class Buttons:
             self.h.tell(body, words, respond)
         if doc is not None:
             self.h.update(*self.h.message_place(body), self.h.feedback_render(doc, person))
-            self.home.republish(me, doc["practitioner"], doc.get("manager", ""))
+            self.home.republish(partnership_of(person), me, doc["practitioner"],
+                                doc.get("manager", ""))
         self.h.handled(body)
 
     def open_responses(self, body: Doc, respond: Any) -> None:
         """Answer (one issue: the button's `i`) or Respond (every issue still waiting, or all
         of them once each is answered): a form whose boxes start from drafts and answers."""
-        person = self.h.who(body, respond)
+        person = self.h.who(body, respond, button_ref(body["actions"][0]).get("p", ""))
         if person is None:
             return
         ref = button_ref(body["actions"][0])
@@ -98,7 +100,8 @@ class Buttons:
             self.h.tell(body, "I can't find that feedback in the ledger any more.", respond)
             return
         if person["person"] not in (doc["practitioner"], doc.get("manager")):
-            self.h.tell(body, f"This feedback is for {self.h.names(doc['practitioner'])}; only "
+            self.h.tell(body, f"This feedback is for "
+                              f"{self.h.names(doc['programme'])(doc['practitioner'])}; only "
                               "they and their manager can answer it.", respond)
             return
         responses = doc.get("responses") or {}
@@ -129,7 +132,7 @@ class Buttons:
     # ---- concerns --------------------------------------------------------------------------------
 
     def acknowledge_concern(self, body: Doc, respond: Any) -> None:
-        person = self.h.who(body, respond)
+        person = self.h.who(body, respond, button_ref(body["actions"][0]).get("p", ""))
         if person is None:
             return
         action = body["actions"][0]
@@ -150,11 +153,11 @@ class Buttons:
             self.h.tell(body, self.h.acknowledged_words(doc, done), respond)
         if doc is not None:
             self.h.update(*self.h.message_place(body), self.h.concern_render(doc))
-        self.home.republish(person["person"])
+        self.home.republish(partnership_of(person), person["person"])
         self.h.handled(body)
 
     def open_concern_action(self, body: Doc, respond: Any) -> None:
-        person = self.h.who(body, respond)
+        person = self.h.who(body, respond, button_ref(body["actions"][0]).get("p", ""))
         if person is None:
             return
         ref = button_ref(body["actions"][0])
@@ -194,7 +197,7 @@ class Buttons:
 
     def _open_action_form(self, body: Doc, respond: Any,
                           form: Callable[[Doc, Doc], Doc], label: str) -> None:
-        person = self.h.who(body, respond)
+        person = self.h.who(body, respond, button_ref(body["actions"][0]).get("p", ""))
         if person is None:
             return
         ref = button_ref(body["actions"][0])
@@ -203,7 +206,8 @@ class Buttons:
             self.h.tell(body, "I can't find that action in the ledger any more.", respond)
             return
         if doc["owner"] != person["person"] and "quality-lead" not in (person.get("roles") or []):
-            self.h.tell(body, f"Action {doc['id']} is owned by {self.h.names(doc['owner'])}; "
+            self.h.tell(body, f"Action {doc['id']} is owned by "
+                              f"{self.h.names(doc['programme'])(doc['owner'])}; "
                               "only they or a quality lead can update it.", respond)
             return
         if doc["completed"]:

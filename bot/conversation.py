@@ -14,6 +14,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from projections.queries import partnership_of
+
 from . import blocks as b
 from . import replies, waiting
 from .answers import waiting_for
@@ -54,7 +56,8 @@ def dm_reply(services: BotServices, slack_user: str, text: str) -> tuple[str, b.
             f"Hello {_first_name(person)}. Here is what I can do; type any of these in a message "
             "box, here or anywhere in Slack.")
     w = waiting_for(services.views, person, services.today())
-    mine, blocks = waiting.my_answer(person, w, services.directory.name)
+    mine, blocks = waiting.my_answer(person, w,
+                                     services.directory.within(partnership_of(person)).name)
     hello = f"Hello {_first_name(person)}."
     if said in THANKS_WORDS:
         intro = f"You're welcome, {_first_name(person)}."

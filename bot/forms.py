@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ledger import commands as c
+from projections.queries import partnership_of
 
 from . import answering
 from . import modals as m
@@ -97,10 +98,12 @@ class Forms:
         if not reply.ack.get("errors"):
             self.h.handled(body)
 
-    def person_or_errors(self, body: Doc, block: str) -> tuple[Doc | None, Reply | None]:
+    def person_or_errors(self, body: Doc, block: str, programme: str
+                         ) -> tuple[Doc | None, Reply | None]:
+        """Who submitted the form, in the partnership that owns its programme."""
         user = (body.get("user") or {}).get("id", "")
         self.s.fresh()
-        person = self.s.directory.person(user)
+        person = self.s.directory.person(user, self.s.partnership_of(programme))
         if person is None:
             how = self.s.directory.how_to_get_linked(user)
             return None, Reply({"response_action": "errors", "errors": {block: how}}, how)
@@ -111,7 +114,7 @@ class Forms:
         meta = m.metadata(view)
 
         def work() -> Reply:
-            person, refused = self.person_or_errors(body, m.issue_block(1))
+            person, refused = self.person_or_errors(body, m.issue_block(1), meta.get("p", ""))
             if person is None:
                 return refused or Reply()
             doc = self.s.views.feedback_item(meta.get("p", ""), meta.get("c", ""),
@@ -138,7 +141,8 @@ class Forms:
                 self.h.update(meta.get("ch", ""), meta.get("ts", ""),
                              self.h.feedback_render(doc, person), pressed_on(meta))
                 self.h.relist(body_user(body), meta, "Thank you: your answers are recorded.")
-                self.home.republish(person["person"], doc["practitioner"], doc.get("manager", ""))
+                self.home.republish(partnership_of(person), person["person"],
+                                    doc["practitioner"], doc.get("manager", ""))
 
             if failed:
                 return Reply({"response_action": "errors", "errors": failed},
@@ -159,7 +163,7 @@ class Forms:
             meta = m.metadata(view)
             user = (body.get("user") or {}).get("id", "")
             self.s.fresh()
-            person = self.s.directory.person(user)
+            person = self.s.directory.person(user, self.s.partnership_of(meta.get("p", "")))
             doc = self.s.views.feedback_item(meta.get("p", ""), meta.get("c", ""),
                                              meta.get("a", ""))
             if person is None or doc is None:
@@ -191,7 +195,7 @@ class Forms:
 
         def work() -> Reply:
             block = m.CONCERN_ACTION_BLOCK
-            person, refused = self.person_or_errors(body, block)
+            person, refused = self.person_or_errors(body, block, meta.get("p", ""))
             if person is None:
                 return refused or Reply()
             text, errors = m.read_concern_action((view.get("state") or {}).get("values") or {})
@@ -211,7 +215,7 @@ class Forms:
                     self.h.update(meta.get("ch", ""), meta.get("ts", ""),
                                  self.h.concern_render(doc))
                 self.h.relist(body_user(body), meta, "Thank you: your action is recorded.")
-                self.home.republish(person["person"])
+                self.home.republish(partnership_of(person), person["person"])
 
             return Reply({"response_action": "update", "view": m.done_view(
                 "Action recorded", "Thank you. Your action is recorded on the concern.")},
@@ -227,7 +231,7 @@ class Forms:
         view_id = str(view.get("id", ""))
 
         def work() -> Reply:
-            person, refused = self.person_or_errors(body, m.NOTE_BLOCK)
+            person, refused = self.person_or_errors(body, m.NOTE_BLOCK, meta.get("p", ""))
             if person is None:
                 return refused or Reply()
             update, errors = m.read_action_update((view.get("state") or {}).get("values") or {})
@@ -248,7 +252,7 @@ class Forms:
         view_id = str(view.get("id", ""))
 
         def work() -> Reply:
-            person, refused = self.person_or_errors(body, m.EVIDENCE_BLOCK)
+            person, refused = self.person_or_errors(body, m.EVIDENCE_BLOCK, meta.get("p", ""))
             if person is None:
                 return refused or Reply()
             evidence, errors = m.read_evidence((view.get("state") or {}).get("values") or {})
@@ -270,7 +274,7 @@ class Forms:
 
         def after() -> None:
             self.h.relist(body_user(body), meta, f"Action {meta.get('x', '')}: {said}.")
-            self.home.republish(person["person"])
+            self.home.republish(partnership_of(person), person["person"])
 
         return Reply({"response_action": "update", "view": m.done_view(
             title, f"Thank you. Action {meta.get('x', '')}: {said}.")}, after=after)

@@ -14,6 +14,8 @@ import logging
 from typing import Any
 
 from ledger import commands as c
+from ledger.ids import DEFAULT_PARTNERSHIP
+from projections.queries import partnership_of
 
 from . import blocks as b
 from . import modals as m
@@ -51,13 +53,15 @@ def find_entry(services: BotServices, name: str, agency: str) -> tuple[Doc | Non
     """The one directory entry, not yet linked to Slack, with this name (and agency, if given);
     else why not, in words."""
     wanted, where = _plain(name), _plain(agency)
-    found = [p for p in services.views.people()
+    found = [p for p in services.views.everyone()
              if _plain(str(p.get("name") or "")) == wanted and not p.get("slack_user")
              and (not where or where in _plain(str(p.get("agency") or "")))]
     if len(found) == 1:
         return found[0], ""
     if found:
         return None, ("More than one person has that name: please give your agency too.")
+    # (Found among every partnership's entries: the request goes to the quality leads of the
+    # partnership whose entry it is, and only they may approve it.)
     return None, ("I can't find anyone of that name waiting to be linked. Check how it is "
                   "spelt in the audit, or ask your quality lead.")
 
@@ -67,7 +71,7 @@ def request_message(person: Doc, slack_user: str) -> tuple[str, b.Blocks]:
     who = f"{person.get('name') or person['person']} ({person['person']}, " \
           f"{person.get('agency') or 'no agency'})"
     text = f"Slack user {slack_user} asks to be linked to {who} in the audit's directory."
-    ref = b.value(p=person["person"], u=slack_user)
+    ref = b.value(p=person["person"], s=partnership_of(person), u=slack_user)
     refuse = b.button("Refuse", b.LINK_REFUSE, ref, "danger")
     refuse["confirm"] = {"title": b.plain("Refuse this request?", 100),
                          "text": b.plain("They will be told that you refused it.", 300),
@@ -141,20 +145,27 @@ class Linking:
         text, blocks = request_message(person, user)
         for lead in leads:
             try:
-                self.s.deliver.dm(self.s.directory.slack_user(lead["person"]), text, blocks)
+                slack = self.s.directory.within(partnership_of(lead)).slack_user(lead["person"])
+                self.s.deliver.dm(slack, text, blocks)
             except Exception as e:  # noqa: BLE001 - the other leads are still asked
                 log.warning("could not send a linking request (%s)", slack_error(e))
         log.info("linking request sent to %d quality leads", len(leads))
         self.h.handled(body)
 
     def decide(self, body: Doc, respond: Any) -> None:
-        """Approve or Refuse, pressed by a quality lead."""
-        lead = self.h.who(body, respond)
-        if lead is None:
-            return
+        """Approve or Refuse, pressed by a quality lead of the entry's partnership."""
         action = body["actions"][0]
         ref = button_ref(action)
-        person = self.s.views.person(str(ref.get("p", "")))
+        partnership = str(ref.get("s") or DEFAULT_PARTNERSHIP)
+        user = (body.get("user") or {}).get("id", "")
+        self.s.fresh()
+        lead = self.s.directory.person(user, partnership)
+        if lead is None:
+            self.h.tell(body, "Only a quality lead of that person's partnership can answer this "
+                              "request.", respond)
+            self.h.handled(body)
+            return
+        person = self.s.views.person(str(ref.get("p", "")), partnership)
         slack_user = str(ref.get("u", ""))
         if person is None or not slack_user:
             self.h.tell(body, "I can't find that directory entry any more.", respond)
@@ -162,7 +173,7 @@ class Linking:
             return
         lead_name = lead.get("name") or lead["person"]
         approve = action.get("action_id") == b.LINK_APPROVE
-        taken = self.s.directory.person(slack_user)
+        taken = self.s.directory.person(slack_user, partnership)
         if approve and taken is not None and taken["person"] != person["person"]:
             self.h.tell(body, f"That Slack user is already linked to "
                               f"{taken.get('name') or taken['person']}.", respond)
@@ -175,7 +186,8 @@ class Linking:
             return
         if approve:
             done = carry_out(self.s, c.LinkSlackUser, "link_slack_user", by=lead["person"],
-                             person=person["person"], slack_user=slack_user, key=press_key(body))
+                             person=person["person"], slack_user=slack_user, key=press_key(body),
+                             partnership=partnership)
             if not done.ok:
                 self.h.tell(body, done.message, respond)
                 self.h.handled(body)
