@@ -17,7 +17,7 @@ from policies.permissions import permission_problem
 from . import modals as m
 from .acts import carry_out
 from .deliver import slack_error
-from .handling import SORRY, Handling, button_ref, press_key
+from .handling import SORRY, Handling, button_ref, press_key, request_team
 from .home import HomeTab
 
 log = logging.getLogger("bot.app")  # the app's log, whichever listener speaks
@@ -65,7 +65,8 @@ class Buttons:
         elif (body.get("container") or {}).get("is_ephemeral") and doc is not None:
             self.h.tell(body, self.h.acknowledged_words(doc, done), respond)
         if doc is not None:
-            self.h.update(*self.h.message_place(body), self.h.feedback_render(doc, person))
+            self.h.update(*self.h.message_place(body), self.h.feedback_render(doc, person),
+                          team=request_team(body))
             self.home.republish(person["person"], doc["practitioner"], doc.get("manager", ""))
         self.h.handled(body)
 
@@ -87,7 +88,7 @@ class Buttons:
                 "ts": ts}
         programme = self.s.programme(doc["programme"])
         try:
-            self.s.deliver.open_modal(body["trigger_id"], m.respond_modal(doc, programme, meta))
+            self.h.slack(body).open_modal(body["trigger_id"], m.respond_modal(doc, programme, meta))
         except Exception as e:  # noqa: BLE001
             log.warning("could not open the answers form (%s)", slack_error(e))
             self.h.tell(body, "I couldn't open the form in time. Please press Respond again.",
@@ -112,7 +113,8 @@ class Buttons:
         elif (body.get("container") or {}).get("is_ephemeral") and doc is not None:
             self.h.tell(body, self.h.acknowledged_words(doc, done), respond)
         if doc is not None:
-            self.h.update(*self.h.message_place(body), self.h.concern_render(doc))
+            self.h.update(*self.h.message_place(body), self.h.concern_render(doc),
+                          team=request_team(body))
         self.home.republish(person["person"])
         self.h.handled(body)
 
@@ -136,7 +138,7 @@ class Buttons:
         channel, ts = self.h.message_place(body)
         meta = {"p": doc["programme"], "r": doc["ref"], "ch": channel, "ts": ts}
         try:
-            self.s.deliver.open_modal(body["trigger_id"], m.concern_action_modal(doc, meta))
+            self.h.slack(body).open_modal(body["trigger_id"], m.concern_action_modal(doc, meta))
         except Exception as e:  # noqa: BLE001
             log.warning("could not open the concern form (%s)", slack_error(e))
             self.h.tell(body, "I couldn't open the form in time. Please press the button again.",
@@ -163,7 +165,7 @@ class Buttons:
             return
         meta = {"p": doc["programme"], "x": doc["id"]}
         try:
-            self.s.deliver.open_modal(body["trigger_id"], m.action_update_modal(doc, meta))
+            self.h.slack(body).open_modal(body["trigger_id"], m.action_update_modal(doc, meta))
         except Exception as e:  # noqa: BLE001
             log.warning("could not open the action form (%s)", slack_error(e))
             self.h.tell(body, "I couldn't open the form in time. Please press Update again.",

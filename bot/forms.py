@@ -19,7 +19,7 @@ from ledger import commands as c
 
 from . import modals as m
 from .acts import Done, carry_out, slack_key
-from .handling import SORRY, Handling, budget_left
+from .handling import SORRY, Handling, budget_left, request_team
 from .home import HomeTab
 
 log = logging.getLogger("bot.app")  # the app's log, whichever listener speaks
@@ -125,7 +125,7 @@ class Forms:
 
             def after() -> None:
                 self.h.update(meta.get("ch", ""), meta.get("ts", ""),
-                             self.h.feedback_render(doc, person))
+                             self.h.feedback_render(doc, person), team=request_team(body))
                 self.home.republish(person["person"], doc["practitioner"], doc.get("manager", ""))
 
             if failed:
@@ -162,7 +162,7 @@ class Forms:
                 doc = self.s.views.concern(meta.get("p", ""), meta.get("r", ""))
                 if doc is not None:
                     self.h.update(meta.get("ch", ""), meta.get("ts", ""),
-                                 self.h.concern_render(doc))
+                                 self.h.concern_render(doc), team=request_team(body))
                 self.home.republish(person["person"])
 
             return Reply({"response_action": "update", "view": m.done_view(

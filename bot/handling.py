@@ -22,7 +22,7 @@ from slack_bolt import BoltRequest, BoltResponse
 
 from . import blocks as b
 from .acts import Done, slack_key
-from .deliver import slack_error
+from .deliver import Deliverer, slack_error
 from .messages import concern_message, feedback_message
 from .services import BotServices
 
@@ -65,6 +65,14 @@ def budget_left(context: Any) -> float:
     if not isinstance(received, float):
         return ACK_BUDGET
     return ACK_BUDGET - (time.monotonic() - received)
+
+
+def request_team(body: Doc) -> str:
+    """The workspace a request came from: `team_id` of a slash command or an event, `team` of
+    a button press or a form."""
+    team = body.get("team_id") or (body.get("team") or {}).get("id") \
+        or (body.get("user") or {}).get("team_id") or (body.get("view") or {}).get("team_id")
+    return str(team or "")
 
 
 def request_identity(body: Doc) -> str:
@@ -128,11 +136,15 @@ class Handling:
             if respond is not None and body.get("response_url"):
                 respond(text=text, response_type="ephemeral", replace_original=False)
             elif channel:
-                self.s.deliver.ephemeral(channel, user, text, b.say(text)[1])
+                self.slack(body).ephemeral(channel, user, text, b.say(text)[1])
             elif user:
-                self.s.deliver.dm(user, text, b.say(text)[1])
+                self.slack(body).dm(user, text, b.say(text)[1])
         except Exception as e:  # noqa: BLE001 - telling is best effort; the act stands
             log.warning("could not tell the person (%s)", slack_error(e))
+
+    def slack(self, body: Doc) -> Deliverer:
+        """Slack, spoken to in the workspace a request came from."""
+        return self.s.deliver.in_team(request_team(body))
 
     def who(self, body: Doc, respond: Any = None) -> Doc | None:
         """The person who acted, or None when they are not in the directory (and told so)."""
@@ -163,12 +175,13 @@ class Handling:
         ts = container.get("message_ts") or (body.get("message") or {}).get("ts") or ""
         return str(channel), str(ts)
 
-    def update(self, channel: str, ts: str, render: Render) -> None:
+    def update(self, channel: str, ts: str, render: Render, team: str = "") -> None:
+        """Rewrite a message in place (in workspace `team`, the one token's by default)."""
         if not (channel and ts):
             return
         try:
             text, blocks = render()
-            self.s.deliver.update(channel, ts, text, blocks)
+            self.s.deliver.in_team(team).update(channel, ts, text, blocks)
         except Exception as e:  # noqa: BLE001 - the act is recorded; the message stays as it was
             log.warning("could not update the message in place (%s)", slack_error(e))
 

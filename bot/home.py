@@ -7,7 +7,7 @@ from typing import Any
 
 from .answers import waiting_for
 from .deliver import slack_error
-from .handling import Handling
+from .handling import Handling, request_team
 from .waiting import home_view
 
 log = logging.getLogger("bot.app")  # the app's log, whichever listener speaks
@@ -20,14 +20,15 @@ class HomeTab:
         self.h = handling
         self.s = handling.s
 
-    def publish(self, slack_user: str) -> None:
+    def publish(self, slack_user: str, team: str = "") -> None:
+        """Publish a Slack user's Home tab in a workspace (the one token's, by default)."""
         try:
             views = self.s.fresh()
             person = self.s.directory.person(slack_user)
             w = waiting_for(views, person, self.s.today()) if person else None
             view = home_view(person, w, self.s.directory.name,
                              self.s.directory.how_to_get_linked(slack_user))
-            self.s.deliver.publish_home(slack_user, view)
+            self.s.deliver.in_team(team).publish_home(slack_user, view)
         except Exception as e:  # noqa: BLE001 - a Home tab is refreshed next time it is opened
             log.warning("could not publish a Home tab (%s)", slack_error(e))
 
@@ -44,5 +45,5 @@ class HomeTab:
             self.h.handled(body)
 
     def _opened(self, body: Doc, slack_user: str) -> None:
-        self.publish(slack_user)
+        self.publish(slack_user, request_team(body))
         self.h.handled(body)
