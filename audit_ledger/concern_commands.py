@@ -9,7 +9,7 @@ import click
 
 from ledger import commands as c
 
-from .shared import BY, FORMAT, ON, act, day, emit, wiring
+from .shared import ALLOW, BY, FORMAT, ON, act, day, emit, wiring
 
 
 @click.group()
@@ -23,6 +23,7 @@ def concern() -> None:
 @click.option("--agency", required=True)
 @click.option("--summary", required=True, help="what was found (no child's name)")
 @click.option("--child-at-risk", is_flag=True, help="a child may be at risk now")
+@ALLOW
 @BY
 @ON
 @click.pass_context
@@ -51,6 +52,7 @@ def concern_acknowledge(ctx: click.Context, programme: str, concern_ref: str, by
 @click.argument("programme")
 @click.argument("concern_ref", metavar="CONCERN")
 @click.option("--action", "action_text", required=True, help="what was done")
+@ALLOW
 @BY
 @ON
 @click.pass_context
@@ -65,6 +67,7 @@ def concern_action(ctx: click.Context, programme: str, concern_ref: str, action_
 @click.argument("programme")
 @click.argument("concern_ref", metavar="CONCERN")
 @click.option("--outcome", required=True)
+@ALLOW
 @BY
 @ON
 @click.pass_context

@@ -55,5 +55,6 @@ def erase(ctx: click.Context, programme: str, case: str, by: str, reason: str,
     for problem in problems:
         click.echo(f"warning: {problem}", err=True)
     click.echo(f"views rebuilt from {read} events; case {case}'s text now reads {ERASED} in "
-               "every view, history and report. Copies outside the store (Slack messages, "
-               "exported reports, backups taken before now) are not reached by this.")
+               "every view, history and report, and the bot's worker rewrites the Slack "
+               "messages it sent about the case. Copies outside the store (exported reports, "
+               "backups taken before now) are not reached by this.")

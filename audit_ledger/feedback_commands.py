@@ -9,7 +9,7 @@ import click
 
 from ledger import commands as c
 
-from .shared import BY, FORMAT, ON, act, day, emit, wiring
+from .shared import ALLOW, BY, FORMAT, ON, act, day, emit, wiring
 
 
 @click.group()
@@ -37,6 +37,7 @@ def feedback_acknowledge(ctx: click.Context, programme: str, case: str, agency: 
 @click.option("--agency", required=True)
 @click.option("--issue", required=True, type=int, help="the issue's number in the feedback")
 @click.option("--response", required=True)
+@ALLOW
 @BY
 @ON
 @click.pass_context

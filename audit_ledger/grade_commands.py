@@ -8,7 +8,7 @@ import click
 
 from ledger import commands as c
 
-from .shared import BY, ON, act, day
+from .shared import ALLOW, BY, ON, act, day
 
 
 @click.group()
@@ -25,6 +25,7 @@ def grade() -> None:
 @click.option("--practitioner", default=None, help="whose work (needed for an agency's first grade)")
 @click.option("--strength", default=None)
 @click.option("--concern", default=None)
+@ALLOW
 @BY
 @ON
 @click.pass_context
@@ -44,6 +45,7 @@ def grade_record(ctx: click.Context, programme: str, case: str, agency: str, are
 @click.option("--area", required=True)
 @click.option("--grade", "value", required=True, type=int)
 @click.option("--reason", required=True)
+@ALLOW
 @BY
 @ON
 @click.pass_context
@@ -60,6 +62,7 @@ def grade_revise(ctx: click.Context, programme: str, case: str, agency: str, are
 @click.option("--area", required=True)
 @click.option("--grade", "value", required=True, type=int)
 @click.option("--reason", required=True)
+@ALLOW
 @BY
 @ON
 @click.pass_context

@@ -10,9 +10,9 @@ from typing import Any
 
 import click
 
-from ledger.importer import import_pack
+from ledger.importer import import_pack, import_pack_data
 from ledger.pack import MAX_PACK_BYTES, parse_pack
-from ledger.returns_csv import MAX_CSV_BYTES, import_returns
+from ledger.returns_csv import MAX_CSV_BYTES, decode_csv, import_returns
 from projections.report import demo_overview
 
 from .group import Refused
@@ -42,9 +42,9 @@ def _read_json(path: Path) -> Any:
 @click.pass_context
 def import_command(ctx: click.Context, pack_file: Path, by: str) -> None:
     """Import a whole audit pack, all or nothing."""
-    pack = parse_pack(_read_json(pack_file))
+    data = _read_json(pack_file)
     w = wiring(ctx)
-    summary = import_pack(w.app, pack, by)
+    summary = import_pack_data(w.app, data, by)
     w.follower.catch_up()
     click.echo(summary.describe())
 
@@ -56,16 +56,15 @@ def import_command(ctx: click.Context, pack_file: Path, by: str) -> None:
 @click.option("--by", default="import", show_default=True, help="who is importing")
 @click.pass_context
 def import_returns_command(ctx: click.Context, programme: str, returns_file: Path, by: str) -> None:
-    """Import agency returns from a CSV file, all or nothing."""
+    """Import agency returns from a CSV file (UTF-8 or Windows-1252, commas or semicolons),
+    all or nothing."""
     if returns_file.stat().st_size > MAX_CSV_BYTES:
         raise Refused([f"{returns_file}: the file is larger than "
                        f"{MAX_CSV_BYTES // (1024 * 1024)} MB"])
-    try:
-        text = returns_file.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise Refused([f"{returns_file}: not UTF-8 text"]) from None
+    source = decode_csv(returns_file.read_bytes())
+    click.echo(f"{returns_file.name}: {source.describe()}")
     w = wiring(ctx)
-    summary = import_returns(w.app, programme, text, by)
+    summary = import_returns(w.app, programme, source, by)
     w.follower.catch_up()
     click.echo(summary.describe())
 

@@ -10,7 +10,7 @@ import click
 from ledger import commands as c
 from projections.queries import action_status
 
-from .shared import BY, FORMAT, ON, TODAY, act, day, emit, wiring
+from .shared import ALLOW, BY, FORMAT, ON, TODAY, act, day, emit, wiring
 
 
 @click.group()
@@ -22,6 +22,7 @@ def recommendation() -> None:
 @click.argument("programme")
 @click.option("--number", required=True, type=int)
 @click.option("--text", required=True)
+@ALLOW
 @BY
 @ON
 @click.pass_context
@@ -45,6 +46,7 @@ def action() -> None:
 @click.option("--measure", required=True, help="how we will know it is done")
 @click.option("--owner", required=True)
 @click.option("--due", required=True, type=click.DateTime(["%Y-%m-%d"]))
+@ALLOW
 @BY
 @ON
 @click.pass_context
@@ -75,6 +77,7 @@ def action_ratify(ctx: click.Context, programme: str, action_id: str, by: str,
 @click.argument("action_id", metavar="ACTION")
 @click.option("--rag", required=True, type=click.Choice(["red", "amber", "green"]))
 @click.option("--note", required=True)
+@ALLOW
 @BY
 @ON
 @click.pass_context
@@ -89,6 +92,7 @@ def action_update(ctx: click.Context, programme: str, action_id: str, rag: str, 
 @click.argument("programme")
 @click.argument("action_id", metavar="ACTION")
 @click.option("--evidence", required=True)
+@ALLOW
 @BY
 @ON
 @click.pass_context
@@ -107,6 +111,7 @@ def action_complete(ctx: click.Context, programme: str, action_id: str, evidence
 @click.option("--owner", default=None)
 @click.option("--measure", default=None)
 @click.option("--description", default=None)
+@ALLOW
 @BY
 @ON
 @click.pass_context

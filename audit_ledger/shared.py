@@ -24,6 +24,23 @@ TODAY = click.option("--today", type=click.DateTime(["%Y-%m-%d"]), default=None,
                      help="count overdue days against this date (default: today)")
 
 
+
+def _remember(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    if value:
+        ctx.meta[f"audit_ledger.{param.name}"] = value
+
+
+def ALLOW(f: Callable[..., Any]) -> Callable[..., Any]:  # noqa: N802 - reads as the options
+    """--allow-identifiers REASON [--allowed-by QUALITY-LEAD] on a command that takes free text;
+    `act` passes them on, and the ledger records who allowed it and why."""
+    f = click.option("--allowed-by", default=None, expose_value=False, callback=_remember,
+                     help="the quality lead allowing it (default: --by)")(f)
+    return click.option("--allow-identifiers", default=None, expose_value=False,
+                        callback=_remember, metavar="REASON",
+                        help="a quality lead lets text holding what looks like an NHS number, "
+                             "postcode, date of birth... through, for this reason")(f)
+
+
 def wiring(ctx: click.Context) -> Wiring:
     """The store, ledger and views of this run, opened once on first use (from --url and
     --key on the root command) and closed when the command ends."""
@@ -47,6 +64,8 @@ def day(value: datetime | None) -> date | None:
 
 def act(ctx: click.Context, cls: type[C], method: str, **fields: Any) -> None:
     """Carry out one command, say what it did, and bring the views up to date."""
+    for name in ("allow_identifiers", "allowed_by"):
+        fields.setdefault(name, ctx.meta.get(f"audit_ledger.{name}"))
     cmd = cls.model_validate({k: v for k, v in fields.items() if v is not None})
     w = wiring(ctx)
     click.echo(getattr(w.app, method)(cmd).message)

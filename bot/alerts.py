@@ -5,12 +5,13 @@ Pure: documents in, text and blocks out (built from the bot's own pieces and mes
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, tzinfo
 from typing import Any
 
 from policies.escalation import DEFAULT_LADDER
 
 from . import blocks as b
+from . import words
 from .messages import concern_message
 from .replies import action_block
 
@@ -25,11 +26,11 @@ def _step_words(step: int) -> str:
 
 
 def concern_alert(doc: Doc, programme: Doc | None, names: b.Names, *, step: int = 1,
-                  reason: str = "", can_act: bool = True, stand_in: bool = False
-                  ) -> tuple[str, b.Blocks]:
+                  reason: str = "", can_act: bool = True, stand_in: bool = False,
+                  zone: tzinfo | None = None) -> tuple[str, b.Blocks]:
     """A concern alert for one reader: the bot's concern message (a child at risk said first),
     with why it reached them at a later step, and without buttons they may not use."""
-    text, blocks = concern_message(doc, programme, names)
+    text, blocks = concern_message(doc, programme, names, zone=zone)
     blocks = list(blocks)
     first = 1 if doc.get("child_at_risk") else 0
     notes: b.Blocks = []
@@ -50,11 +51,11 @@ def concern_alert(doc: Doc, programme: Doc | None, names: b.Names, *, step: int 
             f"Only {b.escape(doc.get('agency', ''))}'s managers can acknowledge this concern and "
             "record the action taken; please make sure they do."))
     blocks[first:first] = notes
-    return text, b.fit(blocks, b.MESSAGE_BLOCKS, "See `/audit my` for the whole concern.")
+    return text, blocks
 
 
-def feedback_reminder(doc: Doc, programme: Doc | None, names: b.Names, *, sent_on: str
-                      ) -> tuple[str, b.Blocks]:
+def feedback_reminder(doc: Doc, programme: Doc | None, names: b.Names, *, sent_on: str,
+                      zone: tzinfo | None = None) -> tuple[str, b.Blocks]:
     """A reminder to a practitioner whose feedback is not yet acknowledged."""
     case, agency = doc["case"], doc["agency"]
     issues = list(doc.get("issues") or [])
@@ -64,8 +65,8 @@ def feedback_reminder(doc: Doc, programme: Doc | None, names: b.Names, *, sent_o
     blocks: b.Blocks = [b.header(f"Reminder: your audit feedback on case {case}")]
     if doc.get("acknowledged_by"):
         blocks.append(b.section(
-            f":white_check_mark: Acknowledged by {b.escape(names(doc['acknowledged_by']))} at "
-            f"{b.when(doc.get('acknowledged_at', ''))}. Thank you."
+            f":white_check_mark: Acknowledged by {b.escape(names(doc['acknowledged_by']))} on "
+            f"{b.when(doc.get('acknowledged_at', ''), zone)}. Thank you."
             + (f" {b.plural(len(awaiting), 'issue')} still "
                f"{'awaits' if len(awaiting) == 1 else 'await'} your answer." if awaiting else "")))
     else:
@@ -73,7 +74,7 @@ def feedback_reminder(doc: Doc, programme: Doc | None, names: b.Names, *, sent_o
                                         if awaiting else "")
         blocks.append(b.section(
             f"Your audit feedback on case *{b.escape(case)}* (*{b.escape(agency)}*), sent to you "
-            f"on {b.escape(sent_on)}, has not been acknowledged yet. Please read it (the message "
+            f"on {words.day(sent_on)}, has not been acknowledged yet. Please read it (the message "
             f"sent then, or `/audit my`) and {todo}."))
     title = programme.get("title") if programme else ""
     if title:
@@ -88,7 +89,8 @@ def feedback_reminder(doc: Doc, programme: Doc | None, names: b.Names, *, sent_o
                                 *buttons))
     if doc.get("acknowledged_by"):
         text = (f"Your audit feedback on case {case} ({agency}): acknowledged by "
-                f"{names(doc['acknowledged_by'])} at {b.when_plain(doc.get('acknowledged_at', ''))}.")
+                f"{names(doc['acknowledged_by'])} on "
+                f"{b.when_plain(doc.get('acknowledged_at', ''), zone)}.")
     else:
         text = (f"Reminder: your audit feedback on case {case} ({agency}) is waiting for you to "
                 "acknowledge it.")
@@ -98,23 +100,22 @@ def feedback_reminder(doc: Doc, programme: Doc | None, names: b.Names, *, sent_o
 def action_reminder(action: Doc, programme: Doc | None, names: b.Names, *, state: str,
                     today: date) -> tuple[str, b.Blocks]:
     """An action's owner told that it is due soon or overdue (`action` with overdue_days)."""
-    due = date.fromisoformat(action["due"])
+    due = words.day(action["due"])
     if state == "overdue":
         head = f"Overdue: action {action['id']}"
-        said = (f"Your action `{b.escape(action['id'])}` was due on {action['due']} and is "
-                f"*overdue by {b.plural((today - due).days, 'day')}*.")
-        text = f"Your action {action['id']} is overdue (due {action['due']})."
+        said = (f"Your action `{b.escape(action['id'])}` was due on {due} and is "
+                f"*{words.due(action['due'], today)}*.")
+        text = f"Your action {action['id']} is {words.due(action['due'], today)} (due on {due})."
     else:
-        left = (due - today).days
         head = f"Due soon: action {action['id']}"
-        said = (f"Your action `{b.escape(action['id'])}` is due on {action['due']} "
-                f"({'today' if left == 0 else 'in ' + b.plural(left, 'day')}).")
-        text = f"Your action {action['id']} is due on {action['due']}."
+        said = (f"Your action `{b.escape(action['id'])}` is due on {due} "
+                f"({words.due(action['due'], today)}).")
+        text = f"Your action {action['id']} is due on {due}."
     blocks: b.Blocks = [
         b.header(head),
         b.section(said + " Please record its progress, or the evidence that it is done, with "
                          "*Update*."),
-        action_block(action, names, True),
+        *action_block(action, names, True),
     ]
     title = programme.get("title") if programme else ""
     blocks.append(b.context(f"{b.escape(title or action['programme'])} · recommendation "
@@ -128,10 +129,10 @@ def overdue_digest(programme: Doc, rows: list[Doc], names: b.Names, *, week: dat
     pid = programme["programme"]
     blocks: b.Blocks = [
         b.header(f"Overdue actions: {programme.get('title') or pid}"),
-        b.section(f"Week beginning {week.isoformat()}: {b.plural(len(rows), 'action')} "
+        b.section(f"Week beginning {words.day(week)}: {b.plural(len(rows), 'action')} "
                   f"overdue in `{b.escape(pid)}`."),
     ]
-    blocks += [action_block(a, names, True) for a in rows]
+    for a in rows:
+        blocks += action_block(a, names, True)
     text = f"Weekly digest: {b.plural(len(rows), 'overdue action')} in {pid}."
-    return text, b.fit(blocks, b.MESSAGE_BLOCKS, "More overdue actions than fit here; see "
-                                                 "`/audit actions overdue`.")
+    return text, blocks

@@ -64,7 +64,8 @@ def waiting_for(views: Views, person: Doc, today: date) -> Waiting:
 
 
 ACT_WORDS = {"view history": "see how a case's judgements were reached",
-             "view case": "see a case's judgements", "view progress": "see progress"}
+             "view case": "see a case's judgements", "view progress": "see progress",
+             "raise concern": "raise a concern"}
 ROLE_PLURALS = {"quality-lead": "quality leads", "board": "board members"}
 
 
@@ -110,6 +111,10 @@ def answer(services: BotServices, slack_user: str, text: str) -> Answer:
             return _case(services, person, words[1:])
         if sub == "history":
             return _history(services, person, words[1:])
+        if sub == "concern":
+            from .raising import concern_answer  # the form's module imports the forms'
+
+            return _check("raise concern", person) or concern_answer(services, person, words[1:])
     except (NotInViews, LedgerError) as e:
         return b.say(str(e.args[0]) if isinstance(e, NotInViews) else "; ".join(e.problems))
     return replies.help_answer(f"I don't know “{b.escape(words[0][:40])}”. Here is what I can do.")

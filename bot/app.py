@@ -21,8 +21,10 @@ from .buttons import Buttons
 from .forms import Forms
 from .handling import Handling
 from .home import HomeTab
+from .raising import RAISE_CONCERN, RaiseConcernForm
 from .services import BotServices
-from .slash import SlashCommand
+from .slash import MORE, SlashCommand
+from .waiting import HOME_PAGE
 
 
 def quiet_bolt_logger() -> logging.Logger:
@@ -78,7 +80,10 @@ def build_app(services: BotServices, *, signing_secret: str, client: WebClient,
     forms = Forms(h, home)
     app.error(h.on_error)
     app.use(h.skip_handled_retries)
-    app.command(re.compile(r"^/audit"))(SlashCommand(h).command)
+    slash = SlashCommand(h)
+    app.command(re.compile(r"^/audit"))(slash.command)
+    app.action(MORE)(slash.more)
+    app.action(HOME_PAGE)(home.turn_page)
     app.action(b.FEEDBACK_ACKNOWLEDGE)(pressed.listener(pressed.acknowledge_feedback))
     app.action(b.FEEDBACK_RESPOND)(pressed.listener(pressed.open_responses))
     app.action(b.CONCERN_ACKNOWLEDGE)(pressed.listener(pressed.acknowledge_concern))
@@ -87,5 +92,8 @@ def build_app(services: BotServices, *, signing_secret: str, client: WebClient,
     app.view(b.FEEDBACK_RESPOND)(forms.submit_responses)
     app.view(b.CONCERN_RECORD_ACTION)(forms.submit_concern_action)
     app.view(b.ACTION_UPDATE)(forms.submit_action_update)
+    raising = RaiseConcernForm(h, forms)
+    app.action(RAISE_CONCERN)(pressed.listener(raising.open))
+    app.view(RAISE_CONCERN)(raising.submit)
     app.event("app_home_opened")(home.opened)
     return app

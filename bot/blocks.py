@@ -1,26 +1,28 @@
 """Block Kit's pieces as the bot uses them: sections, buttons, limits, dates and grades in words.
 
 Pure: text in, blocks out. Personal text (comments, summaries, answers) is escaped for Slack's
-mrkdwn and clipped to Slack's limits.
+mrkdwn; long text is split across sections (`sections`) and long answers across messages or
+pages (`pages`), never cut.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import tzinfo
 from typing import Any
 
 from policies.scales import OVERALL, area_title, scale_named
+
+from . import words
+from .pages import MESSAGE_BLOCKS, SECTION_CHARS, VIEW_BLOCKS, sections
 
 Doc = dict[str, Any]
 Block = dict[str, Any]
 Blocks = list[Block]
 Names = Callable[[str], str]
 
-MESSAGE_BLOCKS = 50
-VIEW_BLOCKS = 100
-SECTION_CHARS = 3000
+__all__ = ["MESSAGE_BLOCKS", "SECTION_CHARS", "VIEW_BLOCKS", "sections"]
 
 # action ids of buttons, and callback ids of the modals they open
 FEEDBACK_ACKNOWLEDGE = "feedback.acknowledge"
@@ -90,24 +92,14 @@ def actions(block_id: str, *buttons: Block) -> Block:
     return {"type": "actions", "block_id": clip(block_id, 255), "elements": list(buttons)}
 
 
-def when(iso: str) -> str:
-    """A moment shown in each reader's own time zone by Slack, with a UTC fallback."""
-    if not iso:
-        return "an unknown time"
-    moment = datetime.fromisoformat(iso)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    fallback = moment.astimezone(UTC).strftime("%-d %b %Y %H:%M UTC")
-    return f"<!date^{int(moment.timestamp())}^{{date_short_pretty}} at {{time}}|{fallback}>"
+def when(iso: str, zone: tzinfo | None = None) -> str:
+    """A moment as the reader reads it: "Tuesday 24 June 2009 at 2:10 pm", in their own time
+    zone (England's when it is not known)."""
+    return words.moment(iso, zone)
 
 
-def when_plain(iso: str) -> str:
-    if not iso:
-        return "an unknown time"
-    moment = datetime.fromisoformat(iso)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).strftime("%-d %b %Y %H:%M UTC")
+def when_plain(iso: str, zone: tzinfo | None = None) -> str:
+    return words.moment(iso, zone)
 
 
 def plural(n: int, word: str) -> str:
@@ -129,10 +121,12 @@ def grade_words(grade: int, scale_id: str) -> str:
 
 
 def area_words(area: str, programme: Doc | None) -> str:
+    """ "Area 4 Assessment"; an area without a title is "Area 9", never "Area 9 Area 9"."""
     titles = programme.get("areas") if programme else None
     if area == OVERALL:
         return "Overall"
-    return f"Area {area} {area_title(area, titles)}"
+    title = area_title(area, titles)
+    return title if title.lower() == f"area {area}".lower() else f"Area {area} {title}"
 
 
 def say(text: str) -> tuple[str, Blocks]:

@@ -138,7 +138,8 @@ class Buttons:
         channel, ts = self.h.message_place(body)
         meta = {"p": doc["programme"], "r": doc["ref"], "ch": channel, "ts": ts}
         try:
-            self.h.slack(body).open_modal(body["trigger_id"], m.concern_action_modal(doc, meta))
+            self.h.slack(body).open_modal(body["trigger_id"], m.concern_action_modal(
+                doc, meta, self.s.programme(doc["programme"])))
         except Exception as e:  # noqa: BLE001
             log.warning("could not open the concern form (%s)", slack_error(e))
             self.h.tell(body, "I couldn't open the form in time. Please press the button again.",

@@ -2,16 +2,19 @@
 
 Before posting, the ledger is asked whether the message was delivered (deliveries have
 deterministic ids); right after Slack's answer the delivery is recorded (MessageDelivered, with
-channel and ts). Slack's failures are sorted in two: "not now" (429, 5xx, timeouts, lost
-connections, an unusable token) raises SlackUnavailable, and the worker waits and tries the same
-message again; "never" (an unknown user or channel, blocks refused) is logged and skipped.
+channel and ts). A message longer than Slack takes in one goes as several parts, each its own
+delivery (`pages`, `subjects.part_purpose`); if Slack still refuses a part as too long, what is
+left is split smaller and sent, never given up. Slack's other failures are sorted in two: "not
+now" (429, 5xx, timeouts, lost connections, an unusable token) raises SlackUnavailable, and the
+worker waits and tries the same message again; "never" (an unknown user or channel) is logged
+and skipped.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
@@ -20,7 +23,9 @@ from ledger.base import Act
 
 from . import blocks as b
 from .deliver import Posted, slack_error
+from .pages import MESSAGE_CHARS, parts, without_continuation
 from .services import BotServices
+from .subjects import part_purpose
 
 log = logging.getLogger("bot.worker")  # the worker's log, whichever part of it speaks
 
@@ -31,6 +36,15 @@ TRANSIENT_CODES = {"ratelimited", "fatal_error", "internal_error", "service_unav
                    "request_timeout", "invalid_auth", "not_authed", "token_revoked",
                    "token_expired", "account_inactive", "team_access_not_granted",
                    "missing_scope", "org_login_required", "ekm_access_denied"}
+TOO_LONG_CODES = {"msg_blocks_too_long", "invalid_blocks", "too_many_blocks", "msg_too_long"}
+"""Slack's answers that say a message is too big: split it smaller and send it again."""
+SMALLEST = 2000
+"""Characters of block text below which a refused part is not split further."""
+
+
+def too_long(e: Exception) -> bool:
+    return isinstance(e, SlackApiError) and e.response is not None and \
+        str(e.response.get("error") or "") in TOO_LONG_CODES
 
 
 class SlackUnavailable(Exception):
@@ -91,7 +105,33 @@ class Courier:
         """Posted, but not yet recorded (the record failed): recorded next time, not posted."""
 
     def send(self, m: Message, channel: str = "") -> bool:
-        """Post one message unless the ledger says it was delivered; record it right after."""
+        """Post one message, in as many parts as it needs, unless the ledger says each was
+        delivered; record each part right after Slack takes it. True when anything was sent."""
+        sent = False
+        budget = MESSAGE_CHARS
+        number = 1
+        pending = parts(m.text, m.blocks, budget)
+        while pending:
+            text, blocks = pending[0]
+            part = replace(m, purpose=part_purpose(m.purpose, number), text=text, blocks=blocks)
+            try:
+                sent = self._send_one(part, channel) or sent
+            except _TooLong:
+                if budget <= SMALLEST:
+                    log.warning("%s for %s in %s: Slack refuses part %d even when small; sent "
+                                "as plain text", m.purpose, m.subject, m.programme, number)
+                    sent = self._send_one(replace(part, text=plain_text(blocks), blocks=[]),
+                                          channel) or sent
+                    pending, number = pending[1:], number + 1
+                    continue
+                budget //= 2
+                rest = [blk for _, bl in pending for blk in without_continuation(bl)]
+                pending = parts(m.text, rest, budget, first=number, total=0)
+                continue
+            pending, number = pending[1:], number + 1
+        return sent
+
+    def _send_one(self, m: Message, channel: str) -> bool:
         if m.key not in self._unrecorded and self.s.app.delivered(*m.key):
             return False
         posted = self._unrecorded.get(m.key)
@@ -100,6 +140,10 @@ class Courier:
                 posted = (self.s.deliver.post(channel, m.text, m.blocks) if channel else
                           self.s.deliver.dm(m.slack_user, m.text, m.blocks))
             except Exception as e:  # noqa: BLE001 - sorted below
+                if too_long(e):
+                    log.info("%s for %s in %s refused as too long (%s); splitting it smaller",
+                             m.purpose, m.subject, m.programme, slack_error(e))
+                    raise _TooLong() from e
                 if transient(e):
                     raise SlackUnavailable(e) from e
                 log.warning("%s for %s in %s not sent to %s: Slack says %s; not trying again",
@@ -128,3 +172,26 @@ class Courier:
         self.s.app.record_delivery_update(d["programme"], d["subject"], d["purpose"],
                                           d["recipient"], note, self.act())
         return True
+
+
+class _TooLong(Exception):
+    """Slack refused a part as too long; the courier splits what is left smaller."""
+
+
+def plain_text(blocks: b.Blocks) -> str:
+    """The last resort for a small part Slack will not take as blocks: its words as text."""
+    out: list[str] = []
+
+    def walk(x: Any) -> None:
+        if isinstance(x, dict):
+            if isinstance(x.get("text"), str) and x.get("type") != "plain_text":
+                out.append(x["text"])
+            for k, v in x.items():
+                if k != "text" or not isinstance(v, str):
+                    walk(v)
+        elif isinstance(x, list):
+            for v in x:
+                walk(v)
+
+    walk(blocks)
+    return "\n".join(out)

@@ -5,8 +5,10 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import tzinfo
 from typing import Any
 
 from slack_sdk import WebClient
@@ -17,7 +19,12 @@ from slack_sdk.http_retry.builtin_handlers import (
     ServerErrorRetryHandler,
 )
 
+from .words import ENGLAND, zone_named
+
 log = logging.getLogger(__name__)
+
+ZONE_KEPT = 6 * 3600.0
+"""Seconds a reader's time zone is remembered before Slack is asked again (people travel)."""
 
 DEFAULT_API_URL = "https://slack.com/api/"
 Blocks = list[dict[str, Any]]
@@ -82,6 +89,8 @@ class Deliverer:
         self._dm: dict[str, str] = {}
         self._teams: dict[str, Deliverer] = {}
         self._lock = threading.Lock()
+        self._zones: dict[str, tuple[float, tzinfo]] = {}
+        self._zones_lock = threading.Lock()
 
     def in_team(self, team: str) -> Deliverer:
         """The deliverer for a workspace: this one with one bot token; else one with the bot
@@ -97,6 +106,26 @@ class Deliverer:
                 found = Deliverer(make_client(token, self.client.base_url))
                 self._teams[team] = found
             return found
+
+    def zone(self, slack_user: str) -> tzinfo:
+        """The reader's own time zone, as their Slack profile says (users.info `tz`); England's
+        when Slack does not say or cannot be asked (a moment is then still right, in UK time)."""
+        if not slack_user or self.tokens is not None:  # serving many: asked of a workspace's
+            return ENGLAND
+        now = time.monotonic()
+        with self._zones_lock:
+            known = self._zones.get(slack_user)
+        if known is not None and now - known[0] < ZONE_KEPT:
+            return known[1]
+        try:
+            user = self.client.users_info(user=slack_user).get("user") or {}
+            zone = zone_named(str(user.get("tz") or ""))
+        except Exception as e:  # noqa: BLE001 - a time in UK time is better than no message
+            log.info("no time zone for a reader (%s); telling UK time", slack_error(e))
+            zone = ENGLAND
+        with self._zones_lock:
+            self._zones[slack_user] = (now, zone)
+        return zone
 
     def dm_channel(self, slack_user: str) -> str:
         if slack_user not in self._dm:

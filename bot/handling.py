@@ -24,6 +24,7 @@ from . import blocks as b
 from .acts import Done, slack_key
 from .deliver import Deliverer, slack_error
 from .messages import concern_message, feedback_message
+from .pages import parts
 from .services import BotServices
 
 log = logging.getLogger("bot.app")  # the app's log, whichever listener speaks
@@ -161,8 +162,9 @@ class Handling:
     def acknowledged_words(self, doc: Doc, done: Done) -> str:
         if done.changed:
             return "Thank you: acknowledged."
+        zone = self.s.deliver.zone(self.s.directory.slack_user(doc.get("acknowledged_by", "")))
         return (f"This was already acknowledged by {self.names(doc.get('acknowledged_by', ''))} "
-                f"at {b.when_plain(doc.get('acknowledged_at', ''))}.")
+                f"on {b.when_plain(doc.get('acknowledged_at', ''), zone)}.")
 
     # ---- messages updated in place ----------------------------------------------------------------
 
@@ -180,7 +182,7 @@ class Handling:
         if not (channel and ts):
             return
         try:
-            text, blocks = render()
+            text, blocks = parts(*render())[-1]  # the part with the buttons, when in parts
             self.s.deliver.in_team(team).update(channel, ts, text, blocks)
         except Exception as e:  # noqa: BLE001 - the act is recorded; the message stays as it was
             log.warning("could not update the message in place (%s)", slack_error(e))
@@ -193,7 +195,9 @@ class Handling:
         def render() -> tuple[str, b.Blocks]:
             fresh = self.s.views.feedback_item(doc["programme"], doc["case"], doc["agency"]) or doc
             programme = self.s.programme(doc["programme"])
-            return feedback_message(fresh, programme, self.names, for_manager=for_manager)
+            zone = self.s.deliver.zone(self.s.directory.slack_user(person["person"]))
+            return feedback_message(fresh, programme, self.names, for_manager=for_manager,
+                                    zone=zone)
         return render
 
     def concern_render(self, doc: Doc) -> Render:

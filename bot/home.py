@@ -20,14 +20,15 @@ class HomeTab:
         self.h = handling
         self.s = handling.s
 
-    def publish(self, slack_user: str, team: str = "") -> None:
-        """Publish a Slack user's Home tab in a workspace (the one token's, by default)."""
+    def publish(self, slack_user: str, page: int = 1, team: str = "") -> None:
+        """Publish a page of a Slack user's Home tab in a workspace (the one token's, by
+        default)."""
         try:
             views = self.s.fresh()
             person = self.s.directory.person(slack_user)
             w = waiting_for(views, person, self.s.today()) if person else None
             view = home_view(person, w, self.s.directory.name,
-                             self.s.directory.how_to_get_linked(slack_user))
+                             self.s.directory.how_to_get_linked(slack_user), page)
             self.s.deliver.in_team(team).publish_home(slack_user, view)
         except Exception as e:  # noqa: BLE001 - a Home tab is refreshed next time it is opened
             log.warning("could not publish a Home tab (%s)", slack_error(e))
@@ -45,5 +46,17 @@ class HomeTab:
             self.h.handled(body)
 
     def _opened(self, body: Doc, slack_user: str) -> None:
-        self.publish(slack_user, request_team(body))
+        self.publish(slack_user, team=request_team(body))
         self.h.handled(body)
+
+    def turn_page(self, ack: Any, body: Doc) -> None:
+        """Previous or Next pressed on the Home tab: that page of it, published."""
+        ack()
+        action = (body.get("actions") or [{}])[0]
+        try:
+            page = int(action.get("value") or 1)
+        except ValueError:
+            page = 1
+        user = str((body.get("user") or {}).get("id", ""))
+        if user:
+            self.s.listeners.submit(self.publish, user, page, request_team(body))

@@ -6,6 +6,7 @@ readers beside its blocks; each is rendered again, as it then stands, when it is
 
 from __future__ import annotations
 
+from datetime import tzinfo
 from typing import Any
 
 from policies.scales import OVERALL
@@ -16,7 +17,6 @@ from .blocks import (
     CONCERN_RECORD_ACTION,
     FEEDBACK_ACKNOWLEDGE,
     FEEDBACK_RESPOND,
-    MESSAGE_BLOCKS,
     Blocks,
     Names,
     actions,
@@ -24,15 +24,17 @@ from .blocks import (
     button,
     context,
     escape,
-    fit,
     grade_words,
     header,
     plural,
     section,
+    sections,
     value,
     when,
     when_plain,
 )
+from .pages import split_text
+from .words import day
 
 Doc = dict[str, Any]
 
@@ -45,10 +47,12 @@ AT_RISK_PLAIN = ("A child may be at risk now: contact the children's services fr
 # ---- the feedback direct message ---------------------------------------------------------
 
 
-def feedback_message(doc: Doc, programme: Doc | None, names: Names, *, for_manager: bool
-                     ) -> tuple[str, Blocks]:
+def feedback_message(doc: Doc, programme: Doc | None, names: Names, *, for_manager: bool,
+                     zone: tzinfo | None = None) -> tuple[str, Blocks]:
     """A practitioner's feedback on one return: their agency's grades, good practice first, then
-    the issues raised and any answers; Acknowledge and (for the practitioner) Respond."""
+    the issues raised and any answers; Acknowledge and (for the practitioner) Respond. Every
+    word of it, however long: the blocks are split into messages by the sender (`pages`);
+    moments are told in the reader's `zone`."""
     case, agency = doc["case"], doc["agency"]
     title = programme.get("title") if programme else ""
     scale = programme.get("scale", "") if programme else ""
@@ -75,7 +79,7 @@ def feedback_message(doc: Doc, programme: Doc | None, names: Names, *, for_manag
     blocks: Blocks = [header(head), section(intro)]
     if title:
         blocks.append(context(f"{escape(title)} (`{escape(doc['programme'])}`), issued "
-                              f"{escape(doc.get('issued_on') or '')}"))
+                              f"on {day(doc.get('issued_on') or '')}"))
 
     grades = doc.get("grades") or {}
     if grades:
@@ -88,7 +92,7 @@ def feedback_message(doc: Doc, programme: Doc | None, names: Names, *, for_manag
 
     good = list(doc.get("good_practice") or [])
     if good:
-        blocks.append(section("*Good practice* :white_check_mark:\n" + "\n".join(
+        blocks.extend(sections("*Good practice* :white_check_mark:\n" + "\n".join(
             f"• _{escape(area_words(g['area'], programme))}_: {escape(g['text'])}" for g in good)))
     else:
         blocks.append(section("*Good practice*\nNo good practice was noted separately in this "
@@ -96,7 +100,7 @@ def feedback_message(doc: Doc, programme: Doc | None, names: Names, *, for_manag
 
     if issues:
         blocks.append(section(f"*Issues raised* ({len(issues)})"))
-        for issue in issues[:20]:
+        for issue in issues:
             n = str(issue["number"])
             text = (f"*{n}. {escape(area_words(issue['area'], programme))}*\n"
                     f"{escape(issue['text'])}")
@@ -104,14 +108,14 @@ def feedback_message(doc: Doc, programme: Doc | None, names: Names, *, for_manag
                 answer = responses[n]
                 text += (f"\n>_Answer from {escape(names(answer.get('by', '')))}:_ "
                          f"{escape(answer['response'])}")
-            blocks.append(section(text))
+            blocks.extend(sections(text))
     else:
         blocks.append(section("*Issues raised*\nNone: there is nothing to answer."))
 
     status = []
     if doc.get("acknowledged_by"):
         status.append(f":white_check_mark: Acknowledged by {escape(names(doc['acknowledged_by']))}"
-                      f" at {when(doc.get('acknowledged_at', ''))}")
+                      f" on {when(doc.get('acknowledged_at', ''), zone)}")
     else:
         status.append("Not yet acknowledged")
     if issues:
@@ -126,47 +130,62 @@ def feedback_message(doc: Doc, programme: Doc | None, names: Names, *, for_manag
     if buttons:
         blocks.append(actions(f"feedback|{doc['programme']}|{case}|{agency}", *buttons))
 
-    text = feedback_text(doc, names, for_manager=for_manager)
-    return text, fit(blocks, MESSAGE_BLOCKS, "Some issues are not shown; see `/audit my`.")
+    return feedback_text(doc, names, for_manager=for_manager, zone=zone), blocks
 
 
-def feedback_text(doc: Doc, names: Names, *, for_manager: bool) -> str:
+def feedback_text(doc: Doc, names: Names, *, for_manager: bool, zone: tzinfo | None = None
+                  ) -> str:
     who = f"{names(doc['practitioner'])}'s" if for_manager else "Your"
     text = f"{who} audit feedback on case {doc['case']} ({doc['agency']})."
     if doc.get("acknowledged_by"):
-        text += (f" Acknowledged by {names(doc['acknowledged_by'])} at "
-                 f"{when_plain(doc.get('acknowledged_at', ''))}.")
+        text += (f" Acknowledged by {names(doc['acknowledged_by'])} on "
+                 f"{when_plain(doc.get('acknowledged_at', ''), zone)}.")
     return text
 
 
 # ---- the concern alert ----------------------------------------------------------------------
 
 
-def concern_message(doc: Doc, programme: Doc | None, names: Names) -> tuple[str, Blocks]:
-    """The alert a manager receives. A child at risk is said first, plainly."""
+CHANNEL_SHOWS_TEXT = "text"
+"""A programme's `channel_detail` that lets its channel's copy carry the actions' own words;
+anything else (the default) says only that an action was recorded, by whom and when."""
+
+
+def concern_message(doc: Doc, programme: Doc | None, names: Names, *,
+                    zone: tzinfo | None = None, channel: bool = False) -> tuple[str, Blocks]:
+    """The alert a manager receives. A child at risk is said first, plainly. The programme
+    channel's copy (`channel`) carries what a manager typed privately (actions taken, the
+    outcome) only when the programme's setting allows it."""
+    private = channel and (programme or {}).get("channel_detail") != CHANNEL_SHOWS_TEXT
     blocks: Blocks = []
     if doc.get("child_at_risk"):
         blocks.append(section(":rotating_light: " + AT_RISK))
     blocks.append(header(f"Concern on case {doc['case']} ({doc['agency']})"))
-    blocks.append(section(escape(doc.get("summary") or "")))
+    blocks.extend(sections(escape(doc.get("summary") or "")))
     title = programme.get("title") if programme else ""
     blocks.append(context(
-        f"Raised by {escape(names(doc.get('raised_by', '')))} on {escape(doc.get('raised_on', ''))}"
+        f"Raised by {escape(names(doc.get('raised_by', '')))} on {day(doc.get('raised_on', ''))}"
         f" · reference `{escape(doc['ref'])}` · {escape(title or doc['programme'])}"))
-    for act in (doc.get("actions") or [])[-5:]:
-        blocks.append(section(f"*Action by {escape(names(act.get('by', '')))}* "
-                              f"({escape(act.get('on', ''))}): {escape(act.get('action', ''))}"))
+    for act in doc.get("actions") or []:
+        said = (f"*Action recorded by {escape(names(act.get('by', '')))}* on "
+                f"{day(act.get('on', ''))}")
+        blocks.extend(sections(said + "." if private else
+                               f"{said}: {escape(act.get('action', ''))}"))
     if doc.get("closed"):
-        status = f"Closed: {escape(doc.get('outcome') or '')}"
+        status = "Closed" + ("." if private else f": {escape(doc.get('outcome') or '')}")
     elif doc.get("acknowledged_by"):
-        status = (f":white_check_mark: Acknowledged by {escape(names(doc['acknowledged_by']))} at "
-                  f"{when(doc.get('acknowledged_at', ''))}")
+        status = (f":white_check_mark: Acknowledged by {escape(names(doc['acknowledged_by']))} on "
+                  f"{when(doc.get('acknowledged_at', ''), zone)}")
         if not doc.get("actions"):
             status += " · please record the action you take"
     else:
         status = "Waiting for a manager to acknowledge it. Please acknowledge now, then record "\
                  "the action you take."
-    blocks.append(context(status))
+    if private and (doc.get("actions") or doc.get("closed")):
+        status += (" · What was done is shown only to the agency's managers and quality leads, "
+                   "not in this channel.")
+    blocks.extend({"type": "context", "elements": [{"type": "mrkdwn", "text": piece}]}
+                  for piece in split_text(status))
     ref = value(p=doc["programme"], r=doc["ref"])
     buttons: Blocks = []
     if not doc.get("acknowledged_by") and not doc.get("closed"):
@@ -175,13 +194,13 @@ def concern_message(doc: Doc, programme: Doc | None, names: Names) -> tuple[str,
         buttons.append(button("Record action", CONCERN_RECORD_ACTION, ref))
     if buttons:
         blocks.append(actions(f"concern|{doc['programme']}|{doc['ref']}", *buttons))
-    return concern_text(doc, names), blocks
+    return concern_text(doc, names, zone), blocks
 
 
-def concern_text(doc: Doc, names: Names) -> str:
+def concern_text(doc: Doc, names: Names, zone: tzinfo | None = None) -> str:
     text = (AT_RISK_PLAIN + " " if doc.get("child_at_risk") else "") + \
         f"Concern on case {doc['case']} ({doc['agency']}), reference {doc['ref']}."
     if doc.get("acknowledged_by"):
-        text += (f" Acknowledged by {names(doc['acknowledged_by'])} at "
-                 f"{when_plain(doc.get('acknowledged_at', ''))}.")
+        text += (f" Acknowledged by {names(doc['acknowledged_by'])} on "
+                 f"{when_plain(doc.get('acknowledged_at', ''), zone)}.")
     return text

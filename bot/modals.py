@@ -22,6 +22,7 @@ from .blocks import (
     escape,
     plain,
     section,
+    sections,
 )
 
 Doc = dict[str, Any]
@@ -116,8 +117,17 @@ def respond_modal(doc: Doc, programme: Doc | None, meta: Doc) -> View:
     for issue in doc.get("issues") or []:
         n = issue["number"]
         previous = (responses.get(str(n)) or {}).get("response", "")
-        blocks.append(section(f"*{n}. {escape(area_words(issue['area'], programme))}*\n"
-                              f"{escape(clip(issue['text'], 2500))}"))
+        blocks.extend(sections(f"*{n}. {escape(area_words(issue['area'], programme))}*\n"
+                               f"{escape(issue['text'])}"))
+        if len(previous) > MAX_ANSWER:
+            # Too long for a box to hold: shown whole, never pre-filled clipped (and so never
+            # saved back clipped); left empty, the box keeps it as it is.
+            blocks.extend(sections(f"_Your answer so far:_\n{escape(previous)}"))
+            blocks.append(_text_input(
+                issue_block(n), f"A new answer to issue {n}", optional=True,
+                hint="Leave this empty to keep your answer above as it is, or write a new one "
+                     "to replace it."))
+            continue
         blocks.append(_text_input(
             issue_block(n), f"Your answer to issue {n}", optional=bool(previous), initial=previous,
             hint="Already answered: change it only if you want to replace your answer."
@@ -155,13 +165,29 @@ def read_answers(doc: Doc, values: Doc) -> tuple[dict[int, str], Errors]:
 CONCERN_ACTION_BLOCK = "action"
 
 
-def concern_action_modal(doc: Doc, meta: Doc) -> View:
+def where_action_shown(doc: Doc, programme: Doc | None) -> str:
+    """Where what a manager types about a concern will be shown, said before they type it."""
+    channel = str((programme or {}).get("channel") or "")
+    shown = (f"Your words are kept in the audit record and shown to {escape(doc['agency'])}'s "
+             "managers and the quality leads, in their copies of this alert and in the case's "
+             "history.")
+    if not channel:
+        return shown
+    if (programme or {}).get("channel_detail") == "text":
+        return shown + " They are also posted in the programme's channel, as this programme is " \
+                       "set to show actions there."
+    return shown + " The programme's channel is told only that an action was recorded, by " \
+                   "you, and when: not what you write."
+
+
+def concern_action_modal(doc: Doc, meta: Doc, programme: Doc | None = None) -> View:
     risk = ("*A child may be at risk now:* if you have not already, contact the children's "
             "services front door (MASH) or emergency services (999) now.\n"
             if doc.get("child_at_risk") else "")
     blocks = [
-        section(f"{risk}Concern `{escape(doc['ref'])}` on case *{escape(doc['case'])}* "
-                f"({escape(doc['agency'])}):\n{escape(clip(doc.get('summary') or '', 2000))}"),
+        *sections(f"{risk}Concern `{escape(doc['ref'])}` on case *{escape(doc['case'])}* "
+                  f"({escape(doc['agency'])}):\n{escape(doc.get('summary') or '')}"),
+        context(where_action_shown(doc, programme)),
         _text_input(CONCERN_ACTION_BLOCK, "What action have you taken or arranged?",
                     placeholder="Who did what, and when"),
     ]

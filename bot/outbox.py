@@ -15,6 +15,7 @@ from typing import Any
 from . import blocks as b
 from .deliver import Posted
 from .messages import concern_message, feedback_message
+from .pages import parts
 from .services import BotServices
 
 log = logging.getLogger(__name__)
@@ -32,7 +33,8 @@ class Outgoing:
 
 
 def feedback_outgoing(services: BotServices, doc: dict[str, Any]) -> list[Outgoing]:
-    """The practitioner's message and their manager's copy (for those with a Slack user)."""
+    """The practitioner's message and their manager's copy (for those with a Slack user), each
+    in as many messages as it needs."""
     programme = services.programme(str(doc["programme"]))
     names = services.directory.name
     out: list[Outgoing] = []
@@ -40,23 +42,30 @@ def feedback_outgoing(services: BotServices, doc: dict[str, Any]) -> list[Outgoi
     manager = str(doc.get("manager") or "")
     slack = services.directory.slack_user(practitioner)
     if slack:
-        text, blocks = feedback_message(doc, programme, names, for_manager=False)
-        out.append(Outgoing(slack, text, blocks))
+        text, blocks = feedback_message(doc, programme, names, for_manager=False,
+                                        zone=services.deliver.zone(slack))
+        out += [Outgoing(slack, t, bl) for t, bl in parts(text, blocks)]
     slack = services.directory.slack_user(manager) if manager and manager != practitioner else ""
     if slack:
-        text, blocks = feedback_message(doc, programme, names, for_manager=True)
-        out.append(Outgoing(slack, text, blocks))
+        text, blocks = feedback_message(doc, programme, names, for_manager=True,
+                                        zone=services.deliver.zone(slack))
+        out += [Outgoing(slack, t, bl) for t, bl in parts(text, blocks)]
     return out
 
 
 def concern_outgoing(services: BotServices, doc: dict[str, Any]) -> list[Outgoing]:
     """The alert for each manager of the agency concerned (with a Slack user)."""
     programme = services.programme(str(doc["programme"]))
-    text, blocks = concern_message(doc, programme, services.directory.name)
     managers = [p for p in services.views.people()
                 if "manager" in (p.get("roles") or []) and p.get("agency") == doc["agency"]]
-    return [Outgoing(slack, text, blocks) for p in managers
-            if (slack := services.directory.slack_user(p["person"]))]
+    out: list[Outgoing] = []
+    for p in managers:
+        slack = services.directory.slack_user(p["person"])
+        if slack:
+            text, blocks = concern_message(doc, programme, services.directory.name,
+                                           zone=services.deliver.zone(slack))
+            out += [Outgoing(slack, t, bl) for t, bl in parts(text, blocks)]
+    return out
 
 
 def deliver_feedback(services: BotServices, programme: str, case: str, agency: str

@@ -2,31 +2,33 @@
 
 from __future__ import annotations
 
-import json
+import re
 from collections.abc import Callable
 from typing import Any
 
 from policies.scales import OVERALL
 
+from . import words
 from .blocks import (
     ACTION_UPDATE,
-    MESSAGE_BLOCKS,
     Block,
     Blocks,
     Names,
+    actions,
     area_words,
     button,
     context,
     escape,
-    fit,
     grade_words,
     header,
     plural,
     remembered,
     say,
     section,
+    sections,
     value,
 )
+from .pages import SECTION_CHARS
 
 Doc = dict[str, Any]
 
@@ -37,9 +39,12 @@ HELP_LINES = [
     ("/audit progress [PROGRAMME]", "recommendations and their status, outstanding and overdue "
                                     "actions"),
     ("/audit actions [PROGRAMME] [overdue]", "the action plan, or only what is overdue"),
-    ("/audit case PROGRAMME CASE", "the judgement for each area of a case and how it was reached"),
-    ("/audit history PROGRAMME CASE [AREA]", "every step that shaped a case's judgements "
-                                             "(auditors, moderators and quality leads)"),
+    ("/audit case [PROGRAMME] CASE", "the judgement for each area of a case and how it was "
+                                     "reached"),
+    ("/audit history [PROGRAMME] CASE [AREA]", "every step that shaped a case's judgements "
+                                               "(auditors, moderators and quality leads)"),
+    ("/audit concern [PROGRAMME] CASE", "raise a concern on a case: its managers are alerted "
+                                        "at once"),
     ("/audit help", "this list"),
 ]
 
@@ -57,8 +62,8 @@ def help_answer(intro: str = "") -> tuple[str, Blocks]:
 
 def programme_list(programmes: list[Doc], usage: str) -> tuple[str, Blocks]:
     if not programmes:
-        return say("There are no audit programmes in the ledger yet. A quality lead can import "
-                    "one (`audit-ledger import PACK.json`).")
+        return say("There are no audit programmes in the ledger yet: your quality lead can "
+                   "load one.")
     lines = "\n".join(f"• `{p['programme']}`: {escape(p.get('title') or '')}" for p in programmes)
     text = "Which programme? " + ", ".join(p["programme"] for p in programmes)
     return text, [section(f"Which programme? Say it like this: `{usage}`\n{lines}")]
@@ -71,47 +76,59 @@ def progress_answer(data: Doc, programme: Doc, recs: dict[int, str], names: Name
     if not data["recommendations"]:
         blocks.append(section("No recommendations have been recorded yet."))
     for r in data["recommendations"]:
-        blocks.append(section(
+        blocks.extend(sections(
             f"*{r['number']}.* {escape(recs.get(r['number'], ''))}\n"
             f"_{r['status']}_: {plural(r['actions'], 'action')}, {r['actions_open']} open, "
             f"{r['actions_overdue']} overdue"))
     outstanding = data["outstanding_actions"]
     overdue = [a for a in outstanding if a["overdue_days"] > 0]
     if outstanding:
-        lines = [f"• `{escape(a['id'])}` {escape(names(a['owner']))}, due {a['due']}"
-                 + (f": *overdue by {a['overdue_days']} days*" if a["overdue_days"] else "")
+        lines = [f"• `{escape(a['id'])}` {escape(names(a['owner']))}, due on "
+                 f"{words.short_day(a['due'])}"
+                 + (f": *{words.overdue(a['overdue_days'], a['due'])}*" if a["overdue_days"]
+                    else "")
                  for a in outstanding]
-        blocks.append(section(f"*Outstanding actions* ({len(outstanding)}, {len(overdue)} "
-                              "overdue)\n" + "\n".join(lines)))
+        blocks.extend(sections(f"*Outstanding actions* ({len(outstanding)}, {len(overdue)} "
+                               "overdue)\n" + "\n".join(lines)))
     else:
         blocks.append(section("No outstanding actions."))
-    text = (f"Progress on {programme['programme']}: {len(data['recommendations'])} "
-            f"recommendations, {len(outstanding)} actions outstanding, {len(overdue)} overdue.")
-    return text, fit(blocks, MESSAGE_BLOCKS, "More recommendations than fit here; see the "
-                                             "report (`audit-ledger report`).")
+    text = (f"Progress on {programme['programme']}: "
+            f"{plural(len(data['recommendations']), 'recommendation')}, "
+            f"{plural(len(outstanding), 'action')} outstanding, {len(overdue)} overdue.")
+    return text, blocks
 
 
 def action_line(a: Doc, names: Names) -> str:
     if a["completed"]:
         state = "complete"
     elif a["overdue_days"]:
-        state = f"*overdue by {a['overdue_days']} days*"
+        state = f"*{words.overdue(a['overdue_days'], a['due'])}*"
     else:
         state = "open"
     rag = f" · RAG {a['rag']}" if a.get("rag") else ""
     return (f"`{escape(a['id'])}` {escape(a['description'])}\n"
-            f"Owner {escape(names(a['owner']))} · due {a['due']} · {state}{rag}")
+            f"Owner {escape(names(a['owner']))} · due on {words.short_day(a['due'])} · "
+            f"{state}{rag}")
 
 
 def action_update_button(a: Doc) -> Block:
     return button("Update", ACTION_UPDATE, value(p=a["programme"], x=a["id"]))
 
 
-def action_block(a: Doc, names: Names, may_update: bool) -> Block:
-    block = section(action_line(a, names))
-    if may_update and not a["completed"]:
-        block["accessory"] = action_update_button(a)
-    return block
+def action_block(a: Doc, names: Names, may_update: bool) -> Blocks:
+    """An action as one section with its Update button beside it, or, when its description is
+    too long for one section, as several with the button under them."""
+    line = action_line(a, names)
+    show_button = may_update and not a["completed"]
+    if len(line) <= SECTION_CHARS:
+        block = section(line)
+        if show_button:
+            block["accessory"] = action_update_button(a)
+        return [block]
+    blocks = sections(line)
+    if show_button:
+        blocks.append(actions(f"action|{a['programme']}|{a['id']}", action_update_button(a)))
+    return blocks
 
 
 def actions_answer(programme: Doc, rows: list[Doc], overdue_only: bool, names: Names,
@@ -121,10 +138,10 @@ def actions_answer(programme: Doc, rows: list[Doc], overdue_only: bool, names: N
     blocks: Blocks = [header(f"{what}: {programme['programme']}")]
     if not rows:
         blocks.append(section("No overdue actions." if overdue_only else "No actions yet."))
-    blocks += [action_block(a, names, may_update(a)) for a in rows]
-    text = f"{what} for {programme['programme']}: {len(rows)}."
-    return text, fit(blocks, MESSAGE_BLOCKS, "More actions than fit here; see "
-                                             "`audit-ledger action list`.")
+    for a in rows:
+        blocks += action_block(a, names, may_update(a))
+    text = f"{what} for {programme['programme']}: {plural(len(rows), 'action')}."
+    return text, blocks
 
 
 def judgement_line(area: str, j: Doc | None, programme: Doc) -> str:
@@ -134,44 +151,100 @@ def judgement_line(area: str, j: Doc | None, programme: Doc) -> str:
     who = ", ".join(f"{escape(c['agency'])} {c['grade']}" for c in j["contributions"])
     if j.get("moderation"):
         m = j["moderation"]
-        why = f"moderated on {escape(m.get('on', ''))}: {escape(m.get('reason', ''))}"
+        why = f"moderated on {words.day(m.get('on', ''))}: {escape(m.get('reason', ''))}"
     else:
-        why = f"{escape(j['rule'])} of {who}" if who else escape(j["rule"])
+        rule = str(RULE_WORDS.get(j["rule"], j["rule"]))
+        why = f"{escape(rule)} of {who}" if who else escape(rule)
     return f"• {escape(label)}: *{grade_words(j['grade'], programme['scale'])}* ({why})"
 
 
+RULE_WORDS = {"worst": "the weakest grade"}
+
+
 def case_answer(data: Doc, programme: Doc) -> tuple[str, Blocks]:
-    lines = [judgement_line(a, j, programme) for a, j in data["areas"].items()]
-    lines.append(judgement_line(OVERALL, data["overall"], programme))
-    blocks = [header(f"Case {data['case']} in {data['programme']}"),
-              section("\n".join(lines)),
-              context("Each area's judgement integrates the agencies' grades by the programme's "
-                      "rule unless a moderator recorded a judgement with a reason.")]
-    return f"Case {data['case']}: judgements for {len(data['areas'])} areas.", blocks
+    """Every area's judgement, each in its own section (split further when its reasons are
+    long), so nothing of a fourteen-agency case is lost."""
+    blocks: Blocks = [header(f"Case {data['case']} in {data['programme']}")]
+    for area, j in data["areas"].items():
+        blocks.extend(sections(judgement_line(area, j, programme)))
+    blocks.extend(sections(judgement_line(OVERALL, data["overall"], programme)))
+    blocks.append(context("Each area's judgement integrates the agencies' grades by the "
+                          "programme's rule unless a moderator recorded a judgement with a "
+                          "reason."))
+    return (f"Case {data['case']}: judgements for {plural(len(data['areas']), 'area')}.",
+            blocks)
+
+
+# ---- history as a story ------------------------------------------------------------------------
+
+
+STORY = {
+    "CaseSelected": "The case was selected for audit",
+    "ReturnRecorded": "{agency}'s return was recorded",
+    "AreaGraded": "{agency} graded {area} {grade}",
+    "GradeRevised": "{agency}'s grade for {area} was revised from {previous} to {grade}",
+    "JudgementModerated": "{area} was moderated to {grade}",
+    "FeedbackIssued": "Feedback was sent to {practitioner} ({agency})",
+    "FeedbackAcknowledged": "{agency}'s feedback was acknowledged",
+    "IssueResponded": "Issue {issue} of {agency}'s feedback was answered",
+    "ConcernRaised": "A concern was raised about {agency}'s work",
+    "ConcernAcknowledged": "The concern was acknowledged",
+    "ConcernActionRecorded": "Action on the concern was recorded",
+    "ConcernEscalated": "The concern was escalated to step {step}",
+    "ConcernClosed": "The concern was closed",
+    "CaseTextErased": "The case's written text was erased",
+}
+"""What each kind of step is, said as people say it (never the ledger's own names)."""
+
+IMPORTED = "import"
+
+
+def story_words(event: str) -> str:
+    """A step's kind in words; one the story does not know yet, from its name's words."""
+    if event in STORY:
+        return STORY[event]
+    spaced = re.sub(r"(?<!^)(?=[A-Z])", " ", event).lower()
+    return spaced[:1].upper() + spaced[1:]
+
+
+def history_step(s: Doc, programme: Doc, names: Names, area: str | None) -> str:
+    scale = programme.get("scale", "")
+
+    def grade(g: Any) -> str:
+        return grade_words(int(g), scale) if isinstance(g, int) else str(g)
+
+    fields = {"agency": s.get("agency", ""), "area": area_words(str(s.get("area", "")), programme),
+              "grade": grade(s.get("grade", "")), "previous": grade(s.get("previous", "")),
+              "practitioner": names(str(s.get("practitioner", ""))), "issue": s.get("issue", ""),
+              "step": s.get("step", "")}
+    what = escape(story_words(s["event"]).format(**fields))
+    who = ("(as loaded from the audit pack)" if s.get("by") == IMPORTED
+           else f"by {escape(names(s.get('by', '')))}")
+    line = f"*{words.day(s.get('occurred_on') or s.get('recorded_at', ''))}*: {what} {who}"
+    if s.get("event") == "ConcernRaised" and s.get("child_at_risk"):
+        line += " (a child may be at risk)"
+    said = next((s[k] for k in ("reason", "summary", "action", "outcome", "response")
+                 if isinstance(s.get(k), str) and s.get(k)), "")
+    line += f": {escape(said)}" if said else "."
+    after = s.get("judgement") if area else s.get("judgements")
+    if isinstance(after, dict) and "grade" in after:
+        line += f"\n_Judgement now:_ {grade(after['grade'])}"
+    elif isinstance(after, dict) and after:
+        now = "; ".join(f"{area_words(str(a), programme)} {grade(g)}" for a, g in after.items())
+        line += f"\n_Judgements now:_ {escape(now)}"
+    return line
 
 
 def history_answer(data: Doc, programme: Doc, names: Names) -> tuple[str, Blocks]:
+    """The case's story, step by step: what happened, who did it, on which day it happened, and
+    the judgement after it. Every step, however many (the sender splits it into messages)."""
     names = remembered(names)
     area = data.get("area")
     title = f"History of case {data['case']}" + (f", {area_words(area, programme)}" if area else "")
     blocks: Blocks = [header(title)]
     steps = data["steps"]
-    shown = steps[-40:]
-    if len(steps) > len(shown):
-        blocks.append(context(f"The first {len(steps) - len(shown)} steps are not shown; see "
-                              f"`audit-ledger history`."))
-    for s in shown:
-        detail = ", ".join(f"{k} {escape(str(s[k]))}" for k in
-                           ("agency", "area", "grade", "previous", "reason") if k in s)
-        after = s.get("judgement") if area else s.get("judgements")
-        if isinstance(after, dict) and "grade" in after:
-            after = after["grade"]
-        line = (f"*{s['position']}.* {s['recorded_at'][:16].replace('T', ' ')} "
-                f"{escape(s['event'])} by {escape(names(s['by']))}"
-                + (f" ({detail})" if detail else ""))
-        if after:
-            line += f"; judgement now {escape(json.dumps(after))}"
-        blocks.append(section(line))
+    for s in steps:
+        blocks.extend(sections(history_step(s, programme, names, area)))
     if not steps:
-        blocks.append(section("No events."))
-    return f"History of case {data['case']}: {len(steps)} steps.", blocks
+        blocks.append(section("Nothing has happened on this case yet."))
+    return f"History of case {data['case']}: {plural(len(steps), 'step')}.", blocks

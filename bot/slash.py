@@ -1,4 +1,8 @@
-"""`/audit`: answered in the ack when ready within the budget, else a holding reply and the answer later."""
+"""`/audit`: answered in the ack when ready within the budget, else a holding reply and the answer later.
+
+An answer longer than one message is sent a page at a time, each page ending with a **More**
+button that asks for the next: nothing is cut.
+"""
 
 from __future__ import annotations
 
@@ -10,11 +14,32 @@ from typing import Any
 from . import blocks as b
 from .answers import answer
 from .deliver import slack_error
-from .handling import SORRY, Handling, budget_left
+from .handling import SORRY, Handling, budget_left, button_ref
+from .pages import MESSAGE_CHARS, pages
 
 log = logging.getLogger("bot.app")  # the app's log, whichever listener speaks
 
 Doc = dict[str, Any]
+
+MORE = "answer.more"
+"""The action id of the More button under a page of a long answer."""
+QUERY_KEPT = 1500
+"""Characters of the question kept in a More button's value (Slack allows 2,000)."""
+
+
+def page_of(text: str, blocks: b.Blocks, query: str, number: int = 1) -> tuple[str, b.Blocks]:
+    """Page `number` of an answer, with a More button when another page follows."""
+    split = pages(blocks, b.MESSAGE_BLOCKS, MESSAGE_CHARS, reserve_blocks=2, reserve_chars=300)
+    number = min(max(number, 1), len(split))
+    page = list(split[number - 1])
+    if number > 1:
+        page.insert(0, b.context(f"Page {number} of {len(split)}"))
+    if number < len(split):
+        page.append(b.actions(f"more|{number + 1}", b.button(
+            f"More ({number + 1} of {len(split)})", MORE,
+            b.value(q=query[:QUERY_KEPT], n=number + 1))))
+        text = f"{text} (page {number} of {len(split)})"
+    return text, page
 
 
 class SlashCommand:
@@ -23,7 +48,8 @@ class SlashCommand:
 
     def command(self, ack: Any, body: Doc, respond: Any, context: Any = None) -> None:
         user = body.get("user_id", "")
-        future = self.s.work.submit(answer, self.s, user, body.get("text") or "")
+        query = body.get("text") or ""
+        future = self.s.work.submit(self.paged, user, query, 1)
         try:
             text, blocks = future.result(timeout=max(0.0, budget_left(context)))
         except FutureTimeout:
@@ -46,3 +72,25 @@ class SlashCommand:
             respond(response_type="ephemeral", replace_original=False, text=text, blocks=blocks)
         except Exception as e:  # noqa: BLE001 - the person asks again; say why in a word
             log.warning("could not send the /audit answer (%s)", slack_error(e))
+
+    def paged(self, slack_user: str, query: str, number: int) -> tuple[str, b.Blocks]:
+        return page_of(*answer(self.s, slack_user, query), query, number)
+
+    def more(self, ack: Any, body: Doc, respond: Any) -> None:
+        """More pressed: the next page of the same question, answered afresh."""
+        ack()
+        self.s.listeners.submit(self._more, body, respond)
+
+    def _more(self, body: Doc, respond: Any) -> None:
+        ref = button_ref((body.get("actions") or [{}])[0])
+        user = str((body.get("user") or {}).get("id", ""))
+        try:
+            number = int(ref.get("n") or 2)
+            text, blocks = self.paged(user, str(ref.get("q") or ""), number)
+        except Exception as e:  # noqa: BLE001 - say sorry, never a stack trace
+            log.error("/audit more failed (%s)", type(e).__name__)
+            text, blocks = b.say(SORRY)
+        try:
+            respond(response_type="ephemeral", replace_original=False, text=text, blocks=blocks)
+        except Exception as e:  # noqa: BLE001
+            log.warning("could not send the next page (%s)", slack_error(e))

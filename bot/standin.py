@@ -1,7 +1,7 @@
 """A local stand-in for Slack's Web API, for `bot try`: real HTTP on 127.0.0.1, state in memory.
 
 It answers the calls the bot makes (auth.test, conversations.open, chat.postMessage,
-chat.update, chat.postEphemeral, views.open, views.update, views.publish) and the
+chat.update, chat.postEphemeral, views.open, views.update, views.publish, users.info) and the
 response_url posts of commands and buttons, keeps the messages and views as Slack would, and
 queues what arrives for the person at the console.
 """
@@ -122,6 +122,8 @@ class StandIn:
         if method == "auth.test":
             return {"ok": True, "url": "https://try.example/", "team": "Try it", "user": "audit",
                     "team_id": "T0TRY", "user_id": "U0AUDITBOT", "bot_id": "B0AUDITBOT"}
+        if method == "users.info":
+            return {"ok": True, "user": {"id": args.get("user", ""), "tz": "Europe/London"}}
         if method == "conversations.open":
             user = str(args.get("users", "")).split(",")[0]
             channel = "D" + user

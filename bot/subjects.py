@@ -42,3 +42,20 @@ def action_purpose(state: str, due: str) -> str:
 
 def digest_subject(week: date) -> str:
     return f"digest/{week.isoformat()}"
+
+
+PART = " part "
+"""A message too long for one Slack message goes as several: part 1 under the message's own
+purpose, part n under `<purpose> part n`, each a delivery of its own (channel and ts)."""
+
+
+def part_purpose(purpose: str, number: int) -> str:
+    return purpose if number <= 1 else f"{purpose}{PART}{number}"
+
+
+def part_of(purpose: str) -> tuple[str, int]:
+    """The message's own purpose and which part of it a delivery holds."""
+    base, sep, number = purpose.rpartition(PART)
+    if sep and number.isdigit():
+        return base, int(number)
+    return purpose, 1

@@ -3,7 +3,9 @@
 A concern's alert goes to each of its step's people who can be reached (the quality leads when
 none can), and at step 1 to the programme's channel; feedback to its practitioner and a copy to
 their manager; and when a concern or feedback is acknowledged, answered, acted on or closed,
-every copy delivered is rewritten in place to show where it stands.
+every copy delivered is rewritten in place to show where it stands (a message sent in several
+parts, every part; and after an erasure, every copy of the case's feedback and concerns).
+Moments are told in each reader's own time zone.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from ledger.personal import ERASED
 from policies import permissions
 from policies.escalation import alert_recipients, recipients
 
@@ -18,6 +21,7 @@ from . import alerts
 from . import blocks as b
 from .courier import Courier, Message
 from .messages import concern_message, feedback_message
+from .pages import continuation, parts
 from .services import BotServices
 from .subjects import (
     CHANNEL,
@@ -26,6 +30,8 @@ from .subjects import (
     concern_step,
     concern_subject,
     feedback_subject,
+    part_of,
+    part_purpose,
 )
 
 log = logging.getLogger("bot.worker")  # the worker's log, whichever part of it speaks
@@ -40,8 +46,8 @@ class Teller:
 
     # ---- concerns ---------------------------------------------------------------------------------
 
-    def concern_for(self, doc: Doc, step: int, person: str, people: list[Doc]
-                    ) -> tuple[str, b.Blocks]:
+    def concern_for(self, doc: Doc, step: int, person: str, people: list[Doc],
+                    slack_user: str = "") -> tuple[str, b.Blocks]:
         """A concern's alert as one person should read it at a step: why it reached them, and
         buttons only if they may act on it."""
         if step > 1:
@@ -58,7 +64,8 @@ class Teller:
                    and (who.get("agency") == doc["agency"] or "quality-lead" in roles))
         return alerts.concern_alert(doc, self.s.programme(doc["programme"]),
                                     self.s.directory.name, step=step, reason=reason,
-                                    can_act=can_act, stand_in=person not in chosen)
+                                    can_act=can_act, stand_in=person not in chosen,
+                                    zone=self.s.deliver.zone(slack_user))
 
     def alert_concern(self, programme: str, ref: str, step: int) -> None:
         """A concern's alert at a step, to each of that step's people who can be reached (the
@@ -82,11 +89,12 @@ class Teller:
         subject, purpose = concern_subject(ref), concern_purpose(step)
         for person in reach:
             slack = self.s.directory.slack_user(person)
-            text, blocks = self.concern_for(doc, step, person, people)
+            text, blocks = self.concern_for(doc, step, person, people, slack)
             self.courier.send(Message(programme, subject, purpose, person, slack, text, blocks))
         channel = str((self.s.programme(programme) or {}).get("channel") or "")
         if step == 1 and channel:
-            text, blocks = concern_message(doc, self.s.programme(programme), self.s.directory.name)
+            text, blocks = concern_message(doc, self.s.programme(programme), self.s.directory.name,
+                                           channel=True)
             self.courier.send(Message(programme, subject, purpose, CHANNEL + channel, "", text,
                                       blocks), channel=channel)
 
@@ -106,38 +114,82 @@ class Teller:
             if not slack:
                 continue
             text, blocks = feedback_message(doc, prog, self.s.directory.name,
-                                            for_manager=for_manager)
+                                            for_manager=for_manager,
+                                            zone=self.s.deliver.zone(slack))
             self.courier.send(Message(programme, feedback_subject(case, agency), FEEDBACK,
                                       person, slack, text, blocks))
 
     # ---- copies brought up to date ----------------------------------------------------------------
 
-    def refresh(self, programme: str, subject: str, note: str) -> int:
-        """Every delivered copy about a subject updated in place to show where it stands."""
+    def erased(self, programme: str, case: str, note: str) -> int:
+        """After a case's text is erased, every copy of its feedback and concerns rewritten to
+        read as the record now does. Until `erase` has refolded the views they still hold the
+        text, so nothing is sent then: the refold starts the worker again from the log's
+        start, and this runs again on views that read "[erased]"."""
         self.s.follower.catch_up()
-        updated = 0
+        feedback = [f for f in self.s.views.feedback(programme) if f["case"] == case]
+        concerns = [k for k in self.s.views.concerns(programme) if k["case"] == case]
+        if any(still_written(d) for d in feedback + concerns):
+            log.info("case %s in %s erased; its Slack copies are updated once the views are "
+                     "folded again", case, programme)
+            return 0
+        updated = sum(self.refresh(programme, feedback_subject(case, f["agency"]), note)
+                      for f in feedback)
+        updated += sum(self.refresh(programme, concern_subject(k["ref"]), note)
+                       for k in concerns)
+        log.info("case %s in %s erased: %d Slack copies updated", case, programme, updated)
+        return updated
+
+    def refresh(self, programme: str, subject: str, note: str) -> int:
+        """Every delivered copy about a subject updated in place to show where it stands: each
+        part of a copy sent in parts, a part posted if it now needs more, a part no longer
+        needed said to be so. Returns how many messages were updated."""
+        self.s.follower.catch_up()
+        copies: dict[tuple[str, str], dict[int, Doc]] = {}
         for d in self.s.views.deliveries(programme, subject):
-            if note in (d.get("notes") or []) or not (d.get("channel") and d.get("ts")):
+            purpose, number = part_of(d["purpose"])
+            copies.setdefault((purpose, d["recipient"]), {})[number] = d
+        updated = 0
+        for (purpose, recipient), recorded in copies.items():
+            first = recorded.get(1)
+            if first is None or not (first.get("channel") and first.get("ts")):
                 continue
-            rendered = self.render(d)
+            if all(note in (d.get("notes") or []) for d in recorded.values()):
+                continue
+            rendered = self.render(first)
             if rendered is None:
                 continue
-            if self.courier.update(d, *rendered, note):
-                updated += 1
+            split = parts(*rendered)
+            for number, (text, blocks) in enumerate(split, 1):
+                part = recorded.get(number)
+                if part is None:
+                    self.courier.send(Message(programme, subject, part_purpose(purpose, number),
+                                              recipient, str(first.get("slack_user") or ""),
+                                              text, blocks), channel=str(first["channel"]))
+                elif note not in (part.get("notes") or []) and part.get("ts") and \
+                        self.courier.update(part, text, blocks, note):
+                    updated += 1
+            for number, d in sorted(recorded.items()):
+                if number > len(split) and note not in (d.get("notes") or []) and d.get("ts"):
+                    gone = f"Part {number} is no longer needed: all of it is shown above."
+                    if self.courier.update(d, gone, [continuation(gone)], note):
+                        updated += 1
         return updated
 
     def render(self, d: Doc) -> tuple[str, b.Blocks] | None:
-        """A delivered message as it should read now."""
-        pid, subject, purpose = d["programme"], d["subject"], d["purpose"]
+        """A delivered message (its first part) as it should read now, for its reader."""
+        pid, subject, purpose = d["programme"], d["subject"], part_of(d["purpose"])[0]
+        zone = self.s.deliver.zone(str(d.get("slack_user") or ""))
         kind, _, rest = subject.partition("/")
         if kind == "concern":
             doc = self.s.views.concern(pid, rest)
             if doc is None:
                 return None
             if d["recipient"].startswith(CHANNEL):
-                return concern_message(doc, self.s.programme(pid), self.s.directory.name)
+                return concern_message(doc, self.s.programme(pid), self.s.directory.name,
+                                       channel=True)
             return self.concern_for(doc, concern_step(purpose), d["recipient"],
-                                    self.s.views.people())
+                                    self.s.views.people(), str(d.get("slack_user") or ""))
         if kind == "feedback":
             case, _, agency = rest.partition("/")
             doc = self.s.views.feedback_item(pid, case, agency)
@@ -148,8 +200,19 @@ class Teller:
                 for_manager = d["recipient"] == doc.get("manager") and \
                     d["recipient"] != doc["practitioner"]
                 return feedback_message(doc, programme, self.s.directory.name,
-                                        for_manager=for_manager)
+                                        for_manager=for_manager, zone=zone)
             original = self.s.views.delivery(pid, subject, FEEDBACK, doc["practitioner"])
             return alerts.feedback_reminder(doc, programme, self.s.directory.name,
-                                            sent_on=(original or d)["delivered_on"])
+                                            sent_on=(original or d)["delivered_on"], zone=zone)
         return None
+
+
+def still_written(doc: Doc) -> bool:
+    """Whether a feedback or concern document still holds personal text (views not yet
+    refolded after an erasure)."""
+    texts = [g.get("text") for g in doc.get("good_practice") or []]
+    texts += [i.get("text") for i in doc.get("issues") or []]
+    texts += [r.get("response") for r in (doc.get("responses") or {}).values()]
+    texts += [doc.get("summary"), doc.get("outcome")]
+    texts += [a.get("action") for a in doc.get("actions") or []]
+    return any(isinstance(t, str) and t and t != ERASED for t in texts)

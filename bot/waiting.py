@@ -16,25 +16,28 @@ from .blocks import (
     CONCERN_RECORD_ACTION,
     FEEDBACK_ACKNOWLEDGE,
     FEEDBACK_RESPOND,
-    MESSAGE_BLOCKS,
     VIEW_BLOCKS,
     Blocks,
     Names,
     actions,
     button,
-    clip,
     context,
     divider,
     escape,
-    fit,
     header,
     plural,
     remembered,
     say,
     section,
+    sections,
     value,
 )
+from .pages import MESSAGE_CHARS, pages
 from .replies import action_block
+from .words import day
+
+HOME_PAGE = "home.page"
+"""The action id of the Home tab's Previous and Next buttons (their value: the page)."""
 
 Doc = dict[str, Any]
 
@@ -50,7 +53,7 @@ def feedback_item(f: Doc, names: Names, mine: bool) -> Blocks:
                      f"{'awaits' if len(waiting) == 1 else 'await'} an answer")
     who = "" if mine else f"{escape(names(f['practitioner']))}: "
     block = section(f"{who}case *{escape(f['case'])}* ({escape(f['agency'])}) in "
-                    f"`{escape(f['programme'])}`, issued {escape(f.get('issued_on') or '')}: "
+                    f"`{escape(f['programme'])}`, sent on {day(f.get('issued_on') or '')}: "
                     + ", ".join(state))
     if not mine:
         return [block]
@@ -68,15 +71,15 @@ def concern_item(k: Doc, names: Names) -> Blocks:
         if k.get("child_at_risk") else ""
     state = ("acknowledged, no action recorded yet" if k.get("acknowledged_by")
              else "*not yet acknowledged*")
-    block = section(f"{risk}Case *{escape(k['case'])}* ({escape(k['agency'])}), "
-                    f"`{escape(k['ref'])}`, raised {escape(k.get('raised_on', ''))}: {state}\n"
-                    f"{escape(clip(k.get('summary') or '', 600))}")
+    said = sections(f"{risk}Case *{escape(k['case'])}* ({escape(k['agency'])}), "
+                    f"`{escape(k['ref'])}`, raised on {day(k.get('raised_on', ''))}: {state}\n"
+                    f"{escape(k.get('summary') or '')}")
     ref = value(p=k["programme"], r=k["ref"])
     buttons = []
     if not k.get("acknowledged_by"):
         buttons.append(button("Acknowledge", CONCERN_ACKNOWLEDGE, ref, "primary"))
     buttons.append(button("Record action", CONCERN_RECORD_ACTION, ref))
-    return [block, actions(f"my-concern|{k['programme']}|{k['ref']}", *buttons)]
+    return [*said, actions(f"my-concern|{k['programme']}|{k['ref']}", *buttons)]
 
 
 def waiting_blocks(w: Any, names: Names) -> Blocks:
@@ -93,7 +96,8 @@ def waiting_blocks(w: Any, names: Names) -> Blocks:
             blocks += feedback_item(f, names, mine=True)
     if w.actions:
         blocks.append(section(f"*Your actions* ({len(w.actions)})"))
-        blocks += [action_block(a, names, True) for a in w.actions]
+        for a in w.actions:
+            blocks += action_block(a, names, True)
     if w.team_feedback or w.team_actions:
         blocks.append(divider())
         blocks.append(section("*Your team*"))
@@ -104,7 +108,8 @@ def waiting_blocks(w: Any, names: Names) -> Blocks:
                 blocks += feedback_item(f, names, mine=False)
         if w.team_actions:
             blocks.append(section(f"_Overdue actions_ ({len(w.team_actions)})"))
-            blocks += [action_block(a, names, False) for a in w.team_actions]
+            for a in w.team_actions:
+                blocks += action_block(a, names, False)
     return blocks
 
 
@@ -116,7 +121,7 @@ def my_answer(person: Doc, w: Any, names: Names) -> tuple[str, Blocks]:
             f"{len(w.actions)} actions" + (f"; your team has {len(w.team_feedback)} feedback "
                                           f"and {len(w.team_actions)} overdue actions"
                                           if w.team_feedback or w.team_actions else "") + ".")
-    return text, fit(blocks, MESSAGE_BLOCKS, "More is waiting than fits here; see your Home tab.")
+    return text, blocks
 
 
 @dataclass(frozen=True)
@@ -148,38 +153,55 @@ def my_answer_across(shares: list[Share]) -> tuple[str, Blocks]:
     if all(share.waiting.empty() for share in shares):
         return say(f"Nothing is waiting for you, {first.get('name') or first['person']}, "
                    f"in any of your {len(shares)} partnerships.")
-    return ("Waiting for you: " + "; ".join(counts) + ".",
-            fit(blocks, MESSAGE_BLOCKS, "More is waiting than fits here; see your Home tab."))
+    return "Waiting for you: " + "; ".join(counts) + ".", blocks
 
 
-def home_view_across(shares: list[Share], unknown: str = "") -> dict[str, Any]:
-    """The Home tab for someone in one partnership or several (none: how to get linked)."""
+def home_view_across(shares: list[Share], unknown: str = "", page: int = 1) -> dict[str, Any]:
+    """The Home tab for someone in one partnership or several (none: how to get linked), one
+    page of it."""
     if len(shares) <= 1:
         only = shares[0] if shares else None
         return home_view(only.person if only else None, only.waiting if only else None,
-                         only.names if only else str, unknown)
+                         only.names if only else str, unknown, page)
     first = shares[0].person
-    blocks: Blocks = [header(f"What is waiting for you, {first.get('name') or first['person']}"),
-                      context("type `/audit help` in any message box for more")]
+    top = [header(f"What is waiting for you, {first.get('name') or first['person']}"),
+           context("type `/audit help` in any message box for more")]
+    body: Blocks = []
     for share in shares:
         roles = ", ".join(share.person.get("roles") or []) or "no role yet"
-        blocks += [divider(), header(share.partnership),
-                   context(f"{escape(share.person.get('agency') or '')} · {escape(roles)}")]
-        blocks += waiting_blocks(share.waiting, share.names) or \
+        body += [divider(), header(share.partnership),
+                 context(f"{escape(share.person.get('agency') or '')} · {escape(roles)}")]
+        body += waiting_blocks(share.waiting, share.names) or \
             [section("Nothing is waiting for you here. :tada:")]
-    return {"type": "home", "blocks": fit(blocks, VIEW_BLOCKS,
-                                          "More is waiting than fits here; try `/audit my`.")}
+    return paged(top, body, page)
 
 
-def home_view(person: Doc | None, w: Any, names: Names, unknown: str = "") -> dict[str, Any]:
+def home_view(person: Doc | None, w: Any, names: Names, unknown: str = "", page: int = 1
+              ) -> dict[str, Any]:
+    """The Home tab, one page of it: what is waiting in pages that Slack will show whole, with
+    Previous and Next buttons between them."""
     if person is None:
-        blocks: Blocks = [header("Safeguarding audit"), section(escape(unknown))]
-    else:
-        roles = ", ".join(person.get("roles") or []) or "no role yet"
-        blocks = [header(f"What is waiting for you, {person.get('name') or person['person']}"),
-                  context(f"{escape(person.get('agency') or '')} · {escape(roles)} · "
-                          "type `/audit help` in any message box for more")]
-        body = waiting_blocks(w, names)
-        blocks += body or [section("Nothing is waiting for you. :tada:")]
-    return {"type": "home", "blocks": fit(blocks, VIEW_BLOCKS,
-                                          "More is waiting than fits here; try `/audit my`.")}
+        return {"type": "home", "blocks": [header("Safeguarding audit"),
+                                           *sections(escape(unknown))]}
+    roles = ", ".join(person.get("roles") or []) or "no role yet"
+    top = [header(f"What is waiting for you, {person.get('name') or person['person']}"),
+           context(f"{escape(person.get('agency') or '')} · {escape(roles)} · "
+                   "type `/audit help` in any message box for more")]
+    body = waiting_blocks(w, names) or [section("Nothing is waiting for you. :tada:")]
+    return paged(top, body, page)
+
+
+def paged(top: Blocks, body: Blocks, page: int) -> dict[str, Any]:
+    """A Home tab of `top` and one page of `body`, with Previous and Next between pages."""
+    split = pages(body, VIEW_BLOCKS, MESSAGE_CHARS, reserve_blocks=len(top) + 2,
+                  reserve_chars=400)
+    page = min(max(page, 1), len(split))
+    blocks = top + split[page - 1]
+    if len(split) > 1:
+        nav = []
+        if page > 1:
+            nav.append(button("Previous page", HOME_PAGE, str(page - 1)))
+        if page < len(split):
+            nav.append(button("Next page", HOME_PAGE, str(page + 1), "primary"))
+        blocks += [context(f"Page {page} of {len(split)}"), actions(f"home-page|{page}", *nav)]
+    return {"type": "home", "blocks": blocks}

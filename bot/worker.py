@@ -8,6 +8,8 @@ positions in the same database) and carries out what `policies.escalation` decid
 - feedback issued: the practitioner's direct message and their manager's copy;
 - a concern or feedback acknowledged, answered, acted on or closed: every delivered copy is
   updated in place (chat.update at the recorded channel and ts);
+- a case's text erased: every delivered copy of its feedback and concerns is updated in place
+  to read as the record now does (once the views are refolded, which `erase` does);
 - on each tick, by the injected clock: what falls due (`due`): escalations, feedback and action
   reminders, the weekly digest.
 
@@ -28,6 +30,7 @@ from typing import Any
 from uuid import UUID
 
 from ledger.base import Act
+from ledger.case_audit import CaseAudit
 from ledger.concerns import Concern
 from ledger.feedback import Feedback
 from projections.store import PositionMoved
@@ -57,7 +60,7 @@ ACKNOWLEDGED_AND_ANSWERED = {Concern.Acknowledged.TOPIC, Concern.ActionRecorded.
                              Concern.Closed.TOPIC, Feedback.Acknowledged.TOPIC,
                              Feedback.IssueResponded.TOPIC}
 TOPICS = {Concern.Created.TOPIC, Concern.Escalated.TOPIC, Feedback.Created.TOPIC,
-          *ACKNOWLEDGED_AND_ANSWERED}
+          CaseAudit.TextErased.TOPIC, *ACKNOWLEDGED_AND_ANSWERED}
 
 
 class Worker:
@@ -205,6 +208,12 @@ class Worker:
             self.teller.send_feedback(event.programme, event.case, event.agency)
         else:
             index = self._index(event.originator_id)
+            if isinstance(event, CaseAudit.TextErased) and index is not None and \
+                    index.get("view") == "case":
+                case = str(index["key"]).split("/", 1)[1]
+                self.teller.erased(index["programme"], case, f"CaseTextErased at position "
+                                                              f"{position}")
+                return
             if index is None or index.get("view") not in ("concern", "feedback"):
                 return
             rest = str(index["key"]).split("/", 1)[1]

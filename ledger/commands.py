@@ -26,6 +26,10 @@ class Command(BaseModel):
     by: Ref
     occurred_on: date = Field(default_factory=date.today)
     key: Annotated[str, StringConstraints(max_length=200)] = ""
+    # A quality lead's reason for letting free text that holds an identifier through, and who
+    # (default: `by`); see ledger.overrides.
+    allow_identifiers: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] = ""
+    allowed_by: Ref | None = None
 
 
 class RecordReturn(Command):

@@ -17,12 +17,16 @@ from .base import Act
 from .case_audit import CaseAudit
 from .concerns import Concern
 from .feedback import feedback_from_return
+from .free_text import pack_identifier_problems
 from .pack import (
     ConcernIn,
     Pack,
     PackProblems,
     PersonIn,
     ReturnIn,
+    SetAside,
+    parse_pack_leniently,
+    place_in_pack,
     reference_problems,
     referenced_people,
 )
@@ -91,14 +95,27 @@ def directory_of(app: AuditLedger, person_ids: set[str],
     return out
 
 
+def import_pack_data(app: AuditLedger, data: Any, by: str = IMPORTER) -> ImportSummary:
+    """A pack as read from its file: every problem in it named in one run (its shape, its
+    references and rules, what the ledger already holds), then all of it saved or none."""
+    pack, problems, set_aside = parse_pack_leniently(data)
+    try:
+        summary = import_pack(app, pack, by, save=not problems, set_aside=set_aside)
+    except PackProblems as e:
+        problems = problems + [set_aside.renumber(p) for p in e.problems]
+    if problems:
+        raise PackProblems(sorted(problems, key=place_in_pack))
+    return summary
+
+
 def import_pack(app: AuditLedger, pack: Pack, by: str = IMPORTER,
-                save: bool = True) -> ImportSummary:
+                save: bool = True, set_aside: SetAside | None = None) -> ImportSummary:
     """Check the pack against itself and the store; save all of it in one transaction or nothing."""
-    return app.retrying(lambda: _import_pack(app, pack, by, save))
+    return app.retrying(lambda: _import_pack(app, pack, by, save, set_aside))
 
 
 def _import_pack(app: AuditLedger, pack: Pack, by: str,  # noqa: C901
-                 save: bool) -> ImportSummary:
+                 save: bool, set_aside: SetAside | None = None) -> ImportSummary:
     in_pack = {p.id for p in pack.people}
     pid = pack.programme.id
     outside = referenced_people(pack) - in_pack
@@ -118,7 +135,7 @@ def _import_pack(app: AuditLedger, pack: Pack, by: str,  # noqa: C901
         *(ids.action_id(pid, a.id) for a in pack.actions),
     ])
     directory = directory_of(app, outside, lookup)
-    problems = reference_problems(pack, directory)
+    problems = reference_problems(pack, directory, set_aside)
     summary = ImportSummary(pid)
     today = date.today().isoformat()
     opened = (pack.programme.opened or date.today()).isoformat()
@@ -192,6 +209,10 @@ def _import_pack(app: AuditLedger, pack: Pack, by: str,  # noqa: C901
             problems.append(f"cases[{i}].agencies: case {k.ref} is in the ledger with "
                             f"{', '.join(case.agencies)}; this pack says {', '.join(k.agencies)}")
         cases[k.ref] = case
+    problems += pack_identifier_problems(
+        pack, {**directory, **{p.id: p for p in pack.people}},
+        stored_sample=None if summary.added.get("programme") else programme.sample,
+        stored_cases={ref for ref, case in cases.items() if id(case) not in in_pending})
 
     for i, r in enumerate(pack.returns):
         case = cases.get(r.case)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Annotated, Any, Literal
 
@@ -11,11 +12,11 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 from policies.consolidation import DEFAULT_RULE, RULES
 from policies.escalation import ladder_from
 from policies.grading import grade_problems
-from policies.permissions import ROLES
 from policies.scales import AREAS, SCALES
 from policies.smart import smart_problems
 
 from .commands import Agency, Area, ProgrammeRef, Ref
+from .plain_words import pydantic_problems
 
 Slug = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[a-z0-9][a-z0-9\-]*$",
                                         max_length=64)]
@@ -122,54 +123,131 @@ class PackProblems(ValueError):
         self.problems = problems
 
 
-def json_path(loc: Iterable[int | str]) -> str:
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += f".{part}" if out else str(part)
-    return out or "(top level)"
-
-
-def pydantic_problems(error: ValidationError, prefix: str = "") -> list[str]:
-    lines = []
-    for e in error.errors(include_url=False):
-        where = json_path(e["loc"])
-        if prefix:
-            where = f"{prefix}.{where}" if where != "(top level)" else prefix
-        message = e["msg"]
-        if e["type"] == "extra_forbidden":
-            message = "unknown field (check the spelling against the pack format)"
-        elif e["type"] == "missing":
-            message = "required field is missing"
-        elif e["type"] == "string_pattern_mismatch":
-            message = f"{e['input']!r} is not allowed here ({_pattern_words(e)})"
-        elif e["type"] == "literal_error":
-            message = f"{e['input']!r} is not allowed; allowed: " + ", ".join(ROLES)
-        lines.append(f"{where}: {message}")
-    return lines
-
-
-def _pattern_words(e: Any) -> str:
-    pattern = str(e.get("ctx", {}).get("pattern", ""))
-    if pattern.startswith("^[a-z0-9]"):
-        return "use lower-case letters, digits and hyphens"
-    if pattern.startswith("^[A-Za-z0-9]"):
-        return "use letters, digits, dots, hyphens and underscores"
-    if "overall" in pattern:
-        return "an area is 1 to 8 or 'overall'"
-    if pattern.startswith("^[UW]"):
-        return "a Slack user id such as U0123ABCD"
-    return f"must match {pattern}"
-
-
 def parse_pack(data: Any) -> Pack:
     """The pack's shape checked, or PackProblems naming every problem at once."""
+    pack, problems, _ = parse_pack_leniently(data)
+    if problems:
+        raise PackProblems(problems)
+    return pack
+
+
+@dataclass
+class SetAside:
+    """What a pack names but could not be read (its people, cases and recommendations), so that
+    references to them raise no second problem beside the first."""
+
+    people: set[str] = field(default_factory=set)
+    cases: set[str] = field(default_factory=set)
+    recommendations: set[int] = field(default_factory=set)
+    kept: dict[str, list[int]] = field(default_factory=dict)
+    """For each list, the place in the file of each item kept (items set aside shift the rest)."""
+
+    def renumber(self, problem: str) -> str:
+        """A problem found in the pack less what was set aside, named by its place in the file."""
+        match = re.match(r"^([a-z_]+)\[(\d+)\]", problem)
+        if not match or match.group(1) not in self.kept:
+            return problem
+        place = self.kept[match.group(1)][int(match.group(2))]
+        return f"{match.group(1)}[{place}]{problem[match.end():]}"
+
+    def note(self, section: str, item: Any) -> None:
+        if not isinstance(item, dict):
+            return
+        key = {"people": "id", "cases": "ref", "recommendations": "number"}.get(section)
+        value = item.get(key) if key else None
+        if section == "people" and isinstance(value, str):
+            self.people.add(value.strip())
+        elif section == "cases" and isinstance(value, str):
+            self.cases.add(value.strip())
+        elif section == "recommendations" and isinstance(value, int):
+            self.recommendations.add(value)
+
+
+_SECTIONS: dict[str, type[Strict]] = {
+    "people": PersonIn, "cases": CaseIn, "returns": ReturnIn, "concerns": ConcernIn,
+    "recommendations": RecommendationIn, "actions": ActionIn}
+
+
+def parse_pack_leniently(data: Any) -> tuple[Pack, list[str], SetAside]:
+    """The pack's shape checked, every problem named; and the pack less the parts that could
+    not be read, so that its references and rules can be checked in the same run."""
     try:
-        return Pack.model_validate(data)
+        return Pack.model_validate(data), [], SetAside()
     except ValidationError as e:
-        raise PackProblems(pydantic_problems(e)) from None
+        problems = pydantic_problems(e)
+        errors = e.errors()
+    set_aside = SetAside()
+    if not isinstance(data, dict) or not isinstance(data.get("programme"), dict):
+        raise PackProblems(problems)
+    programme = dict(data["programme"])
+    bad_fields = {str(err["loc"][1]) for err in errors
+                  if len(err["loc"]) > 1 and err["loc"][0] == "programme"}
+    programme = {k: v for k, v in programme.items() if k not in bad_fields}
+    if "id" in bad_fields or "id" not in programme:
+        raise PackProblems(problems)
+    kept: dict[str, Any] = {"programme": programme}
+    for section, model in _SECTIONS.items():
+        items = data.get(section)
+        if not isinstance(items, list):
+            continue
+        kept[section] = []
+        set_aside.kept[section] = []
+        for i, item in enumerate(items):
+            try:
+                model.model_validate(item)
+            except ValidationError as e:
+                item = _stood_in(section, model, item, e, set_aside)
+                if item is None:
+                    continue
+            kept[section].append(item)
+            set_aside.kept[section].append(i)
+    return Pack.model_validate(kept), sorted(problems, key=place_in_pack), set_aside
+
+
+NOBODY = "nobody-named"
+STAND_INS: dict[str, Any] = {
+    "completed": "9999-12-31", "due": "9999-12-31",
+    "auditor": NOBODY, "practitioner": NOBODY, "raised_by": NOBODY, "owner": NOBODY,
+    "summary": "(named as unreadable)", "description": "(named as unreadable)",
+    "measure": "(named as unreadable)", "text": "(named as unreadable)",
+}
+"""Values that stand in for an item's unreadable field (already named as a problem), so that
+the rest of the item is still checked against the rules in the same run."""
+
+
+def _stood_in(section: str, model: type[Strict], item: Any, error: ValidationError,
+              set_aside: SetAside) -> Any:
+    """The item with each unreadable field left out (when it may be) or stood in for; None
+    (and the item noted as set aside) when that cannot make it readable."""
+    if not isinstance(item, dict) or section == "people":  # whose roles others rely on
+        set_aside.note(section, item)
+        return None
+    fixed = dict(item)
+    for err in error.errors():
+        loc = err["loc"]
+        name = str(loc[0]) if loc else ""
+        if name in ("grades", "strengths", "concerns") and len(loc) > 1 and \
+                isinstance(fixed.get(name), dict):
+            fixed[name] = {k: v for k, v in fixed[name].items() if k != loc[1]}
+        elif name in STAND_INS:
+            fixed[name] = STAND_INS[name]
+        elif name not in model.model_fields or not model.model_fields[name].is_required():
+            fixed.pop(name, None)  # an unknown field, or one that may be left out
+    try:
+        model.model_validate(fixed)
+    except ValidationError:
+        set_aside.note(section, item)
+        return None
+    set_aside.people.add(NOBODY)
+    return fixed
+
+
+def place_in_pack(problem: str) -> tuple[int, int]:
+    section = problem.split("[", 1)[0].split(".", 1)[0].split(":", 1)[0]
+    order = ["programme", *_SECTIONS]
+    index = problem[len(section) + 1:].split("]", 1)[0] if problem[len(section):][:1] == "[" else ""
+    return (order.index(section) if section in order else len(order),
+            int(index) if index.isdigit() else -1)
 
 
 def referenced_people(pack: Pack) -> set[str]:
@@ -182,10 +260,13 @@ def referenced_people(pack: Pack) -> set[str]:
 
 
 def reference_problems(  # noqa: C901 - one pass, one list
-    pack: Pack, directory: dict[str, PersonIn] | None = None
+    pack: Pack, directory: dict[str, PersonIn] | None = None,
+    set_aside: SetAside | None = None,
 ) -> list[str]:
-    """Every reference resolved and every rule kept; `directory` adds people already stored."""
+    """Every reference resolved and every rule kept; `directory` adds people already stored;
+    references to what was `set_aside` (already named as unreadable) are passed over."""
     problems: list[str] = []
+    unread = set_aside or SetAside()
     prog = pack.programme
     if prog.scale not in SCALES:
         problems.append(f"programme.scale: {prog.scale!r} is not a known scale; allowed: "
@@ -205,7 +286,7 @@ def reference_problems(  # noqa: C901 - one pass, one list
             problems.append(f"people[{i}].id: {p.id!r} appears twice (first at "
                             f"people[{first_at[p.id]}])")
         first_at.setdefault(p.id, i)
-        if p.manager is not None:
+        if p.manager is not None and p.manager not in unread.people:
             if p.manager not in people:
                 problems.append(f"people[{i}].manager: {p.manager!r} is not in people")
             elif "manager" not in people[p.manager].roles:
@@ -228,6 +309,8 @@ def reference_problems(  # noqa: C901 - one pass, one list
 
     def person_check(where: str, pid: str, role: str, agency: str | None = None) -> None:
         person = people.get(pid)
+        if person is None and pid in unread.people:
+            return
         if person is None:
             problems.append(f"{where}: {pid!r} is not in people")
             return
@@ -239,6 +322,8 @@ def reference_problems(  # noqa: C901 - one pass, one list
 
     def case_agency_check(where: str, ref: str, agency: str) -> bool:
         case = cases.get(ref)
+        if case is None and ref in unread.cases:
+            return False
         if case is None:
             problems.append(f"{where}.case: {ref!r} is not in cases")
             return False
@@ -266,17 +351,17 @@ def reference_problems(  # noqa: C901 - one pass, one list
                 del others[area]
                 for problem in grade_problems(scale, area, grade, others, areas):
                     problems.append(f"{where}.grades.{area}: {problem}")
-        for field in ("strengths", "concerns"):
-            for area in getattr(r, field):
+        for texts in ("strengths", "concerns"):
+            for area in getattr(r, texts):
                 if area != "overall" and area not in areas:
-                    problems.append(f"{where}.{field}.{area}: unknown area")
+                    problems.append(f"{where}.{texts}.{area}: unknown area")
         if prog.opened and r.completed < prog.opened:
             problems.append(f"{where}.completed: {r.completed} is before the programme opened "
                             f"({prog.opened})")
     for i, k in enumerate(pack.concerns):
         where = f"concerns[{i}]"
         case_agency_check(where, k.case, k.agency)
-        if k.raised_by not in people:
+        if k.raised_by not in people and k.raised_by not in unread.people:
             problems.append(f"{where}.raised_by: {k.raised_by!r} is not in people")
     numbers: dict[int, int] = {}
     for i, rec in enumerate(pack.recommendations):
@@ -289,9 +374,9 @@ def reference_problems(  # noqa: C901 - one pass, one list
         if a.id in action_ids:
             problems.append(f"{where}.id: action {a.id!r} appears twice")
         action_ids.add(a.id)
-        if a.recommendation not in numbers:
+        if a.recommendation not in numbers and a.recommendation not in unread.recommendations:
             problems.append(f"{where}.recommendation: there is no recommendation {a.recommendation}")
-        if a.owner not in people:
+        if a.owner not in people and a.owner not in unread.people:
             problems.append(f"{where}.owner: {a.owner!r} is not in people")
         for problem in smart_problems(a.description, a.measure, a.owner, a.due, prog.opened):
             problems.append(f"{where}.{problem}")

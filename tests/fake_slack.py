@@ -2,10 +2,13 @@
 the requests it sends to an app (signed slash commands, block_actions, view_submission, events).
 
 The Web API answers auth.test, chat.postMessage, chat.update, conversations.open, views.open,
-views.update, views.publish, chat.postEphemeral, apps.connections.open and oauth.v2.access; it
-records every call with its body, and the token (so the workspace) it came with; it can be told
-to answer 429 (with Retry-After) or 500 to the next N calls, and to refuse for good, as Slack
-does, users and channels it does not know. Anything posted to a
+views.update, views.publish, chat.postEphemeral, users.info, apps.connections.open and
+oauth.v2.access; it records every call with its body, and the token (so the workspace) it came
+with; it can be told to answer 429 (with Retry-After) or 500 to the next N calls, and to refuse
+for good, as Slack does, users and channels it does not know. It refuses blocks as Slack does:
+more than 50 in a message (100 in a view) or a section over 3,000 characters is
+`invalid_blocks`, and a message whose blocks hold more than 12,000 characters of text in all is
+`msg_blocks_too_long`, even when each block is within its own limit. Anything posted to a
 response_url (`/response/...`) is recorded as a call named "response_url".
 
 For an app installed in many workspaces (`workspace`), `GET /oauth/v2/authorize` is Slack's
@@ -71,6 +74,10 @@ class FakeSlack:
         self.app_tokens: set[str] = set()
         self.socket_url = ""
         """What apps.connections.open answers to an app-level token (a FakeSocketMode's url)."""
+        self.text_limit = SLACK_TEXT_LIMIT
+        """Characters of block text beyond which a message is refused (msg_blocks_too_long)."""
+        self.zones: dict[str, str] = {}
+        """Each Slack user's time zone (users.info `tz`); Europe/London for anyone else."""
         self.unknown_users: set[str] = set()
         self.unknown_channels: set[str] = set()
         """Users and channels Slack refuses for good (user_not_found, channel_not_found)."""
@@ -174,6 +181,13 @@ class FakeSlack:
         body = parse_body(raw, content_type)
         token = auth.removeprefix("Bearer ").strip() or str(body.get("token", ""))
         if path.startswith("/response/"):
+            refused = blocks_refused("chat.postMessage", body, self.text_limit)
+            if refused:
+                with self.lock:
+                    self.calls.append(Call("response_url", {**body, "url": self.base + path[1:]},
+                                           "", 400, {"ok": False, "error": refused}))
+                return 400, {"Content-Type": "application/json"}, json.dumps(
+                    {"ok": False, "error": refused}).encode()
             with self.lock:
                 self.calls.append(Call("response_url", {**body, "url": self.base + path[1:]},
                                        "", 200))
@@ -250,6 +264,14 @@ class FakeSlack:
             return {"ok": True, "url": f"https://{TEAM_DOMAIN}.slack.com/",
                     "team": self.workspaces.get(team, "Fake"), "user": "audit", "team_id": team,
                     "user_id": BOT_USER, "bot_id": "B0AUDIT"}
+        if method == "users.info":
+            user = str(body.get("user", ""))
+            if user in self.unknown_users:
+                return {"ok": False, "error": "user_not_found"}
+            return {"ok": True, "user": {"id": user, "tz": self.zones.get(user, "Europe/London")}}
+        refused = blocks_refused(method, body, self.text_limit)
+        if refused:
+            return {"ok": False, "error": refused}
         if method == "conversations.open":
             user = str(body.get("users", "")).split(",")[0]
             if user in self.unknown_users:
@@ -273,6 +295,43 @@ class FakeSlack:
                         hash=f"{next(self.ids)}.abc", team_id=team, app_id=APP_ID)
             return {"ok": True, "view": view}
         return {"ok": False, "error": "unknown_method"}
+
+
+SLACK_TEXT_LIMIT = 12000
+"""Characters of block text in one message beyond which Slack answers msg_blocks_too_long."""
+
+
+def block_text_length(x: Any) -> int:
+    """Every character of text in blocks, as Slack counts it towards msg_blocks_too_long."""
+    if isinstance(x, dict):
+        return sum(len(v) if k == "text" and isinstance(v, str) else block_text_length(v)
+                   for k, v in x.items())
+    if isinstance(x, list):
+        return sum(block_text_length(v) for v in x)
+    return 0
+
+
+def blocks_refused(method: str, body: Doc, text_limit: int = SLACK_TEXT_LIMIT) -> str:
+    """Slack's error for blocks it will not take in this call, or "" when it takes them."""
+    if method in ("views.open", "views.update", "views.publish", "views.push"):
+        view = body.get("view")
+        blocks = view.get("blocks") if isinstance(view, dict) else None
+        limit = 100
+    elif method in ("chat.postMessage", "chat.update", "chat.postEphemeral"):
+        blocks, limit = body.get("blocks"), 50
+    else:
+        return ""
+    if not isinstance(blocks, list):
+        return ""
+    if len(blocks) > limit:
+        return "invalid_blocks"
+    for block in blocks:
+        text = block.get("text") if isinstance(block, dict) else None
+        if isinstance(text, dict) and len(str(text.get("text", ""))) > 3000:
+            return "invalid_blocks"
+    if limit == 50 and block_text_length(blocks) > text_limit:
+        return "msg_blocks_too_long"
+    return ""
 
 
 def parse_body(raw: bytes, content_type: str) -> Doc:

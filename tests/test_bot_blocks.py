@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from bot import blocks as b
 from bot import modals as m
 from bot.messages import concern_message, feedback_message
+from bot.pages import pages, split_text
 
 from .fake_slack import all_text, buttons, text_values
 
@@ -51,8 +53,13 @@ def test_acknowledged_feedback_says_who_and_when_and_loses_its_button() -> None:
     doc = feedback(acknowledged_by="sc.sw", acknowledged_at="2026-02-03T14:05:00+00:00",
                    responses={"1": {"response": "Seen alone on 3 Feb.", "by": "sc.sw"}})
     text, blocks = feedback_message(doc, PROGRAMME, names, for_manager=False)
-    assert "Acknowledged by Sasha Worker at 3 Feb 2026 14:05 UTC" in text
-    assert "Acknowledged by Sasha Worker at <!date^1770127500^" in all_text(blocks)
+    assert "Acknowledged by Sasha Worker on Tuesday 3 February 2026 at 2:05 pm" in text
+    assert "Acknowledged by Sasha Worker on Tuesday 3 February 2026 at 2:05 pm" in \
+        all_text(blocks)
+    # Each reader reads the moment in their own time zone.
+    _, abroad = feedback_message(doc, PROGRAMME, names, for_manager=False,
+                                 zone=ZoneInfo("America/New_York"))
+    assert "on Tuesday 3 February 2026 at 9:05 am" in all_text(abroad)
     assert set(buttons(blocks)) == {b.FEEDBACK_RESPOND}  # issue 2 still awaits an answer
     assert "1 of 2 issues answered" in all_text(blocks)
     doc["responses"]["2"] = {"response": "Now recorded.", "by": "sc.sw"}
@@ -109,11 +116,15 @@ def test_action_form_needs_status_and_note_or_evidence() -> None:
     assert errors == {} and update == m.ActionUpdate("", "", "Minutes of 3 March")
 
 
-def test_long_lists_stay_within_slacks_limits() -> None:
+def test_long_lists_and_long_text_are_split_never_cut() -> None:
     many = [b.section(f"line {i}") for i in range(80)]
-    kept = b.fit(many, b.MESSAGE_BLOCKS, "more")
-    assert len(kept) == 50 and kept[-1]["type"] == "context"
-    assert len(b.section("x" * 5000)["text"]["text"]) == 3000
+    split = pages(many)
+    assert [len(p) for p in split] == [50, 30] and sum(split, []) == many
+    words = " ".join(f"word{i}" for i in range(1500))  # 12,000 characters, one line
+    pieces = b.sections(words)
+    assert all(len(blk["text"]["text"]) <= 3000 for blk in pieces) and len(pieces) == 5
+    assert " ".join(blk["text"]["text"] for blk in pieces) == words
+    assert split_text("&amp;" * 700, 3000)[0].endswith("&amp;")  # never inside an escape
 
 
 def test_manifest_declares_what_the_app_handles() -> None:
@@ -129,3 +140,19 @@ def test_manifest_declares_what_the_app_handles() -> None:
     urls = [ln.split(": ", 1)[1] for ln in manifest.splitlines()
             if ln.strip().startswith(("url:", "request_url:"))]
     assert len(urls) == 3 and all(u.endswith(EVENTS_PATH) for u in urls)
+
+
+def test_the_record_action_form_says_where_its_words_will_be_shown() -> None:
+    concern = {"programme": "mini-2026", "ref": "K01-abc123", "case": "K01",
+               "agency": "social-care", "summary": "Not seen for six weeks.",
+               "child_at_risk": False}
+    with_channel = {**PROGRAMME, "channel": "C0AUDIT"}
+    said = all_text(m.concern_action_modal(concern, {}, with_channel)["blocks"])
+    assert "shown to social-care's managers and the quality leads" in said
+    assert "The programme's channel is told only that an action was recorded, by you, and " \
+           "when: not what you write." in said
+    alone = all_text(m.concern_action_modal(concern, {}, PROGRAMME)["blocks"])
+    assert "channel" not in alone
+    shown = all_text(m.concern_action_modal(concern, {}, {**with_channel,
+                                                          "channel_detail": "text"})["blocks"])
+    assert "also posted in the programme's channel" in shown

@@ -144,8 +144,8 @@ def test_practitioner_acknowledges_and_responds_in_chat_exactly_once(
         assert signed_post(base, ack_body)[0] == 200
         update = fake.wait_for("chat.update", lambda c: c.body.get("ts") == message["ts"])[0]
         assert update.body["channel"] == "DU0SCSW"
-        assert "Acknowledged by Sasha Worker at" in update.body["text"]
-        assert "Acknowledged by Sasha Worker at" in all_text(update.body["blocks"])
+        assert "Acknowledged by Sasha Worker on" in update.body["text"]
+        assert "Acknowledged by Sasha Worker on" in all_text(update.body["blocks"])
         assert "feedback.acknowledge" not in buttons(update.body["blocks"])
         assert "feedback.respond" in buttons(update.body["blocks"])
 

@@ -64,7 +64,7 @@ def test_socket_mode_answers_commands_buttons_and_events_and_runs_the_worker(
             socket_mode.ack(socket_mode.send("interactive", press))
             update = fake_slack.wait_for("chat.update",
                                          lambda c: c.body.get("ts") == message["ts"])[0]
-            assert "Acknowledged by Sasha Worker at" in update.body["text"]
+            assert "Acknowledged by Sasha Worker on" in update.body["text"]
 
             # The Home tab, opened: an events_api envelope, acknowledged, then published.
             socket_mode.ack(socket_mode.send("events_api", json.loads(

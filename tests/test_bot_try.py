@@ -40,7 +40,7 @@ def test_try_in_the_terminal_acknowledge_and_answer(store_url: str, tmp_path: Pa
     assert "[1 Acknowledge]   [2 Respond]" in out
     # press 1: the message is updated in place.
     assert "The message above was updated" in out
-    assert "✓ Acknowledged by Sasha Worker at" in out
+    assert "✓ Acknowledged by Sasha Worker on" in out
     # press 2: the form asks for each answer; an empty one is refused, then asked again.
     assert "=== Respond to feedback" in out
     assert "Please fix:\n  ! Your answer to issue 1: Please write an answer" in out
@@ -49,7 +49,7 @@ def test_try_in_the_terminal_acknowledge_and_answer(store_url: str, tmp_path: Pa
     assert "case *K02*" not in out and "case K02 (social-care) in mini-2026" in out
     # On the fixed day (2 April 2026) the action due on 30 June is open, not overdue.
     assert CLOCK_DAY.isoformat() == "2026-04-02"
-    assert "Owner Pat Head · due 2026-06-30 · open" in out
+    assert "Owner Pat Head · due on 30 June 2026 · open" in out
     assert "Only auditors, moderators and quality leads can see how a case's judgements" in out
     assert "--- Your Home tab" in out
 

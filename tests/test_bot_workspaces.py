@@ -54,7 +54,7 @@ def get(url: str, cookie: str = "") -> tuple[int, dict[str, list[str]], str]:
 @contextmanager
 def serving_workspaces(url: str, fake: FakeSlack, log_dir: Path) -> Iterator[str]:
     port = free_port()
-    env = slack_env(url, fake, **OAUTH)
+    env = {**slack_env(url, fake), **OAUTH}
     with running_console("bot", "serve", "--port", str(port), env=env, log_dir=log_dir,
                          secrets=(CLIENT_SECRET, SIGNING_SECRET)) as proc:
         base = f"http://127.0.0.1:{port}"
@@ -146,11 +146,11 @@ def test_serving_many_workspaces_says_what_is_missing_and_refuses_both_modes(
     assert "SLACK_CLIENT_SECRET is not set" in no_secret.stderr
     assert "SLACK_SIGNING_SECRET is not set" in no_secret.stderr
     assert "SLACK_BOT_TOKEN" not in no_secret.stderr
-    both = run_console("bot", "serve", env=slack_env(url, SLACK_BOT_TOKEN="xoxb-one",
-                                                     **OAUTH))
+    both_set = {**slack_env(url, SLACK_BOT_TOKEN="xoxb-one"), **OAUTH}
+    both = run_console("bot", "serve", env=both_set)
     assert both.returncode == 2
     assert both.stderr.startswith("error: SLACK_BOT_TOKEN and SLACK_CLIENT_ID are both set")
     assert CLIENT_SECRET not in both.stderr and "xoxb-one" not in both.stderr
-    worker = run_console("worker", env=slack_env(url, SLACK_BOT_TOKEN="xoxb-one", **OAUTH))
+    worker = run_console("worker", env=both_set)
     assert worker.returncode == 2 and "are both set" in worker.stderr
     assert "Traceback" not in no_secret.stderr + both.stderr + worker.stderr

@@ -242,16 +242,23 @@ def test_import_returns_from_the_shell(store_url: str, tmp_path: Path,
     (tmp_path / "mini.json").write_text(json.dumps(pack))
     run_cli("import", str(tmp_path / "mini.json"), url=store_url, check=True)
     csv_file = tmp_path / "returns.csv"
-    csv_file.write_text(
-        "case,agency,auditor,practitioner,area,grade,strengths,concerns\n"
-        "K02,social-care,sc.aud,sc.sw,2,3,,Late referral\n"
-        "K02,social-care,sc.aud,sc.sw,overall,3,,\n")
+    # As Excel's plain "CSV" saves it in many locales: Windows-1252, semicolons, day first.
+    csv_file.write_bytes(
+        "case;agency;auditor;practitioner;completed;area;grade;strengths;concerns\r\n"
+        "K02;social-care;sc.aud;sc.sw;03/02/2026;2;3;;Referral late \u2013 four days\r\n"
+        "K02;social-care;sc.aud;sc.sw;03/02/2026;overall;3;Caf\u00e9 meeting held;\r\n"
+        .encode("cp1252"))
     first = run_cli("import-returns", "mini-2026", str(csv_file), url=store_url, check=True)
-    assert "1 returns" in first.stdout
+    assert first.stdout.splitlines() == [
+        "returns.csv: read as Windows-1252 text, values separated by semicolons",
+        "imported into mini-2026: 1 returns, 1 feedback issued (2 events)"]
     again = run_cli("import-returns", "mini-2026", str(csv_file), url=store_url, check=True)
     assert "nothing to import" in again.stdout
+    shown = json.loads(run_cli("case", "mini-2026", "K02", "--format", "json", url=store_url,
+                               check=True).stdout)
+    assert shown["areas"]["2"]["grade"] == 3
     bad = tmp_path / "bad.csv"
-    bad.write_text("case,agency,auditor,practitioner,area,grade,strengths,concerns\n"
-                   "K02,school,sch.aud,sch.t,2,seven,,\n")
+    bad.write_text("case,agency,auditor,practitioner,completed,area,grade,strengths,concerns\n"
+                   "K02,school,sch.aud,sch.t,2026-02-03,2,seven,,\n")
     result = run_cli("import-returns", "mini-2026", str(bad), url=store_url)
     assert result.returncode == 2 and "line 2: grade 'seven' is not a whole number" in result.stderr

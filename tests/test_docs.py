@@ -111,7 +111,7 @@ def test_the_examples_import_as_the_docs_say(tmp_path: Path) -> None:
     try:
         head = log_head(w)
         again = [run_cli(*args, url=url, cwd=repository(), check=True).stdout.strip()
-                 for args in imports]
+                 .splitlines()[-1] for args in imports]
         assert log_head(w) == head
     finally:
         w.close()
@@ -172,7 +172,7 @@ def test_the_returns_shown_are_the_example_file_or_refused_as_shown(example_stor
             lines = b.body.splitlines()
             assert _in_order(lines, example), f"{b.where()} is not lines of the example file"
         checked += 1
-    assert checked >= 4
+    assert checked >= 3
 
 
 def _in_order(lines: list[str], within: list[str]) -> bool:

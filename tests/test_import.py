@@ -11,7 +11,7 @@ import pytest
 from audit_ledger.wiring import Wiring
 from ledger.importer import import_pack
 from ledger.pack import PackProblems, parse_pack
-from ledger.returns_csv import import_returns, returns_pack
+from ledger.returns_csv import import_returns
 from projections.queries import report_data
 
 from .conftest import demo_expected, demo_pack
@@ -111,40 +111,85 @@ def test_returns_csv_import_and_its_line_numbers(wiring: Wiring, mini_pack: dict
     pack["returns"] = [r for r in pack["returns"] if r["case"] != "K02"]
     _import(wiring, pack)
     good = (
-        "case,agency,auditor,practitioner,area,grade,strengths,concerns\n"
-        "K02,social-care,sc.aud,sc.sw,1,,,\n"
-        "K02,social-care,sc.aud,sc.sw,2,3,,Late referral\n"
-        "K02,social-care,sc.aud,sc.sw,overall,3,,\n"
-        "K02,school,sch.aud,sch.t,2,2,Good records,\n"
+        "case,agency,auditor,practitioner,completed,area,grade,strengths,concerns\n"
+        "K02,social-care,sc.aud,sc.sw,2026-02-03,1,,,\n"
+        "K02,social-care,sc.aud,sc.sw,,2,3,,Late referral\n"
+        "K02,social-care,sc.aud,sc.sw,,overall,3,,\n"
+        "K02,school,sch.aud,sch.t,04/02/2026,2,2 good,Good records,\n"
     )
-    summary = import_pack(wiring.app, returns_pack(wiring.app, "mini-2026", good))
+    summary = import_returns(wiring.app, "mini-2026", good)
     assert summary.added["returns"] == 2
     wiring.follower.catch_up()
     assert wiring.views.judgements("mini-2026", "K02")["areas"]["2"]["grade"] == 3
-    again = import_pack(wiring.app, returns_pack(wiring.app, "mini-2026", good))
+    school = wiring.views.case("mini-2026", "K02")["returns"]["school"]
+    assert school["completed"] == "2026-02-04"  # day first, as spreadsheets in England save it
+    again = import_returns(wiring.app, "mini-2026", good)
     assert not again.changed
     bad = (
-        "case,agency,auditor,practitioner,area,grade,strengths,concerns\n"
-        "K01,social-care,sc.aud,sc.sw,2,3,,\n"
-        "K09,school,sch.aud,sch.t,2,2,,\n"
-        "K02,school,sch.aud,sch.t,3,five,,\n"
-        "K02,school,sch.aud,sch.t,10,2,,\n"
+        "case,agency,auditor,practitioner,completed,area,grade,strengths,concerns\n"
+        "K01,social-care,sc.aud,sc.sw,2026-02-01,2,3,,\n"
+        "K09,school,sch.aud,sch.t,2026-02-01,2,2,,\n"
+        "K02,school,sch.aud,sch.t,2026-02-01,3,five,,\n"
+        "K02,school,sch.aud,sch.t,2026-02-01,10,2,,\n"
     )
     head = wiring.follower.head()
     with pytest.raises(PackProblems) as caught:
-        import_pack(wiring.app, returns_pack(wiring.app, "mini-2026", bad))
+        import_returns(wiring.app, "mini-2026", bad)
     text = "\n".join(caught.value.problems)
     assert "line 4: grade 'five' is not a whole number" in text
     assert "line 5: area '10' is not allowed" in text
     assert wiring.follower.head() == head
 
 
+def test_every_problem_of_a_returns_file_in_one_run(wiring: Wiring,
+                                                    mini_pack: dict[str, Any]) -> None:
+    """The header's, each line's and the ledger's problems together, in the file's order."""
+    pack = copy.deepcopy(mini_pack)
+    pack["returns"] = [r for r in pack["returns"] if r["case"] != "K02"]
+    _import(wiring, pack)
+    text = (
+        "case,agency,auditor,practitioner,area,grade,strengths,concerns,colour\n"
+        "K02,social-care,sc.aud,sc.sw,2,1,,,\n"
+        "K09,school,sch.aud,sch.t,2,2,,,\n"
+        "K02,school,sch.aud,sch.t,3,five,,,\n"
+        "K02,school,sc.sw,sch.t,4,3,,,\n"
+    )
+    head = wiring.follower.head()
+    with pytest.raises(PackProblems) as caught:
+        import_returns(wiring.app, "mini-2026", text)
+    problems = caught.value.problems
+    assert problems[0].startswith("line 1: missing column(s) completed"), problems
+    assert problems[1].startswith("line 1: unknown column(s) colour"), problems
+    assert problems[2].startswith("line 2 (case K02, social-care): grade for area 2: grade 1 "
+                                  "(outstanding) is for the overall judgement only"), problems
+    assert problems[3] == "line 3: no case 'K09' in mini-2026", problems
+    assert problems[4].startswith("line 4: grade 'five' is not a whole number"), problems
+    assert problems[5].startswith("line 5: auditor 'sc.sw' differs from line 4"), problems
+    assert len(problems) == 6, problems
+    assert wiring.follower.head() == head
+
+
+def test_a_return_without_its_completion_date_is_refused(wiring: Wiring,
+                                                         mini_pack: dict[str, Any]) -> None:
+    pack = copy.deepcopy(mini_pack)
+    pack["returns"] = [r for r in pack["returns"] if r["case"] != "K02"]
+    _import(wiring, pack)
+    text = ("case,agency,auditor,practitioner,completed,area,grade,strengths,concerns\n"
+            "K02,school,sch.aud,sch.t,,2,2,,\n"
+            "K02,school,sch.aud,sch.t,,3,3,,\n")
+    with pytest.raises(PackProblems) as caught:
+        import_returns(wiring.app, "mini-2026", text)
+    assert caught.value.problems == [
+        "line 2 (case K02, school): no completion date; write the day the return was completed "
+        "(YYYY-MM-DD)"]
+
+
 def test_returns_csv_refers_problems_to_lines(wiring: Wiring, mini_pack: dict[str, Any]) -> None:
     _import(wiring, mini_pack)
     text = (
-        "case,agency,auditor,practitioner,area,grade,strengths,concerns\n"
-        "K01,social-care,sc.aud,sc.sw,2,4,,\n"
-        "K09,school,sch.aud,sch.t,2,2,,\n"
+        "case,agency,auditor,practitioner,completed,area,grade,strengths,concerns\n"
+        "K01,social-care,sc.aud,sc.sw,2026-02-01,2,4,,\n"
+        "K09,school,sch.aud,sch.t,2026-02-01,2,2,,\n"
     )
     with pytest.raises(PackProblems) as caught:
         import_returns(wiring.app, "mini-2026", text)
@@ -154,5 +199,33 @@ def test_returns_csv_refers_problems_to_lines(wiring: Wiring, mini_pack: dict[st
     assert any(p.startswith("line 3") and "K09" in p for p in problems), problems
     wrong_header = "case,agency,grade\nK01,school,2\n"
     with pytest.raises(PackProblems) as caught:
-        returns_pack(wiring.app, "mini-2026", wrong_header)
+        import_returns(wiring.app, "mini-2026", wrong_header)
     assert caught.value.problems[0].startswith("line 1: missing column(s)")
+
+
+def test_a_pack_s_shape_and_reference_problems_come_in_one_run(
+        wiring: Wiring, mini_pack: dict[str, Any]) -> None:
+    """A broken pack is fixed in one round: what cannot be read and what does not resolve are
+    named together, in plain words, and nothing is stored."""
+    from ledger.importer import import_pack_data
+
+    bad = copy.deepcopy(mini_pack)
+    bad["returns"][0]["completed"] = "yesterday"          # shape
+    bad["concerns"] = [{"case": "K01", "agency": "school", "raised_by": "sch.aud",
+                        "summary": ""}]                     # shape: blank text
+    bad["returns"][1]["grades"]["3"] = 1                    # rule: outstanding for an area
+    bad["actions"][0]["owner"] = "nobody"                   # reference
+    bad["people"][0]["roles"] = ["boss"]                    # shape; that person set aside
+    with pytest.raises(PackProblems) as caught:
+        import_pack_data(wiring.app, bad)
+    problems = caught.value.problems
+    assert any(p.startswith("people[0].roles[0]: 'boss' is not allowed; allowed: ") for p in problems)
+    assert "returns[0].completed: 'yesterday' is not a date; write it as YYYY-MM-DD" in problems
+    assert "concerns[0].summary: must not be blank" in problems
+    assert any(p.startswith("returns[1].grades.3: grade 1 (outstanding)") for p in problems)
+    assert "actions[0].owner: 'nobody' is not in people" in problems
+    # the person set aside raises no second problem where others name them
+    assert not any(f"'{bad['people'][0]['id']}' is not in people" in p for p in problems), problems
+    assert not any("should" in p or "String" in p or "Input" in p for p in problems), problems
+    assert len(problems) == 5, problems
+    assert wiring.follower.head() == 0

@@ -127,7 +127,7 @@ def test_alerts_feedback_and_acknowledgements_update_every_copy(rig: Rig) -> Non
     for posted in (alert[0], channel[0]):
         update = updates[posted.answer["ts"]]
         assert update.body["channel"] == posted.body["channel"]
-        assert "Acknowledged by Sam Manager at" in update.body["text"]
+        assert "Acknowledged by Sam Manager on" in update.body["text"]
         assert "concern.acknowledge" not in buttons(update.body["blocks"])
         assert "MASH" in update.body["blocks"][0]["text"]["text"]
 
@@ -137,7 +137,7 @@ def test_alerts_feedback_and_acknowledgements_update_every_copy(rig: Rig) -> Non
     updates = {u.body["ts"]: u for u in rig.fake.calls_to("chat.update")}
     practitioner = updates[mine[0].answer["ts"]]
     manager = updates[copy_[0].answer["ts"]]
-    assert "Acknowledged by Sasha Worker at" in all_text(practitioner.body["blocks"])
+    assert "Acknowledged by Sasha Worker on" in all_text(practitioner.body["blocks"])
     assert set(buttons(practitioner.body["blocks"])) == {"feedback.respond"}
     assert buttons(manager.body["blocks"]) == {}
     before = len(rig.fake.calls_to("chat.update"))
@@ -342,7 +342,7 @@ def test_reminders_once_per_state_and_the_weekly_digest(rig: Rig) -> None:
     assert not rig.posts("DU0SCMGR", "A1.2")
     rig.day(date(2026, 4, 6))  # Easter Monday: due in 14 days
     soon = rig.posts("DU0SCMGR", "A1.2")
-    assert len(soon) == 1 and "is due on 2026-04-20" in soon[0].body["text"]
+    assert len(soon) == 1 and "is due on Monday 20 April 2026" in soon[0].body["text"]
     assert "action.update" in buttons(soon[0].body["blocks"])
     assert not rig.posts("DU0QL", "Weekly digest")  # never on a bank holiday
     rig.day(date(2026, 4, 7))  # Tuesday: A1.1 (due 30 June) is not overdue; no digest

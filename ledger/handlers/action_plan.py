@@ -29,9 +29,10 @@ class ActionPlanCommands(LedgerCommands):
             if existing.text == cmd.text:
                 return Outcome(False, f"recommendation {cmd.number} is already in the ledger")
             raise Rejected(f"recommendation {cmd.number} already exists with other words")
+        allowed = self.keep_identifiers_out(cmd, {"text": cmd.text}, programme=cmd.programme)
         rec = Recommendation._create(Recommendation.Created, id=rid, programme=cmd.programme,
                                      number=cmd.number, text=cmd.text, **act_of(cmd).fields())
-        self.save(rec)
+        self.save(rec, *allowed)
         return Outcome(True, f"recommendation {cmd.number} added")
 
     def plan_action(self, cmd: c.PlanAction) -> Outcome:
@@ -51,11 +52,14 @@ class ActionPlanCommands(LedgerCommands):
             problems.append(f"action {cmd.action} is already planned; replan it instead")
         if problems:
             raise Rejected(*problems)
+        allowed = self.keep_identifiers_out(
+            cmd, {"description": cmd.description, "measure": cmd.measure},
+            programme=cmd.programme)
         action = Action._create(Action.Created, id=aid, programme=cmd.programme,
                                 action=cmd.action, recommendation=cmd.recommendation,
                                 description=cmd.description, measure=cmd.measure,
                                 owner=cmd.owner, due=cmd.due.isoformat(), **act_of(cmd).fields())
-        self.save(action)
+        self.save(action, *allowed)
         return Outcome(True, f"action {cmd.action} planned, owned by {cmd.owner}, "
                              f"due {cmd.due.isoformat()}")
 
@@ -91,8 +95,9 @@ class ActionPlanCommands(LedgerCommands):
             return Outcome(False, "progress already recorded")
         if action.completed:
             raise Rejected(f"action {cmd.action} is complete; replan it to reopen it")
+        allowed = self.keep_identifiers_out(cmd, {"note": cmd.note}, programme=cmd.programme)
         action.record(Action.ProgressRecorded, act_of(cmd), rag=cmd.rag, note=cmd.note)
-        self.save(action)
+        self.save(action, *allowed)
         return Outcome(True, f"progress on action {cmd.action} recorded ({cmd.rag})")
 
     def complete_action(self, cmd: c.CompleteAction) -> Outcome:
@@ -102,8 +107,10 @@ class ActionPlanCommands(LedgerCommands):
         action = self._owned_action(cmd, "complete action")
         if action.completed:
             return Outcome(False, f"action {cmd.action} is already complete")
+        allowed = self.keep_identifiers_out(cmd, {"evidence": cmd.evidence},
+                                            programme=cmd.programme)
         action.record(Action.Completed, act_of(cmd), evidence=cmd.evidence)
-        self.save(action)
+        self.save(action, *allowed)
         return Outcome(True, f"action {cmd.action} completed")
 
     def replan_action(self, cmd: c.ReplanAction) -> Outcome:
@@ -121,7 +128,10 @@ class ActionPlanCommands(LedgerCommands):
             problems.append(f"owner: {owner!r} is not in the directory")
         if problems:
             raise Rejected(*problems)
+        allowed = self.keep_identifiers_out(
+            cmd, {"reason": cmd.reason, "description": cmd.description, "measure": cmd.measure},
+            programme=cmd.programme)
         action.record(Action.Replanned, act_of(cmd), description=description, measure=measure,
                       owner=owner, due=due, reason=cmd.reason)
-        self.save(action)
+        self.save(action, *allowed)
         return Outcome(True, f"action {cmd.action} replanned: owner {owner}, due {due}")

@@ -35,6 +35,11 @@ class CaseAuditCommands(LedgerCommands):
                             "revise a grade instead")
         if problems:
             raise Rejected(*problems)
+        allowed = self.keep_identifiers_out(
+            cmd, {f"{field} (area {area})": text for field in ("strengths", "concerns")
+                  for area, text in getattr(cmd, field).items()},
+            programme=cmd.programme, case=cmd.case,
+            names=self.names_on_case(case, cmd.by, cmd.practitioner))
         act = act_of(cmd)
         case.record(CaseAudit.ReturnRecorded, act, agency=cmd.agency, auditor=cmd.by,
                     practitioner=cmd.practitioner, completed=cmd.completed.isoformat(),
@@ -44,7 +49,7 @@ class CaseAuditCommands(LedgerCommands):
         feedback = feedback_from_return(
             cmd.programme, cmd.case, cmd.agency, cmd.by, cmd.practitioner, practitioner.manager,
             dict(cmd.grades), dict(cmd.strengths), dict(cmd.concerns), act)
-        self.save(case, feedback)
+        self.save(case, feedback, *allowed)
         return Outcome(True, f"recorded {cmd.agency}'s return for case {cmd.case}; "
                              f"feedback issued to {cmd.practitioner}")
 
@@ -92,10 +97,13 @@ class CaseAuditCommands(LedgerCommands):
                                          {**others, cmd.area: cmd.grade})
         if problems:
             raise Rejected(*problems)
+        allowed = self.keep_identifiers_out(
+            cmd, {"strength": cmd.strength, "concern": cmd.concern}, programme=cmd.programme,
+            case=cmd.case, names=self.names_on_case(case, cmd.by, practitioner))
         case.record(CaseAudit.AreaGraded, act_of(cmd), agency=cmd.agency, auditor=cmd.by,
                     practitioner=practitioner, area=cmd.area, grade=cmd.grade,
                     strength=cmd.strength, concern=cmd.concern)
-        self.save(case)
+        self.save(case, *allowed)
         return Outcome(True, f"area {cmd.area} graded {cmd.grade} for {cmd.agency} "
                              f"on case {cmd.case}")
 
@@ -124,9 +132,11 @@ class CaseAuditCommands(LedgerCommands):
                                        programme.areas)
         if problems:
             raise Rejected(*problems)
+        allowed = self.keep_identifiers_out(cmd, {"reason": cmd.reason}, programme=cmd.programme,
+                                            case=cmd.case, names=self.names_on_case(case))
         case.record(CaseAudit.GradeRevised, act_of(cmd), agency=cmd.agency, area=cmd.area,
                     grade=cmd.grade, previous=previous, reason=cmd.reason)
-        self.save(case)
+        self.save(case, *allowed)
         return Outcome(True, f"area {cmd.area} for {cmd.agency} revised from {previous} to "
                              f"{cmd.grade} on case {cmd.case}")
 
@@ -149,7 +159,9 @@ class CaseAuditCommands(LedgerCommands):
         problems = grade_problems(scale, cmd.area, cmd.grade, others, programme.areas)
         if problems:
             raise Rejected(*problems)
+        allowed = self.keep_identifiers_out(cmd, {"reason": cmd.reason}, programme=cmd.programme,
+                                            case=cmd.case, names=self.names_on_case(case))
         case.record(CaseAudit.JudgementModerated, act_of(cmd), area=cmd.area, grade=cmd.grade,
                     reason=cmd.reason)
-        self.save(case)
+        self.save(case, *allowed)
         return Outcome(True, f"area {cmd.area} on case {cmd.case} moderated to {cmd.grade}")

@@ -25,16 +25,22 @@ class ConcernCommands(LedgerCommands):
         ref = ids.concern_ref(cmd.case, cmd.agency, cmd.summary, cmd.occurred_on.isoformat())
         if self.find(Concern, ids.concern_id(cmd.programme, ref)) is not None:
             return Outcome(False, f"concern {ref} was already raised")
+        allowed = self.keep_identifiers_out(cmd, {"summary": cmd.summary},
+                                            programme=cmd.programme, case=cmd.case,
+                                            names=self.names_on_case(case, cmd.by))
         concern = Concern._create(
             Concern.Created, id=ids.concern_id(cmd.programme, ref), programme=cmd.programme,
             case=cmd.case, agency=cmd.agency, ref=ref, summary=cmd.summary,
             child_at_risk=cmd.child_at_risk, **act_of(cmd).fields())
-        self.save(concern)
+        self.save(concern, *allowed)
         urgent = (" A child may be at risk now: contact the children's services front door "
                   "(MASH) or emergency services (999) now; do not wait for a reply."
                   if cmd.child_at_risk else "")
         return Outcome(True, f"concern {ref} raised on case {cmd.case} for {cmd.agency}; "
                              f"the agency's managers are alerted.{urgent}")
+
+    def _concern_names(self, programme: str, concern: Concern) -> list[str]:
+        return self.names_on_case(self.case(programme, concern.case), concern.raised_by)
 
     def _concern_for_manager(self, cmd: c.ConcernCommand, act_name: str) -> Concern:
         who = self.require(act_name, cmd.by)
@@ -66,10 +72,13 @@ class ConcernCommands(LedgerCommands):
         concern = self._concern_for_manager(cmd, "record concern action")
         if cmd.key and concern.has_key(cmd.key):
             return Outcome(False, "action already recorded")
+        allowed = self.keep_identifiers_out(cmd, {"action": cmd.action},
+                                            programme=cmd.programme, case=concern.case,
+                                            names=self._concern_names(cmd.programme, concern))
         if not concern.acknowledged_by:
             concern.record(Concern.Acknowledged, Act(cmd.by, cmd.occurred_on.isoformat()))
         concern.record(Concern.ActionRecorded, act_of(cmd), action=cmd.action)
-        self.save(concern)
+        self.save(concern, *allowed)
         return Outcome(True, f"action recorded on concern {cmd.concern}")
 
     def close_concern(self, cmd: c.CloseConcern) -> Outcome:
@@ -79,6 +88,9 @@ class ConcernCommands(LedgerCommands):
         concern = self._concern_for_manager(cmd, "close concern")
         if concern.closed:
             return Outcome(False, f"concern {cmd.concern} is already closed")
+        allowed = self.keep_identifiers_out(cmd, {"outcome": cmd.outcome},
+                                            programme=cmd.programme, case=concern.case,
+                                            names=self._concern_names(cmd.programme, concern))
         concern.record(Concern.Closed, act_of(cmd), outcome=cmd.outcome)
-        self.save(concern)
+        self.save(concern, *allowed)
         return Outcome(True, f"concern {cmd.concern} closed")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from policies.identifiers import identifier_problems
+
 from .. import commands as c
 from .. import ids
 from ..base import Rejected
@@ -59,6 +61,9 @@ class ErasureCommands(LedgerCommands):
             raise Rejected("reason: it repeats text from the case's record "
                            f"({quoted[:20]!r}...); the reason is kept in the clear after the "
                            "text is erased: give the order's reference and who made it instead")
+        said = identifier_problems(cmd.reason)  # kept in the clear: no override
+        if said:
+            raise Rejected(*[f"reason: {p}" for p in said])
         case.record(CaseAudit.TextErased, act_of(cmd), reason=cmd.reason)
         self.save(case)
         mapper.keys.destroy(where)

@@ -46,7 +46,10 @@ class FeedbackCommands(LedgerCommands):
         previous = feedback.responses.get(cmd.issue)
         if previous and previous["response"] == cmd.response:
             return Outcome(False, f"issue {cmd.issue} already has this response")
+        overrides = self.keep_identifiers_out(
+            cmd, {"response": cmd.response}, programme=cmd.programme, case=cmd.case,
+            names=self.names_on_case(self.case(cmd.programme, cmd.case), feedback.practitioner))
         feedback.record(Feedback.IssueResponded, act_of(cmd), issue=cmd.issue,
                         response=cmd.response)
-        self.save(feedback)
+        self.save(feedback, *overrides)
         return Outcome(True, f"response to issue {cmd.issue} recorded")

@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from eventsourcing.domain import Aggregate
+
 from policies import permissions
+from policies.identifiers import identifier_problems, identifiers_in, may_allow_identifiers
 
 from .. import commands as c
 from .. import ids
 from ..actions import Action
-from ..base import Act, NotFound, NotPermitted
+from ..base import Act, NotFound, NotPermitted, Rejected
 from ..case_audit import CaseAudit
 from ..concerns import Concern
 from ..feedback import Feedback
+from ..overrides import identifiers_allowed
 from ..people import Person
 from ..persistence import LedgerApplication
 from ..programme import Programme
+
+ASK_A_QUALITY_LEAD = ("if it must stay, a quality lead may allow it, giving a reason "
+                      "(--allow-identifiers REASON --allowed-by QUALITY-LEAD on the command line)")
 
 
 @dataclass(frozen=True)
@@ -76,3 +84,37 @@ class LedgerCommands(LedgerApplication):
         if problem:
             raise NotPermitted(f"{person}: {problem}")
         return who
+
+    def keep_identifiers_out(self, cmd: c.Command, texts: Mapping[str, str], *, programme: str,
+                             case: str = "", names: Iterable[str] = ()) -> list[Aggregate]:
+        """Refuse free text holding what identifies a child or family, naming each field; a
+        quality lead's override lets it through, and its record (who, why) is returned to be
+        saved with the act."""
+        names = list(names)
+        found = {field: identifiers_in(text, names) for field, text in texts.items() if text}
+        found = {field: fs for field, fs in found.items() if fs}
+        if not found:
+            return []
+        if not cmd.allow_identifiers:
+            raise Rejected(*[f"{field}: {p}" for field in found
+                             for p in identifier_problems(texts[field], names)],
+                           ASK_A_QUALITY_LEAD)
+        allower = cmd.allowed_by or cmd.by
+        if not may_allow_identifiers(self.person(allower).roles):
+            raise NotPermitted(f"{allower}: only a quality lead may allow text that holds what "
+                               "identifies a child or family")
+        said = identifier_problems(cmd.allow_identifiers)
+        if said:
+            raise Rejected(*[f"the reason for allowing it {p}" for p in said])
+        act = Act(allower, cmd.occurred_on.isoformat())
+        return [identifiers_allowed(programme, case, field, sorted({f.kind for f in fs}),
+                                    cmd.by, cmd.allow_identifiers, act)
+                for field, fs in found.items()]
+
+    def names_on_case(self, case: CaseAudit, *more: str) -> list[str]:
+        """The names the directory holds for the case's own people: its auditors and
+        practitioners, and whoever else the act names."""
+        people = {r.auditor for r in case.returns.values()}
+        people |= {r.practitioner for r in case.returns.values()} | set(more)
+        found = (self.find(Person, ids.person_id(pid)) for pid in sorted(people) if pid)
+        return [p.name for p in found if p is not None and p.name]
