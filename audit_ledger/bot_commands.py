@@ -16,9 +16,10 @@ from bot.app import build_app, quiet_bolt_logger
 from bot.deliver import api_url
 from bot.lease import lease_for
 from bot.worker import Worker
+from projections.queries import person_key
 
 from .serving import MOST_WORKERS, ServingApp, default_workers, health, slack_app
-from .shared import wiring
+from .shared import PARTNERSHIP, chosen_partnership, wiring
 from .slack_setup import (
     APP_TOKEN,
     BOT_TOKEN,
@@ -157,8 +158,9 @@ def socket(ctx: click.Context, no_worker: bool) -> None:
 @bot.command("try")
 @click.option("--as", "person_id", required=True, metavar="PERSON",
               help="the person you are (their directory id)")
+@PARTNERSHIP
 @click.pass_context
-def try_command(ctx: click.Context, person_id: str) -> None:
+def try_command(ctx: click.Context, person_id: str, partnership: str | None) -> None:
     """Try the Slack app in this terminal as PERSON, against a stand-in for Slack on this machine.
 
     Type /audit commands, press the buttons of the messages you receive, fill in forms. What
@@ -173,9 +175,10 @@ def try_command(ctx: click.Context, person_id: str) -> None:
     clock = checked_clock(ctx)
     w = wiring(ctx)
     views = w.fresh_views()
-    person = views.person(person_id)
+    within = chosen_partnership(ctx, partnership)
+    person = views.person(person_id, within)
     if person is None:
-        known = sorted(p["person"] for p in views.people())
+        known = sorted(p["person"] for p in views.people(within))
         hint = (f"; people: {', '.join(known[:12])}{' ...' if len(known) > 12 else ''}" if known
                 else "; the directory is empty: load an audit first (audit-ledger demo)")
         refuse(ctx, f"--as: no person {person_id!r} in the directory{hint}")
@@ -184,7 +187,7 @@ def try_command(ctx: click.Context, person_id: str) -> None:
     extra = {}
     if not slack_user:
         slack_user = "U0TRY" + secrets.token_hex(3).upper()
-        extra[slack_user] = person_id
+        extra[slack_user] = person_key(person)
     standin = StandIn()
     standin.start()
     token = "xoxb-try-" + secrets.token_hex(8)

@@ -22,6 +22,7 @@ COMMANDS = {
     "recommendation": "audit_ledger.plan_commands:recommendation",
     "action": "audit_ledger.plan_commands:action",
     "person": "audit_ledger.person_commands:person",
+    "partnership": "audit_ledger.partnership_commands:partnership",
     # the store
     "projections": "audit_ledger.projections_commands:projections",
     "verify": "audit_ledger.security_commands:verify",

@@ -20,6 +20,8 @@ FORMAT = click.option("--format", "fmt", type=click.Choice(["text", "json"]), de
 BY = click.option("--by", required=True, help="the person acting (their directory id)")
 ON = click.option("--on", "occurred_on", type=click.DateTime(["%Y-%m-%d"]), default=None,
                   help="the date it happened in the world (default: today)")
+PARTNERSHIP = click.option("--partnership", default=None, metavar="P",
+                           help="whose directory (needed only when the store holds several)")
 TODAY = click.option("--today", type=click.DateTime(["%Y-%m-%d"]), default=None,
                      help="count overdue days against this date (default: today)")
 
@@ -70,3 +72,23 @@ def act(ctx: click.Context, cls: type[C], method: str, **fields: Any) -> None:
     w = wiring(ctx)
     click.echo(getattr(w.app, method)(cmd).message)
     w.follower.catch_up()
+
+
+def chosen_partnership(ctx: click.Context, given: str | None) -> str:
+    """The partnership a directory command acts in: the one named, else the store's only one
+    (the default one in a store that holds none yet)."""
+    from ledger.ids import DEFAULT_PARTNERSHIP
+
+    from .group import Refused
+
+    held = [str(p["partnership"]) for p in wiring(ctx).fresh_views().partnerships()]
+    if given:
+        if given != DEFAULT_PARTNERSHIP and given not in held:
+            raise Refused([f"--partnership: no partnership {given!r} in this store"
+                           + (f"; partnerships: {', '.join(held)}" if held else "")
+                           + " (audit-ledger partnership add registers one)"])
+        return given
+    if len(held) > 1:
+        raise Refused([f"--partnership: this store holds several partnerships "
+                       f"({', '.join(held)}); say whose directory this is"])
+    return held[0] if held else DEFAULT_PARTNERSHIP

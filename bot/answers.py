@@ -10,7 +10,14 @@ from ledger.base import LedgerError
 from policies.permissions import PERMISSIONS, permission_problem
 from policies.scales import OVERALL
 from projections.history import case_history
-from projections.queries import NotInViews, Views, action_status, natural_key, plan_status
+from projections.queries import (
+    NotInViews,
+    Views,
+    action_status,
+    natural_key,
+    partnership_of,
+    plan_status,
+)
 
 from . import blocks as b
 from . import replies, waiting
@@ -80,10 +87,12 @@ def _check(act: str, person: Doc) -> Answer | None:
                  f"{', '.join(roles) or 'none'}. If that is wrong, ask your quality lead.")
 
 
-def _programme(views: Views, word: str | None, usage: str) -> Doc | Answer:
+def _programme(views: Views, person: Doc, word: str | None, usage: str) -> Doc | Answer:
+    """The programme a person names (or their only one), among their partnership's only."""
+    mine = [partnership_of(person)]
     if word:
-        return views.programme(word)
-    programmes = sorted(views.programmes(), key=lambda p: p["programme"])
+        return views.programme(word, mine)
+    programmes = sorted(views.programmes(mine), key=lambda p: p["programme"])
     if len(programmes) == 1:
         return programmes[0]
     return replies.programme_list(programmes, usage)
@@ -99,7 +108,7 @@ def answer(services: BotServices, slack_user: str, text: str) -> Answer:
     person = services.directory.person(slack_user)
     if person is None:
         return b.say(services.directory.how_to_get_linked(slack_user))
-    names = services.directory.name
+    names = services.directory.within(partnership_of(person)).name
     try:
         if sub in ("my", "me", "mine", "home"):
             return waiting.my_answer(person, waiting_for(views, person, services.today()), names)
@@ -124,13 +133,14 @@ def _progress(services: BotServices, person: Doc, args: list[str]) -> Answer:
     denied = _check("view progress", person)
     if denied:
         return denied
-    found = _programme(services.views, args[0] if args else None, "/audit progress PROGRAMME")
+    found = _programme(services.views, person, args[0] if args else None,
+                       "/audit progress PROGRAMME")
     if isinstance(found, tuple):
         return found
     pid = found["programme"]
     data = plan_status(services.views, pid, services.today())
     recs = {r["number"]: r["text"] for r in services.views.recommendations(pid)}
-    return replies.progress_answer(data, found, recs, services.directory.name)
+    return replies.progress_answer(data, found, recs, services.directory.of(pid).name)
 
 
 def _actions(services: BotServices, person: Doc, args: list[str]) -> Answer:
@@ -139,7 +149,7 @@ def _actions(services: BotServices, person: Doc, args: list[str]) -> Answer:
         return denied
     overdue = any(a.lower() == "overdue" for a in args)
     rest = [a for a in args if a.lower() != "overdue"]
-    found = _programme(services.views, rest[0] if rest else None,
+    found = _programme(services.views, person, rest[0] if rest else None,
                        "/audit actions PROGRAMME [overdue]")
     if isinstance(found, tuple):
         return found
@@ -152,7 +162,8 @@ def _actions(services: BotServices, person: Doc, args: list[str]) -> Answer:
     def may_update(a: Doc) -> bool:
         return bool(a["owner"] == person["person"] or lead)
 
-    return replies.actions_answer(found, rows, overdue, services.directory.name, may_update)
+    return replies.actions_answer(found, rows, overdue, services.directory.of(pid).name,
+                                  may_update)
 
 
 def _case(services: BotServices, person: Doc, args: list[str]) -> Answer:
@@ -162,8 +173,9 @@ def _case(services: BotServices, person: Doc, args: list[str]) -> Answer:
     if len(args) < 2:
         return b.say("Say which programme and case, like this: /audit case PROGRAMME CASE "
                      "(for example /audit case lontown-2009 C01).")
+    programme = services.views.programme(args[0], [partnership_of(person)])
     data = services.views.judgements(args[0], args[1])
-    return replies.case_answer(data, services.views.programme(args[0]))
+    return replies.case_answer(data, programme)
 
 
 def _history(services: BotServices, person: Doc, args: list[str]) -> Answer:
@@ -177,6 +189,6 @@ def _history(services: BotServices, person: Doc, args: list[str]) -> Answer:
     area = args[2].lower() if len(args) > 2 else None
     if area is not None and area != OVERALL and not (area.isdigit() and 1 <= int(area) <= 9):
         return b.say(f"“{b.escape(args[2][:20])}” is not an area: use 2 to 8 or overall.")
-    programme = services.views.programme(args[0])
+    programme = services.views.programme(args[0], [partnership_of(person)])
     data = case_history(services.app, args[0], args[1], area)
-    return replies.history_answer(data, programme, services.directory.name)
+    return replies.history_answer(data, programme, services.directory.of(args[0]).name)

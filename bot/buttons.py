@@ -13,6 +13,7 @@ from typing import Any
 
 from ledger import commands as c
 from policies.permissions import permission_problem
+from projections.queries import partnership_of
 
 from . import modals as m
 from .acts import carry_out
@@ -50,7 +51,7 @@ class Buttons:
     # ---- feedback --------------------------------------------------------------------------------
 
     def acknowledge_feedback(self, body: Doc, respond: Any) -> None:
-        person = self.h.who(body, respond)
+        person = self.h.who(body, respond, button_ref(body["actions"][0]).get("p", ""))
         if person is None:
             return
         action = body["actions"][0]
@@ -67,11 +68,12 @@ class Buttons:
         if doc is not None:
             self.h.update(*self.h.message_place(body), self.h.feedback_render(doc, person),
                           team=request_team(body))
-            self.home.republish(person["person"], doc["practitioner"], doc.get("manager", ""))
+            self.home.republish(partnership_of(person), person["person"],
+                                doc["practitioner"], doc.get("manager", ""))
         self.h.handled(body)
 
     def open_responses(self, body: Doc, respond: Any) -> None:
-        person = self.h.who(body, respond)
+        person = self.h.who(body, respond, button_ref(body["actions"][0]).get("p", ""))
         if person is None:
             return
         ref = button_ref(body["actions"][0])
@@ -80,7 +82,8 @@ class Buttons:
             self.h.tell(body, "I can't find that feedback in the ledger any more.", respond)
             return
         if person["person"] not in (doc["practitioner"], doc.get("manager")):
-            self.h.tell(body, f"This feedback is for {self.h.names(doc['practitioner'])}; only "
+            self.h.tell(body, f"This feedback is for "
+                              f"{self.h.names(doc['programme'])(doc['practitioner'])}; only "
                               "they and their manager can answer it.", respond)
             return
         channel, ts = self.h.message_place(body)
@@ -98,7 +101,7 @@ class Buttons:
     # ---- concerns --------------------------------------------------------------------------------
 
     def acknowledge_concern(self, body: Doc, respond: Any) -> None:
-        person = self.h.who(body, respond)
+        person = self.h.who(body, respond, button_ref(body["actions"][0]).get("p", ""))
         if person is None:
             return
         action = body["actions"][0]
@@ -115,11 +118,11 @@ class Buttons:
         if doc is not None:
             self.h.update(*self.h.message_place(body), self.h.concern_render(doc),
                           team=request_team(body))
-        self.home.republish(person["person"])
+        self.home.republish(partnership_of(person), person["person"])
         self.h.handled(body)
 
     def open_concern_action(self, body: Doc, respond: Any) -> None:
-        person = self.h.who(body, respond)
+        person = self.h.who(body, respond, button_ref(body["actions"][0]).get("p", ""))
         if person is None:
             return
         ref = button_ref(body["actions"][0])
@@ -149,7 +152,7 @@ class Buttons:
     # ---- the action plan -----------------------------------------------------------------------
 
     def open_action_update(self, body: Doc, respond: Any) -> None:
-        person = self.h.who(body, respond)
+        person = self.h.who(body, respond, button_ref(body["actions"][0]).get("p", ""))
         if person is None:
             return
         ref = button_ref(body["actions"][0])
@@ -158,7 +161,8 @@ class Buttons:
             self.h.tell(body, "I can't find that action in the ledger any more.", respond)
             return
         if doc["owner"] != person["person"] and "quality-lead" not in (person.get("roles") or []):
-            self.h.tell(body, f"Action {doc['id']} is owned by {self.h.names(doc['owner'])}; "
+            self.h.tell(body, f"Action {doc['id']} is owned by "
+                              f"{self.h.names(doc['programme'])(doc['owner'])}; "
                               "only they or a quality lead can update it.", respond)
             return
         if doc["completed"]:

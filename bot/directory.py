@@ -1,50 +1,101 @@
-"""Who is who: a Slack user is a person in the ledger's directory (their `slack_user`)."""
+"""Who is who: a Slack user is a person in a partnership's directory (their `slack_user`).
+
+A directory id names someone within one partnership only, and one Slack user may be a person in
+several partnerships (a police manager serving two). So every lookup from a person's id is made
+within a partnership (`within`, or `of` a programme), and a Slack user's lookup names the
+partnership wanted or takes all of theirs (`people`).
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from projections.queries import Views
+from ledger.ids import DEFAULT_PARTNERSHIP, in_partnership
+from projections.queries import NotInViews, Views, partnership_of
 
 Doc = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class PartnershipDirectory:
+    """One partnership's directory: people named by their ids within it."""
+
+    views: Views
+    partnership: str
+    extra: dict[str, str]
+
+    def person(self, person: str) -> Doc | None:
+        return self.views.person(person, self.partnership) if person else None
+
+    def people(self) -> list[Doc]:
+        return self.views.people(self.partnership)
+
+    def slack_user(self, person: str) -> str:
+        key = in_partnership(self.partnership, person)
+        for slack, linked in self.extra.items():
+            if linked == key:
+                return slack
+        doc = self.person(person)
+        return str(doc.get("slack_user") or "") if doc else ""
+
+    def name(self, person: str) -> str:
+        """A person's name for people to read; their id when the directory has no name."""
+        doc = self.person(person)
+        return str(doc.get("name") or person) if doc else (person or "someone")
+
+    def quality_leads(self) -> list[Doc]:
+        return [p for p in self.people() if "quality-lead" in p.get("roles", [])]
 
 
 class Directory:
     """Slack user to person and back, read from the directory view.
 
-    `extra` links Slack users to people without a directory entry for them; only
-    `bot try` uses it, for a person whose entry has no Slack user yet.
+    `extra` links Slack users to people (by their key, `projections.queries.person_key`)
+    without a directory entry for them; only `bot try` uses it, for a person whose entry has
+    no Slack user yet.
     """
 
     def __init__(self, views: Views, extra: dict[str, str] | None = None) -> None:
         self.views = views
         self.extra = dict(extra or {})
 
-    def person(self, slack_user: str) -> Doc | None:
+    def within(self, partnership: str) -> PartnershipDirectory:
+        return PartnershipDirectory(self.views, partnership, self.extra)
+
+    def of(self, programme: str) -> PartnershipDirectory:
+        """The directory of the partnership that owns a programme."""
+        try:
+            owner = partnership_of(self.views.programme(programme))
+        except NotInViews:
+            owner = DEFAULT_PARTNERSHIP
+        return self.within(owner)
+
+    def people(self, slack_user: str) -> list[Doc]:
+        """Everyone this Slack user is: one person in each partnership that registered them."""
         if slack_user in self.extra:
-            return self.views.person(self.extra[slack_user])
-        return self.views.person_by_slack(slack_user)
+            doc = self.views.store.get("person", self.extra[slack_user])
+            return [doc] if doc else []
+        return self.views.people_by_slack(slack_user)
 
-    def slack_user(self, person: str) -> str:
-        for slack, linked in self.extra.items():
-            if linked == person:
-                return slack
-        doc = self.views.person(person)
-        return str(doc.get("slack_user") or "") if doc else ""
-
-    def name(self, person: str) -> str:
-        """A person's name for people to read; their id when the directory has no name."""
-        doc = self.views.person(person) if person else None
-        return str(doc.get("name") or person) if doc else (person or "someone")
-
-    def quality_leads(self) -> list[Doc]:
-        return [p for p in self.views.people() if "quality-lead" in p.get("roles", [])]
+    def person(self, slack_user: str, partnership: str | None = None) -> Doc | None:
+        """The person a Slack user is in a partnership (the first of theirs when none is
+        named)."""
+        for doc in self.people(slack_user):
+            if partnership is None or partnership_of(doc) == partnership:
+                return doc
+        return None
 
     def how_to_get_linked(self, slack_user: str) -> str:
-        leads = self.quality_leads()
+        """What to tell a Slack user the directory does not know. The quality leads are named
+        only when the store serves one partnership: nobody learns another's people."""
+        partnerships = self.views.partnerships()
+        leads = (self.within(str(partnerships[0]["partnership"])).quality_leads()
+                 if len(partnerships) == 1 else [])
         who = ("your quality lead (" + " or ".join(p["name"] or p["person"] for p in leads[:3]) + ")"
                if leads else "your partnership's quality lead")
         return (f"I can't find you in the audit ledger's directory, so I can't show you anything "
                 f"or record anything for you yet. Ask {who} to add your Slack user id "
                 f"`{slack_user}` to your entry in the directory (the `slack_user` of your entry "
                 f"in the audit pack). Then try again.")
+

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ledger import commands as c
+from projections.queries import partnership_of
 
 from . import modals as m
 from .acts import Done, carry_out, slack_key
@@ -90,10 +91,12 @@ class Forms:
         if not reply.ack.get("errors"):
             self.h.handled(body)
 
-    def person_or_errors(self, body: Doc, block: str) -> tuple[Doc | None, Reply | None]:
+    def person_or_errors(self, body: Doc, block: str, programme: str
+                         ) -> tuple[Doc | None, Reply | None]:
+        """Who submitted the form, in the partnership that owns its programme."""
         user = (body.get("user") or {}).get("id", "")
         self.s.fresh()
-        person = self.s.directory.person(user)
+        person = self.s.directory.person(user, self.s.partnership_of(programme))
         if person is None:
             how = self.s.directory.how_to_get_linked(user)
             return None, Reply({"response_action": "errors", "errors": {block: how}}, how)
@@ -104,7 +107,7 @@ class Forms:
 
         def work() -> Reply:
             first = m.issue_block(1)
-            person, refused = self.person_or_errors(body, first)
+            person, refused = self.person_or_errors(body, first, meta.get("p", ""))
             if person is None:
                 return refused or Reply()
             doc = self.s.views.feedback_item(meta.get("p", ""), meta.get("c", ""),
@@ -126,7 +129,8 @@ class Forms:
             def after() -> None:
                 self.h.update(meta.get("ch", ""), meta.get("ts", ""),
                              self.h.feedback_render(doc, person), team=request_team(body))
-                self.home.republish(person["person"], doc["practitioner"], doc.get("manager", ""))
+                self.home.republish(partnership_of(person), person["person"],
+                                    doc["practitioner"], doc.get("manager", ""))
 
             if failed:
                 return Reply({"response_action": "errors", "errors": failed},
@@ -144,7 +148,7 @@ class Forms:
 
         def work() -> Reply:
             block = m.CONCERN_ACTION_BLOCK
-            person, refused = self.person_or_errors(body, block)
+            person, refused = self.person_or_errors(body, block, meta.get("p", ""))
             if person is None:
                 return refused or Reply()
             text, errors = m.read_concern_action((view.get("state") or {}).get("values") or {})
@@ -163,7 +167,7 @@ class Forms:
                 if doc is not None:
                     self.h.update(meta.get("ch", ""), meta.get("ts", ""),
                                  self.h.concern_render(doc), team=request_team(body))
-                self.home.republish(person["person"])
+                self.home.republish(partnership_of(person), person["person"])
 
             return Reply({"response_action": "update", "view": m.done_view(
                 "Action recorded", "Thank you. Your action is recorded on the concern.")},
@@ -179,7 +183,7 @@ class Forms:
         view_id = str(view.get("id", ""))
 
         def work() -> Reply:
-            person, refused = self.person_or_errors(body, m.NOTE_BLOCK)
+            person, refused = self.person_or_errors(body, m.NOTE_BLOCK, meta.get("p", ""))
             if person is None:
                 return refused or Reply()
             update, errors = m.read_action_update((view.get("state") or {}).get("values") or {})
@@ -199,7 +203,7 @@ class Forms:
             failed = {block: d.message for block, d in results.items() if not d.ok}
 
             def after() -> None:
-                self.home.republish(person["person"])
+                self.home.republish(partnership_of(person), person["person"])
 
             if failed:
                 return Reply({"response_action": "errors", "errors": failed},

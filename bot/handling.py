@@ -147,23 +147,28 @@ class Handling:
         """Slack, spoken to in the workspace a request came from."""
         return self.s.deliver.in_team(request_team(body))
 
-    def who(self, body: Doc, respond: Any = None) -> Doc | None:
-        """The person who acted, or None when they are not in the directory (and told so)."""
+    def who(self, body: Doc, respond: Any = None, programme: str = "") -> Doc | None:
+        """The person who acted (in the partnership that owns `programme`, when one is
+        named), or None when they are not in that directory (and told so)."""
         user = (body.get("user") or {}).get("id", "")
         self.s.fresh()
-        person = self.s.directory.person(user)
+        person = self.s.directory.person(user, self.s.partnership_of(programme)
+                                         if programme else None)
         if person is None:
             self.tell(body, self.s.directory.how_to_get_linked(user), respond)
         return person
 
-    def names(self, person: str) -> str:
-        return self.s.directory.name(person)
+    def names(self, programme: str) -> Callable[[str], str]:
+        """People's names as the partnership that owns a programme knows them."""
+        return self.s.directory.of(programme).name
 
     def acknowledged_words(self, doc: Doc, done: Done) -> str:
         if done.changed:
             return "Thank you: acknowledged."
-        zone = self.s.deliver.zone(self.s.directory.slack_user(doc.get("acknowledged_by", "")))
-        return (f"This was already acknowledged by {self.names(doc.get('acknowledged_by', ''))} "
+        directory = self.s.directory.of(doc["programme"])
+        name = directory.name(doc.get("acknowledged_by", ""))
+        zone = self.s.deliver.zone(directory.slack_user(doc.get("acknowledged_by", "")))
+        return (f"This was already acknowledged by {name} "
                 f"on {b.when_plain(doc.get('acknowledged_at', ''), zone)}.")
 
     # ---- messages updated in place ----------------------------------------------------------------
@@ -195,8 +200,9 @@ class Handling:
         def render() -> tuple[str, b.Blocks]:
             fresh = self.s.views.feedback_item(doc["programme"], doc["case"], doc["agency"]) or doc
             programme = self.s.programme(doc["programme"])
-            zone = self.s.deliver.zone(self.s.directory.slack_user(person["person"]))
-            return feedback_message(fresh, programme, self.names, for_manager=for_manager,
+            directory = self.s.directory.of(doc["programme"])
+            zone = self.s.deliver.zone(directory.slack_user(person["person"]))
+            return feedback_message(fresh, programme, directory.name, for_manager=for_manager,
                                     zone=zone)
         return render
 
@@ -205,5 +211,5 @@ class Handling:
         def render() -> tuple[str, b.Blocks]:
             fresh = self.s.views.concern(doc["programme"], doc["ref"]) or doc
             programme = self.s.programme(doc["programme"])
-            return concern_message(fresh, programme, self.names)
+            return concern_message(fresh, programme, self.names(doc["programme"]))
         return render

@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from projections.queries import partnership_of
+
 from .answers import waiting_for
 from .deliver import slack_error
 from .handling import Handling, request_team
@@ -27,15 +29,17 @@ class HomeTab:
             views = self.s.fresh()
             person = self.s.directory.person(slack_user)
             w = waiting_for(views, person, self.s.today()) if person else None
-            view = home_view(person, w, self.s.directory.name,
-                             self.s.directory.how_to_get_linked(slack_user), page)
+            names = self.s.directory.within(partnership_of(person)).name if person else str
+            view = home_view(person, w, names, self.s.directory.how_to_get_linked(slack_user),
+                             page)
             self.s.deliver.in_team(team).publish_home(slack_user, view)
         except Exception as e:  # noqa: BLE001 - a Home tab is refreshed next time it is opened
             log.warning("could not publish a Home tab (%s)", slack_error(e))
 
-    def republish(self, *people: str) -> None:
-        """Refresh the Home tabs of the people an act concerns."""
-        for slack_user in {self.s.directory.slack_user(p) for p in people if p} - {""}:
+    def republish(self, partnership: str, *people: str) -> None:
+        """Refresh the Home tabs of the people (of a partnership) an act concerns."""
+        directory = self.s.directory.within(partnership)
+        for slack_user in {directory.slack_user(p) for p in people if p} - {""}:
             self.publish(slack_user)
 
     def opened(self, body: Doc, event: Doc) -> None:

@@ -36,16 +36,17 @@ def feedback_outgoing(services: BotServices, doc: dict[str, Any]) -> list[Outgoi
     """The practitioner's message and their manager's copy (for those with a Slack user), each
     in as many messages as it needs."""
     programme = services.programme(str(doc["programme"]))
-    names = services.directory.name
+    directory = services.directory.of(str(doc["programme"]))
+    names = directory.name
     out: list[Outgoing] = []
     practitioner = str(doc["practitioner"])
     manager = str(doc.get("manager") or "")
-    slack = services.directory.slack_user(practitioner)
+    slack = directory.slack_user(practitioner)
     if slack:
         text, blocks = feedback_message(doc, programme, names, for_manager=False,
                                         zone=services.deliver.zone(slack))
         out += [Outgoing(slack, t, bl) for t, bl in parts(text, blocks)]
-    slack = services.directory.slack_user(manager) if manager and manager != practitioner else ""
+    slack = directory.slack_user(manager) if manager and manager != practitioner else ""
     if slack:
         text, blocks = feedback_message(doc, programme, names, for_manager=True,
                                         zone=services.deliver.zone(slack))
@@ -56,13 +57,14 @@ def feedback_outgoing(services: BotServices, doc: dict[str, Any]) -> list[Outgoi
 def concern_outgoing(services: BotServices, doc: dict[str, Any]) -> list[Outgoing]:
     """The alert for each manager of the agency concerned (with a Slack user)."""
     programme = services.programme(str(doc["programme"]))
-    managers = [p for p in services.views.people()
+    directory = services.directory.of(str(doc["programme"]))
+    managers = [p for p in directory.people()
                 if "manager" in (p.get("roles") or []) and p.get("agency") == doc["agency"]]
     out: list[Outgoing] = []
     for p in managers:
-        slack = services.directory.slack_user(p["person"])
+        slack = directory.slack_user(p["person"])
         if slack:
-            text, blocks = concern_message(doc, programme, services.directory.name,
+            text, blocks = concern_message(doc, programme, directory.name,
                                            zone=services.deliver.zone(slack))
             out += [Outgoing(slack, t, bl) for t, bl in parts(text, blocks)]
     return out

@@ -10,6 +10,7 @@ import logging
 from typing import Any
 
 from ledger import commands as c
+from projections.queries import partnership_of
 
 from . import blocks as b
 from . import modals as m
@@ -35,12 +36,14 @@ KEEP_OUT = ("Use the case reference only: no names, NHS numbers, pupil numbers, 
 
 def concern_answer(services: BotServices, person: Doc, args: list[str]) -> tuple[str, b.Blocks]:
     """`/audit concern [PROGRAMME] CASE`: a button that opens the form for that case."""
-    programmes = sorted(p["programme"] for p in services.views.programmes())
+    mine = [partnership_of(person)]
+    programmes = sorted(p["programme"] for p in services.views.programmes(mine))
     if len(args) == 1 and len(programmes) == 1:
         args = [programmes[0], args[0]]
     if len(args) != 2:
         return b.say("Say which case, like this: /audit concern PROGRAMME CASE (for example "
                      "/audit concern lontown-2009 C01).")
+    services.views.programme(args[0], mine)  # another partnership's is not there
     case = services.views.case(args[0], args[1])
     return (f"Raise a concern on case {case['case']}", [
         b.section(f"Raise a concern on case *{b.escape(case['case'])}* ({b.escape(args[0])}). "
@@ -98,7 +101,7 @@ class RaiseConcernForm:
 
     def open(self, body: Doc, respond: Any) -> None:
         """The button pressed: the form opened for its case."""
-        person = self.h.who(body, respond)
+        person = self.h.who(body, respond, button_ref(body["actions"][0]).get("p", ""))
         if person is None:
             return
         ref = button_ref(body["actions"][0])
@@ -120,7 +123,8 @@ class RaiseConcernForm:
         meta = m.metadata(view)
 
         def work() -> Reply:
-            person, refused = self.forms.person_or_errors(body, SUMMARY_BLOCK)
+            person, refused = self.forms.person_or_errors(body, SUMMARY_BLOCK,
+                                                          str(meta.get("p", "")))
             if person is None:
                 return refused or Reply()
             case = self.s.views.case(str(meta.get("p", "")), str(meta.get("c", "")))

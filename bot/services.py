@@ -11,6 +11,7 @@ from datetime import date
 from typing import Any
 
 from ledger.application import AuditLedger
+from ledger.ids import DEFAULT_PARTNERSHIP
 from projections.follower import Follower
 from projections.queries import NotInViews, Views
 
@@ -82,6 +83,11 @@ class BotServices:
             return self.views.programme(pid)
         except NotInViews:
             return None
+
+    def partnership_of(self, programme: str) -> str | None:
+        """The partnership that owns a programme; None when the views do not hold it."""
+        found = self.programme(programme)
+        return str(found.get("partnership") or DEFAULT_PARTNERSHIP) if found else None
 
     def fresh(self) -> Views:
         """The views brought up to the log's head as it was when this was called: every event

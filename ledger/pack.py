@@ -15,7 +15,8 @@ from policies.grading import grade_problems
 from policies.scales import AREAS, SCALES
 from policies.smart import smart_problems
 
-from .commands import Agency, Area, ProgrammeRef, Ref
+from .commands import Agency, Area, PartnershipRef, ProgrammeRef, Ref, SlackTeam
+from .ids import DEFAULT_PARTNERSHIP
 from .plain_words import pydantic_problems
 
 Slug = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[a-z0-9][a-z0-9\-]*$",
@@ -30,6 +31,15 @@ MAX_PACK_BYTES = 20 * 1024 * 1024
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PartnershipIn(Strict):
+    """The partnership the pack's programme and people belong to: registered on import if the
+    store does not hold it yet (then `name` is needed), else only checked."""
+
+    id: PartnershipRef
+    name: Short = ""
+    slack_team: SlackTeam | None = None
 
 
 class ProgrammeIn(Strict):
@@ -102,6 +112,7 @@ class ActionIn(Strict):
 
 
 class Pack(Strict):
+    partnership: PartnershipIn | None = None
     programme: ProgrammeIn
     people: list[PersonIn] = []
     cases: list[CaseIn] = []
@@ -109,6 +120,11 @@ class Pack(Strict):
     concerns: list[ConcernIn] = []
     recommendations: list[RecommendationIn] = []
     actions: list[ActionIn] = []
+
+    @property
+    def partnership_id(self) -> str:
+        """The partnership this pack's programme and people belong to."""
+        return self.partnership.id if self.partnership else DEFAULT_PARTNERSHIP
 
     @property
     def areas(self) -> dict[str, str]:

@@ -1,0 +1,49 @@
+"""`partnership add|list`: the partnerships one store serves, each with its own directory."""
+
+from __future__ import annotations
+
+import click
+
+from ledger import commands as c
+
+from .shared import FORMAT, act, emit, wiring
+
+
+@click.group()
+def partnership() -> None:
+    """Register the partnerships this store serves, and list them."""
+
+
+@partnership.command("add")
+@click.argument("partnership_id", metavar="PARTNERSHIP")
+@click.option("--name", required=True, help="the partnership's name, as people say it")
+@click.option("--slack-team", default=None, help="its Slack workspace id, e.g. T0123ABCD")
+@click.pass_context
+def partnership_add(ctx: click.Context, partnership_id: str, name: str,
+                    slack_team: str | None) -> None:
+    """Register a partnership (an administrative act of whoever holds the store). Its people
+    are then added with `person add ... --partnership PARTNERSHIP`, or by importing a pack
+    that names it."""
+    from ledger.handlers.directory import ADMIN
+
+    act(ctx, c.RegisterPartnership, "register_partnership", partnership=partnership_id,
+        name=name, slack_team=slack_team, by=ADMIN)
+
+
+@partnership.command("list")
+@FORMAT
+@click.pass_context
+def partnership_list(ctx: click.Context, fmt: str) -> None:
+    """The partnerships in this store: id, name, Slack workspace, people and programmes."""
+    views = wiring(ctx).fresh_views()
+    programmes = views.programmes()
+    people = views.everyone()
+    rows = [{**p, "programmes": sum(1 for g in programmes
+                                    if g.get("partnership", "default") == p["partnership"]),
+             "people": sum(1 for d in people
+                           if d.get("partnership", "default") == p["partnership"])}
+            for p in views.partnerships()]
+    emit(rows, fmt, lambda rows: "".join(
+        f"{p['partnership']}  {p['name'] or '-'}  slack {p['slack_team'] or '-'}  "
+        f"{p['programmes']} programmes  {p['people']} people\n" for p in rows)
+        or "No partnership yet: import a pack or add one (audit-ledger partnership add).\n")
