@@ -99,14 +99,16 @@ def services_for(w: Wiring, token: str, clock: Clock, base_url: str | None = Non
     client = make_client(token, base_url)
     tokens = installations.bot_token if installations is not None else None
     return BotServices(app=w.app, views=w.views, follower=w.follower,
-                       deliver=Deliverer(client, tokens), directory=Directory(w.views, extra),
+                       deliver=Deliverer(client, tokens),
+                       directory=Directory(w.views, extra, any_workspace=tokens is None),
                        clock=clock)
 
 
 def check_token(ctx: click.Context, services: BotServices, url: str) -> None:
     """auth.test before anything else: a wrong token is said plainly, and nothing starts."""
     try:
-        services.deliver.client.auth_test()
+        said = services.deliver.client.auth_test()
+        services.directory.workspace = str(said.get("team_id") or "")
     except SlackApiError as e:
         code = e.response.get("error") if e.response is not None else "error"
         refuse(ctx, f"Slack refused SLACK_BOT_TOKEN ({code}): check the Bot User OAuth Token "

@@ -56,9 +56,29 @@ class Directory:
     no Slack user yet.
     """
 
-    def __init__(self, views: Views, extra: dict[str, str] | None = None) -> None:
+    def __init__(self, views: Views, extra: dict[str, str] | None = None, *,
+                 any_workspace: bool = True, workspace: str = "") -> None:
         self.views = views
         self.extra = dict(extra or {})
+        self.any_workspace = any_workspace
+        """True with one bot token: a partnership linked to no workspace is answered in the
+        token's. Serving every workspace that installs the app, such a partnership is
+        answered in none (nobody could say which is its)."""
+        self.workspace = workspace
+        """The one bot token's workspace, when known (what a team-less lookup means)."""
+
+    def partnerships_in(self, team: str) -> set[str]:
+        """The partnerships a workspace's requests are answered with: those linked to it,
+        and, with one bot token, those linked to none."""
+        team = team or self.workspace
+        return {str(p["partnership"]) for p in self.views.partnerships()
+                if (p.get("slack_team") or "") == team and team
+                or (not p.get("slack_team") and self.any_workspace)}
+
+    def team_of(self, partnership: str) -> str:
+        """The workspace a partnership is linked to ("" when none)."""
+        doc = self.views.partnership(partnership)
+        return str((doc or {}).get("slack_team") or "")
 
     def within(self, partnership: str) -> PartnershipDirectory:
         return PartnershipDirectory(self.views, partnership, self.extra)
@@ -71,26 +91,35 @@ class Directory:
             owner = DEFAULT_PARTNERSHIP
         return self.within(owner)
 
-    def people(self, slack_user: str) -> list[Doc]:
-        """Everyone this Slack user is: one person in each partnership that registered them."""
+    def people(self, slack_user: str, team: str | None = None) -> list[Doc]:
+        """Everyone this Slack user is: one person in each partnership that registered them;
+        given the workspace a request came from, in the partnerships linked to it only."""
         if slack_user in self.extra:
             doc = self.views.store.get("person", self.extra[slack_user])
-            return [doc] if doc else []
-        return self.views.people_by_slack(slack_user)
+            found = [doc] if doc else []
+        else:
+            found = self.views.people_by_slack(slack_user)
+        if team is None or not found:
+            return found
+        linked = self.partnerships_in(team)
+        return [doc for doc in found if partnership_of(doc) in linked]
 
-    def person(self, slack_user: str, partnership: str | None = None) -> Doc | None:
+    def person(self, slack_user: str, partnership: str | None = None,
+               team: str | None = None) -> Doc | None:
         """The person a Slack user is in a partnership (the first of theirs when none is
-        named)."""
-        for doc in self.people(slack_user):
+        named), among the partnerships of the workspace `team` when it is given."""
+        for doc in self.people(slack_user, team):
             if partnership is None or partnership_of(doc) == partnership:
                 return doc
         return None
 
-    def how_to_get_linked(self, slack_user: str) -> str:
+    def how_to_get_linked(self, slack_user: str, team: str | None = None) -> str:
         """What to tell a Slack user the directory does not know. The quality leads are named
-        only when the store serves one partnership: nobody learns another's people."""
-        partnerships = self.views.partnerships()
-        leads = (self.within(str(partnerships[0]["partnership"])).quality_leads()
+        only when one partnership is answered there (the store's only one, or the only one
+        linked to their workspace): nobody learns another's people."""
+        partnerships = sorted(self.partnerships_in(team) if team is not None else
+                              {str(p["partnership"]) for p in self.views.partnerships()})
+        leads = (self.within(partnerships[0]).quality_leads()
                  if len(partnerships) == 1 else [])
         who = ("your quality lead (" + " or ".join(p["name"] or p["person"] for p in leads[:3]) + ")"
                if leads else "your partnership's quality lead")

@@ -96,9 +96,10 @@ class Forms:
         """Who submitted the form, in the partnership that owns its programme."""
         user = (body.get("user") or {}).get("id", "")
         self.s.fresh()
-        person = self.s.directory.person(user, self.s.partnership_of(programme))
+        team = request_team(body)
+        person = self.s.directory.person(user, self.s.partnership_of(programme), team)
         if person is None:
-            how = self.s.directory.how_to_get_linked(user)
+            how = self.s.directory.how_to_get_linked(user, team)
             return None, Reply({"response_action": "errors", "errors": {block: how}}, how)
         return person, None
 

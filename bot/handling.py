@@ -152,10 +152,11 @@ class Handling:
         named), or None when they are not in that directory (and told so)."""
         user = (body.get("user") or {}).get("id", "")
         self.s.fresh()
+        team = request_team(body)
         person = self.s.directory.person(user, self.s.partnership_of(programme)
-                                         if programme else None)
+                                         if programme else None, team)
         if person is None:
-            self.tell(body, self.s.directory.how_to_get_linked(user), respond)
+            self.tell(body, self.s.directory.how_to_get_linked(user, team), respond)
         return person
 
     def names(self, programme: str) -> Callable[[str], str]:

@@ -5,12 +5,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from projections.queries import partnership_of
-
-from .answers import waiting_for
+from .answers import shares
 from .deliver import slack_error
 from .handling import Handling, request_team
-from .waiting import home_view
+from .waiting import home_view_across
 
 log = logging.getLogger("bot.app")  # the app's log, whichever listener speaks
 
@@ -26,12 +24,10 @@ class HomeTab:
         """Publish a page of a Slack user's Home tab in a workspace (the one token's, by
         default)."""
         try:
-            views = self.s.fresh()
-            person = self.s.directory.person(slack_user)
-            w = waiting_for(views, person, self.s.today()) if person else None
-            names = self.s.directory.within(partnership_of(person)).name if person else str
-            view = home_view(person, w, names, self.s.directory.how_to_get_linked(slack_user),
-                             page)
+            self.s.fresh()
+            people = self.s.directory.people(slack_user, team)
+            view = home_view_across(shares(self.s, people),
+                                    self.s.directory.how_to_get_linked(slack_user, team), page)
             self.s.deliver.in_team(team).publish_home(slack_user, view)
         except Exception as e:  # noqa: BLE001 - a Home tab is refreshed next time it is opened
             log.warning("could not publish a Home tab (%s)", slack_error(e))
@@ -39,8 +35,9 @@ class HomeTab:
     def republish(self, partnership: str, *people: str) -> None:
         """Refresh the Home tabs of the people (of a partnership) an act concerns."""
         directory = self.s.directory.within(partnership)
+        team = self.s.directory.team_of(partnership)  # its workspace ("": the one token's)
         for slack_user in {directory.slack_user(p) for p in people if p} - {""}:
-            self.publish(slack_user)
+            self.publish(slack_user, team=team)
 
     def opened(self, body: Doc, event: Doc) -> None:
         """Acknowledged when this returns; the Home tab is published after."""

@@ -89,6 +89,12 @@ class BotServices:
         found = self.programme(programme)
         return str(found.get("partnership") or DEFAULT_PARTNERSHIP) if found else None
 
+    def team_of(self, programme: str) -> str:
+        """The Slack workspace of the partnership that owns a programme ("" when it is linked
+        to none: with one bot token, the token's)."""
+        partnership = self.partnership_of(programme)
+        return self.directory.team_of(partnership) if partnership else ""
+
     def fresh(self) -> Views:
         """The views brought up to the log's head as it was when this was called: every event
         stored before the call is in them.

@@ -147,8 +147,8 @@ def my_answer_across(shares: list[Share]) -> tuple[str, Blocks]:
         w = share.waiting
         blocks.append(section(f":office: *{escape(share.partnership)}*"))
         blocks += waiting_blocks(w, share.names) or [context("Nothing is waiting for you here.")]
-        counts.append(f"{share.partnership}: {len(w.concerns)} concerns, {len(w.feedback)} "
-                      f"feedback, {len(w.actions)} actions")
+        counts.append(f"{share.partnership}: {plural(len(w.concerns), 'concern')}, "
+                      f"{len(w.feedback)} feedback, {plural(len(w.actions), 'action')}")
     first = shares[0].person
     if all(share.waiting.empty() for share in shares):
         return say(f"Nothing is waiting for you, {first.get('name') or first['person']}, "
