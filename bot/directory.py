@@ -69,11 +69,13 @@ class Directory:
 
     def partnerships_in(self, team: str) -> set[str]:
         """The partnerships a workspace's requests are answered with: those linked to it,
-        and, with one bot token, those linked to none."""
+        and, with one bot token, those linked to none (when the token's workspace is known,
+        only in that one: not to a guest from another organisation's workspace)."""
         team = team or self.workspace
+        home = self.any_workspace and (not self.workspace or team == self.workspace)
         return {str(p["partnership"]) for p in self.views.partnerships()
-                if (p.get("slack_team") or "") == team and team
-                or (not p.get("slack_team") and self.any_workspace)}
+                if (team and (p.get("slack_team") or "") == team)
+                or (home and not p.get("slack_team"))}
 
     def team_of(self, partnership: str) -> str:
         """The workspace a partnership is linked to ("" when none)."""

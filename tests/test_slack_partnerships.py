@@ -25,15 +25,16 @@ BOTH = "U0BOTH"
 """One real police manager's Slack user, registered as `m.police` in every partnership below."""
 
 
-def partnership_pack(partnership: str, name: str, team: str | None, programme: str,
+def partnership_pack(partnership: str | None, name: str, team: str | None, programme: str,
                      summary: str, manager_slack: str = BOTH) -> dict[str, Any]:
-    """A partnership's audit with an agency `police`, its manager `m.police` and an open
-    concern for police: the same agency name and person id in every partnership."""
+    """A partnership's audit (the default partnership's, without `partnership`) with an
+    agency `police`, its manager `m.police` and an open concern for police: the same agency
+    name and person id in every partnership."""
     section: dict[str, Any] = {"id": partnership, "name": name}
     if team:
         section["slack_team"] = team
     return {
-        "partnership": section,
+        **({"partnership": section} if partnership else {}),
         "programme": {"id": programme, "title": f"{name} audit", "board": name,
                       "opened": "2026-01-05", "scale": "ofsted-ilacs"},
         "people": [
@@ -75,7 +76,8 @@ def test_one_person_in_two_partnerships_of_one_workspace_sees_each_under_its_nam
     load(store_url, tmp_path,
          partnership_pack(NORTH[0], NORTH[1], TEAM_ID, NORTH[2], NORTH[3]),
          partnership_pack(SOUTH[0], SOUTH[1], TEAM_ID, SOUTH[2], SOUTH[3]),
-         partnership_pack(WEST[0], WEST[1], "T0WEST", WEST[2], WEST[3]))
+         partnership_pack(WEST[0], WEST[1], "T0WEST", WEST[2], WEST[3]),
+         partnership_pack(None, "", None, "home-2026", "Home worry", "U0HOME"))
     with serving(store_url, fake_slack, "--no-worker", log_dir=tmp_path) as base:
         shown = my(base, fake_slack, BOTH, TEAM_ID)
         assert NORTH[1] in shown and SOUTH[1] in shown
@@ -102,6 +104,13 @@ def test_one_person_in_two_partnerships_of_one_workspace_sees_each_under_its_nam
         shown = my(base, fake_slack, BOTH, "T0ELSEWHERE")
         assert "can't find you" in shown
         assert not any(word in shown for word in (NORTH[3], SOUTH[3], WEST[3], "Lead of"))
+
+        # The default partnership, linked to no workspace, is the bot token's workspace's:
+        # answered there, and not to the same Slack user coming from another workspace.
+        assert "Home worry" in my(base, fake_slack, "U0HOME", TEAM_ID)
+        assert "Home worry" not in my(base, fake_slack, BOTH, TEAM_ID)
+        shown = my(base, fake_slack, "U0HOME", "T0WEST")
+        assert "can't find you" in shown and "Home worry" not in shown
 
 
 def test_link_slack_links_a_partnership_to_its_workspace(store_url: str, tmp_path: Path
