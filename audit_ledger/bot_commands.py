@@ -88,7 +88,8 @@ def serve(ctx: click.Context, host: str, port: int, no_worker: bool,
                          with_worker=worker is not None,
                          client_id=creds.get("SLACK_CLIENT_ID", ""),
                          client_secret=creds.get("SLACK_CLIENT_SECRET", ""),
-                         redirect_uri=os.environ.get("SLACK_REDIRECT_URI", ""))
+                         redirect_uri=os.environ.get("SLACK_REDIRECT_URI", ""),
+                         workspace=services.directory.workspace)
 
     background: list[Callable[[Any], None]] = []
     if worker is not None:

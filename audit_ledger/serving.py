@@ -85,6 +85,8 @@ class ServingApp:
     """Set when serving every workspace that installs the app (then `token` is empty)."""
     client_secret: str = field(default="", repr=False)
     redirect_uri: str = ""
+    workspace: str = ""
+    """The one bot token's workspace, as Slack told the parent (auth.test)."""
 
     def __call__(self) -> Any:
         from bot.server import asgi_app
@@ -99,6 +101,7 @@ class ServingApp:
             raise SystemExit(STARTUP_FAILURE) from None
         services = services_for(w, self.token, clock_from_environment(), self.base_url,
                                 installations=installations)
+        services.directory.workspace = self.workspace
         try:
             bolt = slack_app(services, self.signing_secret, installations,
                              self.client_secret, self.redirect_uri)
