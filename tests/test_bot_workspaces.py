@@ -18,6 +18,7 @@ from ledger.settings import parse_url
 
 from .conftest import (
     SIGNING_SECRET,
+    Running,
     answering,
     free_port,
     run_console,
@@ -52,12 +53,17 @@ def get(url: str, cookie: str = "") -> tuple[int, dict[str, list[str]], str]:
 
 
 @contextmanager
-def serving_workspaces(url: str, fake: FakeSlack, log_dir: Path) -> Iterator[str]:
+def serving_workspaces(url: str, fake: FakeSlack, log_dir: Path,
+                       logs: list[Running] | None = None) -> Iterator[str]:
+    """`bot serve` for every workspace that installs the app; its process is added to `logs`
+    (for reading its log) when given."""
     port = free_port()
     env = {**slack_env(url, fake), **OAUTH}
     with running_console("bot", "serve", "--port", str(port), env=env, log_dir=log_dir,
                          secrets=(CLIENT_SECRET, SIGNING_SECRET)) as proc:
         base = f"http://127.0.0.1:{port}"
+        if logs is not None:
+            logs.append(proc)
         wait_until(lambda: answering(base, proc), "bot serve to answer /healthz", timeout=60)
         fake.redirect_url = base + "/slack/oauth_redirect"
         yield base

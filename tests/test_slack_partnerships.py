@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from .conftest import run_cli, serving, signed_post
+from .conftest import Running, run_cli, serving, signed_post
 from .fake_slack import (
     TEAM_ID,
     FakeSlack,
@@ -149,15 +149,17 @@ def test_each_partnership_in_its_own_workspace_is_alerted_there_only(
     north = partnership_pack(NORTH[0], NORTH[1], "T0NORTH", NORTH[2], NORTH[3], "U0NPOL")
     south = partnership_pack(SOUTH[0], SOUTH[1], "T0SOUTH", SOUTH[2], SOUTH[3], "U0SPOL")
     south["concerns"] = []
+    unlinked = partnership_pack(WEST[0], WEST[1], None, WEST[2], WEST[3], "U0WPOL")
+    logs: list[Running] = []
     with running(tokens=()) as fake:
         fake.workspace("T0NORTH", "Northbridge")
         fake.workspace("T0SOUTH", "Southmere")
-        with serving_workspaces(store_url, fake, tmp_path) as base:
+        with serving_workspaces(store_url, fake, tmp_path, logs) as base:
             assert install(base, "T0NORTH")[0] == 200
             assert install(base, "T0SOUTH")[0] == 200
             north_token = next(t for t, team in fake.teams.items() if team == "T0NORTH")
             south_token = next(t for t, team in fake.teams.items() if team == "T0SOUTH")
-            load(store_url, tmp_path, north, south)
+            load(store_url, tmp_path, unlinked, north, south)
             # The north concern's alert goes to north's manager, through north's installation.
             alert = fake.wait_for("chat.postMessage",
                                   lambda c: NORTH[3] in all_text(c.body.get("blocks") or []))[0]
@@ -176,3 +178,8 @@ def test_each_partnership_in_its_own_workspace_is_alerted_there_only(
             assert "Another south worry" in shown and NORTH[3] not in shown
             shown = my(base, fake, "U0NPOL", "T0SOUTH")  # north's manager, in south's workspace
             assert "can't find you" in shown and NORTH[3] not in shown
+            # Serving many workspaces, a partnership linked to none is reached in none: its
+            # alert is not sent (nobody could say where), and the log says why.
+            assert "U0WPOL" not in str([c.body for c in fake.calls])
+            assert "not installed in workspace (none linked)" in logs[0].log()
+            assert "can't find you" in my(base, fake, "U0WPOL", "T0NORTH")
