@@ -18,6 +18,10 @@ from projections.report import demo_overview
 from .group import Refused
 from .shared import TODAY, day, wiring
 
+ALLOW_IN_FILE = click.option(
+    "--allow-identifiers", default=None, metavar="REASON",
+    help="a quality lead (--by) lets text holding what looks like an NHS number, postcode, "
+         "date of birth... through, for this reason")
 DEMO_PACK = "lontown-2009.json"
 DEMO_PROGRAMME = "lontown-2009"
 
@@ -39,32 +43,47 @@ def _read_json(path: Path) -> Any:
 @click.argument("pack_file", metavar="PACK.json",
                 type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--by", default="import", show_default=True, help="who is importing")
+@ALLOW_IN_FILE
 @click.pass_context
-def import_command(ctx: click.Context, pack_file: Path, by: str) -> None:
+def import_command(ctx: click.Context, pack_file: Path, by: str,
+                   allow_identifiers: str | None) -> None:
     """Import a whole audit pack, all or nothing."""
     data = _read_json(pack_file)
     w = wiring(ctx)
-    summary = import_pack_data(w.app, data, by)
+    summary = import_pack_data(w.app, data, by, allow_identifiers or "")
     w.follower.catch_up()
     click.echo(summary.describe())
 
 
 @click.command("import-returns")
 @click.argument("programme")
-@click.argument("returns_file", metavar="RETURNS.csv",
+@click.argument("returns_file", metavar="RETURNS.csv|RETURNS.xlsx",
                 type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--by", default="import", show_default=True, help="who is importing")
+@ALLOW_IN_FILE
 @click.pass_context
-def import_returns_command(ctx: click.Context, programme: str, returns_file: Path, by: str) -> None:
-    """Import agency returns from a CSV file (UTF-8 or Windows-1252, commas or semicolons),
-    all or nothing."""
+def import_returns_command(ctx: click.Context, programme: str, returns_file: Path, by: str,
+                           allow_identifiers: str | None) -> None:
+    """Import agency returns from a filled-in template (.xlsx) or a CSV file (UTF-8 or
+    Windows-1252, commas or semicolons), all or nothing."""
     if returns_file.stat().st_size > MAX_CSV_BYTES:
         raise Refused([f"{returns_file}: the file is larger than "
                        f"{MAX_CSV_BYTES // (1024 * 1024)} MB"])
-    source = decode_csv(returns_file.read_bytes())
-    click.echo(f"{returns_file.name}: {source.describe()}")
-    w = wiring(ctx)
-    summary = import_returns(w.app, programme, source, by)
+    data = returns_file.read_bytes()
+    if data.startswith(b"PK\x03\x04"):  # a zip: a workbook, whatever its name
+        from ledger.returns_workbook import import_returns_workbook
+
+        click.echo(f"{returns_file.name}: read as an Excel workbook")
+        w = wiring(ctx)
+        summary, blank = import_returns_workbook(w.app, programme, data, by,
+                                                 allow_identifiers or "")
+        if blank:
+            click.echo(f"left blank, so not imported: {', '.join(blank)}")
+    else:
+        source = decode_csv(data)
+        click.echo(f"{returns_file.name}: {source.describe()}")
+        w = wiring(ctx)
+        summary = import_returns(w.app, programme, source, by, allow_identifiers or "")
     w.follower.catch_up()
     click.echo(summary.describe())
 

@@ -11,6 +11,7 @@ COMMANDS = {
     "import": "audit_ledger.loading_commands:import_command",
     "import-returns": "audit_ledger.loading_commands:import_returns_command",
     "demo": "audit_ledger.loading_commands:demo",
+    "template": "audit_ledger.template_commands:template",
     # reading
     "report": "audit_ledger.reading_commands:report",
     "case": "audit_ledger.reading_commands:case",

@@ -11,48 +11,90 @@ import click
 
 from policies.scales import OVERALL, area_title, scale_named
 from projections.history import case_history
-from projections.queries import comparison_data, report_data
-from projections.report import comparison_markdown, markdown_report
+from projections.report import markdown_report
 
 from .group import Refused
 from .shared import FORMAT, TODAY, day, emit, wiring
 
+FILES = ("pdf", "docx", "xlsx")
+"""The report's file formats; each imports its library (WeasyPrint, python-docx, openpyxl)
+only when asked for."""
+
 
 @click.command()
 @click.argument("programme")
-@click.option("--format", "fmt", type=click.Choice(["md", "html", "json"]), default="md",
-              show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["md", "html", "json", *FILES]), default="md",
+              show_default=True, help="pdf, docx and xlsx are files: name one with -o")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="write to this file instead of the terminal")
 @click.option("--compare", "baseline", default=None, metavar="BASELINE",
               help="show how each area moved since this baseline programme")
+@click.option("--suppress", type=click.IntRange(min=0), default=5, show_default=True,
+              help="show demographic counts below this as 'fewer than N' (0: show all)")
+@click.option("--publishable", is_flag=True,
+              help="leave out verbatim comments and case references")
 @TODAY
 @click.pass_context
 def report(ctx: click.Context, programme: str, fmt: str, output: Path | None,
-           baseline: str | None, today: datetime | None) -> None:
+           baseline: str | None, suppress: int, publishable: bool,
+           today: datetime | None) -> None:
     """The overview report of a programme (optionally against its baseline audit)."""
-    if baseline and fmt == "html":
-        raise Refused(["--compare is available in the md and json formats"])
-    views = wiring(ctx).fresh_views()
-    on = day(today) or date.today()
-    if fmt == "json":
-        data = report_data(views, programme, on)
-        if baseline:
-            data["comparison"] = comparison_data(views, programme, baseline)
-        text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-    elif fmt == "html":
-        from projections.html import html_report  # matplotlib and jinja2, for this format only
+    from projections.report_document import Options, report_document
 
-        text = html_report(views, programme, on)
-    else:
-        text = markdown_report(views, programme, on)
-        if baseline:
-            text += "\n" + comparison_markdown(views, programme, baseline)
+    if fmt in FILES and output is None:
+        raise Refused([f"--format {fmt} writes a file: name it with -o (e.g. -o report.{fmt})"])
+    if baseline and fmt in ("docx", "xlsx"):
+        raise Refused(["--compare is available in the md, html, json and pdf formats"])
+    if fmt == "pdf":
+        from projections.pdf import load_weasyprint
+
+        load_weasyprint()  # a machine without Pango is told so before anything is read
+    views = wiring(ctx).fresh_views()
+    options = Options(today=day(today) or date.today(), suppress=suppress,
+                      publishable=publishable, baseline=baseline or "")
+    doc = report_document(views, programme, options)
+    write_report(doc, fmt, output)
+
+
+def write_report(doc: dict[str, Any], fmt: str, output: Path | None) -> None:
+    """The report document in one format, to the terminal or a file."""
+    if fmt in FILES:
+        output.write_bytes(report_file(doc, fmt))  # type: ignore[union-attr]
+        click.echo(f"wrote {output}")
+        return
+    text = render(doc, fmt)
     if output:
         output.write_text(text, encoding="utf-8")
         click.echo(f"wrote {output}")
     else:
         click.echo(text, nl=False)
+
+
+def render(doc: dict[str, Any], fmt: str) -> str:
+    """The report document as text (each format's libraries imported only for it)."""
+    if fmt == "json":
+        return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    if fmt == "html":
+        from projections.html import html_report  # matplotlib and jinja2, for this format only
+
+        return html_report(doc)
+    return markdown_report(doc)
+
+
+def report_file(doc: dict[str, Any], fmt: str) -> bytes:
+    """The report document as a PDF, Word or Excel file."""
+    if fmt == "pdf":
+        from projections.html import html_report
+        from projections.pdf import pdf_report
+
+        return pdf_report(html_report(doc), doc["marking"])
+    if fmt == "docx":
+        from projections.docx_report import docx_report
+
+        return docx_report(doc)
+    from projections.xlsx_report import xlsx_report
+
+    return xlsx_report(doc)
 
 
 def _judgement_line(area: str, j: dict[str, Any] | None, programme: dict[str, Any]) -> str:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
 from ledger import commands as c
-from ledger.base import LedgerError
+from ledger.base import LedgerError, NotPermitted
+from policies.permissions import permission_problem, refusal_words
 
 from .services import BotServices
 
@@ -20,6 +22,14 @@ KEY_LIMIT = 200
 FIELD_WORDS = {"response": "your answer", "action": "the action", "note": "the note",
                "evidence": "the evidence", "rag": "the status", "by": "who you are",
                "programme": "the programme", "case": "the case", "agency": "the agency"}
+
+
+ACTS = {"acknowledge_feedback": "acknowledge feedback", "respond_to_issue": "respond to issue",
+        "acknowledge_concern": "acknowledge concern",
+        "record_concern_action": "record concern action", "close_concern": "close concern",
+        "record_action_progress": "record action progress", "complete_action": "complete action"}
+"""The act each of the ledger's methods the bot calls carries out (for refusals in words)."""
+PERSON_ID = re.compile(r"\b[a-z][a-z0-9]*(?:[.\-_][a-z0-9]+)+\b")
 
 
 @dataclass(frozen=True)
@@ -68,9 +78,35 @@ def carry_out(services: BotServices, cls: type[C], method: str, **fields: Any) -
         return Done(False, False, _validation_words(e))
     try:
         outcome = getattr(services.app, method)(cmd)
+    except NotPermitted as e:
+        log.info("%s refused by the ledger (%s)", cls.__name__, type(e).__name__)
+        return Done(False, False, refused(services, ACTS.get(method, ""), by, e.problems,
+                                          str(fields.get("programme", ""))))
     except LedgerError as e:
         log.info("%s refused by the ledger (%s)", cls.__name__, type(e).__name__)
         return Done(False, False, " ".join(plain_problem(p, by) for p in e.problems))
     services.follower.catch_up()
     log.info("%s %s", cls.__name__, "recorded" if outcome.changed else "already recorded")
     return Done(True, outcome.changed, outcome.message)
+
+
+def refused(services: BotServices, act: str, by: str, problems: list[str],
+            programme: str = "") -> str:
+    """A refusal said plainly: who can do it (the roles, in words) and whom to ask; when the
+    person holds the role but the thing is someone else's, whose it is, by name (all within
+    the partnership that owns the programme acted on)."""
+    directory = services.directory.of(programme)
+    person = directory.person(by) or {}
+    roles = list(person.get("roles") or [])
+    leads = [p.get("name") or p["person"] for p in directory.quality_leads()][:3]
+    ask = (f" If that is wrong, ask your quality lead ({' or '.join(leads)})." if leads else
+           " If that is wrong, ask your quality lead.")
+    if act and permission_problem(act, roles) is not None:
+        return refusal_words(act, roles) + ask
+    said = " ".join(plain_problem(p, by) for p in problems)
+
+    def named(m: re.Match[str]) -> str:
+        found = directory.person(m.group())
+        return str(found.get("name") or m.group()) if found else m.group()
+    said = PERSON_ID.sub(named, said).replace("quality-lead", "quality lead")
+    return said if said.endswith(".") else said + "."

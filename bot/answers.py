@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 from ledger.base import LedgerError
-from policies.permissions import PERMISSIONS, permission_problem
+from policies.permissions import permission_problem, refusal_words
 from policies.scales import OVERALL
 from projections.history import case_history
 from projections.queries import (
@@ -70,21 +70,12 @@ def waiting_for(views: Views, person: Doc, today: date) -> Waiting:
 # ---- the subcommands -------------------------------------------------------------------------
 
 
-ACT_WORDS = {"view history": "see how a case's judgements were reached",
-             "view case": "see a case's judgements", "view progress": "see progress",
-             "raise concern": "raise a concern"}
-ROLE_PLURALS = {"quality-lead": "quality leads", "board": "board members"}
-
-
 def _check(act: str, person: Doc) -> Answer | None:
-    """None when the person's roles allow the act, else a refusal naming the roles needed."""
+    """None when the person's roles allow the act, else a refusal saying who can."""
     roles = person.get("roles") or []
     if permission_problem(act, roles) is None:
         return None
-    allowed = [ROLE_PLURALS.get(r, r + "s") for r in sorted(PERMISSIONS[act])]
-    who = ", ".join(allowed[:-1]) + " and " + allowed[-1] if len(allowed) > 1 else allowed[0]
-    return b.say(f"Only {who} can {ACT_WORDS.get(act, act)}. Your roles in the directory: "
-                 f"{', '.join(roles) or 'none'}. If that is wrong, ask your quality lead.")
+    return b.say(f"{refusal_words(act, roles)} If that is wrong, ask your quality lead.")
 
 
 def _programme(views: Views, person: Doc, word: str | None, usage: str) -> Doc | Answer:
@@ -124,10 +115,10 @@ def as_whom(views: Views, people: list[Doc], word: str | None) -> Doc:
     return people[0]
 
 
-def answer(services: BotServices, slack_user: str, text: str, team: str | None = None
-           ) -> Answer:
-    """The answer to `/audit TEXT` from this Slack user (in workspace `team`: as the people
-    they are in the partnerships linked to it)."""
+def answer(services: BotServices, slack_user: str, text: str, team: str | None) -> Answer:
+    """The answer to `/audit TEXT` from this Slack user in workspace `team`: as the people
+    they are in the partnerships linked to it (None: in every partnership, for a caller
+    that is no workspace's)."""
     words = text.split()
     sub = words[0].lower() if words else "help"
     if sub in ("help", "?", "hello", "hi"):
@@ -194,29 +185,62 @@ def _actions(services: BotServices, person: Doc, args: list[str]) -> Answer:
                                   may_update)
 
 
+@dataclass(frozen=True)
+class CaseNamed:
+    """A case as a person named it: its programme, its reference as stored, what followed."""
+
+    programme: Doc
+    case: str
+    rest: list[str]
+
+
+def programme_and_case(views: Views, person: Doc, args: list[str], usage: str
+                       ) -> CaseNamed | Answer:
+    """The programme (optional when there is only one), the case (its reference in any case:
+    "c01" is C01) and the words after them; or an answer saying what is missing."""
+    programmes = sorted(views.programmes([partnership_of(person)]),  # theirs, nobody else's
+                        key=lambda p: p["programme"])
+    by_id = {p["programme"].lower(): p for p in programmes}
+    if args and args[0].lower() in by_id:
+        programme, rest = by_id[args[0].lower()], args[1:]
+    elif len(programmes) == 1:
+        programme, rest = programmes[0], args
+    else:
+        return replies.programme_list(programmes, usage)
+    if not rest:
+        return b.say(f"Say which case, like this: {usage} (for example "
+                     f"{usage.split(' [')[0].replace('PROGRAMME', programme['programme'])}"
+                     .replace("CASE", "C01") + ").")
+    refs = {c["case"].lower(): c["case"] for c in views.cases(programme["programme"])}
+    ref = refs.get(rest[0].lower())
+    if ref is None:
+        known = ", ".join(sorted(refs.values(), key=natural_key)[:20]) or "none yet"
+        return b.say(f"There is no case “{b.escape(rest[0][:20])}” in "
+                     f"{programme.get('title') or programme['programme']}. Its cases: {known}.")
+    return CaseNamed(programme, ref, rest[1:])
+
+
 def _case(services: BotServices, person: Doc, args: list[str]) -> Answer:
     denied = _check("view case", person)
     if denied:
         return denied
-    if len(args) < 2:
-        return b.say("Say which programme and case, like this: /audit case PROGRAMME CASE "
-                     "(for example /audit case lontown-2009 C01).")
-    programme = services.views.programme(args[0], [partnership_of(person)])
-    data = services.views.judgements(args[0], args[1])
-    return replies.case_answer(data, programme)
+    found = programme_and_case(services.views, person, args, "/audit case [PROGRAMME] CASE")
+    if not isinstance(found, CaseNamed):
+        return found
+    data = services.views.judgements(found.programme["programme"], found.case)
+    return replies.case_answer(data, found.programme)
 
 
 def _history(services: BotServices, person: Doc, args: list[str]) -> Answer:
     denied = _check("view history", person)
     if denied:
         return denied
-    if len(args) < 2:
-        return b.say("Say which programme and case, and an area if you like: "
-                     "/audit history PROGRAMME CASE [AREA] (for example /audit history "
-                     "lontown-2009 C01 2).")
-    area = args[2].lower() if len(args) > 2 else None
-    if area is not None and area != OVERALL and not (area.isdigit() and 1 <= int(area) <= 9):
-        return b.say(f"“{b.escape(args[2][:20])}” is not an area: use 2 to 8 or overall.")
-    programme = services.views.programme(args[0], [partnership_of(person)])
-    data = case_history(services.app, args[0], args[1], area)
-    return replies.history_answer(data, programme, services.directory.of(args[0]).name)
+    found = programme_and_case(services.views, person, args, "/audit history [PROGRAMME] CASE [AREA]")
+    if not isinstance(found, CaseNamed):
+        return found
+    area = found.rest[0].lower() if found.rest else None
+    if area is not None and area != OVERALL and not (area.isdigit() and 1 <= int(area) <= 8):
+        return b.say(f"“{b.escape(found.rest[0][:20])}” is not an area: use 2 to 8 or overall.")
+    pid = found.programme["programme"]
+    data = case_history(services.app, pid, found.case, area)
+    return replies.history_answer(data, found.programme, services.directory.of(pid).name)

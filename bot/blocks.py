@@ -30,6 +30,7 @@ FEEDBACK_RESPOND = "feedback.respond"
 CONCERN_ACKNOWLEDGE = "concern.acknowledge"
 CONCERN_RECORD_ACTION = "concern.record_action"
 ACTION_UPDATE = "action.update"
+ACTION_COMPLETE = "action.complete"
 
 
 def remembered(names: Names) -> Names:
@@ -81,11 +82,20 @@ def value(**refs: Any) -> str:
     return json.dumps(refs, separators=(",", ":"), sort_keys=True)
 
 
-def button(text: str, action_id: str, val: str, style: str | None = None) -> Block:
+def button(text: str, action_id: str, val: str, style: str | None = None,
+           confirm: Block | None = None) -> Block:
     b: Block = {"type": "button", "text": plain(text, 75), "action_id": action_id, "value": val}
     if style:
         b["style"] = style
+    if confirm:
+        b["confirm"] = confirm
     return b
+
+
+def confirm(title: str, text: str, yes: str, no: str = "Not yet") -> Block:
+    """Slack's "are you sure?" dialog before a button acts: for acts that cannot be undone."""
+    return {"title": plain(title, 100), "text": plain(text, 300), "confirm": plain(yes, 30),
+            "deny": plain(no, 30)}
 
 
 def actions(block_id: str, *buttons: Block) -> Block:

@@ -61,8 +61,14 @@ class Buttons:
                          agency=ref.get("a", ""),
                          key=press_key(body))
         doc = self.s.views.feedback_item(ref.get("p", ""), ref.get("c", ""), ref.get("a", ""))
-        if not done.ok:
+        if not done.ok:  # refused: nothing changes, and only the presser is told why
             self.h.tell(body, done.message, respond)
+            self.h.handled(body)
+            return
+        origin = self.h.list_origin(body)
+        if origin and doc is not None:
+            self.h.relist(person_slack(body), origin, self.h.acknowledged_words(doc, done),
+                          team=request_team(body))
         elif (body.get("container") or {}).get("is_ephemeral") and doc is not None:
             self.h.tell(body, self.h.acknowledged_words(doc, done), respond)
         if doc is not None:
@@ -88,7 +94,7 @@ class Buttons:
             return
         channel, ts = self.h.message_place(body)
         meta = {"p": doc["programme"], "c": doc["case"], "a": doc["agency"], "ch": channel,
-                "ts": ts}
+                "ts": ts, **self.h.list_origin(body)}
         programme = self.s.programme(doc["programme"])
         try:
             self.h.slack(body).open_modal(body["trigger_id"], m.respond_modal(doc, programme, meta))
@@ -111,8 +117,14 @@ class Buttons:
                          concern=ref.get("r", ""),
                          key=press_key(body))
         doc = self.s.views.concern(ref.get("p", ""), ref.get("r", ""))
-        if not done.ok:
+        if not done.ok:  # refused: nothing changes, and only the presser is told why
             self.h.tell(body, done.message, respond)
+            self.h.handled(body)
+            return
+        origin = self.h.list_origin(body)
+        if origin and doc is not None:
+            self.h.relist(person_slack(body), origin, self.h.acknowledged_words(doc, done),
+                          team=request_team(body))
         elif (body.get("container") or {}).get("is_ephemeral") and doc is not None:
             self.h.tell(body, self.h.acknowledged_words(doc, done), respond)
         if doc is not None:
@@ -139,7 +151,8 @@ class Buttons:
             self.h.tell(body, problem[:1].upper() + problem[1:] + ".", respond)
             return
         channel, ts = self.h.message_place(body)
-        meta = {"p": doc["programme"], "r": doc["ref"], "ch": channel, "ts": ts}
+        meta = {"p": doc["programme"], "r": doc["ref"], "ch": channel, "ts": ts,
+                **self.h.list_origin(body)}
         try:
             self.h.slack(body).open_modal(body["trigger_id"], m.concern_action_modal(
                 doc, meta, self.s.programme(doc["programme"])))
@@ -152,6 +165,13 @@ class Buttons:
     # ---- the action plan -----------------------------------------------------------------------
 
     def open_action_update(self, body: Doc, respond: Any) -> None:
+        self._open_action_form(body, respond, m.action_update_modal, "Update")
+
+    def open_action_complete(self, body: Doc, respond: Any) -> None:
+        self._open_action_form(body, respond, m.action_complete_modal, "Mark complete")
+
+    def _open_action_form(self, body: Doc, respond: Any,
+                          form: Callable[[Doc, Doc], Doc], label: str) -> None:
         person = self.h.who(body, respond, button_ref(body["actions"][0]).get("p", ""))
         if person is None:
             return
@@ -168,11 +188,14 @@ class Buttons:
         if doc["completed"]:
             self.h.tell(body, f"Action {doc['id']} is already complete.", respond)
             return
-        meta = {"p": doc["programme"], "x": doc["id"]}
+        meta = {"p": doc["programme"], "x": doc["id"], **self.h.list_origin(body)}
         try:
-            self.h.slack(body).open_modal(body["trigger_id"], m.action_update_modal(doc, meta))
+            self.h.slack(body).open_modal(body["trigger_id"], form(doc, meta))
         except Exception as e:  # noqa: BLE001
             log.warning("could not open the action form (%s)", slack_error(e))
-            self.h.tell(body, "I couldn't open the form in time. Please press Update again.",
+            self.h.tell(body, f"I couldn't open the form in time. Please press {label} again.",
                         respond)
         self.h.handled(body)
+
+def person_slack(body: Doc) -> str:
+    return str((body.get("user") or {}).get("id", ""))

@@ -139,6 +139,14 @@ class Console:
                 self.say("That button is gone: the message has changed since (see the latest "
                          "version above).")
                 return
+        ask = found.element.get("confirm")
+        if isinstance(ask, dict):  # Slack's "are you sure?" dialog, before anything is sent
+            self.say(f"\n{ask['title']['text']} {ask['text']['text']}")
+            sure = self.read(f"Type yes to {ask['confirm']['text'].lower()}, anything else for "
+                             f"{ask['deny']['text'].lower()}: ")
+            if (sure or "").strip().lower() not in ("yes", "y"):
+                self.say("Nothing was done.")
+                return
         response = self.slack.press(found, current, self.standin.response_url)
         if response.status != 200:
             self.say(f"(the app answered {response.status})")

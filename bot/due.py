@@ -20,7 +20,7 @@ from policies.escalation import (
     recipients,
     step_started,
 )
-from projections.queries import action_status
+from projections.queries import action_status, partnership_of
 
 from . import alerts
 from .courier import Courier, Message
@@ -53,9 +53,12 @@ class DueChecks:
         """Escalations, reminders and the digest due today."""
         self.s.follower.catch_up()
         views = self.s.views
+        directories: dict[str, list[Doc]] = {}  # each partnership's people, read once a run
+        for person in views.everyone():
+            directories.setdefault(partnership_of(person), []).append(person)
         for prog in views.programmes():
             pid = prog["programme"]
-            people = self.s.directory.of(pid).people()  # the programme's partnership's only
+            people = directories.get(partnership_of(prog), [])  # its partnership's only
             sent = {(d["subject"], d["purpose"], d["recipient"]): d
                     for d in views.deliveries(pid)}
             self.escalations(prog, today, people, sent)

@@ -130,6 +130,8 @@ class Forms:
             def after() -> None:
                 self.h.update(meta.get("ch", ""), meta.get("ts", ""),
                              self.h.feedback_render(doc, person), team=request_team(body))
+                self.h.relist(body_user(body), meta, "Thank you: your answers are recorded.",
+                              team=request_team(body))
                 self.home.republish(partnership_of(person), person["person"],
                                     doc["practitioner"], doc.get("manager", ""))
 
@@ -168,6 +170,8 @@ class Forms:
                 if doc is not None:
                     self.h.update(meta.get("ch", ""), meta.get("ts", ""),
                                  self.h.concern_render(doc), team=request_team(body))
+                self.h.relist(body_user(body), meta, "Thank you: your action is recorded.",
+                              team=request_team(body))
                 self.home.republish(partnership_of(person), person["person"])
 
             return Reply({"response_action": "update", "view": m.done_view(
@@ -190,28 +194,48 @@ class Forms:
             update, errors = m.read_action_update((view.get("state") or {}).get("values") or {})
             if update is None:
                 return Reply({"response_action": "errors", "errors": errors})
-            common = {"by": person["person"], "programme": meta.get("p", ""),
-                      "action": meta.get("x", "")}
-            results: dict[str, Done] = {}
-            if update.rag and update.note:
-                results[m.NOTE_BLOCK] = carry_out(
-                    self.s, c.RecordActionProgress, "record_action_progress", rag=update.rag,
-                    note=update.note, key=slack_key(view_id, "progress"), **common)
-            if update.evidence and all(d.ok for d in results.values()):
-                results[m.EVIDENCE_BLOCK] = carry_out(
-                    self.s, c.CompleteAction, "complete_action", evidence=update.evidence,
-                    key=slack_key(view_id, "complete"), **common)
-            failed = {block: d.message for block, d in results.items() if not d.ok}
-
-            def after() -> None:
-                self.home.republish(partnership_of(person), person["person"])
-
-            if failed:
-                return Reply({"response_action": "errors", "errors": failed},
-                             " ".join(failed.values()), after)
-            said = "complete" if update.evidence else f"progress recorded ({update.rag})"
-            return Reply({"response_action": "update", "view": m.done_view(
-                "Action updated", f"Thank you. Action {meta.get('x', '')}: {said}.")},
-                after=after)
+            done = carry_out(self.s, c.RecordActionProgress, "record_action_progress",
+                             by=person["person"], programme=meta.get("p", ""),
+                             action=meta.get("x", ""), rag=update.rag, note=update.note,
+                             key=slack_key(view_id, "progress"))
+            return self._action_reply(body, meta, person, done, m.NOTE_BLOCK, "Action updated",
+                                      f"progress recorded ({update.rag})")
 
         self.submit(ack, body, view, work, context)
+
+    def submit_action_complete(self, ack: Any, body: Doc, view: Doc,
+                               context: Any = None) -> None:
+        meta = m.metadata(view)
+        view_id = str(view.get("id", ""))
+
+        def work() -> Reply:
+            person, refused = self.person_or_errors(body, m.EVIDENCE_BLOCK, meta.get("p", ""))
+            if person is None:
+                return refused or Reply()
+            evidence, errors = m.read_evidence((view.get("state") or {}).get("values") or {})
+            if errors:
+                return Reply({"response_action": "errors", "errors": errors})
+            done = carry_out(self.s, c.CompleteAction, "complete_action", by=person["person"],
+                             programme=meta.get("p", ""), action=meta.get("x", ""),
+                             evidence=evidence, key=slack_key(view_id, "complete"))
+            return self._action_reply(body, meta, person, done, m.EVIDENCE_BLOCK,
+                                      "Action complete", "complete")
+
+        self.submit(ack, body, view, work, context)
+
+    def _action_reply(self, body: Doc, meta: Doc, person: Doc, done: Done, block: str,
+                      title: str, said: str) -> Reply:
+        if not done.ok:  # refused: the form says why, under the box; nothing else changes
+            return Reply({"response_action": "errors", "errors": {block: done.message}},
+                         done.message)
+
+        def after() -> None:
+            self.h.relist(body_user(body), meta, f"Action {meta.get('x', '')}: {said}.",
+                          team=request_team(body))
+            self.home.republish(partnership_of(person), person["person"])
+
+        return Reply({"response_action": "update", "view": m.done_view(
+            title, f"Thank you. Action {meta.get('x', '')}: {said}.")}, after=after)
+
+def body_user(body: Doc) -> str:
+    return str((body.get("user") or {}).get("id", ""))

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import BoltRequest, BoltResponse
+from slack_sdk.webhook import WebhookClient
 
 from . import blocks as b
 from .acts import Done, slack_key
@@ -171,6 +172,35 @@ class Handling:
         zone = self.s.deliver.zone(directory.slack_user(doc.get("acknowledged_by", "")))
         return (f"This was already acknowledged by {name} "
                 f"on {b.when_plain(doc.get('acknowledged_at', ''), zone)}.")
+
+    # ---- lists replaced in place ----------------------------------------------------------------
+
+    def list_origin(self, body: Doc) -> Doc:
+        """Where a press on an ephemeral `/audit` list came from (its response_url and the
+        question it answered), to carry through a form so the list is replaced afterwards."""
+        ref = button_ref((body.get("actions") or [{}])[0])
+        if not (body.get("container") or {}).get("is_ephemeral") or "q" not in ref or \
+                not body.get("response_url"):
+            return {}
+        return {"ru": str(body["response_url"]), "q": str(ref["q"])}
+
+    def relist(self, slack_user: str, origin: Doc, note: str, *, team: str) -> None:
+        """The ephemeral list a press came from, answered afresh (for the Slack user in
+        workspace `team`) and put in its place (so its buttons are those still to press),
+        headed by what the press did."""
+        if not origin.get("ru"):
+            return
+        from .answers import answer  # the answers need the handlers' services only
+        from .replies import page_of
+
+        try:
+            query = str(origin.get("q") or "")
+            text, blocks = page_of(*answer(self.s, slack_user, query, team), query, 1)
+            WebhookClient(str(origin["ru"])).send(
+                text=f"{note} {text}", blocks=[b.context(b.escape(note))] + blocks[:49],
+                response_type="ephemeral", replace_original=True)
+        except Exception as e:  # noqa: BLE001 - the act stands; the list is as it was
+            log.warning("could not replace the list in place (%s)", slack_error(e))
 
     # ---- messages updated in place ----------------------------------------------------------------
 

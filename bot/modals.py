@@ -12,7 +12,9 @@ from typing import Any
 
 from policies.smart import RAG
 
+from . import words
 from .blocks import (
+    ACTION_COMPLETE,
     ACTION_UPDATE,
     CONCERN_RECORD_ACTION,
     FEEDBACK_RESPOND,
@@ -223,21 +225,22 @@ def _option(rag: str) -> Doc:
 
 
 def action_update_modal(action: Doc, meta: Doc) -> View:
+    """Progress on an action: a status and a note, both needed (so neither is marked optional).
+    Completing it is its own button, behind a confirm step, as it cannot be undone."""
     select: Doc = {"type": "static_select", "action_id": "choice",
                    "placeholder": plain("How is it going?", 150),
                    "options": [_option(r) for r in RAG]}
     if action.get("rag") in RAG:
         select["initial_option"] = _option(action["rag"])
     blocks = [
-        section(f"*`{escape(action['id'])}`* {escape(action['description'])}\n"
-                f"_Measure:_ {escape(action['measure'])} · _due_ {escape(action['due'])}"),
+        *sections(f"*`{escape(action['id'])}`* {escape(action['description'])}\n"
+                  f"_Measure:_ {escape(action['measure'])} · _due on_ "
+                  f"{words.day(action['due'])}"),
         {"type": "input", "block_id": RAG_BLOCK, "label": plain("Status (RAG)"),
-         "element": select, "optional": True},
-        _text_input(NOTE_BLOCK, "Progress note", optional=True,
+         "element": select, "optional": False},
+        _text_input(NOTE_BLOCK, "Progress note",
                     placeholder="What has been done since the last update"),
-        _text_input(EVIDENCE_BLOCK, "Evidence that it is done", optional=True,
-                    hint="Fill this in only when the action is complete: it marks the action "
-                         "done. For example minutes, a report or an audit result."),
+        context("When the action is done, use *Mark complete* instead, with the evidence."),
     ]
     return _modal(ACTION_UPDATE, f"Update {action['id']}", "Save", blocks, meta)
 
@@ -245,24 +248,37 @@ def action_update_modal(action: Doc, meta: Doc) -> View:
 def read_action_update(values: Doc) -> tuple[ActionUpdate | None, Errors]:
     rag = _selected(values, RAG_BLOCK).strip().lower()
     note = (_text(values, NOTE_BLOCK) or "").strip()
-    evidence = (_text(values, EVIDENCE_BLOCK) or "").strip()
     errors: Errors = {}
-    if rag and rag not in RAG:
-        errors[RAG_BLOCK] = "Choose red, amber or green."
-    for block, text in ((NOTE_BLOCK, note), (EVIDENCE_BLOCK, evidence)):
-        problem = _too_long(text)
-        if problem:
-            errors[block] = problem
-    if not evidence:
-        if not rag:
-            errors.setdefault(RAG_BLOCK, "Choose a status, or give evidence that the action is "
-                                         "done.")
-        if not note:
-            errors.setdefault(NOTE_BLOCK, "Say what progress has been made.")
-    elif bool(rag) != bool(note):
-        missing = NOTE_BLOCK if rag else RAG_BLOCK
-        errors.setdefault(missing, "Give both a status and a note to record progress, or leave "
-                                   "both empty to mark the action complete.")
+    if rag not in RAG:
+        errors[RAG_BLOCK] = "Choose red, amber or green." if rag else "Choose a status."
+    problem = _too_long(note)
+    if problem:
+        errors[NOTE_BLOCK] = problem
+    elif not note:
+        errors[NOTE_BLOCK] = "Say what progress has been made."
     if errors:
         return None, errors
-    return ActionUpdate(rag, note, evidence), {}
+    return ActionUpdate(rag, note, ""), {}
+
+
+def action_complete_modal(action: Doc, meta: Doc) -> View:
+    """The evidence that an action is done: recording it completes the action for good."""
+    blocks = [
+        *sections(f"*`{escape(action['id'])}`* {escape(action['description'])}\n"
+                  f"_Measure:_ {escape(action['measure'])} · _due on_ "
+                  f"{words.day(action['due'])}"),
+        _text_input(EVIDENCE_BLOCK, "Evidence that it is done",
+                    hint="For example minutes, a report or an audit result, and where it is "
+                         "kept."),
+        context(":warning: *Mark complete* records the action as done, for good: it cannot be "
+                "undone. Press *Cancel* if it is not done yet."),
+    ]
+    return _modal(ACTION_COMPLETE, f"Complete {action['id']}", "Mark complete", blocks, meta)
+
+
+def read_evidence(values: Doc) -> tuple[str, Errors]:
+    text = (_text(values, EVIDENCE_BLOCK) or "").strip()
+    if not text:
+        return "", {EVIDENCE_BLOCK: "Say what shows that the action is done."}
+    problem = _too_long(text)
+    return (text, {}) if problem is None else ("", {EVIDENCE_BLOCK: problem})

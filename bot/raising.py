@@ -10,7 +10,6 @@ import logging
 from typing import Any
 
 from ledger import commands as c
-from projections.queries import partnership_of
 
 from . import blocks as b
 from . import modals as m
@@ -36,20 +35,18 @@ KEEP_OUT = ("Use the case reference only: no names, NHS numbers, pupil numbers, 
 
 def concern_answer(services: BotServices, person: Doc, args: list[str]) -> tuple[str, b.Blocks]:
     """`/audit concern [PROGRAMME] CASE`: a button that opens the form for that case."""
-    mine = [partnership_of(person)]
-    programmes = sorted(p["programme"] for p in services.views.programmes(mine))
-    if len(args) == 1 and len(programmes) == 1:
-        args = [programmes[0], args[0]]
-    if len(args) != 2:
-        return b.say("Say which case, like this: /audit concern PROGRAMME CASE (for example "
-                     "/audit concern lontown-2009 C01).")
-    services.views.programme(args[0], mine)  # another partnership's is not there
-    case = services.views.case(args[0], args[1])
+    from .answers import CaseNamed, programme_and_case  # answers imports this lazily
+
+    found = programme_and_case(services.views, person, args, "/audit concern [PROGRAMME] CASE")
+    if not isinstance(found, CaseNamed):
+        return found
+    pid = found.programme["programme"]
+    case = services.views.case(pid, found.case)
     return (f"Raise a concern on case {case['case']}", [
-        b.section(f"Raise a concern on case *{b.escape(case['case'])}* ({b.escape(args[0])}). "
+        b.section(f"Raise a concern on case *{b.escape(case['case'])}* ({b.escape(pid)}). "
                   "The agency's managers are alerted at once."),
         b.actions("concern-raise", b.button("Raise a concern", RAISE_CONCERN,
-                                            b.value(p=args[0], c=case["case"]), "danger")),
+                                            b.value(p=pid, c=case["case"]), "danger")),
     ])
 
 
@@ -111,7 +108,7 @@ class RaiseConcernForm:
             self.h.tell(body, "I can't find that case in the ledger any more.", respond)
             return
         try:
-            self.s.deliver.open_modal(body["trigger_id"], raise_modal(
+            self.h.slack(body).open_modal(body["trigger_id"], raise_modal(
                 case, {"p": case["programme"], "c": case["case"]}))
         except Exception as e:  # noqa: BLE001
             log.warning("could not open the concern form (%s)", slack_error(e))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from typing import Any
@@ -10,6 +11,7 @@ from policies.scales import OVERALL
 
 from . import words
 from .blocks import (
+    ACTION_COMPLETE,
     ACTION_UPDATE,
     Block,
     Blocks,
@@ -17,6 +19,7 @@ from .blocks import (
     actions,
     area_words,
     button,
+    confirm,
     context,
     escape,
     grade_words,
@@ -28,7 +31,7 @@ from .blocks import (
     sections,
     value,
 )
-from .pages import SECTION_CHARS
+from .pages import MESSAGE_BLOCKS, MESSAGE_CHARS, pages
 
 Doc = dict[str, Any]
 
@@ -67,6 +70,50 @@ def programme_list(programmes: list[Doc], usage: str) -> tuple[str, Blocks]:
     lines = "\n".join(f"• `{p['programme']}`: {escape(p.get('title') or '')}" for p in programmes)
     text = "Which programme? " + ", ".join(p["programme"] for p in programmes)
     return text, [section(f"Which programme? Say it like this: `{usage}`\n{lines}")]
+
+
+MORE = "answer.more"
+"""The action id of the More button under a page of a long answer."""
+QUERY_KEPT = 1500
+"""Characters of the question kept in a More button's value (Slack allows 2,000)."""
+
+
+def page_of(text: str, blocks: Blocks, query: str, number: int = 1) -> tuple[str, Blocks]:
+    """Page `number` of the answer to `/audit QUERY`, with a More button when another page
+    follows. Each button on it carries the question (`q`), so that after a press the list it
+    was on can be answered afresh and replaced in place."""
+    blocks = [asked(blk, query) for blk in blocks]
+    split = pages(blocks, MESSAGE_BLOCKS, MESSAGE_CHARS, reserve_blocks=2, reserve_chars=300)
+    number = min(max(number, 1), len(split))
+    page = list(split[number - 1])
+    if number > 1:
+        page.insert(0, context(f"Page {number} of {len(split)}"))
+    if number < len(split):
+        page.append(actions(f"more|{number + 1}", button(
+            f"More ({number + 1} of {len(split)})", MORE,
+            value(q=query[:QUERY_KEPT], n=number + 1))))
+        text = f"{text} (page {number} of {len(split)})"
+    return text, page
+
+
+def asked(block: Block, query: str) -> Block:
+    """A block whose buttons (with references for values) also carry the question asked."""
+    def carry(e: Block) -> Block:
+        if e.get("type") != "button" or e.get("action_id") == MORE:
+            return e
+        try:
+            ref = json.loads(e.get("value") or "")
+        except json.JSONDecodeError:
+            return e
+        if not isinstance(ref, dict):
+            return e
+        return {**e, "value": value(**ref, q=query[:QUERY_KEPT])}
+    out = dict(block)
+    if "elements" in out and out.get("type") == "actions":
+        out["elements"] = [carry(e) for e in out["elements"]]
+    if isinstance(out.get("accessory"), dict):
+        out["accessory"] = carry(out["accessory"])
+    return out
 
 
 def progress_answer(data: Doc, programme: Doc, recs: dict[int, str], names: Names
@@ -115,19 +162,22 @@ def action_update_button(a: Doc) -> Block:
     return button("Update", ACTION_UPDATE, value(p=a["programme"], x=a["id"]))
 
 
+def action_complete_button(a: Doc) -> Block:
+    """Mark complete, behind Slack's confirm dialog: completing an action cannot be undone."""
+    return button("Mark complete", ACTION_COMPLETE, value(p=a["programme"], x=a["id"]),
+                  confirm=confirm(f"Mark {a['id']} complete?",
+                                  "You will be asked for the evidence that it is done. Once "
+                                  "recorded, completion cannot be undone.",
+                                  "Give evidence"))
+
+
 def action_block(a: Doc, names: Names, may_update: bool) -> Blocks:
-    """An action as one section with its Update button beside it, or, when its description is
-    too long for one section, as several with the button under them."""
-    line = action_line(a, names)
-    show_button = may_update and not a["completed"]
-    if len(line) <= SECTION_CHARS:
-        block = section(line)
-        if show_button:
-            block["accessory"] = action_update_button(a)
-        return [block]
-    blocks = sections(line)
-    if show_button:
-        blocks.append(actions(f"action|{a['programme']}|{a['id']}", action_update_button(a)))
+    """An action in as many sections as its words need, with Update and Mark complete under
+    it for those who may use them."""
+    blocks = sections(action_line(a, names))
+    if may_update and not a["completed"]:
+        blocks.append(actions(f"action|{a['programme']}|{a['id']}", action_update_button(a),
+                              action_complete_button(a)))
     return blocks
 
 

@@ -26,6 +26,7 @@ from typing import Any, cast
 
 import uvicorn
 from slack_bolt import App, BoltRequest
+from slack_sdk.signature import SignatureVerifier
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -57,12 +58,21 @@ def asgi_app(bolt: App, health: Health,
         headers: dict[str, list[str]] = {}
         for name, value in request.scope["headers"]:  # lower-case names, as ASGI gives them
             headers.setdefault(name.decode("latin-1"), []).append(value.decode("latin-1"))
-        bolt_request = BoltRequest(body=body.decode("utf-8", errors="replace"),
-                                   query=request.scope.get("query_string", b"").decode("latin-1"),
-                                   headers=cast(dict[str, str | Sequence[str]], headers),
-                                   context={RECEIVED_AT: received})
-        answer = await asyncio.get_running_loop().run_in_executor(pool, bolt.dispatch,
-                                                                  bolt_request)
+        text = body.decode("utf-8", errors="replace")
+        try:
+            bolt_request = BoltRequest(body=text,
+                                       query=request.scope.get("query_string", b"").decode(
+                                           "latin-1"),
+                                       headers=cast(dict[str, str | Sequence[str]], headers),
+                                       context={RECEIVED_AT: received})
+        except (ValueError, TypeError, AttributeError, KeyError) as e:
+            return unreadable(bolt, text, headers, e)
+        try:
+            answer = await asyncio.get_running_loop().run_in_executor(pool, bolt.dispatch,
+                                                                      bolt_request)
+        except Exception as e:  # noqa: BLE001 - one line in the log, never a traceback
+            log.error("a request could not be handled (%s)", type(e).__name__)
+            return Response("could not handle the request", status_code=500)
         return Response(status_code=answer.status, content=answer.body,
                         headers=answer.first_headers_without_set_cookie())
 
@@ -106,6 +116,17 @@ def asgi_app(bolt: App, health: Health,
         routes += [Route(bolt.oauth_flow.install_path, oauth, methods=["GET"]),
                    Route(bolt.oauth_flow.redirect_uri_path, oauth, methods=["GET"])]
     return Starlette(routes=routes, lifespan=lifespan)
+
+
+def unreadable(bolt: App, body: str, headers: dict[str, list[str]], e: Exception) -> Response:
+    """A request whose body is not what Slack sends (a payload that is not a JSON object, JSON
+    cut short): 401 unless signed with the signing secret, else 400 and one line in the log."""
+    secret = str(getattr(bolt, "_signing_secret", "") or "")
+    flat = {k: v[0] for k, v in headers.items() if v}
+    if not secret or not SignatureVerifier(secret).is_valid_request(body, flat):
+        return Response("invalid request", status_code=401)
+    log.warning("a signed request that cannot be read (%s): answered 400", type(e).__name__)
+    return Response("the request's body cannot be read", status_code=400)
 
 
 def serve(app: Starlette | Callable[[], Starlette], host: str, port: int,

@@ -15,32 +15,13 @@ from . import blocks as b
 from .answers import answer
 from .deliver import slack_error
 from .handling import SORRY, Handling, budget_left, button_ref, request_team
-from .pages import MESSAGE_CHARS, pages
+from .replies import MORE, page_of
+
+__all__ = ["MORE", "SlashCommand", "page_of"]
 
 log = logging.getLogger("bot.app")  # the app's log, whichever listener speaks
 
 Doc = dict[str, Any]
-
-MORE = "answer.more"
-"""The action id of the More button under a page of a long answer."""
-QUERY_KEPT = 1500
-"""Characters of the question kept in a More button's value (Slack allows 2,000)."""
-
-
-def page_of(text: str, blocks: b.Blocks, query: str, number: int = 1) -> tuple[str, b.Blocks]:
-    """Page `number` of an answer, with a More button when another page follows."""
-    split = pages(blocks, b.MESSAGE_BLOCKS, MESSAGE_CHARS, reserve_blocks=2, reserve_chars=300)
-    number = min(max(number, 1), len(split))
-    page = list(split[number - 1])
-    if number > 1:
-        page.insert(0, b.context(f"Page {number} of {len(split)}"))
-    if number < len(split):
-        page.append(b.actions(f"more|{number + 1}", b.button(
-            f"More ({number + 1} of {len(split)})", MORE,
-            b.value(q=query[:QUERY_KEPT], n=number + 1))))
-        text = f"{text} (page {number} of {len(split)})"
-    return text, page
-
 
 class SlashCommand:
     def __init__(self, handling: Handling) -> None:
@@ -73,7 +54,7 @@ class SlashCommand:
         except Exception as e:  # noqa: BLE001 - the person asks again; say why in a word
             log.warning("could not send the /audit answer (%s)", slack_error(e))
 
-    def paged(self, slack_user: str, query: str, number: int, team: str | None = None
+    def paged(self, slack_user: str, query: str, number: int, team: str
               ) -> tuple[str, b.Blocks]:
         """A page of the answer to `/audit QUERY` from a Slack user in workspace `team`."""
         return page_of(*answer(self.s, slack_user, query, team), query, number)

@@ -8,6 +8,7 @@ where the ledger knows them.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from policies.identifiers import (
@@ -15,6 +16,7 @@ from policies.identifiers import (
     age_bands_of,
     case_ref_problems,
     identifier_problems,
+    identifiers_in,
 )
 
 
@@ -32,24 +34,77 @@ def names_of(people: Mapping[str, Named], ids: Iterable[str]) -> list[str]:
     return [people[pid].name for pid in ids if pid in people and people[pid].name]
 
 
-def pack_identifier_problems(pack: Any, people: Mapping[str, Named],
-                             stored_sample: Mapping[str, Any] | None = None,
-                             stored_cases: Iterable[str] = ()) -> list[str]:
-    """Every free text of a pack, and the reference and age band of each new case, checked;
-    each problem names its place in the pack. `stored_sample` is the sample of the programme
-    already in the ledger, whose age bands stand; `stored_cases` are already in the ledger."""
-    problems: list[str] = []
+@dataclass(frozen=True)
+class TextFound:
+    """Identifiers found in one text of a pack: where, whose act, which kinds, in words; and
+    the natural key of that text, so that a quality lead's override is recorded once."""
+
+    where: str
+    field: str
+    case: str
+    act_of: str
+    kinds: list[str]
+    problems: list[str]
+    natural: str
+
+
+def _found(where: str, field: str, text: str, names: Iterable[str], case: str, act_of: str,
+           natural: str) -> list[TextFound]:
+    names = list(names)
+    findings = identifiers_in(text, names)
+    if not findings:
+        return []
+    return [TextFound(where, field, case, act_of, sorted({f.kind for f in findings}),
+                      text_problems(where, text, names), natural)]
+
+
+def pack_texts_found(pack: Any, people: Mapping[str, Named]) -> list[TextFound]:
+    """Every free text of a pack checked, with the names of each case's own people."""
+    found: list[TextFound] = []
     prog = pack.programme
     for field in ("title", "board", "terms_of_reference", "method"):
-        problems += text_problems(f"programme.{field}", getattr(prog, field))
-    bands = age_bands_of(dict(stored_sample if stored_sample is not None else prog.sample))
+        found += _found(f"programme.{field}", f"programme {field}", getattr(prog, field), (),
+                        "", "",
+                        f"programme/{field}")
     case_people: dict[str, set[str]] = {}
     for r in pack.returns:
         case_people.setdefault(r.case, set()).update({r.auditor, r.practitioner})
     for k in pack.concerns:
         case_people.setdefault(k.case, set()).add(k.raised_by)
+    for i, r in enumerate(pack.returns):
+        names = names_of(people, case_people.get(r.case, ()))
+        for field in ("strengths", "concerns"):
+            for area, text in getattr(r, field).items():
+                found += _found(f"returns[{i}].{field}.{area}",
+                                f"{r.agency}'s return: {field} (area {area})", text, names,
+                                r.case, r.auditor, f"return/{r.case}/{r.agency}/{field}/{area}")
+    for i, k in enumerate(pack.concerns):
+        found += _found(f"concerns[{i}].summary", "concern summary", k.summary,
+                        names_of(people, case_people.get(k.case, ())), k.case, k.raised_by,
+                        f"concern/{k.case}/{k.agency}/{k.summary}")
+    for i, rec in enumerate(pack.recommendations):
+        found += _found(f"recommendations[{i}].text", f"recommendation {rec.number}", rec.text,
+                        (), "", "",
+                        f"recommendation/{rec.number}")
+    for i, a in enumerate(pack.actions):
+        for field in ("description", "measure"):
+            found += _found(f"actions[{i}].{field}", f"action {a.id}: {field}",
+                            getattr(a, field), (), "", a.owner,
+                            f"action/{a.id}/{field}")
+    return found
+
+
+def case_problems(pack: Any, people: Mapping[str, Named],
+                  stored_sample: Mapping[str, Any] | None = None,
+                  stored_cases: Iterable[str] = ()) -> list[str]:
+    """The reference and age band of each new case: a code, and a band of the programme's list
+    (`stored_sample` is the sample of the programme already in the ledger, whose bands stand;
+    `stored_cases` are already in the ledger and pass as they are)."""
+    prog = pack.programme
+    bands = age_bands_of(dict(stored_sample if stored_sample is not None else prog.sample))
     every_name = names_of(people, people)
     old = set(stored_cases)
+    problems: list[str] = []
     for i, case in enumerate(pack.cases):
         if case.ref in old:
             continue
@@ -58,17 +113,12 @@ def pack_identifier_problems(pack: Any, people: Mapping[str, Named],
         band = age_band_problem(case.age_band, bands)
         if band:
             problems.append(f"cases[{i}].age_band: {band}")
-    for i, r in enumerate(pack.returns):
-        names = names_of(people, case_people.get(r.case, ()))
-        for field in ("strengths", "concerns"):
-            for area, text in getattr(r, field).items():
-                problems += text_problems(f"returns[{i}].{field}.{area}", text, names)
-    for i, k in enumerate(pack.concerns):
-        problems += text_problems(f"concerns[{i}].summary", k.summary,
-                                  names_of(people, case_people.get(k.case, ())))
-    for i, rec in enumerate(pack.recommendations):
-        problems += text_problems(f"recommendations[{i}].text", rec.text)
-    for i, a in enumerate(pack.actions):
-        for field in ("description", "measure"):
-            problems += text_problems(f"actions[{i}].{field}", getattr(a, field))
     return problems
+
+
+def pack_identifier_problems(pack: Any, people: Mapping[str, Named],
+                             stored_sample: Mapping[str, Any] | None = None,
+                             stored_cases: Iterable[str] = ()) -> list[str]:
+    """Every problem of a pack's texts, case references and age bands, each naming its place."""
+    return (case_problems(pack, people, stored_sample, stored_cases)
+            + [p for found in pack_texts_found(pack, people) for p in found.problems])

@@ -10,6 +10,8 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
+from policies.identifiers import identifier_problems, may_allow_identifiers
+
 from . import ids
 from .actions import Action, Recommendation
 from .application import AuditLedger
@@ -17,7 +19,8 @@ from .base import Act
 from .case_audit import CaseAudit
 from .concerns import Concern
 from .feedback import feedback_from_return
-from .free_text import pack_identifier_problems
+from .free_text import TextFound, case_problems, pack_texts_found
+from .overrides import IdentifierOverride, identifiers_allowed, override_id
 from .pack import (
     ConcernIn,
     Pack,
@@ -97,12 +100,14 @@ def directory_of(app: AuditLedger, person_ids: set[str], partnership: str,
     return out
 
 
-def import_pack_data(app: AuditLedger, data: Any, by: str = IMPORTER) -> ImportSummary:
+def import_pack_data(app: AuditLedger, data: Any, by: str = IMPORTER,
+                     allow_identifiers: str = "") -> ImportSummary:
     """A pack as read from its file: every problem in it named in one run (its shape, its
     references and rules, what the ledger already holds), then all of it saved or none."""
     pack, problems, set_aside = parse_pack_leniently(data)
     try:
-        summary = import_pack(app, pack, by, save=not problems, set_aside=set_aside)
+        summary = import_pack(app, pack, by, save=not problems, set_aside=set_aside,
+                              allow_identifiers=allow_identifiers)
     except PackProblems as e:
         problems = problems + [set_aside.renumber(p) for p in e.problems]
     if problems:
@@ -111,13 +116,17 @@ def import_pack_data(app: AuditLedger, data: Any, by: str = IMPORTER) -> ImportS
 
 
 def import_pack(app: AuditLedger, pack: Pack, by: str = IMPORTER,
-                save: bool = True, set_aside: SetAside | None = None) -> ImportSummary:
-    """Check the pack against itself and the store; save all of it in one transaction or nothing."""
-    return app.retrying(lambda: _import_pack(app, pack, by, save, set_aside))
+                save: bool = True, set_aside: SetAside | None = None,
+                allow_identifiers: str = "") -> ImportSummary:
+    """Check the pack against itself and the store; save all of it in one transaction or nothing.
+    `allow_identifiers` is a quality lead's (`by`) reason for letting free text that holds an
+    identifier through."""
+    return app.retrying(lambda: _import_pack(app, pack, by, save, set_aside, allow_identifiers))
 
 
 def _import_pack(app: AuditLedger, pack: Pack, by: str,  # noqa: C901
-                 save: bool, set_aside: SetAside | None = None) -> ImportSummary:
+                 save: bool, set_aside: SetAside | None = None,
+                 allow_identifiers: str = "") -> ImportSummary:
     in_pack = {p.id for p in pack.people}
     pid = pack.programme.id
     owner = pack.partnership_id
@@ -222,10 +231,14 @@ def _import_pack(app: AuditLedger, pack: Pack, by: str,  # noqa: C901
             problems.append(f"cases[{i}].agencies: case {k.ref} is in the ledger with "
                             f"{', '.join(case.agencies)}; this pack says {', '.join(k.agencies)}")
         cases[k.ref] = case
-    problems += pack_identifier_problems(
-        pack, {**directory, **{p.id: p for p in pack.people}},
-        stored_sample=None if summary.added.get("programme") else programme.sample,
+    named = {**directory, **{p.id: p for p in pack.people}}
+    problems += case_problems(
+        pack, named, stored_sample=None if summary.added.get("programme") else programme.sample,
         stored_cases={ref for ref, case in cases.items() if id(case) not in in_pending})
+    texts_found = pack_texts_found(pack, named)
+    if texts_found:
+        problems += _allowing(app, pack, texts_found, by, allow_identifiers, named, summary,
+                              pending)
 
     for i, r in enumerate(pack.returns):
         case = cases.get(r.case)
@@ -323,6 +336,38 @@ def _partnership(lookup: Lookup, pack: Pack, act: Act, problems: list[str]
                         f"{stored.slack_team or 'no Slack team'} for {named.id}; this pack says "
                         f"{named.slack_team}")
     return None
+
+
+ALLOW_IN_A_FILE = ("what identifies a child or family is kept out of free text; if such text "
+                   "must stay, a quality lead may allow it, giving a reason: import the file "
+                   "again with --by QUALITY-LEAD --allow-identifiers REASON")
+
+
+def _allowing(app: AuditLedger, pack: Pack, texts: list[TextFound], by: str, reason: str,
+              named: dict[str, PersonIn], summary: ImportSummary,
+              pending: list[Aggregate]) -> list[str]:
+    """Texts holding identifiers: refused, or let through by a quality lead with a reason,
+    each override recorded once (with the file's text's own id)."""
+    if not reason:
+        return [p for t in texts for p in t.problems] + [ALLOW_IN_A_FILE]
+    known = named.get(by)
+    roles = list(known.roles) if known else list(getattr(
+        app.find(Person, ids.person_id(by, pack.partnership_id)), "roles", []))
+    if not may_allow_identifiers(roles):
+        return [f"--by {by}: only a quality lead may allow text that holds what identifies a "
+                "child or family"]
+    said = identifier_problems(reason)
+    if said:
+        return [f"--allow-identifiers: the reason {p}" for p in said]
+    pid = pack.programme.id
+    act = Act(by, date.today().isoformat())
+    for t in texts:
+        oid = override_id(pid, t.natural)
+        if app.find(IdentifierOverride, oid) is None:
+            pending.append(identifiers_allowed(pid, t.case, t.field, t.kinds, t.act_of, reason,
+                                               act, oid))
+            summary.count("texts allowed by a quality lead")
+    return []
 
 
 def _same_return(existing: Any, r: ReturnIn) -> bool:

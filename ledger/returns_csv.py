@@ -47,7 +47,7 @@ def decode_csv(data: bytes) -> CsvText:
 
 
 def import_returns(app: AuditLedger, programme: str, text: str | CsvText,
-                   by: str = IMPORTER) -> ImportSummary:
+                   by: str = IMPORTER, allow_identifiers: str = "") -> ImportSummary:
     """A returns CSV imported whole or not at all; every problem names its line (the header is
     line 1) and all of them are named in one run."""
     if isinstance(text, str):
@@ -56,7 +56,7 @@ def import_returns(app: AuditLedger, programme: str, text: str | CsvText,
     rows = csv_rows(text, problems)
     if rows is None:
         raise PackProblems(problems.listed())
-    return import_return_rows(app, programme, rows, problems, by)
+    return import_return_rows(app, programme, rows, problems, by, allow_identifiers)
 
 
 def csv_rows(source: CsvText, problems: Problems) -> list[Row] | None:

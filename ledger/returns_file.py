@@ -13,7 +13,7 @@ from policies.scales import AREAS, OVERALL, SCALES, UNGRADED_AREAS
 from . import ids
 from .application import AuditLedger
 from .case_audit import CaseAudit
-from .importer import IMPORTER, ImportSummary, Lookup, import_pack
+from .importer import ALLOW_IN_A_FILE, IMPORTER, ImportSummary, Lookup, import_pack
 from .pack import Pack, PackProblems, SetAside, parse_pack_leniently
 from .programme import Programme
 
@@ -83,7 +83,8 @@ def read_grade(text: str, scale_id: str) -> int | None:
 
 
 def import_return_rows(app: AuditLedger, programme: str, rows: list[Row],
-                       problems: Problems | None = None, by: str = IMPORTER) -> ImportSummary:
+                       problems: Problems | None = None, by: str = IMPORTER,
+                       allow_identifiers: str = "") -> ImportSummary:
     """The rows' returns imported in one save, or every problem in them named and nothing saved.
     `problems` brings those the reader already found (a header, a sheet's layout)."""
     problems = problems or Problems()
@@ -91,7 +92,8 @@ def import_return_rows(app: AuditLedger, programme: str, rows: list[Row],
     summary: ImportSummary | None = None
     if pack is not None:
         try:
-            summary = import_pack(app, pack, by, save=not problems, set_aside=set_aside)
+            summary = import_pack(app, pack, by, save=not problems, set_aside=set_aside,
+                                  allow_identifiers=allow_identifiers)
         except PackProblems as e:
             for p in e.problems:
                 problems.add(*placed(set_aside.renumber(p)))
@@ -227,8 +229,8 @@ def _placer(keys: list[tuple[str, str]], rows_of: dict[tuple[str, str], list[Row
 
     def placed(problem: str) -> tuple[tuple[int, ...], str]:
         match = re.match(r"^returns\[(\d+)\](?:\.(\w+))?(?:\.(\w+))?: (.*)$", problem, re.S)
-        if not match:
-            return (0,), problem
+        if not match:  # a problem of the whole file: first, but the closing word on identifiers
+            return ((1 << 30,) if problem == ALLOW_IN_A_FILE else (0,)), problem
         key = keys[int(match.group(1))]
         name, area, rest = match.group(2) or "", match.group(3) or "", match.group(4)
         rows = rows_of[key]

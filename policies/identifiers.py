@@ -153,8 +153,8 @@ def identifier_problems(text: str, names: Iterable[str] = ()) -> list[str]:
     by_kind: dict[str, list[str]] = {}
     for f in identifiers_in(text, names):
         by_kind.setdefault(f.kind, []).append(f.hint)
-    return [f"holds what looks like {kind} ({', '.join(hints)}); keep what identifies a child "
-            "or family out of free text (the case reference is enough)"
+    return [f"holds what looks like {kind} ({', '.join(hints)}): leave it out, the case "
+            "reference is enough"
             for kind, hints in by_kind.items()]
 
 

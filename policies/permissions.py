@@ -55,3 +55,37 @@ def may_act_on_own(
     if person in set(owners) or person in set(overseers):
         return None
     return f"only {' or '.join(sorted(set(owners) | set(overseers)))} may {act} here"
+
+
+ROLE_PLURALS = {"practitioner": "practitioners", "manager": "managers", "auditor": "auditors",
+                "moderator": "moderators", "quality-lead": "quality leads",
+                "board": "board members"}
+ACT_WORDS = {
+    "acknowledge concern": "acknowledge a concern",
+    "record concern action": "record the action taken on a concern",
+    "close concern": "close a concern",
+    "raise concern": "raise a concern",
+    "acknowledge feedback": "acknowledge feedback",
+    "respond to issue": "answer the issues raised in feedback",
+    "record action progress": "record an action's progress",
+    "complete action": "mark an action complete",
+    "view case": "see a case's judgements",
+    "view history": "see how a case's judgements were reached",
+    "view progress": "see progress",
+    "erase case text": "erase a case's text",
+}
+"""Each act as people say it, for refusals (the table's own names are the ledger's words)."""
+
+
+def who_may(act: str) -> str:
+    """The roles that may do an act, as people say them: "managers, quality leads and board
+    members"."""
+    allowed = sorted(ROLE_PLURALS.get(r, r) for r in PERMISSIONS[act])
+    return ", ".join(allowed[:-1]) + " and " + allowed[-1] if len(allowed) > 1 else allowed[0]
+
+
+def refusal_words(act: str, roles: Iterable[str]) -> str:
+    """A refusal for want of a role, in plain words saying who can do it."""
+    held = ", ".join(r.replace("-", " ") for r in roles) or "none"
+    return (f"Only {who_may(act)} can {ACT_WORDS.get(act, act)}. Your roles in the directory: "
+            f"{held}.")

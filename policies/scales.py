@@ -29,7 +29,9 @@ class Scale:
     overall_only: frozenset[int] = field(default_factory=frozenset)
     good_or_better: int = 2
     acceptable: str = ""
-    """How a report says 'every grade but the weakest', as inspectors say it."""
+    """How a report says the grades it leads with (`headline` or better), as inspectors say it."""
+    headline: int = 0
+    """The weakest grade the report's lead sentence counts (0: every grade but the weakest)."""
 
     @property
     def grades(self) -> list[int]:
@@ -46,6 +48,27 @@ class Scale:
 
     def describe(self) -> str:
         return ", ".join(f"{g} {self.labels[g]}" for g in self.grades)
+
+    def headline_grades(self) -> list[int]:
+        """The grades a report's lead sentence counts together ('adequate or good in eight')."""
+        cut = self.headline or max(self.grades) - 1
+        return [g for g in self.grades if g <= cut]
+
+    def headline_words(self) -> str:
+        grades = self.headline_grades()
+        return self.acceptable or (f"{self.label(max(grades))} or better" if grades else "")
+
+    def allowed_grades(self, area: str) -> list[int]:
+        """The grades this scale allows for an area, or for the overall judgement."""
+        return self.grades if area == OVERALL else self.area_grades()
+
+    def rule_words(self) -> str:
+        """Which grades the scale allows where, in a sentence a report can carry."""
+        if not self.overall_only:
+            return "Every grade may be given to each area and to the overall judgement."
+        only = " and ".join(f"{g} ({self.label(g)})" for g in sorted(self.overall_only))
+        return (f"{only.capitalize()} is given to the overall judgement only, and only when "
+                f"every area is {self.label(self.good_or_better)} or better.")
 
 
 SCALES: dict[str, Scale] = {
@@ -65,8 +88,9 @@ SCALES: dict[str, Scale] = {
             3: "requires improvement to be good",
             4: "inadequate",
         },
-        overall_only=frozenset({1}),
-        acceptable="good or requiring improvement",
+        # Ofsted's inspection of local authority children's services judges each area on the
+        # four points, outstanding included, and reports "good or better" as the line.
+        headline=2,
     ),
 }
 

@@ -24,6 +24,7 @@ def new_case_doc(event: CaseAudit.Created) -> Doc:
         "selected_on": event.occurred_on,
         "returns": {},
         "moderations": {},
+        "revisions": [],
         "judgements": {},
     }
 
@@ -54,6 +55,10 @@ def apply_case_event(doc: Doc, event: Any) -> set[str]:
         return {event.area}
     if isinstance(event, CaseAudit.GradeRevised):
         doc["returns"][event.agency]["grades"][event.area] = event.grade
+        doc.setdefault("revisions", []).append({
+            "agency": event.agency, "area": event.area, "grade": event.grade,
+            "previous": event.previous, "reason": event.reason, "by": event.by,
+            "on": event.occurred_on})
         return {event.area}
     if isinstance(event, CaseAudit.JudgementModerated):
         doc["moderations"][event.area] = {"grade": event.grade, "reason": event.reason,

@@ -227,6 +227,7 @@ def _concern_changed(f: Folding, e: Any, position: int) -> None:
     if isinstance(e, Concern.Acknowledged):
         doc["acknowledged_by"] = e.by
         doc["acknowledged_at"] = _recorded(e)
+        doc["acknowledged_on"] = e.occurred_on
     elif isinstance(e, Concern.ActionRecorded):
         doc["actions"].append({"action": e.action, "by": e.by, "on": e.occurred_on})
     elif isinstance(e, Concern.Escalated):

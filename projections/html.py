@@ -9,7 +9,6 @@ from __future__ import annotations
 import io
 import re
 import textwrap
-from datetime import date
 from typing import Any
 
 import matplotlib
@@ -22,8 +21,9 @@ from matplotlib.ticker import MaxNLocator
 
 from policies.scales import Scale, scale_named
 
-from .queries import Views, action_status, report_data
-from .report import COVERAGE_FIELDS, _conclusions, action_state, distribution_words, words
+from .process import process_sentences
+from .report import moved
+from .wording import words
 
 Doc = dict[str, Any]
 
@@ -32,31 +32,25 @@ _ENV = Environment(loader=PackageLoader("projections", "templates"),
                    lstrip_blocks=True, keep_trailing_newline=True)
 
 
-def html_report(views: Views, pid: str, today: date) -> str:
-    """The overview report as HTML; deterministic for the same views and day."""
-    return _ENV.get_template("report.html.j2").render(**_context(views, pid, today))
+def html_report(doc: Doc) -> str:
+    """The report document as HTML; the same document gives the same bytes."""
+    return _ENV.get_template("report.html.j2").render(**html_context(doc))
 
 
-def _context(views: Views, pid: str, today: date) -> Doc:
-    data = report_data(views, pid, today)
-    programme = views.programme(pid)
-    scale = scale_named(programme["scale"])
-    rows = _chart_rows(data)
+def html_context(doc: Doc) -> Doc:
+    """What the template lays out: the document, with its chart and text blocks."""
+    scale = scale_named(doc["scale"]["id"])
+    rows = _chart_rows(doc)
     return {
-        "pid": pid, "today": today.isoformat(), "programme": programme, "scale": scale,
-        "data": data, "cases_words": words(data["cases"]).capitalize(),
-        "terms": _blocks(programme["terms_of_reference"] or ""),
-        "criteria": _criteria(programme), "method": _blocks(programme["method"] or ""),
-        "grades": _grade_rows(scale), "coverage": _coverage(views.coverage(pid)),
-        "areas": [{**a, "words": distribution_words(a["counts"], scale, data["cases"])}
-                  for a in data["areas"]],
-        "overall_words": distribution_words(data["overall"]["counts"], scale, data["cases"]),
+        "doc": doc, "pid": doc["programme"], "scale": scale, "data": doc,
+        "cases_words": words(doc["cases"]).capitalize(),
+        "terms": _blocks(doc["terms_of_reference"]), "criteria": doc["sample_criteria"],
+        "method": _blocks(doc["method"]), "grades": doc["scale"]["grades"],
         "chart": chart_svg(rows, scale) if any(r["graded"] for r in rows) else None,
         "chart_rows": rows, "colours": grade_colours(scale),
-        "conclusions": [line.removeprefix("- ") for line in _conclusions(data, scale)],
-        "recommendations": _recommendations(views, data),
-        "actions": [_action_row(a, today) for a in views.actions(pid)],
-        "overdue": [a["id"] for a in data["outstanding_actions"] if a["overdue_days"] > 0],
+        "process": process_sentences(doc["process"]),
+        "labels": {str(g["grade"]): g["label"] for g in doc["scale"]["grades"]},
+        "moved": moved, "authored": _blocks,
     }
 
 
@@ -79,36 +73,6 @@ def _blocks(text: str) -> list[Doc]:
         else:
             out.append({"kind": "para", "text": line})
     return [b for b in out if b["kind"] != "break"]
-
-
-def _criteria(programme: Doc) -> list[str]:
-    """Sample criteria not already spelt out in the terms of reference (as the Markdown)."""
-    criteria = [str(c) for c in (programme.get("sample") or {}).get("criteria") or []]
-    tor = programme["terms_of_reference"] or ""
-    return [] if all(c in tor for c in criteria) else criteria
-
-
-def _grade_rows(scale: Scale) -> list[Doc]:
-    return [{"grade": g, "label": scale.label(g),
-             "note": "overall judgement only" if g in scale.overall_only else ""}
-            for g in scale.grades]
-
-
-def _coverage(coverage: Doc) -> list[Doc]:
-    if not coverage.get("cases"):
-        return []
-    return [{"label": label, "counts": sorted((coverage.get(field) or {}).items())}
-            for field, label in COVERAGE_FIELDS]
-
-
-def _recommendations(views: Views, data: Doc) -> list[Doc]:
-    texts = {r["number"]: r["text"] for r in views.recommendations(data["programme"])}
-    return [{**r, "text": texts.get(r["number"], "")} for r in data["recommendations"]]
-
-
-def _action_row(action: Doc, today: date) -> Doc:
-    s = action_status(action, today)
-    return {**s, "status": action_state(action, today), "overdue": s["overdue_days"] > 0}
 
 
 # ---- chart -----------------------------------------------------------------------
@@ -141,6 +105,15 @@ def chart_svg(rows: list[Doc], scale: Scale) -> Markup:
         buf = io.StringIO()
         fig.savefig(buf, format="svg", metadata={"Date": None})
     return Markup(_inline_svg(buf.getvalue(), rows, scale))
+
+
+def chart_png(rows: list[Doc], scale: Scale) -> bytes:
+    """The same chart as a PNG picture, for documents that cannot hold SVG (Word)."""
+    with matplotlib.rc_context({"text.parse_math": False, "font.size": 9}):
+        fig = _chart_figure(rows, scale)
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=200, metadata={"Software": None})
+    return buf.getvalue()
 
 
 def _chart_figure(rows: list[Doc], scale: Scale) -> Figure:

@@ -300,7 +300,8 @@ def area_name(programme: Doc, area: str) -> str:
 
 
 def comparison_data(views: Views, pid: str, baseline: str) -> Doc:
-    """How each area's distribution moved between a baseline audit and its re-audit."""
+    """How each area's distribution moved between a baseline audit and its re-audit: areas
+    matched by title (by number, with a warning, where the titles differ), in counts."""
     now = views.programme(pid)
     base = views.programme(baseline)
     if now["scale"] != base["scale"]:
@@ -310,21 +311,31 @@ def comparison_data(views: Views, pid: str, baseline: str) -> Doc:
     worst = str(max(scale.grades))
     good = [str(g) for g in scale.grades if g <= scale.good_or_better]
     before_summary, after_summary = views.summary(baseline), views.summary(pid)
-    areas = []
+    by_title = {t.strip().lower(): a for a, t in base["areas"].items() if a != "1"}
+    areas, warnings = [], []
     for area in [a for a in now["areas"] if a != "1"] + [OVERALL]:
-        before = distribution(before_summary["areas"].get(area, {}), now["scale"])
+        title = area_title(area, now["areas"])
+        then = area if area == OVERALL else by_title.get(title.strip().lower(), "")
+        if not then and area in base["areas"]:
+            then = area
+            warnings.append(f"Area {area} is '{title}' here but '{base['areas'][area]}' in "
+                            f"{baseline}; compared by number.")
+        elif not then:
+            warnings.append(f"Area {area} ('{title}') has no match in {baseline}.")
+        elif then != area:
+            warnings.append(f"Area {area} ('{title}') was area {then} in {baseline}.")
+        before = distribution(before_summary["areas"].get(then, {}) if then else {},
+                              now["scale"])
         after = distribution(after_summary["areas"].get(area, {}), now["scale"])
-        areas.append({
-            "area": area,
-            "title": area_title(area, now["areas"]),
-            "baseline": _shares(before, good, worst),
-            "reaudit": _shares(after, good, worst),
-        })
-        row = areas[-1]
+        row = {"area": area, "baseline_area": then, "title": title,
+               "baseline": _shares(before, good, worst), "reaudit": _shares(after, good, worst)}
         row["change_good_or_better"] = _delta(row["reaudit"]["good_or_better"],
                                               row["baseline"]["good_or_better"])
         row["change_inadequate"] = _delta(row["reaudit"]["weakest"], row["baseline"]["weakest"])
-    return {"programme": pid, "baseline": baseline, "areas": areas}
+        areas.append(row)
+    return {"programme": pid, "baseline": baseline, "areas": areas, "warnings": warnings,
+            "good_label": f"{scale.label(scale.good_or_better)} or better",
+            "weakest_label": scale.label(int(worst))}
 
 
 def _shares(counts: dict[str, int], good: list[str], worst: str) -> Doc:
@@ -332,6 +343,8 @@ def _shares(counts: dict[str, int], good: list[str], worst: str) -> Doc:
     return {
         "graded_cases": graded,
         "counts": counts,
+        "good_or_better_cases": sum(counts[g] for g in good),
+        "weakest_cases": counts[worst],
         "good_or_better": round(sum(counts[g] for g in good) / graded, 3) if graded else None,
         "weakest": round(counts[worst] / graded, 3) if graded else None,
     }

@@ -1,174 +1,193 @@
-"""The overview report, in the example report's order: terms, method, areas, conclusions,
-recommendations and the action plan."""
+"""The overview report in Markdown, in the example report's order: terms, method, areas,
+themes, conclusions, process, analysis, recommendations and the action plan.
+
+Laid out from the report document (`projections.report_document`), the one source every
+format renders."""
 
 from __future__ import annotations
 
 from datetime import date
 from typing import Any
 
-from policies.scales import Scale, scale_named
+from policies.scales import scale_named
 
-from .queries import Views, action_status, comparison_data, report_data
+from .process import process_sentences
+from .queries import Views, report_data
+from .wording import distribution_words, words
 
 Doc = dict[str, Any]
 
-COVERAGE_FIELDS = (("category", "Category of abuse"), ("age_band", "Age band"),
-                   ("gender", "Gender"), ("ethnicity", "Ethnicity"),
-                   ("agencies", "Agencies involved"))
-"""The sample's spread, in the order the terms of reference ask for it."""
 
-NUMBER_WORDS = ["no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
-                "ten", "eleven", "twelve"]
-
-
-def words(n: int) -> str:
-    return NUMBER_WORDS[n] if 0 <= n < len(NUMBER_WORDS) else str(n)
-
-
-def distribution_words(counts: dict[str, int], scale: Scale, cases: int) -> str:
-    """'Adequate or better in eight of the ten cases: good in three, ...' from the counts."""
-    graded = sum(counts.values())
-    if graded == 0:
-        return "No case was graded in this area."
-    parts = [f"{scale.label(int(g))} in {words(n)}" for g, n in counts.items() if n]
-    of = f"of the {words(cases)} cases" if graded == cases else \
-        f"of the {words(graded)} cases graded (of {words(cases)})"
-    acceptable = [g for g in scale.grades if g < max(scale.grades)]
-    ok = sum(counts[str(g)] for g in acceptable)
-    phrase = (scale.acceptable or f"{scale.label(max(acceptable))} or better") if acceptable else ""
-    lead = f"{phrase.capitalize()} in {words(ok)} {of}" if acceptable else ""
-    detail = ", ".join(parts[:-1]) + (" and " if len(parts) > 1 else "") + parts[-1]
-    return f"{lead}: {detail}." if lead else f"{detail.capitalize()} {of}."
-
-
-def markdown_report(views: Views, pid: str, today: date) -> str:
-    data = report_data(views, pid, today)
-    programme = views.programme(pid)
-    scale = scale_named(programme["scale"])
-    coverage = views.coverage(pid)
+def markdown_report(doc: Doc) -> str:
+    """The report document as Markdown; the same document gives the same text."""
     lines: list[str] = []
-    title = programme["title"] or pid
-    lines += [f"# {title}", ""]
-    if programme["board"]:
-        lines += [f"Report to {programme['board']}. Programme `{pid}`, opened "
-                  f"{programme['opened']}. Figures as at {today.isoformat()}.", ""]
+    lines += [f"**{doc['marking']}**", ""] if doc["marking"] else []
+    lines += [f"# {doc['title']}", ""]
+    lines += [_published_line(doc), ""] if doc.get("published") else []
+    said = f"Figures as {'they stood on' if doc['as_of'] else 'at'} {doc['as_at_words']}."
+    lines += [(f"Report to {doc['board']}. " if doc["board"] else "")
+              + f"Programme `{doc['programme']}`, opened {doc['opened']}. {said}", ""]
+    lines += _since(doc)
     lines += ["## 1. Terms of reference", ""]
-    lines += [programme["terms_of_reference"] or "Not recorded for this programme.", ""]
-    sample = programme.get("sample") or {}
-    tor = programme["terms_of_reference"] or ""
-    if sample.get("criteria") and not all(str(c) in tor for c in sample["criteria"]):
+    lines += [doc["terms_of_reference"] or "Not recorded for this programme.", ""]
+    if doc["sample_criteria"]:
         lines += ["The sample was to represent a spread of:", ""]
-        lines += [f"- {c}" for c in sample["criteria"]] + [""]
+        lines += [f"- {c}" for c in doc["sample_criteria"]] + [""]
     lines += ["## 2. Methodology", ""]
-    if programme["method"]:
-        lines += [programme["method"], ""]
-    lines += [f"{words(data['cases']).capitalize()} cases were audited. Each agency's auditor "
-              f"graded each area on the {scale.title} scale: "
-              f"{scale.describe()}.", ""]
-    rule = programme["consolidation"]
+    if doc["method"]:
+        lines += [doc["method"], ""]
+    scale = doc["scale"]
+    grades = "; ".join(f"{g['grade']} {g['label']}" + (f" ({g['note']})" if g["note"] else "")
+                       for g in scale["grades"])
+    lines += [f"{words(doc['cases']).capitalize()} cases were audited. Each agency's auditor "
+              f"graded each area on the {scale['title']} scale: {grades}. {scale['rule']}", ""]
+    rule = doc["consolidation"]
     lines += [f"The agencies' grades for each area of each case were integrated into one "
               f"judgement per area by the '{rule}' rule"
               + (" (the weakest agency grade stands)" if rule == "worst" else "")
               + ", unless a moderator recorded a moderated judgement with a reason.", ""]
-    if coverage.get("cases"):
-        lines += ["Sample coverage:", ""]
-        for field, label in COVERAGE_FIELDS:
-            counts = coverage.get(field) or {}
-            spread = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
-            lines.append(f"- {label}: {spread or 'not recorded'}")
+    cov = doc["coverage"]
+    if cov["cases"]:
+        lines += ["Sample coverage" + (f" (counts below {cov['threshold']} are not shown, so "
+                                       "that no child can be picked out):" if cov["threshold"]
+                                       else ":"), ""]
+        for f in cov["fields"]:
+            spread = ", ".join(f"{r['value']} {r['shown']}" for r in f["rows"])
+            lines.append(f"- {f['label']}: {spread or 'not recorded'}")
         lines.append("")
     lines += ["## 3. Overview of each area of analysis", "",
               "(Area 1, case details, takes no judgement.)", ""]
-    for area in data["areas"]:
+    for area in doc["areas"]:
         lines += [f"### Area {area['number']}: {area['title']}", ""]
-        lines += [distribution_words(area["counts"], scale, data["cases"]), ""]
+        if area["summary"]:
+            lines += [area["summary"], ""]
+        lines += [area["words"], ""]
         lines += [_counts_table(area["counts"], scale), ""]
-        if area["strengths"]:
-            lines += ["Positive features:", ""] + [f"- {s}" for s in area["strengths"]] + [""]
-        if area["concerns"]:
-            lines += ["Areas of concern:", ""] + [f"- {c}" for c in area["concerns"]] + [""]
+        lines += _comment_list("Positive features", area["strength_groups"], doc)
+        lines += _comment_list("Areas of concern", area["concern_groups"], doc)
     lines += ["### Overall judgement", ""]
-    lines += [distribution_words(data["overall"]["counts"], scale, data["cases"]), ""]
-    lines += [_counts_table(data["overall"]["counts"], scale), ""]
-    lines += ["## 4. Conclusions", ""] + _conclusions(data, scale) + [""]
+    lines += [doc["overall"]["words"], ""]
+    lines += [_counts_table(doc["overall"]["counts"], scale), ""]
+    if doc["themes"]:
+        lines += ["## Themes across the areas", ""]
+        for t in doc["themes"]:
+            lines += [f"### {t['title']}", ""]
+            if t["text"]:
+                lines += [t["text"], ""]
+            lines += [f"*Areas {', '.join(str(a) for a in t['areas']) or '-'}; strengths in "
+                      f"{t['cases_with_strengths']} case(s), concerns in "
+                      f"{t['cases_with_concerns']} case(s).*", ""]
+    lines += ["## 4. Conclusions", ""]
+    if doc["key_findings"]:
+        lines += ["Key findings:", ""] + [f"- {k}" for k in doc["key_findings"]] + [""]
+    for para in doc["conclusions"]:
+        lines += [para if doc["conclusions_authored"] else f"- {para}"]
+        lines += [""] if doc["conclusions_authored"] else []
+    lines += [""] if not doc["conclusions_authored"] else []
+    lines += ["## How the audit was carried out", ""]
+    lines += [f"- {s}" for s in process_sentences(doc["process"])] + [""]
+    lines += _analysis(doc)
     lines += ["## 5. Recommendations", ""]
-    recs = {r["number"]: r for r in views.recommendations(pid)}
-    if not data["recommendations"]:
+    if not doc["recommendations"]:
         lines += ["No recommendations have been recorded yet.", ""]
-    for r in data["recommendations"]:
-        lines += [f"{r['number']}. {recs[r['number']]['text']}",
+    for r in doc["recommendations"]:
+        lines += [f"{r['number']}. {r['text']}",
                   f"   *Status: {r['status']}; {r['actions']} action(s), {r['actions_open']} "
                   f"open, {r['actions_overdue']} overdue.*", ""]
     lines += ["## 6. Action plan", ""]
-    actions = views.actions(pid)
-    if actions:
+    if doc["actions"]:
         lines += ["| Action | Recommendation | Owner | Due | RAG | Status |",
                   "|---|---|---|---|---|---|"]
-        for a in actions:
-            status = action_state(a, today)
+        for a in doc["actions"]:
             lines.append(f"| {a['id']}: {_cell(a['description'])} | {a['recommendation']} | "
-                         f"{a['owner']} | {a['due']} | {a['rag'] or '-'} | {status} |")
+                         f"{a['owner']} | {a['due']} | {a['rag'] or '-'} | {a['status']} |")
         lines.append("")
     else:
         lines += ["No actions have been planned yet.", ""]
-    overdue = [a for a in data["outstanding_actions"] if a["overdue_days"] > 0]
-    if overdue:
-        lines += [f"Overdue actions: {', '.join(a['id'] for a in overdue)}.", ""]
+    if doc["overdue_actions"]:
+        lines += [f"Overdue actions: {', '.join(doc['overdue_actions'])}.", ""]
+    if doc.get("comparison"):
+        lines += [comparison_markdown(doc["comparison"], doc["scale"]), ""]
+    if doc["author"].get("name"):
+        a = doc["author"]
+        lines += [a["name"]] + ([a["role"]] if a.get("role") else []) + \
+                 ([a["on_words"]] if a.get("on_words") else []) + [""]
+    lines += [f"**{doc['marking']}**", ""] if doc["marking"] else []
     return "\n".join(lines).rstrip() + "\n"
 
 
-def action_state(action: Doc, today: date) -> str:
-    """An action's state in a word or three: complete, open, or overdue by N days."""
-    overdue = action_status(action, today)["overdue_days"]
-    if action["completed"]:
-        return "complete"
-    return f"overdue by {overdue} days" if overdue else "open"
+def _published_line(doc: Doc) -> str:
+    p = doc["published"]
+    return (f"*Published version {p['version']}, {p['on_words']}, by {p['by']}; "
+            f"SHA-256 {p['sha256']}.*")
+
+
+def _since(doc: Doc) -> list[str]:
+    last = doc.get("last_published")
+    if not last:
+        return []
+    out = [f"Version {last['version']} of this report was published on {last['on_words']}."]
+    changes = last.get("changes") or []
+    out += [" Since then: " + "; ".join(changes) + "."] if changes else \
+        [" Nothing that changes its figures has been recorded since."]
+    return ["".join(out), ""]
+
+
+def _comment_list(heading: str, groups: list[Doc], doc: Doc) -> list[str]:
+    if not groups:
+        return []
+    if doc["publishable"]:
+        n = sum(g["cases"] for g in groups)
+        return [f"{heading}: {len(groups)} comment(s) over {n} case mention(s) "
+                "(left out of the publishable report).", ""]
+    out = [f"{heading}:", ""]
+    for g in groups:
+        extra = f" ({g['cases']} cases)" if g["cases"] > 1 else ""
+        out.append(f"- {g['text']}{extra}")
+    return out + [""]
+
+
+def _analysis(doc: Doc) -> list[str]:
+    scale = doc["scale"]
+    labels = {str(g["grade"]): g["label"] for g in scale["grades"]}
+    out = ["## Analysis by agency", ""]
+    agencies = doc["analysis"]["agencies"]
+    if agencies:
+        out += ["| Agency | Returns | " + " | ".join(f"{g} {labels[g]}" for g in labels)
+                + " | Overall " + " / ".join(labels) + " |",
+                "|---|---|" + "---|" * len(labels) + "---|"]
+        for a in agencies:
+            out.append(f"| {a['agency']} | {a['returns']} | "
+                       + " | ".join(str(a["areas"][g]) for g in labels) + " | "
+                       + " / ".join(str(a["overall"][g]) for g in labels) + " |")
+        out.append("")
+    else:
+        out += ["No agency has made a return yet.", ""]
+    hidden = doc["analysis"]["hidden_inadequate"]
+    worst = labels[max(labels, key=int)]
+    if hidden["cases"]:
+        out += [f"{words(hidden['cases']).capitalize()} case(s) judged better than {worst} "
+                f"overall had at least one area judged {worst}:", ""]
+        for h in hidden["list"]:
+            who = f"Case {h['case']}" if h["case"] else "A case"
+            out.append(f"- {who}: overall {labels[str(h['overall'])]}; {worst} in area(s) "
+                       f"{', '.join(str(a) for a in h['areas'])}.")
+        out.append("")
+    else:
+        out += [f"No case's overall judgement hides an area judged {worst}.", ""]
+    return out
 
 
 def _cell(text: str) -> str:
     return text.replace("|", "/").replace("\n", " ")
 
 
-def _counts_table(counts: dict[str, int], scale: Scale) -> str:
-    head = "| " + " | ".join(f"{g} {scale.label(int(g))}" for g in counts) + " |"
+def _counts_table(counts: dict[str, int], scale: Doc) -> str:
+    labels = {str(g["grade"]): g["label"] for g in scale["grades"]}
+    head = "| " + " | ".join(f"{g} {labels[g]}" for g in counts) + " |"
     rule = "|" + "---|" * len(counts)
     body = "| " + " | ".join(str(n) for n in counts.values()) + " |"
     return "\n".join([head, rule, body])
-
-
-def _conclusions(data: Doc, scale: Scale) -> list[str]:
-    """Plain statements the figures support; the narrative is the consultant's to write."""
-    if not data["areas"] or not data["cases"]:
-        return ["No grades have been recorded yet."]
-    worst = max(scale.grades)
-
-    def share(area: Doc) -> float:
-        graded = area["graded_cases"] or 1
-        return area["counts"][str(worst)] / graded
-
-    def good(area: Doc) -> int:
-        return sum(n for g, n in area["counts"].items() if int(g) <= scale.good_or_better)
-
-    graded = [a for a in data["areas"] if a["graded_cases"]]
-    if not graded:
-        return ["No grades have been recorded yet."]
-    weakest = sorted(graded, key=lambda a: (-share(a), a["number"]))[0]
-    strongest = sorted(graded, key=lambda a: (-good(a) / a["graded_cases"], a["number"]))[0]
-    out = []
-    if weakest["counts"][str(worst)]:
-        out.append(f"- The weakest area was area {weakest['number']} ({weakest['title']}): "
-                   f"{scale.label(worst)} in {words(weakest['counts'][str(worst)])} of "
-                   f"{words(weakest['graded_cases'])} cases graded.")
-    else:
-        out.append(f"- No area was judged {scale.label(worst)} in any case.")
-    if strongest is not weakest and good(strongest):
-        out.append(f"- The strongest area was area {strongest['number']} "
-                   f"({strongest['title']}): {scale.label(scale.good_or_better)} or better in "
-                   f"{words(good(strongest))} of {words(strongest['graded_cases'])} cases graded.")
-    overall = data["overall"]["counts"]
-    out.append(f"- Overall, {words(overall[str(worst)])} of the {words(data['cases'])} cases "
-               f"were judged {scale.label(worst)}.")
-    return out
 
 
 def demo_overview(views: Views, pid: str, today: date) -> str:
@@ -194,32 +213,22 @@ def demo_overview(views: Views, pid: str, today: date) -> str:
     return "\n".join(lines) + "\n"
 
 
-def comparison_markdown(views: Views, pid: str, baseline: str) -> str:
-    """The re-audit set beside its baseline, area by area, in percentages a board can read."""
-    data = comparison_data(views, pid, baseline)
-    scale = scale_named(views.programme(pid)["scale"])
-    worst = scale.label(max(scale.grades))
-    lines = [f"## Re-audit compared with the baseline ({baseline})", "",
-             f"| Area | Baseline good or better | Re-audit good or better | Change | "
-             f"Baseline {worst} | Re-audit {worst} | Change |",
-             "|---|---|---|---|---|---|---|"]
+def comparison_markdown(data: Doc, scale: Doc) -> str:
+    """The re-audit beside its baseline, area by area, in counts of cases."""
+    good, weakest = data["good_label"], data["weakest_label"]
+    lines = [f"## Re-audit compared with the baseline ({data['baseline']})", "",
+             f"| Area | {good.capitalize()} | {weakest.capitalize()} |", "|---|---|---|"]
     for row in data["areas"]:
-        b, r = row["baseline"], row["reaudit"]
-        lines.append(f"| {row['title']} | {_pct(b['good_or_better'], b['graded_cases'])} | "
-                     f"{_pct(r['good_or_better'], r['graded_cases'])} | "
-                     f"{_points(row['change_good_or_better'])} | "
-                     f"{_pct(b['weakest'], b['graded_cases'])} | "
-                     f"{_pct(r['weakest'], r['graded_cases'])} | "
-                     f"{_points(row['change_inadequate'])} |")
+        lines.append(f"| {row['title']} | {moved(row, 'good_or_better_cases')} | "
+                     f"{moved(row, 'weakest_cases')} |")
+    if data["warnings"]:
+        lines += [""] + [f"Note: {w}" for w in data["warnings"]]
     return "\n".join(lines) + "\n"
 
 
-def _pct(share: float | None, graded: int) -> str:
-    return "not graded" if share is None else f"{round(share * 100)}% of {graded}"
-
-
-def _points(delta: float | None) -> str:
-    if delta is None:
-        return "-"
-    points = round(delta * 100)
-    return "no change" if points == 0 else f"{points:+d} points"
+def moved(row: Doc, field: str) -> str:
+    """'4 of 10 -> 2 of 8': cases then and now, never a percentage of a handful."""
+    b, r = row["baseline"], row["reaudit"]
+    then = f"{b[field]} of {b['graded_cases']}" if b["graded_cases"] else "not graded"
+    now = f"{r[field]} of {r['graded_cases']}" if r["graded_cases"] else "not graded"
+    return f"{then} -> {now}"

@@ -138,7 +138,13 @@ def test_audit_answers_within_each_persons_role(bot: Bot) -> None:
         "_Judgement now:_ 4 inadequate" in history
     case = all_text(bot.command("U0SCMGR", "case mini-2026 K01")["blocks"])
     assert "Area 6 Review: *4 inadequate* (the weakest grade of school 4, social-care 2)" in case
-    assert "no case 'K99'" in all_text(bot.command("U0QL", "case mini-2026 K99")["blocks"])
+    assert "There is no case “K99” in Mini audit. Its cases: K01, K02." in all_text(
+        bot.command("U0QL", "case mini-2026 K99")["blocks"])
+    # The programme may be left out when there is only one, and a case named in any case.
+    assert all_text(bot.command("U0SCMGR", "case k01")["blocks"]) == case
+    assert "History of case K01, Area 6 Review" in all_text(
+        bot.command("U0QL", "history Mini-2026 k01 6")["blocks"])
+    assert "not an area" in all_text(bot.command("U0QL", "history K01 9")["blocks"])
     assert "not an area" in all_text(bot.command("U0QL", "history mini-2026 K01 12")["blocks"])
 
     stranger = all_text(bot.command("U0NOBODY", "my")["blocks"])
@@ -168,7 +174,9 @@ def test_concern_alert_acknowledged_and_acted_on_once(bot: Bot) -> None:
     assert bot.press("U0SCSW", alert, "concern.acknowledge", channel="DU0SCMGR").status == 200
     refused = bot.fake.calls_to("response_url")[-1].body
     assert refused["response_type"] == "ephemeral" and not refused["replace_original"]
-    assert "To acknowledge concern you need the role board or manager or quality-lead" in refused["text"]
+    assert refused["text"] == ("Only board members, managers and quality leads can acknowledge "
+                               "a concern. Your roles in the directory: practitioner. If that "
+                               "is wrong, ask your quality lead (Quinn Lead).")
     for _ in range(2):
         assert bot.press("U0SCMGR", alert, "concern.acknowledge").status == 200
     updated = [u for u in bot.fake.calls_to("chat.update") if u.body["ts"] == alert["ts"]]
@@ -214,10 +222,15 @@ def test_action_owner_records_progress_then_completion(bot: Bot) -> None:
     assert bot.submit("U0SCMGR", view, {**rag("amber"), **text_values(
         {"note": "Four of six teams briefed"})})["response_action"] == "update"
 
-    assert bot.press("U0SCMGR", answer, "action.update", ephemeral=True).status == 200
+    # The list the form was opened from is replaced in place, its buttons as they now stand.
+    replaced = [r for r in bot.fake.calls_to("response_url") if r.body.get("replace_original")]
+    assert replaced and "Action A1.2: progress recorded (amber)." in replaced[-1].body["text"]
+
+    assert bot.press("U0SCMGR", answer, "action.complete", ephemeral=True).status == 200
     view = bot.opened_view()
-    done = bot.submit("U0SCMGR", view, {**rag(None), **text_values(
-        {"note": "", "evidence": "Briefing notes from all six teams, filed 30 June."})})
+    assert view["callback_id"] == "action.complete"
+    done = bot.submit("U0SCMGR", view, text_values(
+        {"evidence": "Briefing notes from all six teams, filed 30 June."}))
     assert done["response_action"] == "update"
     action = bot.services.fresh().action("mini-2026", "A1.2")
     assert action is not None and action["completed"] and action["rag"] == "green"
@@ -297,3 +310,31 @@ def test_slow_answer_is_acknowledged_first_then_sent(bot: Bot,
     release.set()
     later = bot.fake.wait_for("response_url")[-1].body
     assert later["response_type"] == "ephemeral" and "K01" in all_text(later["blocks"])
+
+
+def test_a_press_on_a_list_replaces_the_list_and_a_refused_press_changes_nothing(
+        bot: Bot) -> None:
+    mine = bot.command("U0SCSW", "my")
+    answer = {"ts": "1700000001.000002", "text": mine["text"], "blocks": mine["blocks"]}
+    assert bot.press("U0SCSW", answer, "feedback.acknowledge", ephemeral=True).status == 200
+    replaced = bot.fake.calls_to("response_url")[-1].body
+    assert replaced["replace_original"] is True and replaced["response_type"] == "ephemeral"
+    assert "Thank you: acknowledged." in all_text(replaced["blocks"])
+    # The list as it now stands: the first feedback's Acknowledge is gone, the other's stays.
+    acks = [e for blk in replaced["blocks"] if blk["type"] == "actions"
+            for e in blk["elements"] if e["action_id"] == "feedback.acknowledge"]
+    before = [e for blk in mine["blocks"] if blk["type"] == "actions"
+              for e in blk["elements"] if e["action_id"] == "feedback.acknowledge"]
+    assert len(acks) == len(before) - 1
+
+    # A press someone may not make: told to them alone, and no message or Home tab changes.
+    deliver_feedback(bot.services, "mini-2026", "K02", "social-care")
+    sent = [c for c in bot.fake.calls_to("chat.postMessage") if c.body["channel"] == "DU0SCSW"]
+    message = posted(sent[-1])
+    updates, homes = len(bot.fake.calls_to("chat.update")), len(bot.fake.calls_to("views.publish"))
+    assert bot.press("U0QL", message, "feedback.acknowledge", channel="DU0SCSW").status == 200
+    told = bot.fake.calls_to("response_url")[-1].body
+    assert told["response_type"] == "ephemeral" and not told["replace_original"]
+    assert "Only managers and practitioners can acknowledge feedback" in told["text"]
+    assert len(bot.fake.calls_to("chat.update")) == updates
+    assert len(bot.fake.calls_to("views.publish")) == homes

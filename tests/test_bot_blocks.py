@@ -100,20 +100,40 @@ def test_answers_form_refuses_empty_and_too_long_answers_box_by_box() -> None:
     assert errors == {} and answers == {2: "Recorded."}
 
 
-def test_action_form_needs_status_and_note_or_evidence() -> None:
-    def values(rag: str | None, note: str, evidence: str) -> dict[str, Any]:
+def test_progress_needs_status_and_note_and_completion_needs_evidence_after_a_confirm() -> None:
+    def values(rag: str | None, note: str) -> dict[str, Any]:
         option = {"value": rag} if rag else None
         return {"rag": {"choice": {"type": "static_select", "selected_option": option}},
-                **text_values({"note": note, "evidence": evidence})}
+                **text_values({"note": note})}
 
-    assert set(m.read_action_update(values(None, "", ""))[1]) == {"rag", "note"}
-    assert set(m.read_action_update(values("amber", "", ""))[1]) == {"note"}
-    assert m.read_action_update(values("purple", "x", ""))[1] == {"rag": "Choose red, amber or "
-                                                                         "green."}
-    update, errors = m.read_action_update(values("green", "Done early", ""))
+    action = {"programme": "mini-2026", "id": "A1.2", "description": "Brief teams",
+              "measure": "Notes", "due": "2026-09-30", "owner": "sc.mgr", "completed": False,
+              "overdue_days": 0}
+    form = m.action_update_modal(action, {})
+    inputs = [blk for blk in form["blocks"] if blk["type"] == "input"]
+    assert [blk["block_id"] for blk in inputs] == ["rag", "note"]
+    assert not any(blk["optional"] for blk in inputs)  # both needed, neither marked optional
+    assert "due on_ Wednesday 30 September 2026" in all_text(form["blocks"])
+    assert set(m.read_action_update(values(None, ""))[1]) == {"rag", "note"}
+    assert set(m.read_action_update(values("amber", ""))[1]) == {"note"}
+    assert m.read_action_update(values("purple", "x"))[1] == {"rag": "Choose red, amber or "
+                                                                      "green."}
+    update, errors = m.read_action_update(values("green", "Done early"))
     assert errors == {} and update == m.ActionUpdate("green", "Done early", "")
-    update, errors = m.read_action_update(values(None, "", "Minutes of 3 March"))
-    assert errors == {} and update == m.ActionUpdate("", "", "Minutes of 3 March")
+
+    # Completing cannot be undone: its button asks first, then its form needs the evidence.
+    from bot.replies import action_block
+
+    shown = action_block(action, names, True)
+    complete = buttons(shown)[b.ACTION_COMPLETE]
+    assert complete["confirm"]["title"]["text"] == "Mark A1.2 complete?"
+    assert "cannot be undone" in complete["confirm"]["text"]["text"]
+    assert b.ACTION_UPDATE in buttons(shown)
+    assert "cannot be undone" in all_text(m.action_complete_modal(action, {})["blocks"])
+    assert m.read_evidence(text_values({"evidence": " "}))[1] == {
+        "evidence": "Say what shows that the action is done."}
+    assert m.read_evidence(text_values({"evidence": "Minutes of 3 March"})) == (
+        "Minutes of 3 March", {})
 
 
 def test_long_lists_and_long_text_are_split_never_cut() -> None:

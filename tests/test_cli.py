@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from policies.scales import AREAS
+
 from .conftest import demo_expected, run_cli
 
 
@@ -20,11 +22,12 @@ def test_demo_then_report_case_and_history(store_url: str, tmp_path: Path) -> No
                                 url=store_url, check=True).stdout)
     expected = demo_expected()
     assert {str(a["number"]): a["counts"] for a in report["areas"]} == expected["areas"]
-    assert set(report) == {"programme", "cases", "areas", "overall", "recommendations",
+    assert set(report) >= {"programme", "cases", "areas", "overall", "recommendations",
                            "outstanding_actions"}
 
     md = run_cli("report", "lontown-2009", url=store_url, check=True).stdout
-    assert md.startswith("# ") and "## 5. Recommendations" in md and "## 6. Action plan" in md
+    assert md.startswith("**OFFICIAL-SENSITIVE**\n\n# ")
+    assert "## 5. Recommendations" in md and "## 6. Action plan" in md
 
     case = json.loads(run_cli("case", "lontown-2009", "C01", "--format", "json",
                               url=store_url, check=True).stdout)
@@ -91,7 +94,7 @@ def test_bad_input_exits_2_names_the_problem_and_writes_nothing(
         (("grade", "moderate", "mini-2026", "K01", "--area", "6", "--grade", "3", "--reason",
           "x", "--by", "sch.t"), "need the role moderator"),
         (("grade", "revise", "mini-2026", "K01", "--agency", "school", "--area", "6",
-          "--grade", "1", "--reason", "x", "--by", "sch.aud"), "overall judgement only"),
+          "--grade", "5", "--reason", "x", "--by", "sch.aud"), "not on the ofsted-ilacs scale"),
         (("concern", "raise", "mini-2026", "K99", "--agency", "school", "--summary", "x",
           "--by", "sch.aud"), "no case 'K99'"),
         (("case", "mini-2026", "K99"), "no case 'K99'"),
@@ -170,7 +173,7 @@ def test_reaudit_compared_with_its_baseline(store_url: str, tmp_path: Path,
     base.write_text(json.dumps(mini_pack))
     reaudit = json.loads(json.dumps(mini_pack))
     reaudit["programme"].update(id="mini-2026-reaudit", baseline="mini-2026",
-                                opened="2026-08-01")
+                                opened="2026-08-01", areas={**AREAS, "7": "Supervision"})
     for r in reaudit["returns"]:
         r["completed"] = "2026-08-10"
         if r["case"] == "K01" and r["agency"] == "school":
@@ -189,7 +192,11 @@ def test_reaudit_compared_with_its_baseline(store_url: str, tmp_path: Path,
     assert area6["change_good_or_better"] == 0.5 and area6["change_inadequate"] == -0.5
     md = run_cli("report", "mini-2026-reaudit", "--compare", "mini-2026", url=store_url,
                  check=True).stdout
-    assert "| Review | 50% of 2 | 100% of 2 | +50 points |" in md
+    assert "| Review | 1 of 2 -> 2 of 2 | 1 of 2 -> 0 of 2 |" in md
+    assert "Area 7 is 'Supervision' here but 'Management and supervision' in mini-2026" in md
+    page = run_cli("report", "mini-2026-reaudit", "--compare", "mini-2026", "--format", "html",
+                   url=store_url, check=True).stdout
+    assert "<td>1 of 2 -&gt; 2 of 2</td><td>1 of 2 -&gt; 0 of 2</td>" in page
     missing = run_cli("report", "mini-2026-reaudit", "--compare", "nope", url=store_url)
     assert missing.returncode == 2 and "no programme 'nope'" in missing.stderr
 

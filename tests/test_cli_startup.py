@@ -72,3 +72,14 @@ def test_help_lists_every_command_with_its_one_line_help(tmp_path: Any) -> None:
         assert command is not None and command.name == name  # found where COMMANDS says
         words = command.get_short_help_str(limit=200)
         assert words and summary.rstrip(".") in words, (name, summary)
+
+
+def test_each_report_format_imports_only_its_own_library(
+        store_url: str, tmp_path: Any, wiring: Wiring, mini_pack: dict[str, Any]) -> None:
+    import_pack(wiring.app, parse_pack(mini_pack), "import")
+    writers = {"weasyprint", "docx", "openpyxl"}
+    modules, _ = _modules_after(tmp_path, store_url, "report", "mini-2026")
+    assert not modules & {*writers, "matplotlib"}
+    modules, _ = _modules_after(tmp_path, store_url, "report", "mini-2026", "--format", "xlsx",
+                                "-o", str(tmp_path / "r.xlsx"))
+    assert "openpyxl" in modules and not modules & {"weasyprint", "docx", "matplotlib"}

@@ -39,7 +39,9 @@ from .fake_slack import FakeSlack
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 EXAMPLES = DOCS / "examples"
 PAGES = sorted(DOCS.glob("*.md"))
-EXAMPLE_FILES = {"northbrook-2026.json", "northbrook-2026-returns.csv"}
+EXAMPLE_FILES = {"northbrook-2026.json", "northbrook-2026-returns.csv",
+                 "northbrook-2026-template-police.xlsx", "northbrook-2026-returns-police.xlsx",
+                 "northbrook-2026-returns-police-excel.csv"}
 TIMES = ("recorded_at", "as_of")  # when the commands ran: they differ from run to run
 
 
@@ -118,6 +120,56 @@ def test_the_examples_import_as_the_docs_say(tmp_path: Path) -> None:
     assert again == ["nothing to import: everything in this file is already in the ledger for "
                      "northbrook-2026"] * 2
     assert again[0] in readme
+
+
+def test_the_returns_template_and_its_filled_examples_import(example_store: str,
+                                                            tmp_path: Path) -> None:
+    """docs/returns-format.md's template is what `template returns` writes for the example
+    audit (read with python-calamine, not the writer); the filled-in workbook imports, and the
+    same return saved as Excel's Windows-1252 semicolon CSV is then already in the ledger."""
+    from python_calamine import CalamineWorkbook
+
+    page = (DOCS / "returns-format.md").read_text(encoding="utf-8")
+    for name in ("northbrook-2026-template-police.xlsx", "northbrook-2026-returns-police.xlsx",
+                 "northbrook-2026-returns-police-excel.csv"):
+        assert f"(examples/{name})" in page, f"returns-format.md should link {name}"
+    fresh = tmp_path / "template.xlsx"
+    in_process(example_store, "template", "returns", "northbrook-2026", "--agency", "police",
+               "-o", str(fresh))
+
+    def cells(path: Path) -> dict[str, list[list[Any]]]:
+        book = CalamineWorkbook.from_path(str(path))
+        return {name: book.get_sheet_by_name(name).to_python() for name in book.sheet_names}
+
+    assert cells(EXAMPLES / "northbrook-2026-template-police.xlsx") == cells(fresh), \
+        "docs/examples' template is not what `template returns` writes now; write it again"
+    url = example_store
+    said = run_cli("import-returns", "northbrook-2026",
+                   "docs/examples/northbrook-2026-returns-police.xlsx", url=url,
+                   cwd=repository(), check=True).stdout
+    assert said.splitlines() == [
+        "northbrook-2026-returns-police.xlsx: read as an Excel workbook",
+        "imported into northbrook-2026: 1 returns, 1 feedback issued (2 events)"]
+    assert said.splitlines()[-1] in page
+    again = run_cli("import-returns", "northbrook-2026",
+                    "docs/examples/northbrook-2026-returns-police-excel.csv", url=url,
+                    cwd=repository(), check=True).stdout
+    assert again.splitlines() == [
+        "northbrook-2026-returns-police-excel.csv: read as Windows-1252 text, values "
+        "separated by semicolons",
+        "nothing to import: everything in this file is already in the ledger for "
+        "northbrook-2026"]
+    assert again.splitlines()[0].split(": ", 1)[1] in page
+    (tmp_path / "fresh.db").unlink(missing_ok=True)
+    other = f"sqlite:///{tmp_path / 'fresh.db'}"
+    for args in scenario()[:2]:
+        in_process(other, *args)
+    first = run_cli("import-returns", "northbrook-2026",
+                    "docs/examples/northbrook-2026-returns-police-excel.csv", url=other,
+                    cwd=repository(), check=True).stdout
+    assert first.splitlines()[-1] == said.splitlines()[-1]
+    assert in_process(other, "case", "northbrook-2026", "N03", "--format", "json") == \
+        in_process(url, "case", "northbrook-2026", "N03", "--format", "json")
 
 
 def test_every_example_block_says_what_it_is() -> None:
@@ -283,6 +335,7 @@ def _conforms(shown: Any, printed: Any, where: str, path: str = "", top: bool = 
                 except AssertionError as e:
                     failures.append(str(e))
             else:
+                assert failures, f"{at}: the command prints an empty list here"
                 closest = min(failures, key=len)  # the candidate it came nearest to
                 raise AssertionError(f"{at}: item {n} is like nothing printed ({closest})")
     elif printed is None:

@@ -11,6 +11,7 @@ import shutil
 import signal
 import struct
 import subprocess
+from datetime import date
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from PIL import Image
 
 from policies.scales import AREAS, scale_named
 from projections.html import grade_colours
+from projections.wording import long_date
 
 from .conftest import demo_expected, run_cli
 
@@ -98,7 +100,7 @@ def test_demo_report_as_html(store_url: str, tmp_path: Path) -> None:
         assert table[1] == [str(n) for n in counts.values()]
     assert tables["Overall: cases at each grade"][1] == [
         str(n) for n in expected["overall"].values()]
-    plan = tables[f"SMART action plan as at {TODAY}"]
+    plan = tables[f"SMART action plan as at {long_date(date.fromisoformat(TODAY))}"]
     assert len(plan) == 1 + expected["actions"]
     overdue = [row[0] for row in plan[1:] if row[-1].startswith("overdue by")]
     assert overdue == ["A1.1", "A1.2", "A4.1"]  # due before TODAY, none completed

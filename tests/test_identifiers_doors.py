@@ -124,7 +124,7 @@ def test_a_concern_raised_from_the_shell_with_an_identifier_is_refused(
                      "sch.aud", "--summary", summary, url=store_url)
     assert raised.returncode == 2, raised.stdout + raised.stderr
     assert f"error: summary: holds what looks like {kind}" in raised.stderr
-    assert "quality lead may allow it" in raised.stderr and "Traceback" not in raised.stderr
+    assert "ask a quality lead" in raised.stderr and "Traceback" not in raised.stderr
     listed = run_cli("concern", "list", "mini-2026", "--format", "json", url=store_url,
                      check=True)
     assert [k["case"] for k in json.loads(listed.stdout)] == ["K01"], "nothing new recorded"
@@ -194,3 +194,24 @@ def test_every_free_text_command_is_checked(wiring: Wiring, mini_pack: dict[str,
         programme="mini-2026", action="A1.1", rag="amber", by="sch.mgr", occurred_on=day,
         note="Designated teachers briefed at the meeting on 3 March 2026; Section 47 guide sent.")
     assert wiring.app.record_action_progress(ordinary).changed
+
+
+def test_a_quality_lead_may_import_a_file_with_identifiers_giving_a_reason(
+        wiring: Wiring, mini_pack: dict[str, Any]) -> None:
+    pack = copy.deepcopy(mini_pack)
+    pack["recommendations"][0]["text"] = "Schools must report to every review; ask on 020 7946 0018."
+    refused = _refused(wiring, pack)
+    assert refused[-1].startswith("what identifies a child or family is kept out of free text")
+    with pytest.raises(PackProblems) as caught:
+        import_pack(wiring.app, parse_pack(pack), "sch.aud", allow_identifiers="a helpline")
+    assert caught.value.problems == [
+        "--by sch.aud: only a quality lead may allow text that holds what identifies a child "
+        "or family"]
+    summary = import_pack(wiring.app, parse_pack(pack), "ql",
+                          allow_identifiers="the partnership's own helpline, published")
+    assert summary.added["texts allowed by a quality lead"] == 1
+    [override] = _overrides(wiring)
+    assert (override.by, override.field, override.kinds, override.reason) == (
+        "ql", "recommendation 1", ["a phone number"], "the partnership's own helpline, published")
+    again = import_pack(wiring.app, parse_pack(pack), "ql", allow_identifiers="again")
+    assert not again.changed and len(_overrides(wiring)) == 1

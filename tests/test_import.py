@@ -74,6 +74,7 @@ def test_agencies_disagreeing_ilacs_scale_and_ungraded_areas(wiring: Wiring,
 def test_a_broken_pack_is_refused_whole_with_a_line_per_problem(
         wiring: Wiring, mini_pack: dict[str, Any]) -> None:
     bad = copy.deepcopy(mini_pack)
+    bad["programme"]["scale"] = "ofsted-2009"     # whose outstanding is overall only
     bad["returns"][0]["grades"]["3"] = 1          # outstanding on an area
     bad["returns"][1]["agency"] = "police"        # not involved in the case
     bad["returns"][2]["practitioner"] = "nobody"  # unknown person
@@ -149,7 +150,7 @@ def test_every_problem_of_a_returns_file_in_one_run(wiring: Wiring,
     _import(wiring, pack)
     text = (
         "case,agency,auditor,practitioner,area,grade,strengths,concerns,colour\n"
-        "K02,social-care,sc.aud,sc.sw,2,1,,,\n"
+        "K02,social-care,sc.aud,sc.sw,2,5,,,\n"
         "K09,school,sch.aud,sch.t,2,2,,,\n"
         "K02,school,sch.aud,sch.t,3,five,,,\n"
         "K02,school,sc.sw,sch.t,4,3,,,\n"
@@ -160,8 +161,8 @@ def test_every_problem_of_a_returns_file_in_one_run(wiring: Wiring,
     problems = caught.value.problems
     assert problems[0].startswith("line 1: missing column(s) completed"), problems
     assert problems[1].startswith("line 1: unknown column(s) colour"), problems
-    assert problems[2].startswith("line 2 (case K02, social-care): grade for area 2: grade 1 "
-                                  "(outstanding) is for the overall judgement only"), problems
+    assert problems[2].startswith("line 2 (case K02, social-care): grade for area 2: grade 5 "
+                                  "is not on the ofsted-ilacs scale"), problems
     assert problems[3] == "line 3: no case 'K09' in mini-2026", problems
     assert problems[4].startswith("line 4: grade 'five' is not a whole number"), problems
     assert problems[5].startswith("line 5: auditor 'sc.sw' differs from line 4"), problems
@@ -213,6 +214,7 @@ def test_a_pack_s_shape_and_reference_problems_come_in_one_run(
     bad["returns"][0]["completed"] = "yesterday"          # shape
     bad["concerns"] = [{"case": "K01", "agency": "school", "raised_by": "sch.aud",
                         "summary": ""}]                     # shape: blank text
+    bad["programme"]["scale"] = "ofsted-2009"               # outstanding is overall only
     bad["returns"][1]["grades"]["3"] = 1                    # rule: outstanding for an area
     bad["actions"][0]["owner"] = "nobody"                   # reference
     bad["people"][0]["roles"] = ["boss"]                    # shape; that person set aside

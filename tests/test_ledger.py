@@ -25,6 +25,15 @@ def loaded(wiring: Wiring, mini_pack: dict[str, Any]) -> Wiring:
     return wiring
 
 
+@pytest.fixture
+def loaded_2009(wiring: Wiring, mini_pack: dict[str, Any]) -> Wiring:
+    """The small audit graded on the 2009 tool's scale, whose outstanding is overall only."""
+    mini_pack["programme"]["scale"] = "ofsted-2009"
+    import_pack(wiring.app, parse_pack(mini_pack))
+    wiring.follower.catch_up()
+    return wiring
+
+
 def _area(w: Wiring, case: str, area: str) -> dict[str, Any]:
     w.follower.catch_up()
     return w.views.judgements(P, case)["areas"][area]  # type: ignore[no-any-return]
@@ -42,7 +51,8 @@ def test_revising_a_grade_needs_a_reason_and_moves_the_judgement(loaded: Wiring)
     assert _area(loaded, "K01", "6")["grade"] == 3
 
 
-def test_revision_may_not_break_the_outstanding_rule(loaded: Wiring) -> None:
+def test_revision_may_not_break_the_outstanding_rule(loaded_2009: Wiring) -> None:
+    loaded = loaded_2009
     with pytest.raises(Rejected) as caught:
         loaded.app.revise_grade(c.ReviseGrade(
             by="sc.aud", programme=P, case="K02", agency="social-care", area="4", grade=3,
@@ -67,7 +77,14 @@ def test_moderation_overrides_worst_and_keeps_provenance(loaded: Wiring) -> None
     assert area6["counts"] == {"1": 0, "2": 1, "3": 1, "4": 0}
 
 
-def test_grading_one_area_at_a_time(loaded: Wiring) -> None:
+def test_ilacs_allows_outstanding_for_an_area_as_ofsted_does(loaded: Wiring) -> None:
+    loaded.app.grade_area(c.GradeArea(by="sch.aud", programme=P, case="K01", agency="school",
+                                      area="3", grade=1, strength="Referral same day"))
+    assert _area(loaded, "K01", "3")["contributions"][0] == {"agency": "school", "grade": 1}
+
+
+def test_grading_one_area_at_a_time(loaded_2009: Wiring) -> None:
+    loaded = loaded_2009
     with pytest.raises(Rejected) as caught:
         loaded.app.grade_area(c.GradeArea(by="sch.aud", programme=P, case="K01",
                                           agency="school", area="3", grade=1))

@@ -23,8 +23,7 @@ from ..people import Person
 from ..persistence import LedgerApplication
 from ..programme import Programme
 
-ASK_A_QUALITY_LEAD = ("if it must stay, a quality lead may allow it, giving a reason "
-                      "(--allow-identifiers REASON --allowed-by QUALITY-LEAD on the command line)")
+ASK_A_QUALITY_LEAD = "if it must stay, ask a quality lead: they may allow it, giving a reason"
 
 
 @dataclass(frozen=True)

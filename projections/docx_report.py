@@ -1,0 +1,314 @@
+"""The overview report as a Word document the partnership can edit (python-docx).
+
+It lays out the report document (what `--format json` prints) in the HTML report's order, with
+Word's own heading styles and tables so the author can restyle, renumber and add to it; the
+protective marking heads and foots every page beside the page number.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from typing import Any
+
+from docx import Document
+from docx.document import Document as WordDocument
+from docx.enum.section import WD_ORIENT
+from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Mm, Pt, RGBColor
+from docx.table import Table
+from docx.text.paragraph import Paragraph
+
+from policies.scales import scale_named
+
+from .html import _chart_rows, chart_png
+from .office import RAG_FILLS, fixed_zip, labels_of, paragraphs
+
+Doc = dict[str, Any]
+
+
+def docx_report(doc: Doc) -> bytes:
+    """The report document as .docx bytes; the same document gives the same bytes."""
+    word = Document()
+    _page_furniture(word, doc)
+    props = word.core_properties
+    props.title = f"{doc.get('title') or doc['programme']}: overview report"
+    props.subject = doc.get("marking") or ""
+    props.author = (doc.get("author") or {}).get("name") or "audit-ledger"
+    props.comments = f"Figures as at {doc.get('as_at', '')}"
+    props.revision = 1
+    _cover(word, doc)
+    for section in SECTIONS:
+        section(word, doc)
+    out = io.BytesIO()
+    word.save(out)
+    return fixed_zip(out.getvalue())
+
+
+# ---- page furniture -----------------------------------------------------------------------
+
+
+def _page_furniture(word: WordDocument, doc: Doc) -> None:
+    section = word.sections[0]
+    section.page_height, section.page_width = Mm(297), Mm(210)
+    section.orientation = WD_ORIENT.PORTRAIT
+    section.left_margin = section.right_margin = Mm(18)
+    marking = doc.get("marking") or ""
+    head = section.header.paragraphs[0]
+    head.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    _bold(head, marking)
+    foot = section.footer.paragraphs[0]
+    foot.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    _bold(foot, marking)
+    pages = section.footer.add_paragraph()
+    pages.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    pages.add_run("Page ")
+    _field(pages, "PAGE", "1")
+    pages.add_run(" of ")
+    _field(pages, "NUMPAGES", "1")
+
+
+def _bold(paragraph: Paragraph, text: str) -> None:
+    run = paragraph.add_run(text)
+    run.bold = True
+
+
+def _field(paragraph: Paragraph, code: str, shown: str) -> None:
+    """A Word field (PAGE, NUMPAGES) that Word fills in as it lays the pages out."""
+    run = paragraph.add_run()
+    for kind, text in (("begin", None), (None, f" {code} "), ("separate", None), (None, shown),
+                       ("end", None)):
+        if kind:
+            element = OxmlElement("w:fldChar")
+            element.set(qn("w:fldCharType"), kind)
+        elif text == shown:
+            element = OxmlElement("w:t")
+            element.text = text
+        else:
+            element = OxmlElement("w:instrText")
+            element.set(qn("xml:space"), "preserve")
+            element.text = text
+        run._r.append(element)
+
+
+# ---- the report, section by section ----------------------------------------------------
+
+
+def _cover(word: WordDocument, doc: Doc) -> None:
+    if doc.get("board"):
+        word.add_paragraph(f"Report to {doc['board']}")
+    word.add_heading(doc.get("title") or doc["programme"], level=0)
+    word.add_paragraph("Overview report")
+    when = doc.get("as_at_words") or doc.get("as_at", "")
+    stood = "as they stood on" if doc.get("as_of") else "as at"
+    word.add_paragraph(f"Programme {doc['programme']}"
+                       + (f", opened {doc['opened']}" if doc.get("opened") else "")
+                       + f". Figures {stood} {when}.")
+    published = doc.get("published")
+    if published:
+        word.add_paragraph(f"Published version {published['version']}, "
+                           f"{published.get('on_words') or published.get('on', '')}, by "
+                           f"{published['by']}; SHA-256 {published['sha256']}.")
+
+
+def _terms(word: WordDocument, doc: Doc) -> None:
+    word.add_heading("1. Terms of reference", level=1)
+    _text(word, doc.get("terms_of_reference") or "Not recorded for this programme.")
+    if doc.get("sample_criteria"):
+        word.add_paragraph("The sample was to represent a spread of:")
+        _bullets(word, doc["sample_criteria"])
+
+
+def _method(word: WordDocument, doc: Doc) -> None:
+    word.add_heading("2. Methodology", level=1)
+    _text(word, doc.get("method") or "")
+    scale = doc["scale"]
+    word.add_paragraph(f"{doc['cases']} cases were audited. Each agency's auditor graded each "
+                       f"area on the {scale['title']} scale, as follows:")
+    _bullets(word, [f"{g['grade']} = {g['label']}" + (f" ({g['note']})" if g.get("note") else "")
+                    for g in scale["grades"]])
+    if scale.get("rule"):
+        word.add_paragraph(scale["rule"])
+    rule = doc.get("consolidation", "")
+    word.add_paragraph(f"The agencies' grades for each area of each case were integrated into "
+                       f"one judgement per area by the ‘{rule}’ rule"
+                       + (" (the weakest agency grade stands)" if rule == "worst" else "")
+                       + ", unless a moderator recorded a moderated judgement with a reason.")
+    coverage = doc.get("coverage") or {}
+    if coverage.get("cases"):
+        caption = f"Sample coverage ({doc['cases']} cases)"
+        if coverage.get("threshold"):
+            caption += (f"; counts below {coverage['threshold']} are not shown, so that no "
+                        "child can be picked out")
+        rows = [[f["label"], ", ".join(f"{r['value']} {r['shown']}" for r in f["rows"])
+                 or "not recorded"] for f in coverage["fields"]]
+        _table(word, caption, ["Characteristic", "Cases"], rows)
+
+
+def _areas(word: WordDocument, doc: Doc) -> None:
+    word.add_heading("3. Overview of each of the areas of analysis", level=1)
+    labels = labels_of(doc)
+    rows = _chart_rows(doc)
+    if any(r["graded"] for r in rows):
+        word.add_picture(io.BytesIO(chart_png(rows, scale_named(doc["scale"]["id"]))),
+                         width=Mm(165))
+        word.add_paragraph("Integrated judgements per area of analysis and overall: number "
+                           "of cases at each grade.", style="Caption")
+    else:
+        word.add_paragraph("No judgements have been recorded yet, so there is nothing to chart.")
+    _table(word, "Cases at each grade, per area",
+           ["Area", *(f"{g} {label}" for g, label in labels.items()), "Graded"],
+           [[r["label"], *r["counts"].values(), r["graded"]] for r in rows])
+    for area in doc["areas"]:
+        word.add_heading(f"Area of analysis {area['number']}: {area['title']}", level=2)
+        _text(word, area.get("summary") or "")
+        if area.get("words"):
+            word.add_paragraph(area["words"])
+        _comments(word, doc, "Positive features", area, "strength")
+        _comments(word, doc, "Areas of concern", area, "concern")
+    word.add_heading("Overall judgement", level=2)
+    if doc["overall"].get("words"):
+        word.add_paragraph(doc["overall"]["words"])
+
+
+def _comments(word: WordDocument, doc: Doc, heading: str, area: Doc, kind: str) -> None:
+    groups = area.get(f"{kind}_groups")
+    if groups is None:  # a document without groups: the comments as they are
+        groups = [{"text": t, "cases": 1} for t in area.get(f"{kind}s") or []]
+    if not groups:
+        return
+    word.add_heading(heading, level=3)
+    if doc.get("publishable"):
+        word.add_paragraph(f"{len(groups)} comment(s), left out of the publishable report.")
+        return
+    _bullets(word, [g["text"] + (f" ({g['cases']} cases)" if g["cases"] > 1 else "")
+                    for g in groups])
+
+
+def _themes(word: WordDocument, doc: Doc) -> None:
+    if not doc.get("themes"):
+        return
+    word.add_heading("Themes across the areas", level=1)
+    for t in doc["themes"]:
+        word.add_heading(t["title"], level=2)
+        _text(word, t.get("text") or "")
+        areas = ", ".join(str(a) for a in t["areas"]) or "–"
+        word.add_paragraph(f"Areas {areas}; strengths in {t['cases_with_strengths']} case(s), "
+                           f"concerns in {t['cases_with_concerns']} case(s).")
+
+
+def _conclusions(word: WordDocument, doc: Doc) -> None:
+    word.add_heading("4. Conclusions", level=1)
+    if doc.get("key_findings"):
+        word.add_heading("Key findings", level=2)
+        _bullets(word, doc["key_findings"])
+    if doc.get("conclusions_authored"):
+        for para in doc["conclusions"]:
+            word.add_paragraph(para)
+    else:
+        _bullets(word, [str(c).removeprefix("- ") for c in doc.get("conclusions") or []])
+
+
+def _recommendations(word: WordDocument, doc: Doc) -> None:
+    word.add_heading("5. Recommendations", level=1)
+    if not doc["recommendations"]:
+        word.add_paragraph("No recommendations have been recorded yet.")
+    for r in doc["recommendations"]:
+        para = word.add_paragraph(style="List Number")
+        para.add_run(f"{r['number']}. ").bold = True
+        para.add_run(r.get("text") or "")
+        status = word.add_paragraph(f"Status: {r['status']}; {r['actions']} action(s), "
+                                    f"{r['actions_open']} open, {r['actions_overdue']} overdue.")
+        status.paragraph_format.left_indent = Mm(8)
+        status.runs[0].italic = True
+
+
+def _action_plan(word: WordDocument, doc: Doc) -> None:
+    word.add_heading("6. Action plan", level=1)
+    actions = doc.get("actions") or []
+    if not actions:
+        word.add_paragraph("No actions have been planned yet.")
+        return
+    when = doc.get("as_at_words") or doc.get("as_at", "")
+    table = _table(word, f"SMART action plan as at {when}",
+                   ["Action", "What will be done, and how we will know", "Rec.", "Owner",
+                    "Due", "RAG", "Status"],
+                   [[a["id"], a["description"] + (f"\nMeasure: {a['measure']}"
+                                                  if a.get("measure") else ""),
+                     a["recommendation"], a["owner"], a["due"], a.get("rag") or "–",
+                     a["status"]] for a in actions])
+    for row, action in zip(table.rows[1:], actions, strict=True):
+        if action.get("rag") in RAG_FILLS:
+            _shade(row.cells[5], RAG_FILLS[action["rag"]])
+    overdue = doc.get("overdue_actions") or [
+        a["id"] for a in doc.get("outstanding_actions") or [] if a["overdue_days"] > 0]
+    if overdue:
+        para = word.add_paragraph()
+        run = para.add_run(f"Overdue actions: {', '.join(overdue)}.")
+        run.bold = True
+        run.font.color.rgb = RGBColor(0xB3, 0x26, 0x1E)
+
+
+def _author(word: WordDocument, doc: Doc) -> None:
+    author = doc.get("author") or {}
+    if author.get("name"):
+        word.add_paragraph("\n".join(x for x in (author["name"], author.get("role"),
+                                                 author.get("on_words")) if x))
+
+
+SECTIONS: list[Callable[[WordDocument, Doc], None]] = [
+    _terms, _method, _areas, _themes, _conclusions, _recommendations, _action_plan, _author]
+
+
+# ---- building blocks ------------------------------------------------------------------
+
+
+def _text(word: WordDocument, text: str) -> None:
+    """Authored or programme text: its paragraphs as paragraphs and its '- ' lines as bullets."""
+    for kind, body in paragraphs(text):
+        word.add_paragraph(body, style="List Bullet" if kind == "item" else None)
+
+
+def _bullets(word: WordDocument, items: list[str]) -> None:
+    for item in items:
+        word.add_paragraph(item, style="List Bullet")
+
+
+def _table(word: WordDocument, caption: str, head: list[str], rows: list[list[Any]]) -> Table:
+    word.add_paragraph(caption, style="Caption")
+    table = word.add_table(rows=1, cols=len(head))
+    table.style = "Table Grid"
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    for cell, text in zip(table.rows[0].cells, head, strict=True):
+        cell.text = str(text)
+        for run in cell.paragraphs[0].runs:
+            run.bold = True
+            run.font.size = Pt(9)
+    _repeat_header(table)
+    for values in rows:
+        cells = table.add_row().cells
+        for cell, value in zip(cells, values, strict=True):
+            cell.text = str(value)
+            for para in cell.paragraphs:
+                for run in para.runs:
+                    run.font.size = Pt(9)
+    return table
+
+
+def _repeat_header(table: Table) -> None:
+    """The head row repeats at the top of each page the table runs onto."""
+    props = table.rows[0]._tr.get_or_add_trPr()
+    header = OxmlElement("w:tblHeader")
+    header.set(qn("w:val"), "true")
+    props.append(header)
+
+
+def _shade(cell: Any, fill: str) -> None:
+    shading = OxmlElement("w:shd")
+    shading.set(qn("w:val"), "clear")
+    shading.set(qn("w:color"), "auto")
+    shading.set(qn("w:fill"), fill)
+    cell._tc.get_or_add_tcPr().append(shading)

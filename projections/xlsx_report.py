@@ -1,0 +1,143 @@
+"""The overview report as an Excel workbook (openpyxl): one sheet per table a board or an
+agency works from, each with filters, the protective marking and page numbers when printed."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, date, datetime
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from .office import fixed_zip, labels_of
+from .tracker_sheet import HEAD_FILL, write_tracker
+
+Doc = dict[str, Any]
+
+
+def xlsx_report(doc: Doc) -> bytes:
+    """The report document as .xlsx bytes; the same document gives the same bytes."""
+    book = Workbook()
+    cover = book.active
+    assert cover is not None
+    cover.title = "Report"
+    _cover(cover, doc)
+    _area_counts(book.create_sheet("Area counts"), doc)
+    agencies = (doc.get("analysis") or {}).get("agencies")
+    if agencies is not None:
+        _agency_grades(book.create_sheet("Agency grades"), doc, agencies)
+    if (doc.get("coverage") or {}).get("cases"):
+        _coverage(book.create_sheet("Sample"), doc)
+    _recommendations(book.create_sheet("Recommendations"), doc)
+    tracker = book.create_sheet("Action tracker")
+    write_tracker(tracker, doc.get("actions") or [])
+    marking = doc.get("marking") or ""
+    for ws in book.worksheets:
+        _print_furniture(ws, marking)
+    as_at = datetime.combine(date.fromisoformat(doc["as_at"]), datetime.min.time(), UTC) \
+        if doc.get("as_at") else datetime(2000, 1, 1, tzinfo=UTC)
+    book.properties.created = book.properties.modified = as_at.replace(tzinfo=None)
+    book.properties.title = f"{doc.get('title') or doc['programme']}: overview report"
+    book.properties.subject = marking
+    book.properties.creator = "audit-ledger"
+    out = io.BytesIO()
+    book.save(out)
+    return fixed_zip(out.getvalue())
+
+
+def _cover(ws: Worksheet, doc: Doc) -> None:
+    marking = doc.get("marking") or ""
+    ws["A1"] = marking
+    ws["A1"].font = Font(bold=True, color="B3261E")
+    ws["A2"] = doc.get("title") or doc["programme"]
+    ws["A2"].font = Font(bold=True, size=14)
+    rows = [("Report to", doc.get("board") or ""), ("Programme", doc["programme"]),
+            ("Figures as they stood on" if doc.get("as_of") else "Figures as at",
+             date.fromisoformat(doc["as_at"]) if doc.get("as_at") else ""),
+            ("Cases audited", doc["cases"]), ("Protective marking", marking)]
+    published = doc.get("published")
+    if published:
+        rows += [("Published version", published["version"]),
+                 ("Published by", published["by"]), ("SHA-256", published["sha256"])]
+    for r, (label, value) in enumerate(rows, start=4):
+        ws.cell(r, 1, label).font = Font(bold=True)
+        cell = ws.cell(r, 2, value)
+        if isinstance(value, date):
+            cell.number_format = "d mmmm yyyy"
+        cell.alignment = Alignment(horizontal="left")
+    ws.cell(len(rows) + 5, 1, "Sheets: area counts, agency grades, sample, recommendations and "
+                              "the action tracker. Cases are named only by pseudonymous "
+                              "references.")
+    ws.column_dimensions["A"].width = 26
+    ws.column_dimensions["B"].width = 60
+
+
+def _area_counts(ws: Worksheet, doc: Doc) -> None:
+    """Cases at each integrated grade, per area and overall (the chart's figures)."""
+    labels = labels_of(doc)
+    head = ["Area", "Title", *(f"{g} {label}" for g, label in labels.items()), "Graded"]
+    rows: list[list[Any]] = [[a["number"], a["title"], *(a["counts"][g] for g in labels),
+                              a["graded_cases"]] for a in doc["areas"]]
+    overall = doc["overall"]
+    rows.append(["Overall", "Overall judgement", *(overall["counts"][g] for g in labels),
+                 overall["graded_cases"]])
+    _table(ws, head, rows, widths=[8, 40])
+
+
+def _agency_grades(ws: Worksheet, doc: Doc, agencies: list[Doc]) -> None:
+    """Each agency's own grades before integration: over its areas, then over its overall."""
+    labels = labels_of(doc)
+    head = ["Agency", "Returns", *(f"Areas: {g} {label}" for g, label in labels.items()),
+            *(f"Overall: {g} {label}" for g, label in labels.items())]
+    rows = [[a["agency"], a["returns"], *(a["areas"][g] for g in labels),
+             *(a["overall"][g] for g in labels)] for a in agencies]
+    _table(ws, head, rows, widths=[22, 9])
+
+
+def _coverage(ws: Worksheet, doc: Doc) -> None:
+    """The sample's spread as the report shows it: small counts already suppressed."""
+    rows = [[f["label"], r["value"], r["count"] if r.get("count") is not None else r["shown"]]
+            for f in doc["coverage"]["fields"] for r in f["rows"]]
+    _table(ws, ["Characteristic", "Value", "Cases"], rows, widths=[22, 30, 14])
+
+
+def _recommendations(ws: Worksheet, doc: Doc) -> None:
+    head = ["Number", "Recommendation", "Status", "Actions", "Open", "Overdue"]
+    rows = [[r["number"], r.get("text") or "", r["status"], r["actions"], r["actions_open"],
+             r["actions_overdue"]] for r in doc["recommendations"]]
+    _table(ws, head, rows, widths=[9, 70, 18, 9, 9, 9])
+    for row in ws.iter_rows(min_row=2, min_col=2, max_col=2):
+        row[0].alignment = Alignment(wrap_text=True, vertical="top")
+
+
+def _table(ws: Worksheet, head: list[str], rows: list[list[Any]], widths: list[int]) -> None:
+    """A head row (bold, frozen, with filters) over the rows."""
+    ws.append(head)
+    for cell in ws[1]:
+        cell.font, cell.fill = Font(bold=True), HEAD_FILL
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    for row in rows:
+        ws.append(row)
+    for i in range(1, len(head) + 1):
+        width = widths[i - 1] if i <= len(widths) else 14
+        ws.column_dimensions[get_column_letter(i)].width = width
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(head))}{max(len(rows), 1) + 1}"
+    ws.freeze_panes = "B2"
+
+
+def _print_furniture(ws: Worksheet, marking: str) -> None:
+    """The marking centred at the head and foot of every printed page, and 'Page n of N'."""
+    for part in (ws.oddHeader.center, ws.oddFooter.center):
+        part.text = marking.replace("&", "&&")
+        part.font = "Calibri,Bold"
+    ws.oddFooter.right.text = "Page &P of &N"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    if ws.title != "Report":
+        ws.print_title_rows = "1:1"
+
