@@ -169,7 +169,7 @@ class Handling:
             return "Thank you: acknowledged."
         directory = self.s.directory.of(doc["programme"])
         name = directory.name(doc.get("acknowledged_by", ""))
-        zone = self.s.deliver.zone(directory.slack_user(doc.get("acknowledged_by", "")))
+        zone = self.s.zone(directory.slack_user(doc.get("acknowledged_by", "")), doc["programme"])
         return (f"This was already acknowledged by {name} "
                 f"on {b.when_plain(doc.get('acknowledged_at', ''), zone)}.")
 
@@ -232,7 +232,7 @@ class Handling:
             fresh = self.s.views.feedback_item(doc["programme"], doc["case"], doc["agency"]) or doc
             programme = self.s.programme(doc["programme"])
             directory = self.s.directory.of(doc["programme"])
-            zone = self.s.deliver.zone(directory.slack_user(person["person"]))
+            zone = self.s.zone(directory.slack_user(person["person"]), doc["programme"])
             return feedback_message(fresh, programme, directory.name, for_manager=for_manager,
                                     zone=zone)
         return render
