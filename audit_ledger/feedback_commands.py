@@ -1,4 +1,4 @@
-"""`feedback acknowledge|respond|list`: practitioners' feedback, acknowledged and answered."""
+"""`feedback acknowledge|seen|respond|list`: practitioners' feedback, acknowledged and answered."""
 
 from __future__ import annotations
 
@@ -31,6 +31,21 @@ def feedback_acknowledge(ctx: click.Context, programme: str, case: str, agency: 
         case=case, agency=agency, by=by, occurred_on=day(occurred_on))
 
 
+@feedback.command("seen")
+@click.argument("programme")
+@click.argument("case")
+@click.option("--agency", required=True)
+@BY
+@ON
+@click.pass_context
+def feedback_seen(ctx: click.Context, programme: str, case: str, agency: str, by: str,
+                  occurred_on: datetime | None) -> None:
+    """Record that you, the practitioner's manager, have seen your copy (it does not
+    acknowledge the feedback for them)."""
+    act(ctx, c.RecordFeedbackSeen, "record_feedback_seen", programme=programme,
+        case=case, agency=agency, by=by, occurred_on=day(occurred_on))
+
+
 @feedback.command("respond")
 @click.argument("programme")
 @click.argument("case")
@@ -58,7 +73,8 @@ def feedback_list(ctx: click.Context, programme: str, person: str | None, fmt: s
     """Feedback issued, acknowledged and answered."""
     views = wiring(ctx).fresh_views()
     views.programme(programme)
-    rows = [f for f in views.feedback(programme)
+    rows = [{k: v for k, v in f.items() if k != "drafts"}  # unsent drafts are their writer's
+            for f in views.feedback(programme)
             if person is None or person in (f["practitioner"], f["manager"])]
 
     def text(rows: list[dict[str, Any]]) -> str:
@@ -67,6 +83,8 @@ def feedback_list(ctx: click.Context, programme: str, person: str | None, fmt: s
             waiting = [i["number"] for i in f["issues"] if str(i["number"]) not in f["responses"]]
             ack = f"acknowledged by {f['acknowledged_by']}" if f["acknowledged_by"] else \
                 "awaiting acknowledgement"
+            if f.get("seen_by"):
+                ack += f", seen by {f['seen_by']}"
             out += (f"case {f['case']}  {f['agency']}  to {f['practitioner']} (manager "
                     f"{f['manager'] or '-'})  {ack}; issues awaiting a response: "
                     f"{', '.join(map(str, waiting)) or 'none'}\n")

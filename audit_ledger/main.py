@@ -13,7 +13,7 @@ COMMANDS = {
     "demo": "audit_ledger.loading_commands:demo",
     "template": "audit_ledger.template_commands:template",
     # reading
-    "report": "audit_ledger.reading_commands:report",
+    "report": "audit_ledger.report_commands:report",
     "case": "audit_ledger.reading_commands:case",
     "history": "audit_ledger.reading_commands:history",
     # single facts

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 import click
@@ -10,7 +11,8 @@ import click
 from ledger import commands as c
 from projections.queries import action_status
 
-from .shared import ALLOW, BY, FORMAT, ON, TODAY, act, day, emit, wiring
+from .group import Refused
+from .shared import ALLOW, BY, ON, TODAY, act, day, emit, wiring
 
 
 @click.group()
@@ -129,17 +131,31 @@ def action_replan(ctx: click.Context, programme: str, action_id: str, reason: st
 @click.option("--overdue", is_flag=True, help="only overdue actions")
 @click.option("--owner", default=None)
 @TODAY
-@FORMAT
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "xlsx"]), default="text",
+              show_default=True, help="text for people, json for scripts, xlsx: the tracker "
+              "owners update (with -o)")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="where to write the xlsx tracker (FILE.xlsx)")
 @click.pass_context
 def action_list(ctx: click.Context, programme: str, overdue: bool, owner: str | None,
-                today: datetime | None, fmt: str) -> None:
-    """The action plan with RAG status and days overdue."""
+                today: datetime | None, fmt: str, output: Path | None) -> None:
+    """The action plan with RAG status and days overdue; as a workbook, the action tracker."""
+    if fmt == "xlsx" and (output is None or output.suffix.lower() != ".xlsx"):
+        raise Refused(["-o: give the tracker's file, ending in .xlsx (--format xlsx -o "
+                       "FILE.xlsx)"])
     views = wiring(ctx).fresh_views()
-    views.programme(programme)
+    doc = views.programme(programme)
     on = day(today) or date.today()
     rows = [action_status(a, on) for a in views.actions(programme)]
     rows = [a for a in rows if (not overdue or a["overdue_days"] > 0)
             and (owner is None or a["owner"] == owner)]
+    if fmt == "xlsx" and output is not None:
+        from projections.action_tracker import action_tracker
+
+        action_tracker(doc, rows, on).save(output)
+        click.echo(f"wrote {output}: the action tracker of {programme}, {len(rows)} action"
+                   f"{'s' if len(rows) != 1 else ''}")
+        return
 
     def text(rows: list[dict[str, Any]]) -> str:
         out = ""
@@ -152,3 +168,26 @@ def action_list(ctx: click.Context, programme: str, overdue: bool, owner: str | 
         return out or "No actions.\n"
 
     emit(rows, fmt, text)
+
+
+@action.command("import")
+@click.argument("programme")
+@click.argument("tracker", metavar="FILE.xlsx",
+                type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@BY
+@ON
+@click.option("--allow-identifiers", default=None, metavar="REASON",
+              help="a quality lead (--by) lets a note holding what looks like an NHS number, "
+                   "postcode, date of birth... through, for this reason")
+@click.pass_context
+def action_import(ctx: click.Context, programme: str, tracker: Path, by: str,
+                  occurred_on: datetime | None, allow_identifiers: str | None) -> None:
+    """Bring back the action tracker: each changed row recorded as an update by its owner."""
+    from ledger.action_tracker import read_tracker
+
+    rows = read_tracker(tracker.read_bytes())
+    w = wiring(ctx)
+    outcome = w.app.import_tracker(programme, rows, by, day(occurred_on) or date.today(),
+                                   allow_identifiers or "")
+    click.echo(outcome.message)
+    w.follower.catch_up()

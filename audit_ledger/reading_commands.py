@@ -43,8 +43,6 @@ def report(ctx: click.Context, programme: str, fmt: str, output: Path | None,
 
     if fmt in FILES and output is None:
         raise Refused([f"--format {fmt} writes a file: name it with -o (e.g. -o report.{fmt})"])
-    if baseline and fmt in ("docx", "xlsx"):
-        raise Refused(["--compare is available in the md, html, json and pdf formats"])
     if fmt == "pdf":
         from projections.pdf import load_weasyprint
 

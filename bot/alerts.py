@@ -37,8 +37,8 @@ def concern_alert(doc: Doc, programme: Doc | None, names: b.Names, *, step: int 
     if step > 1:
         notes.append(b.section(
             f":arrow_up: *Escalated to you: step {step} of {len(DEFAULT_LADDER)}* "
-            f"({b.escape(_step_words(step))}). " + (f"{b.escape(reason[:1].upper() + reason[1:])}."
-                                                    if reason else "")))
+            f"({b.escape(_step_words(step))}). "
+            + (f"{b.escape(words.said(reason[:1].upper() + reason[1:]))}." if reason else "")))
         text = text.replace("Concern on case", f"Escalated to you (step {step}): concern on case",
                             1)
     if stand_in:

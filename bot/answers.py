@@ -124,9 +124,9 @@ def answer(services: BotServices, slack_user: str, text: str, team: str | None) 
     if sub in ("help", "?", "hello", "hi"):
         return replies.help_answer()
     views = services.fresh()
-    people = services.directory.people(slack_user, team)
+    people = services.directory.people(slack_user, team=team)
     if not people:
-        return b.say(services.directory.how_to_get_linked(slack_user, team))
+        return services.directory.unknown_answer(slack_user, team=team)
     person = as_whom(views, people, words[1] if len(words) > 1 else None)
     try:
         if sub in ("my", "me", "mine", "home"):

@@ -18,9 +18,11 @@ from slack_sdk import WebClient
 
 from . import blocks as b
 from .buttons import Buttons
+from .conversation import Conversation
 from .forms import Forms
 from .handling import Handling
 from .home import HomeTab
+from .linking import Linking
 from .raising import RAISE_CONCERN, RaiseConcernForm
 from .services import BotServices
 from .slash import MORE, SlashCommand
@@ -85,12 +87,15 @@ def build_app(services: BotServices, *, signing_secret: str, client: WebClient,
     app.action(MORE)(slash.more)
     app.action(HOME_PAGE)(home.turn_page)
     app.action(b.FEEDBACK_ACKNOWLEDGE)(pressed.listener(pressed.acknowledge_feedback))
+    app.action(b.FEEDBACK_SEEN)(pressed.listener(pressed.acknowledge_feedback))
     app.action(b.FEEDBACK_RESPOND)(pressed.listener(pressed.open_responses))
     app.action(b.CONCERN_ACKNOWLEDGE)(pressed.listener(pressed.acknowledge_concern))
     app.action(b.CONCERN_RECORD_ACTION)(pressed.listener(pressed.open_concern_action))
     app.action(b.ACTION_UPDATE)(pressed.listener(pressed.open_action_update))
+    app.action(b.FEEDBACK_ANSWER)(pressed.listener(pressed.open_responses))
     app.action(b.ACTION_COMPLETE)(pressed.listener(pressed.open_action_complete))
     app.view(b.FEEDBACK_RESPOND)(forms.submit_responses)
+    app.view_closed(b.FEEDBACK_RESPOND)(forms.closed)
     app.view(b.CONCERN_RECORD_ACTION)(forms.submit_concern_action)
     app.view(b.ACTION_UPDATE)(forms.submit_action_update)
     app.view(b.ACTION_COMPLETE)(forms.submit_action_complete)
@@ -98,4 +103,10 @@ def build_app(services: BotServices, *, signing_secret: str, client: WebClient,
     app.action(RAISE_CONCERN)(pressed.listener(raising.open))
     app.view(RAISE_CONCERN)(raising.submit)
     app.event("app_home_opened")(home.opened)
+    app.event("message")(Conversation(h).message)
+    linking = Linking(h, home)
+    app.action(b.LINK_ASK)(pressed.listener(linking.open_ask))
+    app.view(b.LINK_ASK)(linking.submit_ask)
+    app.action(b.LINK_APPROVE)(pressed.listener(linking.decide))
+    app.action(b.LINK_REFUSE)(pressed.listener(linking.decide))
     return app

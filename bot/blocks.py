@@ -27,10 +27,29 @@ __all__ = ["MESSAGE_BLOCKS", "SECTION_CHARS", "VIEW_BLOCKS", "sections"]
 # action ids of buttons, and callback ids of the modals they open
 FEEDBACK_ACKNOWLEDGE = "feedback.acknowledge"
 FEEDBACK_RESPOND = "feedback.respond"
+FEEDBACK_SEEN = "feedback.seen"
+FEEDBACK_ANSWER = "feedback.answer"
+FEEDBACK_SAVE_DRAFT = "feedback.save_draft"
+LINK_ASK = "link.ask"
+LINK_APPROVE = "link.approve"
+LINK_REFUSE = "link.refuse"
 CONCERN_ACKNOWLEDGE = "concern.acknowledge"
 CONCERN_RECORD_ACTION = "concern.record_action"
 ACTION_UPDATE = "action.update"
 ACTION_COMPLETE = "action.complete"
+
+
+def answer_button_for(blocks: Blocks, issue: int) -> bool:
+    """Whether these blocks hold the Answer button of a feedback's `issue`."""
+    for block in blocks:
+        accessory = block.get("accessory") or {}
+        if accessory.get("action_id") == FEEDBACK_ANSWER:
+            try:
+                if json.loads(accessory.get("value") or "{}").get("i") == issue:
+                    return True
+            except (json.JSONDecodeError, AttributeError):
+                continue
+    return False
 
 
 def remembered(names: Names) -> Names:

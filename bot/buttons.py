@@ -12,9 +12,10 @@ from collections.abc import Callable
 from typing import Any
 
 from ledger import commands as c
-from policies.permissions import permission_problem
+from policies.permissions import permission_problem, refusal_words
 from projections.queries import partnership_of
 
+from . import answering
 from . import modals as m
 from .acts import carry_out
 from .deliver import slack_error
@@ -51,34 +52,46 @@ class Buttons:
     # ---- feedback --------------------------------------------------------------------------------
 
     def acknowledge_feedback(self, body: Doc, respond: Any) -> None:
+        """Acknowledge (the practitioner) or Seen (their manager): each press records the
+        presser's own fact, whichever copy it was on; a manager's press on an older copy's
+        Acknowledge records that they have seen it, never the practitioner's acknowledgement."""
         person = self.h.who(body, respond, button_ref(body["actions"][0]).get("p", ""))
         if person is None:
             return
-        action = body["actions"][0]
-        ref = button_ref(action)
-        done = carry_out(self.s, c.AcknowledgeFeedback, "acknowledge_feedback",
-                         by=person["person"], programme=ref.get("p", ""), case=ref.get("c", ""),
-                         agency=ref.get("a", ""),
-                         key=press_key(body))
-        doc = self.s.views.feedback_item(ref.get("p", ""), ref.get("c", ""), ref.get("a", ""))
+        ref = button_ref(body["actions"][0])
+        where = {"programme": ref.get("p", ""), "case": ref.get("c", ""),
+                 "agency": ref.get("a", "")}
+        doc = self.s.views.feedback_item(where["programme"], where["case"], where["agency"])
+        me = person["person"]
+        seeing = doc is not None and me == doc.get("manager") and me != doc["practitioner"]
+        if seeing:
+            done = carry_out(self.s, c.RecordFeedbackSeen, "record_feedback_seen", by=me,
+                             key=press_key(body), **where)
+        else:
+            done = carry_out(self.s, c.AcknowledgeFeedback, "acknowledge_feedback", by=me,
+                             key=press_key(body), **where)
+        doc = self.s.views.feedback_item(where["programme"], where["case"], where["agency"])
         if not done.ok:  # refused: nothing changes, and only the presser is told why
             self.h.tell(body, done.message, respond)
             self.h.handled(body)
             return
+        words = "" if doc is None else self.h.seen_words(doc, done) if seeing else \
+            self.h.acknowledged_words(doc, done)
         origin = self.h.list_origin(body)
         if origin and doc is not None:
-            self.h.relist(person_slack(body), origin, self.h.acknowledged_words(doc, done),
-                          team=request_team(body))
-        elif (body.get("container") or {}).get("is_ephemeral") and doc is not None:
-            self.h.tell(body, self.h.acknowledged_words(doc, done), respond)
+            self.h.relist(person_slack(body), origin, words, team=request_team(body))
+        elif doc is not None and (seeing or (body.get("container") or {}).get("is_ephemeral")):
+            self.h.tell(body, words, respond)
         if doc is not None:
             self.h.update(*self.h.message_place(body), self.h.feedback_render(doc, person),
                           team=request_team(body))
-            self.home.republish(partnership_of(person), person["person"],
-                                doc["practitioner"], doc.get("manager", ""))
+            self.home.republish(partnership_of(person), me, doc["practitioner"],
+                                doc.get("manager", ""))
         self.h.handled(body)
 
     def open_responses(self, body: Doc, respond: Any) -> None:
+        """Answer (one issue: the button's `i`) or Respond (every issue still waiting, or all
+        of them once each is answered): a form whose boxes start from drafts and answers."""
         person = self.h.who(body, respond, button_ref(body["actions"][0]).get("p", ""))
         if person is None:
             return
@@ -92,16 +105,29 @@ class Buttons:
                               f"{self.h.names(doc['programme'])(doc['practitioner'])}; only "
                               "they and their manager can answer it.", respond)
             return
+        responses = doc.get("responses") or {}
+        every = [int(i["number"]) for i in doc.get("issues") or []]
+        if str(ref.get("i", "")).isdigit():
+            numbers = [n for n in every if n == int(ref["i"])]
+        else:
+            numbers = [n for n in every if str(n) not in responses] or every
+        if not numbers:
+            self.h.tell(body, "This feedback raised no issues: there is nothing to answer.",
+                        respond)
+            return
         channel, ts = self.h.message_place(body)
         meta = {"p": doc["programme"], "c": doc["case"], "a": doc["agency"], "ch": channel,
                 "ts": ts, **self.h.list_origin(body)}
+        if str(ref.get("i", "")).isdigit():
+            meta["b"] = int(ref["i"])  # pressed on this issue's part of the message
         programme = self.s.programme(doc["programme"])
+        view = answering.answer_modal(doc, programme, meta, numbers, person["person"])
         try:
-            self.h.slack(body).open_modal(body["trigger_id"], m.respond_modal(doc, programme, meta))
+            self.h.slack(body).open_modal(body["trigger_id"], view)
         except Exception as e:  # noqa: BLE001
             log.warning("could not open the answers form (%s)", slack_error(e))
-            self.h.tell(body, "I couldn't open the form in time. Please press Respond again.",
-                        respond)
+            self.h.tell(body, "I couldn't open the form in time. Please press the button "
+                              "again.", respond)
         self.h.handled(body)
 
     # ---- concerns --------------------------------------------------------------------------------
@@ -143,12 +169,14 @@ class Buttons:
             self.h.tell(body, "I can't find that concern in the ledger any more.", respond)
             return
         roles = person.get("roles") or []
-        problem = permission_problem("record concern action", roles)
-        if problem is None and person.get("agency") != doc["agency"] and \
-                "quality-lead" not in roles:
-            problem = f"this concern is for {doc['agency']}'s managers"
+        problem = ""
+        if permission_problem("record concern action", roles) is not None:
+            problem = refusal_words("record concern action", roles)
+        elif person.get("agency") != doc["agency"] and "quality-lead" not in roles:
+            problem = (f"This concern is for {doc['agency']}'s managers (and the quality leads) "
+                       "to act on; please make sure they know.")
         if problem:
-            self.h.tell(body, problem[:1].upper() + problem[1:] + ".", respond)
+            self.h.tell(body, problem, respond)
             return
         channel, ts = self.h.message_place(body)
         meta = {"p": doc["programme"], "r": doc["ref"], "ch": channel, "ts": ts,

@@ -31,6 +31,7 @@ Type:
   /audit help          what the bot can do (also /audit my, progress, actions, case, history)
   press N              press button N of a message above (or just N)
   home                 open your Home tab
+  anything else        a message to the bot, as in its Messages tab
   quit                 leave (or Ctrl-D)
 """
 
@@ -121,6 +122,13 @@ class Console:
                                  "ts": self.standin.ts(), "response_url": response_url})
         self.settle()
 
+    def message(self, text: str) -> None:
+        """A message typed to the bot in its direct message channel; its answer arrives there."""
+        response = self.slack.message(text)
+        if response.status != 200:
+            self.say(f"(the app answered {response.status})")
+        self.settle()
+
     def home(self) -> None:
         self.home_asked = True
         self.slack.home_opened()
@@ -167,7 +175,7 @@ class Console:
             for block in todo:
                 got = self.ask(block)
                 if got is None:
-                    self.say("(form closed; nothing was sent)")
+                    self.close(view, values)
                     return
                 values[block["block_id"]] = got
             response = self.slack.submit(view, values)
@@ -191,6 +199,17 @@ class Console:
             else:
                 self.say("(form sent)")
             return
+
+    def close(self, view: Doc, values: Doc) -> None:
+        """Closed without sending: Slack tells the app (with what was typed) only when the form
+        asked to be told."""
+        if not view.get("notify_on_close"):
+            self.say("(form closed; nothing was sent)")
+            return
+        self.slack.closed(view, values)
+        self.settle()
+        self.say("(form closed without sending; what you typed is kept as a draft for next "
+                 "time)" if values else "(form closed; nothing was sent)")
 
     def ask(self, block: Doc) -> Doc | None:
         label = block["label"]["text"] + ("" if not block.get("optional") else " (optional)")
@@ -274,4 +293,4 @@ class Console:
             elif re.fullmatch(r"(press\s+)?\d+", lowered):
                 self.press(int(lowered.split()[-1]))
             else:
-                self.say("I didn't understand that. " + CONSOLE_HELP)
+                self.message(words)

@@ -14,6 +14,8 @@ from typing import Any
 from ledger.ids import DEFAULT_PARTNERSHIP, in_partnership
 from projections.queries import NotInViews, Views, partnership_of
 
+from . import blocks as b
+
 Doc = dict[str, Any]
 
 
@@ -93,9 +95,11 @@ class Directory:
             owner = DEFAULT_PARTNERSHIP
         return self.within(owner)
 
-    def people(self, slack_user: str, team: str | None = None) -> list[Doc]:
-        """Everyone this Slack user is: one person in each partnership that registered them;
-        given the workspace a request came from, in the partnerships linked to it only."""
+    def people(self, slack_user: str, *, team: str | None) -> list[Doc]:
+        """Everyone this Slack user is: one person in each partnership that registered them,
+        among the partnerships linked to the workspace `team` a request came from (None, for
+        a caller that is no workspace's: in every partnership). Every lookup of a Slack user
+        names the workspace, so that no new door forgets it."""
         if slack_user in self.extra:
             doc = self.views.store.get("person", self.extra[slack_user])
             found = [doc] if doc else []
@@ -106,16 +110,16 @@ class Directory:
         linked = self.partnerships_in(team)
         return [doc for doc in found if partnership_of(doc) in linked]
 
-    def person(self, slack_user: str, partnership: str | None = None,
-               team: str | None = None) -> Doc | None:
+    def person(self, slack_user: str, partnership: str | None = None, *,
+               team: str | None) -> Doc | None:
         """The person a Slack user is in a partnership (the first of theirs when none is
-        named), among the partnerships of the workspace `team` when it is given."""
-        for doc in self.people(slack_user, team):
+        named), among the partnerships of the workspace `team` (see `people`)."""
+        for doc in self.people(slack_user, team=team):
             if partnership is None or partnership_of(doc) == partnership:
                 return doc
         return None
 
-    def how_to_get_linked(self, slack_user: str, team: str | None = None) -> str:
+    def how_to_get_linked(self, slack_user: str, *, team: str | None) -> str:
         """What to tell a Slack user the directory does not know. The quality leads are named
         only when one partnership is answered there (the store's only one, or the only one
         linked to their workspace): nobody learns another's people."""
@@ -130,3 +134,28 @@ class Directory:
                 f"`{slack_user}` to your entry in the directory (the `slack_user` of your entry "
                 f"in the audit pack). Then try again.")
 
+    def quality_leads_on_slack(self, person: Doc | None = None, *,
+                               team: str | None = None) -> list[Doc]:
+        """The quality leads who can be asked in Slack: those of the person's partnership (of
+        every partnership answered in workspace `team`, or of every one, when no person is
+        named: whether anyone at all could be asked)."""
+        if person is not None:
+            leads = self.within(partnership_of(person)).quality_leads()
+        else:
+            linked = self.partnerships_in(team) if team is not None else None
+            leads = [p for p in self.views.everyone() if "quality-lead" in p.get("roles", [])
+                     and (linked is None or partnership_of(p) in linked)]
+        return [q for q in leads if self.within(partnership_of(q)).slack_user(q["person"])]
+
+    def unknown_answer(self, slack_user: str, *, team: str | None) -> tuple[str, b.Blocks]:
+        """What someone not in the directory (of the partnerships answered in their workspace)
+        is told: why nothing can be shown, and a button to ask their quality lead to link them
+        (when one can be reached in Slack)."""
+        text = self.how_to_get_linked(slack_user, team=team)
+        blocks = b.sections(b.escape(text))
+        if self.quality_leads_on_slack(team=team):
+            blocks.append(b.section("Or ask from here: press *Ask to be linked*, say who you "
+                                    "are, and I will ask your quality lead to approve it."))
+            blocks.append(b.actions("link", b.button("Ask to be linked", b.LINK_ASK,
+                                                     b.value(u=slack_user), "primary")))
+        return text, blocks

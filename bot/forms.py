@@ -18,6 +18,7 @@ from typing import Any
 from ledger import commands as c
 from projections.queries import partnership_of
 
+from . import answering
 from . import modals as m
 from .acts import Done, carry_out, slack_key
 from .handling import SORRY, Handling, budget_left, request_team
@@ -37,6 +38,12 @@ class Reply:
     ack: Doc = field(default_factory=dict)
     tell: str = ""
     after: Callable[[], None] | None = None
+
+
+def pressed_on(meta: Doc) -> int | None:
+    """The issue whose own Answer button opened a form (its part of the message), if one did."""
+    pressed = meta.get("b")
+    return pressed if isinstance(pressed, int) else None
 
 
 class Forms:
@@ -97,26 +104,29 @@ class Forms:
         user = (body.get("user") or {}).get("id", "")
         self.s.fresh()
         team = request_team(body)
-        person = self.s.directory.person(user, self.s.partnership_of(programme), team)
+        person = self.s.directory.person(user, self.s.partnership_of(programme), team=team)
         if person is None:
-            how = self.s.directory.how_to_get_linked(user, team)
+            how = self.s.directory.how_to_get_linked(user, team=team)
             return None, Reply({"response_action": "errors", "errors": {block: how}}, how)
         return person, None
 
     def submit_responses(self, ack: Any, body: Doc, view: Doc, context: Any = None) -> None:
+        """Answers sent: each box answered is recorded on its own; empty boxes wait."""
         meta = m.metadata(view)
 
         def work() -> Reply:
-            first = m.issue_block(1)
-            person, refused = self.person_or_errors(body, first, meta.get("p", ""))
+            person, refused = self.person_or_errors(body, m.issue_block(1), meta.get("p", ""))
             if person is None:
                 return refused or Reply()
             doc = self.s.views.feedback_item(meta.get("p", ""), meta.get("c", ""),
                                              meta.get("a", ""))
-            if doc is None:
+            numbers = answering.issue_numbers(meta, doc) if doc else []
+            first = m.issue_block(numbers[0] if numbers else 1)
+            if doc is None or not numbers:
                 gone = "I can't find this feedback in the ledger any more."
                 return Reply({"response_action": "errors", "errors": {first: gone}}, gone)
-            answers, errors = m.read_answers(doc, (view.get("state") or {}).get("values") or {})
+            values = (view.get("state") or {}).get("values") or {}
+            answers, errors = answering.read_answers(doc, values, numbers)
             if errors:
                 return Reply({"response_action": "errors", "errors": errors})
             results = [(n, carry_out(self.s, c.RespondToIssue, "respond_to_issue",
@@ -126,10 +136,12 @@ class Forms:
                                      key=slack_key(str(view.get("id", "")), f"issue-{n}")))
                        for n, text in sorted(answers.items())]
             failed = {m.issue_block(n): d.message for n, d in results if not d.ok}
+            now = self.s.views.feedback_item(doc["programme"], doc["case"], doc["agency"]) or doc
 
             def after() -> None:
                 self.h.update(meta.get("ch", ""), meta.get("ts", ""),
-                             self.h.feedback_render(doc, person), team=request_team(body))
+                             self.h.feedback_render(doc, person), pressed_on(meta),
+                             team=request_team(body))
                 self.h.relist(body_user(body), meta, "Thank you: your answers are recorded.",
                               team=request_team(body))
                 self.home.republish(partnership_of(person), person["person"],
@@ -138,11 +150,44 @@ class Forms:
             if failed:
                 return Reply({"response_action": "errors", "errors": failed},
                              " ".join(failed.values()), after)
+            recorded = sum(1 for _, d in results if d.changed)
             return Reply({"response_action": "update", "view": m.done_view(
-                "Answers sent", "Thank you. Your answers are now part of the audit record.")},
-                after=after)
+                "Answers sent", answering.after_words(now, recorded))}, after=after)
 
         self.submit(ack, body, view, work, context)
+
+    def closed(self, ack: Any, body: Doc, view: Doc) -> None:
+        """A form closed without being sent: what was typed is kept as the person's draft."""
+        ack()
+        self.s.listeners.submit(self._keep_drafts, body, view)
+
+    def _keep_drafts(self, body: Doc, view: Doc) -> None:
+        try:
+            meta = m.metadata(view)
+            user = (body.get("user") or {}).get("id", "")
+            self.s.fresh()
+            person = self.s.directory.person(user, self.s.partnership_of(meta.get("p", "")),
+                                             team=request_team(body))
+            doc = self.s.views.feedback_item(meta.get("p", ""), meta.get("c", ""),
+                                             meta.get("a", ""))
+            if person is None or doc is None:
+                return
+            values = (view.get("state") or {}).get("values") or {}
+            numbers = answering.issue_numbers(meta, doc)
+            kept = [carry_out(self.s, c.DraftAnswer, "draft_answer", by=person["person"],
+                              programme=doc["programme"], case=doc["case"],
+                              agency=doc["agency"], issue=n, text=text,
+                              key=slack_key(str(view.get("id", "")), str(view.get("hash", "")),
+                                            f"draft-{n}"))
+                    for n, text in answering.drafts_to_keep(doc, values, numbers,
+                                                            person["person"]).items()]
+            if any(d.changed for d in kept):
+                self.h.update(meta.get("ch", ""), meta.get("ts", ""),
+                             self.h.feedback_render(doc, person), pressed_on(meta))
+        except Exception as e:  # noqa: BLE001 - a draft is a kindness; the person can type again
+            log.error("keeping a draft failed (%s)", type(e).__name__)
+        finally:
+            self.h.handled(body)
 
     # ---- concerns --------------------------------------------------------------------------------
 

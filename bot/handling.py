@@ -83,9 +83,9 @@ def request_identity(body: Doc) -> str:
     if kind == "block_actions":
         acts = body.get("actions") or [{}]
         return f"action:{(body.get('user') or {}).get('id')}:{acts[0].get('action_ts')}"
-    if kind == "view_submission":
+    if kind in ("view_submission", "view_closed"):
         view = body.get("view") or {}
-        return f"view:{view.get('id')}:{view.get('hash')}"
+        return f"{kind}:{view.get('id')}:{view.get('hash')}"
     if kind == "event_callback":
         return f"event:{body.get('event_id')}"
     return ""
@@ -155,9 +155,9 @@ class Handling:
         self.s.fresh()
         team = request_team(body)
         person = self.s.directory.person(user, self.s.partnership_of(programme)
-                                         if programme else None, team)
+                                         if programme else None, team=team)
         if person is None:
-            self.tell(body, self.s.directory.how_to_get_linked(user, team), respond)
+            self.tell(body, self.s.directory.how_to_get_linked(user, team=team), respond)
         return person
 
     def names(self, programme: str) -> Callable[[str], str]:
@@ -172,6 +172,18 @@ class Handling:
         zone = self.s.zone(directory.slack_user(doc.get("acknowledged_by", "")), doc["programme"])
         return (f"This was already acknowledged by {name} "
                 f"on {b.when_plain(doc.get('acknowledged_at', ''), zone)}.")
+
+    def seen_words(self, doc: Doc, done: Done) -> str:
+        directory = self.s.directory.of(doc["programme"])
+        practitioner = directory.name(doc["practitioner"])
+        if done.changed:
+            return (f"Thank you: recorded that you have seen this copy. Only {practitioner} can "
+                    "acknowledge the feedback; their own Acknowledge button and reminders stay "
+                    "until they do.")
+        zone = self.s.deliver.zone(directory.slack_user(doc.get("seen_by", "")))
+        return (f"You recorded seeing this copy on "
+                f"{b.when_plain(doc.get('seen_at', ''), zone)}. Only {practitioner} can "
+                "acknowledge the feedback.")
 
     # ---- lists replaced in place ----------------------------------------------------------------
 
@@ -213,12 +225,17 @@ class Handling:
         ts = container.get("message_ts") or (body.get("message") or {}).get("ts") or ""
         return str(channel), str(ts)
 
-    def update(self, channel: str, ts: str, render: Render, team: str = "") -> None:
-        """Rewrite a message in place (in workspace `team`, the one token's by default)."""
+    def update(self, channel: str, ts: str, render: Render, issue: int | None = None,
+               team: str = "") -> None:
+        """The message at (channel, ts) as it now reads, rewritten in workspace `team` (the
+        one token's by default): when the whole is sent in parts, the part holding `issue`'s
+        own Answer button (the one pressed), else the part with the buttons at the end."""
         if not (channel and ts):
             return
         try:
-            text, blocks = parts(*render())[-1]  # the part with the buttons, when in parts
+            split = parts(*render())
+            text, blocks = next((part for part in split if issue is not None
+                                 and b.answer_button_for(part[1], issue)), split[-1])
             self.s.deliver.in_team(team).update(channel, ts, text, blocks)
         except Exception as e:  # noqa: BLE001 - the act is recorded; the message stays as it was
             log.warning("could not update the message in place (%s)", slack_error(e))

@@ -25,9 +25,9 @@ class HomeTab:
         default)."""
         try:
             self.s.fresh()
-            people = self.s.directory.people(slack_user, team)
+            people = self.s.directory.people(slack_user, team=team)
             view = home_view_across(shares(self.s, people),
-                                    self.s.directory.how_to_get_linked(slack_user, team), page)
+                                    self.s.directory.how_to_get_linked(slack_user, team=team), page)
             self.s.deliver.in_team(team).publish_home(slack_user, view)
         except Exception as e:  # noqa: BLE001 - a Home tab is refreshed next time it is opened
             log.warning("could not publish a Home tab (%s)", slack_error(e))

@@ -16,7 +16,9 @@ from .blocks import (
     CONCERN_ACKNOWLEDGE,
     CONCERN_RECORD_ACTION,
     FEEDBACK_ACKNOWLEDGE,
+    FEEDBACK_ANSWER,
     FEEDBACK_RESPOND,
+    FEEDBACK_SEEN,
     Blocks,
     Names,
     actions,
@@ -47,12 +49,25 @@ AT_RISK_PLAIN = ("A child may be at risk now: contact the children's services fr
 # ---- the feedback direct message ---------------------------------------------------------
 
 
+def answered_count(doc: Doc) -> tuple[int, int]:
+    """How many of the feedback's issues are answered, of how many."""
+    issues = list(doc.get("issues") or [])
+    responses = doc.get("responses") or {}
+    return sum(1 for i in issues if str(i["number"]) in responses), len(issues)
+
+
+def drafts_of(doc: Doc, person: str) -> dict[str, Doc]:
+    """A person's unsent answers, by issue number."""
+    return dict(((doc.get("drafts") or {}).get(person)) or {})
+
+
 def feedback_message(doc: Doc, programme: Doc | None, names: Names, *, for_manager: bool,
                      zone: tzinfo | None = None) -> tuple[str, Blocks]:
     """A practitioner's feedback on one return: their agency's grades, good practice first, then
-    the issues raised and any answers; Acknowledge and (for the practitioner) Respond. Every
-    word of it, however long: the blocks are split into messages by the sender (`pages`);
-    moments are told in the reader's `zone`."""
+    the issues raised and any answers. The practitioner acknowledges it and answers each issue
+    on its own; their manager's copy records only that the manager has seen it. Every word of
+    it, however long: the blocks are split into messages by the sender (`pages`); moments are
+    told in the reader's `zone`."""
     case, agency = doc["case"], doc["agency"]
     title = programme.get("title") if programme else ""
     scale = programme.get("scale", "") if programme else ""
@@ -61,18 +76,21 @@ def feedback_message(doc: Doc, programme: Doc | None, names: Names, *, for_manag
     issues = list(doc.get("issues") or [])
     responses = doc.get("responses") or {}
     awaiting = [i for i in issues if str(i["number"]) not in responses]
+    drafts = {} if for_manager else drafts_of(doc, doc["practitioner"])
 
     auditor = escape(names(doc["auditor"]))
     if for_manager:
         head = f"Audit feedback for {practitioner}: case {case}"
         intro = (f"A copy for you as {escape(practitioner)}'s manager. The *{escape(agency)}* "
                  f"return for case *{escape(case)}* has been audited by {auditor}."
-                 + ("" if doc.get("acknowledged_by") else
-                    " Press *Acknowledge* once you have read it."))
+                 + ("" if doc.get("seen_by") else
+                    f" Press *Seen* to record that you have read this copy. It does not "
+                    f"acknowledge the feedback for {escape(practitioner)}: only they can."))
     else:
         head = f"Your audit feedback: case {case}"
         todo = ([] if doc.get("acknowledged_by") else ["press *Acknowledge*"]) + \
-            (["answer each issue raised with *Respond*"] if awaiting else [])
+            (["answer each issue with its *Answer* button (one at a time, whenever suits "
+              "you; answering them all acknowledges it too)"] if awaiting else [])
         intro = (f"Your work on case *{escape(case)}* (*{escape(agency)}*) has been audited by "
                  f"{auditor}. " + (f"Please read it, {', then '.join(todo)}." if todo else
                                    "Thank you: nothing more is needed from you."))
@@ -98,8 +116,9 @@ def feedback_message(doc: Doc, programme: Doc | None, names: Names, *, for_manag
         blocks.append(section("*Good practice*\nNo good practice was noted separately in this "
                               "return."))
 
+    done, total = answered_count(doc)
     if issues:
-        blocks.append(section(f"*Issues raised* ({len(issues)})"))
+        blocks.append(section(f"*Issues raised* ({len(issues)}) · *{done} of {total} answered*"))
         for issue in issues:
             n = str(issue["number"])
             text = (f"*{n}. {escape(area_words(issue['area'], programme))}*\n"
@@ -108,7 +127,15 @@ def feedback_message(doc: Doc, programme: Doc | None, names: Names, *, for_manag
                 answer = responses[n]
                 text += (f"\n>_Answer from {escape(names(answer.get('by', '')))}:_ "
                          f"{escape(answer['response'])}")
-            blocks.extend(sections(text))
+            elif n in drafts:
+                text += "\n_Your draft answer is saved, not sent yet._"
+            parts = sections(text)
+            if not for_manager:  # the issue's own button, after the whole of its text
+                label = ("Change answer" if n in responses else
+                         "Finish answer" if n in drafts else "Answer")
+                parts[-1]["accessory"] = button(label, FEEDBACK_ANSWER, value(
+                    p=doc["programme"], c=case, a=agency, i=int(n)))
+            blocks.extend(parts)
     else:
         blocks.append(section("*Issues raised*\nNone: there is nothing to answer."))
 
@@ -116,17 +143,26 @@ def feedback_message(doc: Doc, programme: Doc | None, names: Names, *, for_manag
     if doc.get("acknowledged_by"):
         status.append(f":white_check_mark: Acknowledged by {escape(names(doc['acknowledged_by']))}"
                       f" on {when(doc.get('acknowledged_at', ''), zone)}")
+    elif for_manager:
+        status.append(f"Not yet acknowledged by {escape(practitioner)}")
     else:
         status.append("Not yet acknowledged")
     if issues:
-        status.append(f"{len(issues) - len(awaiting)} of {plural(len(issues), 'issue')} answered")
+        status.append(f"{done} of {plural(total, 'issue')} answered")
+    if doc.get("seen_by"):
+        status.append(f"Seen by {escape(names(doc['seen_by']))} (manager) on "
+                      f"{when(doc.get('seen_at', ''), zone)}")
     blocks.append(context(" · ".join(status)))
 
     buttons: Blocks = []
-    if not doc.get("acknowledged_by"):
-        buttons.append(button("Acknowledge", FEEDBACK_ACKNOWLEDGE, ref, "primary"))
-    if not for_manager and awaiting:
-        buttons.append(button("Respond", FEEDBACK_RESPOND, ref))
+    if for_manager:
+        if not doc.get("seen_by"):
+            buttons.append(button("Seen", FEEDBACK_SEEN, ref, "primary"))
+    else:
+        if not doc.get("acknowledged_by"):
+            buttons.append(button("Acknowledge", FEEDBACK_ACKNOWLEDGE, ref, "primary"))
+        if len(awaiting) > 1:
+            buttons.append(button("Answer several", FEEDBACK_RESPOND, ref))
     if buttons:
         blocks.append(actions(f"feedback|{doc['programme']}|{case}|{agency}", *buttons))
 
@@ -137,9 +173,14 @@ def feedback_text(doc: Doc, names: Names, *, for_manager: bool, zone: tzinfo | N
                   ) -> str:
     who = f"{names(doc['practitioner'])}'s" if for_manager else "Your"
     text = f"{who} audit feedback on case {doc['case']} ({doc['agency']})."
+    done, total = answered_count(doc)
+    if total:
+        text += f" {done} of {total} answered."
     if doc.get("acknowledged_by"):
         text += (f" Acknowledged by {names(doc['acknowledged_by'])} on "
                  f"{when_plain(doc.get('acknowledged_at', ''), zone)}.")
+    if for_manager and doc.get("seen_by"):
+        text += f" Seen by you on {when_plain(doc.get('seen_at', ''), zone)}."
     return text
 
 

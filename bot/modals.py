@@ -17,8 +17,6 @@ from .blocks import (
     ACTION_COMPLETE,
     ACTION_UPDATE,
     CONCERN_RECORD_ACTION,
-    FEEDBACK_RESPOND,
-    area_words,
     clip,
     context,
     escape,
@@ -48,9 +46,9 @@ def _modal(callback_id: str, title: str, submit: str, blocks: list[Doc], meta: D
 
 
 def _text_input(block_id: str, label: str, *, optional: bool = False, initial: str = "",
-                hint: str = "", placeholder: str = "") -> Doc:
-    element: Doc = {"type": "plain_text_input", "action_id": ANSWER, "multiline": True,
-                    "max_length": MAX_ANSWER}
+                hint: str = "", placeholder: str = "", multiline: bool = True) -> Doc:
+    element: Doc = {"type": "plain_text_input", "action_id": ANSWER, "multiline": multiline,
+                    "max_length": MAX_ANSWER if multiline else 150}
     if initial:
         element["initial_value"] = clip(initial, MAX_ANSWER)
     if placeholder:
@@ -108,57 +106,6 @@ def done_view(title: str, text: str) -> View:
 
 def issue_block(n: Any) -> str:
     return f"issue-{n}"
-
-
-def respond_modal(doc: Doc, programme: Doc | None, meta: Doc) -> View:
-    responses = doc.get("responses") or {}
-    blocks: list[Doc] = [context(
-        f"Case *{escape(doc['case'])}* ({escape(doc['agency'])}). Answer each issue the auditor "
-        "raised: what happened, what you have done or will do. Your answers become part of the "
-        "audit record.")]
-    for issue in doc.get("issues") or []:
-        n = issue["number"]
-        previous = (responses.get(str(n)) or {}).get("response", "")
-        blocks.extend(sections(f"*{n}. {escape(area_words(issue['area'], programme))}*\n"
-                               f"{escape(issue['text'])}"))
-        if len(previous) > MAX_ANSWER:
-            # Too long for a box to hold: shown whole, never pre-filled clipped (and so never
-            # saved back clipped); left empty, the box keeps it as it is.
-            blocks.extend(sections(f"_Your answer so far:_\n{escape(previous)}"))
-            blocks.append(_text_input(
-                issue_block(n), f"A new answer to issue {n}", optional=True,
-                hint="Leave this empty to keep your answer above as it is, or write a new one "
-                     "to replace it."))
-            continue
-        blocks.append(_text_input(
-            issue_block(n), f"Your answer to issue {n}", optional=bool(previous), initial=previous,
-            hint="Already answered: change it only if you want to replace your answer."
-            if previous else ""))
-    return _modal(FEEDBACK_RESPOND, "Respond to feedback", "Send answers", blocks, meta)
-
-
-def read_answers(doc: Doc, values: Doc) -> tuple[dict[int, str], Errors]:
-    """The answers to record (new or changed), or an error for each box that is wrong."""
-    responses = doc.get("responses") or {}
-    answers: dict[int, str] = {}
-    errors: Errors = {}
-    for issue in doc.get("issues") or []:
-        n = int(issue["number"])
-        block = issue_block(n)
-        raw = _text(values, block)
-        previous = (responses.get(str(n)) or {}).get("response", "")
-        text = (raw or "").strip()
-        if not text:
-            if not previous:
-                errors[block] = ("Please write an answer to this issue, even a short one "
-                                 "(for example that you accept it and what you will change).")
-            continue
-        problem = _too_long(text)
-        if problem:
-            errors[block] = problem
-        elif text != previous:
-            answers[n] = text
-    return answers, errors
 
 
 # ---- recording the action taken on a concern ---------------------------------------------

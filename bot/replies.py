@@ -275,7 +275,7 @@ def history_step(s: Doc, programme: Doc, names: Names, area: str | None) -> str:
         line += " (a child may be at risk)"
     said = next((s[k] for k in ("reason", "summary", "action", "outcome", "response")
                  if isinstance(s.get(k), str) and s.get(k)), "")
-    line += f": {escape(said)}" if said else "."
+    line += f": {escape(words.said(said))}" if said else "."
     after = s.get("judgement") if area else s.get("judgements")
     if isinstance(after, dict) and "grade" in after:
         line += f"\n_Judgement now:_ {grade(after['grade'])}"

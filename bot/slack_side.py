@@ -111,3 +111,27 @@ class SlackSide:
                    "view": submitted, "response_urls": [], "is_enterprise_install": False,
                    "enterprise": None}
         return self.dispatch("payload=" + quote(json.dumps(payload)), FORM)
+
+    def closed(self, view: Doc, values: Doc) -> BoltResponse:
+        """A form closed without being sent (Slack tells the app only when the form asked,
+        with `notify_on_close`), with what was typed in its boxes."""
+        closed = {**view, "state": {"values": values}, "team_id": TEAM["id"], "app_id": APP_ID,
+                  "bot_id": "B0AUDITBOT", "root_view_id": view["id"], "previous_view_id": None}
+        payload = {"type": "view_closed", "team": TEAM, "user": self.user, "api_app_id": APP_ID,
+                   "token": VERIFICATION, "view": closed, "is_cleared": False,
+                   "is_enterprise_install": False, "enterprise": None}
+        return self.dispatch("payload=" + quote(json.dumps(payload)), FORM)
+
+    def message(self, text: str) -> BoltResponse:
+        """A message typed to the bot in its direct message channel (the Messages tab)."""
+        ts = f"{time.time():.6f}"
+        body = {"token": VERIFICATION, "team_id": TEAM["id"], "api_app_id": APP_ID,
+                "type": "event_callback", "event_id": f"Ev{next(self.ids):08d}",
+                "event_time": int(time.time()),
+                "event": {"type": "message", "channel_type": "im", "user": self.slack_user,
+                          "channel": self.channel, "text": text, "ts": ts, "event_ts": ts,
+                          "team": TEAM["id"]},
+                "authorizations": [{"team_id": TEAM["id"], "user_id": "U0AUDITBOT",
+                                    "is_bot": True, "is_enterprise_install": False}],
+                "is_ext_shared_channel": False}
+        return self.dispatch(json.dumps(body), "application/json")

@@ -61,8 +61,9 @@ def feedback_item(f: Doc, names: Names, mine: bool) -> Blocks:
     buttons = []
     if not f.get("acknowledged_by"):
         buttons.append(button("Acknowledge", FEEDBACK_ACKNOWLEDGE, ref, "primary"))
-    if waiting:
-        buttons.append(button("Respond", FEEDBACK_RESPOND, ref))
+    if waiting:  # the form for every issue still waiting, each answered or left for later
+        buttons.append(button("Answer" if len(waiting) == 1 else "Answer issues",
+                              FEEDBACK_RESPOND, ref))
     return [block, actions(f"my-feedback|{f['programme']}|{f['case']}|{f['agency']}", *buttons)]
 
 

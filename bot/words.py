@@ -8,6 +8,7 @@ it stands (a due date is a date, wherever the reader is).
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
@@ -112,3 +113,12 @@ def zone_named(name: str | None) -> tzinfo:
         return ZoneInfo(name)
     except (ValueError, KeyError, OSError):
         return ENGLAND
+
+
+ISO_DAY = re.compile(r"\b(\d{4}-\d{2}-\d{2})(?:T[\d:.]+(?:Z|[+-]\d{2}:\d{2})?)?\b")
+
+
+def said(text: str) -> str:
+    """Text the ledger wrote (an escalation's reason, "deadline 2026-04-07"), its dates said as
+    people say them."""
+    return ISO_DAY.sub(lambda m: day(m.group(1)), text)

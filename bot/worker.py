@@ -58,7 +58,7 @@ RECHECK = 60.0
 
 ACKNOWLEDGED_AND_ANSWERED = {Concern.Acknowledged.TOPIC, Concern.ActionRecorded.TOPIC,
                              Concern.Closed.TOPIC, Feedback.Acknowledged.TOPIC,
-                             Feedback.IssueResponded.TOPIC}
+                             Feedback.IssueResponded.TOPIC, Feedback.SeenByManager.TOPIC}
 TOPICS = {Concern.Created.TOPIC, Concern.Escalated.TOPIC, Feedback.Created.TOPIC,
           CaseAudit.TextErased.TOPIC, *ACKNOWLEDGED_AND_ANSWERED}
 

@@ -49,6 +49,7 @@ class Action(LedgerAggregate):
 
         def apply(self, action: Action) -> None:
             action.rag = self.rag
+            action.progress_note = self.note
 
     class Completed(LedgerAggregate.Event):
         TOPIC = "audit-ledger:ActionCompleted"
@@ -57,6 +58,7 @@ class Action(LedgerAggregate):
         def apply(self, action: Action) -> None:
             action.completed = True
             action.rag = "green"
+            action.evidence = self.evidence
 
     class Replanned(LedgerAggregate.Event):
         TOPIC = "audit-ledger:ActionReplanned"
@@ -100,3 +102,11 @@ class Action(LedgerAggregate):
         self.ratified = False
         self.rag = ""
         self.completed = False
+        self.progress_note = ""
+        self.evidence = ""
+
+    @property
+    def tracker_note(self) -> str:
+        """The note the action tracker shows: the evidence once complete, else the latest
+        progress note."""
+        return self.evidence if self.completed else self.progress_note

@@ -8,16 +8,19 @@ back and retried is the plumbing underneath (`ledger.persistence`).
 from __future__ import annotations
 
 from .handlers.action_plan import ActionPlanCommands
+from .handlers.action_tracker import ActionTrackerCommands
 from .handlers.case_audit import CaseAuditCommands
 from .handlers.concerns import ConcernCommands
 from .handlers.directory import DirectoryCommands
 from .handlers.erasure import ErasureCommands
 from .handlers.feedback import FeedbackCommands
+from .handlers.report_authoring import ReportCommands
 from .handlers.worker_records import WorkerRecords
 
 
 class AuditLedger(CaseAuditCommands, ConcernCommands, FeedbackCommands, ActionPlanCommands,
-                  DirectoryCommands, WorkerRecords, ErasureCommands):
+                  ActionTrackerCommands,
+                  DirectoryCommands, WorkerRecords, ErasureCommands, ReportCommands):
     """Every audit fact goes through here, from every door."""
 
     name = "AuditLedger"

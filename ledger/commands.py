@@ -109,6 +109,17 @@ class AcknowledgeFeedback(FeedbackCommand):
     pass
 
 
+class RecordFeedbackSeen(FeedbackCommand):
+    """The practitioner's manager has read their copy of the feedback."""
+
+
+class DraftAnswer(FeedbackCommand):
+    """An answer to one issue typed but not sent yet; empty clears the draft."""
+
+    issue: int = Field(ge=1)
+    text: OptionalText = ""
+
+
 class RespondToIssue(FeedbackCommand):
     issue: int = Field(ge=1)
     response: Text

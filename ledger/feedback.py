@@ -1,4 +1,9 @@
-"""Feedback to a practitioner on one agency's return: good practice, issues, their answers."""
+"""Feedback to a practitioner on one agency's return: good practice, issues, their answers.
+
+Two people read it and each leaves their own fact: the practitioner acknowledges it (or answers
+every issue, which counts as acknowledging), and their manager records that they have seen
+their copy. The manager's "seen" never stands in for the practitioner's acknowledgement.
+"""
 
 from __future__ import annotations
 
@@ -26,11 +31,42 @@ class Feedback(LedgerAggregate):
         issues: list[dict[str, Any]]
 
     class Acknowledged(LedgerAggregate.Event):
+        """The practitioner's acknowledgement. Stores written before the manager's "seen"
+        existed may hold one by the manager: it is read as what it was, their seeing it."""
+
         TOPIC = "audit-ledger:FeedbackAcknowledged"
 
         def apply(self, feedback: Feedback) -> None:
-            feedback.acknowledged_by = self.by
-            feedback.acknowledged_at = self.timestamp.isoformat()
+            if self.by == feedback.manager and self.by != feedback.practitioner:
+                feedback.seen_by = self.by
+                feedback.seen_at = self.timestamp.isoformat()
+            else:
+                feedback.acknowledged_by = self.by
+                feedback.acknowledged_at = self.timestamp.isoformat()
+
+    class SeenByManager(LedgerAggregate.Event):
+        """The practitioner's manager has read their copy: theirs alone, not an acknowledgement."""
+
+        TOPIC = "audit-ledger:FeedbackSeenByManager"
+
+        def apply(self, feedback: Feedback) -> None:
+            feedback.seen_by = self.by
+            feedback.seen_at = self.timestamp.isoformat()
+
+    class AnswerDrafted(LedgerAggregate.Event):
+        """An answer typed but not yet sent, kept so that an interruption loses nothing; shown
+        only to its writer, never part of the feedback's record, sealed like an answer."""
+
+        TOPIC = "audit-ledger:FeedbackAnswerDrafted"
+        PERSONAL = ("text",)
+        issue: int
+        text: str
+
+        def apply(self, feedback: Feedback) -> None:
+            if self.text:
+                feedback.drafts[(self.by, self.issue)] = self.text
+            else:
+                feedback.drafts.pop((self.by, self.issue), None)
 
     class IssueResponded(LedgerAggregate.Event):
         TOPIC = "audit-ledger:IssueResponded"
@@ -41,6 +77,7 @@ class Feedback(LedgerAggregate):
         def apply(self, feedback: Feedback) -> None:
             feedback.responses[self.issue] = {"response": self.response, "by": self.by,
                                               "on": self.occurred_on}
+            feedback.drafts.pop((self.by, self.issue), None)
 
     def __init__(
         self,
@@ -70,7 +107,13 @@ class Feedback(LedgerAggregate):
         self.issues = issues
         self.acknowledged_by = ""
         self.acknowledged_at = ""
+        self.seen_by = ""
+        self.seen_at = ""
         self.responses: dict[int, dict[str, str]] = {}
+        self.drafts: dict[tuple[str, int], str] = {}
+
+    def unanswered(self) -> list[int]:
+        return [int(i["number"]) for i in self.issues if int(i["number"]) not in self.responses]
 
 
 def feedback_from_return(

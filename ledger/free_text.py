@@ -113,6 +113,8 @@ def case_problems(pack: Any, people: Mapping[str, Named],
         band = age_band_problem(case.age_band, bands)
         if band:
             problems.append(f"cases[{i}].age_band: {band}")
+        for field in ("category", "gender", "ethnicity"):
+            problems += text_problems(f"cases[{i}].{field}", getattr(case, field), every_name)
     return problems
 
 

@@ -72,3 +72,7 @@ def action_id(programme: str, action: str) -> UUID:
 def delivery_id(programme: str, subject: str, purpose: str, recipient: str) -> UUID:
     """One message per subject, purpose and person: the same alert is never recorded twice."""
     return _id("delivery", programme, subject, purpose, recipient)
+
+
+def overview_report_id(programme: str) -> UUID:
+    return _id("overview-report", programme)

@@ -37,6 +37,7 @@ from .partnership import Partnership
 from .people import Person
 from .personal import ERASED
 from .programme import Programme
+from .report_import import report_from_pack
 
 IMPORTER = "import"
 
@@ -182,6 +183,13 @@ def _import_pack(app: AuditLedger, pack: Pack, by: str,  # noqa: C901
                 problems.append(f"programme.{name}: the ledger has {getattr(programme, name)!r} "
                                 f"for {pid}; this pack says {getattr(pack.programme, name)!r}")
 
+    if getattr(programme, "channel_detail", "recorded") != pack.programme.channel_detail:
+        programme.record(Programme.ChannelDetailSet, admin,
+                         detail=pack.programme.channel_detail)
+        if programme not in pending:
+            pending.append(programme)
+            summary.count("programme updated")
+
     people: dict[str, Person] = {}
     for i, p in enumerate(pack.people):
         person = lookup.find(Person, ids.person_id(p.id, owner))
@@ -302,6 +310,12 @@ def _import_pack(app: AuditLedger, pack: Pack, by: str,  # noqa: C901
             owner=a.owner, due=a.due.isoformat(), **admin.fields()))
         summary.count("actions")
 
+    authored, said = report_from_pack(lookup, pack, by, cases)
+    problems += said
+    if authored is not None:
+        pending.append(authored)
+        summary.count("report parts", sum(1 for e in authored.pending_events
+                                          if type(e).__name__ != "Created"))
     if problems:
         raise PackProblems(problems)
     summary.events = sum(len(agg.pending_events) for agg in pending)

@@ -18,6 +18,7 @@ from policies.smart import smart_problems
 from .commands import Agency, Area, PartnershipRef, ProgrammeRef, Ref, SlackTeam
 from .ids import DEFAULT_PARTNERSHIP
 from .plain_words import pydantic_problems
+from .report_commands import Author, GradedArea, Theme
 
 Slug = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[a-z0-9][a-z0-9\-]*$",
                                         max_length=64)]
@@ -54,6 +55,7 @@ class ProgrammeIn(Strict):
     method: Long = ""
     sample: dict[str, Any] = {}
     channel: Short = ""
+    channel_detail: Literal["recorded", "text"] = "recorded"
     baseline: Annotated[str, StringConstraints(pattern=r"^([a-z0-9][a-z0-9\-]*)?$")] = ""
     escalation: list[Annotated[int, Field(ge=1, le=60)]] | None = None
 
@@ -111,6 +113,18 @@ class ActionIn(Strict):
     due: date
 
 
+class ReportIn(Strict):
+    """The author's words for the overview report (see ledger.report_commands)."""
+
+    author: Author | None = None
+    written: date | None = None
+    """The day the words were written (default: the day imported)."""
+    areas: dict[GradedArea, NonEmptyLong] = {}
+    themes: list[Theme] = []
+    key_findings: list[NonEmptyLong] | None = None
+    conclusions: NonEmptyLong | None = None
+
+
 class Pack(Strict):
     partnership: PartnershipIn | None = None
     programme: ProgrammeIn
@@ -120,6 +134,7 @@ class Pack(Strict):
     concerns: list[ConcernIn] = []
     recommendations: list[RecommendationIn] = []
     actions: list[ActionIn] = []
+    report: ReportIn | None = None
 
     @property
     def partnership_id(self) -> str:
@@ -217,6 +232,11 @@ def parse_pack_leniently(data: Any) -> tuple[Pack, list[str], SetAside]:
                     continue
             kept[section].append(item)
             set_aside.kept[section].append(i)
+    if isinstance(data.get("report"), dict):
+        try:
+            kept["report"] = ReportIn.model_validate(data["report"])
+        except ValidationError:
+            pass  # named among the problems already
     return Pack.model_validate(kept), sorted(problems, key=place_in_pack), set_aside
 
 

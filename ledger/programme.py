@@ -7,6 +7,9 @@ from typing import Any
 from .base import LedgerAggregate
 from .ids import DEFAULT_PARTNERSHIP
 
+CHANNEL_DETAILS = ("recorded", "text")
+CHANNEL_DETAIL_DEFAULT = "recorded"
+
 
 class Programme(LedgerAggregate):
     TOPIC = "audit-ledger:Programme"
@@ -40,6 +43,17 @@ class Programme(LedgerAggregate):
         @staticmethod
         def upcast_v2_v3(state: dict[str, Any]) -> None:
             state["partnership"] = DEFAULT_PARTNERSHIP
+
+    class ChannelDetailSet(LedgerAggregate.Event):
+        """What the programme's Slack channel is told of a concern's actions and outcome:
+        "recorded" (that one was recorded, by whom and when: the default) or "text" (their
+        words too). Its own event, so programmes opened before it read back as "recorded"."""
+
+        TOPIC = "audit-ledger:ProgrammeChannelDetailSet"
+        detail: str
+
+        def apply(self, programme: Programme) -> None:
+            programme.channel_detail = self.detail
 
     class Closed(LedgerAggregate.Event):
         TOPIC = "audit-ledger:ProgrammeClosed"
@@ -85,3 +99,4 @@ class Programme(LedgerAggregate):
         self.baseline = baseline
         self.escalation = list(escalation)
         self.status = "open"
+        self.channel_detail = CHANNEL_DETAIL_DEFAULT

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from stdnum.gb import nhs, upn
 
@@ -71,6 +72,10 @@ _BIRTH_BEFORE = re.compile(
 _BIRTH_AFTER = re.compile(r"^\s*[,;(\[]?\s*(?:d\.?\s?o\.?\s?b\b|date\s+of\s+birth|birth\s*date)",
                           re.IGNORECASE)
 _TITLES = r"(?:mr|mrs|ms|miss|mx|dr)\.?"
+# Cheap first looks, so that ordinary text is passed without the costlier scans: a birth cue
+# anywhere, and a run of digits long enough for a phone number.
+_ANY_BIRTH_CUE = re.compile(r"d\.?\s?o\.?\s?b|birth|born|(?<![\w.])b\.", re.IGNORECASE)
+_LONG_NUMBER = re.compile(r"\+?\d[\d\s().-]{7,}\d")
 
 
 def _hint(text: str) -> str:
@@ -100,6 +105,8 @@ def _postcodes(text: str) -> Iterable[Finding]:
 
 
 def _emails(text: str) -> Iterable[Finding]:
+    if "@" not in text:
+        return
     for m in _EMAIL.finditer(text):
         yield Finding("an email address", m.start(), m.end(), _hint(m.group(0)))
 
@@ -107,6 +114,8 @@ def _emails(text: str) -> Iterable[Finding]:
 def _birth_dates(text: str) -> Iterable[Finding]:
     """Dates that the words around them call a birth date; any other date is a meeting,
     a visit or a conference and passes."""
+    if not _ANY_BIRTH_CUE.search(text):
+        return
     for m in _DATE.finditer(text):
         before = text[max(0, m.start() - 40):m.start()]
         after = text[m.end():m.end() + 30]
@@ -115,6 +124,8 @@ def _birth_dates(text: str) -> Iterable[Finding]:
 
 
 def _phone_numbers(text: str) -> Iterable[Finding]:
+    if not any(sum(ch.isdigit() for ch in m.group(0)) >= 9 for m in _LONG_NUMBER.finditer(text)):
+        return
     import phonenumbers  # imported when text is checked, not when a command starts
 
     for m in phonenumbers.PhoneNumberMatcher(text, "GB", leniency=phonenumbers.Leniency.VALID):
@@ -123,14 +134,28 @@ def _phone_numbers(text: str) -> Iterable[Finding]:
 
 def _names(text: str, names: Iterable[str]) -> Iterable[Finding]:
     """The case's own people by full name, or by title and surname ("Mrs Jones")."""
+    lowered = text.lower()
+    names = [n for n in names if n.split() and n.split()[-1].lower() in lowered]
+    pattern = _names_pattern(tuple(sorted(set(names))))
+    if pattern is None:
+        return
+    for m in pattern.finditer(text):
+        yield Finding("a person's name", m.start(), m.end(), _hint(m.group(0)))
+
+
+@lru_cache(maxsize=256)
+def _names_pattern(names: tuple[str, ...]) -> re.Pattern[str] | None:
+    """One pattern for all of a case's people; a single word may be an ordinary one ("Grace",
+    "Hope"), so only names of two words or more."""
+    ways = []
     for name in names:
         words = name.split()
-        if len(words) < 2:
-            continue  # a single word may be an ordinary one ("Grace", "Hope")
-        whole = r"\s+".join(re.escape(w) for w in words)
-        titled = rf"{_TITLES}\s+{re.escape(words[-1])}"
-        for m in re.finditer(rf"(?<![\w])(?:{whole}|{titled})(?![\w])", text, re.IGNORECASE):
-            yield Finding("a person's name", m.start(), m.end(), _hint(m.group(0)))
+        if len(words) >= 2:
+            ways.append(r"\s+".join(re.escape(w) for w in words))
+            ways.append(rf"{_TITLES}\s+{re.escape(words[-1])}")
+    if not ways:
+        return None
+    return re.compile(rf"(?<![\w])(?:{'|'.join(ways)})(?![\w])", re.IGNORECASE)
 
 
 def identifiers_in(text: str, names: Iterable[str] = ()) -> list[Finding]:
@@ -149,13 +174,17 @@ def identifiers_in(text: str, names: Iterable[str] = ()) -> list[Finding]:
 
 
 def identifier_problems(text: str, names: Iterable[str] = ()) -> list[str]:
-    """What a person is told, one line per kind found: what it looks like and what to do."""
+    """What a person is told about one text (nothing, or one line): each kind found, with
+    hints, and what to do."""
     by_kind: dict[str, list[str]] = {}
     for f in identifiers_in(text, names):
         by_kind.setdefault(f.kind, []).append(f.hint)
-    return [f"holds what looks like {kind} ({', '.join(hints)}): leave it out, the case "
-            "reference is enough"
-            for kind, hints in by_kind.items()]
+    if not by_kind:
+        return []
+    kinds = [f"{kind} ({', '.join(hints)})" for kind, hints in by_kind.items()]
+    said = kinds[0] if len(kinds) == 1 else ", ".join(kinds[:-1]) + " and " + kinds[-1]
+    them = "it" if sum(len(h) for h in by_kind.values()) == 1 else "them"
+    return [f"holds what looks like {said}: leave {them} out, the case reference is enough"]
 
 
 def may_allow_identifiers(roles: Iterable[str]) -> bool:

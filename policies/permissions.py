@@ -20,6 +20,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "record concern action": frozenset({"manager", "quality-lead", "board"}),
     "close concern": frozenset({"manager", "quality-lead"}),
     "acknowledge feedback": frozenset({"practitioner", "manager"}),
+    "record feedback seen": frozenset({"manager", "quality-lead"}),
     "respond to issue": frozenset({"practitioner", "manager"}),
     "add recommendation": frozenset({"quality-lead"}),
     "plan action": frozenset({"quality-lead"}),
@@ -31,6 +32,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "view history": frozenset({"auditor", "moderator", "quality-lead"}),
     "view progress": frozenset(ROLES),
     "erase case text": frozenset({"quality-lead"}),
+    "write report": frozenset({"quality-lead"}),
+    "publish report": frozenset({"quality-lead"}),
 }
 """Each act and the roles that may do it. Ownership rules (a practitioner
 answers only their own feedback, an owner updates only their own action
@@ -73,6 +76,8 @@ ACT_WORDS = {
     "view history": "see how a case's judgements were reached",
     "view progress": "see progress",
     "erase case text": "erase a case's text",
+    "write report": "write the overview report",
+    "publish report": "publish the overview report",
 }
 """Each act as people say it, for refusals (the table's own names are the ledger's words)."""
 

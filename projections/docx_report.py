@@ -25,7 +25,9 @@ from docx.text.paragraph import Paragraph
 from policies.scales import scale_named
 
 from .html import _chart_rows, chart_png
-from .office import RAG_FILLS, fixed_zip, labels_of, paragraphs
+from .office import RAG_FILLS, changed_judgements, fixed_zip, labels_of, paragraphs, report_day
+from .process import process_sentences
+from .report import moved
 
 Doc = dict[str, Any]
 
@@ -40,12 +42,58 @@ def docx_report(doc: Doc) -> bytes:
     props.author = (doc.get("author") or {}).get("name") or "audit-ledger"
     props.comments = f"Figures as at {doc.get('as_at', '')}"
     props.revision = 1
+    props.created = props.modified = report_day(doc)
     _cover(word, doc)
     for section in SECTIONS:
         section(word, doc)
+    _contents(word)
     out = io.BytesIO()
     word.save(out)
     return fixed_zip(out.getvalue())
+
+
+def _contents(word: WordDocument) -> None:
+    """A contents list before the first section: Word's TOC field over the Heading 1s, shown
+    until Word updates it (F9, or on printing) as the sections' titles without page numbers."""
+    headings = [p for p in word.paragraphs
+                if p.style is not None and p.style.name == "Heading 1"]
+    if not headings:
+        return
+    first = headings[0]
+    first.insert_paragraph_before("Contents", style="TOC Heading" if _has_style(
+        word, "TOC Heading") else "Heading 1").paragraph_format.keep_with_next = True
+    for i, heading in enumerate(headings):
+        entry = first.insert_paragraph_before()
+        if i == 0:
+            _field_start(entry, 'TOC \\o "1-1" \\h \\z \\u')
+        entry.add_run(heading.text)
+        if i == len(headings) - 1:
+            _field_end(entry)
+
+
+def _has_style(word: WordDocument, name: str) -> bool:
+    return any(style.name == name for style in word.styles)
+
+
+def _field_start(paragraph: Paragraph, code: str) -> None:
+    run = paragraph.add_run()
+    for kind, text in (("begin", None), (None, f" {code} "), ("separate", None)):
+        run._r.append(_field_part(kind, text))
+
+
+def _field_end(paragraph: Paragraph) -> None:
+    paragraph.add_run()._r.append(_field_part("end", None))
+
+
+def _field_part(kind: str | None, code: str | None) -> Any:
+    if kind:
+        element = OxmlElement("w:fldChar")
+        element.set(qn("w:fldCharType"), kind)
+    else:
+        element = OxmlElement("w:instrText")
+        element.set(qn("xml:space"), "preserve")
+        element.text = code
+    return element
 
 
 # ---- page furniture -----------------------------------------------------------------------
@@ -78,20 +126,9 @@ def _bold(paragraph: Paragraph, text: str) -> None:
 
 def _field(paragraph: Paragraph, code: str, shown: str) -> None:
     """A Word field (PAGE, NUMPAGES) that Word fills in as it lays the pages out."""
-    run = paragraph.add_run()
-    for kind, text in (("begin", None), (None, f" {code} "), ("separate", None), (None, shown),
-                       ("end", None)):
-        if kind:
-            element = OxmlElement("w:fldChar")
-            element.set(qn("w:fldCharType"), kind)
-        elif text == shown:
-            element = OxmlElement("w:t")
-            element.text = text
-        else:
-            element = OxmlElement("w:instrText")
-            element.set(qn("xml:space"), "preserve")
-            element.text = text
-        run._r.append(element)
+    _field_start(paragraph, code)
+    paragraph.add_run(shown)
+    _field_end(paragraph)
 
 
 # ---- the report, section by section ----------------------------------------------------
@@ -112,6 +149,12 @@ def _cover(word: WordDocument, doc: Doc) -> None:
         word.add_paragraph(f"Published version {published['version']}, "
                            f"{published.get('on_words') or published.get('on', '')}, by "
                            f"{published['by']}; SHA-256 {published['sha256']}.")
+    last = doc.get("last_published")
+    if last:
+        since = ("Since then: " + "; ".join(last["changes"]) + "." if last.get("changes")
+                 else "Nothing that changes its figures has been recorded since.")
+        word.add_paragraph(f"Version {last['version']} of this report was published on "
+                           f"{last.get('on_words') or last.get('on', '')}. {since}")
 
 
 def _terms(word: WordDocument, doc: Doc) -> None:
@@ -145,7 +188,7 @@ def _method(word: WordDocument, doc: Doc) -> None:
                         "child can be picked out")
         rows = [[f["label"], ", ".join(f"{r['value']} {r['shown']}" for r in f["rows"])
                  or "not recorded"] for f in coverage["fields"]]
-        _table(word, caption, ["Characteristic", "Cases"], rows)
+        _table(word, caption, ["Characteristic", "Cases"], rows, widths=(40,))
 
 
 def _areas(word: WordDocument, doc: Doc) -> None:
@@ -161,7 +204,7 @@ def _areas(word: WordDocument, doc: Doc) -> None:
         word.add_paragraph("No judgements have been recorded yet, so there is nothing to chart.")
     _table(word, "Cases at each grade, per area",
            ["Area", *(f"{g} {label}" for g, label in labels.items()), "Graded"],
-           [[r["label"], *r["counts"].values(), r["graded"]] for r in rows])
+           [[r["label"], *r["counts"].values(), r["graded"]] for r in rows], widths=(52,))
     for area in doc["areas"]:
         word.add_heading(f"Area of analysis {area['number']}: {area['title']}", level=2)
         _text(word, area.get("summary") or "")
@@ -212,12 +255,65 @@ def _conclusions(word: WordDocument, doc: Doc) -> None:
         _bullets(word, [str(c).removeprefix("- ") for c in doc.get("conclusions") or []])
 
 
+def _process(word: WordDocument, doc: Doc) -> None:
+    if not doc.get("process"):
+        return
+    word.add_heading("How the audit was carried out", level=1)
+    _bullets(word, process_sentences(doc["process"]))
+    changes = changed_judgements(doc["process"])
+    if changes:
+        _table(word, "Judgements revised and moderated, with their reasons",
+               ["Case", "Area", "Change", "By", "Reason", "On"], changes,
+               widths=(14, 12, 26, 24, 74, 24))
+
+
+def _analysis(word: WordDocument, doc: Doc) -> None:
+    analysis = doc.get("analysis")
+    if not analysis:
+        return
+    word.add_heading("Analysis by agency", level=1)
+    labels = labels_of(doc)
+    if analysis["agencies"]:
+        _table(word, "Each agency's own grades (before integration): areas, then overall",
+               ["Agency", "Returns", *(f"{g} {label}" for g, label in labels.items()),
+                *(f"Overall {label}" for label in labels.values())],
+               [[a["agency"], a["returns"], *(a["areas"][g] for g in labels),
+                 *(a["overall"][g] for g in labels)] for a in analysis["agencies"]],
+               widths=(30, 16))
+    else:
+        word.add_paragraph("No agency has made a return yet.")
+    worst = list(labels.values())[-1]
+    hidden = analysis["hidden_inadequate"]
+    if not hidden["cases"]:
+        word.add_paragraph(f"No case's overall judgement hides an area judged {worst}.")
+        return
+    word.add_paragraph(f"{hidden['cases']} case(s) judged better than {worst} overall had at "
+                       f"least one area judged {worst}:")
+    _bullets(word, [f"{'Case ' + h['case'] if h['case'] else 'A case'}: overall "
+                    f"{labels[str(h['overall'])]}; {worst} in area(s) "
+                    f"{', '.join(str(a) for a in h['areas'])}." for h in hidden["list"]])
+
+
+def _comparison(word: WordDocument, doc: Doc) -> None:
+    comparison = doc.get("comparison")
+    if not comparison:
+        return
+    word.add_heading(f"Re-audit compared with the baseline ({comparison['baseline']})", level=1)
+    _table(word, "Cases then and now, area by area",
+           ["Area", comparison["good_label"].capitalize(),
+            comparison["weakest_label"].capitalize()],
+           [[row["title"], moved(row, "good_or_better_cases"), moved(row, "weakest_cases")]
+            for row in comparison["areas"]], widths=(74,))
+    for warning in comparison.get("warnings") or []:
+        word.add_paragraph(f"Note: {warning}")
+
+
 def _recommendations(word: WordDocument, doc: Doc) -> None:
     word.add_heading("5. Recommendations", level=1)
     if not doc["recommendations"]:
         word.add_paragraph("No recommendations have been recorded yet.")
     for r in doc["recommendations"]:
-        para = word.add_paragraph(style="List Number")
+        para = word.add_paragraph()
         para.add_run(f"{r['number']}. ").bold = True
         para.add_run(r.get("text") or "")
         status = word.add_paragraph(f"Status: {r['status']}; {r['actions']} action(s), "
@@ -239,7 +335,7 @@ def _action_plan(word: WordDocument, doc: Doc) -> None:
                    [[a["id"], a["description"] + (f"\nMeasure: {a['measure']}"
                                                   if a.get("measure") else ""),
                      a["recommendation"], a["owner"], a["due"], a.get("rag") or "–",
-                     a["status"]] for a in actions])
+                     a["status"]] for a in actions], widths=(16, 60, 12, 24, 23, 14, 25))
     for row, action in zip(table.rows[1:], actions, strict=True):
         if action.get("rag") in RAG_FILLS:
             _shade(row.cells[5], RAG_FILLS[action["rag"]])
@@ -260,7 +356,8 @@ def _author(word: WordDocument, doc: Doc) -> None:
 
 
 SECTIONS: list[Callable[[WordDocument, Doc], None]] = [
-    _terms, _method, _areas, _themes, _conclusions, _recommendations, _action_plan, _author]
+    _terms, _method, _areas, _themes, _conclusions, _process, _analysis, _recommendations,
+    _action_plan, _comparison, _author]
 
 
 # ---- building blocks ------------------------------------------------------------------
@@ -277,16 +374,24 @@ def _bullets(word: WordDocument, items: list[str]) -> None:
         word.add_paragraph(item, style="List Bullet")
 
 
-def _table(word: WordDocument, caption: str, head: list[str], rows: list[list[Any]]) -> Table:
+TEXT_WIDTH = 174.0
+"""Millimetres between the margins of an A4 page with 18 mm margins."""
+
+
+def _table(word: WordDocument, caption: str, head: list[str], rows: list[list[Any]],
+           widths: tuple[float, ...] = ()) -> Table:
+    """A captioned table, head row repeated on each page; `widths` gives the first columns'
+    widths in millimetres and the others share what is left of the page."""
     word.add_paragraph(caption, style="Caption")
     table = word.add_table(rows=1, cols=len(head))
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    table.autofit = False
     for cell, text in zip(table.rows[0].cells, head, strict=True):
         cell.text = str(text)
         for run in cell.paragraphs[0].runs:
             run.bold = True
-            run.font.size = Pt(9)
+            run.font.size = Pt(8)
     _repeat_header(table)
     for values in rows:
         cells = table.add_row().cells
@@ -295,6 +400,13 @@ def _table(word: WordDocument, caption: str, head: list[str], rows: list[list[An
             for para in cell.paragraphs:
                 for run in para.runs:
                     run.font.size = Pt(9)
+    rest = len(head) - len(widths)
+    share = (TEXT_WIDTH - sum(widths)) / rest if rest else 0
+    for i, column in enumerate(table.columns):
+        width = Mm(widths[i] if i < len(widths) else share)
+        column.width = width
+        for cell in column.cells:
+            cell.width = width
     return table
 
 

@@ -17,6 +17,7 @@ from ledger.programme import Programme
 
 from .casefold import apply_case_event, judge, new_case_doc
 from .indexes import concern_open, feedback_open, listed
+from .report_folds import REPORT_HANDLERS
 
 if TYPE_CHECKING:
     from .views import Doc, Folding
@@ -74,6 +75,13 @@ def _programme_closed(f: Folding, e: Programme.Closed, position: int) -> None:
     doc = f.get("programme", pid)
     if doc is not None:
         f.put("programme", pid, {**doc, "status": "closed"})
+
+
+def _channel_detail_set(f: Folding, e: Programme.ChannelDetailSet, position: int) -> None:
+    pid = _programme_of(f, e)
+    doc = f.get("programme", pid)
+    if doc is not None:
+        f.put("programme", pid, {**doc, "channel_detail": e.detail})
 
 
 def _programme_of(f: Folding, e: Any) -> str:
@@ -195,15 +203,40 @@ def _feedback_changed(f: Folding, e: Any, position: int) -> None:
     if found is None:
         return
     key, doc = found
-    if isinstance(e, Feedback.Acknowledged):
+    manager_seeing = isinstance(e, Feedback.Acknowledged) and e.by == doc["manager"] and \
+        e.by != doc["practitioner"]  # before "seen" existed, a manager's press was recorded so
+    if isinstance(e, Feedback.SeenByManager) or manager_seeing:
+        doc["seen_by"] = e.by  # (kept only once someone has seen it: older views unchanged)
+        doc["seen_at"] = _recorded(e)
+    elif isinstance(e, Feedback.Acknowledged):
         doc["acknowledged_by"] = e.by
         doc["acknowledged_at"] = _recorded(e)
     elif isinstance(e, Feedback.IssueResponded):
         doc["responses"][str(e.issue)] = {"response": e.response, "by": e.by,
                                           "on": e.occurred_on, "at": _recorded(e)}
+        _draft_kept(doc, e.by, e.issue, "", "")
+    elif isinstance(e, Feedback.AnswerDrafted):
+        _draft_kept(doc, e.by, e.issue, e.text, _recorded(e))
     f.put("feedback", key, doc)
     listed(f, "waiting", in_partnership(owner_of(f, doc["programme"]), doc["practitioner"]),
            "feedback", key, feedback_open(doc))
+
+
+def _draft_kept(doc: Doc, person: str, issue: int, text: str, at: str) -> None:
+    """A person's unsent answer to an issue (none once it is sent or cleared); the key is
+    there only while someone has a draft, so older views read as they did."""
+    drafts = doc.get("drafts") or {}
+    mine = dict(drafts.get(person) or {})
+    if text:
+        mine[str(issue)] = {"text": text, "at": at}
+    else:
+        mine.pop(str(issue), None)
+    drafts = {**drafts, person: mine} if mine else {k: v for k, v in drafts.items()
+                                                     if k != person}
+    if drafts:
+        doc["drafts"] = drafts
+    else:
+        doc.pop("drafts", None)
 
 
 def _concern_raised(f: Folding, e: Concern.Created, position: int) -> None:
@@ -322,6 +355,7 @@ HANDLERS: dict[type, Callable[[Folding, Any, int], None]] = {
     Partnership.SlackTeamLinked: _partnership_linked,
     Programme.Created: _programme_opened,
     Programme.Closed: _programme_closed,
+    Programme.ChannelDetailSet: _channel_detail_set,
     CaseAudit.Created: _case_selected,
     CaseAudit.ReturnRecorded: _case_changed,
     CaseAudit.AreaGraded: _case_changed,
@@ -336,6 +370,8 @@ HANDLERS: dict[type, Callable[[Folding, Any, int], None]] = {
     Feedback.Created: _feedback_issued,
     Feedback.Acknowledged: _feedback_changed,
     Feedback.IssueResponded: _feedback_changed,
+    Feedback.SeenByManager: _feedback_changed,
+    Feedback.AnswerDrafted: _feedback_changed,
     Concern.Created: _concern_raised,
     Concern.Acknowledged: _concern_changed,
     Concern.ActionRecorded: _concern_changed,
@@ -349,4 +385,5 @@ HANDLERS: dict[type, Callable[[Folding, Any, int], None]] = {
     Action.Replanned: _action_changed,
     Delivery.Created: _delivered,
     Delivery.Updated: _delivery_updated,
+    **REPORT_HANDLERS,  # the overview report's own facts: the author's words, versions
 }

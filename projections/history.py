@@ -9,6 +9,7 @@ from ledger import ids
 from ledger.application import AuditLedger
 from ledger.base import NotFound
 from ledger.case_audit import CaseAudit
+from ledger.feedback import Feedback
 from ledger.programme import Programme
 
 from .casefold import apply_case_event, judge, new_case_doc
@@ -39,7 +40,8 @@ def case_history(app: AuditLedger, programme: str, case: str, area: str | None =
         store = app.repository.event_store
         related: list[Any] = []
         for agency in own[0].agencies:
-            related += store.get(ids.feedback_id(programme, case, agency))
+            related += [e for e in store.get(ids.feedback_id(programme, case, agency))
+                        if not isinstance(e, Feedback.AnswerDrafted)]  # a writer's own, unsent
         for ref in concern_refs or []:
             related += store.get(ids.concern_id(programme, ref))
         events = sorted(own + related, key=lambda e: e.timestamp)

@@ -22,7 +22,7 @@ from matplotlib.ticker import MaxNLocator
 from policies.scales import Scale, scale_named
 
 from .process import process_sentences
-from .report import moved
+from .report import moved, theme_count
 from .wording import words
 
 Doc = dict[str, Any]
@@ -50,7 +50,7 @@ def html_context(doc: Doc) -> Doc:
         "chart_rows": rows, "colours": grade_colours(scale),
         "process": process_sentences(doc["process"]),
         "labels": {str(g["grade"]): g["label"] for g in doc["scale"]["grades"]},
-        "moved": moved, "authored": _blocks,
+        "moved": moved, "authored": _blocks, "theme_count": theme_count,
     }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from datetime import date, datetime
 from typing import Any
 
 Doc = dict[str, Any]
@@ -19,6 +20,22 @@ _EPOCH = (1980, 1, 1, 0, 0, 0)
 def labels_of(doc: Doc) -> dict[str, str]:
     """Each grade of the report's scale ('1', '2', ...) with its label, best first."""
     return {str(g["grade"]): g["label"] for g in doc["scale"]["grades"]}
+
+
+def report_day(doc: Doc) -> datetime:
+    """The day the report's figures are as at, as the files' created and modified dates (never
+    the moment of writing, so a published version's file is the same whenever written)."""
+    return datetime.combine(date.fromisoformat(doc["as_at"]), datetime.min.time())
+
+
+def changed_judgements(process: Doc) -> list[list[Any]]:
+    """Each agency grade revised and each judgement moderated, as table rows: case, area,
+    the change, whose grade, the reason and the day (in the order they happened)."""
+    rows = [[r["case"], r["area"], f"{r['previous']} -> {r['grade']}", r["agency"], r["reason"],
+             r["on"]] for r in process.get("revisions") or []]
+    rows += [[m["case"], m["area"], f"moderated to {m['grade']}", "moderator", m["reason"],
+              m["on"]] for m in process.get("moderations") or []]
+    return sorted(rows, key=lambda r: (str(r[5]), str(r[0]), str(r[1])))
 
 
 def paragraphs(text: str) -> list[tuple[str, str]]:

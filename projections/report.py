@@ -13,7 +13,7 @@ from policies.scales import scale_named
 
 from .process import process_sentences
 from .queries import Views, report_data
-from .wording import distribution_words, words
+from .wording import distribution_words, listed, words
 
 Doc = dict[str, Any]
 
@@ -63,8 +63,12 @@ def markdown_report(doc: Doc) -> str:
             lines += [area["summary"], ""]
         lines += [area["words"], ""]
         lines += [_counts_table(area["counts"], scale), ""]
-        lines += _comment_list("Positive features", area["strength_groups"], doc)
-        lines += _comment_list("Areas of concern", area["concern_groups"], doc)
+        if area["themes"]:
+            lines += ["Themes in this area: " + "; ".join(theme_count(t)
+                                                          for t in area["themes"]) + ".", ""]
+        if not doc["comments_in_appendix"]:
+            lines += _comment_list("Positive features", area["strength_groups"], doc)
+            lines += _comment_list("Areas of concern", area["concern_groups"], doc)
     lines += ["### Overall judgement", ""]
     lines += [doc["overall"]["words"], ""]
     lines += [_counts_table(doc["overall"]["counts"], scale), ""]
@@ -74,9 +78,10 @@ def markdown_report(doc: Doc) -> str:
             lines += [f"### {t['title']}", ""]
             if t["text"]:
                 lines += [t["text"], ""]
-            lines += [f"*Areas {', '.join(str(a) for a in t['areas']) or '-'}; strengths in "
-                      f"{t['cases_with_strengths']} case(s), concerns in "
-                      f"{t['cases_with_concerns']} case(s).*", ""]
+            areas = [str(a) for a in t["areas"]]
+            lines += [f"*{'Areas' if len(areas) > 1 else 'Area'} {listed(areas) or '-'}: "
+                      f"{theme_count(t).removeprefix(t['title']).strip(' ()') or 'no comments tagged'}.*",
+                      ""]
     lines += ["## 4. Conclusions", ""]
     if doc["key_findings"]:
         lines += ["Key findings:", ""] + [f"- {k}" for k in doc["key_findings"]] + [""]
@@ -112,8 +117,26 @@ def markdown_report(doc: Doc) -> str:
         a = doc["author"]
         lines += [a["name"]] + ([a["role"]] if a.get("role") else []) + \
                  ([a["on_words"]] if a.get("on_words") else []) + [""]
+    if doc["comments_in_appendix"] and not doc["publishable"]:
+        lines += ["## Appendix: the auditors' comments, area by area", ""]
+        for area in doc["areas"]:
+            if area["strength_groups"] or area["concern_groups"]:
+                lines += [f"### Area {area['number']}: {area['title']}", ""]
+                lines += _comment_list("Positive features", area["strength_groups"], doc)
+                lines += _comment_list("Areas of concern", area["concern_groups"], doc)
     lines += [f"**{doc['marking']}**", ""] if doc["marking"] else []
     return "\n".join(lines).rstrip() + "\n"
+
+
+def theme_count(theme: Doc) -> str:
+    said = []
+    if theme["cases_with_concerns"]:
+        said.append(f"concerns in {words(theme['cases_with_concerns'])} case"
+                    + ("s" if theme["cases_with_concerns"] != 1 else ""))
+    if theme["cases_with_strengths"]:
+        said.append(f"strengths in {words(theme['cases_with_strengths'])} case"
+                    + ("s" if theme["cases_with_strengths"] != 1 else ""))
+    return f"{theme['title']} ({', '.join(said)})"
 
 
 def _published_line(doc: Doc) -> str:

@@ -68,6 +68,7 @@ def report_document(views: Views, pid: str, options: Options) -> Doc:
             "concerns": [] if options.publishable else [g["text"] for g in concerns],
             "strength_groups": _groups(strengths, options),
             "concern_groups": _groups(concerns, options),
+            "themes": _area_themes(area, authored, tags),
         })
     overall = distribution(summary["areas"].get(OVERALL, {}), programme["scale"])
     doc: Doc = {
@@ -92,6 +93,7 @@ def report_document(views: Views, pid: str, options: Options) -> Doc:
         "overall": {"graded_cases": sum(overall.values()), "counts": overall,
                     "words": distribution_words(overall, scale, summary["cases"])},
         "themes": _themes(authored, cases, tags, options),
+        "comments_in_appendix": any(a["summary"] for a in areas),
         "analysis": {"agencies": agency_breakdown(cases, programme, scale),
                      "hidden_inadequate": hidden_inadequate(cases, programme, scale,
                                                             options.publishable)},
@@ -180,6 +182,19 @@ def _author(author: Doc) -> Doc:
     on = author.get("on") or ""
     return {"name": author.get("name", ""), "role": author.get("role", ""), "on": on,
             "on_words": f"{date.fromisoformat(on):%B %Y}" if on else ""}
+
+
+def _area_themes(area: str, authored: Doc,
+                 tags: dict[tuple[str, str, str, str], str]) -> list[Doc]:
+    """The author's themes an area's comments bear out, with how many cases say so."""
+    out = []
+    for theme in authored.get("themes") or []:
+        mine = [k for k, t in tags.items() if t == theme["theme"] and k[2] == area]
+        if mine:
+            out.append({"theme": theme["theme"], "title": theme["title"],
+                        "cases_with_strengths": len({k[0] for k in mine if k[3] == "strength"}),
+                        "cases_with_concerns": len({k[0] for k in mine if k[3] == "concern"})})
+    return out
 
 
 def _paragraphs(text: str) -> list[str]:

@@ -81,9 +81,9 @@ def returns_template(contents: TemplateContents) -> Workbook:
     scale = scale_named(programme["scale"])
     areas: dict[str, str] = programme["areas"]
     area_grades = [f"{g} {scale.label(g)}" for g in scale.area_grades()]
-    overall_grades = [f"{g} {scale.label(g)}" for g in scale.grades]
+    overall_grades = [f"{g} {scale.label(g)}" for g in scale.allowed_grades(OVERALL)]
     lists = _lists_sheet(book, area_grades, overall_grades, contents)
-    _instructions(book.active, contents, scale.describe(), area_grades, overall_grades)
+    _instructions(book.active, contents, scale.describe(), area_grades, scale.rule_words())
     for ref in contents.cases:
         ws = book.create_sheet(ref)
         _case_sheet(ws, contents, ref, areas, lists)
@@ -112,7 +112,7 @@ def _lists_sheet(book: Workbook, area_grades: list[str], overall_grades: list[st
 
 
 def _instructions(ws: Any, contents: TemplateContents, scale: str, area_grades: list[str],
-                  overall_grades: list[str]) -> None:
+                  rule: str) -> None:
     ws.title = INSTRUCTIONS
     programme = contents.programme
     title = programme.get("title") or programme["programme"]
@@ -127,8 +127,7 @@ def _instructions(ws: Any, contents: TemplateContents, scale: str, area_grades: 
          "type the day the return was completed as a date (for example 12/03/2026). A return "
          "without its completion date is refused.", False),
         (f"Grade each area from its list: {', '.join(area_grades)}. Area 1 (case details) "
-         f"takes no grade. The overall grade may also be {overall_grades[0]}, but only when "
-         "every area you graded is good or better.", False),
+         f"takes no grade. {rule}", False),
         (f"The grading scale: {scale}.", False),
         ("Write strengths (what was done well) and concerns (what needs to change) in the boxes "
          "beside each area. Name no child or family member, and write no NHS number, date of "

@@ -16,8 +16,9 @@ from .folds import HANDLERS
 from .indexes import INDEXED_BY_EVENT, INDEXES
 
 Doc = dict[str, Any]
-VIEWS = ("partnership", "programme", "case", "summary", "coverage", "recommendation", "action", "feedback",
-         "concern", "person", "slack", "delivery", "waiting", "team", "open_concerns", "ids")
+VIEWS = ("partnership", "programme", "case", "summary", "coverage", "recommendation", "action",
+         "feedback", "concern", "person", "slack", "delivery", "waiting", "team", "open_concerns",
+         "authoring", "ids")
 """Every view folded from the log: name and what it holds.
 
 partnership: each partnership registered or in use (name, Slack team);
@@ -30,16 +31,17 @@ every partnership's (`ledger.ids.in_partnership`); slack: by Slack user, the key
 people (one per partnership) linked to it;
 delivery: each message the worker sent (subject, purpose, recipient, Slack channel and ts);
 waiting: by person's key, their open feedback and open actions (keys); team: by manager's key,
-the keys of the people they manage; open_concerns: by agency's key (an agency is one
+the keys of the people they manage; authoring: by programme, the overview report's author's
+words and the versions published; open_concerns: by agency's key (an agency is one
 partnership's), its concerns still needing a manager's
 acknowledgement or action (keys) (these three answer "what is waiting for me?" in a few
 reads, however large the log);
 ids: which document each aggregate's later events belong to."""
 
-TRACKING_NAME = "views v3"
+TRACKING_NAME = "views v4"
 """The views' tracking position. Its name changes whenever the documents folded change shape,
 so that views folded by an earlier version are rebuilt, not carried on from (RETIRED)."""
-RETIRED = ("views", "views v2")
+RETIRED = ("views", "views v2", "views v3")
 
 
 class Folding:

@@ -4,15 +4,17 @@ agency works from, each with filters, the protective marking and page numbers wh
 from __future__ import annotations
 
 import io
-from datetime import UTC, date, datetime
+import zipfile
+from datetime import date
 from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
+from openpyxl.writer.excel import ExcelWriter
 
-from .office import fixed_zip, labels_of
+from .office import changed_judgements, fixed_zip, labels_of, report_day
 from .tracker_sheet import HEAD_FILL, write_tracker
 
 Doc = dict[str, Any]
@@ -31,20 +33,24 @@ def xlsx_report(doc: Doc) -> bytes:
         _agency_grades(book.create_sheet("Agency grades"), doc, agencies)
     if (doc.get("coverage") or {}).get("cases"):
         _coverage(book.create_sheet("Sample"), doc)
+    if doc.get("process"):
+        _process(book.create_sheet("Process"), doc["process"])
+    if doc.get("comparison"):
+        _comparison(book.create_sheet("Re-audit"), doc["comparison"])
     _recommendations(book.create_sheet("Recommendations"), doc)
     tracker = book.create_sheet("Action tracker")
     write_tracker(tracker, doc.get("actions") or [])
     marking = doc.get("marking") or ""
     for ws in book.worksheets:
         _print_furniture(ws, marking)
-    as_at = datetime.combine(date.fromisoformat(doc["as_at"]), datetime.min.time(), UTC) \
-        if doc.get("as_at") else datetime(2000, 1, 1, tzinfo=UTC)
-    book.properties.created = book.properties.modified = as_at.replace(tzinfo=None)
+    book.properties.created = book.properties.modified = report_day(doc)
     book.properties.title = f"{doc.get('title') or doc['programme']}: overview report"
     book.properties.subject = marking
     book.properties.creator = "audit-ledger"
     out = io.BytesIO()
-    book.save(out)
+    # openpyxl's save() dates the file 'now'; its writer keeps the report's own day.
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        ExcelWriter(book, archive).save()
     return fixed_zip(out.getvalue())
 
 
@@ -102,6 +108,48 @@ def _coverage(ws: Worksheet, doc: Doc) -> None:
     rows = [[f["label"], r["value"], r["count"] if r.get("count") is not None else r["shown"]]
             for f in doc["coverage"]["fields"] for r in f["rows"]]
     _table(ws, ["Characteristic", "Value", "Cases"], rows, widths=[22, 30, 14])
+
+
+def _process(ws: Worksheet, process: Doc) -> None:
+    """How the audit went, one figure a row, then each judgement revised or moderated."""
+    c, f, r = process["concerns"], process["feedback"], process["returns"]
+    rows: list[list[Any]] = [
+        ["Agency returns expected", r["expected"]], ["Agency returns received", r["received"]],
+        ["Concerns referred to managers", c["raised"]],
+        ["Concerns with a child possibly at risk", c["child_at_risk"]],
+        ["Concerns acknowledged", c["acknowledged"]], ["Concerns closed", c["closed"]],
+        ["Median hours to acknowledge a concern", c["median_hours_to_acknowledge"]],
+        ["Longest hours to acknowledge a concern", c["longest_hours_to_acknowledge"]],
+        *([f"Escalations to step {step}", n] for step, n in c["escalations_by_step"].items()),
+        ["Practitioners given feedback", f["issued"]],
+        ["Feedback acknowledged", f["acknowledged"]], ["Issues raised in feedback", f["issues"]],
+        ["Issues answered", f["issues_answered"]],
+        ["Agency grades revised", len(process["revisions"])],
+        ["Judgements moderated", len(process["moderations"])]]
+    _table(ws, ["What", "Figure"], rows, widths=[44, 12])
+    changes = changed_judgements(process)
+    if changes:
+        start = ws.max_row + 2
+        for col, heading in enumerate(["Case", "Area", "Change", "By", "Reason", "On"], 1):
+            ws.cell(start, col, heading).font = Font(bold=True)
+        for i, row in enumerate(changes, start=start + 1):
+            for col, value in enumerate(row, 1):
+                ws.cell(i, col, value)
+
+
+def _comparison(ws: Worksheet, comparison: Doc) -> None:
+    """Cases then and now per area (matched by title), in counts, never percentages."""
+    good, weakest = comparison["good_label"], comparison["weakest_label"]
+    head = ["Area", "Baseline area", "Title", "Graded then", f"{good} then", f"{weakest} then",
+            "Graded now", f"{good} now", f"{weakest} now"]
+    rows = [[row["area"], row["baseline_area"] or None, row["title"],
+             row["baseline"]["graded_cases"], row["baseline"]["good_or_better_cases"],
+             row["baseline"]["weakest_cases"], row["reaudit"]["graded_cases"],
+             row["reaudit"]["good_or_better_cases"], row["reaudit"]["weakest_cases"]]
+            for row in comparison["areas"]]
+    _table(ws, head, rows, widths=[8, 9, 40])
+    for i, warning in enumerate(comparison.get("warnings") or [], start=ws.max_row + 2):
+        ws.cell(i, 1, f"Note: {warning}")
 
 
 def _recommendations(ws: Worksheet, doc: Doc) -> None:

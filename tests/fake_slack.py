@@ -253,7 +253,7 @@ class FakeSlack:
         self.tokens.add(token)
         self.teams[token] = team
         return {"ok": True, "access_token": token, "token_type": "bot",
-                "scope": "commands,chat:write,im:write,users:read", "bot_user_id": BOT_USER,
+                "scope": "commands,chat:write,im:write,im:history,users:read", "bot_user_id": BOT_USER,
                 "app_id": APP_ID, "team": {"id": team, "name": self.workspaces[team]},
                 "enterprise": None, "is_enterprise_install": False,
                 "authed_user": {"id": "U0INSTALLER"}}
@@ -536,6 +536,22 @@ def app_home_opened(user: str, event_id: str = "Ev0HOME0001", team: str = TEAM_I
                   "event_ts": f"{time.time():.6f}"},
         "type": "event_callback", "event_id": event_id, "event_time": int(time.time()),
         "authorizations": [{"enterprise_id": None, "team_id": team, "user_id": BOT_USER,
+                            "is_bot": True, "is_enterprise_install": False}],
+        "is_ext_shared_channel": False, "event_context": "4-fake",
+    })
+
+
+def im_message(user: str, text: str, event_id: str = "Ev0IM0001", **event: Any) -> str:
+    """A message typed to the app in its Messages tab (the `message.im` event), as Slack sends
+    it; `event` adds or overrides fields (a bot's own message has `bot_id`, an edit a
+    `subtype`)."""
+    ts = f"{time.time():.6f}"
+    return json.dumps({
+        "token": VERIFICATION_TOKEN, "team_id": TEAM_ID, "api_app_id": APP_ID,
+        "event": {"type": "message", "channel_type": "im", "user": user, "channel": "D" + user,
+                  "text": text, "ts": ts, "event_ts": ts, "team": TEAM_ID, **event},
+        "type": "event_callback", "event_id": event_id, "event_time": int(time.time()),
+        "authorizations": [{"enterprise_id": None, "team_id": TEAM_ID, "user_id": BOT_USER,
                             "is_bot": True, "is_enterprise_install": False}],
         "is_ext_shared_channel": False, "event_context": "4-fake",
     })

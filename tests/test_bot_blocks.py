@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot import answering
 from bot import blocks as b
 from bot import modals as m
 from bot.messages import concern_message, feedback_message
@@ -41,12 +42,13 @@ def test_feedback_message_good_practice_first_then_issues_with_both_buttons() ->
         shown.index("Child not seen alone.")
     assert "Area 4 Assessment: *3 requires improvement to be good*" in shown
     assert "Clear chronology &lt;kept&gt; &amp; shared." in shown  # people's text is escaped
-    assert set(buttons(blocks)) == {b.FEEDBACK_ACKNOWLEDGE, b.FEEDBACK_RESPOND}
-    assert text == "Your audit feedback on case K01 (social-care)."
+    assert set(buttons(blocks)) == {b.FEEDBACK_ACKNOWLEDGE, b.FEEDBACK_RESPOND, b.FEEDBACK_ANSWER}
+    assert text == "Your audit feedback on case K01 (social-care). 0 of 2 answered."
 
     _, copy = feedback_message(feedback(), PROGRAMME, names, for_manager=True)
     assert "A copy for you as Sasha Worker's manager" in all_text(copy)
-    assert set(buttons(copy)) == {b.FEEDBACK_ACKNOWLEDGE}
+    assert "It does not acknowledge the feedback for Sasha Worker" in all_text(copy)
+    assert set(buttons(copy)) == {b.FEEDBACK_SEEN}
 
 
 def test_acknowledged_feedback_says_who_and_when_and_loses_its_button() -> None:
@@ -60,10 +62,12 @@ def test_acknowledged_feedback_says_who_and_when_and_loses_its_button() -> None:
     _, abroad = feedback_message(doc, PROGRAMME, names, for_manager=False,
                                  zone=ZoneInfo("America/New_York"))
     assert "on Tuesday 3 February 2026 at 9:05 am" in all_text(abroad)
-    assert set(buttons(blocks)) == {b.FEEDBACK_RESPOND}  # issue 2 still awaits an answer
+    assert set(buttons(blocks)) == {b.FEEDBACK_ANSWER}  # each issue's own: issue 2 awaits one
     assert "1 of 2 issues answered" in all_text(blocks)
     doc["responses"]["2"] = {"response": "Now recorded.", "by": "sc.sw"}
-    assert buttons(feedback_message(doc, PROGRAMME, names, for_manager=False)[1]) == {}
+    answered = feedback_message(doc, PROGRAMME, names, for_manager=False)[1]
+    assert set(buttons(answered)) == {b.FEEDBACK_ANSWER}  # each answer can still be changed
+    assert "2 of 2 answered" in all_text(answered) and "Change answer" in all_text(answered)
 
 
 def test_child_at_risk_is_said_first_and_plainly() -> None:
@@ -81,23 +85,38 @@ def test_child_at_risk_is_said_first_and_plainly() -> None:
     assert "MASH" not in all_text(calm)
 
 
-def test_answers_form_refuses_empty_and_too_long_answers_box_by_box() -> None:
-    view = m.respond_modal(feedback(), PROGRAMME, {"p": "mini-2026"})
+def test_answers_form_takes_any_issue_on_its_own_and_refuses_too_long_box_by_box() -> None:
+    view = answering.answer_modal(feedback(), PROGRAMME, {"p": "mini-2026"}, [1, 2], "sc.sw")
     assert [blk["block_id"] for blk in view["blocks"] if blk["type"] == "input"] == \
         ["issue-1", "issue-2"]
-    assert len(view["title"]["text"]) <= 24
-    answers, errors = m.read_answers(feedback(), text_values({"issue-1": " ",
-                                                              "issue-2": "y" * 3001}))
-    assert answers == {} and set(errors) == {"issue-1", "issue-2"}
+    assert len(view["title"]["text"]) <= 24 and view["notify_on_close"] is True
+    answers, errors = answering.read_answers(feedback(), text_values(
+        {"issue-1": " ", "issue-2": "y" * 3001}), [1, 2])
+    assert answers == {} and set(errors) == {"issue-2"}  # an empty box waits for another day
     assert "3,001 characters" in errors["issue-2"]
-    answers, errors = m.read_answers(feedback(), text_values({"issue-1": " Seen. ",
-                                                              "issue-2": "Recorded."}))
-    assert errors == {} and answers == {1: "Seen.", 2: "Recorded."}
+    answers, errors = answering.read_answers(feedback(), text_values(
+        {"issue-1": " ", "issue-2": None}), [1, 2])
+    assert answers == {} and "Write at least one answer" in errors["issue-1"]
+    answers, errors = answering.read_answers(feedback(), text_values({"issue-2": " "}), [2])
+    assert "Please write an answer to this issue" in errors["issue-2"]
+    answers, errors = answering.read_answers(feedback(), text_values({"issue-1": " Seen. ",
+                                                                      "issue-2": ""}), [1, 2])
+    assert errors == {} and answers == {1: "Seen."}
     # An answer already given may be left as it is; only changed answers are recorded again.
     answered = feedback(responses={"1": {"response": "Seen.", "by": "sc.sw"}})
-    answers, errors = m.read_answers(answered, text_values({"issue-1": "Seen.",
-                                                            "issue-2": "Recorded."}))
+    answers, errors = answering.read_answers(answered, text_values({"issue-1": "Seen.",
+                                                                    "issue-2": "Recorded."}),
+                                             [1, 2])
     assert errors == {} and answers == {2: "Recorded."}
+    # A draft is what the form starts from, and only a change is kept again.
+    drafted = feedback(drafts={"sc.sw": {"2": {"text": "Recor", "at": ""}}})
+    one = answering.answer_modal(drafted, PROGRAMME, {}, [2], "sc.sw")
+    box = next(blk for blk in one["blocks"] if blk.get("block_id") == "issue-2")
+    assert box["element"]["initial_value"] == "Recor" and not box["optional"]
+    assert answering.drafts_to_keep(drafted, text_values({"issue-2": "Recor"}), [2],
+                                    "sc.sw") == {}
+    assert answering.drafts_to_keep(drafted, text_values({"issue-2": "Recorded"}), [2],
+                                    "sc.sw") == {2: "Recorded"}
 
 
 def test_progress_needs_status_and_note_and_completion_needs_evidence_after_a_confirm() -> None:
@@ -176,3 +195,22 @@ def test_the_record_action_form_says_where_its_words_will_be_shown() -> None:
     shown = all_text(m.concern_action_modal(concern, {}, {**with_channel,
                                                           "channel_detail": "text"})["blocks"])
     assert "also posted in the programme's channel" in shown
+
+
+def test_dates_are_said_as_people_in_the_uk_read_them() -> None:
+    from datetime import date
+
+    from bot import words
+
+    today = date(2010, 3, 15)
+    assert words.day("2009-06-24") == "Wednesday 24 June 2009"
+    assert [words.due(d, today) for d in ("2010-03-15", "2010-03-16", "2010-03-18",
+                                          "2010-03-14", "2010-03-13", "2010-01-31")] == [
+        "due today", "due tomorrow", "due in 3 days", "overdue by 1 day", "overdue by 2 days",
+        "overdue since January 2010"]
+    assert words.due("2010-06-30", today) == "due on Wednesday 30 June 2010"
+    assert words.overdue(6148, "2010-03-31") == "overdue since March 2010"
+    assert words.said("not acknowledged within 2 working days (deadline 2010-03-17)") == \
+        "not acknowledged within 2 working days (deadline Wednesday 17 March 2010)"
+    assert words.moment("2026-07-01T09:30:00+00:00") == "Wednesday 1 July 2026 at 10:30 am"
+    assert words.zone_named("Not/AZone") == words.ENGLAND

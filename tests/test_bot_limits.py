@@ -11,8 +11,7 @@ from typing import Any
 
 import pytest
 
-from bot import alerts, replies, waiting
-from bot import modals as m
+from bot import alerts, answering, replies, waiting
 from bot.answers import Waiting
 from bot.messages import concern_message, feedback_message
 from bot.pages import parts
@@ -207,14 +206,15 @@ def test_home_tab_pages_hold_everything_within_slacks_view_limits() -> None:
 def test_the_answers_form_keeps_long_earlier_answers_whole() -> None:
     doc = big_feedback(True)
     doc["responses"]["1"]["response"] = long_text(999, 4500)  # recorded from the console
-    view = m.respond_modal(doc, PROGRAMME, {"p": "big-2026"})
+    view = answering.answer_modal(doc, PROGRAMME, {"p": "big-2026"}, list(range(1, 9)), "p.sw")
     assert len(view["blocks"]) <= 100
     for blk in view["blocks"]:
         element = blk.get("element") or {}
         assert len(element.get("initial_value") or "") <= 3000
     box = next(blk for blk in view["blocks"] if blk.get("block_id") == "issue-1")
     assert "initial_value" not in box["element"]  # never pre-filled clipped ...
-    answers, errors = m.read_answers(doc, {})  # ... so left empty, it is kept as it was
+    answers, errors = answering.read_answers(doc, {}, list(range(1, 9)))  # ... so left empty,
+    # it is kept as it was
     assert 1 not in answers and "issue-1" not in errors
     shown = " ".join(all_text(view["blocks"]).split())
     assert " ".join(doc["responses"]["1"]["response"].replace("&", "&amp;").replace(

@@ -125,10 +125,22 @@ def test_practitioner_acknowledges_and_responds_in_chat_exactly_once(
         assert shown.index("Good practice") < shown.index("Issues raised")
         assert "Child not seen alone." in shown
         press = buttons(message["blocks"])
-        assert set(press) == {"feedback.acknowledge", "feedback.respond"}
+        assert set(press) == {"feedback.acknowledge", "feedback.respond", "feedback.answer"}
         copy = fake.wait_for("chat.postMessage", lambda c: c.body.get("channel") == "DU0SCMGR"
                              and "K01" in c.body.get("text", ""))[0]
-        assert set(buttons(copy.body["blocks"])) == {"feedback.acknowledge"}
+        assert set(buttons(copy.body["blocks"])) == {"feedback.seen"}
+
+        # The manager presses Seen on his copy: his copy says so; hers keeps Acknowledge.
+        his = {"ts": copy.answer["ts"], "text": copy.body["text"], "blocks": copy.body["blocks"]}
+        seen = block_actions("U0SCMGR", "sam", his, "DU0SCMGR", buttons(his["blocks"])[
+            "feedback.seen"], fake.response_url())
+        assert signed_post(base, seen)[0] == 200
+        seen_copy = fake.wait_for("chat.update", lambda c: c.body.get("ts") == his["ts"])[-1]
+        assert buttons(seen_copy.body["blocks"]) == {}
+        assert "Not yet acknowledged by Sasha Worker" in all_text(seen_copy.body["blocks"])
+        still = fake.wait_for("chat.update", lambda c: c.body.get("ts") == message["ts"])[-1]
+        assert "Seen by Sam Manager (manager)" in all_text(still.body["blocks"])
+        assert "feedback.acknowledge" in buttons(still.body["blocks"])
 
         # /audit my, with every field Slack sends: answered at once, only to them.
         status, text = signed_post(base, body)
@@ -142,7 +154,8 @@ def test_practitioner_acknowledges_and_responds_in_chat_exactly_once(
         ack_body = block_actions("U0SCSW", "sasha", message, "DU0SCSW",
                                  press["feedback.acknowledge"], fake.response_url())
         assert signed_post(base, ack_body)[0] == 200
-        update = fake.wait_for("chat.update", lambda c: c.body.get("ts") == message["ts"])[0]
+        update = fake.wait_for("chat.update", lambda c: c.body.get("ts") == message["ts"]
+                               and "Acknowledged by" in c.body.get("text", ""))[0]
         assert update.body["channel"] == "DU0SCSW"
         assert "Acknowledged by Sasha Worker on" in update.body["text"]
         assert "Acknowledged by Sasha Worker on" in all_text(update.body["blocks"])
@@ -166,15 +179,20 @@ def test_practitioner_acknowledges_and_responds_in_chat_exactly_once(
         boxes = [b["block_id"] for b in view["blocks"] if b["type"] == "input"]
         assert boxes == ["issue-1", "issue-2"]
 
-        # Wrong answers are shown in the form, box by box; nothing is recorded.
+        # Wrong answers are shown in the form, box by box; nothing is recorded. An empty box
+        # is no error (that issue can wait), but a form with nothing in it is.
         wrong = view_submission("U0SCSW", "sasha", view,
                                 text_values({"issue-1": "  ", "issue-2": "x" * 3001}))
         status, text = signed_post(base, wrong)
         assert status == 200
         errors = json.loads(text)
         assert errors["response_action"] == "errors"
-        assert set(errors["errors"]) == {"issue-1", "issue-2"}
+        assert set(errors["errors"]) == {"issue-2"}
         assert "3,000" in errors["errors"]["issue-2"]
+        empty = view_submission("U0SCSW", "sasha", view,
+                                text_values({"issue-1": " ", "issue-2": None}))
+        errors = json.loads(signed_post(base, empty)[1])
+        assert "Write at least one answer" in errors["errors"]["issue-1"]
 
         # Right answers: sent three times at once (a retry among them), recorded once.
         right = view_submission("U0SCSW", "sasha", view, text_values({
@@ -209,8 +227,8 @@ def test_practitioner_acknowledges_and_responds_in_chat_exactly_once(
     assert k01["responses"]["2"]["response"] == "Supervision is now recorded on the case file."
     text_list = run_cli("feedback", "list", "mini-2026", "--person", "sc.sw", url=store_url,
                         check=True).stdout
-    assert "case K01  social-care  to sc.sw (manager sc.mgr)  acknowledged by sc.sw; issues " \
-           "awaiting a response: none" in text_list
+    assert "case K01  social-care  to sc.sw (manager sc.mgr)  acknowledged by sc.sw, seen by " \
+           "sc.mgr; issues awaiting a response: none" in text_list
     events = _feedback_events(store_url)
-    assert events.count("Acknowledged") == 1
+    assert events.count("Acknowledged") == 1 and events.count("SeenByManager") == 1
     assert events.count("IssueResponded") == 2

@@ -10,12 +10,13 @@ from typing import Any
 from .conftest import CLOCK_DAY, run_cli, run_console, slack_env
 
 SESSION = """\
-press 1
-press 2
-
-Supervision is now recorded on the case file.
+press 4
 I saw the child alone on 3 February; my note was missing.
-press 1
+cancel
+press 7
+Supervision is now recorded on the case file.
+press 10
+
 /audit my
 /audit actions
 /audit history mini-2026 K01
@@ -24,8 +25,10 @@ quit
 """
 
 
-def test_try_in_the_terminal_acknowledge_and_answer(store_url: str, tmp_path: Path,
-                                                    mini_pack: dict[str, Any]) -> None:
+def test_try_in_the_terminal_answer_one_issue_at_a_time(store_url: str, tmp_path: Path,
+                                                        mini_pack: dict[str, Any]) -> None:
+    """Answer several, interrupted after the first box: kept as a draft; issue 2 answered on
+    its own; issue 1 finished later from the draft; answering both acknowledges."""
     pack = tmp_path / "mini.json"
     pack.write_text(json.dumps(mini_pack))
     run_cli("import", str(pack), url=store_url, check=True)
@@ -35,17 +38,27 @@ def test_try_in_the_terminal_acknowledge_and_answer(store_url: str, tmp_path: Pa
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
     assert "You are Sasha Worker (sc.sw: practitioner, social-care)." in out
-    # The feedback already sent to them, with numbered buttons.
+    # The feedback already sent to them: each issue with its own button, numbered.
     assert "YOUR AUDIT FEEDBACK: CASE K01" in out
-    assert "[1 Acknowledge]   [2 Respond]" in out
-    # press 1: the message is updated in place.
-    assert "The message above was updated" in out
+    assert "Issues raised (2) · 0 of 2 answered" in out
+    assert "Supervision not recorded.\n   [2 Answer]\n" in out
+    assert "[3 Acknowledge]   [4 Answer several]" in out
+    # press 4, one box typed, then closed: what was typed is kept as a draft.
+    assert "=== Answer issues" in out
+    assert "kept as a draft for next time)" in out
+    assert "_Your draft answer is saved, not sent yet._" not in out  # mrkdwn shown as text
+    assert "Your draft answer is saved, not sent yet." in out
+    assert "[6 Finish answer]" in out and "[7 Answer]" in out
+    # press 7: issue 2 on its own; the message says how many are answered.
+    assert "=== Answer issue 2" in out
+    assert "1 answer recorded; 1 of 2 issues answered" in out
+    assert "Issues raised (2) · 1 of 2 answered" in out
+    # press 10: issue 1's form starts from the draft; Enter sends it.
+    assert "(Restored from your draft, not sent yet.)" in out
+    assert "[now: I saw the child alone on 3 February; my note was missing.; Enter keeps it]" \
+        in out
+    assert "Every issue is answered, so your feedback is acknowledged too." in out
     assert "✓ Acknowledged by Sasha Worker on" in out
-    # press 2: the form asks for each answer; an empty one is refused, then asked again.
-    assert "=== Respond to feedback" in out
-    assert "Please fix:\n  ! Your answer to issue 1: Please write an answer" in out
-    assert "Thank you. Your answers are now part of the audit record." in out
-    assert "That button is gone" in out
     assert "case *K02*" not in out and "case K02 (social-care) in mini-2026" in out
     # On the fixed day (2 April 2026) the action due on 30 June is open, not overdue.
     assert CLOCK_DAY.isoformat() == "2026-04-02"
@@ -60,6 +73,7 @@ def test_try_in_the_terminal_acknowledge_and_answer(store_url: str, tmp_path: Pa
     assert k01["responses"]["1"]["response"] == \
         "I saw the child alone on 3 February; my note was missing."
     assert k01["responses"]["2"]["response"] == "Supervision is now recorded on the case file."
+    assert "drafts" not in k01
 
 
 def test_try_refuses_someone_not_in_the_directory(tmp_path: Path) -> None:

@@ -60,8 +60,14 @@ def test_no_iso_date_class_name_or_json_in_anything_a_person_sees(
         return answer  # type: ignore[no-any-return]
 
     try:
-        worker = Worker(services)
+        clock = FixedClock(SPRING)
+        services.clock = clock
+        worker = Worker(services, clock)
         worker.tick()  # every practitioner's feedback, their managers' copies, concern alerts
+        clock.day = date(2010, 3, 31)  # unacknowledged concerns climb the ladder
+        worker.tick()
+        assert any("Escalated to you" in c.body["text"]
+                   for c in fake_slack.calls_to("chat.postMessage"))
         for user, text in [("U0QABENNET", "progress"), ("U0QABENNET", "actions"),
                            ("U0QABENNET", "actions overdue"), ("U0QABENNET", "case c01"),
                            ("U0QABENNET", "history C01"), ("U0QABENNET", "history C01 2"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -83,3 +84,22 @@ def test_each_report_format_imports_only_its_own_library(
     modules, _ = _modules_after(tmp_path, store_url, "report", "mini-2026", "--format", "xlsx",
                                 "-o", str(tmp_path / "r.xlsx"))
     assert "openpyxl" in modules and not modules & {"weasyprint", "docx", "matplotlib"}
+
+
+def test_openpyxl_only_for_the_commands_that_write_or_read_workbooks(
+        tmp_path: Any, mini_pack: dict[str, Any]) -> None:
+    url = f"sqlite:///{tmp_path / 'ledger.db'}"
+    pack = dict(mini_pack, returns=[r for r in mini_pack["returns"] if r["case"] != "K02"])
+    (tmp_path / "pack.json").write_text(json.dumps(pack), encoding="utf-8")
+    run_cli("import", str(tmp_path / "pack.json"), url=url, check=True)
+    returns = tmp_path / "returns.csv"
+    returns.write_text("case,agency,auditor,practitioner,completed,area,grade,strengths,concerns\n"
+                       "K02,school,sch.aud,sch.t,2026-02-03,2,2,,\n", encoding="utf-8")
+    modules, out = _modules_after(tmp_path, url, "import-returns", "mini-2026", str(returns))
+    assert out.endswith("1 returns, 1 feedback issued (2 events)\n")
+    assert "openpyxl" not in modules
+    modules, _ = _modules_after(tmp_path, url, "action", "list", "mini-2026")
+    assert "openpyxl" not in modules
+    modules, out = _modules_after(tmp_path, url, "action", "list", "mini-2026", "--format",
+                                  "xlsx", "-o", str(tmp_path / "tracker.xlsx"))
+    assert "openpyxl" in modules and out.startswith("wrote ")

@@ -369,5 +369,8 @@ def _check_command(group: click.Group, words: list[str], where: str) -> None:
             takes_value = option is not None and not option.is_flag and "=" not in word
         elif isinstance(command, click.Group):
             found = command.get_command(ctx, word)
+            default = getattr(command, "default_command", None)
+            if found is None and default:  # `report PROGRAMME`: the word is its argument
+                found = command.get_command(ctx, default)
             assert found is not None, f"{where}: {command.name} has no command {word!r}"
             command = found

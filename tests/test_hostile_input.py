@@ -265,9 +265,10 @@ def test_hostile_single_facts_are_refused_line_by_line(sqlite_url: str, tmp_path
 def test_any_audit_text_and_form_values_get_an_answer(sqlite_url: str,
                                                       mini_pack: dict[str, Any]) -> None:
     """Whatever a person types after /audit, or sends in a form, they get words back."""
+    from bot.answering import read_answers
     from bot.deliver import Deliverer, make_client
     from bot.directory import Directory
-    from bot.modals import MAX_ANSWER, read_action_update, read_answers, read_concern_action
+    from bot.modals import MAX_ANSWER, read_action_update, read_concern_action
     from bot.services import BotServices
 
     w = wire(sqlite_url, "")
@@ -307,8 +308,8 @@ def test_any_audit_text_and_form_values_get_an_answer(sqlite_url: str,
         if user == "UNKNOWN1" and text.split() and text.split()[0].lower() not in HELP_WORDS:
             assert "Ask your quality lead (Quinn Lead)" in reply and "UNKNOWN1" in reply
 
-        answers, errors = read_answers(feedback, values)
         issues = [i["number"] for i in feedback["issues"]]
+        answers, errors = read_answers(feedback, values, issues)
         assert set(answers) <= set(issues) and set(errors) <= {f"issue-{n}" for n in issues}
         assert not {f"issue-{n}" for n in answers} & set(errors)
         assert all(a == a.strip() and 0 < len(a) <= MAX_ANSWER for a in answers.values())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,7 @@ def test_a_pack_with_identifiers_is_refused_whole_naming_each_field(
     pack["actions"][0]["measure"] = "Each school replies to ql@example.org"
     pack["cases"][0]["ref"] = "9434765919"
     pack["cases"][1]["age_band"] = "3 years 2 months"
+    pack["cases"][1]["ethnicity"] = "White British (mother on 07911 123456)"
     for r in pack["returns"]:
         r["case"] = "9434765919" if r["case"] == "K01" else r["case"]
     pack["concerns"][0]["case"] = "9434765919"
@@ -48,7 +50,8 @@ def test_a_pack_with_identifiers_is_refused_whole_naming_each_field(
                         ("returns[2].strengths.5", "a person's name"),
                         ("actions[0].measure", "an email address"),
                         ("cases[0].ref", "looks like an NHS number"),
-                        ("cases[1].age_band", "exact age")]:
+                        ("cases[1].age_band", "exact age"),
+                        ("cases[1].ethnicity", "a phone number")]:
         assert any(p.startswith(where) and kind in p for p in problems), (where, text)
     assert "9434765919" not in text.replace("'9434765919'", ""), "only the reference is quoted"
     assert "LS11 5QT" not in text and "12/03/2019" not in text
@@ -215,3 +218,25 @@ def test_a_quality_lead_may_import_a_file_with_identifiers_giving_a_reason(
         "ql", "recommendation 1", ["a phone number"], "the partnership's own helpline, published")
     again = import_pack(wiring.app, parse_pack(pack), "ql", allow_identifiers="again")
     assert not again.changed and len(_overrides(wiring)) == 1
+
+
+def test_a_filled_workbook_with_identifiers_is_refused_naming_the_cell(tmp_path: Path) -> None:
+    from datetime import date
+
+    from .test_returns_workbook import EXAMPLE, PID, POLICE_N03, fill, template
+
+    url = f"sqlite:///{tmp_path / 'ledger.db'}"
+    run_cli("import", str(EXAMPLE), url=url, check=True)
+    areas = dict(POLICE_N03)
+    grade, strengths, _ = areas["2"]
+    areas["2"] = (grade, strengths, "Call-outs to NB3 7QT were not linked to the child.")
+    filled = fill(template(url, "police", tmp_path / "police.xlsx"), tmp_path / "filled.xlsx",
+                  auditor="pol.gray", practitioner="pol.frye", completed=date(2026, 3, 16),
+                  areas=areas)
+    refused = run_cli("import-returns", PID, str(filled), url=url)
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    assert re.search(r"N03.*F\d+.*a postcode", refused.stderr), refused.stderr
+    assert "NB3 7QT" not in refused.stderr
+    shown = json.loads(run_cli("case", PID, "N03", "--format", "json", url=url,
+                               check=True).stdout)
+    assert all(c["agency"] != "police" for c in shown["overall"]["contributions"])

@@ -79,10 +79,9 @@ def test_the_hint_does_not_repeat_the_identifier() -> None:
 
 def test_several_kinds_each_named_once() -> None:
     text = f"DOB 12/03/2015, NHS {NHS}, at SW1A 1AA and N1 9GU"
-    problems = identifier_problems(text)
-    assert [p.split(" (")[0] for p in problems] == [
-        "holds what looks like a date of birth", "holds what looks like an NHS number",
-        "holds what looks like a postcode"]
+    [problem] = identifier_problems(text)
+    assert problem.startswith("holds what looks like a date of birth (12…15), an NHS number "
+                              "(94…19) and a postcode (SW…AA, N1…GU): leave them out")
     assert kinds(text) == ["a date of birth", "an NHS number", "a postcode", "a postcode"]
 
 
@@ -121,3 +120,43 @@ def test_age_bands_from_the_fixed_list_and_exact_ages_refused() -> None:
 def test_only_a_quality_lead_may_let_identifiers_through() -> None:
     assert may_allow_identifiers(["quality-lead", "auditor"])
     assert not may_allow_identifiers(["auditor", "manager", "board"])
+
+
+# ---- both ways, over many texts --------------------------------------------------------------
+
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+from stdnum.gb import nhs  # noqa: E402
+
+WORDS = st.sampled_from(["The", "child", "was", "seen", "alone", "at", "school;", "Section",
+                         "47", "enquiry", "core", "group", "met", "in", "area", "5", "of", "8",
+                         "cases,", "and", "the", "plan", "was", "reviewed."])
+MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August",
+          "September", "October", "November", "December"]
+
+
+@given(st.lists(WORDS, max_size=12), st.integers(100_000_000, 999_999_999),
+       st.sampled_from(["{}", "{} {} {}", "{}-{}-{}"]), st.lists(WORDS, max_size=12))
+def test_any_nhs_number_with_a_valid_check_digit_is_found(before: list[str], stem: int,
+                                                          spacing: str,
+                                                          after: list[str]) -> None:
+    valid = [f"{stem}{d}" for d in range(10) if nhs.is_valid(f"{stem}{d}")]
+    if not valid:  # a stem whose check digit would be 10 makes no NHS number
+        return
+    digits = valid[0]
+    shown = digits if spacing == "{}" else spacing.format(digits[:3], digits[3:6], digits[6:])
+    text = " ".join([*before, shown, *after])
+    assert "an NHS number" in [f.kind for f in identifiers_in(text)]
+
+
+@given(st.lists(WORDS, max_size=12), st.integers(1, 28), st.sampled_from(MONTHS),
+       st.integers(2000, 2030), st.sampled_from(["strategy meeting on", "conference held",
+                                                 "visit on", "core group met", "reviewed"]))
+def test_a_meetings_date_is_never_a_date_of_birth(words: list[str], day: int, month: str,
+                                                 year: int, lead: str) -> None:
+    for shown in (f"{day} {month} {year}", f"{day}/{MONTHS.index(month) + 1}/{year}",
+                  f"{year}-{MONTHS.index(month) + 1:02d}-{day:02d}"):
+        text = " ".join([*words, lead, shown, *words])
+        assert identifiers_in(text) == [], text
+        said = f"{text}. The child's date of birth is {shown}."
+        assert [f.kind for f in identifiers_in(said)] == ["a date of birth"], said

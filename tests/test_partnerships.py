@@ -4,6 +4,8 @@ different things, and the default partnership keeps every id of the release befo
 from __future__ import annotations
 
 import json
+import shutil
+import sqlite3
 from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid5
@@ -19,6 +21,9 @@ from ledger.pack import PackProblems, parse_pack
 from projections.queries import NotInViews
 
 from .conftest import partnership_pack, run_cli
+
+RELEASE_KEY = "dGVzdC1rZXktZm9yLXRoZS1maXh0dXJlLXN0b3JlISE="
+"""The key of tests/data's encrypted store of release 0.1 (a key for that fixture only)."""
 
 
 def test_the_default_partnership_keeps_the_ids_of_the_release_before() -> None:
@@ -168,3 +173,41 @@ def test_partnership_and_directory_commands(store_url: str, tmp_path: Path,
                      "--partnership", "eastvale", url=url)
     assert nobody.returncode == 2
     assert "no person 'ql' in the directory of partnership eastvale" in nobody.stderr
+
+
+@pytest.mark.parametrize("name,key", [("release-0.1", ""), ("release-0.1-key", RELEASE_KEY)])
+def test_an_old_store_is_the_default_partnership_and_takes_another(
+        name: str, key: str, tmp_path: Path, mini_pack: dict[str, Any]) -> None:
+    """A store of release 0.1 opens with everything in the default partnership; another
+    partnership's audit is added beside it, nothing stored is rewritten, and it verifies."""
+    data = Path(__file__).parent / "data"
+    shutil.copy(data / f"{name}.db", tmp_path / f"{name}.db")
+    url = f"sqlite:///{tmp_path / name}.db"
+    expected = data / "expected" / name
+    listed = json.loads(run_cli("partnership", "list", "--format", "json", url=url, key=key,
+                                check=True).stdout)
+    assert [(p["partnership"], p["programmes"]) for p in listed] == [("default", 1)]
+    people = len(json.loads((expected / "people.json").read_text(encoding="utf-8")))
+    assert listed[0]["people"] == people
+    before = sqlite3.connect(tmp_path / f"{name}.db").execute(
+        "SELECT * FROM stored_events ORDER BY rowid").fetchall()
+
+    north, _ = _two(mini_pack)
+    path = tmp_path / "north.json"
+    path.write_text(json.dumps(north))
+    run_cli("import", str(path), url=url, key=key, check=True)
+    after = sqlite3.connect(tmp_path / f"{name}.db").execute(
+        "SELECT * FROM stored_events ORDER BY rowid").fetchall()
+    assert after[:len(before)] == before  # nothing stored is rewritten, only added to
+    assert len(after) > len(before)
+    assert json.loads(run_cli("verify", "--format", "json", url=url, key=key,
+                              check=True).stdout)["intact"] is True
+    for read, args in (("people.json", ["person", "list", "--partnership", "default",
+                                        "--format", "json"]),
+                       ("report.json", ["report", "lontown-2009", "--format", "json",
+                                        "--today", "2010-03-15"])):
+        assert run_cli(*args, url=url, key=key, check=True).stdout == \
+            (expected / read).read_text(encoding="utf-8")
+    assert [(p["partnership"], p["programmes"]) for p in json.loads(run_cli(
+        "partnership", "list", "--format", "json", url=url, key=key, check=True).stdout)] == \
+        [("default", 1), ("northbridge", 1)]

@@ -4,12 +4,15 @@ back with readers other than the writers (pypdf, python-docx, openpyxl)."""
 from __future__ import annotations
 
 import io
+import json
 import os
 import re
 import subprocess
 import sys
 import zipfile
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import docx
 import openpyxl
@@ -44,6 +47,13 @@ def report_file(url: str, tmp_path: Path, fmt: str) -> Path:
                    url=url, check=True)
     assert done.stdout == f"wrote {out}\n"
     return out
+
+
+def document(url: str, *options: str) -> dict[str, Any]:
+    """The report document the files lay out, as `--format json` prints it."""
+    done = run_cli("report", "lontown-2009", "--format", "json", "--today", TODAY, *options,
+                   url=url, check=True)
+    return json.loads(done.stdout)  # type: ignore[no-any-return]
 
 
 def flat(text: str) -> str:
@@ -88,7 +98,8 @@ def test_demo_report_as_pdf(demo_url: str, tmp_path: Path) -> None:
     assert "red" in pages[int(contents["6. Action plan"]) - 1]
     for rec in demo_pack()["recommendations"]:
         assert flat(rec["text"])[:60] in whole
-    assert "Sample coverage" in whole
+    assert "Sample coverage" in whole and "fewer than 5" in whole  # small counts suppressed
+    assert "How the audit was carried out" in whole and "Analysis by agency" in whole
 
 
 def test_pdf_marking_is_text_whatever_it_holds_and_the_bytes_are_repeatable() -> None:
@@ -139,6 +150,10 @@ def test_demo_report_as_word(demo_url: str, tmp_path: Path) -> None:
     assert headings[:3] == ["1. Terms of reference", "2. Methodology",
                             "3. Overview of each of the areas of analysis"]
     assert {"4. Conclusions", "5. Recommendations", "6. Action plan"} <= set(headings)
+    texts = [p.text for p in word.paragraphs]
+    listed = texts.index("Contents") + 1
+    assert texts[listed:listed + len(headings)] == headings  # the contents list, then the text
+    assert 'TOC \\o "1-1"' in word.element.body.xml
     areas = [p.text for p in word.paragraphs if p.style is not None and p.style.name == "Heading 2"]
     assert [f"Area of analysis {a}: {t}" for a, t in AREA_TITLES.items() if a != "1"] == \
         areas[:len(AREA_TITLES) - 1]
@@ -169,10 +184,28 @@ def test_demo_report_as_word(demo_url: str, tmp_path: Path) -> None:
     for rec in demo_pack()["recommendations"]:
         assert rec["text"] in text
     assert word.core_properties.subject == MARKING
+    as_at = datetime(2010, 3, 15, tzinfo=UTC)  # the report's day, never when it was written
+    assert word.core_properties.created == word.core_properties.modified == as_at
+
+    assert {"How the audit was carried out", "Analysis by agency"} <= set(headings)
+    doc = document(demo_url)
+    agencies = [[c.text for c in row.cells] for row in tables["Agency"].rows[1:]]
+    assert agencies == [[a["agency"], str(a["returns"]), *map(str, a["areas"].values()),
+                         *map(str, a["overall"].values())] for a in doc["analysis"]["agencies"]]
+    coverage = {row.cells[0].text: row.cells[1].text for row in tables["Characteristic"].rows}
+    assert coverage["Ethnicity"].count("fewer than 5") == len(
+        doc["coverage"]["fields"][3]["rows"])
+    strength = doc["areas"][0]["strength_groups"][0]["text"]
+    assert strength in text
 
     first = path.read_bytes()
     assert report_file(demo_url, tmp_path, "docx").read_bytes() == first, \
         "the same report must give the same bytes"
+    out = tmp_path / "publishable.docx"
+    run_cli("report", "lontown-2009", "--format", "docx", "-o", str(out), "--publishable",
+            url=demo_url, check=True)
+    published = "\n".join(p.text for p in docx.Document(str(out)).paragraphs)
+    assert strength not in published and "left out of the publishable report" in published
 
 
 # ---- Excel --------------------------------------------------------------------------------
@@ -214,8 +247,49 @@ def test_demo_report_as_excel(demo_url: str, tmp_path: Path) -> None:
     assert tracker["G3"].value is None and tracker["G3"].fill.fill_type is None
     assert any("G2" in str(v.sqref) for v in tracker.data_validations.dataValidation)
 
+    doc = document(demo_url)
+    grades = list(book["Agency grades"].iter_rows(min_row=2, values_only=True))
+    assert grades == [(a["agency"], a["returns"], *a["areas"].values(), *a["overall"].values())
+                      for a in doc["analysis"]["agencies"]]
+    process = {r[0]: r[1] for r in book["Process"].iter_rows(min_row=2, values_only=True)
+               if r[0]}
+    assert process["Concerns referred to managers"] == doc["process"]["concerns"]["raised"] == 6
+    assert process["Concerns with a child possibly at risk"] == 3
+    assert process["Agency returns received"] == doc["process"]["returns"]["received"]
+    sample = list(book["Sample"].iter_rows(min_row=2, values_only=True))
+    shown = [(f["label"], r["value"], r["count"] if r["count"] is not None else r["shown"])
+             for f in doc["coverage"]["fields"] for r in f["rows"]]
+    assert sample == shown and ("Gender", "female", 5) in sample
+    assert ("Ethnicity", "White British", "fewer than 5") in sample
+
+    assert book.properties.created == book.properties.modified == datetime(2010, 3, 15)
     with zipfile.ZipFile(path) as z:
         assert {i.date_time for i in z.infolist()} == {(1980, 1, 1, 0, 0, 0)}
+
+
+def test_the_comparison_with_a_baseline_in_word_and_excel(demo_url: str, tmp_path: Path) -> None:
+    """--compare: the document's comparison, in counts, in both files (the demo against
+    itself: every area matched by title, nothing moved)."""
+    comparison = document(demo_url, "--compare", "lontown-2009")["comparison"]
+    word_file, book_file = tmp_path / "c.docx", tmp_path / "c.xlsx"
+    for out in (word_file, book_file):
+        run_cli("report", "lontown-2009", "--format", out.suffix[1:], "-o", str(out),
+                "--compare", "lontown-2009", "--today", TODAY, url=demo_url, check=True)
+    word = docx.Document(str(word_file))
+    (table,) = [t for t in word.tables if t.rows[0].cells[0].text == "Area"
+                and len(t.rows[0].cells) == 3]
+    rows = [[c.text for c in row.cells] for row in table.rows]
+    assert rows[0] == ["Area", "Good or better", "Inadequate"]
+    assert rows[1] == ["History of involvement", "3 of 10 -> 3 of 10", "2 of 10 -> 2 of 10"]
+    assert len(rows) == 1 + len(comparison["areas"])
+    sheet = openpyxl.load_workbook(book_file)["Re-audit"]
+    got = list(sheet.iter_rows(min_row=2, max_row=1 + len(comparison["areas"]),
+                               values_only=True))
+    assert got == [(r["area"], r["baseline_area"] or None, r["title"],
+                    r["baseline"]["graded_cases"], r["baseline"]["good_or_better_cases"],
+                    r["baseline"]["weakest_cases"], r["reaudit"]["graded_cases"],
+                    r["reaudit"]["good_or_better_cases"], r["reaudit"]["weakest_cases"])
+                   for r in comparison["areas"]]
 
 
 # ---- refusals ----------------------------------------------------------------------------
@@ -229,11 +303,4 @@ def test_file_formats_are_written_to_a_named_file(tmp_path: Path, fmt: str) -> N
     assert done.returncode == 2 and done.stdout == ""
     assert done.stderr == f"error: --format {fmt} writes a file: name it with -o " \
                           f"(e.g. -o report.{fmt})\n"
-    out = tmp_path / f"r.{fmt}"
-    if fmt != "pdf":  # the PDF is the HTML report, comparison and all
-        done = run_cli("report", "lontown-2009", "--format", fmt, "-o", str(out), "--compare",
-                       "lontown-2009", url=demo_url, cwd=tmp_path)
-        assert done.returncode == 2 and not out.exists()
-        assert done.stderr == "error: --compare is available in the md, html, json and pdf " \
-                              "formats\n"
     assert os.listdir(tmp_path) == []

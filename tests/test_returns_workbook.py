@@ -26,7 +26,8 @@ EXAMPLE = Path(__file__).resolve().parent.parent / "docs" / "examples" / "northb
 PID = "northbrook-2026"
 NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
       "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships"}
-AREA_GRADES = ["2 good", "3 requires improvement to be good", "4 inadequate"]
+# The example's scale (ILACS) allows every grade in every area and overall.
+GRADES = ["1 outstanding", "2 good", "3 requires improvement to be good", "4 inadequate"]
 # What the police auditor returns for case N03, area by area: (grade, strengths, concerns).
 POLICE_N03 = {
     "2": ("3 requires improvement to be good", "", "Earlier call-outs were not linked."),
@@ -85,8 +86,8 @@ def test_the_template_offers_exactly_what_the_programme_allows(example_url: str,
     lists = CalamineWorkbook.from_path(str(path)).get_sheet_by_name("Lists").to_python()
     columns = {row_0: [r[i] for r in lists[1:] if r[i] != ""]
                for i, row_0 in enumerate(lists[0])}
-    assert columns["area grades"] == AREA_GRADES
-    assert columns["overall grades"] == ["1 outstanding", *AREA_GRADES]
+    assert columns["area grades"] == GRADES
+    assert columns["overall grades"] == GRADES
     assert columns["auditors"] == ["pol.gray"] and columns["practitioners"] == ["pol.frye"]
 
     # Every drop-down of the case sheet, and where each list lives on the Lists sheet.
@@ -193,7 +194,7 @@ def test_a_broken_workbook_gets_five_messages_in_one_run_and_writes_nothing(
         example_url: str, tmp_path: Path) -> None:
     blank = template(example_url, "police", tmp_path / "police.xlsx")
     areas = dict(POLICE_N03)
-    areas["2"] = ("1 outstanding", "", "")                 # outstanding is for overall only
+    areas["2"] = ("7", "", "")                             # not on the scale
     areas["4"] = ("five", "", "")                          # not a grade
     areas["5"] = ("3 requires improvement to be good", "",
                   "Mother seen at home, NB1 2AB")          # a postcode in free text
@@ -214,8 +215,8 @@ def test_a_broken_workbook_gets_five_messages_in_one_run_and_writes_nothing(
         r"sheet N03, cell B7 \(case N03, police\): no completion date",
         r"sheet N03, cell B5 \(case N03, police\): no auditor",
         r"sheet N03, cell B6 \(case N03, police\): practitioner: 'sch.cole' works for school",
-        r"sheet N03, cell D11 \(case N03, police\): grade for area 2: grade 1 \(outstanding\) "
-        r"is for the overall judgement only",
+        r"sheet N03, cell D11 \(case N03, police\): grade for area 2: grade 7 is not on the "
+        r"ofsted-ilacs scale; allowed: 1, 2, 3, 4",
         r"sheet N03, cell D13: grade 'five' is not a whole number",
         r"sheet N03, cell F14 \(case N03, police\): concerns for area 5: holds what looks like "
         r"a postcode",
@@ -260,3 +261,21 @@ def test_the_template_is_read_back_by_calamine_as_written(example_url: str,
         .get_sheet_by_name("N03").to_python()
     assert rows[4][1] == "pol.gray" and rows[6][1] == date(2026, 3, 16)
     assert rows[11][3] == POLICE_N03["3"][0] and rows[11][4] == POLICE_N03["3"][1]
+
+
+def test_on_the_2009_scale_outstanding_is_offered_for_the_overall_judgement_only(
+        tmp_path: Path, mini_pack: dict[str, Any]) -> None:
+    url = f"sqlite:///{tmp_path / 'ledger.db'}"
+    pack = dict(mini_pack, returns=[], programme={**mini_pack["programme"], "scale": "ofsted-2009"})
+    (tmp_path / "mini.json").write_text(json.dumps(pack), encoding="utf-8")
+    run_cli("import", str(tmp_path / "mini.json"), url=url, check=True)
+    path = tmp_path / "school.xlsx"
+    run_cli("template", "returns", "mini-2026", "--agency", "school", "-o", str(path), url=url,
+            check=True)
+    lists = CalamineWorkbook.from_path(str(path)).get_sheet_by_name("Lists").to_python()
+    columns = {head: [r[i] for r in lists[1:] if r[i] != ""] for i, head in enumerate(lists[0])}
+    assert columns["area grades"] == ["2 good", "3 adequate", "4 inadequate"]
+    assert columns["overall grades"] == ["1 outstanding", "2 good", "3 adequate", "4 inadequate"]
+    instructions = CalamineWorkbook.from_path(str(path)).get_sheet_by_name("Instructions")
+    said = " ".join(str(r[0]) for r in instructions.to_python())
+    assert "1 (outstanding) is given to the overall judgement only" in said

@@ -96,8 +96,9 @@ def test_alerts_feedback_and_acknowledgements_update_every_copy(rig: Rig) -> Non
     mine = rig.posts("DU0SCSW", "case K01 (social-care)")
     copy_ = rig.posts("DU0SCMGR", "case K01 (social-care)")
     assert len(mine) == 1 and len(copy_) == 1
-    assert set(buttons(mine[0].body["blocks"])) == {"feedback.acknowledge", "feedback.respond"}
-    assert set(buttons(copy_[0].body["blocks"])) == {"feedback.acknowledge"}
+    assert set(buttons(mine[0].body["blocks"])) == {"feedback.acknowledge", "feedback.respond",
+                                                    "feedback.answer"}
+    assert set(buttons(copy_[0].body["blocks"])) == {"feedback.seen"}
 
     ref = rig.raise_concern("Child not seen for six weeks.", at_risk=True)
     rig.worker.tick()
@@ -138,8 +139,8 @@ def test_alerts_feedback_and_acknowledgements_update_every_copy(rig: Rig) -> Non
     practitioner = updates[mine[0].answer["ts"]]
     manager = updates[copy_[0].answer["ts"]]
     assert "Acknowledged by Sasha Worker on" in all_text(practitioner.body["blocks"])
-    assert set(buttons(practitioner.body["blocks"])) == {"feedback.respond"}
-    assert buttons(manager.body["blocks"]) == {}
+    assert set(buttons(practitioner.body["blocks"])) == {"feedback.respond", "feedback.answer"}
+    assert set(buttons(manager.body["blocks"])) == {"feedback.seen"}  # his own, not yet pressed
     before = len(rig.fake.calls_to("chat.update"))
     rig.worker.tick()
     rig.worker.tick()
@@ -270,7 +271,7 @@ def test_escalation_climbs_the_whole_ladder_over_easter(rig: Rig) -> None:
     assert [len(head), len(lead), len(chair)] == [1, 1, 1]
     assert "Escalated to you (step 2)" in head[0].body["text"]
     assert "Escalated to you: step 2 of 4" in all_text(head[0].body["blocks"])
-    assert "deadline 2026-04-08" in all_text(head[0].body["blocks"])
+    assert "deadline Wednesday 8 April 2026" in all_text(head[0].body["blocks"])
     # The head of service is not one of social-care's managers: told, without buttons to press.
     assert buttons(head[0].body["blocks"]) == {}
     assert "Escalated to you: step 4 of 4" in all_text(chair[0].body["blocks"])

@@ -19,7 +19,7 @@ from bot.services import BotServices
 from bot.worker import Worker
 from ledger import commands as c
 from ledger.importer import import_pack
-from ledger.pack import parse_pack
+from ledger.pack import PackProblems, parse_pack
 
 from .conftest import CLOCK_DAY, bot_services, worker_pack
 from .fake_slack import Call, FakeSlack, all_text, buttons
@@ -100,7 +100,9 @@ def test_a_long_feedback_reaches_its_practitioner_whole_and_every_part_is_kept_u
     # No message Slack was sent for it was refused, and the buttons come last.
     refused = [x for x in rig.fake.calls_to("chat.postMessage") if not x.answer.get("ok")]
     assert refused == []
-    assert set(buttons(sent[-1].body["blocks"])) == {"feedback.acknowledge", "feedback.respond"}
+    assert set(buttons(sent[-1].body["blocks"])) >= {"feedback.acknowledge", "feedback.respond"}
+    assert [set(buttons(p.body["blocks"])) for p in sent[:-1]] == [{"feedback.answer"}] * (
+        len(sent) - 1)  # the parts before hold only their issues' own Answer buttons
     assert "Continued: part 2 of" in all_text(sent[1].body["blocks"])
     # The worker records each part where it landed.
     recorded = {(d["purpose"], d["ts"]) for d in rig.services.views.deliveries(PID)
@@ -182,3 +184,33 @@ def test_erasure_reaches_every_slack_copy_the_worker_recorded(rig: Rig) -> None:
         text = all_text(latest[place].body["blocks"])
         assert "review conference" not in text and not re.search(r"Point[a-j]{3}", text)
     assert "[erased]" in all_text([b for u in latest.values() for b in u.body["blocks"]])
+
+
+def test_a_programme_may_let_its_channel_show_what_was_done(
+        store_url: str, mini_pack: dict[str, Any], fake_slack: FakeSlack) -> None:
+    pack = worker_pack(mini_pack)
+    pack["programme"]["channel_detail"] = "text"
+    w = wire(store_url, "")
+    try:
+        import_pack(w.app, parse_pack(pack), "import")
+        again = import_pack(w.app, parse_pack(pack), "import")  # the same file: no change
+        assert not again.changed
+        services = bot_services(w, fake_slack, clock=FixedClock(CLOCK_DAY))
+        worker = Worker(services)
+        ref = w.app.raise_concern(c.RaiseConcern(
+            programme=PID, case="K01", agency="social-care", by="sc.aud",
+            summary="Core group did not meet.", occurred_on=CLOCK_DAY)).message.split()[1]
+        worker.tick()
+        w.app.record_concern_action(c.RecordConcernAction(
+            programme=PID, concern=ref, action="Core group booked for Monday.", by="sc.mgr",
+            occurred_on=CLOCK_DAY))
+        worker.tick()
+        channel = [u for u in fake_slack.calls_to("chat.update")
+                   if u.body["channel"] == "C0AUDIT"]
+        assert "Core group booked for Monday." in all_text(channel[-1].body["blocks"])
+        services.close()
+    finally:
+        w.close()
+    with pytest.raises(PackProblems) as refused:
+        parse_pack({**pack, "programme": {**pack["programme"], "channel_detail": "everything"}})
+    assert "programme.channel_detail" in str(refused.value)

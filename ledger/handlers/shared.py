@@ -118,9 +118,10 @@ class LedgerCommands(LedgerApplication):
         if not found:
             return []
         if not cmd.allow_identifiers:
-            raise Rejected(*[f"{field}: {p}" for field in found
-                             for p in identifier_problems(texts[field], names)],
-                           ASK_A_QUALITY_LEAD)
+            said = [f"{field}: {p}" for field in found
+                    for p in identifier_problems(texts[field], names)]
+            said[-1] += f"; {ASK_A_QUALITY_LEAD}"
+            raise Rejected(*said)
         allower = cmd.allowed_by or cmd.by
         if not may_allow_identifiers(self.person(allower, self.partnership_of(programme)).roles):
             raise NotPermitted(f"{allower}: only a quality lead may allow text that holds what "
