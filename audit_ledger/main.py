@@ -29,6 +29,7 @@ COMMANDS = {
     "verify": "audit_ledger.security_commands:verify",
     "export-digest": "audit_ledger.security_commands:export_digest",
     "erase": "audit_ledger.erase_commands:erase",
+    "identifiers": "audit_ledger.identifier_commands:identifiers",
     "keygen": "audit_ledger.keygen_command:keygen",
     # Slack
     "bot": "audit_ledger.bot_commands:bot",

@@ -12,6 +12,7 @@ import click
 from policies.scales import OVERALL, area_title, scale_named
 from projections.history import case_history
 from projections.report import markdown_report
+from projections.wording import long_date
 
 from .group import Refused
 from .shared import FORMAT, TODAY, day, emit, wiring
@@ -33,23 +34,48 @@ only when asked for."""
               help="show demographic counts below this as 'fewer than N' (0: show all)")
 @click.option("--publishable", is_flag=True,
               help="leave out verbatim comments and case references")
+@click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="the report as printed on that day: only what had happened by then")
+@click.option("--published", type=click.IntRange(min=1), default=None, metavar="N",
+              help="published version N, exactly as it was published")
 @TODAY
 @click.pass_context
 def report(ctx: click.Context, programme: str, fmt: str, output: Path | None,
-           baseline: str | None, suppress: int, publishable: bool,
-           today: datetime | None) -> None:
+           baseline: str | None, suppress: int, publishable: bool, as_of: datetime | None,
+           published: int | None, today: datetime | None) -> None:
     """The overview report of a programme (optionally against its baseline audit)."""
     from projections.report_document import Options, report_document
 
+    if as_of and today:
+        raise Refused(["--as-of and --today: give one (--as-of counts overdue days against "
+                       "its own day)"])
+    if published and (as_of or today or baseline or publishable or suppress != 5):
+        raise Refused(["--published N shows the version as it was published: leave out "
+                       "--as-of, --today, --compare, --suppress and --publishable"])
     if fmt in FILES and output is None:
         raise Refused([f"--format {fmt} writes a file: name it with -o (e.g. -o report.{fmt})"])
     if fmt == "pdf":
         from projections.pdf import load_weasyprint
 
         load_weasyprint()  # a machine without Pango is told so before anything is read
-    views = wiring(ctx).fresh_views()
-    options = Options(today=day(today) or date.today(), suppress=suppress,
-                      publishable=publishable, baseline=baseline or "")
+    w = wiring(ctx)
+    views = w.fresh_views()
+    if published:
+        from projections.publishing import reproduce
+
+        doc, now = reproduce(w.app, views, programme, published)
+        if now != doc["published"]["sha256"]:
+            click.echo(f"warning: version {published} reads differently now (SHA-256 {now}, "
+                       f"published as {doc['published']['sha256']}): a case's text was "
+                       "erased since it was published", err=True)
+        write_report(doc, fmt, output)
+        return
+    if as_of:
+        from projections.replay import views_as_of
+
+        views = views_as_of(w.app, as_of.date())
+    options = Options(today=day(as_of or today) or date.today(), suppress=suppress,
+                      publishable=publishable, baseline=baseline or "", as_of=bool(as_of))
     doc = report_document(views, programme, options)
     write_report(doc, fmt, output)
 
@@ -130,6 +156,16 @@ def case(ctx: click.Context, programme: str, case: str, fmt: str) -> None:
     emit(data, fmt, text)
 
 
+def _plain_day(as_of: str | None) -> date | None:
+    """A plain date (YYYY-MM-DD) asks what had happened in the world by that day."""
+    if not as_of or len(as_of) != 10:
+        return None
+    try:
+        return date.fromisoformat(as_of)
+    except ValueError:
+        return None
+
+
 def _moment(as_of: str) -> datetime:
     try:
         moment = datetime.fromisoformat(as_of)
@@ -143,29 +179,34 @@ def _moment(as_of: str) -> datetime:
 @click.argument("programme")
 @click.argument("case")
 @click.option("--area", default=None, help="only the events that shaped this area (2-8 or overall)")
-@click.option("--as-of", "as_of", default=None, help="the state at this moment (ISO-8601)")
+@click.option("--as-of", "as_of", default=None,
+              help="a day (YYYY-MM-DD): what had happened in the world by then; a moment "
+                   "(ISO-8601 with a time): what had been recorded by then")
 @FORMAT
 @click.pass_context
 def history(ctx: click.Context, programme: str, case: str, area: str | None,
             as_of: str | None, fmt: str) -> None:
     """Replay every event that shaped a case, with the judgement after each step."""
-    moment = _moment(as_of) if as_of else None
+    plain_day = _plain_day(as_of)
+    moment = _moment(as_of) if as_of and not plain_day else None
     if area is not None and area != OVERALL and not area.isdigit():
         raise Refused([f"--area: {area!r} is not an area; use 2 to 8 or overall"])
     w = wiring(ctx)
     refs = [k["ref"] for k in w.fresh_views().concerns(programme) if k["case"] == case]
-    data = case_history(w.app, programme, case, area, moment, refs)
+    data = case_history(w.app, programme, case, area, moment, refs, plain_day)
 
     def text(d: dict[str, Any]) -> str:
-        out = f"History of case {case} in {programme}" + (f", area {area}" if area else "") + \
-            f" as of {d['as_of']}\n"
+        out = f"History of case {case} in {programme}" + (f", area {area}" if area else "") + (
+            f" as of {long_date(plain_day)}: what had happened in the world by that day, "
+            "whenever it was recorded\n" if plain_day else f" as of {d['as_of']}\n")
         for s in d["steps"]:
             detail = ", ".join(f"{k} {v}" for k, v in s.items() if k in
                                ("agency", "area", "grade", "previous", "reason"))
             after = s.get("judgement") or s.get("judgements")
             if isinstance(after, dict) and "grade" in after:
                 after = after["grade"]
-            out += (f"{s['position']:>3}. {s['recorded_at'][:19]} {s['event']} by {s['by']}"
+            when = s["occurred_on"] if plain_day else s["recorded_at"][:19]
+            out += (f"{s['position']:>3}. {when} {s['event']} by {s['by']}"
                     f"{' (' + detail + ')' if detail else ''}"
                     f"{'; judgement now ' + json.dumps(after) if after else ''}\n")
         if not d["steps"]:

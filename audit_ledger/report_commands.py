@@ -90,3 +90,41 @@ def theme(ctx: click.Context, programme: str, theme: str, title: str, text: str,
     act(ctx, WriteReport, "write_report", programme=programme,
         themes=[{"id": theme, "title": title, "text": text, "comments": tagged}], by=by,
         occurred_on=day(occurred_on))
+
+
+@report.command("publish")
+@click.argument("programme")
+@click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="count only what had happened by this day (default: the day published)")
+@click.option("--marking", default="OFFICIAL-SENSITIVE", show_default=True,
+              help="the protective marking on every page")
+@click.option("--suppress", type=click.IntRange(min=0), default=5, show_default=True,
+              help="show demographic counts below this as 'fewer than N' (0: show all)")
+@click.option("--publishable", is_flag=True,
+              help="leave out verbatim comments and case references")
+@BY
+@ON
+@click.pass_context
+def publish(ctx: click.Context, programme: str, as_of: datetime | None, marking: str,
+            suppress: int, publishable: bool, by: str, occurred_on: datetime | None) -> None:
+    """Publish a version of the report: frozen, numbered, fingerprinted (quality leads)."""
+    from datetime import date
+
+    from ledger.report_commands import PublishReport
+    from projections.publishing import prepare
+    from projections.report_document import Options
+
+    from .shared import wiring
+
+    on = day(occurred_on) or date.today()
+    counted = day(as_of) or on
+    if counted > on:
+        raise Refused([f"--as-of: {counted} is after the day it is published ({on})"])
+    w = wiring(ctx)
+    w.app.require("publish report", by, w.app.partnership_of(programme))  # before the log is read
+    made = prepare(w.app, programme, Options(today=counted, suppress=suppress,
+                                             publishable=publishable, marking=marking.strip(),
+                                             as_of=True))
+    act(ctx, PublishReport, "publish_report", programme=programme, as_of=counted,
+        marking=marking, suppress=suppress, publishable=publishable, position=made.position,
+        sha256=made.sha256, figures=made.figures, by=by, occurred_on=on)

@@ -70,12 +70,17 @@ def feedback_reminder(doc: Doc, programme: Doc | None, names: b.Names, *, sent_o
             + (f" {b.plural(len(awaiting), 'issue')} still "
                f"{'awaits' if len(awaiting) == 1 else 'await'} your answer." if awaiting else "")))
     else:
-        todo = "press *Acknowledge*" + (", then answer each issue with *Respond*"
-                                        if awaiting else "")
+        todo = "press *Acknowledge*" + (
+            ", or answer the issues still waiting, one at a time if you like, with *Answer "
+            "issues* (answering them all acknowledges it too)" if awaiting else "")
+        answered = (f" {len(issues) - len(awaiting)} of {b.plural(len(issues), 'issue')} "
+                    "answered so far." if issues else "")
+        seen = (f" {b.escape(names(doc['seen_by']))} has seen the copy sent to them as your "
+                "manager; only you can acknowledge it." if doc.get("seen_by") else "")
         blocks.append(b.section(
             f"Your audit feedback on case *{b.escape(case)}* (*{b.escape(agency)}*), sent to you "
-            f"on {words.day(sent_on)}, has not been acknowledged yet. Please read it (the message "
-            f"sent then, or `/audit my`) and {todo}."))
+            f"on {words.day(sent_on)}, has not been acknowledged yet.{answered}{seen} Please "
+            f"read it (the message sent then, or `/audit my`) and {todo}."))
     title = programme.get("title") if programme else ""
     if title:
         blocks.append(b.context(f"{b.escape(title)} (`{b.escape(doc['programme'])}`)"))
@@ -83,7 +88,8 @@ def feedback_reminder(doc: Doc, programme: Doc | None, names: b.Names, *, sent_o
     if not doc.get("acknowledged_by"):
         buttons.append(b.button("Acknowledge", b.FEEDBACK_ACKNOWLEDGE, ref, "primary"))
     if awaiting:
-        buttons.append(b.button("Respond", b.FEEDBACK_RESPOND, ref))
+        buttons.append(b.button("Answer" if len(awaiting) == 1 else "Answer issues",
+                                b.FEEDBACK_RESPOND, ref))
     if buttons:
         blocks.append(b.actions(f"feedback-reminder|{doc['programme']}|{case}|{agency}",
                                 *buttons))

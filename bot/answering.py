@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ledger.personal import ERASED
+
 from . import modals as m
 from .blocks import FEEDBACK_RESPOND, area_words, context, escape, plain, plural, sections
 
@@ -56,6 +58,7 @@ def answer_modal(doc: Doc, programme: Doc | None, meta: Doc, numbers: list[int],
         key = str(n)
         previous = (responses.get(key) or {}).get("response", "")
         draft = (drafts.get(key) or {}).get("text", "")
+        draft = "" if draft == ERASED else draft  # a case's text erased: nothing to go on from
         blocks.extend(sections(f"*{n}. {escape(area_words(issue['area'], programme))}*\n"
                                f"{escape(issue['text'])}"))
         if len(previous) > m.MAX_ANSWER and not draft:

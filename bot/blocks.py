@@ -159,5 +159,6 @@ def area_words(area: str, programme: Doc | None) -> str:
 
 
 def say(text: str) -> tuple[str, Blocks]:
-    """One plain message (a refusal, an outcome) as text and a block."""
-    return text, [section(escape(text))]
+    """One plain message (a refusal, an outcome) as text and blocks, however long (a refusal
+    may list every problem found)."""
+    return text, sections(escape(text))

@@ -28,6 +28,9 @@ log = logging.getLogger("bot.app")  # the app's log, whichever listener speaks
 
 Doc = dict[str, Any]
 
+PEOPLES_WORDS = {None, "", "file_share", "thread_broadcast"}
+"""Message subtypes a person wrote (plain, with a file, a thread reply also sent to the
+channel); edits, deletions, joins and bots' messages get no answer."""
 HELP_WORDS = {"help", "?", "commands", "what can you do"}
 THANKS_WORDS = {"thanks", "thank you", "ok", "okay", "cheers", "ta"}
 NOT_AN_ANSWER = ("I can't take an answer typed here: each answer belongs to one issue, so "
@@ -81,8 +84,8 @@ class Conversation:
 
     def message(self, body: Doc, event: Doc) -> None:
         """Acknowledged when this returns; the answer is posted after."""
-        if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id") \
-                or not event.get("user"):
+        if event.get("channel_type") != "im" or event.get("subtype") not in PEOPLES_WORDS \
+                or event.get("bot_id") or not event.get("user"):
             self.h.handled(body)
             return
         self.s.listeners.submit(self._answer, body, event)

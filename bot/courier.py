@@ -164,9 +164,12 @@ class Courier:
                  m.slack_user or m.recipient)
         return True
 
-    def update(self, d: Doc, text: str, blocks: b.Blocks, note: str) -> bool:
+    def update(self, d: Doc, text: str, blocks: b.Blocks, note: str, record: bool = True
+               ) -> bool:
         """A delivered copy (`d`, from the deliveries view) rewritten in place, and the update
-        recorded under `note`; False when Slack refuses it for good."""
+        recorded under `note` (unless the caller records it once every part is rewritten);
+        False when Slack refuses it for good. A refusal for size raises TooLong, for the caller
+        to split smaller."""
         try:
             self.s.deliver.in_team(self.s.team_of(d["programme"])).update(d["channel"], d["ts"],
                                                                           text, blocks)
@@ -175,18 +178,27 @@ class Courier:
                         d["programme"], e)
             return False
         except Exception as e:  # noqa: BLE001 - sorted below
+            if too_long(e):
+                raise TooLong() from e
             if transient(e):
                 raise SlackUnavailable(e) from e
             log.warning("%s for %s in %s not updated: Slack says %s", d["purpose"],
                         d["subject"], d["programme"], slack_error(e))
             return False
-        self.s.app.record_delivery_update(d["programme"], d["subject"], d["purpose"],
-                                          d["recipient"], note, self.act())
+        if record:
+            self.noted(d, note)
         return True
 
+    def noted(self, d: Doc, note: str) -> None:
+        self.s.app.record_delivery_update(d["programme"], d["subject"], d["purpose"],
+                                          d["recipient"], note, self.act())
 
-class _TooLong(Exception):
-    """Slack refused a part as too long; the courier splits what is left smaller."""
+
+class TooLong(Exception):
+    """Slack refused a message as too long: split it smaller."""
+
+
+_TooLong = TooLong
 
 
 def plain_text(blocks: b.Blocks) -> str:

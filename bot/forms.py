@@ -181,6 +181,9 @@ class Forms:
                                             f"draft-{n}"))
                     for n, text in answering.drafts_to_keep(doc, values, numbers,
                                                             person["person"]).items()]
+            refused = [d.message for d in kept if not d.ok]
+            if refused:  # a draft holding an identifier is not kept: say so, and why
+                self.h.tell(body, "What you typed was not kept as a draft. " + " ".join(refused))
             if any(d.changed for d in kept):
                 self.h.update(meta.get("ch", ""), meta.get("ts", ""),
                              self.h.feedback_render(doc, person), pressed_on(meta))

@@ -28,6 +28,9 @@ class HomeTab:
             people = self.s.directory.people(slack_user, team=team)
             view = home_view_across(shares(self.s, people),
                                     self.s.directory.how_to_get_linked(slack_user, team=team), page)
+            if not people:  # with the button to ask to be linked, when someone can approve
+                view["blocks"] = [view["blocks"][0],
+                                  *self.s.directory.unknown_answer(slack_user, team=team)[1]]
             self.s.deliver.in_team(team).publish_home(slack_user, view)
         except Exception as e:  # noqa: BLE001 - a Home tab is refreshed next time it is opened
             log.warning("could not publish a Home tab (%s)", slack_error(e))

@@ -235,8 +235,9 @@ STORY = {
     "GradeRevised": "{agency}'s grade for {area} was revised from {previous} to {grade}",
     "JudgementModerated": "{area} was moderated to {grade}",
     "FeedbackIssued": "Feedback was sent to {practitioner} ({agency})",
-    "FeedbackAcknowledged": "{agency}'s feedback was acknowledged",
-    "IssueResponded": "Issue {issue} of {agency}'s feedback was answered",
+    "FeedbackAcknowledged": "{whose} feedback was acknowledged",
+    "FeedbackSeenByManager": "{whose} feedback was seen by the practitioner's manager",
+    "IssueResponded": "Issue {issue} of {whose} feedback was answered",
     "ConcernRaised": "A concern was raised about {agency}'s work",
     "ConcernAcknowledged": "The concern was acknowledged",
     "ConcernActionRecorded": "Action on the concern was recorded",
@@ -266,8 +267,10 @@ def history_step(s: Doc, programme: Doc, names: Names, area: str | None) -> str:
     fields = {"agency": s.get("agency", ""), "area": area_words(str(s.get("area", "")), programme),
               "grade": grade(s.get("grade", "")), "previous": grade(s.get("previous", "")),
               "practitioner": names(str(s.get("practitioner", ""))), "issue": s.get("issue", ""),
-              "step": s.get("step", "")}
-    what = escape(story_words(s["event"]).format(**fields))
+              "step": s.get("step", ""),
+              "whose": f"{s['agency']}'s" if s.get("agency") else "the"}  # feedback's steps
+    what = story_words(s["event"]).format(**fields)
+    what = escape("T" + what[1:] if what.startswith("the ") else what)  # not an agency's id
     who = ("(as loaded from the audit pack)" if s.get("by") == IMPORTED
            else f"by {escape(names(s.get('by', '')))}")
     line = f"*{words.day(s.get('occurred_on') or s.get('recorded_at', ''))}*: {what} {who}"

@@ -19,9 +19,9 @@ from policies.escalation import alert_recipients, recipients
 
 from . import alerts
 from . import blocks as b
-from .courier import Courier, Message
+from .courier import SMALLEST, Courier, Message, TooLong
 from .messages import concern_message, feedback_message
-from .pages import continuation, parts
+from .pages import MESSAGE_CHARS, continuation, parts
 from .services import BotServices
 from .subjects import (
     CHANNEL,
@@ -159,25 +159,51 @@ class Teller:
                 continue
             if all(note in (d.get("notes") or []) for d in recorded.values()):
                 continue
-            rendered = self.render(first)
-            if rendered is None:
-                continue
-            split = parts(*rendered)
-            for number, (text, blocks) in enumerate(split, 1):
-                part = recorded.get(number)
-                if part is None:
-                    self.courier.send(Message(programme, subject, part_purpose(purpose, number),
-                                              recipient, str(first.get("slack_user") or ""),
-                                              text, blocks), channel=str(first["channel"]))
-                elif note not in (part.get("notes") or []) and part.get("ts") and \
-                        self.courier.update(part, text, blocks, note):
-                    updated += 1
-            for number, d in sorted(recorded.items()):
-                if number > len(split) and note not in (d.get("notes") or []) and d.get("ts"):
-                    gone = f"Part {number} is no longer needed: all of it is shown above."
-                    if self.courier.update(d, gone, [continuation(gone)], note):
-                        updated += 1
+            budget = MESSAGE_CHARS
+            while True:
+                try:
+                    updated += self._rewrite(programme, subject, purpose, recipient, note,
+                                             budget)
+                    break
+                except TooLong:
+                    if budget <= SMALLEST:
+                        log.warning("%s for %s in %s: Slack refuses its update even when "
+                                    "small; left as it was", purpose, subject, programme)
+                        break
+                    budget //= 2
         return updated
+
+    def _rewrite(self, programme: str, subject: str, purpose: str, recipient: str, note: str,
+                 budget: int) -> int:
+        """One copy's parts rewritten from the record as it now stands, split to `budget`;
+        the update is recorded on each part only once Slack has taken every part, so a copy
+        Slack refuses as too long is split smaller and rewritten whole."""
+        recorded = {part_of(d["purpose"])[1]: d
+                    for d in self.s.views.deliveries(programme, subject)
+                    if d["recipient"] == recipient and part_of(d["purpose"])[0] == purpose}
+        first = recorded[1]
+        rendered = self.render(first)
+        if rendered is None:
+            return 0
+        split = parts(*rendered, budget)
+        rewritten: list[Doc] = []
+        for number, (text, blocks) in enumerate(split, 1):
+            part = recorded.get(number)
+            if part is None:
+                self.courier.send(Message(programme, subject, part_purpose(purpose, number),
+                                          recipient, str(first.get("slack_user") or ""),
+                                          text, blocks), channel=str(first["channel"]))
+            elif note not in (part.get("notes") or []) and part.get("ts") and \
+                    self.courier.update(part, text, blocks, note, record=False):
+                rewritten.append(part)
+        for number, d in sorted(recorded.items()):
+            if number > len(split) and note not in (d.get("notes") or []) and d.get("ts"):
+                gone = f"Part {number} is no longer needed: all of it is shown above."
+                if self.courier.update(d, gone, [continuation(gone)], note, record=False):
+                    rewritten.append(d)
+        for d in rewritten:
+            self.courier.noted(d, note)
+        return len(rewritten)
 
     def render(self, d: Doc) -> tuple[str, b.Blocks] | None:
         """A delivered message (its first part) as it should read now, for its reader."""

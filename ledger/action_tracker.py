@@ -8,6 +8,7 @@ they were written, so that an update made in the ledger since is not undone by a
 from __future__ import annotations
 
 import io
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,20 +56,25 @@ def read_tracker(data: bytes) -> list[TrackerRow]:
     from openpyxl import load_workbook  # only the commands that read workbooks pay for it
 
     try:
-        book = load_workbook(io.BytesIO(data), data_only=True)
-    except Exception as e:  # openpyxl raises many kinds for a damaged file
-        raise PackProblems([f"not a workbook this command can read ({type(e).__name__}); save "
-                            "it from the spreadsheet as an Excel workbook (.xlsx)"]) from None
+        with warnings.catch_warnings():  # what it warns of (a date out of range) is named below
+            warnings.simplefilter("ignore")
+            book = load_workbook(io.BytesIO(data), data_only=True)
+    except Exception:  # openpyxl raises many kinds for a damaged file; none helps a person
+        raise PackProblems(["not a workbook this command can read (damaged, or not saved as "
+                            "one); save it from the spreadsheet as an Excel workbook (.xlsx)"]
+                           ) from None
     if SHEET not in book.sheetnames:
         raise PackProblems([f"this workbook has no sheet {SHEET!r}; write the tracker with: "
                             "audit-ledger action list PROGRAMME --format xlsx -o FILE.xlsx"])
     ws = book[SHEET]
     header = {key: _text(ws[f"{col}{HEADER_ROW}"].value) for key, col in COLUMNS.items()}
-    moved = [f"cell {COLUMNS[k]}{HEADER_ROW} should read {TITLES[k]!r}"
+    moved = [f"{COLUMNS[k]}{HEADER_ROW} should read {TITLES[k]!r}"
              for k, v in header.items() if v != TITLES[k]]
     if moved:
-        raise PackProblems([f"sheet {SHEET}: {m}; the tracker's layout was changed (write a "
-                            "fresh one)" for m in moved])
+        raise PackProblems([f"sheet {SHEET}: not the tracker owners update (cell "
+                            f"{'; '.join(moved[:3])}{'; ...' if len(moved) > 3 else ''}); a "
+                            "report's tracker is for reading. Write the one to update with: "
+                            "audit-ledger action list PROGRAMME --format xlsx -o FILE.xlsx"])
     rows = []
     for r in range(HEADER_ROW + 1, ws.max_row + 1):
         cells = {key: _text(ws[f"{col}{r}"].value) for key, col in COLUMNS.items()}

@@ -190,6 +190,13 @@ def _import_pack(app: AuditLedger, pack: Pack, by: str,  # noqa: C901
             pending.append(programme)
             summary.count("programme updated")
 
+    due = pack.programme.returns_due
+    if due and getattr(programme, "returns_due", "") != due.isoformat():
+        programme.record(Programme.ReturnsDueSet, admin, due=due.isoformat())
+        if programme not in pending:
+            pending.append(programme)
+            summary.count("programme updated")
+
     people: dict[str, Person] = {}
     for i, p in enumerate(pack.people):
         person = lookup.find(Person, ids.person_id(p.id, owner))

@@ -79,6 +79,8 @@ class OverviewReport(LedgerAggregate):
         suppress: int
         publishable: bool
         sha256: str
+        figures: dict[str, Any]
+        """The counts it showed (per area, returns, moderations...), for saying what changed."""
 
         def apply(self, report: OverviewReport) -> None:
             report.versions.append({"version": self.version, "position": self.position,

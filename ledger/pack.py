@@ -58,6 +58,7 @@ class ProgrammeIn(Strict):
     channel_detail: Literal["recorded", "text"] = "recorded"
     baseline: Annotated[str, StringConstraints(pattern=r"^([a-z0-9][a-z0-9\-]*)?$")] = ""
     escalation: list[Annotated[int, Field(ge=1, le=60)]] | None = None
+    returns_due: date | None = None
 
 
 class PersonIn(Strict):

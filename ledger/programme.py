@@ -55,6 +55,16 @@ class Programme(LedgerAggregate):
         def apply(self, programme: Programme) -> None:
             programme.channel_detail = self.detail
 
+    class ReturnsDueSet(LedgerAggregate.Event):
+        """The day the agencies' returns were due, against which the report counts late
+        returns. Its own event, so programmes opened before it read back as having none."""
+
+        TOPIC = "audit-ledger:ProgrammeReturnsDueSet"
+        due: str
+
+        def apply(self, programme: Programme) -> None:
+            programme.returns_due = self.due
+
     class Closed(LedgerAggregate.Event):
         TOPIC = "audit-ledger:ProgrammeClosed"
         reason: str
@@ -99,4 +109,5 @@ class Programme(LedgerAggregate):
         self.baseline = baseline
         self.escalation = list(escalation)
         self.status = "open"
+        self.returns_due = ""
         self.channel_detail = CHANNEL_DETAIL_DEFAULT

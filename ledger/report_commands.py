@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -60,3 +60,4 @@ class PublishReport(Command):
     publishable: bool = False
     position: int = Field(ge=0)
     sha256: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+    figures: dict[str, Any] = {}

@@ -33,6 +33,10 @@ class CsvText:
 def decode_csv(data: bytes) -> CsvText:
     """UTF-8 first (Excel's "CSV UTF-8" puts a byte-order mark first), else Windows-1252 (what
     Excel's plain "CSV" writes in England); semicolons when the header has them and no commas."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise PackProblems(["UTF-16 text (as Excel's \"Unicode Text\" saves it), which this "
+                            "command does not read; save the sheet as \"CSV UTF-8\" or as an "
+                            "Excel workbook (.xlsx)"])
     try:
         text, encoding = data.decode("utf-8-sig"), "UTF-8"
     except UnicodeDecodeError:

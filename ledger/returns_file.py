@@ -4,6 +4,7 @@ into returns, every problem in the file found in one run, then imported whole or
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -14,14 +15,12 @@ from . import ids
 from .application import AuditLedger
 from .case_audit import CaseAudit
 from .importer import ALLOW_IN_A_FILE, IMPORTER, ImportSummary, Lookup, import_pack
-from .pack import Pack, PackProblems, SetAside, parse_pack_leniently
+from .pack import NOBODY, Pack, PackProblems, SetAside, parse_pack_leniently
 from .programme import Programme
 
 RETURN_FIELDS = ("auditor", "practitioner", "completed")
 """What belongs to a whole return (the same on each of its rows), beside case and agency."""
 KEY_FIELDS = ("case", "agency", "area")
-NOBODY = "nobody-named"
-"""Stands in for an auditor or practitioner the file leaves out (already named as a problem)."""
 NOT_GIVEN = date(9999, 12, 31)
 """Stands in for a completion date that is missing or unreadable (already named as a problem),
 so that the rest of the return is still checked in the same run."""
@@ -103,7 +102,7 @@ def import_return_rows(app: AuditLedger, programme: str, rows: list[Row],
 
 
 def _returns_pack(app: AuditLedger, programme: str, rows: list[Row],  # noqa: C901
-                  problems: Problems) -> tuple[Pack | None, Any, SetAside]:
+                  problems: Problems) -> tuple[Pack | None, Placer, SetAside]:
     """The rows read into a pack of returns for a programme already in the ledger, and how to
     place a pack's problem in the file; the problems of the rows themselves go to `problems`."""
     found = app.find(Programme, ids.programme_id(programme))
@@ -167,7 +166,7 @@ def _returns_pack(app: AuditLedger, programme: str, rows: list[Row],  # noqa: C9
                                               f"no {name}; name them by their directory id")
                 entry[name] = NOBODY
     if not returns:
-        return None, None, SetAside()
+        return None, _placer([], {}), SetAside()
     keys = list(returns)
     programme_data = {"id": programme, "scale": found.scale,
                       "consolidation": found.consolidation, "areas": dict(areas)}
@@ -224,7 +223,10 @@ def _as_pack(entry: dict[str, Any]) -> dict[str, Any]:
 FIELD_WORDS = {"grades": "grade", "strengths": "strengths", "concerns": "concerns"}
 
 
-def _placer(keys: list[tuple[str, str]], rows_of: dict[tuple[str, str], list[Row]]) -> Any:
+Placer = Callable[[str], tuple[tuple[int, ...], str]]
+
+
+def _placer(keys: list[tuple[str, str]], rows_of: dict[tuple[str, str], list[Row]]) -> Placer:
     """Turn a pack's 'returns[i].field.area: ...' into the file's place and plain words."""
 
     def placed(problem: str) -> tuple[tuple[int, ...], str]:

@@ -7,6 +7,7 @@ so the cell an auditor fills in is the cell the import reads.
 from __future__ import annotations
 
 import io
+import warnings
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -61,10 +62,13 @@ def read_returns_workbook(data: bytes, programme: str) -> WorkbookReturns:
     from openpyxl import load_workbook  # only the commands that read workbooks pay for it
 
     try:
-        book = load_workbook(io.BytesIO(data), data_only=True, read_only=False)
-    except Exception as e:  # openpyxl raises many kinds for a damaged file
-        raise PackProblems([f"not a workbook this command can read ({type(e).__name__}); save "
-                            "it from the spreadsheet as an Excel workbook (.xlsx)"]) from None
+        with warnings.catch_warnings():  # what it warns of (a date out of range) is named below
+            warnings.simplefilter("ignore")
+            book = load_workbook(io.BytesIO(data), data_only=True, read_only=False)
+    except Exception:  # openpyxl raises many kinds for a damaged file; none helps a person
+        raise PackProblems(["not a workbook this command can read (damaged, or not saved as "
+                            "one); save it from the spreadsheet as an Excel workbook (.xlsx)"]
+                           ) from None
     out = WorkbookReturns()
     case_sheets = [ws for ws in book.worksheets if _text(ws["A3"].value) == LABELS["case"]]
     if not case_sheets:

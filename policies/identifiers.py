@@ -96,11 +96,15 @@ def _pupil_numbers(text: str) -> Iterable[Finding]:
             yield Finding("a unique pupil number", m.start(), m.end(), _hint(m.group(0)))
 
 
+_TIMES = tuple(f"{d}{m}" for d in "0123456789" for m in ("am", "pm"))
+
+
 def _postcodes(text: str) -> Iterable[Finding]:
     for m in _POSTCODE.finditer(text):
         found = m.group(1)
-        if found.lower().endswith(("am", "pm")) and found[-2:].islower():
-            continue  # "S47 2pm" is a time, not a postcode
+        if found[-2:].islower() and found[-3:] in ("1st", "2nd", "3rd", "4th", "5th", "6th",
+                                                    "7th", "8th", "9th") + _TIMES:
+            continue  # "S47 2pm" is a time and "Y7 1st term", "KS2 3rd" ordinals: not postcodes
         yield Finding("a postcode", m.start(), m.end(), _hint(found))
 
 

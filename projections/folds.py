@@ -17,6 +17,7 @@ from ledger.programme import Programme
 
 from .casefold import apply_case_event, judge, new_case_doc
 from .indexes import concern_open, feedback_open, listed
+from .override_folds import OVERRIDE_HANDLERS
 from .report_folds import REPORT_HANDLERS
 
 if TYPE_CHECKING:
@@ -82,6 +83,13 @@ def _channel_detail_set(f: Folding, e: Programme.ChannelDetailSet, position: int
     doc = f.get("programme", pid)
     if doc is not None:
         f.put("programme", pid, {**doc, "channel_detail": e.detail})
+
+
+def _returns_due_set(f: Folding, e: Programme.ReturnsDueSet, position: int) -> None:
+    pid = _programme_of(f, e)
+    doc = f.get("programme", pid)
+    if doc is not None:
+        f.put("programme", pid, {**doc, "returns_due": e.due})
 
 
 def _programme_of(f: Folding, e: Any) -> str:
@@ -356,6 +364,7 @@ HANDLERS: dict[type, Callable[[Folding, Any, int], None]] = {
     Programme.Created: _programme_opened,
     Programme.Closed: _programme_closed,
     Programme.ChannelDetailSet: _channel_detail_set,
+    Programme.ReturnsDueSet: _returns_due_set,
     CaseAudit.Created: _case_selected,
     CaseAudit.ReturnRecorded: _case_changed,
     CaseAudit.AreaGraded: _case_changed,
@@ -386,4 +395,5 @@ HANDLERS: dict[type, Callable[[Folding, Any, int], None]] = {
     Delivery.Created: _delivered,
     Delivery.Updated: _delivery_updated,
     **REPORT_HANDLERS,  # the overview report's own facts: the author's words, versions
+    **OVERRIDE_HANDLERS,  # a quality lead's overrides of the identifiers check
 }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from ledger import ids
@@ -14,6 +14,7 @@ from ledger.programme import Programme
 
 from .casefold import apply_case_event, judge, new_case_doc
 from .queries import case_judgements
+from .replay import happened_by
 
 Doc = dict[str, Any]
 
@@ -23,12 +24,19 @@ DETAIL_FIELDS = ("agency", "auditor", "practitioner", "completed", "area", "grad
 
 
 def event_name(event: Any) -> str:
-    return str(type(event).TOPIC).split(":", 1)[1]
+    return event_name_of(type(event))
+
+
+def event_name_of(cls: Any) -> str:
+    return str(cls.TOPIC).split(":", 1)[1]
 
 
 def case_history(app: AuditLedger, programme: str, case: str, area: str | None = None,
-                 as_of: datetime | None = None, concern_refs: list[str] | None = None) -> Doc:
-    """The case replayed; without --area its feedback and concerns are woven in by time."""
+                 as_of: datetime | None = None, concern_refs: list[str] | None = None,
+                 day: date | None = None) -> Doc:
+    """The case replayed; without --area its feedback and concerns are woven in by time.
+    `as_of` stops at a moment of recording; `day` leaves out what happened in the world
+    after that day (a return completed later, a revision made later), whenever recorded."""
     prog = app.find(Programme, ids.programme_id(programme))
     if prog is None:
         raise NotFound(f"no programme {programme!r}")
@@ -47,9 +55,14 @@ def case_history(app: AuditLedger, programme: str, case: str, area: str | None =
         events = sorted(own + related, key=lambda e: e.timestamp)
     steps: list[Doc] = []
     doc: Doc = {}
+    managers: dict[Any, str] = {}  # each feedback's manager, when not its practitioner
     for event in events:
         if as_of is not None and event.timestamp > as_of:
             break
+        if isinstance(event, Feedback.Created) and event.manager != event.practitioner:
+            managers[event.originator_id] = event.manager
+        if day is not None and not happened_by(event, day):
+            continue
         touched: set[str] = set()
         if isinstance(event, CaseAudit.Created):
             doc = new_case_doc(event)
@@ -65,6 +78,9 @@ def case_history(app: AuditLedger, programme: str, case: str, area: str | None =
             "by": event.by,
             "event": event_name(event),
         }
+        if isinstance(event, Feedback.Acknowledged) and \
+                managers.get(event.originator_id) == event.by:
+            step["event"] = event_name_of(Feedback.SeenByManager)  # as an older store held it
         for name in DETAIL_FIELDS:
             if hasattr(event, name):
                 step[name] = getattr(event, name)
@@ -82,7 +98,9 @@ def case_history(app: AuditLedger, programme: str, case: str, area: str | None =
         "programme": programme,
         "case": case,
         "area": area,
-        "as_of": (as_of or datetime.now(tz=events[0].timestamp.tzinfo)).isoformat(),
+        "as_of": day.isoformat() if day else
+        (as_of or datetime.now(tz=events[0].timestamp.tzinfo)).isoformat(),
+        "as_of_means": "happened by" if day else "recorded by",
         "steps": steps,
         "state": state,
     }

@@ -39,6 +39,11 @@ def duration_words(hours: float | None) -> str:
 
 
 def process_figures(views: Views, pid: str, cases: list[Doc], publishable: bool) -> Doc:
+    due = str(views.programme(pid).get("returns_due") or "")
+    late = [{"case": "" if publishable else c["case"], "agency": r["agency"],
+             "completed": r["completed"],
+             "days_late": (date.fromisoformat(r["completed"]) - date.fromisoformat(due)).days}
+            for c in cases for r in c["returns"].values() if due and r["completed"] > due]
     concerns = views.concerns(pid)
     waits = [h for h in (_hours(c) for c in concerns) if h is not None]
     steps: dict[str, int] = {}
@@ -77,7 +82,8 @@ def process_figures(views: Views, pid: str, cases: list[Doc], publishable: bool)
         "revisions": revisions,
         "moderations": moderations,
         "returns": {"received": sum(len(c["returns"]) for c in cases),
-                    "expected": sum(len(c["agencies"]) for c in cases)},
+                    "expected": sum(len(c["agencies"]) for c in cases),
+                    "due": due, "late": late},
     }
 
 
@@ -86,7 +92,14 @@ def process_sentences(process: Doc) -> list[str]:
     c, f = process["concerns"], process["feedback"]
     out = []
     r = process["returns"]
-    out.append(f"{r['received']} of the {r['expected']} agency returns expected were received.")
+    line = f"{r['received']} of the {r['expected']} agency returns expected were received"
+    if r["due"]:
+        when = date.fromisoformat(r["due"])
+        late = r["late"]
+        line += (f"; {len(late)} came in after the deadline of {when.day} {when:%B %Y}, the "
+                 f"latest {max(x['days_late'] for x in late)} days late" if late else
+                 f", all by the deadline of {when.day} {when:%B %Y}")
+    out.append(line + ".")
     if c["raised"]:
         line = (f"{c['raised']} concern{'s were' if c['raised'] != 1 else ' was'} referred to "
                 f"managers during the audit, {c['child_at_risk']} with a child possibly at risk; "

@@ -134,6 +134,11 @@ class Views:
     def feedback_item(self, pid: str, case: str, agency: str) -> Doc | None:
         return self.store.get("feedback", f"{pid}/{case}/{agency}")
 
+    def identifiers_allowed(self, pid: str) -> list[Doc]:
+        """The texts a quality lead let through holding what looks like an identifier, oldest
+        first."""
+        return [d for _, d in sorted(self.store.scan("identifiers_allowed", f"{pid}/"))]
+
     def concerns(self, pid: str) -> list[Doc]:
         docs = [d for _, d in self.store.scan("concern", f"{pid}/")]
         return sorted(docs, key=lambda d: (d["raised_at"], d["ref"]))

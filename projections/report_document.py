@@ -114,7 +114,52 @@ def report_document(views: Views, pid: str, options: Options) -> Doc:
     doc["overdue_actions"] = [a["id"] for a in plan["outstanding_actions"] if a["overdue_days"]]
     doc["comparison"] = (comparison_data(views, pid, options.baseline) if options.baseline
                          else None)
+    versions = [v for v in authored.get("versions") or [] if v["on"] <= doc["as_at"]]
+    if versions:
+        last = versions[-1]
+        doc["last_published"] = {
+            **{k: last[k] for k in ("version", "on", "by", "marking", "sha256")},
+            "on_words": long_date(date.fromisoformat(last["on"])),
+            "changes": changes_since(last.get("figures") or {}, figures_of(doc), scale)}
     return doc
+
+
+def figures_of(doc: Doc) -> Doc:
+    """The counts a version showed, kept with it so that later reports can say what moved."""
+    process = doc["process"]
+    return {"areas": {str(a["number"]): a["counts"] for a in doc["areas"]},
+            "titles": {str(a["number"]): a["title"] for a in doc["areas"]},
+            "overall": doc["overall"]["counts"],
+            "returns": process["returns"]["received"],
+            "moderations": len(process["moderations"]),
+            "revisions": len(process["revisions"]),
+            "concerns": process["concerns"]["raised"]}
+
+
+def changes_since(then: Doc, now: Doc, scale: Scale) -> list[str]:
+    """What moved since a version was published, in words: judgements per area, late returns,
+    moderations and revisions, concerns."""
+    if not then:
+        return []
+    out = []
+    for area, counts in now["areas"].items():
+        before = (then.get("areas") or {}).get(area)
+        if before is not None and before != counts:
+            out.append(f"area {area} ({now['titles'][area]}) {_moved(before, counts, scale)}")
+    if then.get("overall") not in (None, now["overall"]):
+        out.append(f"overall {_moved(then['overall'], now['overall'], scale)}")
+    for field, what in (("returns", "return(s) received"), ("moderations",
+                        "judgement(s) moderated"), ("revisions", "grade(s) revised"),
+                        ("concerns", "concern(s) raised")):
+        more = now[field] - int(then.get(field, 0))
+        if more > 0:
+            out.append(f"{more} more {what}")
+    return out
+
+
+def _moved(before: dict[str, int], after: dict[str, int], scale: Scale) -> str:
+    return ", ".join(f"{scale.label(int(g))} {before.get(g, 0)} -> {n}"
+                     for g, n in after.items() if before.get(g, 0) != n)
 
 
 def _groups(groups: list[Doc], options: Options) -> list[Doc]:

@@ -45,7 +45,8 @@ def _written(f: Folding, e: Any, position: int) -> None:
         doc["versions"].append({"version": e.version, "position": e.position,
                                 "as_of": e.as_of, "marking": e.marking,
                                 "suppress": e.suppress, "publishable": e.publishable,
-                                "sha256": e.sha256, "by": e.by, "on": e.occurred_on})
+                                "sha256": e.sha256, "figures": dict(e.figures), "by": e.by,
+                                "on": e.occurred_on})
     f.put("authoring", index["key"], doc)
 
 

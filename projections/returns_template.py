@@ -145,15 +145,19 @@ def _instructions(ws: Any, contents: TemplateContents, scale: str, area_grades: 
     ]
     if contents.returned:
         lines += [("", False), ("Already returned", True),
-                  (f"{contents.agency}'s returns for {', '.join(contents.returned)} are already "
-                   "in the ledger, so they have no sheet here; a grade is changed with a reason "
-                   "(audit-ledger grade revise).", False)]
+                  (f"The returns of {contents.agency} for {', '.join(contents.returned)} are "
+                   "already in the ledger, so they have no sheet here; a grade is changed with a "
+                   "reason (audit-ledger grade revise).", False)]
     for i, (text, bold) in enumerate(lines, 1):
         cell = ws.cell(i, 1, text)
         cell.alignment = WRAP
         if bold:
             cell.font = Font(bold=True, size=14 if i == 1 else 12)
-    ws.column_dimensions["A"].width = 110
+        # rows as tall as their wrapped text (spreadsheets do not always grow them on opening)
+        ws.row_dimensions[i].height = 18 * max(1, -(-len(text) // 95))
+    ws.column_dimensions["A"].width = 100
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
     ws.protection.sheet = True
 
 
@@ -214,11 +218,14 @@ def _case_sheet(ws: Any, contents: TemplateContents, ref: str, areas: dict[str, 
             ws[f"{column}{row}"].fill, ws[f"{column}{row}"].protection = INPUT, OPEN
         for column in "ABCDEF":
             ws[f"{column}{row}"].alignment = WRAP
+        ws[f"A{row}"].alignment = Alignment(horizontal="left", vertical="top")
         ws.row_dimensions[row].height = 75
         row += 1
-    for column, width in zip("ABCDEF", (8, 28, 48, 16, 48, 48), strict=True):
+    for column, width in zip("ABCDEF", (14, 28, 48, 18, 48, 48), strict=True):
         ws.column_dimensions[column].width = width
-    ws.column_dimensions["B"].width = 28
+    ws.page_setup.orientation = "landscape"  # printed: one page wide, as many long as it takes
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
     ws.freeze_panes = f"A{FIRST_AREA_ROW}"
     ws.protection.sheet = True
     ws.protection.formatRows = False  # rows may be made taller for long comments

@@ -85,7 +85,7 @@ def _day_words(iso: str) -> str:
     return f"{d.day} {d:%B %Y}"
 
 
-UPDATE_WIDTHS = {"action": 9, "recommendation": 9, "description": 48, "measure": 36,
+UPDATE_WIDTHS = {"action": 9, "recommendation": 15, "description": 48, "measure": 36,
                  "owner": 16, "due": 13, "overdue": 9, "status": 12, "note": 56}
 STATUS_FILLS = {**RAG_FILLS, "complete": RAG_FILLS["green"]}
 STATUS_INK = {**RAG_INK, "complete": RAG_INK["green"]}
@@ -124,6 +124,8 @@ def write_update_tracker(ws: Worksheet, actions: list[Doc]) -> None:
             if key in EDITABLE:
                 cell.protection, cell.fill = Protection(locked=False), OPEN_FILL
         ws[f"{COLUMNS['due']}{row}"].number_format = DATE_FORMAT
+        ws.row_dimensions[row].height = _height(values)
+    ws.row_dimensions[HEADER_ROW].height = _height(TITLES)
     last = HEADER_ROW + max(len(actions), 1)
     status_cells = f"{COLUMNS['status']}{HEADER_ROW + 1}:{COLUMNS['status']}{last}"
     choose = DataValidation(type="list", formula1='"' + ",".join(STATUSES) + '"',
@@ -144,6 +146,17 @@ def write_update_tracker(ws: Worksheet, actions: list[Doc]) -> None:
         ws.column_dimensions[COLUMNS[key]].hidden = True
     ws.auto_filter.ref = f"A{HEADER_ROW}:{COLUMNS['note']}{last}"
     ws.freeze_panes = f"B{HEADER_ROW + 1}"
+    ws.page_setup.orientation = "landscape"  # printed: one page wide
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
     ws.protection.sheet = True
     ws.protection.autoFilter = False  # owners may filter (by owner, status, days overdue)
     ws.protection.formatRows = False
+
+
+def _height(values: dict[str, Any]) -> float:
+    """A row as tall as its longest wrapped text (spreadsheets do not always grow a row on
+    opening): about one line per column width of characters, 15 points a line."""
+    lines = max((-(-len(str(v)) // UPDATE_WIDTHS[k]) for k, v in values.items()
+                 if k in UPDATE_WIDTHS and v), default=1)
+    return 15.0 * max(lines, 1)

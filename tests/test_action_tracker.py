@@ -198,3 +198,19 @@ def test_a_note_holding_an_identifier_is_refused_unless_a_quality_lead_allows_it
     finally:
         w.close()
     assert actions(example_url)["A1.1"]["progress"][0]["by"] == "sc.ali"
+
+
+def test_a_workbook_that_is_not_the_tracker_is_refused_in_one_line(example_url: str,
+                                                                  tmp_path: Path) -> None:
+    report = tmp_path / "report.xlsx"
+    run_cli("report", PID, "--format", "xlsx", "-o", str(report), url=example_url, check=True)
+    refused = run_cli("action", "import", PID, str(report), "--by", "ql.osei", url=example_url)
+    assert refused.returncode == 2
+    assert refused.stderr.startswith("error: sheet Action tracker: not the tracker owners update")
+    assert refused.stderr.count("\n") == 1 and "action list PROGRAMME --format xlsx" in \
+        refused.stderr
+    torn = tmp_path / "torn.xlsx"
+    torn.write_bytes(report.read_bytes()[:1000])
+    damaged = run_cli("action", "import", PID, str(torn), "--by", "ql.osei", url=example_url)
+    assert damaged.returncode == 2 and damaged.stderr.startswith(
+        "error: not a workbook this command can read")

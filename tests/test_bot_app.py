@@ -338,3 +338,39 @@ def test_a_press_on_a_list_replaces_the_list_and_a_refused_press_changes_nothing
     assert "Only managers and practitioners can acknowledge feedback" in told["text"]
     assert len(bot.fake.calls_to("chat.update")) == updates
     assert len(bot.fake.calls_to("views.publish")) == homes
+
+
+def test_a_long_answer_comes_a_page_at_a_time_and_the_home_tab_in_pages(bot: Bot) -> None:
+    words = " ".join(["Brief every social work team on reporting to reviews"] * 8)
+    for n in range(2, 62):
+        bot.wiring.app.plan_action(c.PlanAction(
+            programme="mini-2026", action=f"A1.{n}", recommendation=1, owner="sc.mgr", by="ql",
+            description=f"{words} (part {n})", measure="Briefing notes from each team",
+            due=date(2026, 9, 30), occurred_on=TODAY))
+    first = bot.command("U0SCMGR", "actions")
+    more = buttons(first["blocks"]).get("answer.more")
+    assert more is not None and first["text"].endswith(")")  # "(page 1 of N)"
+    pages = int(first["text"].rsplit(" of ", 1)[1].rstrip(")"))
+    shown = all_text(first["blocks"])
+    page = {"ts": "1700000002.000001", "text": first["text"], "blocks": first["blocks"]}
+    for n in range(2, pages + 1):
+        assert bot.press("U0SCMGR", page, "answer.more", ephemeral=True).status == 200
+        answer = bot.fake.calls_to("response_url")[-1].body
+        assert answer["replace_original"] is False and f"Page {n} of {pages}" in all_text(
+            answer["blocks"])
+        shown += all_text(answer["blocks"])
+        page = {"ts": f"1700000002.00000{n}", "text": answer["text"],
+                "blocks": answer["blocks"]}
+    assert "answer.more" not in buttons(page["blocks"])  # the last page
+    for n in range(2, 62):  # every action, whole, across the pages
+        assert f"(part {n})" in shown
+
+    # The Home tab: Next page publishes the next page, everything within Slack's limits.
+    assert bot.send(app_home_opened("U0SCMGR", "Ev0PAGES1"), "application/json").status == 200
+    home = bot.fake.calls_to("views.publish")[-1].body["view"]
+    assert "Page 1 of" in all_text(home["blocks"])
+    following = {"ts": "0", "text": "", "blocks": home["blocks"]}
+    assert bot.press("U0SCMGR", following, "home.page").status == 200
+    second = bot.fake.calls_to("views.publish")[-1].body["view"]
+    assert "Page 2 of" in all_text(second["blocks"])
+    assert "home.page" in buttons(second["blocks"])

@@ -33,6 +33,7 @@ from .fake_slack import (
     Call,
     FakeSlack,
     all_text,
+    app_home_opened,
     block_actions,
     buttons,
     im_message,
@@ -127,6 +128,7 @@ def test_whatever_is_written_to_the_bot_gets_a_helpful_answer_never_silence(bot:
     # The bot's own messages, edits and deletions get no answer: it never talks to itself.
     assert bot.write("U0SCSW", "Your audit feedback", "Ev0DM04", bot_id="B0AUDIT") == []
     assert bot.write("U0SCSW", "edited", "Ev0DM05", subtype="message_changed") == []
+    assert len(bot.write("U0SCSW", "my note, attached", "Ev0DM06", subtype="file_share")) == 1
 
     # Answering from the list the reply holds opens the form for the waiting issues.
     bot.press("U0SCSW", reply, "feedback.respond")
@@ -142,7 +144,10 @@ def test_someone_unknown_asks_to_be_linked_and_the_quality_lead_approves(bot: Bo
     assert set(buttons(reply.body["blocks"])) == {"link.ask"}
     slash = json.loads(bot.send(slash_command("U0TONI", "toni", "my",
                                               bot.fake.response_url())).body)
-    assert "link.ask" in buttons(slash["blocks"])  # /audit offers it too
+    assert "link.ask" in buttons(slash["blocks"])  # /audit offers it too, and the Home tab
+    bot.send(app_home_opened("U0TONI", "Ev0HOME11"), JSON)
+    home = bot.fake.calls_to("views.publish")[-1].body["view"]
+    assert home["type"] == "home" and "link.ask" in buttons(home["blocks"])
 
     bot.press("U0TONI", reply, "link.ask")
     view = bot.opened_view()
@@ -175,6 +180,9 @@ def test_someone_unknown_asks_to_be_linked_and_the_quality_lead_approves(bot: Bo
     told = [p for p in bot.fake.calls_to("chat.postMessage") if p.body["channel"] == "DU0TONI"]
     assert "Quinn Lead has linked you to your entry in the audit's directory, as Toni " \
            "Teacher" in told[-1].body["text"]
+    home = bot.fake.calls_to("views.publish")[-1].body
+    assert home["user_id"] == "U0TONI" and "What is waiting for you, Toni Teacher" in \
+        all_text(home["view"]["blocks"])
     [now] = bot.write("U0TONI", "what now", "Ev0DM12")
     assert "case *K01* (school)" in all_text(now.body["blocks"])
 

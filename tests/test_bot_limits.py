@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from bot import alerts, answering, replies, waiting
+from bot import modals as m
 from bot.answers import Waiting
 from bot.messages import concern_message, feedback_message
 from bot.pages import parts
@@ -219,3 +220,30 @@ def test_the_answers_form_keeps_long_earlier_answers_whole() -> None:
     shown = " ".join(all_text(view["blocks"]).split())
     assert " ".join(doc["responses"]["1"]["response"].replace("&", "&amp;").replace(
         "<", "&lt;").replace(">", "&gt;").split()[-5:]) in shown
+
+
+def test_every_form_built_from_the_largest_data_is_one_slack_opens() -> None:
+    acts = big_actions()
+    long_action = next(a for a in acts if len(a["description"]) > 3000)
+    forms = {
+        "answers": answering.answer_modal(big_feedback(True), PROGRAMME, {"p": "big-2026"},
+                                          list(range(1, 9)), "p.sw"),
+        "one answer": answering.answer_modal(big_feedback(False), PROGRAMME, {"p": "big-2026"},
+                                             [3], "p.sw"),
+        "concern action": m.concern_action_modal(big_concern(), {"p": "big-2026"},
+                                                 {**PROGRAMME, "channel": "C0AUDIT"}),
+        "update": m.action_update_modal(long_action, {"p": "big-2026"}),
+        "complete": m.action_complete_modal(long_action, {"p": "big-2026"}),
+    }
+    for what, view in forms.items():
+        assert blocks_refused("views.open", {"view": view}) == "", what
+        shown = " ".join(all_text(view["blocks"]).split())
+        assert ISO_DATE.search(shown) is None, what
+        assert len(view["private_metadata"]) <= 3000 and len(view["title"]["text"]) <= 24
+    # The long description and the concern's summary arrive whole, split between sections.
+    description = " ".join(long_action["description"].replace("&", "&amp;").replace(
+        "<", "&lt;").replace(">", "&gt;").split())
+    assert description in " ".join(all_text(forms["update"]["blocks"]).split())
+    summary = " ".join(big_concern()["summary"].replace("&", "&amp;").replace(
+        "<", "&lt;").replace(">", "&gt;").split())
+    assert summary in " ".join(all_text(forms["concern action"]["blocks"]).split())

@@ -82,3 +82,32 @@ def test_try_refuses_someone_not_in_the_directory(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "no person 'nobody' in the directory; the directory is empty: load an audit first" \
         in result.stderr
+
+
+def test_try_the_managers_seen_leaves_the_practitioners_acknowledge(
+        store_url: str, tmp_path: Path, mini_pack: dict[str, Any]) -> None:
+    """The manager presses Seen on his copy; her own session still has Acknowledge, and says
+    that he has seen it."""
+    pack = tmp_path / "mini.json"
+    pack.write_text(json.dumps(mini_pack))
+    run_cli("import", str(pack), url=store_url, check=True)
+    his = run_console("bot", "try", "--as", "sc.mgr", env=slack_env(store_url),
+                      input_text="press 1\nquit\n")
+    assert his.returncode == 0, his.stderr
+    assert "Press Seen to record that you have read this copy. It does not acknowledge the " \
+           "feedback for Sasha Worker: only they can." in his.stdout
+    assert "[1 Seen]" in his.stdout
+    assert "recorded that you have seen this copy. Only Sasha Worker can acknowledge" in \
+        his.stdout
+    assert "Not yet acknowledged by Sasha Worker" in his.stdout
+
+    hers = run_console("bot", "try", "--as", "sc.sw", env=slack_env(store_url),
+                       input_text="quit\n")
+    assert hers.returncode == 0, hers.stderr
+    k01 = hers.stdout[hers.stdout.index("YOUR AUDIT FEEDBACK: CASE K01"):]
+    k01 = k01[:k01.index("-" * 20)]
+    assert "Seen by Sam Manager (manager)" in k01 and "Acknowledge]" in k01
+    listed = json.loads(run_cli("feedback", "list", "mini-2026", "--person", "sc.sw", "--format",
+                                "json", url=store_url, check=True).stdout)
+    k01_doc = next(f for f in listed if f["case"] == "K01")
+    assert k01_doc["acknowledged_by"] == "" and k01_doc["seen_by"] == "sc.mgr"

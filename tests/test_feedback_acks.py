@@ -236,6 +236,8 @@ def test_the_managers_press_leaves_her_button_and_reminders_and_her_answers_ackn
     reminders = rig.posts("DU0SCSW", "Reminder: your audit feedback on case K01")
     assert len(reminders) == 1
     assert "feedback.acknowledge" in buttons(reminders[0].body["blocks"])
+    assert "Sam Manager has seen the copy sent to them as your manager; only you can " \
+           "acknowledge it." in all_text(reminders[0].body["blocks"])
 
     # Issue 2 on its own, today; the message says 1 of 2 answered.
     rig.press("U0SCSW", rig.latest(mine), "feedback.answer", issue=2)
@@ -302,3 +304,29 @@ def test_an_issue_answered_from_an_earlier_part_of_a_long_feedback_updates_that_
         services.wait_idle()
         services.close()
         w.close()
+
+
+def test_history_tells_whose_fact_each_step_is(loaded: Wiring) -> None:
+    """The manager's seeing (also an older store's acknowledgement by him) and her answers, in
+    the case's story; drafts are not in it."""
+    from bot.replies import history_answer
+
+    loaded.app.record_feedback_seen(c.RecordFeedbackSeen(by="sc.mgr", **K01))
+    feedback: Feedback = loaded.app.repository.get(ids.feedback_id(P, "K02", "social-care"))
+    feedback.record(Feedback.Acknowledged, Act("sc.mgr", "2026-02-05"))  # as stored before
+    loaded.app.save(feedback)
+    mine: dict[str, Any] = dict(K01, by="sc.sw")
+    loaded.app.draft_answer(c.DraftAnswer(issue=1, text="Not sent", **mine))
+    loaded.app.respond_to_issue(c.RespondToIssue(issue=1, response="Seen alone.", **mine))
+    steps = case_history(loaded.app, P, "K01")["steps"]
+    assert [s["event"] for s in steps if s["event"].startswith(("Feedback", "Issue"))][-2:] == \
+        ["FeedbackSeenByManager", "IssueResponded"]
+    k02 = case_history(loaded.app, P, "K02")["steps"]
+    assert "FeedbackSeenByManager" in [s["event"] for s in k02]
+    assert "FeedbackAcknowledged" not in [s["event"] for s in k02]
+    loaded.follower.catch_up()
+    text = all_text(history_answer(case_history(loaded.app, P, "K01"),
+                                   loaded.views.programme(P), str)[1])  # people by their ids
+    assert "The feedback was seen by the practitioner's manager by sc.mgr" in text
+    assert "Issue 1 of the feedback was answered by sc.sw: Seen alone." in text
+    assert "Not sent" not in text

@@ -148,6 +148,15 @@ def test_a_quality_lead_may_let_it_through_with_a_reason_which_is_recorded(
     allowed = run_cli(*base, "--allow-identifiers", "the school's own postcode, not the family's",
                       "--allowed-by", "ql", url=store_url)
     assert allowed.returncode == 0, allowed.stderr
+    listed = run_cli("identifiers", "allowed", "mini-2026", "--on", url=store_url)
+    assert listed.returncode == 2  # (no such option: the listing takes none but --format)
+    listed = run_cli("identifiers", "allowed", "mini-2026", url=store_url, check=True)
+    assert listed.stdout.endswith(": case K02, summary (text of sch.aud): a postcode; allowed by "
+                                  "ql: the school's own postcode, not the family's\n")
+    assert not re.search(r"\d{4}-\d{2}-\d{2}", listed.stdout)
+    [row] = json.loads(run_cli("identifiers", "allowed", "mini-2026", "--format", "json",
+                               url=store_url, check=True).stdout)
+    assert (row["allowed_by"], row["text_of"], row["kinds"]) == ("ql", "sch.aud", ["a postcode"])
     from audit_ledger.wiring import wire
 
     w = wire(store_url, "")
@@ -240,3 +249,19 @@ def test_a_filled_workbook_with_identifiers_is_refused_naming_the_cell(tmp_path:
     shown = json.loads(run_cli("case", PID, "N03", "--format", "json", url=url,
                                check=True).stdout)
     assert all(c["agency"] != "police" for c in shown["overall"]["contributions"])
+
+
+def test_a_draft_answer_holding_an_identifier_is_not_kept(wiring: Wiring,
+                                                          mini_pack: dict[str, Any]) -> None:
+    from ledger import commands as c
+    from ledger.base import Rejected
+
+    import_pack(wiring.app, parse_pack(mini_pack))
+    mine: dict[str, Any] = {"programme": "mini-2026", "case": "K01", "agency": "social-care",
+                            "by": "sc.sw", "issue": 1}
+    head = log_head(wiring)
+    with pytest.raises(Rejected) as caught:
+        wiring.app.draft_answer(c.DraftAnswer(text="Saw him at NB3 7QT on", **mine))
+    assert caught.value.problems[0].startswith("draft: holds what looks like a postcode")
+    assert log_head(wiring) == head
+    assert wiring.app.draft_answer(c.DraftAnswer(text="Saw him alone on 3 Feb", **mine)).changed

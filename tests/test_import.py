@@ -231,3 +231,23 @@ def test_a_pack_s_shape_and_reference_problems_come_in_one_run(
     assert not any("should" in p or "String" in p or "Input" in p for p in problems), problems
     assert len(problems) == 5, problems
     assert wiring.follower.head() == 0
+
+
+def test_returns_text_is_read_as_spreadsheets_save_it() -> None:
+    from ledger.returns_csv import decode_csv
+
+    header = "case;agency;auditor;practitioner;completed;area;grade;strengths;concerns\r\n"
+    body = "K01;school;sch.aud;sch.t;01/02/2026;2;2;Caf\u00e9 \u2013 seen;\r\n"
+    for data, how in [
+        ((header + body).encode("utf-8-sig"), "read as UTF-8 text, values separated by semicolons"),
+        ((header + body).encode("cp1252"), "read as Windows-1252 text, values separated by "
+                                           "semicolons"),
+        ((header.replace(";", ",") + body.replace(";", ",")).encode("utf-8"),
+         "read as UTF-8 text, values separated by commas"),
+    ]:
+        source = decode_csv(data)
+        assert source.describe() == how
+        assert "Caf\u00e9 \u2013 seen" in source.text
+    with pytest.raises(PackProblems) as caught:
+        decode_csv((header + body).encode("utf-16"))
+    assert caught.value.problems[0].startswith("UTF-16 text")

@@ -32,6 +32,11 @@ def test_the_demo_report_reads_as_the_authored_analysis(store_url: str, tmp_path
     assert body.count("\n- ") < 40, "the body is an analysis; the comments are in the appendix"
     assert "## Themes across the areas" in body and "### Core group working" in body
     assert "## How the audit was carried out" in body
+    late = doc["process"]["returns"]["late"]
+    assert doc["process"]["returns"]["due"] == "2009-07-31"
+    assert late and all(r["completed"] > "2009-07-31" for r in late)
+    assert (f"40 of the 40 agency returns expected were received; {len(late)} came in after "
+            "the deadline of 31 July 2009, the latest 24 days late.") in body
     assert appendix.count("\n- ") > 100
 
 

@@ -279,3 +279,58 @@ def test_on_the_2009_scale_outstanding_is_offered_for_the_overall_judgement_only
     instructions = CalamineWorkbook.from_path(str(path)).get_sheet_by_name("Instructions")
     said = " ".join(str(r[0]) for r in instructions.to_python())
     assert "1 (outstanding) is given to the overall judgement only" in said
+
+
+def test_any_filled_in_template_is_imported_whole_or_refused_by_sheet_and_cell(
+        tmp_path: Path) -> None:
+    """Whatever an auditor types into the open cells (or a script writes past the lists):
+    the workbook is imported whole, or refused with every problem named by its sheet and cell,
+    and nothing is written."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from ledger.importer import import_pack_data
+    from ledger.pack import PackProblems
+    from ledger.returns_workbook import import_returns_workbook
+    from projections.returns_template import returns_template, template_contents
+
+    w = wire(f"sqlite:///{tmp_path / 'ledger.db'}", "")
+    import_pack_data(w.app, json.loads(EXAMPLE.read_text(encoding="utf-8")))
+    blank = io.BytesIO()
+    returns_template(template_contents(w.fresh_views(), PID, "police")).save(blank)
+    junk = st.text(st.characters(blacklist_categories=("Cc", "Cs")), max_size=12)  # a cell can hold
+    cell = st.one_of(st.none(), junk, st.integers(-3, 12), st.floats(allow_nan=False))
+    grade = st.one_of(st.sampled_from(["1 outstanding", "2 good", "4 inadequate", "3"]), cell)
+    day = st.one_of(st.dates(date(2025, 1, 1), date(2027, 1, 1)), st.sampled_from(
+        ["16/03/2026", "2026-03-16", "31/02/2026"]), cell)
+    person = st.one_of(st.sampled_from(["pol.gray", "pol.frye", "sch.cole"]), cell)
+    sheet_fill = st.fixed_dictionaries({
+        "B5": person, "B6": person, "B7": day,
+        **{f"D{r}": grade for r in range(10, 19)},
+        **{f"{c}{r}": st.one_of(st.none(), junk) for r in (11, 14, 18) for c in "EF"}})
+
+    @settings(max_examples=25, deadline=None,
+              suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(st.fixed_dictionaries({"N01": sheet_fill, "N03": sheet_fill}))
+    def check(filled: dict[str, dict[str, Any]]) -> None:
+        book = load_workbook(io.BytesIO(blank.getvalue()))
+        for sheet, cells in filled.items():
+            for ref, value in cells.items():
+                book[sheet][ref] = value
+        out = io.BytesIO()
+        book.save(out)
+        head = log_head(w)
+        try:
+            summary, _ = import_returns_workbook(w.app, PID, out.getvalue())
+        except PackProblems as e:
+            assert e.problems and log_head(w) == head
+            assert all(p.startswith("sheet N0") or p.startswith("no case sheet") or
+                       "a quality lead may allow it" in p for p in e.problems), e.problems
+            assert not any("should" in p or "Input" in p for p in e.problems), e.problems
+        else:
+            assert log_head(w) == head + summary.events
+
+    try:
+        check()
+    finally:
+        w.close()

@@ -214,3 +214,31 @@ def test_a_programme_may_let_its_channel_show_what_was_done(
     with pytest.raises(PackProblems) as refused:
         parse_pack({**pack, "programme": {**pack["programme"], "channel_detail": "everything"}})
     assert "programme.channel_detail" in str(refused.value)
+
+
+def test_an_update_slack_refuses_as_too_long_is_split_smaller_and_rewritten_whole(
+        rig: Rig) -> None:
+    rig.tick()
+    sent = k01_parts(rig.posts("DU0SCSW"))
+    rig.fake.text_limit = 5000  # Slack turns stricter before the update
+    rig.wiring.app.acknowledge_feedback(c.AcknowledgeFeedback(
+        programme=PID, case="K01", agency="social-care", by="sc.sw", occurred_on=CLOCK_DAY))
+    rig.tick()
+    assert [u for u in rig.fake.calls_to("chat.update", ok_only=True)
+            if u.answer.get("error") == "msg_blocks_too_long"]  # refused at first ...
+    latest: dict[str, str] = {p.answer["ts"]: all_text(p.body["blocks"]) for p in sent}
+    for u in rig.fake.calls_to("chat.update"):
+        if u.answer.get("ok") and u.body["channel"] == "DU0SCSW":
+            latest[u.body["ts"]] = all_text(u.body["blocks"])
+    for p in rig.posts("DU0SCSW"):  # parts posted when the copy needed more
+        if p.answer["ts"] not in latest and "case K01" in p.body["text"]:
+            latest[p.answer["ts"]] = all_text(p.body["blocks"])
+    shown = words_of(" ".join(latest.values()))
+    for i in range(len(AREAS)):
+        assert words_of(prose(i, 1500)) in shown  # ... then every word, in smaller parts
+    assert "Acknowledged by Sasha Worker on" in shown
+    parts_now = [d for d in rig.services.views.deliveries(PID)
+                 if d["subject"] == "feedback/K01/social-care" and d["recipient"] == "sc.sw"]
+    assert len(parts_now) > len(sent)
+    assert all(any(n.startswith("FeedbackAcknowledged") for n in d.get("notes") or [])
+               for d in parts_now if d["ts"] in {p.answer["ts"] for p in sent})

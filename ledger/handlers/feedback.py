@@ -100,7 +100,10 @@ class FeedbackCommands(LedgerCommands):
         kept = feedback.drafts.get((cmd.by, cmd.issue), "")
         if cmd.text == kept or (cmd.text == sent and not kept):
             return Outcome(False, f"issue {cmd.issue}: nothing new to keep")
+        overrides = self.keep_identifiers_out(
+            cmd, {"draft": cmd.text}, programme=cmd.programme, case=cmd.case,
+            names=self.names_on_case(self.case(cmd.programme, cmd.case), feedback.practitioner))
         feedback.record(Feedback.AnswerDrafted, act_of(cmd), issue=cmd.issue, text=cmd.text)
-        self.save(feedback)
+        self.save(feedback, *overrides)
         return Outcome(True, f"draft answer to issue {cmd.issue} kept" if cmd.text else
                              f"draft answer to issue {cmd.issue} cleared")

@@ -59,7 +59,8 @@ class ReportCommands(LedgerCommands):
         report.record(OverviewReport.Published, act_of(cmd), version=version,
                       position=cmd.position,
                       as_of=(cmd.as_of or cmd.occurred_on).isoformat(), marking=cmd.marking,
-                      suppress=cmd.suppress, publishable=cmd.publishable, sha256=cmd.sha256)
+                      suppress=cmd.suppress, publishable=cmd.publishable, sha256=cmd.sha256,
+                      figures=dict(cmd.figures))
         self.save(report)
         return Outcome(True, f"published version {version} of the report of {cmd.programme} "
                              f"(SHA-256 {cmd.sha256})")
