@@ -53,8 +53,10 @@ class LedgerGroup(LazyGroup):
             if said is None:
                 raise
             lines, code = said
+            from projections.inert import for_terminal
+
             for line in lines:
-                click.echo(f"error: {line}", err=True)
+                click.echo(for_terminal(f"error: {line}"), err=True)
             ctx.exit(code)
 
 

@@ -16,7 +16,7 @@ from ledger.returns_csv import MAX_CSV_BYTES, decode_csv, import_returns
 from projections.report import demo_overview
 
 from .group import Refused
-from .shared import TODAY, day, wiring
+from .shared import TODAY, day, say, wiring
 
 ALLOW_IN_FILE = click.option(
     "--allow-identifiers", default=None, metavar="REASON",
@@ -52,7 +52,7 @@ def import_command(ctx: click.Context, pack_file: Path, by: str,
     w = wiring(ctx)
     summary = import_pack_data(w.app, data, by, allow_identifiers or "")
     w.follower.catch_up()
-    click.echo(summary.describe())
+    say(summary.describe())
 
 
 @click.command("import-returns")
@@ -85,7 +85,7 @@ def import_returns_command(ctx: click.Context, programme: str, returns_file: Pat
         w = wiring(ctx)
         summary = import_returns(w.app, programme, source, by, allow_identifiers or "")
     w.follower.catch_up()
-    click.echo(summary.describe())
+    say(summary.describe())
 
 
 @click.command()
@@ -101,9 +101,9 @@ def demo(ctx: click.Context, today: datetime | None) -> None:
     click.echo(summary.describe() if summary.changed else
                f"The demo audit {DEMO_PROGRAMME} is already in {w.settings.describe()}.")
     click.echo("")
-    click.echo(demo_overview(views, DEMO_PROGRAMME, day(today) or date.today()), nl=False)
+    say(demo_overview(views, DEMO_PROGRAMME, day(today) or date.today()), nl=False)
     click.echo("")
     click.echo(f"Full report: audit-ledger report {DEMO_PROGRAMME} (add --format html -o "
                "report.html for the printable version). Its actions fell due in 2010, so "
-               "today they all show as overdue; add --today 2010-03-15 to see the plan as it "
-               "stood that spring.")
+               "today they all show as overdue; add --as-of 2010-03-15 to see the report as "
+               "it stood that spring.")

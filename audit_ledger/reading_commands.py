@@ -11,6 +11,7 @@ import click
 
 from policies.scales import OVERALL, area_title, scale_named
 from projections.history import case_history
+from projections.inert import for_terminal
 from projections.report import markdown_report
 from projections.wording import long_date
 
@@ -67,7 +68,8 @@ def report(ctx: click.Context, programme: str, fmt: str, output: Path | None,
         if now != doc["published"]["sha256"]:
             click.echo(f"warning: version {published} reads differently now (SHA-256 {now}, "
                        f"published as {doc['published']['sha256']}): a case's text was "
-                       "erased since it was published", err=True)
+                       "erased since, or this release lays the report out differently from "
+                       "the one that published it", err=True)
         write_report(doc, fmt, output)
         return
     if as_of:
@@ -86,7 +88,7 @@ def write_report(doc: dict[str, Any], fmt: str, output: Path | None) -> None:
         output.write_bytes(report_file(doc, fmt))  # type: ignore[union-attr]
         click.echo(f"wrote {output}")
         return
-    text = render(doc, fmt)
+    text = for_terminal(render(doc, fmt))  # people's text, to a terminal or a file
     if output:
         output.write_text(text, encoding="utf-8")
         click.echo(f"wrote {output}")
@@ -196,19 +198,20 @@ def history(ctx: click.Context, programme: str, case: str, area: str | None,
     data = case_history(w.app, programme, case, area, moment, refs, plain_day)
 
     def text(d: dict[str, Any]) -> str:
-        out = f"History of case {case} in {programme}" + (f", area {area}" if area else "") + (
+        from projections.queries import partnership_of
+        from projections.story import area_words, moment_words, told_plainly  # people only
+
+        prog = w.views.programme(programme)
+        people = {p["person"]: p.get("name") or p["person"]
+                  for p in w.views.people(partnership_of(prog))}  # the programme's own
+        out = f"History of case {case} in {programme}" + (
+            f", {area_words(area, prog)}" if area else "") + (
             f" as of {long_date(plain_day)}: what had happened in the world by that day, "
-            "whenever it was recorded\n" if plain_day else f" as of {d['as_of']}\n")
+            "whenever it was recorded\n" if plain_day else
+            f" as it stood on {moment_words(d['as_of'])}\n")
         for s in d["steps"]:
-            detail = ", ".join(f"{k} {v}" for k, v in s.items() if k in
-                               ("agency", "area", "grade", "previous", "reason"))
-            after = s.get("judgement") or s.get("judgements")
-            if isinstance(after, dict) and "grade" in after:
-                after = after["grade"]
-            when = s["occurred_on"] if plain_day else s["recorded_at"][:19]
-            out += (f"{s['position']:>3}. {when} {s['event']} by {s['by']}"
-                    f"{' (' + detail + ')' if detail else ''}"
-                    f"{'; judgement now ' + json.dumps(after) if after else ''}\n")
+            out += (f"{s['position']:>3}. "
+                    f"{told_plainly(s, prog, lambda p: people.get(p, p), area)}\n")
         if not d["steps"]:
             out += "No events by then.\n"
         return out

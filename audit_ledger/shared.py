@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 import click
 
 from ledger.commands import Command
+from projections.inert import for_terminal
 
 from .wiring import Wiring, wire
 
@@ -53,11 +54,17 @@ def wiring(ctx: click.Context) -> Wiring:
     return obj["wiring"]  # type: ignore[no-any-return]
 
 
+def say(text: str, nl: bool = True, err: bool = False) -> None:
+    """Write to the terminal (or the file it is sent to) with people's text in it: control
+    characters shown, never obeyed (`projections.inert.for_terminal`)."""
+    click.echo(for_terminal(text), nl=nl, err=err)
+
+
 def emit(data: Any, fmt: str, text: Callable[[Any], str]) -> None:
     if fmt == "json":
-        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        say(json.dumps(data, indent=2, ensure_ascii=False))
     else:
-        click.echo(text(data), nl=False)
+        say(text(data), nl=False)
 
 
 def day(value: datetime | None) -> date | None:
@@ -70,7 +77,7 @@ def act(ctx: click.Context, cls: type[C], method: str, **fields: Any) -> None:
         fields.setdefault(name, ctx.meta.get(f"audit_ledger.{name}"))
     cmd = cls.model_validate({k: v for k, v in fields.items() if v is not None})
     w = wiring(ctx)
-    click.echo(getattr(w.app, method)(cmd).message)
+    say(getattr(w.app, method)(cmd).message)
     w.follower.catch_up()
 
 

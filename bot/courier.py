@@ -116,7 +116,7 @@ class Courier:
             part = replace(m, purpose=part_purpose(m.purpose, number), text=text, blocks=blocks)
             try:
                 sent = self._send_one(part, channel) or sent
-            except _TooLong:
+            except TooLong:
                 if budget <= SMALLEST:
                     log.warning("%s for %s in %s: Slack refuses part %d even when small; sent "
                                 "as plain text", m.purpose, m.subject, m.programme, number)
@@ -149,7 +149,7 @@ class Courier:
                 if too_long(e):
                     log.info("%s for %s in %s refused as too long (%s); splitting it smaller",
                              m.purpose, m.subject, m.programme, slack_error(e))
-                    raise _TooLong() from e
+                    raise TooLong() from e
                 if transient(e):
                     raise SlackUnavailable(e) from e
                 log.warning("%s for %s in %s not sent to %s: Slack says %s; not trying again",
@@ -196,9 +196,6 @@ class Courier:
 
 class TooLong(Exception):
     """Slack refused a message as too long: split it smaller."""
-
-
-_TooLong = TooLong
 
 
 def plain_text(blocks: b.Blocks) -> str:

@@ -8,6 +8,7 @@ its alert goes out when the worker reads that event, like any other.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -49,14 +50,16 @@ class DueChecks:
         self.s = services
         self.courier = courier
 
-    def run(self, today: date) -> None:
-        """Escalations, reminders and the digest due today."""
+    def run(self, today: date, between: Callable[[], None] = lambda: None) -> None:
+        """Escalations, reminders and the digest due today; `between` is called after each
+        programme (the worker reads the log there, so alerts never wait for the whole sweep)."""
         self.s.follower.catch_up()
         views = self.s.views
         directories: dict[str, list[Doc]] = {}  # each partnership's people, read once a run
         for person in views.everyone():
             directories.setdefault(partnership_of(person), []).append(person)
         for prog in views.programmes():
+            between()
             pid = prog["programme"]
             people = directories.get(partnership_of(prog), [])  # its partnership's only
             sent = {(d["subject"], d["purpose"], d["recipient"]): d

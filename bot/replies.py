@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable
 from typing import Any
 
 from policies.scales import OVERALL
+from projections.story import told
 
 from . import words
 from .blocks import (
@@ -228,63 +228,13 @@ def case_answer(data: Doc, programme: Doc) -> tuple[str, Blocks]:
 # ---- history as a story ------------------------------------------------------------------------
 
 
-STORY = {
-    "CaseSelected": "The case was selected for audit",
-    "ReturnRecorded": "{agency}'s return was recorded",
-    "AreaGraded": "{agency} graded {area} {grade}",
-    "GradeRevised": "{agency}'s grade for {area} was revised from {previous} to {grade}",
-    "JudgementModerated": "{area} was moderated to {grade}",
-    "FeedbackIssued": "Feedback was sent to {practitioner} ({agency})",
-    "FeedbackAcknowledged": "{whose} feedback was acknowledged",
-    "FeedbackSeenByManager": "{whose} feedback was seen by the practitioner's manager",
-    "IssueResponded": "Issue {issue} of {whose} feedback was answered",
-    "ConcernRaised": "A concern was raised about {agency}'s work",
-    "ConcernAcknowledged": "The concern was acknowledged",
-    "ConcernActionRecorded": "Action on the concern was recorded",
-    "ConcernEscalated": "The concern was escalated to step {step}",
-    "ConcernClosed": "The concern was closed",
-    "CaseTextErased": "The case's written text was erased",
-}
-"""What each kind of step is, said as people say it (never the ledger's own names)."""
-
-IMPORTED = "import"
-
-
-def story_words(event: str) -> str:
-    """A step's kind in words; one the story does not know yet, from its name's words."""
-    if event in STORY:
-        return STORY[event]
-    spaced = re.sub(r"(?<!^)(?=[A-Z])", " ", event).lower()
-    return spaced[:1].upper() + spaced[1:]
-
-
 def history_step(s: Doc, programme: Doc, names: Names, area: str | None) -> str:
-    scale = programme.get("scale", "")
-
-    def grade(g: Any) -> str:
-        return grade_words(int(g), scale) if isinstance(g, int) else str(g)
-
-    fields = {"agency": s.get("agency", ""), "area": area_words(str(s.get("area", "")), programme),
-              "grade": grade(s.get("grade", "")), "previous": grade(s.get("previous", "")),
-              "practitioner": names(str(s.get("practitioner", ""))), "issue": s.get("issue", ""),
-              "step": s.get("step", ""),
-              "whose": f"{s['agency']}'s" if s.get("agency") else "the"}  # feedback's steps
-    what = story_words(s["event"]).format(**fields)
-    what = escape("T" + what[1:] if what.startswith("the ") else what)  # not an agency's id
-    who = ("(as loaded from the audit pack)" if s.get("by") == IMPORTED
-           else f"by {escape(names(s.get('by', '')))}")
-    line = f"*{words.day(s.get('occurred_on') or s.get('recorded_at', ''))}*: {what} {who}"
-    if s.get("event") == "ConcernRaised" and s.get("child_at_risk"):
-        line += " (a child may be at risk)"
-    said = next((s[k] for k in ("reason", "summary", "action", "outcome", "response")
-                 if isinstance(s.get(k), str) and s.get(k)), "")
-    line += f": {escape(words.said(said))}" if said else "."
-    after = s.get("judgement") if area else s.get("judgements")
-    if isinstance(after, dict) and "grade" in after:
-        line += f"\n_Judgement now:_ {grade(after['grade'])}"
-    elif isinstance(after, dict) and after:
-        now = "; ".join(f"{area_words(str(a), programme)} {grade(g)}" for a, g in after.items())
-        line += f"\n_Judgements now:_ {escape(now)}"
+    """One step of the story (projections.story), in Slack's markup."""
+    t = told(s, programme, names, area)
+    line = f"*{t.day}*: {escape(t.what)} {escape(t.who)}"
+    line += f": {escape(t.said)}" if t.said else "."
+    if t.after:
+        line += f"\n_Judgement{'s' if t.many else ''} now:_ {escape(t.after)}"
     return line
 
 

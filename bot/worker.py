@@ -10,8 +10,14 @@ positions in the same database) and carries out what `policies.escalation` decid
   updated in place (chat.update at the recorded channel and ts);
 - a case's text erased: every delivered copy of its feedback and concerns is updated in place
   to read as the record now does (once the views are refolded, which `erase` does);
-- on each tick, by the injected clock: what falls due (`due`): escalations, feedback and action
-  reminders, the weekly digest.
+- on its own schedule, by the injected clock: the sweep of what falls due (`due`): escalations,
+  feedback and action reminders, the weekly digest.
+
+Alerts come first, always: each round reads the log and tells people what it holds before any
+sweep, and a sweep stops after each programme to read the log again, so a concern raised while
+it runs waits for one programme's checks at most. The sweep runs when the day changes, every
+`recheck` seconds, and (not sooner than `settle` seconds after the last one) when someone else's
+events arrived; never because of the worker's own records (deliveries and escalations).
 
 Who is told what is `telling`; sending each message once is `courier`; one worker at a time is
 `lease`. Only a process that dies between Slack's answer and the delivery's record sends the
@@ -32,6 +38,7 @@ from uuid import UUID
 from ledger.base import Act
 from ledger.case_audit import CaseAudit
 from ledger.concerns import Concern
+from ledger.deliveries import Delivery
 from ledger.feedback import Feedback
 from projections.store import PositionMoved
 
@@ -54,13 +61,17 @@ WORKER = "audit-ledger-worker"
 POLL = 0.05
 BATCH = 200
 RECHECK = 60.0
-"""Seconds after which the time-based checks run again even when nothing else changed."""
+"""Seconds after which the sweep runs again even when nothing else changed."""
+SETTLE = 1.0
+"""Seconds at least between two sweeps brought on by other people's events."""
 
 ACKNOWLEDGED_AND_ANSWERED = {Concern.Acknowledged.TOPIC, Concern.ActionRecorded.TOPIC,
                              Concern.Closed.TOPIC, Feedback.Acknowledged.TOPIC,
                              Feedback.IssueResponded.TOPIC, Feedback.SeenByManager.TOPIC}
 TOPICS = {Concern.Created.TOPIC, Concern.Escalated.TOPIC, Feedback.Created.TOPIC,
           CaseAudit.TextErased.TOPIC, *ACKNOWLEDGED_AND_ANSWERED}
+OWN_RECORDS = {Delivery.Created.TOPIC, Delivery.Updated.TOPIC, Concern.Escalated.TOPIC}
+"""What the worker itself records: never a reason to sweep again."""
 
 
 class Worker:
@@ -68,12 +79,13 @@ class Worker:
 
     def __init__(self, services: BotServices, clock: Clock | None = None, *,
                  poll: float = POLL, batch: int = BATCH, recheck: float = RECHECK,
-                 lease: Lease | None = None) -> None:
+                 settle: float = SETTLE, lease: Lease | None = None) -> None:
         self.s = services
         self.clock: Clock = clock or services.clock
         self.poll = poll
         self.batch = batch
         self.recheck = recheck
+        self.settle = settle
         self.lease = lease
         self.stop = threading.Event()
         self.courier = Courier(services, self.act)
@@ -81,7 +93,7 @@ class Worker:
         self.due = DueChecks(services, self.courier)
         self._checked_day: date | None = None
         self._checked_at = 0.0
-        self._dirty = True
+        self._others_wrote = True
         self._standing_by = False
 
     # ---- where we are ---------------------------------------------------------------------
@@ -144,27 +156,37 @@ class Worker:
             return 0
 
     def tick(self) -> int:
-        """One round: react to new events, then the time-based checks (when the day changed,
-        something happened, or `recheck` seconds passed), then react to what they recorded.
-        Returns how many events were read."""
+        """One round: react to new events (alerts first), then the sweep when it is due, with
+        the log read again after each programme it checks; the views are then brought up to
+        what the round recorded. Returns how many events were read."""
         read = self.react()
-        if self._checks_due():
-            self.check_time()
-            read += self.react()
+        if self._sweep_due():
+            read += self.check_time()
+        if read:
+            self.s.follower.catch_up()
         return read
 
-    def _checks_due(self) -> bool:
-        today = self.clock.today()
-        return (self._dirty or today != self._checked_day
-                or time.monotonic() - self._checked_at >= self.recheck)
+    def _sweep_due(self) -> bool:
+        since = time.monotonic() - self._checked_at
+        return (self.clock.today() != self._checked_day or since >= self.recheck
+                or (self._others_wrote and since >= self.settle))
 
-    def check_time(self) -> None:
-        """Escalations, reminders and the digest due today (by the clock)."""
+    def check_time(self) -> int:
+        """Escalations, reminders and the digest due today (by the clock), reacting to the log
+        between programmes so that alerts never wait for the whole sweep. Returns how many
+        events were read meanwhile."""
         today = self.clock.today()
-        self.due.run(today)
+        self._others_wrote = False
+        read = [0]
+
+        def between() -> None:
+            read[0] += self.react()
+
+        self.due.run(today, between=between)
+        read[0] += self.react()
         self._checked_day = today
         self._checked_at = time.monotonic()
-        self._dirty = False
+        return read[0]
 
     # ---- following the log ------------------------------------------------------------------
 
@@ -181,7 +203,8 @@ class Worker:
                 start=position, limit=self.batch, inclusive_of_start=False)
             if not notifications:
                 return read
-            self._dirty = True
+            if any(n.topic not in OWN_RECORDS for n in notifications):
+                self._others_wrote = True
             views_at = -1
             done = position
             try:

@@ -144,8 +144,10 @@ def _returns_pack(app: AuditLedger, programme: str, rows: list[Row],  # noqa: C9
         elif grade:
             number = read_grade(grade, found.scale)
             if number is None:
+                scale = SCALES.get(found.scale)
+                allowed = f"; allowed: {scale.describe()}" if scale else ""
                 problems.add(row.order, f"{row.where('grade')}: grade {grade!r} is not a whole "
-                                        f"number on the {found.scale} scale")
+                                        f"number on the {found.scale} scale{allowed}")
             else:
                 entry["grades"][area] = number
         for name in ("strengths", "concerns"):

@@ -7,6 +7,7 @@ door or emergency services now).
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -59,23 +60,77 @@ def is_working_day(day: date) -> bool:
     return day.weekday() < 5 and day not in bank_holidays(day.year)
 
 
+# Working days are counted by arithmetic, not day by day, so a sweep over many concerns and
+# feedback stays cheap whatever the gap: weekdays up to a day follow from its ordinal (day 1,
+# 1 January of year 1, was a Monday), and the bank holidays falling on weekdays are counted by
+# bisecting their sorted ordinals.
+
+
+def _weekdays_to(ordinal: int) -> int:
+    """Weekdays from day 1 up to and including the day with this ordinal."""
+    weeks, rest = divmod(ordinal, 7)
+    return weeks * 5 + min(rest, 5)
+
+
+def _weekday_with_count(count: int) -> int:
+    """The ordinal of the first day up to which `count` (>= 1) weekdays have passed."""
+    weeks, rest = divmod(count - 1, 5)
+    return weeks * 7 + rest + 1
+
+
+class _WeekdayHolidays:
+    """The bank holidays that fall on weekdays, as sorted ordinals, for a growing run of years."""
+
+    def __init__(self) -> None:
+        self.first = self.last = 0
+        self.ordinals: list[int] = []
+
+    def upto(self, ordinal: int, *, years: tuple[int, int]) -> int:
+        """How many fall on or before the day with this ordinal (within the covered years)."""
+        if not self.first or years[0] < self.first or years[1] > self.last:
+            self._cover(min(years[0], self.first or years[0]), max(years[1], self.last))
+        return bisect_right(self.ordinals, ordinal)
+
+    def _cover(self, first: int, last: int) -> None:
+        # The list first, then the years it covers: a reader in another thread sees either the
+        # old pair or a list at least as wide as the years it reads.
+        self.ordinals = sorted(d.toordinal() for y in range(first, last + 1)
+                               for d in bank_holidays(y) if d.weekday() < 5)
+        self.first, self.last = first, last
+
+
+_HOLIDAYS = _WeekdayHolidays()
+
+
+def _working_days_to(day: date, years: tuple[int, int]) -> int:
+    ordinal = day.toordinal()
+    return _weekdays_to(ordinal) - _HOLIDAYS.upto(ordinal, years=years)
+
+
 def add_working_days(start: date, n: int) -> date:
     """The date n working days after start (start itself does not count)."""
-    day = start
-    counted = 0
-    while counted < n:
-        day += timedelta(days=1)
-        if is_working_day(day):
-            counted += 1
-    return day
+    if n <= 0:
+        return start
+    base = _weekdays_to(start.toordinal())
+    skipped = 0
+    years = (start.year, start.year + 1 + n // 200)
+    while True:  # each pass steps over the bank holidays the last one reached; a few at most
+        day = date.fromordinal(_weekday_with_count(base + n + skipped))
+        if day.year > years[1]:
+            years = (years[0], day.year)
+        holidays_in = _HOLIDAYS.upto(day.toordinal(), years=years) - \
+            _HOLIDAYS.upto(start.toordinal(), years=years)
+        if holidays_in == skipped:
+            return day
+        skipped = holidays_in
 
 
 def working_days_between(start: date, end: date) -> int:
     """Working days after start up to and including end."""
     if end <= start:
         return 0
-    return sum(1 for i in range(1, (end - start).days + 1)
-               if is_working_day(start + timedelta(days=i)))
+    years = (start.year, end.year)
+    return _working_days_to(end, years) - _working_days_to(start, years)
 
 
 @dataclass(frozen=True)

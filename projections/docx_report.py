@@ -24,10 +24,10 @@ from docx.text.paragraph import Paragraph
 
 from policies.scales import scale_named
 
-from .html import _chart_rows, chart_png
+from .html import _chart_description, _chart_rows, chart_png
 from .office import RAG_FILLS, changed_judgements, fixed_zip, labels_of, paragraphs, report_day
 from .process import process_sentences
-from .report import moved
+from .report import moved, theme_count
 
 Doc = dict[str, Any]
 
@@ -196,8 +196,11 @@ def _areas(word: WordDocument, doc: Doc) -> None:
     labels = labels_of(doc)
     rows = _chart_rows(doc)
     if any(r["graded"] for r in rows):
-        word.add_picture(io.BytesIO(chart_png(rows, scale_named(doc["scale"]["id"]))),
-                         width=Mm(165))
+        scale = scale_named(doc["scale"]["id"])
+        picture = word.add_picture(io.BytesIO(chart_png(rows, scale)), width=Mm(165))
+        # The chart's words for those who cannot see it: Word's alternative text.
+        picture._inline.docPr.set("title", "Grade distribution per area of analysis")
+        picture._inline.docPr.set("descr", _chart_description(rows, scale))
         word.add_paragraph("Integrated judgements per area of analysis and overall: number "
                            "of cases at each grade.", style="Caption")
     else:
@@ -210,20 +213,25 @@ def _areas(word: WordDocument, doc: Doc) -> None:
         _text(word, area.get("summary") or "")
         if area.get("words"):
             word.add_paragraph(area["words"])
-        _comments(word, doc, "Positive features", area, "strength")
-        _comments(word, doc, "Areas of concern", area, "concern")
+        if area.get("themes"):
+            word.add_paragraph("Themes in this area: "
+                               + "; ".join(theme_count(t) for t in area["themes"]) + ".")
+        if not doc.get("comments_in_appendix"):
+            _comments(word, doc, "Positive features", area, "strength", level=3)
+            _comments(word, doc, "Areas of concern", area, "concern", level=3)
     word.add_heading("Overall judgement", level=2)
     if doc["overall"].get("words"):
         word.add_paragraph(doc["overall"]["words"])
 
 
-def _comments(word: WordDocument, doc: Doc, heading: str, area: Doc, kind: str) -> None:
+def _comments(word: WordDocument, doc: Doc, heading: str, area: Doc, kind: str,
+              level: int) -> None:
     groups = area.get(f"{kind}_groups")
     if groups is None:  # a document without groups: the comments as they are
         groups = [{"text": t, "cases": 1} for t in area.get(f"{kind}s") or []]
     if not groups:
         return
-    word.add_heading(heading, level=3)
+    word.add_heading(heading, level=level)
     if doc.get("publishable"):
         word.add_paragraph(f"{len(groups)} comment(s), left out of the publishable report.")
         return
@@ -239,8 +247,8 @@ def _themes(word: WordDocument, doc: Doc) -> None:
         word.add_heading(t["title"], level=2)
         _text(word, t.get("text") or "")
         areas = ", ".join(str(a) for a in t["areas"]) or "–"
-        word.add_paragraph(f"Areas {areas}; strengths in {t['cases_with_strengths']} case(s), "
-                           f"concerns in {t['cases_with_concerns']} case(s).")
+        counted = theme_count(t).removeprefix(t["title"]).strip(" ()") or "no comments tagged"
+        word.add_paragraph(f"{'Areas' if len(t['areas']) > 1 else 'Area'} {areas}: {counted}.")
 
 
 def _conclusions(word: WordDocument, doc: Doc) -> None:
@@ -348,6 +356,18 @@ def _action_plan(word: WordDocument, doc: Doc) -> None:
         run.font.color.rgb = RGBColor(0xB3, 0x26, 0x1E)
 
 
+def _appendix(word: WordDocument, doc: Doc) -> None:
+    """Once the author has written, the auditors' comments follow the report, area by area."""
+    if not doc.get("comments_in_appendix") or doc.get("publishable"):
+        return
+    word.add_heading("Appendix: the auditors' comments, area by area", level=1)
+    for area in doc["areas"]:
+        if area.get("strength_groups") or area.get("concern_groups"):
+            word.add_heading(f"Area {area['number']}: {area['title']}", level=2)
+            _comments(word, doc, "Positive features", area, "strength", level=3)
+            _comments(word, doc, "Areas of concern", area, "concern", level=3)
+
+
 def _author(word: WordDocument, doc: Doc) -> None:
     author = doc.get("author") or {}
     if author.get("name"):
@@ -357,7 +377,7 @@ def _author(word: WordDocument, doc: Doc) -> None:
 
 SECTIONS: list[Callable[[WordDocument, Doc], None]] = [
     _terms, _method, _areas, _themes, _conclusions, _process, _analysis, _recommendations,
-    _action_plan, _comparison, _author]
+    _action_plan, _comparison, _author, _appendix]
 
 
 # ---- building blocks ------------------------------------------------------------------

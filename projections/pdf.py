@@ -33,7 +33,9 @@ def pdf_report(page: str, marking: str) -> bytes:
     weasyprint = load_weasyprint()
     document = weasyprint.HTML(string=for_print(page, marking))
     with _fixed_font_dates():
-        return bytes(document.write_pdf())
+        # Tagged (headings, lists, tables, reading order), as public bodies' documents must be
+        # accessible; it costs about a tenth more time.
+        return bytes(document.write_pdf(pdf_tags=True))
 
 
 def load_weasyprint() -> Any:

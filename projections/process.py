@@ -43,7 +43,8 @@ def process_figures(views: Views, pid: str, cases: list[Doc], publishable: bool)
     late = [{"case": "" if publishable else c["case"], "agency": r["agency"],
              "completed": r["completed"],
              "days_late": (date.fromisoformat(r["completed"]) - date.fromisoformat(due)).days}
-            for c in cases for r in c["returns"].values() if due and r["completed"] > due]
+            for c in cases for _, r in sorted(c["returns"].items())
+            if due and r["completed"] > due]
     concerns = views.concerns(pid)
     waits = [h for h in (_hours(c) for c in concerns) if h is not None]
     steps: dict[str, int] = {}

@@ -8,6 +8,7 @@ from only that day's facts give.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from datetime import date
 from typing import Any
@@ -19,7 +20,7 @@ from ledger.programme import Programme
 from ledger.sealing import SealingMapper
 
 from .queries import Views
-from .store import Changes, ViewStore
+from .store import CANONICAL, Changes, ViewStore
 from .views import Folding
 
 Doc = dict[str, Any]
@@ -93,7 +94,10 @@ def views_as_of(app: AuditLedger, day: date | None = None,
         start = notifications[-1].id
         if position is not None and start >= position:
             break
-    docs = {k: d for k, d in folding.cache.items() if d is not None}
+    # Each document as the stored views would give it back (keys sorted by their JSON), so
+    # that nothing read from a replay depends on the order its fold happened to build.
+    docs = {k: json.loads(CANONICAL.encode(d)) for k, d in folding.cache.items()
+            if d is not None}
     return Views(MemoryViewStore(docs))
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from policies.scales import scale_named
 
+from .inert import markdown_document
 from .process import process_sentences
 from .queries import Views, report_data
 from .wording import distribution_words, listed, words
@@ -19,7 +20,9 @@ Doc = dict[str, Any]
 
 
 def markdown_report(doc: Doc) -> str:
-    """The report document as Markdown; the same document gives the same text."""
+    """The report document as Markdown; the same document gives the same text. People's text
+    is written inert (`projections.inert`): it shows, it never links, embeds or lays out."""
+    doc = markdown_document(doc)
     lines: list[str] = []
     lines += [f"**{doc['marking']}**", ""] if doc["marking"] else []
     lines += [f"# {doc['title']}", ""]

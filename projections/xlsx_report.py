@@ -33,6 +33,8 @@ def xlsx_report(doc: Doc) -> bytes:
         _agency_grades(book.create_sheet("Agency grades"), doc, agencies)
     if (doc.get("coverage") or {}).get("cases"):
         _coverage(book.create_sheet("Sample"), doc)
+    if doc.get("themes"):
+        _themes(book.create_sheet("Themes"), doc["themes"])
     if doc.get("process"):
         _process(book.create_sheet("Process"), doc["process"])
     if doc.get("comparison"):
@@ -68,15 +70,18 @@ def _cover(ws: Worksheet, doc: Doc) -> None:
     if published:
         rows += [("Published version", published["version"]),
                  ("Published by", published["by"]), ("SHA-256", published["sha256"])]
+    last = doc.get("last_published")
+    if last:
+        rows += [("Last published", f"version {last['version']}, {last['on_words']}"),
+                 ("Changed since", "; ".join(last.get("changes") or []) or "nothing")]
     for r, (label, value) in enumerate(rows, start=4):
         ws.cell(r, 1, label).font = Font(bold=True)
         cell = ws.cell(r, 2, value)
         if isinstance(value, date):
             cell.number_format = "d mmmm yyyy"
         cell.alignment = Alignment(horizontal="left")
-    ws.cell(len(rows) + 5, 1, "Sheets: area counts, agency grades, sample, recommendations and "
-                              "the action tracker. Cases are named only by pseudonymous "
-                              "references.")
+    ws.cell(len(rows) + 5, 1, "Each sheet holds one of the report's tables. Cases are named "
+                              "only by pseudonymous references.")
     ws.column_dimensions["A"].width = 26
     ws.column_dimensions["B"].width = 60
 
@@ -110,11 +115,23 @@ def _coverage(ws: Worksheet, doc: Doc) -> None:
     _table(ws, ["Characteristic", "Value", "Cases"], rows, widths=[22, 30, 14])
 
 
+def _themes(ws: Worksheet, themes: list[Doc]) -> None:
+    """The author's themes across the areas, with how many cases bear each out."""
+    rows = [[t["title"], ", ".join(str(a) for a in t["areas"]), t["cases_with_strengths"],
+             t["cases_with_concerns"], t["cases"]] for t in themes]
+    _table(ws, ["Theme", "Areas", "Cases with strengths", "Cases with concerns", "Cases"], rows,
+           widths=[40, 12, 12, 12, 9])
+
+
 def _process(ws: Worksheet, process: Doc) -> None:
     """How the audit went, one figure a row, then each judgement revised or moderated."""
     c, f, r = process["concerns"], process["feedback"], process["returns"]
     rows: list[list[Any]] = [
         ["Agency returns expected", r["expected"]], ["Agency returns received", r["received"]],
+        *([["Returns due by", date.fromisoformat(r["due"])],
+           ["Returns received after that", len(r["late"])],
+           ["Most days late", max((x["days_late"] for x in r["late"]), default=0)]]
+          if r.get("due") else []),
         ["Concerns referred to managers", c["raised"]],
         ["Concerns with a child possibly at risk", c["child_at_risk"]],
         ["Concerns acknowledged", c["acknowledged"]], ["Concerns closed", c["closed"]],
@@ -126,7 +143,10 @@ def _process(ws: Worksheet, process: Doc) -> None:
         ["Issues answered", f["issues_answered"]],
         ["Agency grades revised", len(process["revisions"])],
         ["Judgements moderated", len(process["moderations"])]]
-    _table(ws, ["What", "Figure"], rows, widths=[44, 12])
+    _table(ws, ["What", "Figure"], rows, widths=[44, 14])
+    for (cell,) in ws.iter_rows(min_row=2, min_col=2, max_col=2):
+        if isinstance(cell.value, date):
+            cell.number_format = "d mmm yyyy"
     changes = changed_judgements(process)
     if changes:
         start = ws.max_row + 2

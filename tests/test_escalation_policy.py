@@ -97,3 +97,50 @@ def test_who_can_be_told_and_when_a_step_began() -> None:
     assert feedback_reminder_number(date(2026, 3, 2), date(2026, 3, 16), False) == 2
     assert feedback_reminder_number(date(2026, 3, 2), date(2026, 3, 16), True) == 0
     assert ladder_from([]) == ladder_from(None)
+
+
+def _counted_day_by_day(start: date, end: date) -> int:
+    """The old definition, one day at a time, kept here as the reference."""
+    from datetime import timedelta
+
+    from policies.escalation import is_working_day
+
+    return sum(1 for i in range(1, (end - start).days + 1)
+               if is_working_day(start + timedelta(days=i)))
+
+
+def _added_day_by_day(start: date, n: int) -> date:
+    from datetime import timedelta
+
+    from policies.escalation import is_working_day
+
+    day, counted = start, 0
+    while counted < n:
+        day += timedelta(days=1)
+        counted += is_working_day(day)
+    return day
+
+
+def test_working_days_by_arithmetic_agree_with_counting_day_by_day() -> None:
+    import random
+
+    rng = random.Random(16)
+    # Many random pairs, and pairs starting and ending on or around every bank holiday.
+    from policies.escalation import bank_holidays
+
+    near = [d for y in range(2019, 2031) for d in bank_holidays(y)]
+    starts = [date.fromordinal(date(2015, 1, 1).toordinal() + rng.randrange(6000))
+              for _ in range(1500)]
+    starts += [date.fromordinal(d.toordinal() + rng.randrange(-3, 4)) for d in near]
+    for start in starts:
+        end = date.fromordinal(start.toordinal() + rng.choice(
+            [rng.randrange(0, 15), rng.randrange(0, 400), rng.randrange(-5, 1)]))
+        assert working_days_between(start, end) == _counted_day_by_day(start, end), (start, end)
+        n = rng.choice([0, 1, 2, 5, rng.randrange(0, 300)])
+        assert add_working_days(start, n) == _added_day_by_day(start, n), (start, n)
+    for holiday in near:  # ending on a bank holiday, starting on one, across it
+        for before in (1, 2, 7):
+            start = date.fromordinal(holiday.toordinal() - before)
+            assert working_days_between(start, holiday) == _counted_day_by_day(start, holiday)
+            assert working_days_between(holiday, start.replace(year=start.year + 1)) == \
+                _counted_day_by_day(holiday, start.replace(year=start.year + 1))

@@ -7,9 +7,11 @@ import io
 import json
 import os
 import re
+import sqlite3
 import subprocess
 import sys
 import zipfile
+from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -29,16 +31,26 @@ MARKING = "OFFICIAL-SENSITIVE"
 AREA_TITLES = demo_pack()["programme"].get("areas") or AREAS
 
 
-@pytest.fixture
-def demo_url(tmp_path: Path) -> str:
-    """The demo audit with one action given a red RAG rating (the renderers read views only,
-    so one store kind is enough here)."""
-    url = f"sqlite:///{tmp_path / 'demo.db'}"
-    run_cli("demo", url=url, cwd=tmp_path, check=True)
+@pytest.fixture(scope="module")
+def demo_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo audit with one action given a red RAG rating, loaded once for this module
+    (the renderers read views only, so one store kind is enough here)."""
+    folder = tmp_path_factory.mktemp("demo")
+    url = f"sqlite:///{folder / 'demo.db'}"
+    run_cli("demo", url=url, cwd=folder, check=True)
     run_cli("action", "update", "lontown-2009", "A1.1", "--rag", "red", "--note",
             "Two teams still to meet", "--by", "tm.khan", "--on", "2010-02-10", url=url,
             check=True)
-    return url
+    return folder / "demo.db"
+
+
+@pytest.fixture
+def demo_url(demo_store: Path, tmp_path: Path) -> str:
+    """A fresh copy of the demo store for each test (SQLite's own backup, WAL and all)."""
+    copy = tmp_path / "demo.db"
+    with closing(sqlite3.connect(demo_store)) as source, closing(sqlite3.connect(copy)) as to:
+        source.backup(to)
+    return f"sqlite:///{copy}"
 
 
 def report_file(url: str, tmp_path: Path, fmt: str) -> Path:
@@ -76,6 +88,9 @@ def test_demo_report_as_pdf(demo_url: str, tmp_path: Path) -> None:
     pdf = pypdf.PdfReader(report_file(demo_url, tmp_path, "pdf"))
     pages = [flat(p.extract_text()) for p in pdf.pages]
     total = len(pages)
+    root: Any = pdf.trailer["/Root"]
+    assert root["/MarkInfo"]["/Marked"] and "/StructTreeRoot" in root  # tagged, for readers
+    assert root["/Lang"] == "en-GB"
     assert total > 5
     for number, text in enumerate(pages, start=1):
         assert text.count(MARKING) >= 2, f"page {number} lacks the marking at head and foot"
@@ -177,6 +192,9 @@ def test_demo_report_as_word(demo_url: str, tmp_path: Path) -> None:
     assert a11.cells[6].text == "overdue by 43 days"
 
     (picture,) = word.inline_shapes
+    described = picture._inline.docPr.get("descr")
+    assert described.startswith("Cases per grade. Area 2: History of involvement: outstanding 0, "
+                                "good 3, adequate 5, inadequate 2 (of 10 graded)")
     blip = picture._inline.graphic.graphicData.pic.blipFill.blip.embed
     image = word.part.related_parts[blip]
     assert image.content_type == "image/png" and image.blob[:4] == b"\x89PNG"
@@ -204,8 +222,11 @@ def test_demo_report_as_word(demo_url: str, tmp_path: Path) -> None:
     out = tmp_path / "publishable.docx"
     run_cli("report", "lontown-2009", "--format", "docx", "-o", str(out), "--publishable",
             url=demo_url, check=True)
+    assert "Appendix: the auditors' comments, area by area" in headings  # the author wrote
+    assert "Case C03: overall adequate" in text
     published = "\n".join(p.text for p in docx.Document(str(out)).paragraphs)
-    assert strength not in published and "left out of the publishable report" in published
+    assert strength not in published and "Case C03" not in published
+    assert "A case: overall adequate" in published
 
 
 # ---- Excel --------------------------------------------------------------------------------
@@ -256,6 +277,8 @@ def test_demo_report_as_excel(demo_url: str, tmp_path: Path) -> None:
     assert process["Concerns referred to managers"] == doc["process"]["concerns"]["raised"] == 6
     assert process["Concerns with a child possibly at risk"] == 3
     assert process["Agency returns received"] == doc["process"]["returns"]["received"]
+    assert process["Returns due by"] == datetime(2009, 7, 31)
+    assert process["Returns received after that"] == len(doc["process"]["returns"]["late"])
     sample = list(book["Sample"].iter_rows(min_row=2, values_only=True))
     shown = [(f["label"], r["value"], r["count"] if r["count"] is not None else r["shown"])
              for f in doc["coverage"]["fields"] for r in f["rows"]]
@@ -290,6 +313,44 @@ def test_the_comparison_with_a_baseline_in_word_and_excel(demo_url: str, tmp_pat
                     r["baseline"]["weakest_cases"], r["reaudit"]["graded_cases"],
                     r["reaudit"]["good_or_better_cases"], r["reaudit"]["weakest_cases"])
                    for r in comparison["areas"]]
+
+
+def test_a_published_version_is_the_same_file_after_later_events(demo_url: str,
+                                                                  tmp_path: Path) -> None:
+    """Version 1, published with its own marking, is written byte for byte again in each
+    format after a later moderation, which the current report does show."""
+    marking = "OFFICIAL"
+    run_cli("report", "publish", "lontown-2009", "--by", "qa.bennett", "--as-of", TODAY,
+            "--marking", marking, "--on", "2010-03-16", url=demo_url, check=True)
+    before = {}
+    for fmt in ("pdf", "docx", "xlsx"):
+        out = tmp_path / f"v1.{fmt}"
+        run_cli("report", "lontown-2009", "--published", "1", "--format", fmt, "-o", str(out),
+                url=demo_url, check=True)
+        before[fmt] = out.read_bytes()
+    run_cli("grade", "moderate", "lontown-2009", "C01", "--area", "2", "--grade", "2",
+            "--reason", "Agreed at the moderation meeting", "--by", "cpcm.reid",
+            "--on", "2010-04-01", url=demo_url, check=True)
+    for fmt in ("pdf", "docx", "xlsx"):
+        out = tmp_path / f"again.{fmt}"
+        run_cli("report", "lontown-2009", "--published", "1", "--format", fmt, "-o", str(out),
+                url=demo_url, check=True)
+        assert out.read_bytes() == before[fmt], f"version 1 as {fmt} changed"
+
+    pages = [flat(p.extract_text()) for p in pypdf.PdfReader(io.BytesIO(before["pdf"])).pages]
+    assert all(re.search(rf"(^|\s){marking}(\s|$)", p) for p in pages)
+    assert not any(MARKING in p for p in pages)
+    assert "Published version 1" in pages[0]
+    word = docx.Document(io.BytesIO(before["docx"]))
+    assert word.sections[0].header.paragraphs[0].text == marking
+    book = openpyxl.load_workbook(io.BytesIO(before["xlsx"]))
+    assert book["Report"]["A1"].value == marking
+    assert all(ws.oddHeader.center.text == marking for ws in book.worksheets)
+
+    now = openpyxl.load_workbook(report_file(demo_url, tmp_path, "xlsx"))
+    counts = {r[0]: r[2:6] for r in now["Area counts"].iter_rows(min_row=2, values_only=True)}
+    was = {r[0]: r[2:6] for r in book["Area counts"].iter_rows(min_row=2, values_only=True)}
+    assert was[2] == (0, 3, 5, 2) and counts[2] != was[2]  # the moderation shows now only
 
 
 # ---- refusals ----------------------------------------------------------------------------

@@ -475,3 +475,49 @@ def test_a_rebuild_resets_the_worker_which_reads_the_log_again_and_sends_nothing
     assert rig.worker.position() == head  # it read the whole log again ...
     assert len(rig.fake.calls_to("chat.postMessage")) == posted  # ... and sent nothing again
     assert not rig.fake.calls_to("chat.update")
+
+
+def test_the_sweep_keeps_its_own_schedule_and_alerts_go_first(rig: Rig) -> None:
+    rig.worker.settle = 0.0
+    rig.worker.recheck = 3600.0
+    sweeps: list[date] = []
+    sweep = rig.worker.due.run
+
+    def counted(today: date, between: Any = None) -> None:
+        sweeps.append(today)
+        sweep(today, between=between)
+
+    rig.worker.due.run = counted  # type: ignore[method-assign]
+    rig.worker.tick()  # the first round sweeps, and the worker records its deliveries
+    assert len(sweeps) == 1 and rig.fake.calls_to("chat.postMessage")
+    rig.worker.tick()  # nothing but the worker's own records since: no sweep
+    rig.worker.tick()
+    assert len(sweeps) == 1
+    # A concern raised while a sweep runs is alerted before the sweep checks anything.
+    seen_when_checking: list[int] = []
+    escalations = rig.worker.due.escalations
+
+    def checking(*args: Any) -> None:
+        if not seen_when_checking:
+            seen_when_checking.append(len(rig.posts("DU0SCMGR", first)))
+        escalations(*args)
+
+    rig.worker.due.escalations = checking  # type: ignore[method-assign,assignment]
+    first = rig.raise_concern("Nobody saw the baby for a month.")
+    rig.worker.tick()  # someone else's event: alerted at once, then a sweep
+    assert len(sweeps) == 2
+    assert seen_when_checking == [1]  # the alert went before the sweep checked anything
+    rig.worker.tick()
+    assert len(sweeps) == 2  # the alert's own delivery record brings no sweep
+    sweeps_before = len(sweeps)
+    midway: list[str] = []
+
+    def raising_midway(*args: Any) -> None:
+        if not midway:
+            midway.append(rig.raise_concern("Nobody saw the baby again."))  # mid-sweep
+        escalations(*args)
+
+    rig.worker.due.escalations = raising_midway  # type: ignore[method-assign,assignment]
+    rig.day(CLOCK_DAY + timedelta(days=1))  # a new day: a sweep even with nothing new
+    assert len(sweeps) == sweeps_before + 1
+    assert len(rig.posts("DU0SCMGR", midway[0])) == 1  # read and alerted within the round
