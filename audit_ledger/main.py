@@ -28,6 +28,8 @@ COMMANDS = {
     "projections": "audit_ledger.projections_commands:projections",
     "verify": "audit_ledger.security_commands:verify",
     "export-digest": "audit_ledger.security_commands:export_digest",
+    "public-key": "audit_ledger.security_commands:public_key",
+    "adopt-chain": "audit_ledger.chain_commands:adopt_chain",
     "erase": "audit_ledger.erase_commands:erase",
     "identifiers": "audit_ledger.identifier_commands:identifiers",
     "keygen": "audit_ledger.keygen_command:keygen",

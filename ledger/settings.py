@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
 
@@ -30,6 +30,7 @@ class StoreSettings:
     pg_dbname: str = ""
     pg_schema: str = ""
     key: str = ""
+    signing_key: str = ""  # AUDIT_LEDGER_SIGNING_KEY: signs the chain (`ledger.signing`)
 
     def library_env(self, key_check: bool = True) -> dict[str, str]:
         """The environment the eventsourcing Application and recorders are built from.
@@ -70,6 +71,7 @@ class StoreSettings:
             env.update(CIPHER_TOPIC=AES_CIPHER_TOPIC, CIPHER_KEY=self.key)
         else:
             env.update(CIPHER_TOPIC="", CIPHER_KEY="")  # no key: never a cipher from elsewhere
+        env["LEDGER_SIGNING_KEY"] = self.signing_key  # the chain's signer (`ledger.signing`)
         # The library looks for an application-prefixed variable first; pin those too.
         env.update({f"{LIBRARY_APP_PREFIX}_{k}": v for k, v in list(env.items())})
         return env
@@ -119,7 +121,8 @@ def parse_url(url: str, key: str = "") -> StoreSettings:
 
 
 def from_environment(url: str | None = None, key: str | None = None) -> StoreSettings:
-    return parse_url(
+    settings = parse_url(
         url or os.environ.get("AUDIT_LEDGER_URL") or DEFAULT_URL,
         key if key is not None else os.environ.get("AUDIT_LEDGER_KEY", ""),
     )
+    return replace(settings, signing_key=os.environ.get("AUDIT_LEDGER_SIGNING_KEY", ""))
