@@ -30,13 +30,13 @@ def _read_json(path: Path) -> Any:
     if path.stat().st_size > MAX_PACK_BYTES:
         raise Refused([f"{path}: the file is larger than {MAX_PACK_BYTES // (1024 * 1024)} MB; "
                        "split the audit into smaller packs"])
+    from ledger.pack_json import read_pack_json
+
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise Refused([f"{path}: not UTF-8 text"]) from None
-    except json.JSONDecodeError as e:
-        raise Refused([f"{path}: line {e.lineno}, column {e.colno}: not valid JSON ({e.msg})"]
-                      ) from None
+    return read_pack_json(text, str(path))
 
 
 @click.command("import")

@@ -27,6 +27,12 @@ from .chain import (
     recorded_hash,
     stored_row,
 )
+from .signing import SIGNATURE_TABLE, ChainRefused, ChainSigner, SignatureRow, tail_problem
+
+CHAIN_GONE = ("the record's hash chain is missing or empty beside stored events: it was "
+              "dropped or emptied outside the ledger, so nothing was written. Run audit-ledger "
+              "verify and ask whoever looks after the store; a store written before the ledger "
+              "kept a chain is taken on with audit-ledger adopt-chain")
 
 if TYPE_CHECKING:
     from eventsourcing.postgres import PostgresApplicationRecorder
@@ -35,6 +41,47 @@ else:
         from eventsourcing.postgres import PostgresApplicationRecorder
     except ImportError:  # without the postgres extra: the PostgreSQL recorder is never used
         PostgresApplicationRecorder = object
+
+
+class _Signing:
+    """What both recorders do around the chain: refuse to extend a head that is not theirs to
+    extend, and sign each commit's new head when the process holds a signing key."""
+
+    signer: ChainSigner | None = None  # set by the store's factory (`ledger.store_key`)
+
+    def _check_tail(self, found: Any, last: Any) -> None:
+        head = (int(found[0]), str(found[1])) if found is not None else None
+        problem = tail_problem(head, tuple(last) if last is not None else None, self.signer)
+        if problem:
+            raise ChainRefused(problem)
+
+    def _signed(self, chained: list[tuple[int, int, str]]) -> SignatureRow | None:
+        """The signature row of this commit's new head, when this process signs."""
+        if self.signer is None or not chained:
+            return None
+        position, _, head_hash = chained[-1]
+        return (position, head_hash, self.signer.public, self.signer.sign(position, head_hash))
+
+
+ADOPTION_TABLE = "event_chain_adoptions"
+CHAIN_DDL = ("CREATE TABLE {} (position bigint PRIMARY KEY, notification_id bigint NOT NULL, "
+             "hash text NOT NULL)")
+ADOPT_CHAINED = ("this store's log already has a hash chain: there is nothing to adopt (run "
+                 "audit-ledger verify to check it)")
+ADOPT_SIGNED = ("this store's chain was signed, so it was not written before the ledger kept "
+                "a chain: it was removed or emptied outside the ledger. It is not adopted; "
+                "restore the store from a backup and ask whoever looks after it")
+ADOPT_EMPTY = "this store holds no events: its chain starts with the first one stored"
+
+
+def _refuse_adoption(snapshot: ChainSnapshot) -> None:
+    """Adoption is only for a log stored before the ledger kept a chain."""
+    if not snapshot.events_after(None, 1):
+        raise ChainRefused(ADOPT_EMPTY)
+    if snapshot.chain_after(None, 1):
+        raise ChainRefused(ADOPT_CHAINED)
+    if snapshot.signatures_after(None, 1):
+        raise ChainRefused(ADOPT_SIGNED)
 
 
 class _SQLiteSnapshot:
@@ -50,43 +97,80 @@ class _SQLiteSnapshot:
         return [(r[0], r[1], r[2], r[3], r[4]) for r in self.c.fetchall()]
 
     def chain_after(self, position: int | None, limit: int) -> list[ChainRow]:
+        import sqlite3
+
         where = "" if position is None else "WHERE position>? "
         params: list[Any] = [] if position is None else [position]
-        self.c.execute(f"SELECT position, notification_id, hash FROM {CHAIN_TABLE} {where}"
-                       "ORDER BY position LIMIT ?", [*params, limit])
+        try:
+            self.c.execute(f"SELECT position, notification_id, hash FROM {CHAIN_TABLE} {where}"
+                           "ORDER BY position LIMIT ?", [*params, limit])
+        except sqlite3.OperationalError:
+            return []  # the table is missing: `verify` names it
         return [(r[0], r[1], r[2]) for r in self.c.fetchall()]
 
+    def signatures_after(self, position: int | None, limit: int) -> list[SignatureRow]:
+        import sqlite3
 
-class ChainedSQLiteRecorder(SQLiteApplicationRecorder):
-    """The library's SQLite recorder, extending the hash chain in each insert's transaction."""
+        where = "" if position is None else "WHERE position>? "
+        params: list[Any] = [] if position is None else [position]
+        try:
+            self.c.execute(f"SELECT position, hash, public_key, signature FROM "
+                           f"{SIGNATURE_TABLE} {where}ORDER BY position LIMIT ?",
+                           [*params, limit])
+        except sqlite3.OperationalError:
+            return []  # a store no release since signing has opened: nothing is signed
+        return [(r[0], r[1], r[2], r[3]) for r in self.c.fetchall()]
+
+
+class ChainedSQLiteRecorder(_Signing, SQLiteApplicationRecorder):
+    """The library's SQLite recorder, extending the hash chain in each insert's transaction,
+    and signing each commit's new head when the process holds a signing key."""
 
     def create_table(self) -> None:
         super().create_table()
         self._start_chain()
+        with self.datastore.transaction(commit=True) as c:
+            c.execute(f"CREATE TABLE IF NOT EXISTS {SIGNATURE_TABLE} (position INTEGER PRIMARY "
+                      "KEY, hash TEXT NOT NULL, public_key TEXT NOT NULL, signature TEXT NOT NULL)")
 
     def _start_chain(self) -> None:
-        """Make the chain table; on a store written before there was one, chain what is there."""
+        """Make the chain table beside an empty log. Beside stored events it stays missing
+        (and every write refuses) until someone adopts the log with `adopt_chain`."""
         if self._has_chain_table():
             return
+        with self.datastore.transaction(commit=True) as c:
+            c.execute(f"SELECT 1 FROM {self.events_table_name} LIMIT 1")
+            if c.fetchone() is None:
+                c.execute(f"CREATE TABLE IF NOT EXISTS {CHAIN_TABLE} (position INTEGER PRIMARY "
+                          "KEY, notification_id INTEGER NOT NULL, hash TEXT NOT NULL)")
+
+    def adopt_chain(self, by: str, at: str) -> tuple[int, str]:
+        """Chain a log stored without a chain, recording who adopted it and when; refused
+        when the log has a chain or was ever signed. Returns the head (position, hash)."""
         with self.datastore.get_connection(commit=True) as conn:
             c = conn.cursor()
             c.execute("BEGIN IMMEDIATE")  # one writer: nobody stores events while we chain
             try:
-                c.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?",
-                          [CHAIN_TABLE])
-                if c.fetchone() is None:
-                    c.execute(f"CREATE TABLE {CHAIN_TABLE} (position INTEGER PRIMARY KEY, "
-                              "notification_id INTEGER NOT NULL, hash TEXT NOT NULL)")
-                    snapshot = _SQLiteSnapshot(c, self.events_table_name)
-                    head = (0, GENESIS)
-                    for rows in batches(snapshot.events_after, key=lambda r: int(r[0])):
-                        chained = chain_rows(head, rows)
-                        c.executemany(f"INSERT INTO {CHAIN_TABLE} VALUES (?,?,?)", chained)
-                        head = (chained[-1][0], bytes.fromhex(chained[-1][2]))
+                _refuse_adoption(_SQLiteSnapshot(c, self.events_table_name))
+                c.execute(f"CREATE TABLE IF NOT EXISTS {CHAIN_TABLE} (position INTEGER PRIMARY "
+                          "KEY, notification_id INTEGER NOT NULL, hash TEXT NOT NULL)")
+                c.execute(f"CREATE TABLE IF NOT EXISTS {ADOPTION_TABLE} (position INTEGER "
+                          "PRIMARY KEY, adopted_by TEXT NOT NULL, adopted_at TEXT NOT NULL)")
+                snapshot = _SQLiteSnapshot(c, self.events_table_name)
+                head = (0, GENESIS)
+                for rows in batches(snapshot.events_after, key=lambda r: int(r[0])):
+                    chained = chain_rows(head, rows)
+                    c.executemany(f"INSERT INTO {CHAIN_TABLE} VALUES (?,?,?)", chained)
+                    head = (chained[-1][0], bytes.fromhex(chained[-1][2]))
+                c.execute(f"INSERT INTO {ADOPTION_TABLE} VALUES (?,?,?)", [head[0], by, at])
+                signed = self._signed([(head[0], 0, head[1].hex())])
+                if signed:
+                    c.execute(f"INSERT INTO {SIGNATURE_TABLE} VALUES (?,?,?,?)", signed)
             except BaseException:
                 conn.rollback()
                 raise
             conn.commit()
+        return head[0], head[1].hex()
 
     def _has_chain_table(self) -> bool:
         with self.datastore.transaction(commit=False) as c:
@@ -97,14 +181,34 @@ class ChainedSQLiteRecorder(SQLiteApplicationRecorder):
                        **kwargs: Any) -> Sequence[int] | None:
         # The inserts come first: they take SQLite's write lock, so the head read below is
         # the latest and nobody can add to the chain until this transaction ends.
+        import sqlite3
+
         ids = super()._insert_events(c, stored_events, **kwargs)
         assert ids is not None and len(ids) == len(stored_events)
-        c.execute(f"SELECT position, hash FROM {CHAIN_TABLE} ORDER BY position DESC LIMIT 1")
-        found = c.fetchone()
+        try:
+            c.execute(f"SELECT position, hash FROM {CHAIN_TABLE} ORDER BY position DESC LIMIT 1")
+            found = c.fetchone()
+            c.execute(f"SELECT position, hash, public_key, signature FROM {SIGNATURE_TABLE} "
+                      "ORDER BY position DESC LIMIT 1")
+            last = c.fetchone()
+        except sqlite3.OperationalError as e:
+            if "no such table" in str(e):
+                raise ChainRefused(CHAIN_GONE) from None
+            raise
+        if found is None:
+            c.execute(f"SELECT 1 FROM {self.events_table_name} WHERE rowid<? LIMIT 1",
+                      [min(int(i) for i in ids)])
+            if c.fetchone() is not None:
+                raise ChainRefused(CHAIN_GONE)
+        self._check_tail(found, last)
         head = (int(found[0]), recorded_hash(found[1])) if found else (0, GENESIS)
         rows = sorted((stored_row(int(i), e) for i, e in zip(ids, stored_events, strict=True)),
                       key=lambda r: int(r[0]))
-        c.executemany(f"INSERT INTO {CHAIN_TABLE} VALUES (?,?,?)", chain_rows(head, rows))
+        chained = chain_rows(head, rows)
+        c.executemany(f"INSERT INTO {CHAIN_TABLE} VALUES (?,?,?)", chained)
+        signed = self._signed(chained)
+        if signed:
+            c.execute(f"INSERT INTO {SIGNATURE_TABLE} VALUES (?,?,?,?)", signed)
         return ids
 
     @contextmanager
@@ -115,10 +219,11 @@ class ChainedSQLiteRecorder(SQLiteApplicationRecorder):
 
 
 class _PostgresSnapshot:
-    def __init__(self, curs: Any, events: Any, chain: Any) -> None:
+    def __init__(self, curs: Any, events: Any, chain: Any, signatures: Any = None) -> None:
         self.curs = curs
         self.events = events
         self.chain = chain
+        self.signatures = signatures  # None: the table is not there
 
     def events_after(self, notification_id: int | None, limit: int) -> list[EventRow]:
         from psycopg.sql import SQL
@@ -133,6 +238,8 @@ class _PostgresSnapshot:
     def chain_after(self, position: int | None, limit: int) -> list[ChainRow]:
         from psycopg.sql import SQL
 
+        if self.chain is None:
+            return []  # the table is missing: `verify` names it
         where = SQL("") if position is None else SQL("WHERE position>%s ")
         params: list[Any] = [] if position is None else [position]
         self.curs.execute(SQL("SELECT position, notification_id, hash FROM {} {}"
@@ -140,8 +247,20 @@ class _PostgresSnapshot:
                           [*params, limit])
         return [tuple(r) for r in self.curs.fetchall()]
 
+    def signatures_after(self, position: int | None, limit: int) -> list[SignatureRow]:
+        from psycopg.sql import SQL
 
-class ChainedPostgresRecorder(PostgresApplicationRecorder):
+        if self.signatures is None:
+            return []
+        where = SQL("") if position is None else SQL("WHERE position>%s ")
+        params: list[Any] = [] if position is None else [position]
+        self.curs.execute(SQL("SELECT position, hash, public_key, signature FROM {} {}"
+                              "ORDER BY position LIMIT %s").format(self.signatures, where),
+                          [*params, limit])
+        return [(r[0], r[1], r[2], r[3]) for r in self.curs.fetchall()]
+
+
+class ChainedPostgresRecorder(_Signing, PostgresApplicationRecorder):
     """The library's PostgreSQL recorder, extending the hash chain in each insert's transaction.
 
     Always inserts through Python (never the library's optional database function), with the
@@ -156,6 +275,10 @@ class ChainedPostgresRecorder(PostgresApplicationRecorder):
         schema = Identifier(self.datastore.schema)
         self.events_table = SQL("{}.{}").format(schema, Identifier(self.events_table_name))
         self.chain_table = SQL("{}.{}").format(schema, Identifier(CHAIN_TABLE))
+        self.signature_table = SQL("{}.{}").format(schema, Identifier(SIGNATURE_TABLE))
+        self.signature_head_statement = SQL(
+            "SELECT position, hash, public_key, signature FROM {} ORDER BY position DESC "
+            "LIMIT 1").format(self.signature_table)
         # The library's insert function is never made: every insert goes through this class.
         del self.sql_create_statements[self.create_insert_function_statement_index]
         # Which id went to which event, so the chain never depends on RETURNING's row order.
@@ -178,12 +301,18 @@ class ChainedPostgresRecorder(PostgresApplicationRecorder):
         # Several processes open one store at once (the bot, its worker, a cron job): the
         # library's DDL is not safe to run concurrently ("tuple concurrently updated"), so
         # the openings take turns.
+        from psycopg.sql import SQL
+
         lock = f"audit-ledger create tables {self.datastore.schema}.{self.events_table_name}"
         with self.datastore.get_connection() as conn:
             conn.execute("SELECT pg_advisory_lock(hashtext(%s))", [lock])
             try:
                 super().create_table()
                 self._start_chain()
+                conn.execute(SQL("CREATE TABLE IF NOT EXISTS {} (position bigint PRIMARY KEY, "
+                                 "hash text NOT NULL, public_key text NOT NULL, signature text "
+                                 "NOT NULL)").format(self.signature_table))
+                conn.commit()
             finally:
                 conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", [lock])
 
@@ -193,25 +322,58 @@ class ChainedPostgresRecorder(PostgresApplicationRecorder):
         return curs.fetchone() is not None
 
     def _start_chain(self) -> None:
-        """Make the chain table; on a store written before there was one, chain what is there."""
+        """Make the chain table beside an empty log. Beside stored events it stays missing
+        (and every write refuses) until someone adopts the log with `adopt_chain`."""
         from psycopg.sql import SQL
 
         with self.datastore.transaction(commit=False) as curs:
             if self._has_chain_table(curs):
                 return
         with self.datastore.transaction(commit=True) as curs:
-            self._lock_table(curs)  # nobody stores events while we chain
+            self._lock_table(curs)
             if self._has_chain_table(curs):
                 return
-            curs.execute(SQL("CREATE TABLE {} (position bigint PRIMARY KEY, notification_id "
-                             "bigint NOT NULL, hash text NOT NULL)").format(self.chain_table))
-            snapshot = _PostgresSnapshot(curs.connection.cursor(row_factory=_tuple_row()),
-                                         self.events_table, self.chain_table)
+            curs.execute(SQL("SELECT 1 FROM {} LIMIT 1").format(self.events_table))
+            if curs.fetchone() is None:
+                curs.execute(SQL(CHAIN_DDL).format(self.chain_table))
+
+    def adopt_chain(self, by: str, at: str) -> tuple[int, str]:
+        """Chain a log stored without a chain, recording who adopted it and when; refused
+        when the log has a chain or was ever signed. Returns the head (position, hash)."""
+        from psycopg.sql import SQL, Identifier
+
+        adoptions = SQL("{}.{}").format(Identifier(self.datastore.schema),
+                                        Identifier(ADOPTION_TABLE))
+        with self.datastore.transaction(commit=True) as curs:
+            self._lock_table(curs)  # nobody stores events while we chain
+            tables = self._tables(curs)
+            snapshot = _PostgresSnapshot(
+                curs.connection.cursor(row_factory=_tuple_row()), self.events_table,
+                self.chain_table if CHAIN_TABLE in tables else None,
+                self.signature_table if SIGNATURE_TABLE in tables else None)
+            _refuse_adoption(snapshot)
+            curs.execute(SQL(CHAIN_DDL.replace("CREATE TABLE", "CREATE TABLE IF NOT EXISTS"))
+                         .format(self.chain_table))
+            curs.execute(SQL("CREATE TABLE IF NOT EXISTS {} (position bigint PRIMARY KEY, "
+                             "adopted_by text NOT NULL, adopted_at text NOT NULL)")
+                         .format(adoptions))
             head = (0, GENESIS)
             for rows in batches(snapshot.events_after, key=lambda r: int(r[0])):
                 chained = chain_rows(head, rows)
                 self._insert_chain(curs, chained)
                 head = (chained[-1][0], bytes.fromhex(chained[-1][2]))
+            curs.execute(SQL("INSERT INTO {} VALUES (%s, %s, %s)").format(adoptions),
+                         [head[0], by, at])
+            signed = self._signed([(head[0], 0, head[1].hex())])
+            if signed:
+                curs.execute(SQL("INSERT INTO {} VALUES (%s, %s, %s, %s)")
+                             .format(self.signature_table), list(signed))
+        return head[0], head[1].hex()
+
+    def _tables(self, curs: Any) -> set[str]:
+        curs.execute("SELECT tablename FROM pg_catalog.pg_tables WHERE schemaname=%s",
+                     [self.datastore.schema])
+        return {r["tablename"] if isinstance(r, dict) else r[0] for r in curs.fetchall()}
 
     def _insert_chain(self, curs: Any, chained: list[tuple[int, int, str]]) -> None:
         # Each array given as its literal ('{1,2,3}'): whole numbers and hex digits need no
@@ -233,6 +395,9 @@ class ChainedPostgresRecorder(PostgresApplicationRecorder):
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def insert_events(self, stored_events: Sequence[StoredEvent],
                       **kwargs: Any) -> Sequence[int] | None:
+        from psycopg.errors import UndefinedTable
+        from psycopg.sql import SQL
+
         if not stored_events:
             return None
         # Pipelined as the library does it, in two round trips: (lock, notify, insert, read
@@ -242,20 +407,43 @@ class ChainedPostgresRecorder(PostgresApplicationRecorder):
                 conn.transaction():
             with conn.cursor() as curs:
                 self._insert_events(curs, stored_events, **kwargs)  # the library's hook (no-op)
-            with conn.cursor(row_factory=_tuple_row()) as curs, conn.cursor() as head_curs:
+            with conn.cursor(row_factory=_tuple_row()) as curs, conn.cursor() as head_curs, \
+                    conn.cursor(row_factory=_tuple_row()) as signed_curs:
                 self._insert_stored_events(curs, stored_events, **kwargs)  # lock, notify, insert
                 head_curs.execute(self.chain_head_statement)
-                pipeline.sync()  # a duplicate (a concurrent writer) raises IntegrityError here
+                signed_curs.execute(self.signature_head_statement)
+                try:
+                    pipeline.sync()  # a duplicate (a concurrent writer) raises IntegrityError
+                except UndefinedTable:
+                    raise ChainRefused(CHAIN_GONE) from None
                 # (notification_id, originator_id, originator_version), as returned
                 by_event = {(r[1], r[2]): int(r[0]) for r in curs.fetchall()}
                 found = head_curs.fetchone()
+                last = signed_curs.fetchone()
                 ids = [by_event[(e.originator_id, e.originator_version)] for e in stored_events]
+                if found is None:
+                    self._refuse_when_chain_gone(curs, min(ids))
+                self._check_tail((found["position"], found["hash"]) if found else None, last)
                 head = (int(found["position"]), recorded_hash(found["hash"])) if found \
                     else (0, GENESIS)
                 rows = sorted((stored_row(i, e) for i, e in zip(ids, stored_events, strict=True)),
                               key=lambda r: int(r[0]))
-                self._insert_chain(curs, chain_rows(head, rows))
+                chained = chain_rows(head, rows)
+                self._insert_chain(curs, chained)
+                signed = self._signed(chained)
+                if signed:
+                    curs.execute(SQL("INSERT INTO {} VALUES (%s, %s, %s, %s)")
+                                 .format(self.signature_table), list(signed))
         return ids
+
+    def _refuse_when_chain_gone(self, curs: Any, first_new: int) -> None:
+        """An empty chain is only right before the first event ever stored."""
+        from psycopg.sql import SQL
+
+        curs.execute(SQL("SELECT 1 FROM {} WHERE notification_id<%s LIMIT 1")
+                     .format(self.events_table), [first_new])
+        if curs.fetchone() is not None:
+            raise ChainRefused(CHAIN_GONE)
 
     @contextmanager
     def chain_snapshot(self) -> Iterator[ChainSnapshot]:
@@ -263,7 +451,10 @@ class ChainedPostgresRecorder(PostgresApplicationRecorder):
         with self.datastore.get_connection() as conn, conn.transaction(), \
                 conn.cursor(row_factory=_tuple_row()) as curs:
             curs.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-            yield _PostgresSnapshot(curs, self.events_table, self.chain_table)
+            tables = self._tables(curs)
+            yield _PostgresSnapshot(
+                curs, self.events_table, self.chain_table if CHAIN_TABLE in tables else None,
+                self.signature_table if SIGNATURE_TABLE in tables else None)
 
 
 def _array(values: Iterable[int | str]) -> str:
