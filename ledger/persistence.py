@@ -18,6 +18,7 @@ from eventsourcing.persistence import (
     EventStore,
     IntegrityError,
     Mapper,
+    OperationalError,
     StoredEvent,
     Transcoding,
 )
@@ -54,6 +55,13 @@ class TooBusy(LedgerError):
 
 
 TOO_BUSY = "too many people changed this at once: try again"
+
+
+def _busy(e: OperationalError) -> bool:
+    """A store busy with other writers (SQLite's lock, PostgreSQL's lock timeout or deadlock):
+    the attempt was rolled back, and trying again is safe."""
+    said = str(e).lower()
+    return "locked" in said or "lock timeout" in said or "deadlock" in said
 
 
 def _select_events_of(recorder: AggregateRecorder, aggregate_ids: list[UUID]
@@ -175,7 +183,9 @@ class LedgerApplication(Application[UUID]):
         for n in itertools.count():
             try:
                 return attempt()
-            except IntegrityError:
+            except (IntegrityError, OperationalError) as e:
+                if not (isinstance(e, IntegrityError) or _busy(e)):
+                    raise
                 longest = min(CONFLICT_LONGEST_WAIT, CONFLICT_FIRST_WAIT * 2 ** min(n, 16))
                 wait = random.uniform(0, longest)
                 if time.monotonic() - started + wait > CONFLICT_PATIENCE:

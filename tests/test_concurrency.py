@@ -173,3 +173,43 @@ def test_two_first_processes_with_different_keys_one_loses_in_words(
         assert run_cli("case", "mini-2026", "K01", url=store_url, key=key).returncode == 0
         refused = run_cli("case", "mini-2026", "K01", url=store_url, key=loser)
         assert refused.returncode == 2 and "Traceback" not in refused.stderr
+
+
+def test_a_busy_store_is_waited_for_and_other_failures_are_not(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """SQLite's "database is locked" and PostgreSQL's lock timeout are waited out like a
+    conflict; any other failure of the store is said at once, not retried."""
+    from eventsourcing.persistence import OperationalError
+
+    w = wire(f"sqlite:///{tmp_path / 'ledger.db'}", "")
+    try:
+        clock = _FakeClock()
+        monkeypatch.setattr(persistence, "time", clock)
+        failures = [OperationalError("database is locked"),
+                    OperationalError("canceling statement due to lock timeout")]
+
+        def attempt() -> str:
+            if failures:
+                raise failures.pop(0)
+            return "saved"
+
+        assert w.app.retrying(attempt) == "saved" and len(clock.waits) == 2
+        with pytest.raises(OperationalError, match="no such table"):
+            w.app.retrying(lambda: (_ for _ in ()).throw(OperationalError("no such table: x")))
+        assert len(clock.waits) == 2
+    finally:
+        w.close()
+
+
+def test_a_write_that_met_another_writer_is_said_as_such() -> None:
+    """An import is not retried: meeting another writer, it says so, not that the store
+    could not be reached."""
+    from eventsourcing.persistence import IntegrityError
+
+    from audit_ledger.group import _failure
+
+    said = _failure(IntegrityError("UNIQUE constraint failed: stored_events.originator_id"))
+    assert said is not None
+    [line], code = said
+    assert line.startswith("someone else changed the same records at the same moment") and code
+    assert "UNIQUE" not in line and "could not be reached" not in line
