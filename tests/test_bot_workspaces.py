@@ -5,7 +5,9 @@ bot token of its own installation."""
 
 from __future__ import annotations
 
+import json
 import re
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -69,6 +71,17 @@ def serving_workspaces(url: str, fake: FakeSlack, log_dir: Path,
         yield base
 
 
+def app_uninstalled(team: str) -> str:
+    """The event Slack sends when a workspace removes the app."""
+    return json.dumps({
+        "token": "fake-verification-token", "team_id": team, "api_app_id": "A0AUDIT",
+        "event": {"type": "app_uninstalled", "event_ts": f"{time.time():.6f}"},
+        "type": "event_callback", "event_id": f"Ev0UNINSTALL{team}",
+        "event_time": int(time.time()),
+        "authorizations": [{"enterprise_id": None, "team_id": team, "user_id": "U0AUDITBOT",
+                            "is_bot": True, "is_enterprise_install": False}]})
+
+
 def install(base: str, team: str) -> tuple[int, str]:
     """A workspace's administrator installs the app: the install page (its state cookie), Slack's
     page with Allow pressed, and the redirect back to the app with Slack's code."""
@@ -121,6 +134,17 @@ def test_each_workspace_installs_the_app_and_is_answered_with_its_own_token(
             published = fake.wait_for("views.publish", count=2)
             assert sorted(c.token for c in published) == sorted([north, south])
             assert {c.answer["view"]["team_id"] for c in published} == {"T0NORTH", "T0SOUTH"}
+
+            # Southmere uninstalls the app: its installation is forgotten, Northbridge's kept.
+            status, _ = signed_post(base, app_uninstalled("T0SOUTH"),
+                                    content_type="application/json")
+            assert status == 200
+            store = Installations(parse_url(store_url), CLIENT_ID)
+            try:
+                wait_until(lambda: store.bot_token("T0SOUTH") == "", "the uninstall to be kept")
+                assert store.bot_token("T0NORTH") == north
+            finally:
+                store.close()
 
 
 def test_an_install_that_did_not_start_here_is_refused(store_url: str, tmp_path: Path) -> None:
