@@ -97,7 +97,12 @@ def concern_list(ctx: click.Context, programme: str, only_open: bool, fmt: str) 
                      else "NOT ACKNOWLEDGED")
             risk = " CHILD MAY BE AT RISK" if k["child_at_risk"] else ""
             out += (f"{k['ref']}  case {k['case']}  {k['agency']}  raised {k['raised_on']} by "
-                    f"{k['raised_by']}  step {k['step']}  {state}{risk}\n    {k['summary']}\n")
+                    f"{k['raised_by']}  step {k['step']}  {state}{risk}\n    {_indented(k['summary'])}\n")
         return out or "No concerns.\n"
 
     emit(rows, fmt, text)
+
+
+def _indented(text: str) -> str:
+    """A summary's own line breaks kept under its concern, so it cannot pass for another row."""
+    return "\n    ".join(text.splitlines())

@@ -11,7 +11,7 @@ from ledger.case_keys import KEY_TTL
 from ledger.commands import EraseCaseText
 from ledger.personal import ERASED
 
-from .shared import wiring
+from .shared import say, wiring
 
 
 @click.command()
@@ -51,7 +51,7 @@ def erase(ctx: click.Context, programme: str, case: str, by: str, reason: str,
     # was already erased, in case an earlier run stopped before this step.
     with w.store.erasing() as problems:
         read = w.follower.rebuild()
-    click.echo(outcome.message)
+    say(outcome.message)
     for problem in problems:
         click.echo(f"warning: {problem}", err=True)
     click.echo(f"views rebuilt from {read} events; case {case}'s text now reads {ERASED} in "

@@ -16,7 +16,7 @@ from ledger.returns_csv import MAX_CSV_BYTES, decode_csv, import_returns
 from projections.report import demo_overview
 
 from .group import Refused
-from .shared import TODAY, day, wiring
+from .shared import TODAY, day, say, wiring
 
 ALLOW_IN_FILE = click.option(
     "--allow-identifiers", default=None, metavar="REASON",
@@ -30,13 +30,13 @@ def _read_json(path: Path) -> Any:
     if path.stat().st_size > MAX_PACK_BYTES:
         raise Refused([f"{path}: the file is larger than {MAX_PACK_BYTES // (1024 * 1024)} MB; "
                        "split the audit into smaller packs"])
+    from ledger.pack_json import read_pack_json
+
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise Refused([f"{path}: not UTF-8 text"]) from None
-    except json.JSONDecodeError as e:
-        raise Refused([f"{path}: line {e.lineno}, column {e.colno}: not valid JSON ({e.msg})"]
-                      ) from None
+    return read_pack_json(text, str(path))
 
 
 @click.command("import")
@@ -52,7 +52,7 @@ def import_command(ctx: click.Context, pack_file: Path, by: str,
     w = wiring(ctx)
     summary = import_pack_data(w.app, data, by, allow_identifiers or "")
     w.follower.catch_up()
-    click.echo(summary.describe())
+    say(summary.describe())
 
 
 @click.command("import-returns")
@@ -85,7 +85,7 @@ def import_returns_command(ctx: click.Context, programme: str, returns_file: Pat
         w = wiring(ctx)
         summary = import_returns(w.app, programme, source, by, allow_identifiers or "")
     w.follower.catch_up()
-    click.echo(summary.describe())
+    say(summary.describe())
 
 
 @click.command()
@@ -101,7 +101,7 @@ def demo(ctx: click.Context, today: datetime | None) -> None:
     click.echo(summary.describe() if summary.changed else
                f"The demo audit {DEMO_PROGRAMME} is already in {w.settings.describe()}.")
     click.echo("")
-    click.echo(demo_overview(views, DEMO_PROGRAMME, day(today) or date.today()), nl=False)
+    say(demo_overview(views, DEMO_PROGRAMME, day(today) or date.today()), nl=False)
     click.echo("")
     click.echo(f"Full report: audit-ledger report {DEMO_PROGRAMME} (add --format html -o "
                "report.html for the printable version). Its actions fell due in 2010, so "

@@ -7,7 +7,7 @@ import click
 from ledger import commands as c
 
 from .group import Refused
-from .shared import BY, FORMAT, act, emit, wiring
+from .shared import BY, FORMAT, PARTNERSHIP, act, chosen_partnership, emit, wiring
 
 
 @click.group()
@@ -15,11 +15,13 @@ def person() -> None:
     """Add people to the directory, change their roles, manager and Slack link."""
 
 
-def _slack_free(ctx: click.Context, slack_user: str | None, person_id: str) -> None:
-    """One Slack user stands for one person: the directory view says who holds it now."""
+def _slack_free(ctx: click.Context, slack_user: str | None, person_id: str,
+                partnership: str) -> None:
+    """One Slack user stands for one person in a partnership (the same real person may be
+    registered in several): the directory view says who holds it now."""
     if not slack_user:
         return
-    holder = wiring(ctx).fresh_views().person_by_slack(slack_user)
+    holder = wiring(ctx).fresh_views().person_by_slack(slack_user, partnership)
     if holder is not None and holder["person"] != person_id:
         raise Refused([f"slack user {slack_user} is already linked to {holder['person']}"])
 
@@ -32,63 +34,81 @@ def _slack_free(ctx: click.Context, slack_user: str | None, person_id: str) -> N
 @click.option("--manager", default=None)
 @click.option("--slack-user", default=None, help="their Slack user id, e.g. U0123ABCD")
 @BY
+@PARTNERSHIP
 @click.pass_context
 def person_add(ctx: click.Context, person_id: str, agency: str, name: str,
                roles: tuple[str, ...], manager: str | None, slack_user: str | None,
-               by: str) -> None:
+               by: str, partnership: str | None) -> None:
     """Add a person to the directory (quality leads)."""
-    _slack_free(ctx, slack_user, person_id)
+    within = chosen_partnership(ctx, partnership)
+    _slack_free(ctx, slack_user, person_id, within)
     act(ctx, c.RegisterPerson, "register_person", person=person_id, agency=agency, name=name,
-        roles=list(roles), manager=manager, slack_user=slack_user, by=by)
+        roles=list(roles), manager=manager, slack_user=slack_user, by=by, partnership=within)
 
 
 @person.command("grant")
 @click.argument("person_id", metavar="PERSON")
 @click.option("--role", required=True)
 @BY
+@PARTNERSHIP
 @click.pass_context
-def person_grant(ctx: click.Context, person_id: str, role: str, by: str) -> None:
+def person_grant(ctx: click.Context, person_id: str, role: str, by: str,
+                 partnership: str | None) -> None:
     """Grant a role."""
-    act(ctx, c.ChangeRole, "grant_role", person=person_id, role=role, by=by)
+    act(ctx, c.ChangeRole, "grant_role", person=person_id, role=role, by=by,
+        partnership=chosen_partnership(ctx, partnership))
 
 
 @person.command("revoke")
 @click.argument("person_id", metavar="PERSON")
 @click.option("--role", required=True)
 @BY
+@PARTNERSHIP
 @click.pass_context
-def person_revoke(ctx: click.Context, person_id: str, role: str, by: str) -> None:
+def person_revoke(ctx: click.Context, person_id: str, role: str, by: str,
+                  partnership: str | None) -> None:
     """Revoke a role."""
-    act(ctx, c.ChangeRole, "revoke_role", person=person_id, role=role, by=by)
+    act(ctx, c.ChangeRole, "revoke_role", person=person_id, role=role, by=by,
+        partnership=chosen_partnership(ctx, partnership))
 
 
 @person.command("manager")
 @click.argument("person_id", metavar="PERSON")
 @click.option("--manager", required=True)
 @BY
+@PARTNERSHIP
 @click.pass_context
-def person_manager(ctx: click.Context, person_id: str, manager: str, by: str) -> None:
+def person_manager(ctx: click.Context, person_id: str, manager: str, by: str,
+                   partnership: str | None) -> None:
     """Set who manages a person (their feedback is copied to them)."""
-    act(ctx, c.AssignManager, "assign_manager", person=person_id, manager=manager, by=by)
+    act(ctx, c.AssignManager, "assign_manager", person=person_id, manager=manager, by=by,
+        partnership=chosen_partnership(ctx, partnership))
 
 
 @person.command("link-slack")
 @click.argument("person_id", metavar="PERSON")
 @click.option("--slack-user", required=True, help="their Slack user id, e.g. U0123ABCD")
 @BY
+@PARTNERSHIP
 @click.pass_context
-def person_link_slack(ctx: click.Context, person_id: str, slack_user: str, by: str) -> None:
+def person_link_slack(ctx: click.Context, person_id: str, slack_user: str, by: str,
+                      partnership: str | None) -> None:
     """Link a person to their Slack user, so the bot knows who they are."""
-    _slack_free(ctx, slack_user, person_id)
-    act(ctx, c.LinkSlackUser, "link_slack_user", person=person_id, slack_user=slack_user, by=by)
+    within = chosen_partnership(ctx, partnership)
+    _slack_free(ctx, slack_user, person_id, within)
+    act(ctx, c.LinkSlackUser, "link_slack_user", person=person_id, slack_user=slack_user, by=by,
+        partnership=within)
 
 
 @person.command("list")
 @FORMAT
+@PARTNERSHIP
 @click.pass_context
-def person_list(ctx: click.Context, fmt: str) -> None:
-    """The directory: agency, roles, manager, Slack link."""
-    rows = wiring(ctx).fresh_views().people()
+def person_list(ctx: click.Context, fmt: str, partnership: str | None) -> None:
+    """One partnership's directory: agency, roles, manager, Slack link."""
+    within = chosen_partnership(ctx, partnership)
+    rows = [{k: v for k, v in p.items() if k != "partnership"}
+            for p in wiring(ctx).fresh_views().people(within)]
     emit(rows, fmt, lambda rows: "".join(
         f"{p['person']}  {p['agency']}  {', '.join(p['roles']) or '-'}  manager "
         f"{p['manager'] or '-'}  slack {p['slack_user'] or '-'}\n" for p in rows) or "Nobody.\n")

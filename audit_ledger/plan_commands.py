@@ -12,7 +12,7 @@ from ledger import commands as c
 from projections.queries import action_status
 
 from .group import Refused
-from .shared import ALLOW, BY, ON, TODAY, act, day, emit, wiring
+from .shared import ALLOW, BY, ON, TODAY, act, day, emit, say, wiring
 
 
 @click.group()
@@ -189,5 +189,5 @@ def action_import(ctx: click.Context, programme: str, tracker: Path, by: str,
     w = wiring(ctx)
     outcome = w.app.import_tracker(programme, rows, by, day(occurred_on) or date.today(),
                                    allow_identifiers or "")
-    click.echo(outcome.message)
+    say(outcome.message)
     w.follower.catch_up()

@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from policies.scales import OVERALL, area_title, scale_named
+from projections.inert import for_terminal
 
 from .group import Refused
 from .shared import FORMAT, TODAY, day, emit, reading, wiring
@@ -84,7 +85,7 @@ def write_report(doc: dict[str, Any], fmt: str, output: Path | None) -> None:
         output.write_bytes(report_file(doc, fmt))  # type: ignore[union-attr]
         click.echo(f"wrote {output}")
         return
-    text = render(doc, fmt)
+    text = for_terminal(render(doc, fmt))  # people's text, to a terminal or a file
     if output:
         output.write_text(text, encoding="utf-8")
         click.echo(f"wrote {output}")
@@ -199,10 +200,12 @@ def history(ctx: click.Context, programme: str, case: str, area: str | None,
     data = case_history(w.app, programme, case, area, moment, refs, plain_day)
 
     def text(d: dict[str, Any]) -> str:
+        from projections.queries import partnership_of
         from projections.story import area_words, moment_words, told_plainly  # people only
 
         prog = w.views.programme(programme)
-        people = {p["person"]: p.get("name") or p["person"] for p in w.views.people()}
+        people = {p["person"]: p.get("name") or p["person"]
+                  for p in w.views.people(partnership_of(prog))}  # the programme's own
         out = f"History of case {case} in {programme}" + (
             f", {area_words(area, prog)}" if area else "") + (
             f" as of {long_date(plain_day)}: what had happened in the world by that day, "

@@ -121,7 +121,7 @@ def publish(ctx: click.Context, programme: str, as_of: datetime | None, marking:
     if counted > on:
         raise Refused([f"--as-of: {counted} is after the day it is published ({on})"])
     w = wiring(ctx)
-    w.app.require("publish report", by)  # refused before the log is read
+    w.app.require("publish report", by, w.app.partnership_of(programme))  # before the log is read
     made = prepare(w.app, programme, Options(today=counted, suppress=suppress,
                                              publishable=publishable, marking=marking.strip(),
                                              as_of=True))

@@ -1,7 +1,9 @@
-"""`verify` and `export-digest`: is the stored log whole and unaltered, and does it extend a digest?
+"""`verify`, `export-digest` and `public-key`: is the stored log whole, unaltered and signed by
+the ledger, and does it extend a digest?
 
-Neither needs the key: the hash chain covers the events as stored (ciphertext when the
-store is encrypted), so an inspector can check a sealed store without being able to read it.
+None needs a secret: the hash chain covers the events as stored (ciphertext when the store
+is encrypted) and the signed heads are checked with the public key, so an inspector can
+check a copy of a sealed store without being able to read or sign it.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import click
 from ledger.application import AuditLedger
 from ledger.base import LedgerError
 from ledger.settings import StoreSettings, from_environment
+from ledger.signing import read_public_key, signer_from
 from ledger.verification import Digest, Verdict, verify_log
 
 DIGEST_KIND = "audit-ledger log digest"
@@ -70,30 +73,84 @@ def _read_digest(path: Path) -> Digest:
 
 
 def _verdict_data(verdict: Verdict, digest: Digest | None) -> dict[str, Any]:
+    signed = verdict.signatures
     return {"intact": verdict.intact, "checked": verdict.checked,
             "head": {"position": verdict.head.position, "hash": verdict.head.hash},
             "problem": verdict.problem, "bad_position": verdict.bad_position,
             "digest": None if digest is None else {
                 "position": digest.position, "hash": digest.hash,
-                "exported_at": digest.exported_at, "problem": verdict.digest_problem}}
+                "exported_at": digest.exported_at, "problem": verdict.digest_problem},
+            "signatures": {"count": signed.count, "first_signed_position": signed.first,
+                           "public_keys": list(signed.keys),
+                           "checked_against": signed.checked_against}}
+
+
+def _own_public_key(ctx: click.Context) -> str:
+    """The public key of the key this process holds (AUDIT_LEDGER_KEY or
+    AUDIT_LEDGER_SIGNING_KEY), or '' when it holds none."""
+    obj = ctx.find_root().ensure_object(dict)
+    settings = from_environment(obj.get("url"), obj.get("key"))
+    signer = signer_from(settings.key, settings.signing_key)
+    return signer.public if signer is not None else ""
+
+
+def _signature_lines(verdict: Verdict, trusted: str) -> list[str]:
+    """What the signatures prove, and against whom, in words."""
+    signed = verdict.signatures
+    if not signed.count:
+        if not verdict.checked:
+            return []
+        return ["no event is signed: this store was written without a key (AUDIT_LEDGER_KEY "
+                "or AUDIT_LEDGER_SIGNING_KEY), or by release 0.1 before the ledger signed its "
+                "chain, so its administrator could rewrite it, events and chain alike, and "
+                "this check would not notice; only a digest kept outside the system "
+                "(export-digest) would"]
+    keys = ", ".join(signed.keys)
+    lines = []
+    if trusted:
+        lines.append(f"every commit from position {signed.first} on is signed with public key "
+                     f"{trusted} ({signed.count} signed heads): nobody without that key's "
+                     "secret added or rewrote them")
+    else:
+        lines.append(f"{signed.count} signed heads from position {signed.first}, each checked "
+                     f"only against the public key stored beside it ({keys}): give "
+                     "--public-key (from audit-ledger public-key) to check them against the "
+                     "key you trust")
+    if signed.first is not None and signed.first > 1:
+        lines.append(f"the events before the first signed head (position {signed.first}) were "
+                     "stored before the ledger signed its chain (by release 0.1, or while no "
+                     "key was set): they are not tampering, and the first signature vouches "
+                     "for them only as they stood when it was made")
+    return lines
 
 
 @click.command()
 @click.option("--digest", "digest_file", default=None,
               type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="a digest written by export-digest: prove the log still extends it")
+@click.option("--public-key", "public_key", default=None, metavar="KEY",
+              help="the ledger's public key (audit-ledger public-key prints it): check every "
+                   "signed head with it. Needs no secret, so an inspector can check a copy")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="text for people, json for scripts")
 @click.pass_context
-def verify(ctx: click.Context, digest_file: Path | None, fmt: str) -> None:
-    """Check the whole stored log against its hash chain (and an exported digest).
+def verify(ctx: click.Context, digest_file: Path | None, public_key: str | None,
+           fmt: str) -> None:
+    """Check the whole stored log against its hash chain, its signatures (and a digest).
 
     Exit 0 when intact; exit 1 naming the first bad position when any stored event was
-    edited, deleted, inserted or reordered, or when the log no longer extends the digest.
+    edited, deleted, inserted or reordered, when events were appended without the ledger's
+    signature (or signed with another key), or when the log no longer extends the digest.
+    Without --public-key, the key set here (AUDIT_LEDGER_KEY or AUDIT_LEDGER_SIGNING_KEY)
+    is the one trusted; with neither, signatures are checked only against the keys stored
+    beside them, which proves nothing against the store's administrator.
     """
     digest = _read_digest(digest_file) if digest_file else None
+    trusted_text = public_key.strip() if public_key else _own_public_key(ctx)
+    trusted = read_public_key(trusted_text) if trusted_text else None  # refused plainly if bad
     with _log(ctx) as (settings, app):
-        verdict = verify_log(app.recorder, digest)
+        verdict = verify_log(app.recorder, digest, public_key=trusted,
+                             require_signed=public_key is not None)
     if fmt == "json":
         click.echo(json.dumps(_verdict_data(verdict, digest), indent=2))
     if verdict.problem or verdict.digest_problem:
@@ -103,6 +160,8 @@ def verify(ctx: click.Context, digest_file: Path | None, fmt: str) -> None:
         return
     click.echo(f"verified {verdict.checked} events in {settings.describe()}: the hash chain is "
                f"intact; head position {verdict.head.position}, hash {verdict.head.hash}")
+    for line in _signature_lines(verdict, trusted_text):
+        click.echo(line)
     if digest is not None:
         when = f" exported {digest.exported_at}" if digest.exported_at else ""
         click.echo(f"the log still extends the digest{when}: position {digest.position}, "
@@ -136,3 +195,20 @@ def export_digest(ctx: click.Context, output: Path | None) -> None:
         return
     output.write_text(text, encoding="utf-8")
     click.echo(f"wrote {output}: position {verdict.head.position}, hash {verdict.head.hash}")
+
+
+@click.command("public-key")
+@click.pass_context
+def public_key(ctx: click.Context) -> None:
+    """Print the public key that checks this ledger's signed chain.
+
+    It is derived from AUDIT_LEDGER_SIGNING_KEY when set, else from AUDIT_LEDGER_KEY (the
+    same key every process of the ledger is given). Publish it, or hand it to an inspector:
+    `audit-ledger verify --public-key KEY` then checks a copy of the store with no secret.
+    """
+    own = _own_public_key(ctx)
+    if not own:
+        raise click.ClickException(
+            "no key is set, so nothing is signed: set AUDIT_LEDGER_KEY or "
+            "AUDIT_LEDGER_SIGNING_KEY (make one with audit-ledger keygen)")
+    click.echo(own)

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from projections.inert import for_terminal
+
 from .wiring import Reading, Wiring, wire, wire_reading
 
 if TYPE_CHECKING:
@@ -21,6 +23,8 @@ FORMAT = click.option("--format", "fmt", type=click.Choice(["text", "json"]), de
 BY = click.option("--by", required=True, help="the person acting (their directory id)")
 ON = click.option("--on", "occurred_on", type=click.DateTime(["%Y-%m-%d"]), default=None,
                   help="the date it happened in the world (default: today)")
+PARTNERSHIP = click.option("--partnership", default=None, metavar="P",
+                           help="whose directory (needed only when the store holds several)")
 TODAY = click.option("--today", type=click.DateTime(["%Y-%m-%d"]), default=None,
                      help="count overdue days against this date (default: today)")
 
@@ -64,11 +68,17 @@ def reading(ctx: click.Context) -> Reading | Wiring:
     return obj["reading"]  # type: ignore[no-any-return]
 
 
+def say(text: str, nl: bool = True, err: bool = False) -> None:
+    """Write to the terminal (or the file it is sent to) with people's text in it: control
+    characters shown, never obeyed (`projections.inert.for_terminal`)."""
+    click.echo(for_terminal(text), nl=nl, err=err)
+
+
 def emit(data: Any, fmt: str, text: Callable[[Any], str]) -> None:
     if fmt == "json":
-        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        say(json.dumps(data, indent=2, ensure_ascii=False))
     else:
-        click.echo(text(data), nl=False)
+        say(text(data), nl=False)
 
 
 def day(value: datetime | None) -> date | None:
@@ -81,5 +91,25 @@ def act(ctx: click.Context, cls: type[C], method: str, **fields: Any) -> None:
         fields.setdefault(name, ctx.meta.get(f"audit_ledger.{name}"))
     cmd = cls.model_validate({k: v for k, v in fields.items() if v is not None})
     w = wiring(ctx)
-    click.echo(getattr(w.app, method)(cmd).message)
+    say(getattr(w.app, method)(cmd).message)
     w.follower.catch_up()
+
+
+def chosen_partnership(ctx: click.Context, given: str | None) -> str:
+    """The partnership a directory command acts in: the one named, else the store's only one
+    (the default one in a store that holds none yet)."""
+    from ledger.ids import DEFAULT_PARTNERSHIP
+
+    from .group import Refused
+
+    held = [str(p["partnership"]) for p in wiring(ctx).fresh_views().partnerships()]
+    if given:
+        if given != DEFAULT_PARTNERSHIP and given not in held:
+            raise Refused([f"--partnership: no partnership {given!r} in this store"
+                           + (f"; partnerships: {', '.join(held)}" if held else "")
+                           + " (audit-ledger partnership add registers one)"])
+        return given
+    if len(held) > 1:
+        raise Refused([f"--partnership: this store holds several partnerships "
+                       f"({', '.join(held)}); say whose directory this is"])
+    return held[0] if held else DEFAULT_PARTNERSHIP

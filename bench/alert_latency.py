@@ -80,7 +80,7 @@ def run(url: str, concerns: int, poll: float, gap: float, seed: int) -> list[flo
     pid = pack["programme"]["id"]
     targets = [(case["case"], agency) for case in views.cases(pid)
                for agency in case["agencies"]]
-    auditor = next(p["person"] for p in views.people() if "auditor" in p["roles"])
+    auditor = next(p["person"] for p in views.everyone() if "auditor" in p["roles"])
 
     fake = FakeSlack((TOKEN,)).start()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AUDIT_LEDGER_", "SLACK_"))}

@@ -1,8 +1,10 @@
 """Synthetic partnerships, deterministic from a seed, recorded through the ledger's own doors.
 
 A partnership (a safeguarding children partnership) has a directory of people in its agencies
-and runs audit programmes one after another. Each programme is one audit pack, imported with
-the ledger's `import_pack` (programme, cases, returns with their feedback, concerns,
+and runs audit programmes one after another. Every partnership is one of the store's
+partnerships (each pack names it), with the same agency names and person ids as every other
+one and Slack users of its own, as partnerships across England would be. Each programme is one
+audit pack, imported with the ledger's `import_pack` (programme, cases, returns with their feedback, concerns,
 recommendations, actions), followed by the single facts of the months after it, each through
 the ledger's command (feedback acknowledged and answered, concerns acknowledged, acted on,
 escalated and closed, grades revised, judgements moderated, actions ratified, updated monthly,
@@ -132,16 +134,22 @@ class Partnership:
     def slug(self) -> str:
         return f"scp{self.index:04d}"
 
+    @property
+    def name(self) -> str:
+        return f"Safeguarding Children Partnership {self.index}"
+
     def agencies(self) -> tuple[str, ...]:
-        # Each partnership's own: its police is a different force from the next one's. An
-        # agency is named once in a store's directory (its managers see its concerns).
-        return tuple(f"{self.slug}-{agency}" for agency in AGENCIES)
+        # Named as every partnership names them: each partnership's `police` is its own (a
+        # different force from the next one's), kept apart by the store's partnerships.
+        return AGENCIES
 
     def person(self, agency: str, role: str, n: int = 1) -> str:
-        return f"{self.slug}.{agency.removeprefix(self.slug + '-')}.{role}{n}"
+        # The same ids in every partnership: a directory id means someone within one only.
+        return f"{agency}.{role}{n}"
 
     def slack(self, person: str) -> str:
-        return "U" + "".join(ch for ch in person.upper() if ch.isalnum())[:30]
+        # Slack users differ: each partnership's people are different people.
+        return "U" + "".join(ch for ch in (self.slug + person).upper() if ch.isalnum())[:30]
 
     @property
     def quality_lead(self) -> str:
@@ -264,8 +272,9 @@ def plan_programme(seed: int, index: int) -> ProgrammePlan:  # noqa: C901 - one 
                             "owner": partnership.manager(rng.choice(partnership.agencies())),
                             "due": (reported + timedelta(days=rng.randint(90, 300))).isoformat()})
     pack: dict[str, Any] = {
+        "partnership": {"id": partnership.slug, "name": partnership.name},
         "programme": {"id": pid, "title": f"Multi-agency audit: {theme}",
-                      "board": f"Safeguarding Children Partnership {partnership.index}",
+                      "board": partnership.name,
                       "opened": opened.isoformat(), "scale": "ofsted-2009",
                       "consolidation": "worst", "method": "Case file audit by each agency, "
                       "integrated at a multi-agency moderation day.",

@@ -80,7 +80,8 @@ def carry_out(services: BotServices, cls: type[C], method: str, **fields: Any) -
         outcome = getattr(services.app, method)(cmd)
     except NotPermitted as e:
         log.info("%s refused by the ledger (%s)", cls.__name__, type(e).__name__)
-        return Done(False, False, refused(services, ACTS.get(method, ""), by, e.problems))
+        return Done(False, False, refused(services, ACTS.get(method, ""), by, e.problems,
+                                          str(fields.get("programme", ""))))
     except LedgerError as e:
         log.info("%s refused by the ledger (%s)", cls.__name__, type(e).__name__)
         return Done(False, False, " ".join(plain_problem(p, by) for p in e.problems))
@@ -89,12 +90,15 @@ def carry_out(services: BotServices, cls: type[C], method: str, **fields: Any) -
     return Done(True, outcome.changed, outcome.message)
 
 
-def refused(services: BotServices, act: str, by: str, problems: list[str]) -> str:
+def refused(services: BotServices, act: str, by: str, problems: list[str],
+            programme: str = "") -> str:
     """A refusal said plainly: who can do it (the roles, in words) and whom to ask; when the
-    person holds the role but the thing is someone else's, whose it is, by name."""
-    person = services.views.person(by) or {}
+    person holds the role but the thing is someone else's, whose it is, by name (all within
+    the partnership that owns the programme acted on)."""
+    directory = services.directory.of(programme)
+    person = directory.person(by) or {}
     roles = list(person.get("roles") or [])
-    leads = [p.get("name") or p["person"] for p in services.directory.quality_leads()][:3]
+    leads = [p.get("name") or p["person"] for p in directory.quality_leads()][:3]
     ask = (f" If that is wrong, ask your quality lead ({' or '.join(leads)})." if leads else
            " If that is wrong, ask your quality lead.")
     if act and permission_problem(act, roles) is not None:
@@ -102,7 +106,7 @@ def refused(services: BotServices, act: str, by: str, problems: list[str]) -> st
     said = " ".join(plain_problem(p, by) for p in problems)
 
     def named(m: re.Match[str]) -> str:
-        found = services.views.person(m.group())
+        found = directory.person(m.group())
         return str(found.get("name") or m.group()) if found else m.group()
     said = PERSON_ID.sub(named, said).replace("quality-lead", "quality lead")
     return said if said.endswith(".") else said + "."

@@ -95,7 +95,7 @@ def feedback_reminder(doc: Doc, programme: Doc | None, names: b.Names, *, sent_o
                                 *buttons))
     if doc.get("acknowledged_by"):
         text = (f"Your audit feedback on case {case} ({agency}): acknowledged by "
-                f"{names(doc['acknowledged_by'])} on "
+                f"{b.escape(names(doc['acknowledged_by']))} on "
                 f"{b.when_plain(doc.get('acknowledged_at', ''), zone)}.")
     else:
         text = (f"Reminder: your audit feedback on case {case} ({agency}) is waiting for you to "

@@ -10,7 +10,14 @@ from ledger.base import LedgerError
 from policies.permissions import permission_problem, refusal_words
 from policies.scales import OVERALL
 from projections.history import case_history
-from projections.queries import NotInViews, Views, action_status, natural_key, plan_status
+from projections.queries import (
+    NotInViews,
+    Views,
+    action_status,
+    natural_key,
+    partnership_of,
+    plan_status,
+)
 
 from . import blocks as b
 from . import replies, waiting
@@ -71,29 +78,59 @@ def _check(act: str, person: Doc) -> Answer | None:
     return b.say(f"{refusal_words(act, roles)} If that is wrong, ask your quality lead.")
 
 
-def _programme(views: Views, word: str | None, usage: str) -> Doc | Answer:
+def _programme(views: Views, person: Doc, word: str | None, usage: str) -> Doc | Answer:
+    """The programme a person names (or their only one), among their partnership's only."""
+    mine = [partnership_of(person)]
     if word:
-        return views.programme(word)
-    programmes = sorted(views.programmes(), key=lambda p: p["programme"])
+        return views.programme(word, mine)
+    programmes = sorted(views.programmes(mine), key=lambda p: p["programme"])
     if len(programmes) == 1:
         return programmes[0]
     return replies.programme_list(programmes, usage)
 
 
-def answer(services: BotServices, slack_user: str, text: str) -> Answer:
-    """The answer to `/audit TEXT` from this Slack user."""
+def shares(services: BotServices, people: list[Doc]) -> list[waiting.Share]:
+    """What waits for someone, partnership by partnership (one person in each)."""
+    out = []
+    for person in people:
+        partnership = partnership_of(person)
+        doc = services.views.partnership(partnership) or {}
+        out.append(waiting.Share(str(doc.get("name") or partnership), person,
+                                 waiting_for(services.views, person, services.today()),
+                                 services.directory.within(partnership).name))
+    return out
+
+
+def as_whom(views: Views, people: list[Doc], word: str | None) -> Doc:
+    """Who someone serving several partnerships asks as: the person they are in the
+    partnership that owns the programme named, else the first of theirs."""
+    if word and len(people) > 1:
+        try:
+            owner = partnership_of(views.programme(word))
+        except NotInViews:
+            owner = ""
+        for person in people:
+            if partnership_of(person) == owner:
+                return person
+    return people[0]
+
+
+def answer(services: BotServices, slack_user: str, text: str, team: str | None) -> Answer:
+    """The answer to `/audit TEXT` from this Slack user in workspace `team`: as the people
+    they are in the partnerships linked to it (None: in every partnership, for a caller
+    that is no workspace's)."""
     words = text.split()
     sub = words[0].lower() if words else "help"
     if sub in ("help", "?", "hello", "hi"):
         return replies.help_answer()
     views = services.fresh()
-    person = services.directory.person(slack_user)
-    if person is None:
-        return services.directory.unknown_answer(slack_user)
-    names = services.directory.name
+    people = services.directory.people(slack_user, team=team)
+    if not people:
+        return services.directory.unknown_answer(slack_user, team=team)
+    person = as_whom(views, people, words[1] if len(words) > 1 else None)
     try:
         if sub in ("my", "me", "mine", "home"):
-            return waiting.my_answer(person, waiting_for(views, person, services.today()), names)
+            return waiting.my_answer_across(shares(services, people))
         if sub == "progress":
             return _progress(services, person, words[1:])
         if sub == "actions":
@@ -115,13 +152,14 @@ def _progress(services: BotServices, person: Doc, args: list[str]) -> Answer:
     denied = _check("view progress", person)
     if denied:
         return denied
-    found = _programme(services.views, args[0] if args else None, "/audit progress PROGRAMME")
+    found = _programme(services.views, person, args[0] if args else None,
+                       "/audit progress PROGRAMME")
     if isinstance(found, tuple):
         return found
     pid = found["programme"]
     data = plan_status(services.views, pid, services.today())
     recs = {r["number"]: r["text"] for r in services.views.recommendations(pid)}
-    return replies.progress_answer(data, found, recs, services.directory.name)
+    return replies.progress_answer(data, found, recs, services.directory.of(pid).name)
 
 
 def _actions(services: BotServices, person: Doc, args: list[str]) -> Answer:
@@ -130,7 +168,7 @@ def _actions(services: BotServices, person: Doc, args: list[str]) -> Answer:
         return denied
     overdue = any(a.lower() == "overdue" for a in args)
     rest = [a for a in args if a.lower() != "overdue"]
-    found = _programme(services.views, rest[0] if rest else None,
+    found = _programme(services.views, person, rest[0] if rest else None,
                        "/audit actions PROGRAMME [overdue]")
     if isinstance(found, tuple):
         return found
@@ -143,7 +181,8 @@ def _actions(services: BotServices, person: Doc, args: list[str]) -> Answer:
     def may_update(a: Doc) -> bool:
         return bool(a["owner"] == person["person"] or lead)
 
-    return replies.actions_answer(found, rows, overdue, services.directory.name, may_update)
+    return replies.actions_answer(found, rows, overdue, services.directory.of(pid).name,
+                                  may_update)
 
 
 @dataclass(frozen=True)
@@ -155,10 +194,12 @@ class CaseNamed:
     rest: list[str]
 
 
-def programme_and_case(views: Views, args: list[str], usage: str) -> CaseNamed | Answer:
+def programme_and_case(views: Views, person: Doc, args: list[str], usage: str
+                       ) -> CaseNamed | Answer:
     """The programme (optional when there is only one), the case (its reference in any case:
     "c01" is C01) and the words after them; or an answer saying what is missing."""
-    programmes = sorted(views.programmes(), key=lambda p: p["programme"])
+    programmes = sorted(views.programmes([partnership_of(person)]),  # theirs, nobody else's
+                        key=lambda p: p["programme"])
     by_id = {p["programme"].lower(): p for p in programmes}
     if args and args[0].lower() in by_id:
         programme, rest = by_id[args[0].lower()], args[1:]
@@ -183,7 +224,7 @@ def _case(services: BotServices, person: Doc, args: list[str]) -> Answer:
     denied = _check("view case", person)
     if denied:
         return denied
-    found = programme_and_case(services.views, args, "/audit case [PROGRAMME] CASE")
+    found = programme_and_case(services.views, person, args, "/audit case [PROGRAMME] CASE")
     if not isinstance(found, CaseNamed):
         return found
     data = services.views.judgements(found.programme["programme"], found.case)
@@ -194,7 +235,7 @@ def _history(services: BotServices, person: Doc, args: list[str]) -> Answer:
     denied = _check("view history", person)
     if denied:
         return denied
-    found = programme_and_case(services.views, args, "/audit history [PROGRAMME] CASE [AREA]")
+    found = programme_and_case(services.views, person, args, "/audit history [PROGRAMME] CASE [AREA]")
     if not isinstance(found, CaseNamed):
         return found
     area = found.rest[0].lower() if found.rest else None
@@ -202,4 +243,4 @@ def _history(services: BotServices, person: Doc, args: list[str]) -> Answer:
         return b.say(f"“{b.escape(found.rest[0][:20])}” is not an area: use 2 to 8 or overall.")
     pid = found.programme["programme"]
     data = case_history(services.app, pid, found.case, area)
-    return replies.history_answer(data, found.programme, services.directory.name)
+    return replies.history_answer(data, found.programme, services.directory.of(pid).name)

@@ -13,12 +13,13 @@ from typing import Any
 
 from ledger import commands as c
 from policies.permissions import permission_problem, refusal_words
+from projections.queries import partnership_of
 
 from . import answering
 from . import modals as m
 from .acts import carry_out
 from .deliver import slack_error
-from .handling import SORRY, Handling, button_ref, press_key
+from .handling import SORRY, Handling, button_ref, press_key, request_team
 from .home import HomeTab
 
 log = logging.getLogger("bot.app")  # the app's log, whichever listener speaks
@@ -54,7 +55,7 @@ class Buttons:
         """Acknowledge (the practitioner) or Seen (their manager): each press records the
         presser's own fact, whichever copy it was on; a manager's press on an older copy's
         Acknowledge records that they have seen it, never the practitioner's acknowledgement."""
-        person = self.h.who(body, respond)
+        person = self.h.who(body, respond, button_ref(body["actions"][0]).get("p", ""))
         if person is None:
             return
         ref = button_ref(body["actions"][0])
@@ -78,18 +79,20 @@ class Buttons:
             self.h.acknowledged_words(doc, done)
         origin = self.h.list_origin(body)
         if origin and doc is not None:
-            self.h.relist(person_slack(body), origin, words)
+            self.h.relist(person_slack(body), origin, words, team=request_team(body))
         elif doc is not None and (seeing or (body.get("container") or {}).get("is_ephemeral")):
             self.h.tell(body, words, respond)
         if doc is not None:
-            self.h.update(*self.h.message_place(body), self.h.feedback_render(doc, person))
-            self.home.republish(me, doc["practitioner"], doc.get("manager", ""))
+            self.h.update(*self.h.message_place(body), self.h.feedback_render(doc, person),
+                          team=request_team(body))
+            self.home.republish(partnership_of(person), me, doc["practitioner"],
+                                doc.get("manager", ""))
         self.h.handled(body)
 
     def open_responses(self, body: Doc, respond: Any) -> None:
         """Answer (one issue: the button's `i`) or Respond (every issue still waiting, or all
         of them once each is answered): a form whose boxes start from drafts and answers."""
-        person = self.h.who(body, respond)
+        person = self.h.who(body, respond, button_ref(body["actions"][0]).get("p", ""))
         if person is None:
             return
         ref = button_ref(body["actions"][0])
@@ -98,7 +101,8 @@ class Buttons:
             self.h.tell(body, "I can't find that feedback in the ledger any more.", respond)
             return
         if person["person"] not in (doc["practitioner"], doc.get("manager")):
-            self.h.tell(body, f"This feedback is for {self.h.names(doc['practitioner'])}; only "
+            self.h.tell(body, f"This feedback is for "
+                              f"{self.h.names(doc['programme'])(doc['practitioner'])}; only "
                               "they and their manager can answer it.", respond)
             return
         responses = doc.get("responses") or {}
@@ -119,7 +123,7 @@ class Buttons:
         programme = self.s.programme(doc["programme"])
         view = answering.answer_modal(doc, programme, meta, numbers, person["person"])
         try:
-            self.s.deliver.open_modal(body["trigger_id"], view)
+            self.h.slack(body).open_modal(body["trigger_id"], view)
         except Exception as e:  # noqa: BLE001
             log.warning("could not open the answers form (%s)", slack_error(e))
             self.h.tell(body, "I couldn't open the form in time. Please press the button "
@@ -129,7 +133,7 @@ class Buttons:
     # ---- concerns --------------------------------------------------------------------------------
 
     def acknowledge_concern(self, body: Doc, respond: Any) -> None:
-        person = self.h.who(body, respond)
+        person = self.h.who(body, respond, button_ref(body["actions"][0]).get("p", ""))
         if person is None:
             return
         action = body["actions"][0]
@@ -145,16 +149,18 @@ class Buttons:
             return
         origin = self.h.list_origin(body)
         if origin and doc is not None:
-            self.h.relist(person_slack(body), origin, self.h.acknowledged_words(doc, done))
+            self.h.relist(person_slack(body), origin, self.h.acknowledged_words(doc, done),
+                          team=request_team(body))
         elif (body.get("container") or {}).get("is_ephemeral") and doc is not None:
             self.h.tell(body, self.h.acknowledged_words(doc, done), respond)
         if doc is not None:
-            self.h.update(*self.h.message_place(body), self.h.concern_render(doc))
-        self.home.republish(person["person"])
+            self.h.update(*self.h.message_place(body), self.h.concern_render(doc),
+                          team=request_team(body))
+        self.home.republish(partnership_of(person), person["person"])
         self.h.handled(body)
 
     def open_concern_action(self, body: Doc, respond: Any) -> None:
-        person = self.h.who(body, respond)
+        person = self.h.who(body, respond, button_ref(body["actions"][0]).get("p", ""))
         if person is None:
             return
         ref = button_ref(body["actions"][0])
@@ -176,7 +182,7 @@ class Buttons:
         meta = {"p": doc["programme"], "r": doc["ref"], "ch": channel, "ts": ts,
                 **self.h.list_origin(body)}
         try:
-            self.s.deliver.open_modal(body["trigger_id"], m.concern_action_modal(
+            self.h.slack(body).open_modal(body["trigger_id"], m.concern_action_modal(
                 doc, meta, self.s.programme(doc["programme"])))
         except Exception as e:  # noqa: BLE001
             log.warning("could not open the concern form (%s)", slack_error(e))
@@ -194,7 +200,7 @@ class Buttons:
 
     def _open_action_form(self, body: Doc, respond: Any,
                           form: Callable[[Doc, Doc], Doc], label: str) -> None:
-        person = self.h.who(body, respond)
+        person = self.h.who(body, respond, button_ref(body["actions"][0]).get("p", ""))
         if person is None:
             return
         ref = button_ref(body["actions"][0])
@@ -203,7 +209,8 @@ class Buttons:
             self.h.tell(body, "I can't find that action in the ledger any more.", respond)
             return
         if doc["owner"] != person["person"] and "quality-lead" not in (person.get("roles") or []):
-            self.h.tell(body, f"Action {doc['id']} is owned by {self.h.names(doc['owner'])}; "
+            self.h.tell(body, f"Action {doc['id']} is owned by "
+                              f"{self.h.names(doc['programme'])(doc['owner'])}; "
                               "only they or a quality lead can update it.", respond)
             return
         if doc["completed"]:
@@ -211,7 +218,7 @@ class Buttons:
             return
         meta = {"p": doc["programme"], "x": doc["id"], **self.h.list_origin(body)}
         try:
-            self.s.deliver.open_modal(body["trigger_id"], form(doc, meta))
+            self.h.slack(body).open_modal(body["trigger_id"], form(doc, meta))
         except Exception as e:  # noqa: BLE001
             log.warning("could not open the action form (%s)", slack_error(e))
             self.h.tell(body, f"I couldn't open the form in time. Please press {label} again.",

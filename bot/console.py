@@ -14,6 +14,8 @@ from typing import Any, TextIO
 
 from slack_bolt import App
 
+from projections.queries import partnership_of
+
 from .outbox import concern_outgoing, feedback_outgoing
 from .screen import Screen, still_there
 from .services import BotServices
@@ -252,7 +254,8 @@ class Console:
         views = self.s.fresh()
         me = self.person["person"]
         outgoing = []
-        for prog in sorted(views.programmes(), key=lambda p: p["programme"]):
+        mine_only = [partnership_of(self.person)]
+        for prog in sorted(views.programmes(mine_only), key=lambda p: p["programme"]):
             pid = prog["programme"]
             if "manager" in (self.person.get("roles") or []):
                 outgoing += [o for k in views.concerns(pid)

@@ -21,7 +21,7 @@ from policies.escalation import (
     recipients,
     step_started,
 )
-from projections.queries import action_status
+from projections.queries import action_status, partnership_of
 
 from . import alerts
 from .courier import Courier, Message
@@ -55,10 +55,13 @@ class DueChecks:
         programme (the worker reads the log there, so alerts never wait for the whole sweep)."""
         self.s.follower.catch_up()
         views = self.s.views
-        people = views.people()
+        directories: dict[str, list[Doc]] = {}  # each partnership's people, read once a run
+        for person in views.everyone():
+            directories.setdefault(partnership_of(person), []).append(person)
         for prog in views.programmes():
             between()
             pid = prog["programme"]
+            people = directories.get(partnership_of(prog), [])  # its partnership's only
             sent = {(d["subject"], d["purpose"], d["recipient"]): d
                     for d in views.deliveries(pid)}
             self.escalations(prog, today, people, sent)
@@ -109,22 +112,23 @@ class DueChecks:
             purpose = feedback_reminder_purpose(number)
             if number < 1 or (subject, purpose, f["practitioner"]) in sent:
                 continue
-            text, blocks = alerts.feedback_reminder(f, prog, self.s.directory.name,
+            text, blocks = alerts.feedback_reminder(f, prog, self.s.directory.of(pid).name,
                                                     sent_on=original["delivered_on"])
             self.courier.send(Message(pid, subject, purpose, f["practitioner"],
                                       original["slack_user"], text, blocks))
 
     def action_reminders(self, prog: Doc, today: date, actions: list[Doc], sent: Sent) -> None:
         pid = prog["programme"]
+        directory = self.s.directory.of(pid)
         for a in actions:
             state = action_reminder(date.fromisoformat(a["due"]), today, a["completed"])
             if state is None:
                 continue
             subject, purpose = action_subject(a["id"]), action_purpose(state, a["due"])
-            slack = self.s.directory.slack_user(a["owner"])
+            slack = directory.slack_user(a["owner"])
             if not slack or (subject, purpose, a["owner"]) in sent:
                 continue
-            text, blocks = alerts.action_reminder(a, prog, self.s.directory.name, state=state,
+            text, blocks = alerts.action_reminder(a, prog, directory.name, state=state,
                                                   today=today)
             self.courier.send(Message(pid, subject, purpose, a["owner"], slack, text, blocks))
 
@@ -135,8 +139,9 @@ class DueChecks:
         if week is None or not overdue:
             return
         pid, subject = prog["programme"], digest_subject(week)
-        text, blocks = alerts.overdue_digest(prog, overdue, self.s.directory.name, week=week)
+        directory = self.s.directory.of(pid)
+        text, blocks = alerts.overdue_digest(prog, overdue, directory.name, week=week)
         for lead in sorted(p["person"] for p in people if "quality-lead" in (p.get("roles") or [])):
-            slack = self.s.directory.slack_user(lead)
+            slack = directory.slack_user(lead)
             if slack and (subject, DIGEST, lead) not in sent:
                 self.courier.send(Message(pid, subject, DIGEST, lead, slack, text, blocks))

@@ -16,11 +16,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ledger import commands as c
+from projections.queries import partnership_of
 
 from . import answering
 from . import modals as m
 from .acts import Done, carry_out, slack_key
-from .handling import SORRY, Handling, budget_left
+from .handling import SORRY, Handling, budget_left, request_team
 from .home import HomeTab
 
 log = logging.getLogger("bot.app")  # the app's log, whichever listener speaks
@@ -97,12 +98,15 @@ class Forms:
         if not reply.ack.get("errors"):
             self.h.handled(body)
 
-    def person_or_errors(self, body: Doc, block: str) -> tuple[Doc | None, Reply | None]:
+    def person_or_errors(self, body: Doc, block: str, programme: str
+                         ) -> tuple[Doc | None, Reply | None]:
+        """Who submitted the form, in the partnership that owns its programme."""
         user = (body.get("user") or {}).get("id", "")
         self.s.fresh()
-        person = self.s.directory.person(user)
+        team = request_team(body)
+        person = self.s.directory.person(user, self.s.partnership_of(programme), team=team)
         if person is None:
-            how = self.s.directory.how_to_get_linked(user)
+            how = self.s.directory.how_to_get_linked(user, team=team)
             return None, Reply({"response_action": "errors", "errors": {block: how}}, how)
         return person, None
 
@@ -111,7 +115,7 @@ class Forms:
         meta = m.metadata(view)
 
         def work() -> Reply:
-            person, refused = self.person_or_errors(body, m.issue_block(1))
+            person, refused = self.person_or_errors(body, m.issue_block(1), meta.get("p", ""))
             if person is None:
                 return refused or Reply()
             doc = self.s.views.feedback_item(meta.get("p", ""), meta.get("c", ""),
@@ -136,9 +140,12 @@ class Forms:
 
             def after() -> None:
                 self.h.update(meta.get("ch", ""), meta.get("ts", ""),
-                             self.h.feedback_render(doc, person), pressed_on(meta))
-                self.h.relist(body_user(body), meta, "Thank you: your answers are recorded.")
-                self.home.republish(person["person"], doc["practitioner"], doc.get("manager", ""))
+                             self.h.feedback_render(doc, person), pressed_on(meta),
+                             team=request_team(body))
+                self.h.relist(body_user(body), meta, "Thank you: your answers are recorded.",
+                              team=request_team(body))
+                self.home.republish(partnership_of(person), person["person"],
+                                    doc["practitioner"], doc.get("manager", ""))
 
             if failed:
                 return Reply({"response_action": "errors", "errors": failed},
@@ -159,7 +166,8 @@ class Forms:
             meta = m.metadata(view)
             user = (body.get("user") or {}).get("id", "")
             self.s.fresh()
-            person = self.s.directory.person(user)
+            person = self.s.directory.person(user, self.s.partnership_of(meta.get("p", "")),
+                                             team=request_team(body))
             doc = self.s.views.feedback_item(meta.get("p", ""), meta.get("c", ""),
                                              meta.get("a", ""))
             if person is None or doc is None:
@@ -191,7 +199,7 @@ class Forms:
 
         def work() -> Reply:
             block = m.CONCERN_ACTION_BLOCK
-            person, refused = self.person_or_errors(body, block)
+            person, refused = self.person_or_errors(body, block, meta.get("p", ""))
             if person is None:
                 return refused or Reply()
             text, errors = m.read_concern_action((view.get("state") or {}).get("values") or {})
@@ -209,9 +217,10 @@ class Forms:
                 doc = self.s.views.concern(meta.get("p", ""), meta.get("r", ""))
                 if doc is not None:
                     self.h.update(meta.get("ch", ""), meta.get("ts", ""),
-                                 self.h.concern_render(doc))
-                self.h.relist(body_user(body), meta, "Thank you: your action is recorded.")
-                self.home.republish(person["person"])
+                                 self.h.concern_render(doc), team=request_team(body))
+                self.h.relist(body_user(body), meta, "Thank you: your action is recorded.",
+                              team=request_team(body))
+                self.home.republish(partnership_of(person), person["person"])
 
             return Reply({"response_action": "update", "view": m.done_view(
                 "Action recorded", "Thank you. Your action is recorded on the concern.")},
@@ -227,7 +236,7 @@ class Forms:
         view_id = str(view.get("id", ""))
 
         def work() -> Reply:
-            person, refused = self.person_or_errors(body, m.NOTE_BLOCK)
+            person, refused = self.person_or_errors(body, m.NOTE_BLOCK, meta.get("p", ""))
             if person is None:
                 return refused or Reply()
             update, errors = m.read_action_update((view.get("state") or {}).get("values") or {})
@@ -248,7 +257,7 @@ class Forms:
         view_id = str(view.get("id", ""))
 
         def work() -> Reply:
-            person, refused = self.person_or_errors(body, m.EVIDENCE_BLOCK)
+            person, refused = self.person_or_errors(body, m.EVIDENCE_BLOCK, meta.get("p", ""))
             if person is None:
                 return refused or Reply()
             evidence, errors = m.read_evidence((view.get("state") or {}).get("values") or {})
@@ -269,8 +278,9 @@ class Forms:
                          done.message)
 
         def after() -> None:
-            self.h.relist(body_user(body), meta, f"Action {meta.get('x', '')}: {said}.")
-            self.home.republish(person["person"])
+            self.h.relist(body_user(body), meta, f"Action {meta.get('x', '')}: {said}.",
+                          team=request_team(body))
+            self.home.republish(partnership_of(person), person["person"])
 
         return Reply({"response_action": "update", "view": m.done_view(
             title, f"Thank you. Action {meta.get('x', '')}: {said}.")}, after=after)

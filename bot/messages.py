@@ -171,13 +171,15 @@ def feedback_message(doc: Doc, programme: Doc | None, names: Names, *, for_manag
 
 def feedback_text(doc: Doc, names: Names, *, for_manager: bool, zone: tzinfo | None = None
                   ) -> str:
-    who = f"{names(doc['practitioner'])}'s" if for_manager else "Your"
-    text = f"{who} audit feedback on case {doc['case']} ({doc['agency']})."
+    """The notification's words. Slack reads them as mrkdwn too, so names and references are
+    escaped: no <!channel>, <@U...> or link can ride in on a person's name."""
+    who = f"{escape(names(doc['practitioner']))}'s" if for_manager else "Your"
+    text = f"{who} audit feedback on case {escape(doc['case'])} ({escape(doc['agency'])})."
     done, total = answered_count(doc)
     if total:
         text += f" {done} of {total} answered."
     if doc.get("acknowledged_by"):
-        text += (f" Acknowledged by {names(doc['acknowledged_by'])} on "
+        text += (f" Acknowledged by {escape(names(doc['acknowledged_by']))} on "
                  f"{when_plain(doc.get('acknowledged_at', ''), zone)}.")
     if for_manager and doc.get("seen_by"):
         text += f" Seen by you on {when_plain(doc.get('seen_at', ''), zone)}."
@@ -239,9 +241,11 @@ def concern_message(doc: Doc, programme: Doc | None, names: Names, *,
 
 
 def concern_text(doc: Doc, names: Names, zone: tzinfo | None = None) -> str:
+    """The notification's words, escaped as `feedback_text`'s are."""
     text = (AT_RISK_PLAIN + " " if doc.get("child_at_risk") else "") + \
-        f"Concern on case {doc['case']} ({doc['agency']}), reference {doc['ref']}."
+        f"Concern on case {escape(doc['case'])} ({escape(doc['agency'])}), reference " \
+        f"{escape(doc['ref'])}."
     if doc.get("acknowledged_by"):
-        text += (f" Acknowledged by {names(doc['acknowledged_by'])} on "
+        text += (f" Acknowledged by {escape(names(doc['acknowledged_by']))} on "
                  f"{when_plain(doc.get('acknowledged_at', ''), zone)}.")
     return text

@@ -36,16 +36,17 @@ def feedback_outgoing(services: BotServices, doc: dict[str, Any]) -> list[Outgoi
     """The practitioner's message and their manager's copy (for those with a Slack user), each
     in as many messages as it needs."""
     programme = services.programme(str(doc["programme"]))
-    names = services.directory.name
+    directory = services.directory.of(str(doc["programme"]))
+    names = directory.name
     out: list[Outgoing] = []
     practitioner = str(doc["practitioner"])
     manager = str(doc.get("manager") or "")
-    slack = services.directory.slack_user(practitioner)
+    slack = directory.slack_user(practitioner)
     if slack:
         text, blocks = feedback_message(doc, programme, names, for_manager=False,
                                         zone=services.deliver.zone(slack))
         out += [Outgoing(slack, t, bl) for t, bl in parts(text, blocks)]
-    slack = services.directory.slack_user(manager) if manager and manager != practitioner else ""
+    slack = directory.slack_user(manager) if manager and manager != practitioner else ""
     if slack:
         text, blocks = feedback_message(doc, programme, names, for_manager=True,
                                         zone=services.deliver.zone(slack))
@@ -56,13 +57,14 @@ def feedback_outgoing(services: BotServices, doc: dict[str, Any]) -> list[Outgoi
 def concern_outgoing(services: BotServices, doc: dict[str, Any]) -> list[Outgoing]:
     """The alert for each manager of the agency concerned (with a Slack user)."""
     programme = services.programme(str(doc["programme"]))
-    managers = [p for p in services.views.people()
+    directory = services.directory.of(str(doc["programme"]))
+    managers = [p for p in directory.people()
                 if "manager" in (p.get("roles") or []) and p.get("agency") == doc["agency"]]
     out: list[Outgoing] = []
     for p in managers:
-        slack = services.directory.slack_user(p["person"])
+        slack = directory.slack_user(p["person"])
         if slack:
-            text, blocks = concern_message(doc, programme, services.directory.name,
+            text, blocks = concern_message(doc, programme, directory.name,
                                            zone=services.deliver.zone(slack))
             out += [Outgoing(slack, t, bl) for t, bl in parts(text, blocks)]
     return out
@@ -74,7 +76,8 @@ def deliver_feedback(services: BotServices, programme: str, case: str, agency: s
     doc = services.fresh().feedback_item(programme, case, agency)
     if doc is None:
         raise LookupError(f"no feedback for {agency} on case {case!r} in {programme!r}")
-    posted = [services.deliver.dm(o.slack_user, o.text, o.blocks)
+    slack = services.deliver.in_team(services.team_of(programme))
+    posted = [slack.dm(o.slack_user, o.text, o.blocks)
               for o in feedback_outgoing(services, doc)]
     log.info("feedback sent: programme %s case %s agency %s, %d messages", programme, case,
              agency, len(posted))
@@ -86,7 +89,8 @@ def deliver_concern_alert(services: BotServices, programme: str, ref: str) -> li
     doc = services.fresh().concern(programme, ref)
     if doc is None:
         raise LookupError(f"no concern {ref!r} in {programme!r}")
-    posted = [services.deliver.dm(o.slack_user, o.text, o.blocks)
+    slack = services.deliver.in_team(services.team_of(programme))
+    posted = [slack.dm(o.slack_user, o.text, o.blocks)
               for o in concern_outgoing(services, doc)]
     log.info("concern alert sent: programme %s concern %s, %d messages", programme, ref,
              len(posted))

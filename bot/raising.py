@@ -37,7 +37,7 @@ def concern_answer(services: BotServices, person: Doc, args: list[str]) -> tuple
     """`/audit concern [PROGRAMME] CASE`: a button that opens the form for that case."""
     from .answers import CaseNamed, programme_and_case  # answers imports this lazily
 
-    found = programme_and_case(services.views, args, "/audit concern [PROGRAMME] CASE")
+    found = programme_and_case(services.views, person, args, "/audit concern [PROGRAMME] CASE")
     if not isinstance(found, CaseNamed):
         return found
     pid = found.programme["programme"]
@@ -98,7 +98,7 @@ class RaiseConcernForm:
 
     def open(self, body: Doc, respond: Any) -> None:
         """The button pressed: the form opened for its case."""
-        person = self.h.who(body, respond)
+        person = self.h.who(body, respond, button_ref(body["actions"][0]).get("p", ""))
         if person is None:
             return
         ref = button_ref(body["actions"][0])
@@ -108,7 +108,7 @@ class RaiseConcernForm:
             self.h.tell(body, "I can't find that case in the ledger any more.", respond)
             return
         try:
-            self.s.deliver.open_modal(body["trigger_id"], raise_modal(
+            self.h.slack(body).open_modal(body["trigger_id"], raise_modal(
                 case, {"p": case["programme"], "c": case["case"]}))
         except Exception as e:  # noqa: BLE001
             log.warning("could not open the concern form (%s)", slack_error(e))
@@ -120,7 +120,8 @@ class RaiseConcernForm:
         meta = m.metadata(view)
 
         def work() -> Reply:
-            person, refused = self.forms.person_or_errors(body, SUMMARY_BLOCK)
+            person, refused = self.forms.person_or_errors(body, SUMMARY_BLOCK,
+                                                          str(meta.get("p", "")))
             if person is None:
                 return refused or Reply()
             case = self.s.views.case(str(meta.get("p", "")), str(meta.get("c", "")))

@@ -63,9 +63,10 @@ class Teller:
         can_act = (permissions.permission_problem("acknowledge concern", roles) is None
                    and (who.get("agency") == doc["agency"] or "quality-lead" in roles))
         return alerts.concern_alert(doc, self.s.programme(doc["programme"]),
-                                    self.s.directory.name, step=step, reason=reason,
-                                    can_act=can_act, stand_in=person not in chosen,
-                                    zone=self.s.deliver.zone(slack_user))
+                                    self.s.directory.of(doc["programme"]).name, step=step,
+                                    reason=reason, can_act=can_act,
+                                    stand_in=person not in chosen,
+                                    zone=self.s.zone(slack_user, doc["programme"]))
 
     def alert_concern(self, programme: str, ref: str, step: int) -> None:
         """A concern's alert at a step, to each of that step's people who can be reached (the
@@ -76,7 +77,8 @@ class Teller:
             return
         if doc.get("closed") or doc.get("acknowledged_by"):
             return  # answered before we got to it: nobody needs telling now
-        people = self.s.views.people()
+        directory = self.s.directory.of(programme)
+        people = directory.people()  # the programme's partnership's: nobody else's
         chosen = None
         if step > 1:
             entry = next((e for e in reversed(doc.get("escalations") or [])
@@ -88,12 +90,12 @@ class Teller:
                         "telling the quality leads", ref, programme, step)
         subject, purpose = concern_subject(ref), concern_purpose(step)
         for person in reach:
-            slack = self.s.directory.slack_user(person)
+            slack = directory.slack_user(person)
             text, blocks = self.concern_for(doc, step, person, people, slack)
             self.courier.send(Message(programme, subject, purpose, person, slack, text, blocks))
         channel = str((self.s.programme(programme) or {}).get("channel") or "")
         if step == 1 and channel:
-            text, blocks = concern_message(doc, self.s.programme(programme), self.s.directory.name,
+            text, blocks = concern_message(doc, self.s.programme(programme), directory.name,
                                            channel=True)
             self.courier.send(Message(programme, subject, purpose, CHANNEL + channel, "", text,
                                       blocks), channel=channel)
@@ -106,16 +108,17 @@ class Teller:
         if doc is None or doc.get("acknowledged_by"):
             return
         prog = self.s.programme(programme)
+        directory = self.s.directory.of(programme)
         practitioner, manager = doc["practitioner"], str(doc.get("manager") or "")
         readers = [(practitioner, False)] + ([(manager, True)] if manager and
                                              manager != practitioner else [])
         for person, for_manager in readers:
-            slack = self.s.directory.slack_user(person)
+            slack = directory.slack_user(person)
             if not slack:
                 continue
-            text, blocks = feedback_message(doc, prog, self.s.directory.name,
+            text, blocks = feedback_message(doc, prog, directory.name,
                                             for_manager=for_manager,
-                                            zone=self.s.deliver.zone(slack))
+                                            zone=self.s.zone(slack, programme))
             self.courier.send(Message(programme, feedback_subject(case, agency), FEEDBACK,
                                       person, slack, text, blocks))
 
@@ -205,17 +208,18 @@ class Teller:
     def render(self, d: Doc) -> tuple[str, b.Blocks] | None:
         """A delivered message (its first part) as it should read now, for its reader."""
         pid, subject, purpose = d["programme"], d["subject"], part_of(d["purpose"])[0]
-        zone = self.s.deliver.zone(str(d.get("slack_user") or ""))
+        zone = self.s.zone(str(d.get("slack_user") or ""), pid)
         kind, _, rest = subject.partition("/")
+        directory = self.s.directory.of(pid)
         if kind == "concern":
             doc = self.s.views.concern(pid, rest)
             if doc is None:
                 return None
             if d["recipient"].startswith(CHANNEL):
-                return concern_message(doc, self.s.programme(pid), self.s.directory.name,
+                return concern_message(doc, self.s.programme(pid), directory.name,
                                        channel=True)
             return self.concern_for(doc, concern_step(purpose), d["recipient"],
-                                    self.s.views.people(), str(d.get("slack_user") or ""))
+                                    directory.people(), str(d.get("slack_user") or ""))
         if kind == "feedback":
             case, _, agency = rest.partition("/")
             doc = self.s.views.feedback_item(pid, case, agency)
@@ -225,10 +229,10 @@ class Teller:
             if purpose == FEEDBACK:
                 for_manager = d["recipient"] == doc.get("manager") and \
                     d["recipient"] != doc["practitioner"]
-                return feedback_message(doc, programme, self.s.directory.name,
+                return feedback_message(doc, programme, directory.name,
                                         for_manager=for_manager, zone=zone)
             original = self.s.views.delivery(pid, subject, FEEDBACK, doc["practitioner"])
-            return alerts.feedback_reminder(doc, programme, self.s.directory.name,
+            return alerts.feedback_reminder(doc, programme, directory.name,
                                             sent_on=(original or d)["delivered_on"], zone=zone)
         return None
 

@@ -104,6 +104,8 @@ class ChainSnapshot(Protocol):
 
     def chain_after(self, position: int | None, limit: int) -> list[ChainRow]: ...
 
+    def signatures_after(self, position: int | None, limit: int) -> list[Any]: ...
+
 
 def batches(fetch: Callable[[Any, int], list[Any]], key: Callable[[Any], Any],
             size: int = BATCH) -> Iterator[list[Any]]:

@@ -13,6 +13,9 @@ ProgrammeRef = Annotated[str, StringConstraints(strip_whitespace=True, min_lengt
                                                 max_length=64, pattern=r"^[a-z0-9][a-z0-9\-]*$")]
 Agency = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64,
                                           pattern=r"^[a-z0-9][a-z0-9\-]*$")]
+PartnershipRef = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
+                                                  max_length=64, pattern=r"^[a-z0-9][a-z0-9\-]*$")]
+SlackTeam = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[TE][A-Z0-9]{2,30}$")]
 Area = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^([1-9]|overall)$")]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000)]
 OptionalText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=10_000)]
@@ -178,7 +181,30 @@ Role = Annotated[str, StringConstraints(strip_whitespace=True,
 SlackUser = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[UW][A-Z0-9]{2,30}$")]
 
 
-class RegisterPerson(Command):
+class RegisterPartnership(Command):
+    """A partnership added to the store: an administrative act of whoever holds the store."""
+
+    partnership: PartnershipRef
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    slack_team: SlackTeam | None = None
+
+
+class LinkPartnershipSlack(Command):
+    """A partnership linked to its Slack workspace: an administrative act of whoever holds the
+    store, as registering it is."""
+
+    partnership: PartnershipRef
+    slack_team: SlackTeam
+
+
+class DirectoryCommand(Command):
+    """Directory commands name the partnership whose directory they change (and in which `by`
+    is looked up); the default partnership when they name none."""
+
+    partnership: PartnershipRef = "default"
+
+
+class RegisterPerson(DirectoryCommand):
     person: Ref
     name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] = ""
     agency: Agency
@@ -187,16 +213,16 @@ class RegisterPerson(Command):
     slack_user: SlackUser | None = None
 
 
-class ChangeRole(Command):
+class ChangeRole(DirectoryCommand):
     person: Ref
     role: Role
 
 
-class AssignManager(Command):
+class AssignManager(DirectoryCommand):
     person: Ref
     manager: Ref
 
 
-class LinkSlackUser(Command):
+class LinkSlackUser(DirectoryCommand):
     person: Ref
     slack_user: SlackUser

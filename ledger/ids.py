@@ -7,6 +7,10 @@ from functools import lru_cache
 from uuid import UUID, uuid5
 
 NAMESPACE = UUID("5d0c1a52-6a3e-4f0e-9a59-2a7f1c3b0d11")
+DEFAULT_PARTNERSHIP = "default"
+"""The partnership of everything stored before partnerships were named, and of every pack
+that names none: its ids are exactly those of the release before, so old stores read as
+they did."""
 
 
 @lru_cache(maxsize=4096)  # an import asks for most of its ids more than once
@@ -18,8 +22,25 @@ def programme_id(programme: str) -> UUID:
     return _id("programme", programme)
 
 
-def person_id(person: str) -> UUID:
-    return _id("person", person)
+def partnership_id(partnership: str) -> UUID:
+    return _id("partnership", partnership)
+
+
+def person_id(person: str, partnership: str = DEFAULT_PARTNERSHIP) -> UUID:
+    """A person is someone within one partnership: the same directory id in another
+    partnership is another person."""
+    if partnership == DEFAULT_PARTNERSHIP:
+        return _id("person", person)
+    return _id("person", partnership, person)
+
+
+def in_partnership(partnership: str, name: str) -> str:
+    """A person's or agency's key among every partnership's (the views key their documents by
+    it): the name itself in the default partnership, else `partnership/name` (a name holds no
+    `/`, so the two never meet)."""
+    if not name or partnership == DEFAULT_PARTNERSHIP:
+        return name
+    return f"{partnership}/{name}"
 
 
 def case_id(programme: str, case: str) -> UUID:

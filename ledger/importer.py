@@ -33,6 +33,7 @@ from .pack import (
     reference_problems,
     referenced_people,
 )
+from .partnership import Partnership
 from .people import Person
 from .personal import ERASED
 from .programme import Programme
@@ -83,14 +84,15 @@ class ImportSummary:
         return f"imported into {self.programme}: {parts} ({self.events} events)"
 
 
-def directory_of(app: AuditLedger, person_ids: set[str],
+def directory_of(app: AuditLedger, person_ids: set[str], partnership: str,
                  lookup: Lookup | None = None) -> dict[str, PersonIn]:
-    """The stored people of these ids, as a pack would list them (`lookup` reads them)."""
+    """The stored people of these ids in a partnership, as a pack would list them (`lookup`
+    reads them)."""
     if lookup is None:
-        lookup = Lookup(app, (ids.person_id(pid) for pid in person_ids))
+        lookup = Lookup(app, (ids.person_id(pid, partnership) for pid in person_ids))
     out = {}
     for pid in sorted(person_ids):
-        person = lookup.find(Person, ids.person_id(pid))
+        person = lookup.find(Person, ids.person_id(pid, partnership))
         if person is not None:
             out[pid] = PersonIn.model_validate(dict(
                                 id=pid, name=person.name, agency=person.agency,
@@ -128,6 +130,7 @@ def _import_pack(app: AuditLedger, pack: Pack, by: str,  # noqa: C901
                  allow_identifiers: str = "") -> ImportSummary:
     in_pack = {p.id for p in pack.people}
     pid = pack.programme.id
+    owner = pack.partnership_id
     outside = referenced_people(pack) - in_pack
     concerns: list[tuple[ConcernIn, date, str]] = []
     for raised in pack.concerns:
@@ -137,14 +140,15 @@ def _import_pack(app: AuditLedger, pack: Pack, by: str,  # noqa: C901
             raised.case, raised.agency, raised.summary, raised_on.isoformat())))
     # Everything the pack might add, looked up at once: in a fresh import none of it exists.
     lookup = Lookup(app, [
+        ids.partnership_id(owner),
         ids.programme_id(pid),
-        *(ids.person_id(p) for p in sorted(outside | in_pack)),
+        *(ids.person_id(p, owner) for p in sorted(outside | in_pack)),
         *(ids.case_id(pid, k.ref) for k in pack.cases),
         *(ids.concern_id(pid, ref) for _, _, ref in concerns),
         *(ids.recommendation_id(pid, rec.number) for rec in pack.recommendations),
         *(ids.action_id(pid, a.id) for a in pack.actions),
     ])
-    directory = directory_of(app, outside, lookup)
+    directory = directory_of(app, outside, owner, lookup)
     problems = reference_problems(pack, directory, set_aside)
     summary = ImportSummary(pid)
     today = date.today().isoformat()
@@ -153,11 +157,19 @@ def _import_pack(app: AuditLedger, pack: Pack, by: str,  # noqa: C901
     pending: list[Aggregate] = []
     in_pending: set[int] = set()  # cases among pending (an aggregate's == compares its state)
 
+    partnership = _partnership(lookup, pack, Act(by, today), problems)
+    if partnership is not None:
+        pending.append(partnership)
+        summary.count("partnership")
     programme = lookup.find(Programme, ids.programme_id(pid))
+    if programme is not None and programme.partnership != owner:
+        raise PackProblems(problems + [f"programme.id: {pid} is another partnership's programme; name "
+                            "this audit's programme otherwise"])
     if programme is None:
         terms = pack.programme
         programme = Programme._create(
-            Programme.Created, id=ids.programme_id(pid), programme=pid, title=terms.title,
+            Programme.Created, id=ids.programme_id(pid), partnership=owner, programme=pid,
+            title=terms.title,
             board=terms.board, opened=opened, scale=terms.scale,
             consolidation=terms.consolidation, areas=pack.areas,
             terms_of_reference=terms.terms_of_reference, method=terms.method,
@@ -187,10 +199,11 @@ def _import_pack(app: AuditLedger, pack: Pack, by: str,  # noqa: C901
 
     people: dict[str, Person] = {}
     for i, p in enumerate(pack.people):
-        person = lookup.find(Person, ids.person_id(p.id))
+        person = lookup.find(Person, ids.person_id(p.id, owner))
         if person is None:
             person = Person._create(
-                Person.Created, id=ids.person_id(p.id), person=p.id, name=p.name,
+                Person.Created, id=ids.person_id(p.id, owner), partnership=owner, person=p.id,
+                name=p.name,
                 agency=p.agency, roles=list(p.roles), manager=p.manager or "",
                 slack_user=p.slack_user or "", **Act(by, today).fields())
             pending.append(person)
@@ -318,6 +331,34 @@ def _import_pack(app: AuditLedger, pack: Pack, by: str,  # noqa: C901
     return summary
 
 
+def _partnership(lookup: Lookup, pack: Pack, act: Act, problems: list[str]
+                 ) -> Partnership | None:
+    """The pack's partnership, new to the store (to be saved), or None: named by no partnership
+    section (the default one), or already registered as the pack says (else a problem)."""
+    named = pack.partnership
+    if named is None:
+        return None
+    stored = lookup.find(Partnership, ids.partnership_id(named.id))
+    if stored is None:
+        if not named.name and named.id == ids.DEFAULT_PARTNERSHIP:
+            return None  # the default partnership needs no registering
+        if not named.name:
+            problems.append(f"partnership.name: partnership {named.id} is not in the ledger yet; "
+                            "give its name to register it")
+            return None
+        return Partnership._create(Partnership.Created, id=ids.partnership_id(named.id),
+                                   partnership=named.id, name=named.name,
+                                   slack_team=named.slack_team or "", **act.fields())
+    if named.name and named.name != stored.name:
+        problems.append(f"partnership.name: the ledger has {stored.name!r} for {named.id}; this "
+                        f"pack says {named.name!r}")
+    if named.slack_team and named.slack_team != stored.slack_team:
+        problems.append(f"partnership.slack_team: the ledger has "
+                        f"{stored.slack_team or 'no Slack team'} for {named.id}; this pack says "
+                        f"{named.slack_team}")
+    return None
+
+
 ALLOW_IN_A_FILE = ("what identifies a child or family is kept out of free text; if such text "
                    "must stay, a quality lead may allow it, giving a reason: import the file "
                    "again with --by QUALITY-LEAD --allow-identifiers REASON")
@@ -332,7 +373,7 @@ def _allowing(app: AuditLedger, pack: Pack, texts: list[TextFound], by: str, rea
         return [p for t in texts for p in t.problems] + [ALLOW_IN_A_FILE]
     known = named.get(by)
     roles = list(known.roles) if known else list(getattr(
-        app.find(Person, ids.person_id(by)), "roles", []))
+        app.find(Person, ids.person_id(by, pack.partnership_id)), "roles", []))
     if not may_allow_identifiers(roles):
         return [f"--by {by}: only a quality lead may allow text that holds what identifies a "
                 "child or family"]

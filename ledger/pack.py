@@ -15,7 +15,8 @@ from policies.grading import grade_problems
 from policies.scales import AREAS, SCALES
 from policies.smart import smart_problems
 
-from .commands import Agency, Area, ProgrammeRef, Ref
+from .commands import Agency, Area, PartnershipRef, ProgrammeRef, Ref, SlackTeam
+from .ids import DEFAULT_PARTNERSHIP
 from .plain_words import pydantic_problems
 from .report_commands import Author, GradedArea, Theme
 
@@ -31,6 +32,15 @@ MAX_PACK_BYTES = 20 * 1024 * 1024
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PartnershipIn(Strict):
+    """The partnership the pack's programme and people belong to: registered on import if the
+    store does not hold it yet (then `name` is needed), else only checked."""
+
+    id: PartnershipRef
+    name: Short = ""
+    slack_team: SlackTeam | None = None
 
 
 class ProgrammeIn(Strict):
@@ -117,6 +127,7 @@ class ReportIn(Strict):
 
 
 class Pack(Strict):
+    partnership: PartnershipIn | None = None
     programme: ProgrammeIn
     people: list[PersonIn] = []
     cases: list[CaseIn] = []
@@ -125,6 +136,11 @@ class Pack(Strict):
     recommendations: list[RecommendationIn] = []
     actions: list[ActionIn] = []
     report: ReportIn | None = None
+
+    @property
+    def partnership_id(self) -> str:
+        """The partnership this pack's programme and people belong to."""
+        return self.partnership.id if self.partnership else DEFAULT_PARTNERSHIP
 
     @property
     def areas(self) -> dict[str, str]:

@@ -1,21 +1,34 @@
-"""The people directory: who someone is, their agency, roles, manager and Slack user."""
+"""The people directory: who someone is, in which partnership, their agency, roles, manager and
+Slack user. A person id names someone within one partnership only."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from .base import LedgerAggregate
+from .ids import DEFAULT_PARTNERSHIP
 
 
 class Person(LedgerAggregate):
     TOPIC = "audit-ledger:Person"
 
     class Created(LedgerAggregate.Created):
+        """Version 2 adds `partnership`, whose directory the person is in (stored earlier
+        events: the default one)."""
+
         TOPIC = "audit-ledger:PersonRegistered"
+        class_version = 2
+        partnership: str
         person: str
         name: str
         agency: str
         roles: list[str]
         manager: str
         slack_user: str
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["partnership"] = DEFAULT_PARTNERSHIP
 
     class RoleGranted(LedgerAggregate.Event):
         TOPIC = "audit-ledger:RoleGranted"
@@ -50,6 +63,7 @@ class Person(LedgerAggregate):
     def __init__(
         self,
         *,
+        partnership: str,
         person: str,
         name: str,
         agency: str,
@@ -61,6 +75,7 @@ class Person(LedgerAggregate):
         key: str,
     ) -> None:
         self.keys: set[str] = set()
+        self.partnership = partnership
         self.person = person
         self.name = name
         self.agency = agency

@@ -83,6 +83,8 @@ def _pattern_words(e: Any) -> str:
         return "an area is 1 to 8 or 'overall'"
     if pattern.startswith("^[UW]"):
         return "a Slack user id such as U0123ABCD"
+    if pattern.startswith("^[TE]"):
+        return "a Slack workspace (team) id such as T0123ABCD"
     if pattern.startswith("^[1-9]"):
         return "an area is a number from 1 to 9"
     return "see the pack format for what is allowed"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .base import LedgerAggregate
+from .ids import DEFAULT_PARTNERSHIP
 
 CHANNEL_DETAILS = ("recorded", "text")
 CHANNEL_DETAIL_DEFAULT = "recorded"
@@ -15,10 +16,12 @@ class Programme(LedgerAggregate):
 
     class Created(LedgerAggregate.Created):
         """Version 2 adds `escalation`: the programme's own working days for each step of the
-        concern ladder (empty: the default 2, 5 and 2). Stored version-1 events are upcast."""
+        concern ladder (empty: the default 2, 5 and 2). Version 3 adds `partnership`, the
+        partnership that owns the programme (stored earlier events: the default one)."""
 
         TOPIC = "audit-ledger:ProgrammeOpened"
-        class_version = 2
+        class_version = 3
+        partnership: str
         programme: str
         title: str
         board: str
@@ -36,6 +39,10 @@ class Programme(LedgerAggregate):
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             state["escalation"] = []
+
+        @staticmethod
+        def upcast_v2_v3(state: dict[str, Any]) -> None:
+            state["partnership"] = DEFAULT_PARTNERSHIP
 
     class ChannelDetailSet(LedgerAggregate.Event):
         """What the programme's Slack channel is told of a concern's actions and outcome:
@@ -68,6 +75,7 @@ class Programme(LedgerAggregate):
     def __init__(
         self,
         *,
+        partnership: str,
         programme: str,
         title: str,
         board: str,
@@ -86,6 +94,7 @@ class Programme(LedgerAggregate):
         key: str,
     ) -> None:
         self.keys: set[str] = set()
+        self.partnership = partnership
         self.programme = programme
         self.title = title
         self.board = board

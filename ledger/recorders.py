@@ -26,14 +26,52 @@ from .chain import (
     recorded_hash,
     stored_row,
 )
+from .signing import SIGNATURE_TABLE, ChainRefused, ChainSigner, SignatureRow, tail_problem
+
+CHAIN_GONE = ("the record's hash chain is missing or empty beside stored events: it was "
+              "dropped or emptied outside the ledger, so nothing was written. Run audit-ledger "
+              "verify and ask whoever looks after the store; a store written before the ledger "
+              "kept a chain is taken on with audit-ledger adopt-chain")
+
+class _Signing:
+    """What both recorders do around the chain: refuse to extend a head that is not theirs to
+    extend, and sign each commit's new head when the process holds a signing key."""
+
+    signer: ChainSigner | None = None  # set by the store's factory (`ledger.store_key`)
+
+    def _check_tail(self, found: Any, last: Any) -> None:
+        head = (int(found[0]), str(found[1])) if found is not None else None
+        problem = tail_problem(head, tuple(last) if last is not None else None, self.signer)
+        if problem:
+            raise ChainRefused(problem)
+
+    def _signed(self, chained: list[tuple[int, int, str]]) -> SignatureRow | None:
+        """The signature row of this commit's new head, when this process signs."""
+        if self.signer is None or not chained:
+            return None
+        position, _, head_hash = chained[-1]
+        return (position, head_hash, self.signer.public, self.signer.sign(position, head_hash))
 
 
-class ChainedRecorder:
-    """What every chaining recorder is (PostgreSQL's is in `ledger.postgres_store`, imported
-    only for a PostgreSQL store, so SQLite never loads psycopg)."""
+ADOPTION_TABLE = "event_chain_adoptions"
+CHAIN_DDL = ("CREATE TABLE {} (position bigint PRIMARY KEY, notification_id bigint NOT NULL, "
+             "hash text NOT NULL)")
+ADOPT_CHAINED = ("this store's log already has a hash chain: there is nothing to adopt (run "
+                 "audit-ledger verify to check it)")
+ADOPT_SIGNED = ("this store's chain was signed, so it was not written before the ledger kept "
+                "a chain: it was removed or emptied outside the ledger. It is not adopted; "
+                "restore the store from a backup and ask whoever looks after it")
+ADOPT_EMPTY = "this store holds no events: its chain starts with the first one stored"
 
-    def chain_snapshot(self) -> Any:  # pragma: no cover - each recorder has its own
-        raise NotImplementedError
+
+def _refuse_adoption(snapshot: ChainSnapshot) -> None:
+    """Adoption is only for a log stored before the ledger kept a chain."""
+    if not snapshot.events_after(None, 1):
+        raise ChainRefused(ADOPT_EMPTY)
+    if snapshot.chain_after(None, 1):
+        raise ChainRefused(ADOPT_CHAINED)
+    if snapshot.signatures_after(None, 1):
+        raise ChainRefused(ADOPT_SIGNED)
 
 
 class _SQLiteSnapshot:
@@ -49,43 +87,88 @@ class _SQLiteSnapshot:
         return [(r[0], r[1], r[2], r[3], r[4]) for r in self.c.fetchall()]
 
     def chain_after(self, position: int | None, limit: int) -> list[ChainRow]:
+        import sqlite3
+
         where = "" if position is None else "WHERE position>? "
         params: list[Any] = [] if position is None else [position]
-        self.c.execute(f"SELECT position, notification_id, hash FROM {CHAIN_TABLE} {where}"
-                       "ORDER BY position LIMIT ?", [*params, limit])
+        try:
+            self.c.execute(f"SELECT position, notification_id, hash FROM {CHAIN_TABLE} {where}"
+                           "ORDER BY position LIMIT ?", [*params, limit])
+        except sqlite3.OperationalError:
+            return []  # the table is missing: `verify` names it
         return [(r[0], r[1], r[2]) for r in self.c.fetchall()]
+
+    def signatures_after(self, position: int | None, limit: int) -> list[SignatureRow]:
+        import sqlite3
+
+        where = "" if position is None else "WHERE position>? "
+        params: list[Any] = [] if position is None else [position]
+        try:
+            self.c.execute(f"SELECT position, hash, public_key, signature FROM "
+                           f"{SIGNATURE_TABLE} {where}ORDER BY position LIMIT ?",
+                           [*params, limit])
+        except sqlite3.OperationalError:
+            return []  # a store no release since signing has opened: nothing is signed
+        return [(r[0], r[1], r[2], r[3]) for r in self.c.fetchall()]
+
+
+class ChainedRecorder(_Signing):
+    """What every chaining recorder is (PostgreSQL's is in `ledger.postgres_store`, imported
+    only for a PostgreSQL store, so SQLite never loads psycopg)."""
+
+    def chain_snapshot(self) -> Any:  # pragma: no cover - each recorder has its own
+        raise NotImplementedError
 
 
 class ChainedSQLiteRecorder(ChainedRecorder, SQLiteApplicationRecorder):
-    """The library's SQLite recorder, extending the hash chain in each insert's transaction."""
+    """The library's SQLite recorder, extending the hash chain in each insert's transaction,
+    and signing each commit's new head when the process holds a signing key."""
 
     def create_table(self) -> None:
         super().create_table()
         self._start_chain()
+        with self.datastore.transaction(commit=True) as c:
+            c.execute(f"CREATE TABLE IF NOT EXISTS {SIGNATURE_TABLE} (position INTEGER PRIMARY "
+                      "KEY, hash TEXT NOT NULL, public_key TEXT NOT NULL, signature TEXT NOT NULL)")
 
     def _start_chain(self) -> None:
-        """Make the chain table; on a store written before there was one, chain what is there."""
+        """Make the chain table beside an empty log. Beside stored events it stays missing
+        (and every write refuses) until someone adopts the log with `adopt_chain`."""
         if self._has_chain_table():
             return
+        with self.datastore.transaction(commit=True) as c:
+            c.execute(f"SELECT 1 FROM {self.events_table_name} LIMIT 1")
+            if c.fetchone() is None:
+                c.execute(f"CREATE TABLE IF NOT EXISTS {CHAIN_TABLE} (position INTEGER PRIMARY "
+                          "KEY, notification_id INTEGER NOT NULL, hash TEXT NOT NULL)")
+
+    def adopt_chain(self, by: str, at: str) -> tuple[int, str]:
+        """Chain a log stored without a chain, recording who adopted it and when; refused
+        when the log has a chain or was ever signed. Returns the head (position, hash)."""
         with self.datastore.get_connection(commit=True) as conn:
             c = conn.cursor()
             c.execute("BEGIN IMMEDIATE")  # one writer: nobody stores events while we chain
             try:
-                c.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?",
-                          [CHAIN_TABLE])
-                if c.fetchone() is None:
-                    c.execute(f"CREATE TABLE {CHAIN_TABLE} (position INTEGER PRIMARY KEY, "
-                              "notification_id INTEGER NOT NULL, hash TEXT NOT NULL)")
-                    snapshot = _SQLiteSnapshot(c, self.events_table_name)
-                    head = (0, GENESIS)
-                    for rows in batches(snapshot.events_after, key=lambda r: int(r[0])):
-                        chained = chain_rows(head, rows)
-                        c.executemany(f"INSERT INTO {CHAIN_TABLE} VALUES (?,?,?)", chained)
-                        head = (chained[-1][0], bytes.fromhex(chained[-1][2]))
+                _refuse_adoption(_SQLiteSnapshot(c, self.events_table_name))
+                c.execute(f"CREATE TABLE IF NOT EXISTS {CHAIN_TABLE} (position INTEGER PRIMARY "
+                          "KEY, notification_id INTEGER NOT NULL, hash TEXT NOT NULL)")
+                c.execute(f"CREATE TABLE IF NOT EXISTS {ADOPTION_TABLE} (position INTEGER "
+                          "PRIMARY KEY, adopted_by TEXT NOT NULL, adopted_at TEXT NOT NULL)")
+                snapshot = _SQLiteSnapshot(c, self.events_table_name)
+                head = (0, GENESIS)
+                for rows in batches(snapshot.events_after, key=lambda r: int(r[0])):
+                    chained = chain_rows(head, rows)
+                    c.executemany(f"INSERT INTO {CHAIN_TABLE} VALUES (?,?,?)", chained)
+                    head = (chained[-1][0], bytes.fromhex(chained[-1][2]))
+                c.execute(f"INSERT INTO {ADOPTION_TABLE} VALUES (?,?,?)", [head[0], by, at])
+                signed = self._signed([(head[0], 0, head[1].hex())])
+                if signed:
+                    c.execute(f"INSERT INTO {SIGNATURE_TABLE} VALUES (?,?,?,?)", signed)
             except BaseException:
                 conn.rollback()
                 raise
             conn.commit()
+        return head[0], head[1].hex()
 
     def _has_chain_table(self) -> bool:
         with self.datastore.transaction(commit=False) as c:
@@ -96,14 +179,34 @@ class ChainedSQLiteRecorder(ChainedRecorder, SQLiteApplicationRecorder):
                        **kwargs: Any) -> Sequence[int] | None:
         # The inserts come first: they take SQLite's write lock, so the head read below is
         # the latest and nobody can add to the chain until this transaction ends.
+        import sqlite3
+
         ids = super()._insert_events(c, stored_events, **kwargs)
         assert ids is not None and len(ids) == len(stored_events)
-        c.execute(f"SELECT position, hash FROM {CHAIN_TABLE} ORDER BY position DESC LIMIT 1")
-        found = c.fetchone()
+        try:
+            c.execute(f"SELECT position, hash FROM {CHAIN_TABLE} ORDER BY position DESC LIMIT 1")
+            found = c.fetchone()
+            c.execute(f"SELECT position, hash, public_key, signature FROM {SIGNATURE_TABLE} "
+                      "ORDER BY position DESC LIMIT 1")
+            last = c.fetchone()
+        except sqlite3.OperationalError as e:
+            if "no such table" in str(e):
+                raise ChainRefused(CHAIN_GONE) from None
+            raise
+        if found is None:
+            c.execute(f"SELECT 1 FROM {self.events_table_name} WHERE rowid<? LIMIT 1",
+                      [min(int(i) for i in ids)])
+            if c.fetchone() is not None:
+                raise ChainRefused(CHAIN_GONE)
+        self._check_tail(found, last)
         head = (int(found[0]), recorded_hash(found[1])) if found else (0, GENESIS)
         rows = sorted((stored_row(int(i), e) for i, e in zip(ids, stored_events, strict=True)),
                       key=lambda r: int(r[0]))
-        c.executemany(f"INSERT INTO {CHAIN_TABLE} VALUES (?,?,?)", chain_rows(head, rows))
+        chained = chain_rows(head, rows)
+        c.executemany(f"INSERT INTO {CHAIN_TABLE} VALUES (?,?,?)", chained)
+        signed = self._signed(chained)
+        if signed:
+            c.execute(f"INSERT INTO {SIGNATURE_TABLE} VALUES (?,?,?,?)", signed)
         return ids
 
     @contextmanager

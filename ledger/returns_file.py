@@ -184,7 +184,8 @@ def _returns_pack(app: AuditLedger, programme: str, rows: list[Row],  # noqa: C9
         cases.append({"ref": ref, "agencies": case.agencies})
     known = {c["ref"] for c in cases}
     kept = [k for k in keys if k[0] in known]
-    data = {"programme": programme_data, "cases": cases,
+    data = {"partnership": {"id": found.partnership}, "programme": programme_data,
+            "cases": cases,
             "returns": [_as_pack(returns[k]) for k in kept]}
     pack, shape, set_aside = parse_pack_leniently(data)
     set_aside.people.add(NOBODY)

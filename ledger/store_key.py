@@ -19,9 +19,11 @@ from eventsourcing.sqlite import SQLiteFactory
 from eventsourcing.utils import strtobool
 
 from .base import LedgerError
+from .signing import SigningKeyError, signer_from
 
 KEY_CHECK = "LEDGER_KEY_CHECK"  # library env: "no" opens the store without checking the key
 KEY_SIZES = (16, 24, 32)
+SIGNING_KEY = "LEDGER_SIGNING_KEY"  # library env: AUDIT_LEDGER_SIGNING_KEY, as set
 
 
 class StoreKeyError(LedgerError):
@@ -91,6 +93,13 @@ class KeyCheckingFactory:
 
     def application_recorder(self) -> ApplicationRecorder:
         recorder: ApplicationRecorder = super().application_recorder()  # type: ignore[misc]
+        try:
+            signer = signer_from(self.env.get("CIPHER_KEY") or "",
+                                 self.env.get(SIGNING_KEY) or "")
+        except SigningKeyError:
+            self.close()  # type: ignore[attr-defined]
+            raise
+        recorder.signer = signer  # type: ignore[attr-defined]
         if strtobool(self.env.get(KEY_CHECK) or "yes"):
             try:
                 check_key(recorder, self.cipher())

@@ -34,6 +34,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "erase case text": frozenset({"quality-lead"}),
     "write report": frozenset({"quality-lead"}),
     "publish report": frozenset({"quality-lead"}),
+    "adopt chain": frozenset({"quality-lead"}),
 }
 """Each act and the roles that may do it. Ownership rules (a practitioner
 answers only their own feedback, an owner updates only their own action

@@ -10,6 +10,8 @@ from ledger.case_audit import CaseAudit
 from ledger.concerns import Concern
 from ledger.deliveries import Delivery
 from ledger.feedback import Feedback
+from ledger.ids import DEFAULT_PARTNERSHIP, in_partnership
+from ledger.partnership import Partnership
 from ledger.people import Person
 from ledger.programme import Programme
 
@@ -26,9 +28,38 @@ def _recorded(event: Any) -> str:
     return str(event.timestamp.isoformat())
 
 
+def _partnership_registered(f: Folding, e: Partnership.Created, position: int) -> None:
+    f.put("partnership", e.partnership, {"partnership": e.partnership, "name": e.name,
+                                         "slack_team": e.slack_team})
+    f.put("ids", str(e.originator_id), {"view": "partnership", "key": e.partnership,
+                                        "programme": ""})
+
+
+def _partnership_linked(f: Folding, e: Partnership.SlackTeamLinked, position: int) -> None:
+    index = f.get("ids", str(e.originator_id)) or {}
+    doc = f.get("partnership", str(index.get("key") or ""))
+    if doc is not None:
+        f.put("partnership", doc["partnership"], {**doc, "slack_team": e.slack_team})
+
+
+def _in_use(f: Folding, partnership: str) -> None:
+    """The default partnership is listed once something is in it, registered or not."""
+    if f.get("partnership", partnership) is None:
+        f.put("partnership", partnership, {"partnership": partnership, "name": "",
+                                           "slack_team": ""})
+
+
+def owner_of(f: Folding, programme: str) -> str:
+    """The partnership that owns a programme (as its document says)."""
+    doc = f.get("programme", programme) if programme else None
+    return str((doc or {}).get("partnership") or DEFAULT_PARTNERSHIP)
+
+
 def _programme_opened(f: Folding, e: Programme.Created, position: int) -> None:
+    _in_use(f, e.partnership)
     f.put("programme", e.programme, {
-        "programme": e.programme, "title": e.title, "board": e.board, "opened": e.opened,
+        "partnership": e.partnership, "programme": e.programme, "title": e.title,
+        "board": e.board, "opened": e.opened,
         "scale": e.scale, "consolidation": e.consolidation, "areas": dict(e.areas),
         "terms_of_reference": e.terms_of_reference, "method": e.method,
         "sample": dict(e.sample), "channel": e.channel, "baseline": e.baseline,
@@ -129,13 +160,14 @@ def _doc_of(f: Folding, e: Any, view: str) -> tuple[str, Doc] | None:
 
 
 def _person_registered(f: Folding, e: Person.Created, position: int) -> None:
-    f.put("person", e.person, {"person": e.person, "name": e.name, "agency": e.agency,
-                               "roles": list(e.roles), "manager": e.manager,
-                               "slack_user": e.slack_user})
-    f.put("ids", str(e.originator_id), {"view": "person", "key": e.person, "programme": ""})
-    if e.slack_user:
-        f.put("slack", e.slack_user, {"person": e.person})
-    listed(f, "team", e.manager, "members", e.person, True)
+    _in_use(f, e.partnership)
+    key = in_partnership(e.partnership, e.person)
+    f.put("person", key, {"partnership": e.partnership, "person": e.person, "name": e.name,
+                          "agency": e.agency, "roles": list(e.roles), "manager": e.manager,
+                          "slack_user": e.slack_user})
+    f.put("ids", str(e.originator_id), {"view": "person", "key": key, "programme": ""})
+    listed(f, "slack", e.slack_user, "people", key, True)
+    listed(f, "team", in_partnership(e.partnership, e.manager), "members", key, True)
 
 
 def _person_changed(f: Folding, e: Any, position: int) -> None:
@@ -148,14 +180,15 @@ def _person_changed(f: Folding, e: Any, position: int) -> None:
     elif isinstance(e, Person.RoleRevoked) and e.role in doc["roles"]:
         doc["roles"].remove(e.role)
     elif isinstance(e, Person.ManagerAssigned):
-        listed(f, "team", doc.get("manager") or "", "members", key, False)
-        listed(f, "team", e.manager, "members", key, True)
+        partnership = str(doc.get("partnership") or DEFAULT_PARTNERSHIP)
+        listed(f, "team", in_partnership(partnership, doc.get("manager") or ""), "members", key,
+               False)
+        listed(f, "team", in_partnership(partnership, e.manager), "members", key, True)
         doc["manager"] = e.manager
     elif isinstance(e, Person.SlackUserLinked):
-        if doc.get("slack_user"):
-            f.delete("slack", doc["slack_user"])
+        listed(f, "slack", doc.get("slack_user") or "", "people", key, False)
         doc["slack_user"] = e.slack_user
-        f.put("slack", e.slack_user, {"person": key})
+        listed(f, "slack", e.slack_user, "people", key, True)
     f.put("person", key, doc)
 
 
@@ -169,7 +202,8 @@ def _feedback_issued(f: Folding, e: Feedback.Created, position: int) -> None:
         "acknowledged_by": "", "acknowledged_at": "", "responses": {}})
     f.put("ids", str(e.originator_id), {"view": "feedback", "key": key,
                                         "programme": e.programme})
-    listed(f, "waiting", e.practitioner, "feedback", key, True)
+    listed(f, "waiting", in_partnership(owner_of(f, e.programme), e.practitioner), "feedback",
+           key, True)
 
 
 def _feedback_changed(f: Folding, e: Any, position: int) -> None:
@@ -192,7 +226,8 @@ def _feedback_changed(f: Folding, e: Any, position: int) -> None:
     elif isinstance(e, Feedback.AnswerDrafted):
         _draft_kept(doc, e.by, e.issue, e.text, _recorded(e))
     f.put("feedback", key, doc)
-    listed(f, "waiting", doc["practitioner"], "feedback", key, feedback_open(doc))
+    listed(f, "waiting", in_partnership(owner_of(f, doc["programme"]), doc["practitioner"]),
+           "feedback", key, feedback_open(doc))
 
 
 def _draft_kept(doc: Doc, person: str, issue: int, text: str, at: str) -> None:
@@ -221,7 +256,8 @@ def _concern_raised(f: Folding, e: Concern.Created, position: int) -> None:
         "acknowledged_at": "", "actions": [], "step": 1, "escalations": [], "closed": False,
         "outcome": ""})
     f.put("ids", str(e.originator_id), {"view": "concern", "key": key, "programme": e.programme})
-    listed(f, "open_concerns", e.agency, "concerns", key, True)
+    listed(f, "open_concerns", in_partnership(owner_of(f, e.programme), e.agency), "concerns",
+           key, True)
 
 
 def _concern_changed(f: Folding, e: Any, position: int) -> None:
@@ -243,7 +279,8 @@ def _concern_changed(f: Folding, e: Any, position: int) -> None:
         doc["closed"] = True
         doc["outcome"] = e.outcome
     f.put("concern", key, doc)
-    listed(f, "open_concerns", doc["agency"], "concerns", key, concern_open(doc))
+    listed(f, "open_concerns", in_partnership(owner_of(f, doc["programme"]), doc["agency"]),
+           "concerns", key, concern_open(doc))
 
 
 def _recommendation_made(f: Folding, e: Recommendation.Created, position: int) -> None:
@@ -261,7 +298,7 @@ def _action_planned(f: Folding, e: Action.Created, position: int) -> None:
         "planned_on": e.occurred_on, "ratified": False, "rag": "", "completed": False,
         "completed_on": "", "evidence": "", "progress": [], "replans": []})
     f.put("ids", str(e.originator_id), {"view": "action", "key": key, "programme": e.programme})
-    listed(f, "waiting", e.owner, "actions", key, True)
+    listed(f, "waiting", in_partnership(owner_of(f, e.programme), e.owner), "actions", key, True)
     rkey = f"{e.programme}/{e.recommendation:04d}"
     rec = f.get("recommendation", rkey)
     if rec is None:
@@ -293,9 +330,11 @@ def _action_changed(f: Folding, e: Any, position: int) -> None:
         doc.update(description=e.description, measure=e.measure, owner=e.owner, due=e.due,
                    completed=False, completed_on="")
     f.put("action", key, doc)
+    partnership = owner_of(f, doc["programme"])
     if owner != doc["owner"]:
-        listed(f, "waiting", owner, "actions", key, False)
-    listed(f, "waiting", doc["owner"], "actions", key, not doc["completed"])
+        listed(f, "waiting", in_partnership(partnership, owner), "actions", key, False)
+    listed(f, "waiting", in_partnership(partnership, doc["owner"]), "actions", key,
+           not doc["completed"])
 
 
 def _delivered(f: Folding, e: Delivery.Created, position: int) -> None:
@@ -320,6 +359,8 @@ def _delivery_updated(f: Folding, e: Delivery.Updated, position: int) -> None:
 
 
 HANDLERS: dict[type, Callable[[Folding, Any, int], None]] = {
+    Partnership.Created: _partnership_registered,
+    Partnership.SlackTeamLinked: _partnership_linked,
     Programme.Created: _programme_opened,
     Programme.Closed: _programme_closed,
     Programme.ChannelDetailSet: _channel_detail_set,

@@ -21,7 +21,7 @@ from matplotlib.ticker import MaxNLocator
 
 from policies.scales import Scale, scale_named
 
-from .process import process_sentences
+from .process import correction_lines, process_sentences
 from .report import moved, theme_count
 from .wording import words
 
@@ -49,6 +49,7 @@ def html_context(doc: Doc) -> Doc:
         "chart": chart_svg(rows, scale) if any(r["graded"] for r in rows) else None,
         "chart_rows": rows, "colours": grade_colours(scale),
         "process": process_sentences(doc["process"]),
+        "corrections": correction_lines(doc["process"]),
         "labels": {str(g["grade"]): g["label"] for g in doc["scale"]["grades"]},
         "moved": moved, "authored": _blocks, "theme_count": theme_count,
     }

@@ -122,3 +122,24 @@ def process_sentences(process: Doc) -> list[str]:
     out.append(f"{len(process['revisions'])} agency grade(s) were revised and "
                f"{len(process['moderations'])} judgement(s) moderated, each with a reason.")
     return out
+
+
+def _day(iso: str) -> str:
+    when = date.fromisoformat(iso)
+    return f"{when.day} {when:%B %Y}"
+
+
+def correction_lines(process: Doc) -> list[str]:
+    """Each revision and moderation with its reason (case and reason left out when the
+    report is publishable)."""
+    out = []
+    for r in process["revisions"]:
+        where = f"case {r['case']}, " if r["case"] else ""
+        out.append(f"Revised ({where}area {r['area']}, {r['agency']}, {_day(r['on'])}): "
+                   f"{r['previous']} to {r['grade']}" + (f"; {r['reason']}" if r["reason"]
+                                                          else "") + ".")
+    for m in process["moderations"]:
+        where = f"case {m['case']}, " if m["case"] else ""
+        out.append(f"Moderated ({where}area {m['area']}, {_day(m['on'])}): to {m['grade']}"
+                   + (f"; {m['reason']}" if m["reason"] else "") + ".")
+    return out

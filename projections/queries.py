@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from ledger.ids import delivery_id
+from ledger.ids import DEFAULT_PARTNERSHIP, delivery_id, in_partnership
 from policies.scales import OVERALL, area_title, scale_named
 from policies.smart import days_overdue
 
@@ -31,16 +31,35 @@ class Views:
 
     # ---- programme and cases -------------------------------------------------
 
-    def programme(self, pid: str) -> Doc:
+    def programme(self, pid: str, partnerships: Any = None) -> Doc:
+        """A programme's document; among the partnerships named only, when they are (another
+        partnership's programme is not there, and is not named among those known)."""
         doc = self.store.get("programme", pid)
+        if doc is not None and partnerships is not None and partnership_of(doc) not in partnerships:
+            doc = None
         if doc is None:
-            known = [k for k, _ in self.store.scan("programme")]
+            known = [d["programme"] for d in self.programmes(partnerships)]
             hint = f"; known: {', '.join(known)}" if known else "; import a pack first"
             raise NotInViews(f"no programme {pid!r}{hint}")
         return doc
 
-    def programmes(self) -> list[Doc]:
-        return [d for _, d in self.store.scan("programme")]
+    def programmes(self, partnerships: Any = None) -> list[Doc]:
+        """Every programme, or those of the partnerships named (a collection of ids)."""
+        docs = [d for _, d in self.store.scan("programme")]
+        if partnerships is None:
+            return docs
+        return [d for d in docs if partnership_of(d) in partnerships]
+
+    # ---- partnerships ------------------------------------------------------------------
+
+    def partnerships(self) -> list[Doc]:
+        """The partnerships registered or in use, by id (the default one only once something
+        is in it or it is named)."""
+        return sorted((d for _, d in self.store.scan("partnership")),
+                      key=lambda d: str(d["partnership"]))
+
+    def partnership(self, partnership: str) -> Doc | None:
+        return self.store.get("partnership", partnership)
 
     def cases(self, pid: str) -> list[Doc]:
         docs = [d for _, d in self.store.scan("case", f"{pid}/")]
@@ -65,16 +84,39 @@ class Views:
 
     # ---- people ------------------------------------------------------------------
 
-    def person(self, person: str) -> Doc | None:
-        return self.store.get("person", person)
+    def person(self, person: str, partnership: str = DEFAULT_PARTNERSHIP) -> Doc | None:
+        """One partnership's person (a directory id means someone only within one)."""
+        return self.store.get("person", in_partnership(partnership, person))
 
-    def person_by_slack(self, slack_user: str) -> Doc | None:
-        link = self.store.get("slack", slack_user)
-        return self.person(link["person"]) if link else None
+    def people_by_slack(self, slack_user: str) -> list[Doc]:
+        """Everyone linked to a Slack user: one person in each partnership that registered
+        them, by partnership."""
+        link = self.store.get("slack", slack_user) or {}
+        keys = list(link.get("people") or [])
+        found = self.store.get_many([("person", k) for k in keys]) if keys else {}
+        return sorted(found.values(), key=lambda d: (partnership_of(d), str(d["person"])))
 
-    def people(self) -> list[Doc]:
-        # By directory id (with a key set the documents are stored under keyed hashes).
-        return sorted((d for _, d in self.store.scan("person")), key=lambda d: str(d["person"]))
+    def person_by_slack(self, slack_user: str, partnership: str | None = None) -> Doc | None:
+        """The person a Slack user is in a partnership (in the first of theirs, when none is
+        named)."""
+        for doc in self.people_by_slack(slack_user):
+            if partnership is None or partnership_of(doc) == partnership:
+                return doc
+        return None
+
+    def people(self, partnership: str) -> list[Doc]:
+        """One partnership's directory, by directory id. Another than the default one is read
+        by its keys' prefix where keys are stored as they are (without a store key)."""
+        if partnership != DEFAULT_PARTNERSHIP and not self.store.hashes("person"):
+            docs = [d for _, d in self.store.scan("person", f"{partnership}/")]
+            return sorted(docs, key=lambda d: str(d["person"]))
+        return [d for d in self.everyone() if partnership_of(d) == partnership]
+
+    def everyone(self) -> list[Doc]:
+        """Every partnership's directory, by partnership and directory id (for the store's
+        administrators only; with a key set the documents are stored under keyed hashes)."""
+        return sorted((d for _, d in self.store.scan("person")),
+                      key=lambda d: (partnership_of(d), str(d["person"])))
 
     # ---- recommendations and actions -------------------------------------------
 
@@ -115,9 +157,9 @@ class Views:
         the indexes in three queries whatever the log's size: the keys of open feedback and
         actions (theirs and each team member's), and of their agency's open concerns (for
         managers), with the documents they name."""
-        me = str(person["person"])
+        me = person_key(person)
         roles = set(person.get("roles") or [])
-        agency = str(person.get("agency") or "")
+        agency = in_partnership(partnership_of(person), str(person.get("agency") or ""))
         first = self.store.get_many([("waiting", me), ("team", me), ("open_concerns", agency)])
         team = list((first.get(("team", me)) or {}).get("members") or [])
         theirs = self.store.get_many([("waiting", m) for m in team]) if team else {}
@@ -156,6 +198,16 @@ class Views:
     def delivery(self, pid: str, subject: str, purpose: str, recipient: str) -> Doc | None:
         return self.store.get("delivery", f"{pid}/{subject}/"
                                           f"{delivery_id(pid, subject, purpose, recipient)}")
+
+
+def partnership_of(doc: Doc) -> str:
+    """The partnership a person's or programme's document belongs to."""
+    return str(doc.get("partnership") or DEFAULT_PARTNERSHIP)
+
+
+def person_key(person: Doc) -> str:
+    """A person's key among every partnership's people (as the views key them)."""
+    return in_partnership(partnership_of(person), str(person["person"]))
 
 
 def case_judgements(doc: Doc) -> Doc:

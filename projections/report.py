@@ -11,7 +11,8 @@ from typing import Any
 
 from policies.scales import scale_named
 
-from .process import process_sentences
+from .inert import markdown_document, markdown_text
+from .process import correction_lines, process_sentences
 from .queries import Views, report_data
 from .wording import distribution_words, listed, words
 
@@ -19,7 +20,9 @@ Doc = dict[str, Any]
 
 
 def markdown_report(doc: Doc) -> str:
-    """The report document as Markdown; the same document gives the same text."""
+    """The report document as Markdown; the same document gives the same text. People's text
+    is written inert (`projections.inert`): it shows, it never links, embeds or lays out."""
+    raw, doc = doc, markdown_document(doc)
     lines: list[str] = []
     lines += [f"**{doc['marking']}**", ""] if doc["marking"] else []
     lines += [f"# {doc['title']}", ""]
@@ -29,13 +32,13 @@ def markdown_report(doc: Doc) -> str:
               + f"Programme `{doc['programme']}`, opened {doc['opened']}. {said}", ""]
     lines += _since(doc)
     lines += ["## 1. Terms of reference", ""]
-    lines += [doc["terms_of_reference"] or "Not recorded for this programme.", ""]
+    lines += [prose(raw["terms_of_reference"]) or "Not recorded for this programme.", ""]
     if doc["sample_criteria"]:
         lines += ["The sample was to represent a spread of:", ""]
         lines += [f"- {c}" for c in doc["sample_criteria"]] + [""]
     lines += ["## 2. Methodology", ""]
     if doc["method"]:
-        lines += [doc["method"], ""]
+        lines += [prose(raw["method"]), ""]
     scale = doc["scale"]
     grades = "; ".join(f"{g['grade']} {g['label']}" + (f" ({g['note']})" if g["note"] else "")
                        for g in scale["grades"])
@@ -91,6 +94,10 @@ def markdown_report(doc: Doc) -> str:
     lines += [""] if not doc["conclusions_authored"] else []
     lines += ["## How the audit was carried out", ""]
     lines += [f"- {s}" for s in process_sentences(doc["process"])] + [""]
+    corrections = correction_lines(doc["process"])
+    if corrections:
+        lines += ["Judgements corrected, with the reasons given:", ""]
+        lines += [f"- {c}" for c in corrections] + [""]
     lines += _analysis(doc)
     lines += ["## 5. Recommendations", ""]
     if not doc["recommendations"]:
@@ -137,6 +144,13 @@ def theme_count(theme: Doc) -> str:
         said.append(f"strengths in {words(theme['cases_with_strengths'])} case"
                     + ("s" if theme["cases_with_strengths"] != 1 else ""))
     return f"{theme['title']} ({', '.join(said)})"
+
+
+def prose(text: str) -> str:
+    """Programme or author's text in Markdown: its own '- ' lists kept as lists, everything
+    else in it inert."""
+    return "\n".join(f"- {markdown_text(line.strip()[2:])}" if line.strip().startswith("- ")
+                     else markdown_text(line) for line in text.splitlines())
 
 
 def _published_line(doc: Doc) -> str:

@@ -30,7 +30,7 @@ from ledger.returns_workbook import (
 from policies.audit_tool import questions_for
 from policies.scales import OVERALL, UNGRADED_AREAS, area_title, scale_named
 
-from .queries import Doc, Views
+from .queries import Doc, Views, partnership_of
 
 INPUT = PatternFill("solid", fgColor="FFF9E5")
 LOCKED_OUT = PatternFill("solid", fgColor="D9D9D9")
@@ -63,7 +63,7 @@ def template_contents(views: Views, pid: str, agency: str) -> TemplateContents:
         agencies = sorted({a for c in views.cases(pid) for a in c["agencies"]})
         raise TemplateRefused(f"--agency: no case of {pid} involves {agency!r}; agencies "
                               f"involved: {', '.join(agencies) or 'none (no cases yet)'}")
-    people = views.people()
+    people = views.people(partnership_of(programme))  # the programme's partnership's only
     auditors = [p["person"] for p in people if "auditor" in p["roles"] and p["agency"] == agency]
     if not auditors:  # an agency may be audited by another's auditors
         auditors = [p["person"] for p in people if "auditor" in p["roles"]]

@@ -10,31 +10,38 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from ledger.ids import DEFAULT_PARTNERSHIP, in_partnership
+
 from .folds import HANDLERS
 from .indexes import INDEXED_BY_EVENT, INDEXES
 
 Doc = dict[str, Any]
-VIEWS = ("programme", "case", "summary", "coverage", "recommendation", "action", "feedback",
-         "concern", "person", "slack", "delivery", "waiting", "team", "open_concerns", "authoring",
-         "ids")
+VIEWS = ("partnership", "programme", "case", "summary", "coverage", "recommendation", "action",
+         "feedback", "concern", "person", "slack", "delivery", "waiting", "team", "open_concerns",
+         "authoring", "ids")
 """Every view folded from the log: name and what it holds.
 
-programme: terms, scale, rule, areas; case: details, returns, moderation, judgements;
+partnership: each partnership registered or in use (name, Slack team);
+programme: its partnership, terms, scale, rule, areas; case: details, returns, moderation,
+judgements;
 summary: per-programme grade distribution per area; coverage: the sample's spread;
 recommendation, action: the action plan; feedback: per practitioner's return;
-concern: open and closed concerns; person, slack: the directory and its Slack links;
+concern: open and closed concerns; person: the directory, each person under their key among
+every partnership's (`ledger.ids.in_partnership`); slack: by Slack user, the keys of the
+people (one per partnership) linked to it;
 delivery: each message the worker sent (subject, purpose, recipient, Slack channel and ts);
-waiting: by person, their open feedback and open actions (keys); team: by manager, the people
-they manage; authoring: by programme, the overview report's author's words and the
-versions published; open_concerns: by agency, its concerns still needing a manager's
+waiting: by person's key, their open feedback and open actions (keys); team: by manager's key,
+the keys of the people they manage; authoring: by programme, the overview report's author's
+words and the versions published; open_concerns: by agency's key (an agency is one
+partnership's), its concerns still needing a manager's
 acknowledgement or action (keys) (these three answer "what is waiting for me?" in a few
 reads, however large the log);
 ids: which document each aggregate's later events belong to."""
 
-TRACKING_NAME = "views v3"
+TRACKING_NAME = "views v4"
 """The views' tracking position. Its name changes whenever the documents folded change shape,
 so that views folded by an earlier version are rebuilt, not carried on from (RETIRED)."""
-RETIRED = ("views", "views v2")
+RETIRED = ("views", "views v2", "views v3")
 
 
 class Folding:
@@ -59,12 +66,18 @@ class Folding:
         wanted = [("ids", str(e.originator_id)) for e in events]
         self._fill(wanted, load_many)
         follow: list[tuple[str, str]] = []
-        for k in wanted:
+        for e, k in zip(events, wanted, strict=True):
             index = self.cache.get(k)
             if index is not None:
                 follow.append((index["view"], index["key"]))
+                if index["programme"]:
+                    follow.append(("programme", index["programme"]))
                 if index["view"] == "case":
-                    follow += [("programme", index["programme"]), ("summary", index["programme"])]
+                    follow.append(("summary", index["programme"]))
+            elif isinstance(getattr(e, "programme", None), str):
+                follow.append(("programme", e.programme))  # whose partnership indexes it
+            if isinstance(getattr(e, "partnership", None), str):
+                follow.append(("partnership", e.partnership))
         self._fill(follow, load_many)
         self._fill([k for e in events for k in self._indexes_of(e)], load_many)
 
@@ -72,17 +85,29 @@ class Folding:
         """The index documents (waiting, team, open_concerns) an event may change: under the
         person or agency it names, and under the one its document named before it."""
         out = []
+        index = self.cache.get(("ids", str(e.originator_id)))
+        doc = self.cache.get((index["view"], index["key"])) if index is not None else None
         named = INDEXED_BY_EVENT.get(type(e))
         if named is not None:
             view, attribute = named
-            out.append((INDEXES[view][1], str(getattr(e, attribute))))
-        index = self.cache.get(("ids", str(e.originator_id)))
-        if index is not None and index["view"] in INDEXES:
-            doc = self.cache.get((index["view"], index["key"]))
-            if doc is not None:
-                field, view = INDEXES[index["view"]]
-                out.append((view, str(doc.get(field) or "")))
+            out.append((INDEXES[view][1], in_partnership(self._partnership_of(e, index, doc),
+                                                         str(getattr(e, attribute)))))
+        if index is not None and doc is not None and index["view"] in INDEXES:
+            field, view = INDEXES[index["view"]]
+            out.append((view, in_partnership(self._partnership_of(e, index, doc),
+                                             str(doc.get(field) or ""))))
         return [k for k in out if k[1]]
+
+    def _partnership_of(self, e: Any, index: Doc | None, doc: Doc | None) -> str:
+        """The partnership whose index an event's document is listed in: the person's, or the
+        programme's owner (from the cache, as prefetched)."""
+        if isinstance(getattr(e, "partnership", None), str):
+            return str(e.partnership)
+        if doc is not None and doc.get("partnership"):
+            return str(doc["partnership"])
+        programme = getattr(e, "programme", None) or (index or {}).get("programme")
+        found = self.cache.get(("programme", programme)) if programme else None
+        return str((found or {}).get("partnership") or DEFAULT_PARTNERSHIP)
 
     def _fill(self, keys: list[tuple[str, str]],
               load_many: Callable[[list[tuple[str, str]]], dict[tuple[str, str], Doc]]) -> None:

@@ -449,3 +449,16 @@ def deliveries(url: str) -> list[dict[str, Any]]:
                 for d in w.views.deliveries(p["programme"])]
     finally:
         w.close()
+
+
+def partnership_pack(pack: dict[str, Any], partnership: str, name: str,
+                     slack_prefix: str) -> dict[str, Any]:
+    """`pack` as another partnership's audit: the same agency names and person ids, its own
+    programme id, its own people's Slack users (`slack_prefix` in place of U0)."""
+    out = copy.deepcopy(pack)
+    out["partnership"] = {"id": partnership, "name": name}
+    out["programme"]["id"] = f"{partnership}-{out['programme']['id']}"
+    for p in out["people"]:
+        if p.get("slack_user"):
+            p["slack_user"] = slack_prefix + p["slack_user"][2:]
+    return out

@@ -258,7 +258,7 @@ def test_erase_leaves_no_trace_of_the_case_text(store_url: str, tmp_path: Path, 
         for text in K01.values():
             assert _needle(text).decode() not in shown, text
         assert K02["return strength"] in shown
-    assert "Ethnicity: Black African 1, [erased] 1" in markdown  # the sample's spread
+    assert "Ethnicity: Black African 1, \\[erased\\] 1" in markdown  # spread; [ is escaped
     concerns = run_cli("concern", "list", PID, url=url, key=key, check=True).stdout
     assert K02["concern summary"] in concerns and ERASED in concerns
     assert K02["concern summary"] in json.dumps(_json("history", PID, "K02", url=url, key=key))

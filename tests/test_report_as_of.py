@@ -90,5 +90,12 @@ def test_a_published_version_is_byte_identical_after_a_later_moderation(
     assert "area 3 (Referral) adequate 3 -> 4, inadequate 4 -> 3" in \
         current["last_published"]["changes"]
     assert "1 more judgement(s) moderated" in current["last_published"]["changes"]
+    if fmt == "md":  # the process section gives each correction with its reason
+        md = run_cli("report", P, url=url, check=True).stdout
+        assert ("- Moderated (case C03, area 3, 2 April 2010): to 3; Agreed at moderation: "
+                "the delay was mitigated by the school.") in md
+        public = run_cli("report", P, "--publishable", url=url, check=True).stdout
+        assert "- Moderated (area 3, 2 April 2010): to 3." in public
+        assert "mitigated" not in public and "C03" not in public
     missing = run_cli("report", P, "--published", "2", url=url)
     assert missing.returncode == 2 and "no published version 2" in missing.stderr

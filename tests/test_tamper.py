@@ -367,7 +367,7 @@ def test_concurrent_writers_keep_one_chain(loaded: Raw, wiring: Wiring, store_ur
     assert code == 0 and f"verified {len(after)} events" in out, err
 
 
-def test_a_store_written_before_the_chain_is_chained_on_first_open(
+def test_a_store_written_before_the_chain_is_refused_until_adopted_explicitly(
         store_url: str, mini_pack: dict[str, Any]) -> None:
     settings = parse_url(store_url)
     if settings.kind == "postgres":
@@ -387,11 +387,27 @@ def test_a_store_written_before_the_chain_is_chained_on_first_open(
     raw = Raw(store_url)
     try:
         count = len(raw.ids())
+        # Nothing chains it silently: verify says the chain is missing, every write refuses.
+        code, _, err = verify(store_url)
+        assert code == 1 and "the hash chain is missing or empty beside stored events" in err
         with pytest.raises(Exception, match="event_chain"):
             raw.chain_rows()
+        refused = run_cli("concern", "raise", "mini-2026", "K02", "--agency", "school",
+                          "--by", "sch.aud", "--summary", "Attendance fell.", url=store_url)
+        assert refused.returncode == 2 and "audit-ledger adopt-chain" in refused.stderr
+        assert len(raw.ids()) == count
+        # Only a quality lead adopts it, and the adoption is said and recorded.
+        denied = run_cli("adopt-chain", "--by", "sch.aud", url=store_url)
+        assert denied.returncode == 2 and "Traceback" not in denied.stderr
+        adopted = run_cli("adopt-chain", "--by", "ql", url=store_url, check=True)
+        assert f"adopted the log of {count} events" in adopted.stdout
+        assert "recorded as adopted by ql" in adopted.stdout
+        assert raw.run("SELECT position, adopted_by FROM {chain}_adoptions") == [(count, "ql")]
         code, out, err = verify(store_url)
         assert code == 0 and f"verified {count} events" in out, err
         assert [r[1] for r in raw.chain_rows()] == raw.ids()
+        again = run_cli("adopt-chain", "--by", "ql", url=store_url)
+        assert again.returncode == 2 and "already has a hash chain" in again.stderr
         _edit_state_byte(raw)
         code, _, err = verify(store_url)
         assert code == 1 and "at position 5:" in err

@@ -359,7 +359,7 @@ def check_summary(views: Views) -> None:
 def check_waiting(views: Views) -> None:
     """The indexes behind "what is waiting for me?" list exactly what a scan of every
     programme's feedback, concerns and actions finds for each person and their team."""
-    people = views.people()
+    people = views.people("default")
     for person in people:
         me = person["person"]
         team = {p["person"] for p in people if p.get("manager") == me}

@@ -21,7 +21,7 @@ class ActionPlanCommands(LedgerCommands):
         return self.retrying(lambda: self._add_recommendation(cmd))
 
     def _add_recommendation(self, cmd: c.AddRecommendation) -> Outcome:
-        self.require("add recommendation", cmd.by)
+        self.require("add recommendation", cmd.by, self.partnership_of(cmd.programme))
         self.programme(cmd.programme)
         rid = ids.recommendation_id(cmd.programme, cmd.number)
         existing = self.find(Recommendation, rid)
@@ -39,13 +39,13 @@ class ActionPlanCommands(LedgerCommands):
         return self.retrying(lambda: self._plan_action(cmd))
 
     def _plan_action(self, cmd: c.PlanAction) -> Outcome:
-        self.require("plan action", cmd.by)
+        self.require("plan action", cmd.by, self.partnership_of(cmd.programme))
         self.programme(cmd.programme)
         problems = smart_problems(cmd.description, cmd.measure, cmd.owner, cmd.due)
         if self.find(Recommendation, ids.recommendation_id(cmd.programme,
                                                             cmd.recommendation)) is None:
             problems.append(f"recommendation: there is no recommendation {cmd.recommendation}")
-        if self.find(Person, ids.person_id(cmd.owner)) is None:
+        if self.find(Person, ids.person_id(cmd.owner, self.partnership_of(cmd.programme))) is None:
             problems.append(f"owner: {cmd.owner!r} is not in the directory")
         aid = ids.action_id(cmd.programme, cmd.action)
         if self.find(Action, aid) is not None:
@@ -67,7 +67,7 @@ class ActionPlanCommands(LedgerCommands):
         return self.retrying(lambda: self._ratify(cmd))
 
     def _ratify(self, cmd: c.RatifyAction) -> Outcome:
-        self.require("ratify action", cmd.by)
+        self.require("ratify action", cmd.by, self.partnership_of(cmd.programme))
         action = self.action(cmd.programme, cmd.action)
         if action.ratified:
             return Outcome(False, f"action {cmd.action} is already ratified")
@@ -76,7 +76,7 @@ class ActionPlanCommands(LedgerCommands):
         return Outcome(True, f"action {cmd.action} ratified")
 
     def _owned_action(self, cmd: c.ActionCommand, act_name: str) -> Action:
-        who = self.require(act_name, cmd.by)
+        who = self.require(act_name, cmd.by, self.partnership_of(cmd.programme))
         action = self.action(cmd.programme, cmd.action)
         if cmd.by != action.owner and "quality-lead" not in who.roles:
             raise NotPermitted(f"{cmd.by}: action {cmd.action} is owned by {action.owner}; "
@@ -117,14 +117,14 @@ class ActionPlanCommands(LedgerCommands):
         return self.retrying(lambda: self._replan(cmd))
 
     def _replan(self, cmd: c.ReplanAction) -> Outcome:
-        self.require("replan action", cmd.by)
+        self.require("replan action", cmd.by, self.partnership_of(cmd.programme))
         action = self.action(cmd.programme, cmd.action)
         due = cmd.due.isoformat() if cmd.due else action.due
         owner = cmd.owner or action.owner
         description = cmd.description or action.description
         measure = cmd.measure or action.measure
         problems = smart_problems(description, measure, owner, date.fromisoformat(due))
-        if self.find(Person, ids.person_id(owner)) is None:
+        if self.find(Person, ids.person_id(owner, self.partnership_of(cmd.programme))) is None:
             problems.append(f"owner: {owner!r} is not in the directory")
         if problems:
             raise Rejected(*problems)

@@ -36,8 +36,7 @@ class ActionTrackerCommands(LedgerCommands):
 
     def _import_tracker(self, programme: str, rows: list[TrackerRow], by: str,  # noqa: C901
                         on: date, allow_identifiers: str) -> Outcome:
-        importer = self.person(by)
-        self.programme(programme)
+        importer = self.person(by, self.partnership_of(programme))
         overseer = "quality-lead" in importer.roles
         if allow_identifiers and not may_allow_identifiers(importer.roles):
             raise NotPermitted(f"--by {by}: only a quality lead may allow text that holds what "
@@ -92,7 +91,8 @@ class ActionTrackerCommands(LedgerCommands):
                                 "reopens it by replanning (audit-ledger action replan)")
                 continue
             if action.owner not in people:
-                people[action.owner] = self.find(Person, ids.person_id(action.owner))
+                people[action.owner] = self.find(Person, ids.person_id(
+                    action.owner, self.partnership_of(programme)))
             owner = people[action.owner]
             act_name = "complete action" if row.status == "complete" else "record action progress"
             problem = (f"{action.owner} is not in the directory" if owner is None

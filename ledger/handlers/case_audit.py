@@ -23,7 +23,7 @@ class CaseAuditCommands(LedgerCommands):
         return self.retrying(lambda: self._record_return(cmd))
 
     def _record_return(self, cmd: c.RecordReturn) -> Outcome:
-        self.require("record return", cmd.by)
+        self.require("record return", cmd.by, self.partnership_of(cmd.programme))
         programme = self.programme(cmd.programme)
         case = self.case(cmd.programme, cmd.case)
         if cmd.key and case.has_key(cmd.key):
@@ -45,7 +45,7 @@ class CaseAuditCommands(LedgerCommands):
                     practitioner=cmd.practitioner, completed=cmd.completed.isoformat(),
                     grades=dict(cmd.grades), strengths=dict(cmd.strengths),
                     concerns=dict(cmd.concerns))
-        practitioner = self.person(cmd.practitioner)
+        practitioner = self.person(cmd.practitioner, programme.partnership)
         feedback = feedback_from_return(
             cmd.programme, cmd.case, cmd.agency, cmd.by, cmd.practitioner, practitioner.manager,
             dict(cmd.grades), dict(cmd.strengths), dict(cmd.concerns), act)
@@ -60,15 +60,16 @@ class CaseAuditCommands(LedgerCommands):
         if agency not in case.agencies:
             problems.append(f"agency {agency!r} is not involved in case {case.ref}; "
                             f"involved: {', '.join(case.agencies)}")
-        problems += self._practitioner_problems(practitioner, agency)
+        problems += self._practitioner_problems(practitioner, agency, programme.partnership)
         for area, grade in grades.items():
             others = {a: g for a, g in grades.items() if a != area}
             problems += [f"area {area}: {p}"
                          for p in grade_problems(scale, area, grade, others, programme.areas)]
         return problems
 
-    def _practitioner_problems(self, practitioner: str, agency: str) -> list[str]:
-        found = self.find(Person, ids.person_id(practitioner))
+    def _practitioner_problems(self, practitioner: str, agency: str, partnership: str
+                               ) -> list[str]:
+        found = self.find(Person, ids.person_id(practitioner, partnership))
         if found is None:
             return [f"practitioner {practitioner!r} is not in the directory"]
         if found.agency != agency:
@@ -79,7 +80,7 @@ class CaseAuditCommands(LedgerCommands):
         return self.retrying(lambda: self._grade_area(cmd))
 
     def _grade_area(self, cmd: c.GradeArea) -> Outcome:
-        self.require("grade area", cmd.by)
+        self.require("grade area", cmd.by, self.partnership_of(cmd.programme))
         programme = self.programme(cmd.programme)
         case = self.case(cmd.programme, cmd.case)
         if cmd.key and case.has_key(cmd.key):
@@ -111,7 +112,7 @@ class CaseAuditCommands(LedgerCommands):
         return self.retrying(lambda: self._revise_grade(cmd))
 
     def _revise_grade(self, cmd: c.ReviseGrade) -> Outcome:
-        self.require("revise grade", cmd.by)
+        self.require("revise grade", cmd.by, self.partnership_of(cmd.programme))
         programme = self.programme(cmd.programme)
         case = self.case(cmd.programme, cmd.case)
         if cmd.key and case.has_key(cmd.key):
@@ -144,7 +145,7 @@ class CaseAuditCommands(LedgerCommands):
         return self.retrying(lambda: self._moderate(cmd))
 
     def _moderate(self, cmd: c.ModerateJudgement) -> Outcome:
-        self.require("moderate judgement", cmd.by)
+        self.require("moderate judgement", cmd.by, self.partnership_of(cmd.programme))
         programme = self.programme(cmd.programme)
         case = self.case(cmd.programme, cmd.case)
         if cmd.key and case.has_key(cmd.key):

@@ -17,7 +17,7 @@ class ConcernCommands(LedgerCommands):
         return self.retrying(lambda: self._raise_concern(cmd))
 
     def _raise_concern(self, cmd: c.RaiseConcern) -> Outcome:
-        self.require("raise concern", cmd.by)
+        self.require("raise concern", cmd.by, self.partnership_of(cmd.programme))
         case = self.case(cmd.programme, cmd.case)
         if cmd.agency not in case.agencies:
             raise Rejected(f"agency {cmd.agency!r} is not involved in case {cmd.case}; "
@@ -43,7 +43,7 @@ class ConcernCommands(LedgerCommands):
         return self.names_on_case(self.case(programme, concern.case), concern.raised_by)
 
     def _concern_for_manager(self, cmd: c.ConcernCommand, act_name: str) -> Concern:
-        who = self.require(act_name, cmd.by)
+        who = self.require(act_name, cmd.by, self.partnership_of(cmd.programme))
         concern = self.concern(cmd.programme, cmd.concern)
         if who.agency != concern.agency and not {"quality-lead", "board"} & set(who.roles):
             raise NotPermitted(f"{cmd.by}: concern {cmd.concern} is for {concern.agency}'s "

@@ -39,7 +39,7 @@ class ErasureCommands(LedgerCommands):
         return self.retrying(lambda: self._erase_case_text(cmd, concern_refs))
 
     def _erase_case_text(self, cmd: c.EraseCaseText, concern_refs: Sequence[str]) -> Outcome:
-        self.require("erase case text", cmd.by)
+        self.require("erase case text", cmd.by, self.partnership_of(cmd.programme))
         case = self.case(cmd.programme, cmd.case)
         mapper = self.mapper
         if not isinstance(mapper, SealingMapper) or mapper.keys is None:

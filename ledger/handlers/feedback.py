@@ -17,7 +17,7 @@ class FeedbackCommands(LedgerCommands):
     """Feedback is issued with each return (see CaseAuditCommands); here it is answered."""
 
     def _feedback_for(self, cmd: c.FeedbackCommand, act_name: str) -> Feedback:
-        self.require(act_name, cmd.by)
+        self.require(act_name, cmd.by, self.partnership_of(cmd.programme))
         feedback = self.feedback(cmd.programme, cmd.case, cmd.agency)
         if cmd.by not in (feedback.practitioner, feedback.manager):
             raise NotPermitted(f"{cmd.by}: this feedback is for {feedback.practitioner} "

@@ -29,7 +29,7 @@ class ReportCommands(LedgerCommands):
         return found
 
     def _write_report(self, cmd: WriteReport) -> Outcome:
-        self.require("write report", cmd.by)
+        self.require("write report", cmd.by, self.partnership_of(cmd.programme))
         report = self._report(cmd)
         texts = {f"areas.{a}": t for a, t in cmd.areas.items()}
         texts |= {f"themes.{t.id}.text": t.text for t in cmd.themes}
@@ -49,7 +49,7 @@ class ReportCommands(LedgerCommands):
         return self.retrying(lambda: self._publish_report(cmd))
 
     def _publish_report(self, cmd: PublishReport) -> Outcome:
-        self.require("publish report", cmd.by)
+        self.require("publish report", cmd.by, self.partnership_of(cmd.programme))
         report = self._report(cmd)
         last = report.versions[-1] if report.versions else None
         if last and last["sha256"] == cmd.sha256 and last["marking"] == cmd.marking:

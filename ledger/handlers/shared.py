@@ -18,6 +18,7 @@ from ..case_audit import CaseAudit
 from ..concerns import Concern
 from ..feedback import Feedback
 from ..overrides import identifiers_allowed
+from ..partnership import Partnership
 from ..people import Person
 from ..persistence import LedgerApplication
 from ..programme import Programme
@@ -41,16 +42,37 @@ class LedgerCommands(LedgerApplication):
     """The application as its command handlers use it: aggregates found by the references
     people use (or NotFound, in words), and the actor's role checked."""
 
-    def person(self, person: str) -> Person:
-        found = self.find(Person, ids.person_id(person))
+    def person(self, person: str, partnership: str) -> Person:
+        found = self.find(Person, ids.person_id(person, partnership))
         if found is None:
-            raise NotFound(f"no person {person!r} in the directory")
+            raise NotFound(f"no person {person!r} in the directory{_of(partnership)}")
         return found
 
     def programme(self, programme: str) -> Programme:
         found = self.find(Programme, ids.programme_id(programme))
         if found is None:
             raise NotFound(f"no programme {programme!r}")
+        self._owners()[programme] = found.partnership
+        return found
+
+    def partnership_of(self, programme: str) -> str:
+        """The partnership that owns a programme: its people act on it, and only theirs.
+        Remembered once read (a programme never changes hands)."""
+        owner = self._owners().get(programme)
+        return owner if owner is not None else self.programme(programme).partnership
+
+    def _owners(self) -> dict[str, str]:
+        if "_programme_owners" not in self.__dict__:
+            self._programme_owners: dict[str, str] = {}
+        return self._programme_owners
+
+    def partnership(self, partnership: str) -> Partnership | None:
+        """A registered partnership; None for the default one, which is never registered
+        unless a pack or `partnership add` names it."""
+        found = self.find(Partnership, ids.partnership_id(partnership))
+        if found is None and partnership != ids.DEFAULT_PARTNERSHIP:
+            raise NotFound(f"no partnership {partnership!r}; add it first "
+                           "(audit-ledger partnership add)")
         return found
 
     def case(self, programme: str, case: str) -> CaseAudit:
@@ -77,8 +99,9 @@ class LedgerCommands(LedgerApplication):
             raise NotFound(f"no action {action!r} in programme {programme!r}")
         return found
 
-    def require(self, act: str, person: str) -> Person:
-        who = self.person(person)
+    def require(self, act: str, person: str, partnership: str) -> Person:
+        """The person acting, in the partnership acted in, holding a role that may act."""
+        who = self.person(person, partnership)
         problem = permissions.permission_problem(act, who.roles)
         if problem:
             raise NotPermitted(f"{person}: {problem}")
@@ -100,7 +123,7 @@ class LedgerCommands(LedgerApplication):
             said[-1] += f"; {ASK_A_QUALITY_LEAD}"
             raise Rejected(*said)
         allower = cmd.allowed_by or cmd.by
-        if not may_allow_identifiers(self.person(allower).roles):
+        if not may_allow_identifiers(self.person(allower, self.partnership_of(programme)).roles):
             raise NotPermitted(f"{allower}: only a quality lead may allow text that holds what "
                                "identifies a child or family")
         said = identifier_problems(cmd.allow_identifiers)
@@ -116,5 +139,10 @@ class LedgerCommands(LedgerApplication):
         practitioners, and whoever else the act names."""
         people = {r.auditor for r in case.returns.values()}
         people |= {r.practitioner for r in case.returns.values()} | set(more)
-        found = (self.find(Person, ids.person_id(pid)) for pid in sorted(people) if pid)
+        within = self.partnership_of(case.programme)
+        found = (self.find(Person, ids.person_id(pid, within)) for pid in sorted(people) if pid)
         return [p.name for p in found if p is not None and p.name]
+
+
+def _of(partnership: str) -> str:
+    return "" if partnership == ids.DEFAULT_PARTNERSHIP else f" of partnership {partnership}"

@@ -1,0 +1,38 @@
+"""A partnership: the safeguarding partnership that owns its programmes, people and agencies.
+
+One store may serve many. Each owns its directory and its programmes; nothing of one is
+shown or sent to the people of another. The default partnership (`default`) is never
+registered: everything stored before partnerships were named, and every pack that names
+none, belongs to it.
+"""
+
+from __future__ import annotations
+
+from .base import LedgerAggregate
+
+
+class Partnership(LedgerAggregate):
+    TOPIC = "audit-ledger:Partnership"
+
+    class Created(LedgerAggregate.Created):
+        TOPIC = "audit-ledger:PartnershipRegistered"
+        partnership: str
+        name: str
+        slack_team: str
+
+    class SlackTeamLinked(LedgerAggregate.Event):
+        """The partnership's Slack workspace named (or named anew): requests from that
+        workspace, and only those, are answered with the partnership's people and items."""
+
+        TOPIC = "audit-ledger:PartnershipSlackTeamLinked"
+        slack_team: str
+
+        def apply(self, partnership: Partnership) -> None:
+            partnership.slack_team = self.slack_team
+
+    def __init__(self, *, partnership: str, name: str, slack_team: str, by: str,
+                 occurred_on: str, key: str) -> None:
+        self.keys: set[str] = set()
+        self.partnership = partnership
+        self.name = name
+        self.slack_team = slack_team
