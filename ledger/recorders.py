@@ -2,8 +2,10 @@
 
 The settings select them with the library's APPLICATION_RECORDER_TOPIC, so every event the
 ledger stores goes through one of them, and its chain rows are written in the same
-transaction as the events. Each also chains a store written before there was a chain, and
-reads the log and its chain inside one snapshot for `ledger.verification`.
+transaction as the events, and (with a key) the commit's signed head (`ledger.signing`).
+Each refuses to write beside a missing or emptied chain, or on top of a head it did not
+sign; adopts a store written before there was a chain only when asked (`adopt_chain`); and
+reads the log, its chain and signatures inside one snapshot for `ledger.verification`.
 """
 
 from __future__ import annotations
@@ -19,13 +21,18 @@ from eventsourcing.utils import retry
 from .chain import (
     CHAIN_TABLE,
     GENESIS,
-    ChainRow,
     ChainSnapshot,
-    EventRow,
     batches,
     chain_rows,
     recorded_hash,
     stored_row,
+)
+from .chain_snapshots import (
+    ADOPTION_TABLE,
+    CHAIN_DDL,
+    PostgresSnapshot,
+    SQLiteSnapshot,
+    refuse_adoption,
 )
 from .signing import SIGNATURE_TABLE, ChainRefused, ChainSigner, SignatureRow, tail_problem
 
@@ -63,65 +70,6 @@ class _Signing:
         return (position, head_hash, self.signer.public, self.signer.sign(position, head_hash))
 
 
-ADOPTION_TABLE = "event_chain_adoptions"
-CHAIN_DDL = ("CREATE TABLE {} (position bigint PRIMARY KEY, notification_id bigint NOT NULL, "
-             "hash text NOT NULL)")
-ADOPT_CHAINED = ("this store's log already has a hash chain: there is nothing to adopt (run "
-                 "audit-ledger verify to check it)")
-ADOPT_SIGNED = ("this store's chain was signed, so it was not written before the ledger kept "
-                "a chain: it was removed or emptied outside the ledger. It is not adopted; "
-                "restore the store from a backup and ask whoever looks after it")
-ADOPT_EMPTY = "this store holds no events: its chain starts with the first one stored"
-
-
-def _refuse_adoption(snapshot: ChainSnapshot) -> None:
-    """Adoption is only for a log stored before the ledger kept a chain."""
-    if not snapshot.events_after(None, 1):
-        raise ChainRefused(ADOPT_EMPTY)
-    if snapshot.chain_after(None, 1):
-        raise ChainRefused(ADOPT_CHAINED)
-    if snapshot.signatures_after(None, 1):
-        raise ChainRefused(ADOPT_SIGNED)
-
-
-class _SQLiteSnapshot:
-    def __init__(self, c: SQLiteCursor, events_table: str) -> None:
-        self.c = c
-        self.events_table = events_table
-
-    def events_after(self, notification_id: int | None, limit: int) -> list[EventRow]:
-        where = "" if notification_id is None else "WHERE rowid>? "
-        params: list[Any] = [] if notification_id is None else [notification_id]
-        self.c.execute(f"SELECT rowid, originator_id, originator_version, topic, state FROM "
-                       f"{self.events_table} {where}ORDER BY rowid LIMIT ?", [*params, limit])
-        return [(r[0], r[1], r[2], r[3], r[4]) for r in self.c.fetchall()]
-
-    def chain_after(self, position: int | None, limit: int) -> list[ChainRow]:
-        import sqlite3
-
-        where = "" if position is None else "WHERE position>? "
-        params: list[Any] = [] if position is None else [position]
-        try:
-            self.c.execute(f"SELECT position, notification_id, hash FROM {CHAIN_TABLE} {where}"
-                           "ORDER BY position LIMIT ?", [*params, limit])
-        except sqlite3.OperationalError:
-            return []  # the table is missing: `verify` names it
-        return [(r[0], r[1], r[2]) for r in self.c.fetchall()]
-
-    def signatures_after(self, position: int | None, limit: int) -> list[SignatureRow]:
-        import sqlite3
-
-        where = "" if position is None else "WHERE position>? "
-        params: list[Any] = [] if position is None else [position]
-        try:
-            self.c.execute(f"SELECT position, hash, public_key, signature FROM "
-                           f"{SIGNATURE_TABLE} {where}ORDER BY position LIMIT ?",
-                           [*params, limit])
-        except sqlite3.OperationalError:
-            return []  # a store no release since signing has opened: nothing is signed
-        return [(r[0], r[1], r[2], r[3]) for r in self.c.fetchall()]
-
-
 class ChainedSQLiteRecorder(_Signing, SQLiteApplicationRecorder):
     """The library's SQLite recorder, extending the hash chain in each insert's transaction,
     and signing each commit's new head when the process holds a signing key."""
@@ -151,12 +99,12 @@ class ChainedSQLiteRecorder(_Signing, SQLiteApplicationRecorder):
             c = conn.cursor()
             c.execute("BEGIN IMMEDIATE")  # one writer: nobody stores events while we chain
             try:
-                _refuse_adoption(_SQLiteSnapshot(c, self.events_table_name))
+                refuse_adoption(SQLiteSnapshot(c, self.events_table_name))
                 c.execute(f"CREATE TABLE IF NOT EXISTS {CHAIN_TABLE} (position INTEGER PRIMARY "
                           "KEY, notification_id INTEGER NOT NULL, hash TEXT NOT NULL)")
                 c.execute(f"CREATE TABLE IF NOT EXISTS {ADOPTION_TABLE} (position INTEGER "
                           "PRIMARY KEY, adopted_by TEXT NOT NULL, adopted_at TEXT NOT NULL)")
-                snapshot = _SQLiteSnapshot(c, self.events_table_name)
+                snapshot = SQLiteSnapshot(c, self.events_table_name)
                 head = (0, GENESIS)
                 for rows in batches(snapshot.events_after, key=lambda r: int(r[0])):
                     chained = chain_rows(head, rows)
@@ -215,49 +163,7 @@ class ChainedSQLiteRecorder(_Signing, SQLiteApplicationRecorder):
     def chain_snapshot(self) -> Iterator[ChainSnapshot]:
         # One read transaction: in WAL mode every read in it sees the same committed state.
         with self.datastore.transaction(commit=False) as c:
-            yield _SQLiteSnapshot(c, self.events_table_name)
-
-
-class _PostgresSnapshot:
-    def __init__(self, curs: Any, events: Any, chain: Any, signatures: Any = None) -> None:
-        self.curs = curs
-        self.events = events
-        self.chain = chain
-        self.signatures = signatures  # None: the table is not there
-
-    def events_after(self, notification_id: int | None, limit: int) -> list[EventRow]:
-        from psycopg.sql import SQL
-
-        where = SQL("") if notification_id is None else SQL("WHERE notification_id>%s ")
-        params: list[Any] = [] if notification_id is None else [notification_id]
-        self.curs.execute(SQL("SELECT notification_id, originator_id, originator_version, "
-                              "topic, state FROM {} {}ORDER BY notification_id LIMIT %s")
-                          .format(self.events, where), [*params, limit])
-        return [tuple(r) for r in self.curs.fetchall()]
-
-    def chain_after(self, position: int | None, limit: int) -> list[ChainRow]:
-        from psycopg.sql import SQL
-
-        if self.chain is None:
-            return []  # the table is missing: `verify` names it
-        where = SQL("") if position is None else SQL("WHERE position>%s ")
-        params: list[Any] = [] if position is None else [position]
-        self.curs.execute(SQL("SELECT position, notification_id, hash FROM {} {}"
-                              "ORDER BY position LIMIT %s").format(self.chain, where),
-                          [*params, limit])
-        return [tuple(r) for r in self.curs.fetchall()]
-
-    def signatures_after(self, position: int | None, limit: int) -> list[SignatureRow]:
-        from psycopg.sql import SQL
-
-        if self.signatures is None:
-            return []
-        where = SQL("") if position is None else SQL("WHERE position>%s ")
-        params: list[Any] = [] if position is None else [position]
-        self.curs.execute(SQL("SELECT position, hash, public_key, signature FROM {} {}"
-                              "ORDER BY position LIMIT %s").format(self.signatures, where),
-                          [*params, limit])
-        return [(r[0], r[1], r[2], r[3]) for r in self.curs.fetchall()]
+            yield SQLiteSnapshot(c, self.events_table_name)
 
 
 class ChainedPostgresRecorder(_Signing, PostgresApplicationRecorder):
@@ -347,11 +253,11 @@ class ChainedPostgresRecorder(_Signing, PostgresApplicationRecorder):
         with self.datastore.transaction(commit=True) as curs:
             self._lock_table(curs)  # nobody stores events while we chain
             tables = self._tables(curs)
-            snapshot = _PostgresSnapshot(
+            snapshot = PostgresSnapshot(
                 curs.connection.cursor(row_factory=_tuple_row()), self.events_table,
                 self.chain_table if CHAIN_TABLE in tables else None,
                 self.signature_table if SIGNATURE_TABLE in tables else None)
-            _refuse_adoption(snapshot)
+            refuse_adoption(snapshot)
             curs.execute(SQL(CHAIN_DDL.replace("CREATE TABLE", "CREATE TABLE IF NOT EXISTS"))
                          .format(self.chain_table))
             curs.execute(SQL("CREATE TABLE IF NOT EXISTS {} (position bigint PRIMARY KEY, "
@@ -451,10 +357,15 @@ class ChainedPostgresRecorder(_Signing, PostgresApplicationRecorder):
         with self.datastore.get_connection() as conn, conn.transaction(), \
                 conn.cursor(row_factory=_tuple_row()) as curs:
             curs.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            from psycopg.sql import SQL, Identifier
+
             tables = self._tables(curs)
-            yield _PostgresSnapshot(
+            adoptions = SQL("{}.{}").format(Identifier(self.datastore.schema),
+                                            Identifier(ADOPTION_TABLE))
+            yield PostgresSnapshot(
                 curs, self.events_table, self.chain_table if CHAIN_TABLE in tables else None,
-                self.signature_table if SIGNATURE_TABLE in tables else None)
+                self.signature_table if SIGNATURE_TABLE in tables else None,
+                adoptions if ADOPTION_TABLE in tables else None)
 
 
 def _array(values: Iterable[int | str]) -> str:
