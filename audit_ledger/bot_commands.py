@@ -18,15 +18,17 @@ from bot.lease import lease_for
 from bot.worker import Worker
 from projections.queries import person_key
 
-from .serving import MOST_WORKERS, ServingApp, default_workers, health
+from .serving import MOST_WORKERS, ServingApp, default_workers, health, slack_app
 from .shared import PARTNERSHIP, chosen_partnership, wiring
 from .slack_setup import (
     APP_TOKEN,
     BOT_TOKEN,
+    CLIENT,
     SIGNING_SECRET,
     check_token,
     checked_clock,
     log_to_stderr,
+    many_workspaces,
     needed,
     refuse,
     services_for,
@@ -54,30 +56,40 @@ def bot() -> None:
 def serve(ctx: click.Context, host: str, port: int, no_worker: bool,
           workers: int | None) -> None:
     """Serve the Slack app: POST /slack/events (commands, buttons, forms, events), GET /healthz."""
+    from bot.installations import Installations
     from bot.server import EVENTS_PATH, asgi_app
     from bot.server import serve as run_server
 
-    creds = needed(ctx, {**BOT_TOKEN, **SIGNING_SECRET})
+    many = many_workspaces(ctx)
+    creds = needed(ctx, {**(CLIENT if many else BOT_TOKEN), **SIGNING_SECRET})
     clock = checked_clock(ctx)
     log_to_stderr()
     w = wiring(ctx)
     url = api_url()
-    services = services_for(w, creds["SLACK_BOT_TOKEN"], clock)
-    check_token(ctx, services, url)
+    installations = Installations(w.settings, creds["SLACK_CLIENT_ID"]) if many else None
+    services = services_for(w, creds.get("SLACK_BOT_TOKEN", ""), clock,
+                            installations=installations)
+    if not many:
+        check_token(ctx, services, url)
     processes = workers or default_workers()
 
     worker = None if no_worker else Worker(services, lease=lease_for(w.settings))
     app: Any
     if processes == 1:
-        bolt = build_app(services, signing_secret=creds["SLACK_SIGNING_SECRET"],
-                         client=services.deliver.client)
+        bolt = slack_app(services, creds["SLACK_SIGNING_SECRET"], installations,
+                         creds.get("SLACK_CLIENT_SECRET", ""),
+                         os.environ.get("SLACK_REDIRECT_URI", ""))
         app = asgi_app(bolt, health(w, worker is not None))
     else:  # each worker process builds its own; this one binds the port and runs the worker
         root = ctx.find_root().ensure_object(dict)
         app = ServingApp(url=root.get("url"), key=root.get("key"),
-                         token=creds["SLACK_BOT_TOKEN"],
+                         token=creds.get("SLACK_BOT_TOKEN", ""),
                          signing_secret=creds["SLACK_SIGNING_SECRET"], base_url=url,
-                         with_worker=worker is not None)
+                         with_worker=worker is not None,
+                         client_id=creds.get("SLACK_CLIENT_ID", ""),
+                         client_secret=creds.get("SLACK_CLIENT_SECRET", ""),
+                         redirect_uri=os.environ.get("SLACK_REDIRECT_URI", ""),
+                         workspace=services.directory.workspace)
 
     background: list[Callable[[Any], None]] = []
     if worker is not None:
@@ -85,12 +97,21 @@ def serve(ctx: click.Context, host: str, port: int, no_worker: bool,
     click.echo(f"Serving the Slack app on http://{host}:{port}{EVENTS_PATH} (health: /healthz); "
                f"events in {w.settings.describe()}; "
                f"{processes} serving process{'' if processes == 1 else 'es'}; "
-               f"{'no worker' if no_worker else 'with the alert and reminder worker'}. "
-               "Ctrl-C to stop.", err=True)
+               f"{'no worker' if no_worker else 'with the alert and reminder worker'}"
+               f"{install_note(host, port) if many else ''}. Ctrl-C to stop.", err=True)
     try:
         run_server(app, host, port, background, workers=processes)
     finally:
         services.close()
+        if installations is not None:
+            installations.close()
+
+
+def install_note(host: str, port: int) -> str:
+    from bot.workspaces import INSTALL_PATH, REDIRECT_PATH
+
+    return (f"; serving every workspace that installs the app: install page "
+            f"http://{host}:{port}{INSTALL_PATH}, redirect URL {REDIRECT_PATH}")
 
 
 @bot.command()

@@ -81,10 +81,19 @@ def _failure(e: Exception) -> tuple[list[str], int] | None:
         return pydantic_problems(e), 2
     if isinstance(e, OSError):
         return [str(e)], 1
+    if _is_conflict(e):  # a write that is not retried (an import) met another writer's
+        return ["someone else changed the same records at the same moment, so nothing was "
+                "written: try again (if it happens again, run audit-ledger verify)"], 1
     if _is_store_failure(e):
         first = str(e).splitlines()[0] if str(e) else ""
         return [f"the event store could not be reached or used: {type(e).__name__}: {first}"], 1
     return None
+
+
+def _is_conflict(e: Exception) -> bool:
+    from eventsourcing.persistence import IntegrityError
+
+    return isinstance(e, IntegrityError)
 
 
 def _is_store_failure(e: Exception) -> bool:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from .group import LedgerGroup
@@ -46,11 +48,34 @@ COMMANDS = {
               help="where events live (AUDIT_LEDGER_URL); default sqlite:///audit-ledger.db")
 @click.option("--key", envvar="AUDIT_LEDGER_KEY", default=None,
               help="base64 AES key (AUDIT_LEDGER_KEY); stored events are encrypted when set")
+@click.option("--key-file", envvar="AUDIT_LEDGER_KEY_FILE", default=None,
+              type=click.Path(dir_okay=False, path_type=Path),
+              help="a file holding the key (AUDIT_LEDGER_KEY_FILE): kept out of the process "
+                   "list, where --key shows")
 @click.version_option(package_name="audit-ledger")
 @click.pass_context
-def cli(ctx: click.Context, url: str | None, key: str | None) -> None:
+def cli(ctx: click.Context, url: str | None, key: str | None, key_file: Path | None) -> None:
     """The safeguarding audit ledger: multi-agency case audits as an immutable record."""
+    if key_file is not None:
+        key = key_from_file(key_file, given=bool(key))
     ctx.ensure_object(dict).update(url=url, key=key)
+
+
+def key_from_file(path: Path, given: bool) -> str:
+    """The key held in a file (surrounding spaces and newlines dropped); refused in words when
+    a key is given twice or the file cannot be read, never showing what it holds."""
+    if given:
+        raise click.UsageError("give the key once: --key (AUDIT_LEDGER_KEY) or --key-file "
+                               "(AUDIT_LEDGER_KEY_FILE), not both")
+    try:
+        key = path.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as e:
+        reason = e.strerror if isinstance(e, OSError) and e.strerror else "not a text file"
+        raise click.UsageError(f"--key-file {path}: cannot be read ({reason.lower()})") from None
+    if not key:
+        raise click.UsageError(f"--key-file {path}: the file is empty; put the key from "
+                               "audit-ledger keygen in it")
+    return key
 
 
 def main() -> None:

@@ -1,4 +1,5 @@
-"""`partnership add|list`: the partnerships one store serves, each with its own directory."""
+"""`partnership add|list|link-slack`: the partnerships one store serves, each with its own
+directory and, when it uses Slack, its workspace."""
 
 from __future__ import annotations
 
@@ -28,6 +29,23 @@ def partnership_add(ctx: click.Context, partnership_id: str, name: str,
 
     act(ctx, c.RegisterPartnership, "register_partnership", partnership=partnership_id,
         name=name, slack_team=slack_team, by=ADMIN)
+
+
+@partnership.command("link-slack")
+@click.argument("partnership_id", metavar="PARTNERSHIP")
+@click.option("--slack-team", required=True,
+              help="its Slack workspace id, e.g. T0123ABCD (in Slack: the workspace's URL "
+                   "https://app.slack.com/client/T0123ABCD/...)")
+@click.pass_context
+def partnership_link_slack(ctx: click.Context, partnership_id: str, slack_team: str) -> None:
+    """Link a partnership to its Slack workspace (again, to move it): the bot then answers
+    people from that workspace with this partnership's items, and sends its messages there.
+    Several partnerships may share one workspace. An administrative act of whoever holds the
+    store."""
+    from ledger.handlers.directory import ADMIN
+
+    act(ctx, c.LinkPartnershipSlack, "link_partnership_slack", partnership=partnership_id,
+        slack_team=slack_team, by=ADMIN)
 
 
 @partnership.command("list")

@@ -8,7 +8,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from slack_bolt import App
+
 from bot.app import build_app
+from bot.installations import Installations
+from bot.services import BotServices
 from bot.worker import TRACKING_NAME as WORKER_TRACKING
 from projections.views import TRACKING_NAME as VIEWS_TRACKING
 
@@ -49,6 +53,22 @@ def health(w: Wiring, with_worker: bool) -> Callable[[], tuple[bool, dict[str, A
     return answer
 
 
+def slack_app(services: BotServices, signing_secret: str, installations: Installations | None,
+              client_secret: str = "", redirect_uri: str = "") -> App:
+    """The Bolt app: for the one workspace of the services' bot token, or, given the
+    installations, for every workspace that installs it (with its install pages)."""
+    oauth = None
+    if installations is not None:
+        from bot.workspaces import oauth_settings
+
+        oauth = oauth_settings(installations, client_id=installations.client_id,
+                               client_secret=client_secret,
+                               api_url=str(services.deliver.client.base_url),
+                               redirect_uri=redirect_uri or None)
+    return build_app(services, signing_secret=signing_secret, client=services.deliver.client,
+                     oauth=oauth)
+
+
 @dataclass(frozen=True)
 class ServingApp:
     """Builds the HTTP app in each worker process of `bot serve --workers N`: its own store
@@ -61,6 +81,12 @@ class ServingApp:
     signing_secret: str = field(repr=False)
     base_url: str = ""
     with_worker: bool = False
+    client_id: str = ""
+    """Set when serving every workspace that installs the app (then `token` is empty)."""
+    client_secret: str = field(default="", repr=False)
+    redirect_uri: str = ""
+    workspace: str = ""
+    """The one bot token's workspace, as Slack told the parent (auth.test)."""
 
     def __call__(self) -> Any:
         from bot.server import asgi_app
@@ -68,13 +94,17 @@ class ServingApp:
         log_to_stderr()
         try:
             w = wire(self.url, self.key)
+            installations = Installations(w.settings, self.client_id) if self.client_id \
+                else None
         except Exception as e:  # noqa: BLE001 - say what, not a trace; the parent stops
             log.error("a serving process could not open the store (%s)", type(e).__name__)
             raise SystemExit(STARTUP_FAILURE) from None
-        services = services_for(w, self.token, clock_from_environment(), self.base_url)
+        services = services_for(w, self.token, clock_from_environment(), self.base_url,
+                                installations=installations)
+        services.directory.workspace = self.workspace
         try:
-            bolt = build_app(services, signing_secret=self.signing_secret,
-                             client=services.deliver.client)
+            bolt = slack_app(services, self.signing_secret, installations,
+                             self.client_secret, self.redirect_uri)
         except Exception as e:  # noqa: BLE001
             log.error("a serving process could not start the Slack app (%s)", type(e).__name__)
             services.close()
@@ -83,6 +113,8 @@ class ServingApp:
 
         def closing() -> None:
             services.close()
+            if installations is not None:
+                installations.close()
             w.close()
 
         return asgi_app(bolt, health(w, self.with_worker), closing)

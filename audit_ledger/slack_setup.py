@@ -15,6 +15,7 @@ from bot.app import quiet_bolt_logger
 from bot.clock import Clock, FixedClock, SystemClock
 from bot.deliver import Deliverer, make_client
 from bot.directory import Directory
+from bot.installations import Installations
 from bot.services import BotServices
 
 from .wiring import Wiring
@@ -23,6 +24,10 @@ BOT_TOKEN = {"SLACK_BOT_TOKEN": "the Bot User OAuth Token (xoxb-...) from your S
                                 "OAuth & Permissions page"}
 SIGNING_SECRET = {"SLACK_SIGNING_SECRET": "the Signing Secret from your Slack app's Basic "
                                           "Information page"}
+CLIENT = {"SLACK_CLIENT_ID": "the Client ID from your Slack app's Basic Information page (App "
+                             "Credentials)",
+          "SLACK_CLIENT_SECRET": "the Client Secret from your Slack app's Basic Information page "
+                                 "(App Credentials)"}
 APP_TOKEN = {"SLACK_APP_TOKEN": "an app-level token (xapp-...) with the connections:write scope, "
                                 "from your Slack app's Basic Information page, for Socket Mode"}
 
@@ -40,6 +45,19 @@ def needed(ctx: click.Context, names: dict[str, str]) -> dict[str, str]:
     if missing:
         refuse(ctx, *missing)
     return values
+
+
+def many_workspaces(ctx: click.Context) -> bool:
+    """Whether the app serves every workspace that installs it (SLACK_CLIENT_ID set) rather
+    than the one workspace of SLACK_BOT_TOKEN (the default); both set is refused, as it cannot
+    be told which was meant."""
+    if not os.environ.get("SLACK_CLIENT_ID", "").strip():
+        return False
+    if os.environ.get("SLACK_BOT_TOKEN", "").strip():
+        refuse(ctx, "SLACK_BOT_TOKEN and SLACK_CLIENT_ID are both set: set SLACK_BOT_TOKEN to "
+                    "serve one workspace, or SLACK_CLIENT_ID and SLACK_CLIENT_SECRET to serve "
+                    "every workspace that installs the app, not both")
+    return True
 
 
 def log_to_stderr(level: int = logging.INFO) -> None:
@@ -74,17 +92,23 @@ def checked_clock(ctx: click.Context) -> Clock:
 
 
 def services_for(w: Wiring, token: str, clock: Clock, base_url: str | None = None,
-                 extra: dict[str, str] | None = None) -> BotServices:
+                 extra: dict[str, str] | None = None,
+                 installations: Installations | None = None) -> BotServices:
+    """The bot's services: with one bot token, or (given the installations, serving many
+    workspaces) with the token of each workspace's installation."""
     client = make_client(token, base_url)
+    tokens = installations.bot_token if installations is not None else None
     return BotServices(app=w.app, views=w.views, follower=w.follower,
-                       deliver=Deliverer(client), directory=Directory(w.views, extra),
+                       deliver=Deliverer(client, tokens),
+                       directory=Directory(w.views, extra, any_workspace=tokens is None),
                        clock=clock)
 
 
 def check_token(ctx: click.Context, services: BotServices, url: str) -> None:
     """auth.test before anything else: a wrong token is said plainly, and nothing starts."""
     try:
-        services.deliver.client.auth_test()
+        said = services.deliver.client.auth_test()
+        services.directory.workspace = str(said.get("team_id") or "")
     except SlackApiError as e:
         code = e.response.get("error") if e.response is not None else "error"
         refuse(ctx, f"Slack refused SLACK_BOT_TOKEN ({code}): check the Bot User OAuth Token "

@@ -9,15 +9,18 @@ from types import FrameType
 import click
 
 from bot.deliver import api_url
+from bot.installations import Installations
 from bot.lease import lease_for
 from bot.worker import POLL, Worker
 
 from .shared import wiring
 from .slack_setup import (
     BOT_TOKEN,
+    CLIENT,
     check_token,
     checked_clock,
     log_to_stderr,
+    many_workspaces,
     needed,
     services_for,
 )
@@ -30,12 +33,16 @@ from .slack_setup import (
 def worker(ctx: click.Context, poll: float) -> None:
     """Run the alert, escalation and reminder worker (for deployments that run it apart from
     `bot serve --no-worker`). Stops on Ctrl-C or SIGTERM."""
-    creds = needed(ctx, BOT_TOKEN)
+    many = many_workspaces(ctx)
+    creds = needed(ctx, {"SLACK_CLIENT_ID": CLIENT["SLACK_CLIENT_ID"]} if many else BOT_TOKEN)
     clock = checked_clock(ctx)
     log_to_stderr()
     w = wiring(ctx)
-    services = services_for(w, creds["SLACK_BOT_TOKEN"], clock)
-    check_token(ctx, services, api_url())
+    installations = Installations(w.settings, creds["SLACK_CLIENT_ID"]) if many else None
+    services = services_for(w, creds.get("SLACK_BOT_TOKEN", ""), clock,
+                            installations=installations)
+    if not many:
+        check_token(ctx, services, api_url())
     stop = threading.Event()
 
     def stopping(signum: int, frame: FrameType | None) -> None:
@@ -49,3 +56,5 @@ def worker(ctx: click.Context, poll: float) -> None:
         Worker(services, poll=poll, lease=lease_for(w.settings)).run(stop)
     finally:
         services.close()
+        if installations is not None:
+            installations.close()

@@ -76,14 +76,14 @@ def measure(w: Wiring, populator: Populator, calls: int, budget: float = 30.0, s
     try:
         for kind in ANSWERS:
             for _ in range(3):  # warm: imports, statement caches
-                answer(services, *asker_texts(populator, rng, kind))
+                answer(services, *asker_texts(populator, rng, kind), None)
             gc.collect()  # each series starts from the same heap, not from the last's garbage
             seconds: list[float] = []
             stop_at = time.perf_counter() + budget
             while len(seconds) < calls and (len(seconds) < 10 or time.perf_counter() < stop_at):
                 user, text = asker_texts(populator, rng, kind)
                 started = time.perf_counter()
-                said, _ = answer(services, user, text)
+                said, _ = answer(services, user, text, None)
                 seconds.append(time.perf_counter() - started)
                 if said.startswith(("I can't find you", "Sorry")):
                     raise AssertionError(f"/audit {text} as {user}: {said[:120]}")

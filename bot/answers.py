@@ -89,20 +89,48 @@ def _programme(views: Views, person: Doc, word: str | None, usage: str) -> Doc |
     return replies.programme_list(programmes, usage)
 
 
-def answer(services: BotServices, slack_user: str, text: str) -> Answer:
-    """The answer to `/audit TEXT` from this Slack user."""
+def shares(services: BotServices, people: list[Doc]) -> list[waiting.Share]:
+    """What waits for someone, partnership by partnership (one person in each)."""
+    out = []
+    for person in people:
+        partnership = partnership_of(person)
+        doc = services.views.partnership(partnership) or {}
+        out.append(waiting.Share(str(doc.get("name") or partnership), person,
+                                 waiting_for(services.views, person, services.today()),
+                                 services.directory.within(partnership).name))
+    return out
+
+
+def as_whom(views: Views, people: list[Doc], word: str | None) -> Doc:
+    """Who someone serving several partnerships asks as: the person they are in the
+    partnership that owns the programme named, else the first of theirs."""
+    if word and len(people) > 1:
+        try:
+            owner = partnership_of(views.programme(word))
+        except NotInViews:
+            owner = ""
+        for person in people:
+            if partnership_of(person) == owner:
+                return person
+    return people[0]
+
+
+def answer(services: BotServices, slack_user: str, text: str, team: str | None) -> Answer:
+    """The answer to `/audit TEXT` from this Slack user in workspace `team`: as the people
+    they are in the partnerships linked to it (None: in every partnership, for a caller
+    that is no workspace's)."""
     words = text.split()
     sub = words[0].lower() if words else "help"
     if sub in ("help", "?", "hello", "hi"):
         return replies.help_answer()
     views = services.fresh()
-    person = services.directory.person(slack_user)
-    if person is None:
-        return services.directory.unknown_answer(slack_user)
-    names = services.directory.within(partnership_of(person)).name
+    people = services.directory.people(slack_user, team=team)
+    if not people:
+        return services.directory.unknown_answer(slack_user, team=team)
+    person = as_whom(views, people, words[1] if len(words) > 1 else None)
     try:
         if sub in ("my", "me", "mine", "home"):
-            return waiting.my_answer(person, waiting_for(views, person, services.today()), names)
+            return waiting.my_answer_across(shares(services, people))
         if sub == "progress":
             return _progress(services, person, words[1:])
         if sub == "actions":

@@ -13,6 +13,7 @@ import logging
 import re
 
 from slack_bolt import App
+from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
 
 from . import blocks as b
@@ -37,6 +38,7 @@ def quiet_bolt_logger() -> logging.Logger:
     logger.setLevel(logging.WARNING)
     if not any(isinstance(f, _ClientGiven) for f in logger.filters):
         logger.addFilter(_ClientGiven())
+        logger.addFilter(_NoInstallCode())
     return logger
 
 
@@ -48,17 +50,32 @@ class _ClientGiven(logging.Filter):
         return "`token` will be unused" not in record.getMessage()
 
 
+class _NoInstallCode(logging.Filter):
+    """Bolt's OAuth flow logs the one-time code Slack refused; say that it did, not the code."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if "oauth.v2.access" in record.getMessage():
+            record.msg, record.args = "Slack refused an install's code (oauth.v2.access)", None
+        return True
+
+
 def build_app(services: BotServices, *, signing_secret: str, client: WebClient,
-              verify_token: bool = True) -> App:
-    """The Bolt app for one workspace (its bot token is the client's), every handler registered."""
+              verify_token: bool = True, oauth: OAuthSettings | None = None) -> App:
+    """The Bolt app, every handler registered: for one workspace (its bot token is the
+    client's), or, given `oauth`, for every workspace that installs it (each request answered
+    with the bot token of its workspace's installation; the client gives only the Web API's
+    address)."""
     app = App(
         signing_secret=signing_secret,
         client=client,
         process_before_response=True,  # each listener acks, then hands on what comes after
         listener_executor=services.listeners,
-        token_verification_enabled=verify_token,
+        token_verification_enabled=verify_token and oauth is None,
+        oauth_settings=oauth,
         logger=quiet_bolt_logger(),
     )
+    if oauth is not None:  # app_uninstalled, tokens_revoked: the installation is forgotten
+        app.enable_token_revocation_listeners()
     h = Handling(services)
     home = HomeTab(h)
     pressed = Buttons(h, home)

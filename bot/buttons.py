@@ -19,7 +19,7 @@ from . import answering
 from . import modals as m
 from .acts import carry_out
 from .deliver import slack_error
-from .handling import SORRY, Handling, button_ref, press_key
+from .handling import SORRY, Handling, button_ref, press_key, request_team
 from .home import HomeTab
 
 log = logging.getLogger("bot.app")  # the app's log, whichever listener speaks
@@ -79,11 +79,12 @@ class Buttons:
             self.h.acknowledged_words(doc, done)
         origin = self.h.list_origin(body)
         if origin and doc is not None:
-            self.h.relist(person_slack(body), origin, words)
+            self.h.relist(person_slack(body), origin, words, team=request_team(body))
         elif doc is not None and (seeing or (body.get("container") or {}).get("is_ephemeral")):
             self.h.tell(body, words, respond)
         if doc is not None:
-            self.h.update(*self.h.message_place(body), self.h.feedback_render(doc, person))
+            self.h.update(*self.h.message_place(body), self.h.feedback_render(doc, person),
+                          team=request_team(body))
             self.home.republish(partnership_of(person), me, doc["practitioner"],
                                 doc.get("manager", ""))
         self.h.handled(body)
@@ -122,7 +123,7 @@ class Buttons:
         programme = self.s.programme(doc["programme"])
         view = answering.answer_modal(doc, programme, meta, numbers, person["person"])
         try:
-            self.s.deliver.open_modal(body["trigger_id"], view)
+            self.h.slack(body).open_modal(body["trigger_id"], view)
         except Exception as e:  # noqa: BLE001
             log.warning("could not open the answers form (%s)", slack_error(e))
             self.h.tell(body, "I couldn't open the form in time. Please press the button "
@@ -148,11 +149,13 @@ class Buttons:
             return
         origin = self.h.list_origin(body)
         if origin and doc is not None:
-            self.h.relist(person_slack(body), origin, self.h.acknowledged_words(doc, done))
+            self.h.relist(person_slack(body), origin, self.h.acknowledged_words(doc, done),
+                          team=request_team(body))
         elif (body.get("container") or {}).get("is_ephemeral") and doc is not None:
             self.h.tell(body, self.h.acknowledged_words(doc, done), respond)
         if doc is not None:
-            self.h.update(*self.h.message_place(body), self.h.concern_render(doc))
+            self.h.update(*self.h.message_place(body), self.h.concern_render(doc),
+                          team=request_team(body))
         self.home.republish(partnership_of(person), person["person"])
         self.h.handled(body)
 
@@ -179,7 +182,7 @@ class Buttons:
         meta = {"p": doc["programme"], "r": doc["ref"], "ch": channel, "ts": ts,
                 **self.h.list_origin(body)}
         try:
-            self.s.deliver.open_modal(body["trigger_id"], m.concern_action_modal(
+            self.h.slack(body).open_modal(body["trigger_id"], m.concern_action_modal(
                 doc, meta, self.s.programme(doc["programme"])))
         except Exception as e:  # noqa: BLE001
             log.warning("could not open the concern form (%s)", slack_error(e))
@@ -215,7 +218,7 @@ class Buttons:
             return
         meta = {"p": doc["programme"], "x": doc["id"], **self.h.list_origin(body)}
         try:
-            self.s.deliver.open_modal(body["trigger_id"], form(doc, meta))
+            self.h.slack(body).open_modal(body["trigger_id"], form(doc, meta))
         except Exception as e:  # noqa: BLE001
             log.warning("could not open the action form (%s)", slack_error(e))
             self.h.tell(body, f"I couldn't open the form in time. Please press {label} again.",

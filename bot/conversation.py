@@ -20,7 +20,7 @@ from . import blocks as b
 from . import replies, waiting
 from .answers import waiting_for
 from .deliver import slack_error
-from .handling import Handling
+from .handling import Handling, request_team
 from .pages import parts
 from .services import BotServices
 
@@ -44,12 +44,13 @@ def _first_name(person: Doc) -> str:
     return name.split()[0] if name.split() else name
 
 
-def dm_reply(services: BotServices, slack_user: str, text: str) -> tuple[str, b.Blocks]:
-    """The bot's answer to a message typed to it: never silence."""
+def dm_reply(services: BotServices, slack_user: str, text: str, team: str | None
+             ) -> tuple[str, b.Blocks]:
+    """The bot's answer to a message typed to it (in workspace `team`): never silence."""
     services.fresh()
-    person = services.directory.person(slack_user)
+    person = services.directory.person(slack_user, team=team)
     if person is None:
-        return services.directory.unknown_answer(slack_user)
+        return services.directory.unknown_answer(slack_user, team=team)
     said = " ".join(text.casefold().split()).strip(" .!")
     if said in HELP_WORDS or said.startswith("/audit"):
         return replies.help_answer(
@@ -91,11 +92,13 @@ class Conversation:
 
     def _answer(self, body: Doc, event: Doc) -> None:
         try:
-            text, blocks = dm_reply(self.s, str(event["user"]), str(event.get("text") or ""))
-            channel = str(event.get("channel") or "") or \
-                self.s.deliver.dm_channel(str(event["user"]))
+            team = request_team(body)
+            text, blocks = dm_reply(self.s, str(event["user"]), str(event.get("text") or ""),
+                                    team)
+            slack = self.s.deliver.in_team(team)
+            channel = str(event.get("channel") or "") or slack.dm_channel(str(event["user"]))
             for part_text, part_blocks in parts(text, blocks):
-                self.s.deliver.post(channel, part_text, part_blocks)
+                slack.post(channel, part_text, part_blocks)
         except Exception as e:  # noqa: BLE001 - the person writes again; say why in a word
             log.warning("could not answer a direct message (%s)", slack_error(e))
         finally:

@@ -22,7 +22,7 @@ from slack_sdk.errors import SlackApiError
 from ledger.base import Act
 
 from . import blocks as b
-from .deliver import Posted, slack_error
+from .deliver import NotInstalled, Posted, slack_error
 from .pages import MESSAGE_CHARS, parts, without_continuation
 from .services import BotServices
 from .subjects import part_purpose
@@ -137,8 +137,14 @@ class Courier:
         posted = self._unrecorded.get(m.key)
         if posted is None:
             try:
-                posted = (self.s.deliver.post(channel, m.text, m.blocks) if channel else
-                          self.s.deliver.dm(m.slack_user, m.text, m.blocks))
+                slack = self.s.deliver.in_team(self.s.team_of(m.programme))
+                posted = (slack.post(channel, m.text, m.blocks) if channel else
+                          slack.dm(m.slack_user, m.text, m.blocks))
+            except NotInstalled as e:
+                log.warning("%s for %s in %s not sent to %s: %s (link the partnership with "
+                            "`partnership link-slack`, and install the app there)", m.purpose,
+                            m.subject, m.programme, m.slack_user or m.recipient, e)
+                return False
             except Exception as e:  # noqa: BLE001 - sorted below
                 if too_long(e):
                     log.info("%s for %s in %s refused as too long (%s); splitting it smaller",
@@ -165,7 +171,12 @@ class Courier:
         False when Slack refuses it for good. A refusal for size raises TooLong, for the caller
         to split smaller."""
         try:
-            self.s.deliver.update(d["channel"], d["ts"], text, blocks)
+            self.s.deliver.in_team(self.s.team_of(d["programme"])).update(d["channel"], d["ts"],
+                                                                          text, blocks)
+        except NotInstalled as e:
+            log.warning("%s for %s in %s not updated: %s", d["purpose"], d["subject"],
+                        d["programme"], e)
+            return False
         except Exception as e:  # noqa: BLE001 - sorted below
             if too_long(e):
                 raise TooLong() from e

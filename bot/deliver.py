@@ -6,6 +6,7 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import tzinfo
 from typing import Any
@@ -37,9 +38,10 @@ def api_url(value: str | None = None) -> str:
 
 def make_client(token: str, base_url: str | None = None, timeout: int = 10) -> WebClient:
     """A Web API client that waits out rate limits (429 Retry-After) and retries 5xx and lost
-    connections a few times with backoff."""
+    connections a few times with backoff; without a token, one that only knows where Slack is
+    (serving many workspaces, each call gets its workspace's token)."""
     return WebClient(
-        token=token,
+        token=token or None,
         base_url=api_url(base_url),
         timeout=timeout,
         retry_handlers=[
@@ -65,19 +67,50 @@ class Posted:
     ts: str
 
 
-class Deliverer:
-    """Every call the bot makes to Slack, in one place."""
+class NotInstalled(Exception):
+    """The app is not installed in the workspace a message is for (multi-workspace mode)."""
 
-    def __init__(self, client: WebClient) -> None:
+    def __init__(self, team: str) -> None:
+        super().__init__(f"the app is not installed in workspace {team or '(none linked)'}")
+        self.team = team
+
+
+class Deliverer:
+    """Every call the bot makes to Slack, in one place.
+
+    With one bot token (the default) every workspace is the token's. Serving many workspaces,
+    `tokens` gives a workspace's bot token (from the installations), and `in_team` the
+    deliverer that speaks there.
+    """
+
+    def __init__(self, client: WebClient, tokens: Callable[[str], str] | None = None) -> None:
         self.client = client
+        self.tokens = tokens
         self._dm: dict[str, str] = {}
+        self._teams: dict[str, Deliverer] = {}
+        self._lock = threading.Lock()
         self._zones: dict[str, tuple[float, tzinfo]] = {}
         self._zones_lock = threading.Lock()
+
+    def in_team(self, team: str) -> Deliverer:
+        """The deliverer for a workspace: this one with one bot token; else one with the bot
+        token of the workspace's installation (NotInstalled when there is none)."""
+        if self.tokens is None:
+            return self
+        token = self.tokens(team) if team else ""
+        if not token:
+            raise NotInstalled(team)
+        with self._lock:
+            found = self._teams.get(team)
+            if found is None or found.client.token != token:  # a reinstall gives a new token
+                found = Deliverer(make_client(token, self.client.base_url))
+                self._teams[team] = found
+            return found
 
     def zone(self, slack_user: str) -> tzinfo:
         """The reader's own time zone, as their Slack profile says (users.info `tz`); England's
         when Slack does not say or cannot be asked (a moment is then still right, in UK time)."""
-        if not slack_user:
+        if not slack_user or self.tokens is not None:  # serving many: asked of a workspace's
             return ENGLAND
         now = time.monotonic()
         with self._zones_lock:

@@ -58,9 +58,31 @@ class Directory:
     no Slack user yet.
     """
 
-    def __init__(self, views: Views, extra: dict[str, str] | None = None) -> None:
+    def __init__(self, views: Views, extra: dict[str, str] | None = None, *,
+                 any_workspace: bool = True, workspace: str = "") -> None:
         self.views = views
         self.extra = dict(extra or {})
+        self.any_workspace = any_workspace
+        """True with one bot token: a partnership linked to no workspace is answered in the
+        token's. Serving every workspace that installs the app, such a partnership is
+        answered in none (nobody could say which is its)."""
+        self.workspace = workspace
+        """The one bot token's workspace, when known (what a team-less lookup means)."""
+
+    def partnerships_in(self, team: str) -> set[str]:
+        """The partnerships a workspace's requests are answered with: those linked to it,
+        and, with one bot token, those linked to none (when the token's workspace is known,
+        only in that one: not to a guest from another organisation's workspace)."""
+        team = team or self.workspace
+        home = self.any_workspace and (not self.workspace or team == self.workspace)
+        return {str(p["partnership"]) for p in self.views.partnerships()
+                if (team and (p.get("slack_team") or "") == team)
+                or (home and not p.get("slack_team"))}
+
+    def team_of(self, partnership: str) -> str:
+        """The workspace a partnership is linked to ("" when none)."""
+        doc = self.views.partnership(partnership)
+        return str((doc or {}).get("slack_team") or "")
 
     def within(self, partnership: str) -> PartnershipDirectory:
         return PartnershipDirectory(self.views, partnership, self.extra)
@@ -73,26 +95,37 @@ class Directory:
             owner = DEFAULT_PARTNERSHIP
         return self.within(owner)
 
-    def people(self, slack_user: str) -> list[Doc]:
-        """Everyone this Slack user is: one person in each partnership that registered them."""
+    def people(self, slack_user: str, *, team: str | None) -> list[Doc]:
+        """Everyone this Slack user is: one person in each partnership that registered them,
+        among the partnerships linked to the workspace `team` a request came from (None, for
+        a caller that is no workspace's: in every partnership). Every lookup of a Slack user
+        names the workspace, so that no new door forgets it."""
         if slack_user in self.extra:
             doc = self.views.store.get("person", self.extra[slack_user])
-            return [doc] if doc else []
-        return self.views.people_by_slack(slack_user)
+            found = [doc] if doc else []
+        else:
+            found = self.views.people_by_slack(slack_user)
+        if team is None or not found:
+            return found
+        linked = self.partnerships_in(team)
+        return [doc for doc in found if partnership_of(doc) in linked]
 
-    def person(self, slack_user: str, partnership: str | None = None) -> Doc | None:
+    def person(self, slack_user: str, partnership: str | None = None, *,
+               team: str | None) -> Doc | None:
         """The person a Slack user is in a partnership (the first of theirs when none is
-        named)."""
-        for doc in self.people(slack_user):
+        named), among the partnerships of the workspace `team` (see `people`)."""
+        for doc in self.people(slack_user, team=team):
             if partnership is None or partnership_of(doc) == partnership:
                 return doc
         return None
 
-    def how_to_get_linked(self, slack_user: str) -> str:
+    def how_to_get_linked(self, slack_user: str, *, team: str | None) -> str:
         """What to tell a Slack user the directory does not know. The quality leads are named
-        only when the store serves one partnership: nobody learns another's people."""
-        partnerships = self.views.partnerships()
-        leads = (self.within(str(partnerships[0]["partnership"])).quality_leads()
+        only when one partnership is answered there (the store's only one, or the only one
+        linked to their workspace): nobody learns another's people."""
+        partnerships = sorted(self.partnerships_in(team) if team is not None else
+                              {str(p["partnership"]) for p in self.views.partnerships()})
+        leads = (self.within(partnerships[0]).quality_leads()
                  if len(partnerships) == 1 else [])
         who = ("your quality lead (" + " or ".join(p["name"] or p["person"] for p in leads[:3]) + ")"
                if leads else "your partnership's quality lead")
@@ -101,21 +134,26 @@ class Directory:
                 f"`{slack_user}` to your entry in the directory (the `slack_user` of your entry "
                 f"in the audit pack). Then try again.")
 
-    def quality_leads_on_slack(self, person: Doc | None = None) -> list[Doc]:
+    def quality_leads_on_slack(self, person: Doc | None = None, *,
+                               team: str | None = None) -> list[Doc]:
         """The quality leads who can be asked in Slack: those of the person's partnership (of
-        every partnership, when no person is named: whether anyone at all could be asked)."""
+        every partnership answered in workspace `team`, or of every one, when no person is
+        named: whether anyone at all could be asked)."""
         if person is not None:
             leads = self.within(partnership_of(person)).quality_leads()
         else:
-            leads = [p for p in self.views.everyone() if "quality-lead" in p.get("roles", [])]
+            linked = self.partnerships_in(team) if team is not None else None
+            leads = [p for p in self.views.everyone() if "quality-lead" in p.get("roles", [])
+                     and (linked is None or partnership_of(p) in linked)]
         return [q for q in leads if self.within(partnership_of(q)).slack_user(q["person"])]
 
-    def unknown_answer(self, slack_user: str) -> tuple[str, b.Blocks]:
-        """What someone not in the directory is told: why nothing can be shown, and a button to
-        ask their quality lead to link them (when one can be reached in Slack)."""
-        text = self.how_to_get_linked(slack_user)
+    def unknown_answer(self, slack_user: str, *, team: str | None) -> tuple[str, b.Blocks]:
+        """What someone not in the directory (of the partnerships answered in their workspace)
+        is told: why nothing can be shown, and a button to ask their quality lead to link them
+        (when one can be reached in Slack)."""
+        text = self.how_to_get_linked(slack_user, team=team)
         blocks = b.sections(b.escape(text))
-        if self.quality_leads_on_slack():
+        if self.quality_leads_on_slack(team=team):
             blocks.append(b.section("Or ask from here: press *Ask to be linked*, say who you "
                                     "are, and I will ask your quality lead to approve it."))
             blocks.append(b.actions("link", b.button("Ask to be linked", b.LINK_ASK,

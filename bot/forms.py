@@ -21,7 +21,7 @@ from projections.queries import partnership_of
 from . import answering
 from . import modals as m
 from .acts import Done, carry_out, slack_key
-from .handling import SORRY, Handling, budget_left
+from .handling import SORRY, Handling, budget_left, request_team
 from .home import HomeTab
 
 log = logging.getLogger("bot.app")  # the app's log, whichever listener speaks
@@ -103,9 +103,10 @@ class Forms:
         """Who submitted the form, in the partnership that owns its programme."""
         user = (body.get("user") or {}).get("id", "")
         self.s.fresh()
-        person = self.s.directory.person(user, self.s.partnership_of(programme))
+        team = request_team(body)
+        person = self.s.directory.person(user, self.s.partnership_of(programme), team=team)
         if person is None:
-            how = self.s.directory.how_to_get_linked(user)
+            how = self.s.directory.how_to_get_linked(user, team=team)
             return None, Reply({"response_action": "errors", "errors": {block: how}}, how)
         return person, None
 
@@ -139,8 +140,10 @@ class Forms:
 
             def after() -> None:
                 self.h.update(meta.get("ch", ""), meta.get("ts", ""),
-                             self.h.feedback_render(doc, person), pressed_on(meta))
-                self.h.relist(body_user(body), meta, "Thank you: your answers are recorded.")
+                             self.h.feedback_render(doc, person), pressed_on(meta),
+                             team=request_team(body))
+                self.h.relist(body_user(body), meta, "Thank you: your answers are recorded.",
+                              team=request_team(body))
                 self.home.republish(partnership_of(person), person["person"],
                                     doc["practitioner"], doc.get("manager", ""))
 
@@ -163,7 +166,8 @@ class Forms:
             meta = m.metadata(view)
             user = (body.get("user") or {}).get("id", "")
             self.s.fresh()
-            person = self.s.directory.person(user, self.s.partnership_of(meta.get("p", "")))
+            person = self.s.directory.person(user, self.s.partnership_of(meta.get("p", "")),
+                                             team=request_team(body))
             doc = self.s.views.feedback_item(meta.get("p", ""), meta.get("c", ""),
                                              meta.get("a", ""))
             if person is None or doc is None:
@@ -213,8 +217,9 @@ class Forms:
                 doc = self.s.views.concern(meta.get("p", ""), meta.get("r", ""))
                 if doc is not None:
                     self.h.update(meta.get("ch", ""), meta.get("ts", ""),
-                                 self.h.concern_render(doc))
-                self.h.relist(body_user(body), meta, "Thank you: your action is recorded.")
+                                 self.h.concern_render(doc), team=request_team(body))
+                self.h.relist(body_user(body), meta, "Thank you: your action is recorded.",
+                              team=request_team(body))
                 self.home.republish(partnership_of(person), person["person"])
 
             return Reply({"response_action": "update", "view": m.done_view(
@@ -273,7 +278,8 @@ class Forms:
                          done.message)
 
         def after() -> None:
-            self.h.relist(body_user(body), meta, f"Action {meta.get('x', '')}: {said}.")
+            self.h.relist(body_user(body), meta, f"Action {meta.get('x', '')}: {said}.",
+                          team=request_team(body))
             self.home.republish(partnership_of(person), person["person"])
 
         return Reply({"response_action": "update", "view": m.done_view(

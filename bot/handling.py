@@ -23,7 +23,7 @@ from slack_sdk.webhook import WebhookClient
 
 from . import blocks as b
 from .acts import Done, slack_key
-from .deliver import slack_error
+from .deliver import Deliverer, slack_error
 from .messages import concern_message, feedback_message
 from .pages import parts
 from .services import BotServices
@@ -67,6 +67,14 @@ def budget_left(context: Any) -> float:
     if not isinstance(received, float):
         return ACK_BUDGET
     return ACK_BUDGET - (time.monotonic() - received)
+
+
+def request_team(body: Doc) -> str:
+    """The workspace a request came from: `team_id` of a slash command or an event, `team` of
+    a button press or a form."""
+    team = body.get("team_id") or (body.get("team") or {}).get("id") \
+        or (body.get("user") or {}).get("team_id") or (body.get("view") or {}).get("team_id")
+    return str(team or "")
 
 
 def request_identity(body: Doc) -> str:
@@ -122,7 +130,9 @@ class Handling:
     # ---- people and places ----------------------------------------------------------------------
 
     def tell(self, body: Doc, text: str, respond: Any = None) -> None:
-        """A private note to the person who acted, where they acted."""
+        """A private note to the person who acted, where they acted (its text escaped: Slack
+        reads a message's text as mrkdwn, and it may carry a person's name)."""
+        text, blocks = b.escape(text), b.say(text)[1]
         user = (body.get("user") or {}).get("id") or body.get("user_id", "")
         container = body.get("container") or {}
         channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
@@ -130,21 +140,26 @@ class Handling:
             if respond is not None and body.get("response_url"):
                 respond(text=text, response_type="ephemeral", replace_original=False)
             elif channel:
-                self.s.deliver.ephemeral(channel, user, text, b.say(text)[1])
+                self.slack(body).ephemeral(channel, user, text, blocks)
             elif user:
-                self.s.deliver.dm(user, text, b.say(text)[1])
+                self.slack(body).dm(user, text, blocks)
         except Exception as e:  # noqa: BLE001 - telling is best effort; the act stands
             log.warning("could not tell the person (%s)", slack_error(e))
+
+    def slack(self, body: Doc) -> Deliverer:
+        """Slack, spoken to in the workspace a request came from."""
+        return self.s.deliver.in_team(request_team(body))
 
     def who(self, body: Doc, respond: Any = None, programme: str = "") -> Doc | None:
         """The person who acted (in the partnership that owns `programme`, when one is
         named), or None when they are not in that directory (and told so)."""
         user = (body.get("user") or {}).get("id", "")
         self.s.fresh()
+        team = request_team(body)
         person = self.s.directory.person(user, self.s.partnership_of(programme)
-                                         if programme else None)
+                                         if programme else None, team=team)
         if person is None:
-            self.tell(body, self.s.directory.how_to_get_linked(user), respond)
+            self.tell(body, self.s.directory.how_to_get_linked(user, team=team), respond)
         return person
 
     def names(self, programme: str) -> Callable[[str], str]:
@@ -156,7 +171,7 @@ class Handling:
             return "Thank you: acknowledged."
         directory = self.s.directory.of(doc["programme"])
         name = directory.name(doc.get("acknowledged_by", ""))
-        zone = self.s.deliver.zone(directory.slack_user(doc.get("acknowledged_by", "")))
+        zone = self.s.zone(directory.slack_user(doc.get("acknowledged_by", "")), doc["programme"])
         return (f"This was already acknowledged by {name} "
                 f"on {b.when_plain(doc.get('acknowledged_at', ''), zone)}.")
 
@@ -183,9 +198,10 @@ class Handling:
             return {}
         return {"ru": str(body["response_url"]), "q": str(ref["q"])}
 
-    def relist(self, slack_user: str, origin: Doc, note: str) -> None:
-        """The ephemeral list a press came from, answered afresh and put in its place (so its
-        buttons are those still to press), headed by what the press did."""
+    def relist(self, slack_user: str, origin: Doc, note: str, *, team: str) -> None:
+        """The ephemeral list a press came from, answered afresh (for the Slack user in
+        workspace `team`) and put in its place (so its buttons are those still to press),
+        headed by what the press did."""
         if not origin.get("ru"):
             return
         from .answers import answer  # the answers need the handlers' services only
@@ -193,7 +209,7 @@ class Handling:
 
         try:
             query = str(origin.get("q") or "")
-            text, blocks = page_of(*answer(self.s, slack_user, query), query, 1)
+            text, blocks = page_of(*answer(self.s, slack_user, query, team), query, 1)
             WebhookClient(str(origin["ru"])).send(
                 text=f"{note} {text}", blocks=[b.context(b.escape(note))] + blocks[:49],
                 response_type="ephemeral", replace_original=True)
@@ -211,17 +227,18 @@ class Handling:
         ts = container.get("message_ts") or (body.get("message") or {}).get("ts") or ""
         return str(channel), str(ts)
 
-    def update(self, channel: str, ts: str, render: Render, issue: int | None = None) -> None:
-        """The message at (channel, ts) as it now reads: when the whole is sent in parts, the
-        part holding `issue`'s own Answer button (the one pressed), else the part with the
-        buttons at the end."""
+    def update(self, channel: str, ts: str, render: Render, issue: int | None = None,
+               team: str = "") -> None:
+        """The message at (channel, ts) as it now reads, rewritten in workspace `team` (the
+        one token's by default): when the whole is sent in parts, the part holding `issue`'s
+        own Answer button (the one pressed), else the part with the buttons at the end."""
         if not (channel and ts):
             return
         try:
             split = parts(*render())
             text, blocks = next((part for part in split if issue is not None
                                  and b.answer_button_for(part[1], issue)), split[-1])
-            self.s.deliver.update(channel, ts, text, blocks)
+            self.s.deliver.in_team(team).update(channel, ts, text, blocks)
         except Exception as e:  # noqa: BLE001 - the act is recorded; the message stays as it was
             log.warning("could not update the message in place (%s)", slack_error(e))
 
@@ -234,7 +251,7 @@ class Handling:
             fresh = self.s.views.feedback_item(doc["programme"], doc["case"], doc["agency"]) or doc
             programme = self.s.programme(doc["programme"])
             directory = self.s.directory.of(doc["programme"])
-            zone = self.s.deliver.zone(directory.slack_user(person["person"]))
+            zone = self.s.zone(directory.slack_user(person["person"]), doc["programme"])
             return feedback_message(fresh, programme, directory.name, for_manager=for_manager,
                                     zone=zone)
         return render

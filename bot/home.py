@@ -5,12 +5,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from projections.queries import partnership_of
-
-from .answers import waiting_for
+from .answers import shares
 from .deliver import slack_error
-from .handling import Handling
-from .waiting import home_view
+from .handling import Handling, request_team
+from .waiting import home_view_across
 
 log = logging.getLogger("bot.app")  # the app's log, whichever listener speaks
 
@@ -22,26 +20,27 @@ class HomeTab:
         self.h = handling
         self.s = handling.s
 
-    def publish(self, slack_user: str, page: int = 1) -> None:
+    def publish(self, slack_user: str, page: int = 1, team: str = "") -> None:
+        """Publish a page of a Slack user's Home tab in a workspace (the one token's, by
+        default)."""
         try:
-            views = self.s.fresh()
-            person = self.s.directory.person(slack_user)
-            w = waiting_for(views, person, self.s.today()) if person else None
-            names = self.s.directory.within(partnership_of(person)).name if person else str
-            view = home_view(person, w, names, self.s.directory.how_to_get_linked(slack_user),
-                             page)
-            if person is None:  # with the button to ask to be linked, when someone can approve
+            self.s.fresh()
+            people = self.s.directory.people(slack_user, team=team)
+            view = home_view_across(shares(self.s, people),
+                                    self.s.directory.how_to_get_linked(slack_user, team=team), page)
+            if not people:  # with the button to ask to be linked, when someone can approve
                 view["blocks"] = [view["blocks"][0],
-                                  *self.s.directory.unknown_answer(slack_user)[1]]
-            self.s.deliver.publish_home(slack_user, view)
+                                  *self.s.directory.unknown_answer(slack_user, team=team)[1]]
+            self.s.deliver.in_team(team).publish_home(slack_user, view)
         except Exception as e:  # noqa: BLE001 - a Home tab is refreshed next time it is opened
             log.warning("could not publish a Home tab (%s)", slack_error(e))
 
     def republish(self, partnership: str, *people: str) -> None:
         """Refresh the Home tabs of the people (of a partnership) an act concerns."""
         directory = self.s.directory.within(partnership)
+        team = self.s.directory.team_of(partnership)  # its workspace ("": the one token's)
         for slack_user in {directory.slack_user(p) for p in people if p} - {""}:
-            self.publish(slack_user)
+            self.publish(slack_user, team=team)
 
     def opened(self, body: Doc, event: Doc) -> None:
         """Acknowledged when this returns; the Home tab is published after."""
@@ -51,7 +50,7 @@ class HomeTab:
             self.h.handled(body)
 
     def _opened(self, body: Doc, slack_user: str) -> None:
-        self.publish(slack_user)
+        self.publish(slack_user, team=request_team(body))
         self.h.handled(body)
 
     def turn_page(self, ack: Any, body: Doc) -> None:
@@ -64,4 +63,4 @@ class HomeTab:
             page = 1
         user = str((body.get("user") or {}).get("id", ""))
         if user:
-            self.s.listeners.submit(self.publish, user, page)
+            self.s.listeners.submit(self.publish, user, page, request_team(body))

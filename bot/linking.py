@@ -21,7 +21,7 @@ from . import blocks as b
 from . import modals as m
 from .acts import carry_out
 from .deliver import slack_error
-from .handling import Handling, button_ref, press_key
+from .handling import Handling, button_ref, press_key, request_team
 from .home import HomeTab
 from .services import BotServices
 
@@ -49,12 +49,15 @@ def ask_modal() -> Doc:
     return m._modal(b.LINK_ASK, "Ask to be linked", "Ask", blocks, {})
 
 
-def find_entry(services: BotServices, name: str, agency: str) -> tuple[Doc | None, str]:
-    """The one directory entry, not yet linked to Slack, with this name (and agency, if given);
-    else why not, in words."""
+def find_entry(services: BotServices, name: str, agency: str, team: str
+               ) -> tuple[Doc | None, str]:
+    """The one directory entry, not yet linked to Slack, with this name (and agency, if given),
+    among the partnerships answered in the asker's workspace `team`; else why not, in words."""
     wanted, where = _plain(name), _plain(agency)
+    linked = services.directory.partnerships_in(team)
     found = [p for p in services.views.everyone()
-             if _plain(str(p.get("name") or "")) == wanted and not p.get("slack_user")
+             if partnership_of(p) in linked
+             and _plain(str(p.get("name") or "")) == wanted and not p.get("slack_user")
              and (not where or where in _plain(str(p.get("agency") or "")))]
     if len(found) == 1:
         return found[0], ""
@@ -70,7 +73,7 @@ def request_message(person: Doc, slack_user: str) -> tuple[str, b.Blocks]:
     """The quality lead's copy of a request, with Approve and Refuse."""
     who = f"{person.get('name') or person['person']} ({person['person']}, " \
           f"{person.get('agency') or 'no agency'})"
-    text = f"Slack user {slack_user} asks to be linked to {who} in the audit's directory."
+    text = f"Slack user {slack_user} asks to be linked to {b.escape(who)} in the audit's directory."
     ref = b.value(p=person["person"], s=partnership_of(person), u=slack_user)
     refuse = b.button("Refuse", b.LINK_REFUSE, ref, "danger")
     refuse["confirm"] = {"title": b.plain("Refuse this request?", 100),
@@ -89,7 +92,7 @@ def request_message(person: Doc, slack_user: str) -> tuple[str, b.Blocks]:
 
 def decided_message(person: Doc, slack_user: str, words: str) -> tuple[str, b.Blocks]:
     who = f"{person.get('name') or person['person']} ({person['person']})"
-    text = f"Request from Slack user {slack_user} to be linked to {who}: {words}"
+    text = f"Request from Slack user {slack_user} to be linked to {b.escape(who)}: {b.escape(words)}"
     return text, [b.section(f"<@{slack_user}> asked to be linked to *{b.escape(who)}*: "
                             f"{b.escape(words)}")]
 
@@ -105,13 +108,13 @@ class Linking:
     def open_ask(self, body: Doc, respond: Any) -> None:
         user = (body.get("user") or {}).get("id", "")
         self.s.fresh()
-        known = self.s.directory.person(user)
+        known = self.s.directory.person(user, team=request_team(body))
         if known is not None:
             self.h.tell(body, f"You are already linked, as {known.get('name') or known['person']}.",
                         respond)
         else:
             try:
-                self.s.deliver.open_modal(body["trigger_id"], ask_modal())
+                self.h.slack(body).open_modal(body["trigger_id"], ask_modal())
             except Exception as e:  # noqa: BLE001
                 log.warning("could not open the linking form (%s)", slack_error(e))
                 self.h.tell(body, "I couldn't open the form in time. Please press the button "
@@ -127,7 +130,7 @@ class Linking:
         if not name:
             ack(response_action="errors", errors={NAME_BLOCK: "Please give your full name."})
             return
-        person, why = find_entry(self.s, name, agency)
+        person, why = find_entry(self.s, name, agency, request_team(body))
         leads = self.s.directory.quality_leads_on_slack(person)
         if person is not None and not leads:
             why = ("No quality lead can be reached in Slack to approve it; please ask your "
@@ -145,8 +148,10 @@ class Linking:
         text, blocks = request_message(person, user)
         for lead in leads:
             try:
-                slack = self.s.directory.within(partnership_of(lead)).slack_user(lead["person"])
-                self.s.deliver.dm(slack, text, blocks)
+                partnership = partnership_of(lead)
+                slack = self.s.directory.within(partnership).slack_user(lead["person"])
+                self.s.deliver.in_team(self.s.directory.team_of(partnership)).dm(slack, text,
+                                                                                blocks)
             except Exception as e:  # noqa: BLE001 - the other leads are still asked
                 log.warning("could not send a linking request (%s)", slack_error(e))
         log.info("linking request sent to %d quality leads", len(leads))
@@ -159,7 +164,7 @@ class Linking:
         partnership = str(ref.get("s") or DEFAULT_PARTNERSHIP)
         user = (body.get("user") or {}).get("id", "")
         self.s.fresh()
-        lead = self.s.directory.person(user, partnership)
+        lead = self.s.directory.person(user, partnership, team=request_team(body))
         if lead is None:
             self.h.tell(body, "Only a quality lead of that person's partnership can answer this "
                               "request.", respond)
@@ -173,7 +178,7 @@ class Linking:
             return
         lead_name = lead.get("name") or lead["person"]
         approve = action.get("action_id") == b.LINK_APPROVE
-        taken = self.s.directory.person(slack_user, partnership)
+        taken = self.s.directory.person(slack_user, partnership, team=None)
         if approve and taken is not None and taken["person"] != person["person"]:
             self.h.tell(body, f"That Slack user is already linked to "
                               f"{taken.get('name') or taken['person']}.", respond)
@@ -206,11 +211,12 @@ class Linking:
             told = (f"{lead_name} did not link you to {person.get('name') or person['person']} "
                     "in the audit's directory. If you think that is wrong, please speak to them.")
         self.h.update(*self.h.message_place(body),
-                      lambda: decided_message(person, slack_user, words))
+                      lambda: decided_message(person, slack_user, words), team=request_team(body))
+        team = self.s.directory.team_of(partnership)  # the asker's: the entry's partnership's
         try:
-            self.s.deliver.dm(slack_user, told, b.say(told)[1])
+            self.s.deliver.in_team(team).dm(slack_user, b.escape(told), b.say(told)[1])
         except Exception as e:  # noqa: BLE001 - the decision stands; they will see it next time
             log.warning("could not tell the person who asked (%s)", slack_error(e))
         if approve:
-            self.home.publish(slack_user)
+            self.home.publish(slack_user, team=team)
         self.h.handled(body)

@@ -76,7 +76,8 @@ def deliver_feedback(services: BotServices, programme: str, case: str, agency: s
     doc = services.fresh().feedback_item(programme, case, agency)
     if doc is None:
         raise LookupError(f"no feedback for {agency} on case {case!r} in {programme!r}")
-    posted = [services.deliver.dm(o.slack_user, o.text, o.blocks)
+    slack = services.deliver.in_team(services.team_of(programme))
+    posted = [slack.dm(o.slack_user, o.text, o.blocks)
               for o in feedback_outgoing(services, doc)]
     log.info("feedback sent: programme %s case %s agency %s, %d messages", programme, case,
              agency, len(posted))
@@ -88,7 +89,8 @@ def deliver_concern_alert(services: BotServices, programme: str, ref: str) -> li
     doc = services.fresh().concern(programme, ref)
     if doc is None:
         raise LookupError(f"no concern {ref!r} in {programme!r}")
-    posted = [services.deliver.dm(o.slack_user, o.text, o.blocks)
+    slack = services.deliver.in_team(services.team_of(programme))
+    posted = [slack.dm(o.slack_user, o.text, o.blocks)
               for o in concern_outgoing(services, doc)]
     log.info("concern alert sent: programme %s concern %s, %d messages", programme, ref,
              len(posted))

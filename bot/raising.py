@@ -108,7 +108,7 @@ class RaiseConcernForm:
             self.h.tell(body, "I can't find that case in the ledger any more.", respond)
             return
         try:
-            self.s.deliver.open_modal(body["trigger_id"], raise_modal(
+            self.h.slack(body).open_modal(body["trigger_id"], raise_modal(
                 case, {"p": case["programme"], "c": case["case"]}))
         except Exception as e:  # noqa: BLE001
             log.warning("could not open the concern form (%s)", slack_error(e))

@@ -8,6 +8,8 @@ import re
 from dataclasses import dataclass
 from typing import Any, TextIO
 
+from projections.inert import for_terminal
+
 Doc = dict[str, Any]
 
 DATE = re.compile(r"<!date\^\d+\^[^|>]*\|([^>]*)>")
@@ -43,7 +45,7 @@ class Screen:
         self.numbers = itertools.count(1)
 
     def say(self, text: str = "") -> None:
-        self.out.write(text + "\n")
+        self.out.write(for_terminal(text) + "\n")  # people's text: shown, never obeyed
         self.out.flush()
 
     def message(self, title: str, blocks: list[Doc], text: str, place: Doc) -> None:

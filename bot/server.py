@@ -1,4 +1,6 @@
-"""HTTP for the Slack app: `POST /slack/events` (commands, buttons, forms, events) and `GET /healthz`.
+"""HTTP for the Slack app: `POST /slack/events` (commands, buttons, forms, events) and `GET /healthz`;
+serving many workspaces, also `GET /slack/install` and `GET /slack/oauth_redirect` (installing
+the app in a workspace through Slack's OAuth flow).
 
 An ASGI app (Starlette) on uvicorn. Bolt's dispatch is synchronous, so each request runs in a
 thread of the app's own dispatch pool: one slow request never holds up another. The time a
@@ -74,6 +76,24 @@ def asgi_app(bolt: App, health: Health,
         return Response(status_code=answer.status, content=answer.body,
                         headers=answer.first_headers_without_set_cookie())
 
+    async def oauth(request: Request) -> Response:
+        """The install page (it sets the state cookie) and Slack's return from it."""
+        flow = bolt.oauth_flow
+        assert flow is not None
+        headers = {name.decode("latin-1"): [value.decode("latin-1")]
+                   for name, value in request.scope["headers"]}
+        bolt_request = BoltRequest(body="", query=request.scope.get("query_string", b"")
+                                   .decode("latin-1"),
+                                   headers=cast(dict[str, str | Sequence[str]], headers))
+        step = flow.handle_installation if request.url.path == flow.install_path \
+            else flow.handle_callback
+        answer = await asyncio.get_running_loop().run_in_executor(pool, step, bolt_request)
+        response = Response(status_code=answer.status, content=answer.body)
+        for name, values in answer.headers.items():
+            for value in values:
+                response.headers.append(name, value)
+        return response
+
     async def healthz(request: Request) -> Response:
         try:
             ok, detail = await asyncio.get_running_loop().run_in_executor(pool, health)
@@ -90,8 +110,12 @@ def asgi_app(bolt: App, health: Health,
             if closing is not None:
                 closing()
 
-    return Starlette(routes=[Route(EVENTS_PATH, events, methods=["POST"]),
-                             Route("/healthz", healthz, methods=["GET"])], lifespan=lifespan)
+    routes = [Route(EVENTS_PATH, events, methods=["POST"]),
+              Route("/healthz", healthz, methods=["GET"])]
+    if bolt.oauth_flow is not None:
+        routes += [Route(bolt.oauth_flow.install_path, oauth, methods=["GET"]),
+                   Route(bolt.oauth_flow.redirect_uri_path, oauth, methods=["GET"])]
+    return Starlette(routes=routes, lifespan=lifespan)
 
 
 def unreadable(bolt: App, body: str, headers: dict[str, list[str]], e: Exception) -> Response:

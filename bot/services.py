@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, tzinfo
 from typing import Any
 
 from ledger.application import AuditLedger
@@ -16,8 +16,9 @@ from projections.follower import Follower
 from projections.queries import NotInViews, Views
 
 from .clock import Clock, SystemClock
-from .deliver import Deliverer
+from .deliver import Deliverer, NotInstalled
 from .directory import Directory
+from .words import ENGLAND
 
 WORK_THREADS = 8
 """Answers computed at once in one process. They are Python under one interpreter lock, so more
@@ -88,6 +89,20 @@ class BotServices:
         """The partnership that owns a programme; None when the views do not hold it."""
         found = self.programme(programme)
         return str(found.get("partnership") or DEFAULT_PARTNERSHIP) if found else None
+
+    def team_of(self, programme: str) -> str:
+        """The Slack workspace of the partnership that owns a programme ("" when it is linked
+        to none: with one bot token, the token's)."""
+        partnership = self.partnership_of(programme)
+        return self.directory.team_of(partnership) if partnership else ""
+
+    def zone(self, slack_user: str, programme: str) -> tzinfo:
+        """A reader's time zone, asked in the workspace of the programme's partnership
+        (England's when it cannot be asked there)."""
+        try:
+            return self.deliver.in_team(self.team_of(programme)).zone(slack_user)
+        except NotInstalled:
+            return ENGLAND
 
     def fresh(self) -> Views:
         """The views brought up to the log's head as it was when this was called: every event

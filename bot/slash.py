@@ -14,7 +14,7 @@ from typing import Any
 from . import blocks as b
 from .answers import answer
 from .deliver import slack_error
-from .handling import SORRY, Handling, budget_left, button_ref
+from .handling import SORRY, Handling, budget_left, button_ref, request_team
 from .replies import MORE, page_of
 
 __all__ = ["MORE", "SlashCommand", "page_of"]
@@ -30,7 +30,7 @@ class SlashCommand:
     def command(self, ack: Any, body: Doc, respond: Any, context: Any = None) -> None:
         user = body.get("user_id", "")
         query = body.get("text") or ""
-        future = self.s.work.submit(self.paged, user, query, 1)
+        future = self.s.work.submit(self.paged, user, query, 1, request_team(body))
         try:
             text, blocks = future.result(timeout=max(0.0, budget_left(context)))
         except FutureTimeout:
@@ -54,8 +54,10 @@ class SlashCommand:
         except Exception as e:  # noqa: BLE001 - the person asks again; say why in a word
             log.warning("could not send the /audit answer (%s)", slack_error(e))
 
-    def paged(self, slack_user: str, query: str, number: int) -> tuple[str, b.Blocks]:
-        return page_of(*answer(self.s, slack_user, query), query, number)
+    def paged(self, slack_user: str, query: str, number: int, team: str
+              ) -> tuple[str, b.Blocks]:
+        """A page of the answer to `/audit QUERY` from a Slack user in workspace `team`."""
+        return page_of(*answer(self.s, slack_user, query, team), query, number)
 
     def more(self, ack: Any, body: Doc, respond: Any) -> None:
         """More pressed: the next page of the same question, answered afresh."""
@@ -67,7 +69,7 @@ class SlashCommand:
         user = str((body.get("user") or {}).get("id", ""))
         try:
             number = int(ref.get("n") or 2)
-            text, blocks = self.paged(user, str(ref.get("q") or ""), number)
+            text, blocks = self.paged(user, str(ref.get("q") or ""), number, request_team(body))
         except Exception as e:  # noqa: BLE001 - say sorry, never a stack trace
             log.error("/audit more failed (%s)", type(e).__name__)
             text, blocks = b.say(SORRY)

@@ -66,7 +66,7 @@ class Teller:
                                     self.s.directory.of(doc["programme"]).name, step=step,
                                     reason=reason, can_act=can_act,
                                     stand_in=person not in chosen,
-                                    zone=self.s.deliver.zone(slack_user))
+                                    zone=self.s.zone(slack_user, doc["programme"]))
 
     def alert_concern(self, programme: str, ref: str, step: int) -> None:
         """A concern's alert at a step, to each of that step's people who can be reached (the
@@ -118,7 +118,7 @@ class Teller:
                 continue
             text, blocks = feedback_message(doc, prog, directory.name,
                                             for_manager=for_manager,
-                                            zone=self.s.deliver.zone(slack))
+                                            zone=self.s.zone(slack, programme))
             self.courier.send(Message(programme, feedback_subject(case, agency), FEEDBACK,
                                       person, slack, text, blocks))
 
@@ -208,7 +208,7 @@ class Teller:
     def render(self, d: Doc) -> tuple[str, b.Blocks] | None:
         """A delivered message (its first part) as it should read now, for its reader."""
         pid, subject, purpose = d["programme"], d["subject"], part_of(d["purpose"])[0]
-        zone = self.s.deliver.zone(str(d.get("slack_user") or ""))
+        zone = self.s.zone(str(d.get("slack_user") or ""), pid)
         kind, _, rest = subject.partition("/")
         directory = self.s.directory.of(pid)
         if kind == "concern":

@@ -1,7 +1,14 @@
-"""What is waiting for a person, as blocks: `/audit my` and the Home tab."""
+"""What is waiting for a person, as blocks: `/audit my` and the Home tab.
+
+One real person may serve several partnerships (a police manager covering two local
+authorities), registered in each as a person of its own. Then what waits for them is shown
+partnership by partnership, each under its name (`Share`), and nothing of a partnership that
+has not registered them.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from .blocks import (
@@ -118,6 +125,58 @@ def my_answer(person: Doc, w: Any, names: Names) -> tuple[str, Blocks]:
     return text, blocks
 
 
+@dataclass(frozen=True)
+class Share:
+    """What waits for someone in one partnership: the partnership's name, the person they are
+    there, what waits (an answers.Waiting) and how that partnership names its people."""
+
+    partnership: str
+    person: Doc
+    waiting: Any
+    names: Names
+
+
+def my_answer_across(shares: list[Share]) -> tuple[str, Blocks]:
+    """`/audit my` for someone in one partnership or several: each partnership's items under
+    its name when there are several."""
+    if len(shares) == 1:
+        only = shares[0]
+        return my_answer(only.person, only.waiting, only.names)
+    blocks: Blocks = []
+    counts = []
+    for share in shares:
+        w = share.waiting
+        blocks.append(section(f":office: *{escape(share.partnership)}*"))
+        blocks += waiting_blocks(w, share.names) or [context("Nothing is waiting for you here.")]
+        counts.append(f"{share.partnership}: {plural(len(w.concerns), 'concern')}, "
+                      f"{len(w.feedback)} feedback, {plural(len(w.actions), 'action')}")
+    first = shares[0].person
+    if all(share.waiting.empty() for share in shares):
+        return say(f"Nothing is waiting for you, {first.get('name') or first['person']}, "
+                   f"in any of your {len(shares)} partnerships.")
+    return "Waiting for you: " + "; ".join(counts) + ".", blocks
+
+
+def home_view_across(shares: list[Share], unknown: str = "", page: int = 1) -> dict[str, Any]:
+    """The Home tab for someone in one partnership or several (none: how to get linked), one
+    page of it."""
+    if len(shares) <= 1:
+        only = shares[0] if shares else None
+        return home_view(only.person if only else None, only.waiting if only else None,
+                         only.names if only else str, unknown, page)
+    first = shares[0].person
+    top = [header(f"What is waiting for you, {first.get('name') or first['person']}"),
+           context("type `/audit help` in any message box for more")]
+    body: Blocks = []
+    for share in shares:
+        roles = ", ".join(share.person.get("roles") or []) or "no role yet"
+        body += [divider(), header(share.partnership),
+                 context(f"{escape(share.person.get('agency') or '')} · {escape(roles)}")]
+        body += waiting_blocks(share.waiting, share.names) or \
+            [section("Nothing is waiting for you here. :tada:")]
+    return paged(top, body, page)
+
+
 def home_view(person: Doc | None, w: Any, names: Names, unknown: str = "", page: int = 1
               ) -> dict[str, Any]:
     """The Home tab, one page of it: what is waiting in pages that Slack will show whole, with
@@ -130,6 +189,11 @@ def home_view(person: Doc | None, w: Any, names: Names, unknown: str = "", page:
            context(f"{escape(person.get('agency') or '')} · {escape(roles)} · "
                    "type `/audit help` in any message box for more")]
     body = waiting_blocks(w, names) or [section("Nothing is waiting for you. :tada:")]
+    return paged(top, body, page)
+
+
+def paged(top: Blocks, body: Blocks, page: int) -> dict[str, Any]:
+    """A Home tab of `top` and one page of `body`, with Previous and Next between pages."""
     split = pages(body, VIEW_BLOCKS, MESSAGE_CHARS, reserve_blocks=len(top) + 2,
                   reserve_chars=400)
     page = min(max(page, 1), len(split))

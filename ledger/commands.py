@@ -189,6 +189,14 @@ class RegisterPartnership(Command):
     slack_team: SlackTeam | None = None
 
 
+class LinkPartnershipSlack(Command):
+    """A partnership linked to its Slack workspace: an administrative act of whoever holds the
+    store, as registering it is."""
+
+    partnership: PartnershipRef
+    slack_team: SlackTeam
+
+
 class DirectoryCommand(Command):
     """Directory commands name the partnership whose directory they change (and in which `by`
     is looked up); the default partnership when they name none."""

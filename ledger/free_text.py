@@ -91,6 +91,25 @@ def pack_texts_found(pack: Any, people: Mapping[str, Named]) -> list[TextFound]:
             found += _found(f"actions[{i}].{field}", f"action {a.id}: {field}",
                             getattr(a, field), (), "", a.owner,
                             f"action/{a.id}/{field}")
+    return found + _report_texts_found(pack)
+
+
+def _report_texts_found(pack: Any) -> list[TextFound]:
+    """The author's words in the pack's `report` section."""
+    words = getattr(pack, "report", None)
+    if words is None:
+        return []
+    texts = [(f"report.areas.{a}", f"report: summary of area {a}", t)
+             for a, t in words.areas.items()]
+    for i, theme in enumerate(words.themes):
+        texts += [(f"report.themes[{i}].title", f"report: theme {theme.id}", theme.title),
+                  (f"report.themes[{i}].text", f"report: theme {theme.id}", theme.text)]
+    texts += [(f"report.key_findings[{i}]", "report: key finding", k)
+              for i, k in enumerate(words.key_findings or [])]
+    texts += [("report.conclusions", "report: conclusions", words.conclusions or "")]
+    found: list[TextFound] = []
+    for where, field, text in texts:
+        found += _found(where, field, text, (), "", "", where)
     return found
 
 

@@ -20,6 +20,16 @@ class Partnership(LedgerAggregate):
         name: str
         slack_team: str
 
+    class SlackTeamLinked(LedgerAggregate.Event):
+        """The partnership's Slack workspace named (or named anew): requests from that
+        workspace, and only those, are answered with the partnership's people and items."""
+
+        TOPIC = "audit-ledger:PartnershipSlackTeamLinked"
+        slack_team: str
+
+        def apply(self, partnership: Partnership) -> None:
+            partnership.slack_team = self.slack_team
+
     def __init__(self, *, partnership: str, name: str, slack_team: str, by: str,
                  occurred_on: str, key: str) -> None:
         self.keys: set[str] = set()

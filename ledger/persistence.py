@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+import random
 import time
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date
@@ -16,17 +18,21 @@ from eventsourcing.persistence import (
     EventStore,
     IntegrityError,
     Mapper,
+    OperationalError,
     StoredEvent,
     Transcoding,
 )
 from eventsourcing.sqlite import SQLiteAggregateRecorder
 
+from .base import LedgerError
 from .sealing import SealingEventStore, SealingMapper, ledger_mapper
 
 A = TypeVar("A", bound=Aggregate)
 T = TypeVar("T")
 
-CONFLICT_RETRIES = 20
+CONFLICT_PATIENCE = 5.0  # seconds of retrying before a writer gives up on a busy aggregate
+CONFLICT_FIRST_WAIT = 0.01  # the first retry's longest wait; doubled each time, up to...
+CONFLICT_LONGEST_WAIT = 0.5  # ...this, and each wait drawn at random below it ("full jitter")
 LOOKUP_BATCH = 500  # aggregate ids a query: within SQLite's oldest limit of bound parameters
 
 
@@ -39,6 +45,23 @@ class DateAsISO(Transcoding):
 
     def decode(self, data: str) -> date:
         return date.fromisoformat(data)
+
+
+class TooBusy(LedgerError):
+    """Other writers kept changing the same record for longer than a person should wait."""
+
+    def __init__(self) -> None:
+        super().__init__(TOO_BUSY)
+
+
+TOO_BUSY = "too many people changed this at once: try again"
+
+
+def _busy(e: OperationalError) -> bool:
+    """A store busy with other writers (SQLite's lock, PostgreSQL's lock timeout or deadlock):
+    the attempt was rolled back, and trying again is safe."""
+    said = str(e).lower()
+    return "locked" in said or "lock timeout" in said or "deadlock" in said
 
 
 def _select_events_of(recorder: AggregateRecorder, aggregate_ids: list[UUID]
@@ -152,12 +175,20 @@ class LedgerApplication(Application[UUID]):
     # ---- writing -------------------------------------------------------------
 
     def retrying(self, attempt: Callable[[], T]) -> T:
-        """Run a load-decide-save attempt again when another writer got there first."""
-        for n in range(CONFLICT_RETRIES):
+        """Run a load-decide-save attempt again when another writer got there first.
+
+        Waits grow and are drawn at random, so writers that collided do not collide again in
+        step; after a few seconds of losing, the person is told to try again (`TooBusy`)."""
+        started = time.monotonic()
+        for n in itertools.count():
             try:
                 return attempt()
-            except IntegrityError:
-                if n == CONFLICT_RETRIES - 1:
+            except (IntegrityError, OperationalError) as e:
+                if not (isinstance(e, IntegrityError) or _busy(e)):
                     raise
-                time.sleep(0.005 * (n + 1))
+                longest = min(CONFLICT_LONGEST_WAIT, CONFLICT_FIRST_WAIT * 2 ** min(n, 16))
+                wait = random.uniform(0, longest)
+                if time.monotonic() - started + wait > CONFLICT_PATIENCE:
+                    raise TooBusy() from None
+                time.sleep(wait)
         raise AssertionError("unreachable")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
@@ -84,26 +85,59 @@ class StoreSettings:
         return f"PostgreSQL database {self.pg_dbname} on {self.pg_host}:{self.pg_port}{schema}"
 
 
+SCHEMA_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
+"""A schema PostgreSQL takes unquoted: letters, digits and _, not starting with a digit, at
+most 63 characters. The library writes the name into SQL as it is, so nothing else passes."""
+
+
+def without_password(url: str) -> str:
+    """The URL as it may be shown: any password (after user: or as ?password=) as ***."""
+    scheme, sep, rest = url.partition("://")
+    if sep and "@" in rest:
+        userinfo, at, host = rest.rpartition("@")
+        if ":" in userinfo:
+            rest = userinfo.split(":", 1)[0] + ":***" + at + host
+    shown = scheme + sep + rest
+    return re.sub(r"(?i)([?&]password=)[^&]*", r"\1***", shown)
+
+
 def parse_url(url: str, key: str = "") -> StoreSettings:
+    """The store's settings from its URL; a URL that cannot be used is said without its
+    password."""
+    try:
+        return _parse_url(url, key)
+    except SettingsError:
+        raise
+    except ValueError as e:  # the URL parser's own complaints: a port, brackets...
+        raise SettingsError(f"AUDIT_LEDGER_URL {without_password(url)!r}: {e}") from None
+
+
+def _parse_url(url: str, key: str = "") -> StoreSettings:
     parsed = urlparse(url)
+    shown = without_password(url)
     if parsed.scheme == "sqlite":
         raw = unquote(parsed.path)
         if parsed.netloc:
             raise SettingsError(
-                f"AUDIT_LEDGER_URL {url!r}: write sqlite:///relative/path.db or "
+                f"AUDIT_LEDGER_URL {shown!r}: write sqlite:///relative/path.db or "
                 "sqlite:////absolute/path.db"
             )
         path = raw[1:] if raw.startswith("/") else raw
         if not path:
-            raise SettingsError(f"AUDIT_LEDGER_URL {url!r}: no database file named")
+            raise SettingsError(f"AUDIT_LEDGER_URL {shown!r}: no database file named")
         if path != ":memory:":
             path = str(Path(path).expanduser().resolve())
         return StoreSettings(url=url, kind="sqlite", sqlite_path=path, key=key)
     if parsed.scheme in ("postgresql", "postgres"):
         dbname = parsed.path.lstrip("/")
         if not dbname:
-            raise SettingsError(f"AUDIT_LEDGER_URL {url!r}: no database name after the host")
+            raise SettingsError(f"AUDIT_LEDGER_URL {shown!r}: no database name after the host")
         query = parse_qs(parsed.query)
+        schema = (query.get("schema") or [""])[0]
+        if schema and not SCHEMA_NAME.fullmatch(schema):
+            raise SettingsError(
+                f"AUDIT_LEDGER_URL {shown!r}: the schema {schema!r} is not a plain name; use "
+                "letters, digits and _ (not starting with a digit), at most 63 characters")
         return StoreSettings(
             url=url,
             kind="postgres",
@@ -112,11 +146,11 @@ def parse_url(url: str, key: str = "") -> StoreSettings:
             pg_user=unquote(parsed.username or "postgres"),
             pg_password=unquote(parsed.password or ""),
             pg_dbname=dbname,
-            pg_schema=(query.get("schema") or [""])[0],
+            pg_schema=schema,
             key=key,
         )
     raise SettingsError(
-        f"AUDIT_LEDGER_URL {url!r}: the scheme must be sqlite:// or postgresql://"
+        f"AUDIT_LEDGER_URL {shown!r}: the scheme must be sqlite:// or postgresql://"
     )
 
 

@@ -35,6 +35,13 @@ def _partnership_registered(f: Folding, e: Partnership.Created, position: int) -
                                         "programme": ""})
 
 
+def _partnership_linked(f: Folding, e: Partnership.SlackTeamLinked, position: int) -> None:
+    index = f.get("ids", str(e.originator_id)) or {}
+    doc = f.get("partnership", str(index.get("key") or ""))
+    if doc is not None:
+        f.put("partnership", doc["partnership"], {**doc, "slack_team": e.slack_team})
+
+
 def _in_use(f: Folding, partnership: str) -> None:
     """The default partnership is listed once something is in it, registered or not."""
     if f.get("partnership", partnership) is None:
@@ -353,6 +360,7 @@ def _delivery_updated(f: Folding, e: Delivery.Updated, position: int) -> None:
 
 HANDLERS: dict[type, Callable[[Folding, Any, int], None]] = {
     Partnership.Created: _partnership_registered,
+    Partnership.SlackTeamLinked: _partnership_linked,
     Programme.Created: _programme_opened,
     Programme.Closed: _programme_closed,
     Programme.ChannelDetailSet: _channel_detail_set,

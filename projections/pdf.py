@@ -105,9 +105,9 @@ td {{ overflow-wrap: break-word; }}
 th {{ overflow-wrap: normal; }}
 table.summary thead th:first-child {{ width: 32%; }}
 table.coverage thead th:first-child {{ width: 22%; }}
-table.agencies {{ font-size: 7.5pt; }}
+table.agencies {{ font-size: 8.5pt; }}
 table.agencies th, table.agencies td {{ padding: .2em .3em; }}
-table.agencies thead th:first-child {{ width: 15%; }}
+table.agencies thead th:first-child {{ width: 22%; }}
 table.agencies thead th:nth-child(2) {{ width: 8%; }}
 table.comparison thead th:first-child {{ width: 40%; }}
 table.plan thead th:nth-child(1) {{ width: 9%; }}

@@ -105,7 +105,11 @@ class Views:
         return None
 
     def people(self, partnership: str) -> list[Doc]:
-        """One partnership's directory, by directory id."""
+        """One partnership's directory, by directory id. Another than the default one is read
+        by its keys' prefix where keys are stored as they are (without a store key)."""
+        if partnership != DEFAULT_PARTNERSHIP and not self.store.hashes("person"):
+            docs = [d for _, d in self.store.scan("person", f"{partnership}/")]
+            return sorted(docs, key=lambda d: str(d["person"]))
         return [d for d in self.everyone() if partnership_of(d) == partnership]
 
     def everyone(self) -> list[Doc]:

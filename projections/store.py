@@ -50,6 +50,10 @@ class ViewStore(ABC):
         self.key_hash = hmac.new(base64.b64decode(key), b"audit-ledger view keys v1",
                                  hashlib.sha256).digest() if key else None
 
+    def hashes(self, view: str) -> bool:
+        """Whether this view's keys are stored as keyed hashes (so a prefix finds nothing)."""
+        return self.key_hash is not None and view in HASHED_VIEWS
+
     def stored_key(self, view: str, key: str) -> str:
         """The key a document is stored under: a keyed hash for the HASHED_VIEWS when a key
         is set, else the key itself."""

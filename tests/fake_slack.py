@@ -437,11 +437,11 @@ def signed_headers(body: str, secret: str, timestamp: int | None = None,
 
 
 def slash_fields(user: str, user_name: str, text: str, response_url: str,
-                 channel: str = "D0CHANNEL") -> dict[str, str]:
+                 channel: str = "D0CHANNEL", team: str = TEAM_ID) -> dict[str, str]:
     """`/audit TEXT` with every field Slack sends (as a form over HTTP, as JSON over Socket
     Mode)."""
     return {
-        "token": VERIFICATION_TOKEN, "team_id": TEAM_ID, "team_domain": TEAM_DOMAIN,
+        "token": VERIFICATION_TOKEN, "team_id": team, "team_domain": TEAM_DOMAIN,
         "channel_id": channel, "channel_name": "directmessage", "user_id": user,
         "user_name": user_name, "command": "/audit", "text": text, "api_app_id": APP_ID,
         "is_enterprise_install": "false", "response_url": response_url,
@@ -450,9 +450,9 @@ def slash_fields(user: str, user_name: str, text: str, response_url: str,
 
 
 def slash_command(user: str, user_name: str, text: str, response_url: str,
-                  channel: str = "D0CHANNEL") -> str:
-    """The form body of `/audit TEXT`, with every field Slack sends."""
-    return urlencode(slash_fields(user, user_name, text, response_url, channel))
+                  channel: str = "D0CHANNEL", team: str = TEAM_ID) -> str:
+    """The form body of `/audit TEXT` from a workspace, with every field Slack sends."""
+    return urlencode(slash_fields(user, user_name, text, response_url, channel, team))
 
 
 def _user(user: str, name: str) -> Doc:
@@ -529,13 +529,13 @@ def text_values(answers: dict[str, str | None]) -> Doc:
             for block, text in answers.items()}
 
 
-def app_home_opened(user: str, event_id: str = "Ev0HOME0001") -> str:
+def app_home_opened(user: str, event_id: str = "Ev0HOME0001", team: str = TEAM_ID) -> str:
     return json.dumps({
-        "token": VERIFICATION_TOKEN, "team_id": TEAM_ID, "api_app_id": APP_ID,
+        "token": VERIFICATION_TOKEN, "team_id": team, "api_app_id": APP_ID,
         "event": {"type": "app_home_opened", "user": user, "channel": "D" + user, "tab": "home",
                   "event_ts": f"{time.time():.6f}"},
         "type": "event_callback", "event_id": event_id, "event_time": int(time.time()),
-        "authorizations": [{"enterprise_id": None, "team_id": TEAM_ID, "user_id": BOT_USER,
+        "authorizations": [{"enterprise_id": None, "team_id": team, "user_id": BOT_USER,
                             "is_bot": True, "is_enterprise_install": False}],
         "is_ext_shared_channel": False, "event_context": "4-fake",
     })

@@ -21,6 +21,7 @@ from ledger.pack import PackProblems, parse_pack, pydantic_problems
 from ledger.returns_csv import import_returns
 
 from .conftest import log_head, run_cli
+from .fake_slack import TEAM_ID
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
@@ -298,7 +299,7 @@ def test_any_audit_text_and_form_values_get_an_answer(sqlite_url: str,
     @given(users, texts, form_values)
     def check(user: str, text: str, values: dict[str, Any]) -> None:
         head = log_head(w)
-        reply, blocks = answer(services, user, text)
+        reply, blocks = answer(services, user, text, TEAM_ID)
         assert log_head(w) == head  # reading never writes
         assert reply.strip() and "Traceback (most recent call last)" not in reply
         assert 1 <= len(blocks) <= 50 and all(block.get("type") for block in blocks)

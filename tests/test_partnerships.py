@@ -3,6 +3,7 @@ different things, and the default partnership keeps every id of the release befo
 
 from __future__ import annotations
 
+import base64
 import json
 import shutil
 import sqlite3
@@ -12,7 +13,7 @@ from uuid import UUID, uuid5
 
 import pytest
 
-from audit_ledger.wiring import Wiring
+from audit_ledger.wiring import Wiring, wire
 from ledger import commands as c
 from ledger import ids
 from ledger.base import NotFound
@@ -211,3 +212,26 @@ def test_an_old_store_is_the_default_partnership_and_takes_another(
     assert [(p["partnership"], p["programmes"]) for p in json.loads(run_cli(
         "partnership", "list", "--format", "json", url=url, key=key, check=True).stdout)] == \
         [("default", 1), ("northbridge", 1)]
+
+
+@pytest.mark.parametrize("sealed", [False, True])
+def test_a_partnerships_directory_is_read_alike_with_and_without_a_key(
+        store_url: str, mini_pack: dict[str, Any], sealed: bool) -> None:
+    """Without a key a named partnership's people are read by their keys' prefix; with one
+    (keys stored hashed) by filtering every person: the same people either way."""
+    w = wire(store_url, base64.b64encode(b"k" * 32).decode() if sealed else "")
+    try:
+        assert w.store.hashes("person") is sealed
+        north, south = _two(mini_pack)
+        import_pack(w.app, parse_pack(north))
+        import_pack(w.app, parse_pack(south))
+        import_pack(w.app, parse_pack({**mini_pack, "programme": {"id": "home-2026"}}))
+        views = w.fresh_views()
+        everyone = views.everyone()
+        for partnership in ("default", "northbridge", "southmoor"):
+            assert views.people(partnership) == [p for p in everyone
+                                                 if p["partnership"] == partnership]
+            assert len(views.people(partnership)) == len(mini_pack["people"])
+        assert views.people("north") == []  # a prefix of northbridge's, but none of its people
+    finally:
+        w.close()

@@ -96,3 +96,10 @@ def test_a_pack_s_report_section_is_checked_against_the_audit(
     assert "report.themes[0].comments[1].agency: 'police' is not involved in case K01" \
         in refused.stderr
     assert _json("projections", "status", url=store_url)["head"] == 0
+    named = copy.deepcopy(mini_pack)
+    named["report"] = {"conclusions": "The boy at 10 Downing St, SW1A 2AA, was seen alone."}
+    pack.write_text(json.dumps(named))
+    refused = run_cli("import", str(pack), url=store_url)
+    assert refused.returncode == 2 and "report.conclusions: holds what looks like a postcode" \
+        in refused.stderr, refused.stderr
+    assert _json("projections", "status", url=store_url)["head"] == 0

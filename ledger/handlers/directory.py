@@ -36,6 +36,25 @@ class DirectoryCommands(LedgerCommands):
         self.save(partnership)
         return Outcome(True, f"partnership {cmd.partnership} ({cmd.name}) registered")
 
+    def link_partnership_slack(self, cmd: c.LinkPartnershipSlack) -> Outcome:
+        return self.retrying(lambda: self._link_partnership_slack(cmd))
+
+    def _link_partnership_slack(self, cmd: c.LinkPartnershipSlack) -> Outcome:
+        found = self.partnership(cmd.partnership)
+        if found is None:  # the default partnership, named for the first time
+            found = Partnership._create(
+                Partnership.Created, id=ids.partnership_id(cmd.partnership),
+                partnership=cmd.partnership, name="", slack_team=cmd.slack_team,
+                **act_of(cmd).fields())
+        elif found.slack_team == cmd.slack_team:
+            return Outcome(False, f"partnership {cmd.partnership} is already linked to Slack "
+                                  f"workspace {cmd.slack_team}")
+        else:
+            found.record(Partnership.SlackTeamLinked, act_of(cmd), slack_team=cmd.slack_team)
+        self.save(found)
+        return Outcome(True, f"partnership {cmd.partnership} linked to Slack workspace "
+                             f"{cmd.slack_team}")
+
     def register_person(self, cmd: c.RegisterPerson) -> Outcome:
         return self.retrying(lambda: self._register_person(cmd))
 
