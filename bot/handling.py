@@ -130,7 +130,9 @@ class Handling:
     # ---- people and places ----------------------------------------------------------------------
 
     def tell(self, body: Doc, text: str, respond: Any = None) -> None:
-        """A private note to the person who acted, where they acted."""
+        """A private note to the person who acted, where they acted (its text escaped: Slack
+        reads a message's text as mrkdwn, and it may carry a person's name)."""
+        text, blocks = b.escape(text), b.say(text)[1]
         user = (body.get("user") or {}).get("id") or body.get("user_id", "")
         container = body.get("container") or {}
         channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
@@ -138,9 +140,9 @@ class Handling:
             if respond is not None and body.get("response_url"):
                 respond(text=text, response_type="ephemeral", replace_original=False)
             elif channel:
-                self.slack(body).ephemeral(channel, user, text, b.say(text)[1])
+                self.slack(body).ephemeral(channel, user, text, blocks)
             elif user:
-                self.slack(body).dm(user, text, b.say(text)[1])
+                self.slack(body).dm(user, text, blocks)
         except Exception as e:  # noqa: BLE001 - telling is best effort; the act stands
             log.warning("could not tell the person (%s)", slack_error(e))
 

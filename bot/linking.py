@@ -73,7 +73,7 @@ def request_message(person: Doc, slack_user: str) -> tuple[str, b.Blocks]:
     """The quality lead's copy of a request, with Approve and Refuse."""
     who = f"{person.get('name') or person['person']} ({person['person']}, " \
           f"{person.get('agency') or 'no agency'})"
-    text = f"Slack user {slack_user} asks to be linked to {who} in the audit's directory."
+    text = f"Slack user {slack_user} asks to be linked to {b.escape(who)} in the audit's directory."
     ref = b.value(p=person["person"], s=partnership_of(person), u=slack_user)
     refuse = b.button("Refuse", b.LINK_REFUSE, ref, "danger")
     refuse["confirm"] = {"title": b.plain("Refuse this request?", 100),
@@ -92,7 +92,7 @@ def request_message(person: Doc, slack_user: str) -> tuple[str, b.Blocks]:
 
 def decided_message(person: Doc, slack_user: str, words: str) -> tuple[str, b.Blocks]:
     who = f"{person.get('name') or person['person']} ({person['person']})"
-    text = f"Request from Slack user {slack_user} to be linked to {who}: {words}"
+    text = f"Request from Slack user {slack_user} to be linked to {b.escape(who)}: {b.escape(words)}"
     return text, [b.section(f"<@{slack_user}> asked to be linked to *{b.escape(who)}*: "
                             f"{b.escape(words)}")]
 
@@ -214,7 +214,7 @@ class Linking:
                       lambda: decided_message(person, slack_user, words), team=request_team(body))
         team = self.s.directory.team_of(partnership)  # the asker's: the entry's partnership's
         try:
-            self.s.deliver.in_team(team).dm(slack_user, told, b.say(told)[1])
+            self.s.deliver.in_team(team).dm(slack_user, b.escape(told), b.say(told)[1])
         except Exception as e:  # noqa: BLE001 - the decision stands; they will see it next time
             log.warning("could not tell the person who asked (%s)", slack_error(e))
         if approve:

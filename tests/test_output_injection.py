@@ -109,3 +109,16 @@ def test_slack_notification_text_carries_no_mention_or_link() -> None:
         assert "<" not in text and ">" not in text, text
         assert re.search(r"&(?!amp;|lt;|gt;)", text) is None, text
     assert escape(MENTIONS) in feedback_text(feedback, names, for_manager=True)
+
+
+def test_a_link_request_carries_no_mention_or_link_to_the_quality_lead() -> None:
+    """Anyone in the workspace may ask to be linked, typing any name: the lead's notification
+    and the asker's answer show that name as text."""
+    from bot.linking import decided_message, request_message
+
+    person = {"person": "new.person", "name": MENTIONS, "agency": "school",
+              "partnership": "default"}
+    for text, _blocks in (request_message(person, "U0NEW"),
+                          decided_message(person, "U0NEW", f"refused by {MENTIONS}.")):
+        assert "<" not in text and ">" not in text, text
+        assert escape(MENTIONS) in text
