@@ -10,13 +10,10 @@ from typing import Any
 import click
 
 from policies.scales import OVERALL, area_title, scale_named
-from projections.history import case_history
 from projections.inert import for_terminal
-from projections.report import markdown_report
-from projections.wording import long_date
 
 from .group import Refused
-from .shared import FORMAT, TODAY, day, emit, wiring
+from .shared import FORMAT, TODAY, day, emit, reading, wiring
 
 FILES = ("pdf", "docx", "xlsx")
 """The report's file formats; each imports its library (WeasyPrint, python-docx, openpyxl)
@@ -104,6 +101,8 @@ def render(doc: dict[str, Any], fmt: str) -> str:
         from projections.html import html_report  # matplotlib and jinja2, for this format only
 
         return html_report(doc)
+    from projections.report import markdown_report
+
     return markdown_report(doc)
 
 
@@ -145,7 +144,7 @@ def _judgement_line(area: str, j: dict[str, Any] | None, programme: dict[str, An
 @click.pass_context
 def case(ctx: click.Context, programme: str, case: str, fmt: str) -> None:
     """Consolidated judgements of one case, with the contributions and rule behind each."""
-    views = wiring(ctx).fresh_views()
+    views = reading(ctx).fresh_views()  # the views alone: no command handlers imported
     data = views.judgements(programme, case)
     prog = views.programme(programme)
 
@@ -193,6 +192,9 @@ def history(ctx: click.Context, programme: str, case: str, area: str | None,
     moment = _moment(as_of) if as_of and not plain_day else None
     if area is not None and area != OVERALL and not area.isdigit():
         raise Refused([f"--area: {area!r} is not an area; use 2 to 8 or overall"])
+    from projections.history import case_history
+    from projections.wording import long_date
+
     w = wiring(ctx)
     refs = [k["ref"] for k in w.fresh_views().concerns(programme) if k["case"] == case]
     data = case_history(w.app, programme, case, area, moment, refs, plain_day)

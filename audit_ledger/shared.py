@@ -5,16 +5,18 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import date, datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from ledger.commands import Command
 from projections.inert import for_terminal
 
-from .wiring import Wiring, wire
+from .wiring import Reading, Wiring, wire, wire_reading
 
-C = TypeVar("C", bound=Command)
+if TYPE_CHECKING:
+    from ledger.commands import Command
+
+C = TypeVar("C", bound="Command")
 
 FORMAT = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
                       show_default=True, help="text for people, json for scripts")
@@ -52,6 +54,18 @@ def wiring(ctx: click.Context) -> Wiring:
         obj["wiring"] = wire(obj.get("url"), obj.get("key"))
         ctx.call_on_close(obj["wiring"].close)
     return obj["wiring"]  # type: ignore[no-any-return]
+
+
+def reading(ctx: click.Context) -> Reading | Wiring:
+    """The views of this run for a command that only reads them: the wiring when this run
+    already opened it, else the views without the ledger's command handlers."""
+    obj = ctx.find_root().ensure_object(dict)
+    if "wiring" in obj:
+        return obj["wiring"]  # type: ignore[no-any-return]
+    if "reading" not in obj:
+        obj["reading"] = wire_reading(obj.get("url"), obj.get("key"))
+        ctx.call_on_close(obj["reading"].close)
+    return obj["reading"]  # type: ignore[no-any-return]
 
 
 def say(text: str, nl: bool = True, err: bool = False) -> None:

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from ledger.application import AuditLedger
+from ledger.persistence import LedgerApplication
 from ledger.settings import StoreSettings, from_environment
 from ledger.store_key import StoreKeyError, key_format_problem
 from projections.follower import Follower
 from projections.queries import Views
 from projections.store import ViewStore, open_view_store
+
+if TYPE_CHECKING:
+    from ledger.application import AuditLedger
 
 
 @dataclass
@@ -30,12 +34,53 @@ class Wiring:
         self.app.close()
 
 
-def wire(url: str | None = None, key: str | None = None) -> Wiring:
+@dataclass
+class Reading:
+    """The views and what folds the log into them, without the ledger's command handlers:
+    for a command that only reads (it starts without importing what writing needs)."""
+
+    settings: StoreSettings
+    app: LedgerApplication
+    store: ViewStore
+    follower: Follower
+    views: Views
+
+    def fresh_views(self) -> Views:
+        self.follower.catch_up()
+        return self.views
+
+    def close(self) -> None:
+        self.store.close()
+        self.app.close()
+
+
+class LogReader(LedgerApplication):
+    """The ledger's store read as the ledger writes it (same name, mapper and recorder), with
+    no commands."""
+
+    name = "AuditLedger"
+
+
+def _opened(url: str | None, key: str | None, cls: type[LedgerApplication]
+            ) -> tuple[StoreSettings, LedgerApplication, ViewStore]:
     settings = from_environment(url, key)
     problem = key_format_problem(settings.key) if settings.key else None
     if problem:
         raise StoreKeyError(problem)  # before anything builds a cipher from it
     store = open_view_store(settings)  # first: it makes the PostgreSQL schema if one is named
     with store.setting_up():
-        app = AuditLedger(env=settings.library_env())
+        app = cls(env=settings.library_env())
+    return settings, app, store
+
+
+def wire(url: str | None = None, key: str | None = None) -> Wiring:
+    from ledger.application import AuditLedger
+
+    settings, app, store = _opened(url, key, AuditLedger)
+    assert isinstance(app, AuditLedger)
     return Wiring(settings, app, store, Follower(app, store), Views(store))
+
+
+def wire_reading(url: str | None = None, key: str | None = None) -> Reading:
+    settings, app, store = _opened(url, key, LogReader)
+    return Reading(settings, app, store, Follower(app, store), Views(store))

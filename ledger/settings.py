@@ -39,8 +39,9 @@ class StoreSettings:
         Events are written through the hash-chaining recorders of `ledger.recorders`
         (selected with the library's APPLICATION_RECORDER_TOPIC), from the factories of
         `ledger.store_key`, which check at wiring time that the key, or the lack of one, opens
-        the store. Settings that could bypass either are pinned, so a stray variable in the
-        process environment cannot.
+        the store; PostgreSQL's recorder and factory are in `ledger.postgres_store`, so that
+        only a PostgreSQL store imports psycopg. Settings that could bypass either are pinned,
+        so a stray variable in the process environment cannot.
         """
         recorders, factories = "ledger.recorders", "ledger.store_key"
         env: dict[str, str] = {"LEDGER_KEY_CHECK": "yes" if key_check else "no"}
@@ -53,8 +54,8 @@ class StoreSettings:
             )
         else:
             env.update(
-                PERSISTENCE_MODULE=f"{factories}:PostgresLedgerFactory",
-                APPLICATION_RECORDER_TOPIC=f"{recorders}:ChainedPostgresRecorder",
+                PERSISTENCE_MODULE="ledger.postgres_store:PostgresLedgerFactory",
+                APPLICATION_RECORDER_TOPIC="ledger.postgres_store:ChainedPostgresRecorder",
                 POSTGRES_ENABLE_DB_FUNCTIONS="no",  # inserts go through the chaining recorder
                 POSTGRES_DBNAME=self.pg_dbname,
                 POSTGRES_HOST=self.pg_host,

@@ -12,7 +12,7 @@ import base64
 import binascii
 import json
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from eventsourcing.persistence import ApplicationRecorder, Cipher
 from eventsourcing.sqlite import SQLiteFactory
@@ -20,14 +20,6 @@ from eventsourcing.utils import strtobool
 
 from .base import LedgerError
 from .signing import SigningKeyError, signer_from
-
-if TYPE_CHECKING:
-    from eventsourcing.postgres import PostgresFactory
-else:
-    try:
-        from eventsourcing.postgres import PostgresFactory
-    except ImportError:  # without the postgres extra: the PostgreSQL factory is never used
-        PostgresFactory = object
 
 KEY_CHECK = "LEDGER_KEY_CHECK"  # library env: "no" opens the store without checking the key
 KEY_SIZES = (16, 24, 32)
@@ -119,7 +111,3 @@ class KeyCheckingFactory:
 
 class SQLiteLedgerFactory(KeyCheckingFactory, SQLiteFactory):
     """The library's SQLite factory, with the key checked when the store is opened."""
-
-
-class PostgresLedgerFactory(KeyCheckingFactory, PostgresFactory):
-    """The library's PostgreSQL factory, with the key checked when the store is opened."""

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from eventsourcing.persistence import ApplicationRecorder
 
 from .chain import BATCH, GENESIS, ChainRow, EventRow, batches, link
-from .recorders import ChainedPostgresRecorder, ChainedSQLiteRecorder
+from .recorders import ChainedRecorder
 from .signing import SignatureRow, signature_holds, stored_key_holds
 
 if TYPE_CHECKING:
@@ -167,7 +167,7 @@ def verify_log(recorder: ApplicationRecorder, against: Digest | None = None,
     With `against` (an exported digest), also prove that the log still extends it: it has at
     least that many positions, and the recomputed hash at that position is the exported one.
     """
-    if not isinstance(recorder, ChainedSQLiteRecorder | ChainedPostgresRecorder):
+    if not isinstance(recorder, ChainedRecorder):
         raise TypeError(f"{type(recorder).__name__} keeps no hash chain; the ledger's settings "
                         "select the chaining recorders")
     previous = GENESIS

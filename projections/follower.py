@@ -7,7 +7,7 @@ import threading
 import time
 from dataclasses import dataclass
 
-from ledger.application import AuditLedger
+from ledger.persistence import LedgerApplication
 from ledger.sealing import SealingMapper
 
 from .store import PositionMoved, ViewStore
@@ -31,7 +31,7 @@ class Status:
 class Follower:
     """Brings the views up to the log's head; any number may run, none folds an event twice."""
 
-    def __init__(self, app: AuditLedger, store: ViewStore, batch: int = BATCH) -> None:
+    def __init__(self, app: LedgerApplication, store: ViewStore, batch: int = BATCH) -> None:
         self.app = app
         self.store = store
         self.batch = batch

@@ -50,6 +50,12 @@ def test_case_imports_neither_slack_nor_the_report_formats(
     assert "audit_ledger.reading_commands" in modules
     assert not modules & {*SLACK_AND_FORMATS, "ledger.importer", "audit_ledger.bot_commands",
                           "audit_ledger.loading_commands"}
+    # It reads the views: none of the ledger's command handlers or their models.
+    assert not modules & {"ledger.application", "ledger.commands", "ledger.handlers", "pydantic"}
+    if store_url.startswith("sqlite"):
+        assert not modules & {"psycopg", "eventsourcing.postgres", "ledger.postgres_store"}
+    else:
+        assert "ledger.postgres_store" in modules
 
 
 def test_keygen_imports_not_even_the_ledger(tmp_path: Any) -> None:
