@@ -3,6 +3,10 @@ directory and, when it uses Slack, its workspace."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Any
+
 import click
 
 from ledger import commands as c
@@ -65,3 +69,85 @@ def partnership_list(ctx: click.Context, fmt: str) -> None:
         f"{p['partnership']}  {p['name'] or '-'}  slack {p['slack_team'] or '-'}  "
         f"{p['programmes']} programmes  {p['people']} people\n" for p in rows)
         or "No partnership yet: import a pack or add one (audit-ledger partnership add).\n")
+
+
+@partnership.command("export")
+@click.argument("partnership_id", metavar="PARTNERSHIP")
+@click.option("--output", "-o", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="the file to write (JSON lines; replaced whole, never left half-written)")
+@click.pass_context
+def partnership_export(ctx: click.Context, partnership_id: str, output: Path) -> None:
+    """Export every event of one partnership (its directory, programmes, cases, feedback,
+    concerns, actions, reports, messages) into a file that verifies on its own
+    (`audit-ledger partnership verify-export FILE`). Each event is written as stored: an
+    encrypted store's events stay encrypted, sealed case text stays sealed."""
+    from datetime import UTC, datetime
+
+    from ledger.chain import batches
+    from ledger.partnership_export import export_lines
+
+    from .group import Refused
+
+    w = wiring(ctx)
+    known = {str(p["partnership"]): p for p in w.fresh_views().partnerships()}
+    if partnership_id not in known:
+        held = ", ".join(sorted(known)) or "none yet"
+        raise Refused([f"partnership {partnership_id!r} is not in this store (it holds: "
+                       f"{held}); audit-ledger partnership list shows them"])
+    mapper = w.app.mapper
+
+    def decode(state: bytes) -> dict[str, Any]:
+        if mapper.cipher:
+            state = mapper.cipher.decrypt(state)
+        if mapper.compressor:
+            state = mapper.compressor.decompress(state)
+        return mapper.transcoder.decode(state)  # type: ignore[no-any-return]
+
+    exported_at = datetime.now(UTC).isoformat(timespec="seconds")
+    partial = output.with_name(output.name + ".partial")
+    with w.app.recorder.chain_snapshot() as snapshot:  # type: ignore[attr-defined]
+        rows = (row for rows in batches(snapshot.events_after, key=lambda r: int(r[0]))
+                for row in rows)
+        lines = 0
+        head: dict[str, Any] = {}
+        with partial.open("w", encoding="utf-8", newline="\n") as out:
+            for line in export_lines(partnership_id, str(known[partnership_id].get("name") or ""),
+                                     rows, decode, exported_at):
+                out.write(line + "\n")
+                lines += 1
+                head = json.loads(line) if line.startswith('{"head"') else head
+    partial.replace(output)
+    events, digest = head["head"]["events"], head["head"]["hash"]
+    click.echo(f"exported {events} events of partnership {partnership_id} to {output}; "
+               f"head hash {digest} (keep it apart from the file: "
+               "audit-ledger partnership verify-export checks the file against it)")
+
+
+@partnership.command("verify-export")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--head", "expected_head", default=None, metavar="HASH",
+              help="the head hash printed at export: prove the file is the one exported")
+@FORMAT
+@click.pass_context
+def partnership_verify_export(ctx: click.Context, file: Path, expected_head: str | None,
+                              fmt: str) -> None:
+    """Check a partnership export on its own, without the store: exit 0 when every line
+    matches the export's hash chain, exit 1 naming the first line that does not."""
+    from ledger.partnership_export import verify_export
+
+    with file.open("rb") as f:
+        verdict = verify_export(line.rstrip(b"\n") for line in f)
+    problem = verdict.problem
+    if problem is None and expected_head and expected_head.strip().lower() != verdict.head:
+        problem = (f"the file verifies on its own but its head hash is {verdict.head}, not "
+                   f"{expected_head.strip()}: it is not the file that was exported")
+    if fmt == "json":
+        click.echo(json.dumps({"partnership": verdict.partnership, "events": verdict.events,
+                               "head": verdict.head, "intact": problem is None,
+                               "problem": problem, "line": verdict.line}, indent=2))
+    if problem is not None:
+        click.echo(f"{file}: {problem}", err=True)
+        ctx.exit(1)
+    if fmt == "text":
+        click.echo(f"verified {verdict.events} events of partnership {verdict.partnership} "
+                   f"in {file}: the export's hash chain is intact; head hash {verdict.head}")
