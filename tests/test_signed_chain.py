@@ -256,3 +256,15 @@ def test_writers_at_once_each_sign_their_own_commit_and_none_is_refused(
     public = cli(store_url, "public-key", **keys).stdout.strip()
     result = cli(store_url, "verify", "--public-key", public)
     assert result.returncode == 0, result.stderr
+
+
+def test_a_key_that_is_not_one_is_refused_plainly(wiring: Wiring, store_url: str) -> None:
+    bad = cli(store_url, "verify", "--public-key", "not-a-key")
+    assert bad.returncode == 2
+    assert bad.stderr.strip() == ("error: 'not-a-key' is not a public key: give the one line "
+                                  "that audit-ledger public-key prints")
+    for args in [("public-key",), ("verify",)]:
+        wrong = cli(store_url, *args, AUDIT_LEDGER_SIGNING_KEY="c2hvcnQ=")
+        assert wrong.returncode == 2, wrong.stdout
+        assert "AUDIT_LEDGER_SIGNING_KEY is not a valid signing key: make one with " \
+               "audit-ledger keygen" in wrong.stderr
