@@ -43,6 +43,19 @@ class Teller:
     def __init__(self, services: BotServices, courier: Courier) -> None:
         self.s = services
         self.courier = courier
+        self._people: dict[str, list[Doc]] = {}
+        """Each partnership's directory as an alert last read it: kept until the worker reads a
+        directory event, so an alert does not read the whole directory each time."""
+
+    def directory_changed(self) -> None:
+        """The worker read a person's or partnership's event: read the directory afresh."""
+        self._people.clear()
+
+    def _people_of(self, directory: Any) -> list[Doc]:
+        key = str(directory.partnership)
+        if key not in self._people:
+            self._people[key] = directory.people()
+        return self._people[key]
 
     # ---- concerns ---------------------------------------------------------------------------------
 
@@ -78,7 +91,7 @@ class Teller:
         if doc.get("closed") or doc.get("acknowledged_by"):
             return  # answered before we got to it: nobody needs telling now
         directory = self.s.directory.of(programme)
-        people = directory.people()  # the programme's partnership's: nobody else's
+        people = self._people_of(directory)  # the programme's partnership's: nobody else's
         chosen = None
         if step > 1:
             entry = next((e for e in reversed(doc.get("escalations") or [])

@@ -71,6 +71,10 @@ ACKNOWLEDGED_AND_ANSWERED = {Concern.Acknowledged.TOPIC, Concern.ActionRecorded.
                              Feedback.IssueResponded.TOPIC, Feedback.SeenByManager.TOPIC}
 TOPICS = {Concern.Created.TOPIC, Concern.Escalated.TOPIC, Feedback.Created.TOPIC,
           CaseAudit.TextErased.TOPIC, *ACKNOWLEDGED_AND_ANSWERED}
+DIRECTORY_EVENTS = ("audit-ledger:Person", "audit-ledger:RoleGranted", "audit-ledger:RoleRevoked",
+                    "audit-ledger:ManagerAssigned", "audit-ledger:SlackUserLinked",
+                    "audit-ledger:Partnership")
+"""Topics (by their start) after which the directory an alert reads is read afresh."""
 OWN_RECORDS = {Delivery.Created.TOPIC, Delivery.Updated.TOPIC, Concern.Escalated.TOPIC}
 """What the worker itself records: never a reason to sweep again."""
 
@@ -212,6 +216,8 @@ class Worker:
             done = position
             try:
                 for n in notifications:
+                    if n.topic.startswith(DIRECTORY_EVENTS):
+                        self.teller.directory_changed()
                     if n.topic in TOPICS:
                         if n.id > views_at:
                             self.s.follower.catch_up()

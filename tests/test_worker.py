@@ -521,3 +521,16 @@ def test_the_sweep_keeps_its_own_schedule_and_alerts_go_first(rig: Rig) -> None:
     rig.day(CLOCK_DAY + timedelta(days=1))  # a new day: a sweep even with nothing new
     assert len(sweeps) == sweeps_before + 1
     assert len(rig.posts("DU0SCMGR", midway[0])) == 1  # read and alerted within the round
+
+
+def test_an_alert_reaches_a_manager_added_after_the_last_alert(rig: Rig) -> None:
+    first = rig.raise_concern("Core group did not meet.")
+    rig.worker.tick()
+    assert rig.posts("DU0SCMGR", first)
+    rig.wiring.app.register_person(c.RegisterPerson(
+        person="sc.mgr2", name="Robin Manager", agency="social-care", roles=["manager"],
+        slack_user="U0SCMGR2", by="ql"))
+    second = rig.raise_concern("Nobody visited the home.")
+    rig.worker.tick()  # the directory the alerts read is read again after the new entry
+    assert rig.posts("DU0SCMGR", second) and rig.posts("DU0SCMGR2", second)
+    assert not rig.posts("DU0SCMGR2", first)
