@@ -82,7 +82,24 @@ def _verdict_data(verdict: Verdict, digest: Digest | None) -> dict[str, Any]:
                 "exported_at": digest.exported_at, "problem": verdict.digest_problem},
             "signatures": {"count": signed.count, "first_signed_position": signed.first,
                            "public_keys": list(signed.keys),
-                           "checked_against": signed.checked_against}}
+                           "checked_against": signed.checked_against},
+            **({"adoptions": [{"position": a[0], "by": a[1], "at": a[2]}
+                              for a in verdict.adoptions]} if verdict.adoptions else {})}
+
+
+def _adoption_lines(verdict: Verdict) -> list[str]:
+    """Each `adopt-chain`, said with what it means for the events before it."""
+    lines = []
+    for position, by, at in verdict.adoptions:
+        try:
+            when = datetime.fromisoformat(str(at))
+            said = f"on {when.day} {when:%B %Y}"
+        except ValueError:
+            said = f"at {at!r}"
+        lines.append(f"the chain was adopted at position {position} by {by} {said}: the events "
+                     "up to it were stored before the ledger kept a chain, so nothing shows "
+                     "whether they were changed before then")
+    return lines
 
 
 def _own_public_key(ctx: click.Context) -> str:
@@ -160,7 +177,7 @@ def verify(ctx: click.Context, digest_file: Path | None, public_key: str | None,
         return
     click.echo(f"verified {verdict.checked} events in {settings.describe()}: the hash chain is "
                f"intact; head position {verdict.head.position}, hash {verdict.head.hash}")
-    for line in _signature_lines(verdict, trusted_text):
+    for line in _adoption_lines(verdict) + _signature_lines(verdict, trusted_text):
         click.echo(line)
     if digest is not None:
         when = f" exported {digest.exported_at}" if digest.exported_at else ""

@@ -40,6 +40,7 @@ from ledger.case_audit import CaseAudit
 from ledger.concerns import Concern
 from ledger.deliveries import Delivery
 from ledger.feedback import Feedback
+from ledger.signing import ChainRefused
 from projections.store import PositionMoved
 
 from .clock import Clock
@@ -140,8 +141,10 @@ class Worker:
                 except Exception as e:  # noqa: BLE001 - supervise: log the kind, wait, go on
                     failures += 1
                     wait = min(30.0, 0.1 * 2 ** min(failures, 9))
-                    log.warning("worker round failed (%s); trying again in %.1f s",
-                                type(e).__name__, wait)
+                    # A refused chain is said in its own words (they hold no personal text).
+                    why = "; ".join(e.problems) if isinstance(e, ChainRefused) \
+                        else type(e).__name__
+                    log.warning("worker round failed (%s); trying again in %.1f s", why, wait)
                     self.stop.wait(wait)
                     continue
                 self.stop.wait(self.poll)

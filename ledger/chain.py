@@ -106,6 +106,8 @@ class ChainSnapshot(Protocol):
 
     def signatures_after(self, position: int | None, limit: int) -> list[Any]: ...
 
+    def adoptions(self) -> list[tuple[Any, Any, Any]]: ...
+
 
 def batches(fetch: Callable[[Any, int], list[Any]], key: Callable[[Any], Any],
             size: int = BATCH) -> Iterator[list[Any]]:

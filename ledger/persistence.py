@@ -30,7 +30,7 @@ from .sealing import SealingEventStore, SealingMapper, ledger_mapper
 A = TypeVar("A", bound=Aggregate)
 T = TypeVar("T")
 
-CONFLICT_PATIENCE = 5.0  # seconds of retrying before a writer gives up on a busy aggregate
+CONFLICT_PATIENCE = 10.0  # seconds of retrying before a writer gives up on a busy aggregate
 CONFLICT_FIRST_WAIT = 0.01  # the first retry's longest wait; doubled each time, up to...
 CONFLICT_LONGEST_WAIT = 0.5  # ...this, and each wait drawn at random below it ("full jitter")
 LOOKUP_BATCH = 500  # aggregate ids a query: within SQLite's oldest limit of bound parameters

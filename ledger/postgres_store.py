@@ -41,11 +41,22 @@ class PostgresLedgerFactory(KeyCheckingFactory, PostgresFactory):
 
 
 class _PostgresSnapshot:
-    def __init__(self, curs: Any, events: Any, chain: Any, signatures: Any = None) -> None:
+    def __init__(self, curs: Any, events: Any, chain: Any, signatures: Any = None,
+                 adoptions: Any = None) -> None:
         self.curs = curs
         self.events = events
         self.chain = chain
         self.signatures = signatures  # None: the table is not there
+        self.adoption_table = adoptions  # None: the table is not there
+
+    def adoptions(self) -> list[tuple[Any, Any, Any]]:
+        from psycopg.sql import SQL
+
+        if self.adoption_table is None:
+            return []
+        self.curs.execute(SQL("SELECT position, adopted_by, adopted_at FROM {} ORDER BY "
+                              "position").format(self.adoption_table))
+        return [(r[0], r[1], r[2]) for r in self.curs.fetchall()]
 
     def events_after(self, notification_id: int | None, limit: int) -> list[EventRow]:
         from psycopg.sql import SQL
@@ -218,44 +229,50 @@ class ChainedPostgresRecorder(ChainedRecorder, PostgresApplicationRecorder):
     def insert_events(self, stored_events: Sequence[StoredEvent],
                       **kwargs: Any) -> Sequence[int] | None:
         from psycopg.errors import UndefinedTable
-        from psycopg.sql import SQL
 
         if not stored_events:
             return None
         # Pipelined as the library does it, in two round trips: (lock, notify, insert, read
         # the chain's head), then (insert the chain rows, commit). The table lock, taken
         # first, is held to the commit.
-        with self.datastore.get_connection() as conn, conn.pipeline() as pipeline, \
-                conn.transaction():
-            with conn.cursor() as curs:
-                self._insert_events(curs, stored_events, **kwargs)  # the library's hook (no-op)
-            with conn.cursor(row_factory=_tuple_row()) as curs, conn.cursor() as head_curs, \
-                    conn.cursor(row_factory=_tuple_row()) as signed_curs:
-                self._insert_stored_events(curs, stored_events, **kwargs)  # lock, notify, insert
-                head_curs.execute(self.chain_head_statement)
-                signed_curs.execute(self.signature_head_statement)
-                try:
-                    pipeline.sync()  # a duplicate (a concurrent writer) raises IntegrityError
-                except UndefinedTable:
-                    raise ChainRefused(CHAIN_GONE) from None
-                # (notification_id, originator_id, originator_version), as returned
-                by_event = {(r[1], r[2]): int(r[0]) for r in curs.fetchall()}
-                found = head_curs.fetchone()
-                last = signed_curs.fetchone()
-                ids = [by_event[(e.originator_id, e.originator_version)] for e in stored_events]
-                if found is None:
-                    self._refuse_when_chain_gone(curs, min(ids))
-                self._check_tail((found["position"], found["hash"]) if found else None, last)
-                head = (int(found["position"]), recorded_hash(found["hash"])) if found \
-                    else (0, GENESIS)
-                rows = sorted((stored_row(i, e) for i, e in zip(ids, stored_events, strict=True)),
-                              key=lambda r: int(r[0]))
-                chained = chain_rows(head, rows)
-                self._insert_chain(curs, chained)
-                signed = self._signed(chained)
-                if signed:
-                    curs.execute(SQL("INSERT INTO {} VALUES (%s, %s, %s, %s)")
-                                 .format(self.signature_table), list(signed))
+        with self.datastore.get_connection() as conn:
+            try:
+                with conn.pipeline() as pipeline, conn.transaction():
+                    return self._insert_chained(conn, pipeline, stored_events, **kwargs)
+            except UndefinedTable:  # wherever the pipeline reports it
+                raise ChainRefused(CHAIN_GONE) from None
+
+    def _insert_chained(self, conn: Any, pipeline: Any, stored_events: Sequence[StoredEvent],
+                        **kwargs: Any) -> list[int]:
+        """The events, their chain rows and the signed head, in the caller's transaction."""
+        from psycopg.sql import SQL
+
+        with conn.cursor() as curs:
+            self._insert_events(curs, stored_events, **kwargs)  # the library's hook (no-op)
+        with conn.cursor(row_factory=_tuple_row()) as curs, conn.cursor() as head_curs, \
+                conn.cursor(row_factory=_tuple_row()) as signed_curs:
+            self._insert_stored_events(curs, stored_events, **kwargs)  # lock, notify, insert
+            head_curs.execute(self.chain_head_statement)
+            signed_curs.execute(self.signature_head_statement)
+            pipeline.sync()  # a duplicate (a concurrent writer) raises IntegrityError here
+            # (notification_id, originator_id, originator_version), as returned
+            by_event = {(r[1], r[2]): int(r[0]) for r in curs.fetchall()}
+            found = head_curs.fetchone()
+            last = signed_curs.fetchone()
+            ids = [by_event[(e.originator_id, e.originator_version)] for e in stored_events]
+            if found is None:
+                self._refuse_when_chain_gone(curs, min(ids))
+            self._check_tail((found["position"], found["hash"]) if found else None, last)
+            head = (int(found["position"]), recorded_hash(found["hash"])) if found \
+                else (0, GENESIS)
+            rows = sorted((stored_row(i, e) for i, e in zip(ids, stored_events, strict=True)),
+                          key=lambda r: int(r[0]))
+            chained = chain_rows(head, rows)
+            self._insert_chain(curs, chained)
+            signed = self._signed(chained)
+            if signed:
+                curs.execute(SQL("INSERT INTO {} VALUES (%s, %s, %s, %s)")
+                             .format(self.signature_table), list(signed))
         return ids
 
     def _refuse_when_chain_gone(self, curs: Any, first_new: int) -> None:
@@ -273,10 +290,15 @@ class ChainedPostgresRecorder(ChainedRecorder, PostgresApplicationRecorder):
         with self.datastore.get_connection() as conn, conn.transaction(), \
                 conn.cursor(row_factory=_tuple_row()) as curs:
             curs.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            from psycopg.sql import SQL, Identifier
+
             tables = self._tables(curs)
+            adoptions = SQL("{}.{}").format(Identifier(self.datastore.schema),
+                                            Identifier(ADOPTION_TABLE))
             yield _PostgresSnapshot(
                 curs, self.events_table, self.chain_table if CHAIN_TABLE in tables else None,
-                self.signature_table if SIGNATURE_TABLE in tables else None)
+                self.signature_table if SIGNATURE_TABLE in tables else None,
+                adoptions if ADOPTION_TABLE in tables else None)
 
 
 def _array(values: Iterable[int | str]) -> str:

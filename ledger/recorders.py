@@ -2,8 +2,10 @@
 
 The settings select them with the library's APPLICATION_RECORDER_TOPIC, so every event the
 ledger stores goes through one of them, and its chain rows are written in the same
-transaction as the events. Each also chains a store written before there was a chain, and
-reads the log and its chain inside one snapshot for `ledger.verification`.
+transaction as the events, and (with a key) the commit's signed head (`ledger.signing`).
+Each refuses to write beside a missing or emptied chain, or on top of a head it did not
+sign; adopts a store written before there was a chain only when asked (`adopt_chain`); and
+reads the log, its chain and signatures inside one snapshot for `ledger.verification`.
 """
 
 from __future__ import annotations
@@ -110,6 +112,16 @@ class _SQLiteSnapshot:
         except sqlite3.OperationalError:
             return []  # a store no release since signing has opened: nothing is signed
         return [(r[0], r[1], r[2], r[3]) for r in self.c.fetchall()]
+
+    def adoptions(self) -> list[tuple[Any, Any, Any]]:
+        import sqlite3
+
+        try:
+            self.c.execute(f"SELECT position, adopted_by, adopted_at FROM {ADOPTION_TABLE} "
+                           "ORDER BY position")
+        except sqlite3.OperationalError:
+            return []  # never adopted
+        return [(r[0], r[1], r[2]) for r in self.c.fetchall()]
 
 
 class ChainedRecorder(_Signing):

@@ -57,6 +57,7 @@ class Verdict:
     bad_position: int | None = None
     digest_problem: str | None = None
     signatures: Signatures = Signatures()
+    adoptions: tuple[tuple[Any, Any, Any], ...] = ()  # (position, by, at) of `adopt-chain`
 
     @property
     def intact(self) -> bool:
@@ -174,6 +175,7 @@ def verify_log(recorder: ApplicationRecorder, against: Digest | None = None,
     checked = 0
     at_digest = GENESIS if against is not None and against.position == 0 else None
     with recorder.chain_snapshot() as snapshot:
+        adoptions = tuple(snapshot.adoptions())
         events = _rows(snapshot.events_after, key=lambda r: r[0], size=batch)
         chain = _rows(snapshot.chain_after, key=lambda r: r[0], size=batch)
         signed = _SignedHeads(_rows(snapshot.signatures_after, key=lambda r: r[0], size=batch),
@@ -184,13 +186,13 @@ def verify_log(recorder: ApplicationRecorder, against: Digest | None = None,
             if problem:
                 return Verdict(checked, Digest(checked, previous.hex()),
                                f"the log was altered at position {position}: {problem}", position,
-                               signatures=signed.summary())
+                               signatures=signed.summary(), adoptions=adoptions)
             assert computed is not None
             unsigned = signed.check(position, computed)
             if unsigned:
                 return Verdict(checked, Digest(checked, previous.hex()),
                                f"the log was altered at position {unsigned[0]}: {unsigned[1]}",
-                               unsigned[0], signatures=signed.summary())
+                               unsigned[0], signatures=signed.summary(), adoptions=adoptions)
             previous = computed
             checked = position
             if against is not None and position == against.position:
@@ -199,17 +201,20 @@ def verify_log(recorder: ApplicationRecorder, against: Digest | None = None,
     head = Digest(checked, previous.hex())
     if unsigned:
         return Verdict(checked, head, f"the log was altered at position {unsigned[0]}: "
-                                      f"{unsigned[1]}", unsigned[0], signatures=signed.summary())
+                                      f"{unsigned[1]}", unsigned[0],
+                       signatures=signed.summary(), adoptions=adoptions)
     if against is None:
-        return Verdict(checked, head, signatures=signed.summary())
+        return Verdict(checked, head, signatures=signed.summary(), adoptions=adoptions)
     when = f" exported {against.exported_at}" if against.exported_at else ""
     if at_digest is None:
-        return Verdict(checked, head, signatures=signed.summary(), digest_problem=(
+        return Verdict(checked, head, signatures=signed.summary(), adoptions=adoptions,
+                       digest_problem=(
             f"the log was altered: the digest{when} records {against.position} events but the "
             f"log now has {checked}: events were removed from its end"))
     if at_digest.hex() != against.hash.lower():
-        return Verdict(checked, head, signatures=signed.summary(), digest_problem=(
+        return Verdict(checked, head, signatures=signed.summary(), adoptions=adoptions,
+                       digest_problem=(
             f"the log was altered at or before position {against.position}: its hash there is "
             f"{at_digest.hex()} but the digest{when} records {against.hash}: the chain was "
             "rewritten to hide a change"))
-    return Verdict(checked, head, signatures=signed.summary())
+    return Verdict(checked, head, signatures=signed.summary(), adoptions=adoptions)

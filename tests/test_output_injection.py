@@ -68,6 +68,10 @@ def test_the_markdown_report_shows_hostile_comments_as_text(
     assert "alert('x')" in report and "tracker.example" in report  # shown, not dropped
     row = next(line for line in report.splitlines() if line.startswith("| A1.1"))
     assert len(re.findall(r"(?<!\\)\|", row)) == 7, row  # six cells: no forged one
+    page = run_cli("report", "mini-2026", "--format", "html", url=store_url, check=True).stdout
+    assert "<script" not in page.lower() and "<img src=https://tracker" not in page
+    assert not re.search(r"""(href|src)=["']?javascript:""", page, re.I)
+    assert "&lt;script&gt;" in page  # the comment shown as text on the page too
     written = tmp_path / "report.md"
     run_cli("report", "mini-2026", "-o", str(written), url=store_url, check=True)
     assert "\x1b" not in written.read_text(encoding="utf-8")

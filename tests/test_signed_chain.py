@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import json
 import subprocess
+import threading
 from collections.abc import Iterator
 from datetime import date
 from typing import Any
@@ -226,3 +227,44 @@ def test_a_missing_or_emptied_chain_makes_every_write_refuse(
         assert len(raw.ids()) == count
     finally:
         raw.close()
+
+
+def test_writers_at_once_each_sign_their_own_commit_and_none_is_refused(
+        signed: tuple[Wiring, Raw], store_url: str, keys: dict[str, str]) -> None:
+    """Four writers at once: each commit checks the head its predecessor signed and signs its
+    own, so none is refused and every head verifies with the public key."""
+    w, raw = signed
+    before = len(_signatures(raw))
+    errors: list[BaseException] = []
+
+    def write(n: int) -> None:
+        try:
+            for i in range(5):
+                w.app.raise_concern(c.RaiseConcern(
+                    by="sch.aud", programme="mini-2026", case="K01", agency="school",
+                    summary=f"Writer {n} note {i}.", occurred_on=date(2026, 3, 2)))
+        except BaseException as e:  # noqa: BLE001 - reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    assert len(_signatures(raw)) == before + 4 * 5  # one signed head per commit
+    public = cli(store_url, "public-key", **keys).stdout.strip()
+    result = cli(store_url, "verify", "--public-key", public)
+    assert result.returncode == 0, result.stderr
+
+
+def test_a_key_that_is_not_one_is_refused_plainly(wiring: Wiring, store_url: str) -> None:
+    bad = cli(store_url, "verify", "--public-key", "not-a-key")
+    assert bad.returncode == 2
+    assert bad.stderr.strip() == ("error: 'not-a-key' is not a public key: give the one line "
+                                  "that audit-ledger public-key prints")
+    for args in [("public-key",), ("verify",)]:
+        wrong = cli(store_url, *args, AUDIT_LEDGER_SIGNING_KEY="c2hvcnQ=")
+        assert wrong.returncode == 2, wrong.stdout
+        assert "AUDIT_LEDGER_SIGNING_KEY is not a valid signing key: make one with " \
+               "audit-ledger keygen" in wrong.stderr

@@ -405,6 +405,8 @@ def test_a_store_written_before_the_chain_is_refused_until_adopted_explicitly(
         assert raw.run("SELECT position, adopted_by FROM {chain}_adoptions") == [(count, "ql")]
         code, out, err = verify(store_url)
         assert code == 0 and f"verified {count} events" in out, err
+        assert f"the chain was adopted at position {count} by ql on " in out
+        assert "nothing shows whether they were changed before then" in out
         assert [r[1] for r in raw.chain_rows()] == raw.ids()
         again = run_cli("adopt-chain", "--by", "ql", url=store_url)
         assert again.returncode == 2 and "already has a hash chain" in again.stderr
