@@ -1,14 +1,22 @@
 """Alert latency: from a concern being stored to chat.postMessage reaching Slack.
 
-Loads the bundled Lontown audit (51 people, all linked to Slack) into a fresh store, starts
-`audit-ledger worker` as its own process against a fake Slack on 127.0.0.1, lets it send the
-backlog (feedback and the pack's concerns), then raises concerns one at a time from this
-process at random intervals and times each from the moment `raise_concern` returned (the
-concern is committed) to the first chat.postMessage carrying it arriving at the fake Slack.
+Loads the bundled Lontown audit (51 people, all linked to Slack) into a fresh store (or, with
+--url, into a store the benchmark has grown: figure d at each log size), starts
+`audit-ledger worker` as its own process against a fake Slack on 127.0.0.1, lets it read the
+whole log and send the backlog (feedback, the pack's concerns, and what fell due in the other
+programmes), then raises concerns one at a time from this process at random intervals and
+times each from the moment `raise_concern` returned (the concern is committed) to the first
+chat.postMessage carrying it arriving at the fake Slack.
+
+With --busy, another process meanwhile carries out further generated audits through the
+ledger's commands (`bench.generate`, programmes of their own): their feedback goes
+unacknowledged, their concerns unanswered and their actions overdue as the worker's clock
+sees them, so escalations, reminders and digests fall due while the alerts are timed.
 
     python -m bench.alert_latency                      # SQLite file in a temporary folder
     python -m bench.alert_latency --postgres postgresql://postgres@127.0.0.1:5432/postgres
     python -m bench.alert_latency --concerns 300 --poll 0.05
+    python -m bench.alert_latency --url sqlite:///grown.db --busy
 
 A benchmark, not a test: it prints figures and never fails on a timing.
 """
@@ -29,6 +37,7 @@ import uuid
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -71,12 +80,46 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[k]
 
 
-def run(url: str, concerns: int, poll: float, gap: float, seed: int) -> list[float]:
+WAIT = 30.0
+"""Seconds an alert is waited for; one later is counted as this long."""
+BUSY_FROM = 900_000
+"""The first generated programme the busy writer carries out: far beyond any the benchmark's
+log holds, so their ids never meet."""
+
+
+def keep_busy(url: str, seed: int) -> None:
+    """Carry out generated audits, one after another, until killed (the --busy writer)."""
+    from bench.generate import plans, run_plan
+
+    w = wire(url, "")
+    try:
+        # A start of their own each run: a store the benchmark grows further is measured again.
+        for plan in plans(seed, start=BUSY_FROM + random.randrange(10**6) * 100):
+            run_plan(w.app, plan)
+    finally:
+        w.close()
+
+
+def caught_up(w: Any, limit: float) -> float:
+    """Wait until the worker has read the whole log (its position at the log's head)."""
+    started = time.monotonic()
+    while True:
+        head = int(w.app.recorder.max_notification_id() or 0)
+        if w.store.positions().get("worker", 0) >= head:
+            return time.monotonic() - started
+        if time.monotonic() - started > limit:
+            raise SystemExit("the worker never reached the log's head")
+        time.sleep(0.2)
+
+
+def run(url: str, concerns: int, poll: float, gap: float, seed: int, busy: bool = False
+        ) -> list[float]:
     pack = json.loads(resources.files("ledger").joinpath(
         "packs", "lontown-2009.json").read_text(encoding="utf-8"))
     w = wire(url, "")
     import_pack(w.app, parse_pack(pack), "bench")
     views = w.fresh_views()
+    events = int(w.app.recorder.max_notification_id() or 0)
     pid = pack["programme"]["id"]
     targets = [(case["case"], agency) for case in views.cases(pid)
                for agency in case["agencies"]]
@@ -89,11 +132,22 @@ def run(url: str, concerns: int, poll: float, gap: float, seed: int) -> list[flo
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     rng = random.Random(seed)
     latencies: list[float] = []
+    writer: subprocess.Popen[bytes] | None = None
     try:
         fake.wait_for("auth.test", timeout=30)
-        quiet(fake)  # the backlog: 40 feedback messages and their copies, 6 concern alerts ...
+        took = caught_up(w, limit=3600)
+        quiet(fake, limit=3600)  # the backlog: feedback, copies, concern alerts, what fell due
         backlog = len(fake.calls_to("chat.postMessage"))
-        print(f"backlog sent by the worker on starting: {backlog} messages")
+        print(f"log of {events:,} events read by the worker in {took:.0f} s; backlog sent on "
+              f"starting: {backlog} messages")
+        if busy:
+            writer = subprocess.Popen(
+                [sys.executable, "-c", "import sys; from bench.alert_latency import keep_busy; "
+                 "keep_busy(sys.argv[1], int(sys.argv[2]))", url, str(seed)], env=env,
+                cwd=Path(__file__).resolve().parents[1], stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL)
+        before = len(fake.calls_to("chat.postMessage"))
+        late = 0
         run_id = uuid.uuid4().hex[:6]
         for i in range(concerns):
             case, agency = rng.choice(targets)
@@ -102,10 +156,26 @@ def run(url: str, concerns: int, poll: float, gap: float, seed: int) -> list[flo
                 summary=f"Bench concern {run_id}-{i}: no record of the child being seen."))
             stored = time.monotonic()
             ref = outcome.message.split()[1]
-            posted = fake.wait_for("chat.postMessage", carrying(ref), timeout=30)
-            latencies.append(min(x.at for x in posted) - stored)
+            try:
+                posted = fake.wait_for("chat.postMessage", carrying(ref), timeout=WAIT)
+            except AssertionError:  # not alerted in time: counted at the limit, and said
+                late += 1
+                latencies.append(WAIT)
+            else:
+                latencies.append(min(x.at for x in posted) - stored)
             time.sleep(rng.uniform(0, gap))
+        if late:
+            print(f"{late} of {concerns} concerns not alerted within {WAIT:.0f} s (counted "
+                  f"as {WAIT:.0f} s)")
+        others = len(fake.calls_to("chat.postMessage")) - before - concerns + late
+        print(f"meanwhile the worker sent {others} other messages (escalations, reminders, "
+              f"digests, feedback{' of the busy writer' if busy else ''}'s audits)")
+        if busy:
+            print(f"log at the end: {int(w.app.recorder.max_notification_id() or 0):,} events")
     finally:
+        if writer is not None:
+            writer.kill()
+            writer.wait(10)
         worker.terminate()
         try:
             worker.wait(10)
@@ -125,11 +195,18 @@ def main() -> None:
     parser.add_argument("--gap", type=float, default=0.2,
                         help="the longest random pause between two concerns (seconds)")
     parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--url", help="a store the benchmark grew (its log is kept; the "
+                        "Lontown audit is added to it)")
+    parser.add_argument("--busy", action="store_true", help="another process carries out "
+                        "generated audits meanwhile, their reminders and escalations falling due")
     args = parser.parse_args()
 
     folder = tempfile.mkdtemp(prefix="alert-latency-")
     schema = ""
-    if args.postgres:
+    if args.url:
+        url = args.url
+        store = f"{url.split('://')[0]} store of the benchmark's log"
+    elif args.postgres:
         schema = f"bench_{uuid.uuid4().hex[:10]}"
         url = f"{args.postgres}{'&' if '?' in args.postgres else '?'}schema={schema}"
         store = f"PostgreSQL ({args.postgres.split('@')[-1]}, schema {schema})"
@@ -137,7 +214,7 @@ def main() -> None:
         url = f"sqlite:///{folder}/ledger.db"
         store = "SQLite (WAL, one file)"
     try:
-        latencies = run(url, args.concerns, args.poll, args.gap, args.seed)
+        latencies = run(url, args.concerns, args.poll, args.gap, args.seed, args.busy)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
         if schema:

@@ -126,3 +126,33 @@ def test_a_link_request_carries_no_mention_or_link_to_the_quality_lead() -> None
                           decided_message(person, "U0NEW", f"refused by {MENTIONS}.")):
         assert "<" not in text and ">" not in text, text
         assert escape(MENTIONS) in text
+
+
+def test_what_is_typed_to_the_bot_comes_back_without_its_mentions(
+        tmp_path: Path, mini_pack: dict[str, Any]) -> None:
+    """Whatever a person types after /audit, the reply's text and blocks never carry it back
+    as a mention or a link."""
+    from audit_ledger.wiring import wire
+    from bot.answers import answer
+    from bot.deliver import Deliverer, make_client
+    from bot.directory import Directory
+    from bot.services import BotServices
+    from ledger.importer import import_pack
+    from ledger.pack import parse_pack
+
+    w = wire(f"sqlite:///{tmp_path / 'ledger.db'}", "")
+    try:
+        import_pack(w.app, parse_pack(mini_pack))
+        services = BotServices(app=w.app, views=w.views, follower=w.follower,
+                               deliver=Deliverer(make_client("xoxb-unused",
+                                                             "http://127.0.0.1:9/")),
+                               directory=Directory(w.views))
+        for typed in ("<!channel>", "case <!here>", "case mini-2026 <@U0QL>",
+                      "history mini-2026 <https://evil.example|K01>", "case mini-2026 K01 <!everyone>"):
+            for user in ("U0QL", "U0SCSW", "UNKNOWN1"):
+                reply, blocks = answer(services, user, typed, None)
+                shown = reply + json.dumps(blocks)
+                for hostile in ("<!channel>", "<!here>", "<@U0QL>", "<https://evil", "<!everyone>"):
+                    assert hostile not in shown, (user, typed, reply)
+    finally:
+        w.close()
