@@ -151,8 +151,9 @@ def action_list(ctx: click.Context, programme: str, overdue: bool, owner: str | 
             and (owner is None or a["owner"] == owner)]
     if fmt == "xlsx" and output is not None:
         from projections.action_tracker import action_tracker
+        from projections.inert import cells_as_text
 
-        action_tracker(doc, rows, on).save(output)
+        cells_as_text(action_tracker(doc, rows, on)).save(output)
         click.echo(f"wrote {output}: the action tracker of {programme}, {len(rows)} action"
                    f"{'s' if len(rows) != 1 else ''}")
         return

@@ -24,6 +24,7 @@ def template() -> None:
 @click.pass_context
 def template_returns(ctx: click.Context, programme: str, agency: str, output: Path) -> None:
     """The returns template of one agency for a programme: an Excel workbook."""
+    from projections.inert import cells_as_text
     from projections.returns_template import TemplateRefused, returns_template, template_contents
 
     if output.suffix.lower() != ".xlsx":
@@ -36,7 +37,7 @@ def template_returns(ctx: click.Context, programme: str, agency: str, output: Pa
     if not contents.practitioners:
         raise Refused([f"--agency: the directory has no practitioner of {agency}; add them first "
                        "(audit-ledger person add)"])
-    returns_template(contents).save(output)
+    cells_as_text(returns_template(contents)).save(output)
     sheets = len(contents.cases)
     click.echo(f"wrote {output}: the returns template of {agency} for {programme}, "
                f"{sheets} case sheet{'s' if sheets != 1 else ''}"

@@ -80,6 +80,17 @@ class SQLiteCaseKeys(CaseKeys):
                       "VALUES (?, ?, NULL, ?)", [*case, erased_at])
         return row is not None and row[0] is not None
 
+    def _destroy_programmes(self, programmes: list[str], erased_at: str) -> int:
+        marks = ",".join("?" * len(programmes))
+        with self._secure() as conn, conn.transaction(commit=True) as c:
+            c.execute(f"SELECT programme, case_ref FROM {KEY_TABLE} WHERE key IS NOT NULL AND "
+                      f"programme IN ({marks})", programmes)
+            rows = [list(r) for r in c.fetchall()]
+            c.executemany(f"DELETE FROM {KEY_TABLE} WHERE programme=? AND case_ref=?", rows)
+            c.executemany(f"INSERT INTO {KEY_TABLE} (programme, case_ref, key, erased_at) "
+                          "VALUES (?, ?, NULL, ?)", [[*r, erased_at] for r in rows])
+        return len(rows)
+
     def scrub(self) -> None:
         # The deleted key was zeroed in its page; the WAL's older copies of that page go too.
         with self.datastore.get_connection(commit=True) as conn:
@@ -142,6 +153,13 @@ class PostgresCaseKeys(CaseKeys):
                                   "(%s, %s, NULL, %s)").format(self.table), [*case, erased_at])
         return row is not None and row["key"] is not None
 
+    def _destroy_programmes(self, programmes: list[str], erased_at: str) -> int:
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(self.sql("UPDATE {} SET key=NULL, erased_at=%s WHERE key IS NOT NULL "
+                                  "AND programme = ANY(%s)").format(self.table),
+                         [erased_at, programmes])
+            return int(curs.rowcount)
+
     def scrub(self) -> None:
         # VACUUM FULL writes the table afresh without the deleted row's bytes (a plain VACUUM
         # only marks its space free). The table holds one short row per case: it is quick.
@@ -156,6 +174,10 @@ def case_keys_for(factory: InfrastructureFactory[Any], wrap: Cipher | None) -> C
         return None
     from eventsourcing.sqlite import SQLiteDatastore
 
-    if isinstance(datastore, SQLiteDatastore):
-        return SQLiteCaseKeys(datastore, wrap)
-    return PostgresCaseKeys(datastore, wrap)
+    from .partnership_keys import PartnershipKeys
+
+    sqlite = isinstance(datastore, SQLiteDatastore)
+    keys: CaseKeys = SQLiteCaseKeys(datastore, wrap) if sqlite else \
+        PostgresCaseKeys(datastore, wrap)
+    keys.partnerships = PartnershipKeys(datastore, wrap, postgres=not sqlite)
+    return keys

@@ -15,17 +15,21 @@ import threading
 import time
 from abc import ABC, abstractmethod
 from collections import OrderedDict
-from collections.abc import Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from eventsourcing.cryptography import AESCipher
 from eventsourcing.persistence import Cipher
 from eventsourcing.utils import Environment
 
 from .base import Rejected
+from .partnership_keys import MARK
 from .personal import ERASED, SEALED, UNREADABLE
+
+if TYPE_CHECKING:
+    from .partnership_keys import PartnershipKeys
 
 KEY_BYTES = 32
 KEY_TTL = 1.0  # seconds a process may go on using a case key it has read
@@ -129,6 +133,9 @@ class CaseKeys(ABC):
         self.lock = threading.Lock()
         self.cache: LRU[Case, tuple[float, CaseKey | None]] = LRU(REMEMBERED)
         self.ready = False
+        # Each partnership's key wraps its cases' keys (`ledger.partnership_keys`), when set.
+        self.partnerships: PartnershipKeys | None = None
+        self.partnership_of: Callable[[str], str] | None = None
 
     # what each store does
     @abstractmethod
@@ -157,12 +164,25 @@ class CaseKeys(ABC):
             self._create_table()
             self.ready = True
 
-    def _from_row(self, row: tuple[bytes | None, str] | None) -> CaseKey | None:
+    def _partnership_key(self, case: Case, make: bool = False) -> tuple[Any, str]:
+        assert self.partnerships is not None and self.partnership_of is not None
+        return self.partnerships.key(self.partnership_of(case[0]), make)
+
+    def _from_row(self, row: tuple[bytes | None, str] | None, case: Case) -> CaseKey | None:
         if row is None:
             return None
         wrapped, erased_at = row
         if wrapped is None:
             return CaseKey(None, erased_at or "")
+        if bytes(wrapped).startswith(MARK) and self.partnerships is not None:
+            cipher, erased_at = self._partnership_key(case)
+            if cipher is None:  # the partnership's key is destroyed: its text with it
+                return CaseKey(None, erased_at)
+            try:
+                return CaseKey(_aes(cipher.decrypt(bytes(wrapped)[len(MARK):])))
+            except ValueError:
+                raise Rejected("a case key does not open with its partnership's key: the key "
+                               "tables beside this log were changed by hand") from None
         try:
             raw = self.wrap.decrypt(bytes(wrapped)) if self.wrap else bytes(wrapped)
             return CaseKey(_aes(raw))
@@ -190,7 +210,7 @@ class CaseKeys(ABC):
             rows = self._select(wanted)
             with self.lock:
                 for case in wanted:
-                    out[case] = self._from_row(rows.get(case))
+                    out[case] = self._from_row(rows.get(case), case)
                     self.cache[case] = (now + self.ttl, out[case])
         return out
 
@@ -214,12 +234,21 @@ class CaseKeys(ABC):
         new = {}
         for case in missing:
             raw = os.urandom(KEY_BYTES)
+            if self.partnerships is not None and self.partnership_of is not None:
+                cipher, erased_at = self._partnership_key(case, make=True)
+                if cipher is None:
+                    raise CaseTextErased(
+                        f"case {case[1]} in {case[0]}: its partnership's text was erased"
+                        f"{' on ' + erased_at[:10] if erased_at else ''}; no new text can be "
+                        "recorded for it")
+                new[case] = MARK + cipher.encrypt(raw)
+                continue
             new[case] = self.wrap.encrypt(raw) if self.wrap else raw
         stored = self._insert(new)
         expires = time.monotonic() + self.ttl
         with self.lock:
             for case, row in stored.items():
-                found[case] = self._from_row(row)
+                found[case] = self._from_row(row, case)
                 self.cache[case] = (expires, found[case])
         return found
 
@@ -230,6 +259,19 @@ class CaseKeys(ABC):
         destroyed = self._destroy(case, erased_at)
         with self.lock:
             self.cache.pop(case)
+        self.scrub()
+        return destroyed
+
+    @abstractmethod
+    def _destroy_programmes(self, programmes: list[str], erased_at: str) -> int:
+        """Forget every key of these programmes' cases (a row with no key stays for each)."""
+
+    def destroy_programmes(self, programmes: list[str]) -> int:
+        """Destroy the keys of every case of these programmes; how many were there."""
+        self._table()
+        erased_at = datetime.now(UTC).isoformat(timespec="seconds")
+        destroyed = self._destroy_programmes(programmes, erased_at) if programmes else 0
+        self.forget()
         self.scrub()
         return destroyed
 

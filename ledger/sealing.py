@@ -52,6 +52,7 @@ from eventsourcing.persistence import (
 from .base import Rejected
 from .case_key_stores import case_keys_for
 from .case_keys import LRU, REMEMBERED, Case, CaseKey, CaseKeys, usable
+from .ids import DEFAULT_PARTNERSHIP, programme_id
 from .personal import (
     ERASED,
     SEALED,
@@ -62,6 +63,7 @@ from .personal import (
     personal,
     personal_paths,
 )
+from .programme import Programme
 
 
 class SealingMapper(Mapper[UUID]):
@@ -76,6 +78,22 @@ class SealingMapper(Mapper[UUID]):
         self.recorder: ApplicationRecorder | None = None
         self.cases: LRU[Any, Case] = LRU(REMEMBERED)
         self.cases_lock = threading.Lock()  # an LRU's reads reorder it: one thread at a time
+        self.programmes: dict[str, str] = {}  # programme -> its partnership (whose key wraps)
+
+    def _learn_programme(self, event: Any) -> None:
+        if isinstance(event, Programme.Created):
+            self.programmes[str(event.programme)] = str(event.partnership)
+
+    def partnership_of(self, programme: str) -> str:
+        """The partnership a programme belongs to: learnt as its first event passes (an
+        import stores it with its cases, in one save), else read from the store."""
+        found = self.programmes.get(programme)
+        if found is None and self.recorder is not None:
+            first = self.recorder.select_events(programme_id(programme), limit=1)
+            if first:
+                self._learn_programme(super().to_domain_event(first[0]))
+            found = self.programmes.get(programme)
+        return found or DEFAULT_PARTNERSHIP
 
     def _learn(self, event: Any) -> Case | None:
         fields = getattr(type(event), "CASE", None)
@@ -158,6 +176,7 @@ class SealingMapper(Mapper[UUID]):
                         f"{domain_event.originator_id}; its text cannot be sealed")
 
     def to_stored_event(self, domain_event: Any) -> StoredEvent:
+        self._learn_programme(domain_event)
         paths = personal_paths(type(domain_event))
         if paths and self.keys is not None:
             self._learn(domain_event)
@@ -174,6 +193,8 @@ class SealingMapper(Mapper[UUID]):
         walk of its state."""
         if self.keys is None:
             return [super(SealingMapper, self).to_stored_event(e) for e in domain_events]
+        for event in domain_events:
+            self._learn_programme(event)
         plan, keys = self._plan(domain_events)
         out = []
         for event, sealing in zip(domain_events, plan, strict=True):
@@ -255,4 +276,6 @@ def ledger_mapper(factory: InfrastructureFactory[Any], transcoder: Transcoder) -
     mapper = factory.mapper(transcoder=transcoder, mapper_class=SealingMapper)
     assert isinstance(mapper, SealingMapper)
     mapper.keys = case_keys_for(factory, mapper.cipher)
+    if mapper.keys is not None:
+        mapper.keys.partnership_of = mapper.partnership_of
     return mapper

@@ -54,3 +54,15 @@ def markdown_document(doc: Any) -> Any:
     if isinstance(doc, list | tuple):
         return [markdown_document(v) for v in doc]
     return doc
+
+
+def cells_as_text(book: Any) -> Any:
+    """An openpyxl workbook with every text that would start a formula (a comment or name
+    beginning with '=', such as =HYPERLINK(...)) kept as text: the ledger writes no formula,
+    so a spreadsheet never runs what a person typed. Returns the same workbook."""
+    for ws in book.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                if cell.data_type == "f" and isinstance(cell.value, str):
+                    cell.data_type = "s"
+    return book

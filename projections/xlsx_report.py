@@ -14,6 +14,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
+from .inert import cells_as_text
 from .office import changed_judgements, fixed_zip, labels_of, report_day
 from .tracker_sheet import HEAD_FILL, write_tracker
 
@@ -52,7 +53,7 @@ def xlsx_report(doc: Doc) -> bytes:
     out = io.BytesIO()
     # openpyxl's save() dates the file 'now'; its writer keeps the report's own day.
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
-        ExcelWriter(book, archive).save()
+        ExcelWriter(cells_as_text(book), archive).save()
     return fixed_zip(out.getvalue())
 
 

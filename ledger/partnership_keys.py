@@ -1,0 +1,129 @@
+"""Each partnership's data key: it wraps the keys of the partnership's cases, so destroying
+it erases every sealed text of the partnership at once (the log untouched, `verify` passing).
+
+`partnership_keys(partnership, key, erased_at)` lives beside `case_keys`; a partnership's key
+is stored wrapped with the store's key (AUDIT_LEDGER_KEY) when one is set, as case keys were.
+A case key wrapped by its partnership's key is stored with the `MARK` prefix; one without it
+was wrapped with the store's key directly (made before partnerships had keys) and is
+destroyed with the partnership's (`CaseKeys.destroy_programmes`).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from eventsourcing.cryptography import AESCipher
+from eventsourcing.persistence import Cipher
+
+from .base import Rejected
+
+MARK = b"audit-ledger partnership key v1\n"
+TABLE = "partnership_keys"
+TTL = 1.0  # seconds a process may go on using a partnership key it has read
+
+
+class PartnershipKeys:
+    """One key per partnership, made on first need; None once destroyed."""
+
+    def __init__(self, datastore: Any, wrap: Cipher | None, postgres: bool) -> None:
+        self.datastore = datastore
+        self.wrap = wrap
+        self.postgres = postgres
+        self.ready = False
+        self.lock = threading.Lock()
+        self.cache: dict[str, tuple[float, AESCipher | None, str]] = {}
+        if postgres:
+            from psycopg.sql import SQL, Identifier
+
+            self.table: Any = SQL("{}.{}").format(Identifier(datastore.schema), Identifier(TABLE))
+        else:
+            self.table = TABLE
+
+    def _sql(self, text: str) -> Any:
+        if not self.postgres:
+            return text.format(self.table)
+        from psycopg.sql import SQL
+
+        return SQL(text.replace("?", "%s")).format(self.table)  # type: ignore[arg-type]
+
+    def _create(self) -> None:
+        if self.ready:
+            return
+        with self.datastore.transaction(commit=True) as c:
+            if self.postgres:
+                c.execute("SELECT pg_advisory_xact_lock(hashtext(%s))",
+                          [f"audit-ledger {self.datastore.schema}.{TABLE}"])
+            blob = "bytea" if self.postgres else "BLOB"
+            c.execute(self._sql("CREATE TABLE IF NOT EXISTS {} (partnership TEXT PRIMARY KEY, "
+                                f"key {blob}, erased_at TEXT)"))
+        self.ready = True
+
+    def _row(self, c: Any, partnership: str) -> tuple[bytes | None, str] | None:
+        c.execute(self._sql("SELECT key, erased_at FROM {} WHERE partnership=?"), [partnership])
+        row = c.fetchone()
+        if row is None:
+            return None
+        if isinstance(row, dict):
+            return row["key"], row["erased_at"] or ""
+        return row[0], row[1] or ""
+
+    def _cipher(self, wrapped: bytes) -> AESCipher:
+        import base64
+
+        from eventsourcing.utils import Environment
+
+        try:
+            raw = self.wrap.decrypt(bytes(wrapped)) if self.wrap else bytes(wrapped)
+        except (ValueError, OSError):
+            raise Rejected("the partnership keys beside this log do not open with "
+                           "AUDIT_LEDGER_KEY: use the key the store was written with") from None
+        return AESCipher(Environment(env={AESCipher.CIPHER_KEY: base64.b64encode(raw).decode()}))
+
+    def key(self, partnership: str, make: bool = False) -> tuple[AESCipher | None, str]:
+        """The partnership's key (None once destroyed, with when), made now when `make` and
+        it has none; None without `make` when it never had one."""
+        now = time.monotonic()
+        with self.lock:
+            cached = self.cache.get(partnership)
+        if cached is not None and (now < cached[0] or cached[1] is None and cached[2]):
+            return cached[1], cached[2]
+        self._create()
+        with self.datastore.transaction(commit=make) as c:
+            row = self._row(c, partnership)
+            if row is None and make:
+                raw = os.urandom(32)
+                c.execute(self._sql("INSERT INTO {} (partnership, key) VALUES (?, ?) "
+                                    "ON CONFLICT (partnership) DO NOTHING"),
+                          [partnership, self.wrap.encrypt(raw) if self.wrap else raw])
+                row = self._row(c, partnership)
+        found = (None, "") if row is None else (
+            (None, row[1]) if row[0] is None else (self._cipher(row[0]), ""))
+        with self.lock:
+            self.cache[partnership] = (now + TTL, *found)
+        return found
+
+    def destroy(self, partnership: str) -> bool:
+        """Destroy the partnership's key for good (a row with no key stays, so none is made
+        again); True when a key was there."""
+        self._create()
+        erased_at = datetime.now(UTC).isoformat(timespec="seconds")
+        with self.datastore.transaction(commit=True) as c:
+            if not self.postgres:
+                c.execute("PRAGMA secure_delete=ON")  # the deleted key's bytes zeroed
+            row = self._row(c, partnership)
+            c.execute(self._sql("DELETE FROM {} WHERE partnership=?"), [partnership])
+            c.execute(self._sql("INSERT INTO {} (partnership, key, erased_at) "
+                                "VALUES (?, NULL, ?)"), [partnership, erased_at])
+        with self.lock:
+            self.cache.pop(partnership, None)
+        if self.postgres:  # VACUUM FULL writes the table afresh, without the deleted bytes
+            with self.datastore.get_connection() as conn:
+                conn.execute(self._sql("VACUUM FULL {}"))
+        else:
+            with self.datastore.get_connection(commit=True) as conn:
+                conn.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return row is not None and row[0] is not None
