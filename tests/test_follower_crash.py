@@ -199,7 +199,9 @@ def test_a_follower_killed_mid_catch_up_loses_and_doubles_nothing(
     imported = log_head(w)
     done = _add_commands(w, pack)
     head = log_head(w)
-    assert head == imported + COMMANDS and w.follower.position() == 0
+    # Each command stores at least its own fact; the last answer to a feedback also stores the
+    # practitioner's acknowledgement, so the log may hold a few more than COMMANDS.
+    assert head >= imported + COMMANDS and w.follower.position() == 0
     log = tmp_path / "follower.log"
 
     # A follower with a small batch, killed from outside part of the way through the log.
