@@ -17,9 +17,12 @@ if TYPE_CHECKING:
 
 
 @dataclass
-class Wiring:
+class Reading:
+    """The views and what folds the log into them, without the ledger's command handlers:
+    for a command that only reads (it starts without importing what writing needs)."""
+
     settings: StoreSettings
-    app: AuditLedger
+    app: LedgerApplication
     store: ViewStore
     follower: Follower
     views: Views
@@ -35,23 +38,10 @@ class Wiring:
 
 
 @dataclass
-class Reading:
-    """The views and what folds the log into them, without the ledger's command handlers:
-    for a command that only reads (it starts without importing what writing needs)."""
+class Wiring(Reading):
+    """The same, with the ledger's command handlers: for a command that writes."""
 
-    settings: StoreSettings
-    app: LedgerApplication
-    store: ViewStore
-    follower: Follower
-    views: Views
-
-    def fresh_views(self) -> Views:
-        self.follower.catch_up()
-        return self.views
-
-    def close(self) -> None:
-        self.store.close()
-        self.app.close()
+    app: AuditLedger
 
 
 class LogReader(LedgerApplication):
