@@ -13,21 +13,22 @@ from typing import Any
 
 from docx import Document
 from docx.document import Document as WordDocument
-from docx.enum.section import WD_ORIENT
-from docx.enum.table import WD_TABLE_ALIGNMENT
-from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.oxml import OxmlElement
-from docx.oxml.ns import qn
-from docx.shared import Mm, Pt, RGBColor
-from docx.table import Table
-from docx.text.paragraph import Paragraph
+from docx.shared import Mm, RGBColor
 
 from policies.scales import scale_named
 
 from .html import _chart_description, _chart_rows, chart_png
-from .office import RAG_FILLS, changed_judgements, fixed_zip, labels_of, paragraphs, report_day
+from .office import RAG_FILLS, changed_judgements, fixed_zip, labels_of, report_day
 from .process import process_sentences
 from .report import moved, theme_count
+from .word_parts import (
+    add_contents,
+    add_page_furniture,
+    shade_cell,
+    write_bullets,
+    write_table,
+    write_text,
+)
 
 Doc = dict[str, Any]
 
@@ -35,7 +36,7 @@ Doc = dict[str, Any]
 def docx_report(doc: Doc) -> bytes:
     """The report document as .docx bytes; the same document gives the same bytes."""
     word = Document()
-    _page_furniture(word, doc)
+    add_page_furniture(word, doc)
     props = word.core_properties
     props.title = f"{doc.get('title') or doc['programme']}: overview report"
     props.subject = doc.get("marking") or ""
@@ -46,89 +47,13 @@ def docx_report(doc: Doc) -> bytes:
     _cover(word, doc)
     for section in SECTIONS:
         section(word, doc)
-    _contents(word)
+    add_contents(word)
     out = io.BytesIO()
     word.save(out)
     return fixed_zip(out.getvalue())
 
 
-def _contents(word: WordDocument) -> None:
-    """A contents list before the first section: Word's TOC field over the Heading 1s, shown
-    until Word updates it (F9, or on printing) as the sections' titles without page numbers."""
-    headings = [p for p in word.paragraphs
-                if p.style is not None and p.style.name == "Heading 1"]
-    if not headings:
-        return
-    first = headings[0]
-    first.insert_paragraph_before("Contents", style="TOC Heading" if _has_style(
-        word, "TOC Heading") else "Heading 1").paragraph_format.keep_with_next = True
-    for i, heading in enumerate(headings):
-        entry = first.insert_paragraph_before()
-        if i == 0:
-            _field_start(entry, 'TOC \\o "1-1" \\h \\z \\u')
-        entry.add_run(heading.text)
-        if i == len(headings) - 1:
-            _field_end(entry)
-
-
-def _has_style(word: WordDocument, name: str) -> bool:
-    return any(style.name == name for style in word.styles)
-
-
-def _field_start(paragraph: Paragraph, code: str) -> None:
-    run = paragraph.add_run()
-    for kind, text in (("begin", None), (None, f" {code} "), ("separate", None)):
-        run._r.append(_field_part(kind, text))
-
-
-def _field_end(paragraph: Paragraph) -> None:
-    paragraph.add_run()._r.append(_field_part("end", None))
-
-
-def _field_part(kind: str | None, code: str | None) -> Any:
-    if kind:
-        element = OxmlElement("w:fldChar")
-        element.set(qn("w:fldCharType"), kind)
-    else:
-        element = OxmlElement("w:instrText")
-        element.set(qn("xml:space"), "preserve")
-        element.text = code
-    return element
-
-
 # ---- page furniture -----------------------------------------------------------------------
-
-
-def _page_furniture(word: WordDocument, doc: Doc) -> None:
-    section = word.sections[0]
-    section.page_height, section.page_width = Mm(297), Mm(210)
-    section.orientation = WD_ORIENT.PORTRAIT
-    section.left_margin = section.right_margin = Mm(18)
-    marking = doc.get("marking") or ""
-    head = section.header.paragraphs[0]
-    head.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    _bold(head, marking)
-    foot = section.footer.paragraphs[0]
-    foot.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    _bold(foot, marking)
-    pages = section.footer.add_paragraph()
-    pages.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-    pages.add_run("Page ")
-    _field(pages, "PAGE", "1")
-    pages.add_run(" of ")
-    _field(pages, "NUMPAGES", "1")
-
-
-def _bold(paragraph: Paragraph, text: str) -> None:
-    run = paragraph.add_run(text)
-    run.bold = True
-
-
-def _field(paragraph: Paragraph, code: str, shown: str) -> None:
-    """A Word field (PAGE, NUMPAGES) that Word fills in as it lays the pages out."""
-    _field_start(paragraph, code)
-    paragraph.add_run(shown)
-    _field_end(paragraph)
 
 
 # ---- the report, section by section ----------------------------------------------------
@@ -159,19 +84,19 @@ def _cover(word: WordDocument, doc: Doc) -> None:
 
 def _terms(word: WordDocument, doc: Doc) -> None:
     word.add_heading("1. Terms of reference", level=1)
-    _text(word, doc.get("terms_of_reference") or "Not recorded for this programme.")
+    write_text(word, doc.get("terms_of_reference") or "Not recorded for this programme.")
     if doc.get("sample_criteria"):
         word.add_paragraph("The sample was to represent a spread of:")
-        _bullets(word, doc["sample_criteria"])
+        write_bullets(word, doc["sample_criteria"])
 
 
 def _method(word: WordDocument, doc: Doc) -> None:
     word.add_heading("2. Methodology", level=1)
-    _text(word, doc.get("method") or "")
+    write_text(word, doc.get("method") or "")
     scale = doc["scale"]
     word.add_paragraph(f"{doc['cases']} cases were audited. Each agency's auditor graded each "
                        f"area on the {scale['title']} scale, as follows:")
-    _bullets(word, [f"{g['grade']} = {g['label']}" + (f" ({g['note']})" if g.get("note") else "")
+    write_bullets(word, [f"{g['grade']} = {g['label']}" + (f" ({g['note']})" if g.get("note") else "")
                     for g in scale["grades"]])
     if scale.get("rule"):
         word.add_paragraph(scale["rule"])
@@ -188,7 +113,7 @@ def _method(word: WordDocument, doc: Doc) -> None:
                         "child can be picked out")
         rows = [[f["label"], ", ".join(f"{r['value']} {r['shown']}" for r in f["rows"])
                  or "not recorded"] for f in coverage["fields"]]
-        _table(word, caption, ["Characteristic", "Cases"], rows, widths=(40,))
+        write_table(word, caption, ["Characteristic", "Cases"], rows, widths=(40,))
 
 
 def _areas(word: WordDocument, doc: Doc) -> None:
@@ -205,12 +130,12 @@ def _areas(word: WordDocument, doc: Doc) -> None:
                            "of cases at each grade.", style="Caption")
     else:
         word.add_paragraph("No judgements have been recorded yet, so there is nothing to chart.")
-    _table(word, "Cases at each grade, per area",
+    write_table(word, "Cases at each grade, per area",
            ["Area", *(f"{g} {label}" for g, label in labels.items()), "Graded"],
            [[r["label"], *r["counts"].values(), r["graded"]] for r in rows], widths=(52,))
     for area in doc["areas"]:
         word.add_heading(f"Area of analysis {area['number']}: {area['title']}", level=2)
-        _text(word, area.get("summary") or "")
+        write_text(word, area.get("summary") or "")
         if area.get("words"):
             word.add_paragraph(area["words"])
         if area.get("themes"):
@@ -235,7 +160,7 @@ def _comments(word: WordDocument, doc: Doc, heading: str, area: Doc, kind: str,
     if doc.get("publishable"):
         word.add_paragraph(f"{len(groups)} comment(s), left out of the publishable report.")
         return
-    _bullets(word, [g["text"] + (f" ({g['cases']} cases)" if g["cases"] > 1 else "")
+    write_bullets(word, [g["text"] + (f" ({g['cases']} cases)" if g["cases"] > 1 else "")
                     for g in groups])
 
 
@@ -245,7 +170,7 @@ def _themes(word: WordDocument, doc: Doc) -> None:
     word.add_heading("Themes across the areas", level=1)
     for t in doc["themes"]:
         word.add_heading(t["title"], level=2)
-        _text(word, t.get("text") or "")
+        write_text(word, t.get("text") or "")
         areas = ", ".join(str(a) for a in t["areas"]) or "–"
         counted = theme_count(t).removeprefix(t["title"]).strip(" ()") or "no comments tagged"
         word.add_paragraph(f"{'Areas' if len(t['areas']) > 1 else 'Area'} {areas}: {counted}.")
@@ -255,22 +180,22 @@ def _conclusions(word: WordDocument, doc: Doc) -> None:
     word.add_heading("4. Conclusions", level=1)
     if doc.get("key_findings"):
         word.add_heading("Key findings", level=2)
-        _bullets(word, doc["key_findings"])
+        write_bullets(word, doc["key_findings"])
     if doc.get("conclusions_authored"):
         for para in doc["conclusions"]:
             word.add_paragraph(para)
     else:
-        _bullets(word, [str(c).removeprefix("- ") for c in doc.get("conclusions") or []])
+        write_bullets(word, [str(c).removeprefix("- ") for c in doc.get("conclusions") or []])
 
 
 def _process(word: WordDocument, doc: Doc) -> None:
     if not doc.get("process"):
         return
     word.add_heading("How the audit was carried out", level=1)
-    _bullets(word, process_sentences(doc["process"]))
+    write_bullets(word, process_sentences(doc["process"]))
     changes = changed_judgements(doc["process"])
     if changes:
-        _table(word, "Judgements revised and moderated, with their reasons",
+        write_table(word, "Judgements revised and moderated, with their reasons",
                ["Case", "Area", "Change", "By", "Reason", "On"], changes,
                widths=(14, 12, 26, 24, 74, 24))
 
@@ -282,7 +207,7 @@ def _analysis(word: WordDocument, doc: Doc) -> None:
     word.add_heading("Analysis by agency", level=1)
     labels = labels_of(doc)
     if analysis["agencies"]:
-        _table(word, "Each agency's own grades (before integration): areas, then overall",
+        write_table(word, "Each agency's own grades (before integration): areas, then overall",
                ["Agency", "Returns", *(f"{g} {label}" for g, label in labels.items()),
                 *(f"Overall {label}" for label in labels.values())],
                [[a["agency"], a["returns"], *(a["areas"][g] for g in labels),
@@ -297,7 +222,7 @@ def _analysis(word: WordDocument, doc: Doc) -> None:
         return
     word.add_paragraph(f"{hidden['cases']} case(s) judged better than {worst} overall had at "
                        f"least one area judged {worst}:")
-    _bullets(word, [f"{'Case ' + h['case'] if h['case'] else 'A case'}: overall "
+    write_bullets(word, [f"{'Case ' + h['case'] if h['case'] else 'A case'}: overall "
                     f"{labels[str(h['overall'])]}; {worst} in area(s) "
                     f"{', '.join(str(a) for a in h['areas'])}." for h in hidden["list"]])
 
@@ -307,7 +232,7 @@ def _comparison(word: WordDocument, doc: Doc) -> None:
     if not comparison:
         return
     word.add_heading(f"Re-audit compared with the baseline ({comparison['baseline']})", level=1)
-    _table(word, "Cases then and now, area by area",
+    write_table(word, "Cases then and now, area by area",
            ["Area", comparison["good_label"].capitalize(),
             comparison["weakest_label"].capitalize()],
            [[row["title"], moved(row, "good_or_better_cases"), moved(row, "weakest_cases")]
@@ -337,7 +262,7 @@ def _action_plan(word: WordDocument, doc: Doc) -> None:
         word.add_paragraph("No actions have been planned yet.")
         return
     when = doc.get("as_at_words") or doc.get("as_at", "")
-    table = _table(word, f"SMART action plan as at {when}",
+    table = write_table(word, f"SMART action plan as at {when}",
                    ["Action", "What will be done, and how we will know", "Rec.", "Owner",
                     "Due", "RAG", "Status"],
                    [[a["id"], a["description"] + (f"\nMeasure: {a['measure']}"
@@ -346,7 +271,7 @@ def _action_plan(word: WordDocument, doc: Doc) -> None:
                      a["status"]] for a in actions], widths=(16, 60, 12, 24, 23, 14, 25))
     for row, action in zip(table.rows[1:], actions, strict=True):
         if action.get("rag") in RAG_FILLS:
-            _shade(row.cells[5], RAG_FILLS[action["rag"]])
+            shade_cell(row.cells[5], RAG_FILLS[action["rag"]])
     overdue = doc.get("overdue_actions") or [
         a["id"] for a in doc.get("outstanding_actions") or [] if a["overdue_days"] > 0]
     if overdue:
@@ -383,64 +308,6 @@ SECTIONS: list[Callable[[WordDocument, Doc], None]] = [
 # ---- building blocks ------------------------------------------------------------------
 
 
-def _text(word: WordDocument, text: str) -> None:
-    """Authored or programme text: its paragraphs as paragraphs and its '- ' lines as bullets."""
-    for kind, body in paragraphs(text):
-        word.add_paragraph(body, style="List Bullet" if kind == "item" else None)
-
-
-def _bullets(word: WordDocument, items: list[str]) -> None:
-    for item in items:
-        word.add_paragraph(item, style="List Bullet")
-
-
-TEXT_WIDTH = 174.0
 """Millimetres between the margins of an A4 page with 18 mm margins."""
 
 
-def _table(word: WordDocument, caption: str, head: list[str], rows: list[list[Any]],
-           widths: tuple[float, ...] = ()) -> Table:
-    """A captioned table, head row repeated on each page; `widths` gives the first columns'
-    widths in millimetres and the others share what is left of the page."""
-    word.add_paragraph(caption, style="Caption")
-    table = word.add_table(rows=1, cols=len(head))
-    table.style = "Table Grid"
-    table.alignment = WD_TABLE_ALIGNMENT.CENTER
-    table.autofit = False
-    for cell, text in zip(table.rows[0].cells, head, strict=True):
-        cell.text = str(text)
-        for run in cell.paragraphs[0].runs:
-            run.bold = True
-            run.font.size = Pt(8)
-    _repeat_header(table)
-    for values in rows:
-        cells = table.add_row().cells
-        for cell, value in zip(cells, values, strict=True):
-            cell.text = str(value)
-            for para in cell.paragraphs:
-                for run in para.runs:
-                    run.font.size = Pt(9)
-    rest = len(head) - len(widths)
-    share = (TEXT_WIDTH - sum(widths)) / rest if rest else 0
-    for i, column in enumerate(table.columns):
-        width = Mm(widths[i] if i < len(widths) else share)
-        column.width = width
-        for cell in column.cells:
-            cell.width = width
-    return table
-
-
-def _repeat_header(table: Table) -> None:
-    """The head row repeats at the top of each page the table runs onto."""
-    props = table.rows[0]._tr.get_or_add_trPr()
-    header = OxmlElement("w:tblHeader")
-    header.set(qn("w:val"), "true")
-    props.append(header)
-
-
-def _shade(cell: Any, fill: str) -> None:
-    shading = OxmlElement("w:shd")
-    shading.set(qn("w:val"), "clear")
-    shading.set(qn("w:color"), "auto")
-    shading.set(qn("w:fill"), fill)
-    cell._tc.get_or_add_tcPr().append(shading)
