@@ -29,6 +29,7 @@ from .word_parts import (
     write_table,
     write_text,
 )
+from .wording import date_said
 
 Doc = dict[str, Any]
 
@@ -267,7 +268,7 @@ def _action_plan(word: WordDocument, doc: Doc) -> None:
                     "Due", "RAG", "Status"],
                    [[a["id"], a["description"] + (f"\nMeasure: {a['measure']}"
                                                   if a.get("measure") else ""),
-                     a["recommendation"], a["owner"], a["due"], a.get("rag") or "–",
+                     a["recommendation"], a["owner"], date_said(a["due"]), a.get("rag") or "–",
                      a["status"]] for a in actions], widths=(16, 60, 12, 24, 23, 14, 25))
     for row, action in zip(table.rows[1:], actions, strict=True):
         if action.get("rag") in RAG_FILLS:

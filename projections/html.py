@@ -23,13 +23,14 @@ from policies.scales import Scale, scale_named
 
 from .process import correction_lines, process_sentences
 from .report import moved, theme_count
-from .wording import words
+from .wording import date_said, words
 
 Doc = dict[str, Any]
 
 _ENV = Environment(loader=PackageLoader("projections", "templates"),
                    autoescape=True, undefined=StrictUndefined, trim_blocks=True,
                    lstrip_blocks=True, keep_trailing_newline=True)
+_ENV.filters["said"] = date_said
 
 
 def html_report(doc: Doc) -> str:

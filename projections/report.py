@@ -14,7 +14,7 @@ from policies.scales import scale_named
 from .inert import markdown_document, markdown_text
 from .process import correction_lines, process_sentences
 from .queries import Views, report_data
-from .wording import distribution_words, listed, words
+from .wording import date_said, distribution_words, listed, words
 
 Doc = dict[str, Any]
 
@@ -29,7 +29,7 @@ def markdown_report(doc: Doc) -> str:
     lines += [_published_line(doc), ""] if doc.get("published") else []
     said = f"Figures as {'they stood on' if doc['as_of'] else 'at'} {doc['as_at_words']}."
     lines += [(f"Report to {doc['board']}. " if doc["board"] else "")
-              + f"Programme `{doc['programme']}`, opened {doc['opened']}. {said}", ""]
+              + f"Programme `{doc['programme']}`, opened {date_said(doc['opened'])}. {said}", ""]
     lines += _since(doc)
     lines += ["## 1. Terms of reference", ""]
     lines += [prose(raw["terms_of_reference"]) or "Not recorded for this programme.", ""]
@@ -112,7 +112,7 @@ def markdown_report(doc: Doc) -> str:
                   "|---|---|---|---|---|---|"]
         for a in doc["actions"]:
             lines.append(f"| {a['id']}: {_cell(a['description'])} | {a['recommendation']} | "
-                         f"{a['owner']} | {a['due']} | {a['rag'] or '-'} | {a['status']} |")
+                         f"{a['owner']} | {date_said(a['due'])} | {a['rag'] or '-'} | {a['status']} |")
         lines.append("")
     else:
         lines += ["No actions have been planned yet.", ""]

@@ -23,6 +23,16 @@ def long_date(day: date) -> str:
     return f"{day.day} {day:%B %Y}"
 
 
+def date_said(value: date | str | None) -> str:
+    """A day the document holds as '2010-01-31', written as people write it; else as it is."""
+    if isinstance(value, date):
+        return long_date(value)
+    try:
+        return long_date(date.fromisoformat(str(value)))
+    except ValueError:
+        return str(value or "")
+
+
 def listed(items: list[str]) -> str:
     """'a', 'a and b', 'a, b and c'."""
     return ", ".join(items[:-1]) + (" and " if len(items) > 1 else "") + (items[-1] if items
