@@ -81,6 +81,9 @@ def _failure(e: Exception) -> tuple[list[str], int] | None:
         return pydantic_problems(e), 2
     if isinstance(e, OSError):
         return [str(e)], 1
+    if isinstance(e, ValueError) and str(e) == "Invalid cipher tag":  # the library's words
+        return ["this store's events were written with a different key: use the store's own key "
+                "(AUDIT_LEDGER_KEY), or ask whoever set the store up"], 2
     if _is_conflict(e):  # a write that is not retried (an import) met another writer's
         return ["someone else changed the same records at the same moment, so nothing was "
                 "written: try again (if it happens again, run audit-ledger verify)"], 1
