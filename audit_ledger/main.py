@@ -64,18 +64,15 @@ def cli(ctx: click.Context, url: str | None, key: str | None, key_file: Path | N
 def key_from_file(path: Path, given: bool) -> str:
     """The key held in a file (surrounding spaces and newlines dropped); refused in words when
     a key is given twice or the file cannot be read, never showing what it holds."""
+    from ledger.settings import SettingsError, key_in_file
+
     if given:
         raise click.UsageError("give the key once: --key (AUDIT_LEDGER_KEY) or --key-file "
                                "(AUDIT_LEDGER_KEY_FILE), not both")
     try:
-        key = path.read_text(encoding="utf-8").strip()
-    except (OSError, UnicodeDecodeError) as e:
-        reason = e.strerror if isinstance(e, OSError) and e.strerror else "not a text file"
-        raise click.UsageError(f"--key-file {path}: cannot be read ({reason.lower()})") from None
-    if not key:
-        raise click.UsageError(f"--key-file {path}: the file is empty; put the key from "
-                               "audit-ledger keygen in it")
-    return key
+        return key_in_file(path, "--key-file")
+    except SettingsError as e:
+        raise click.UsageError(str(e)) from None
 
 
 def main() -> None:

@@ -31,6 +31,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 from uuid import UUID
@@ -84,7 +85,8 @@ class Worker:
 
     def __init__(self, services: BotServices, clock: Clock | None = None, *,
                  poll: float = POLL, batch: int = BATCH, recheck: float = RECHECK,
-                 settle: float = SETTLE, lease: Lease | None = None) -> None:
+                 settle: float = SETTLE, lease: Lease | None = None,
+                 daily: Callable[[date], None] | None = None) -> None:
         self.s = services
         self.clock: Clock = clock or services.clock
         self.poll = poll
@@ -92,6 +94,9 @@ class Worker:
         self.recheck = recheck
         self.settle = settle
         self.lease = lease
+        self.daily = daily
+        """Called with the day at the end of each round (the daily digest): it
+        keeps its own account of what it did today, and never holds the round up."""
         self.stop = threading.Event()
         self.courier = Courier(services, self.act)
         self.teller = Teller(services, self.courier)
@@ -169,6 +174,8 @@ class Worker:
         read = self.react()
         if self._sweep_due():
             read += self.check_time()
+        if self.daily is not None:
+            self.daily(self.clock.today())
         if read:
             self.s.follower.catch_up()
         return read

@@ -160,4 +160,32 @@ def from_environment(url: str | None = None, key: str | None = None) -> StoreSet
         url or os.environ.get("AUDIT_LEDGER_URL") or DEFAULT_URL,
         key if key is not None else os.environ.get("AUDIT_LEDGER_KEY", ""),
     )
-    return replace(settings, signing_key=os.environ.get("AUDIT_LEDGER_SIGNING_KEY", ""))
+    return replace(settings, signing_key=signing_key_from_environment())
+
+
+def signing_key_from_environment() -> str:
+    """AUDIT_LEDGER_SIGNING_KEY, or the key in the file AUDIT_LEDGER_SIGNING_KEY_FILE names
+    (kept out of the environment a process list or crash report may show); not both."""
+    key = os.environ.get("AUDIT_LEDGER_SIGNING_KEY", "")
+    path = os.environ.get("AUDIT_LEDGER_SIGNING_KEY_FILE", "").strip()
+    if not path:
+        return key
+    if key.strip():
+        raise SettingsError("give the signing key once: AUDIT_LEDGER_SIGNING_KEY or "
+                            "AUDIT_LEDGER_SIGNING_KEY_FILE, not both")
+    return key_in_file(Path(path), "AUDIT_LEDGER_SIGNING_KEY_FILE")
+
+
+def key_in_file(path: Path, named: str) -> str:
+    """The key held in a file (surrounding spaces and newlines dropped); refused in words when
+    the file cannot be read or is empty, never showing what it holds. `named` is how the
+    person gave the file (an option or a variable)."""
+    try:
+        key = path.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as e:
+        reason = e.strerror if isinstance(e, OSError) and e.strerror else "not a text file"
+        raise SettingsError(f"{named} {path}: cannot be read ({reason.lower()})") from None
+    if not key:
+        raise SettingsError(f"{named} {path}: the file is empty; put the key from "
+                            "audit-ledger keygen in it")
+    return key

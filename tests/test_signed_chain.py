@@ -14,6 +14,7 @@ import subprocess
 import threading
 from collections.abc import Iterator
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -268,3 +269,25 @@ def test_a_key_that_is_not_one_is_refused_plainly(wiring: Wiring, store_url: str
         assert wrong.returncode == 2, wrong.stdout
         assert "AUDIT_LEDGER_SIGNING_KEY is not a valid signing key: make one with " \
                "audit-ledger keygen" in wrong.stderr
+
+
+def test_the_signing_key_from_a_file_signs_as_the_key_itself_does(
+        wiring: Wiring, store_url: str, tmp_path: Path) -> None:
+    key_file = tmp_path / "signing-key"
+    key_file.write_text(SIGNING_KEY + "\n", encoding="utf-8")  # as `keygen > file` leaves it
+    by_value = cli(store_url, "public-key", AUDIT_LEDGER_SIGNING_KEY=SIGNING_KEY)
+    by_file = cli(store_url, "public-key", AUDIT_LEDGER_SIGNING_KEY_FILE=str(key_file))
+    assert by_file.returncode == 0, by_file.stderr
+    assert by_file.stdout == by_value.stdout and by_file.stdout.strip()
+    both = cli(store_url, "public-key", AUDIT_LEDGER_SIGNING_KEY=SIGNING_KEY,
+               AUDIT_LEDGER_SIGNING_KEY_FILE=str(key_file))
+    assert both.returncode == 2 and "not both" in both.stderr
+    assert SIGNING_KEY not in both.stderr
+    empty = tmp_path / "empty"
+    empty.write_text("\n", encoding="utf-8")
+    for path, said in ((empty, "the file is empty"), (tmp_path / "missing", "cannot be read")):
+        result = cli(store_url, "public-key", AUDIT_LEDGER_SIGNING_KEY_FILE=str(path))
+        assert result.returncode == 2, result.stdout
+        assert result.stderr.strip() == f"error: AUDIT_LEDGER_SIGNING_KEY_FILE {path}: {said}" + (
+            "; put the key from audit-ledger keygen in it" if path == empty
+            else " (no such file or directory)")
