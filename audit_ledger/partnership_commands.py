@@ -155,19 +155,25 @@ def partnership_verify_export(ctx: click.Context, file: Path, expected_head: str
 
 @partnership.command("erase")
 @click.argument("partnership_id", metavar="PARTNERSHIP")
+@click.option("--by", required=True,
+              help="the partnership's quality lead who authorises the erasure")
+@click.option("--reason", required=True,
+              help="the order: its reference, date and who made it. It is kept in the clear "
+                   "after the text is gone, so write no names or personal details in it")
 @click.option("--yes", is_flag=True, help="yes, erase it: there is no undo")
 @click.pass_context
-def partnership_erase(ctx: click.Context, partnership_id: str, yes: bool) -> None:
+def partnership_erase(ctx: click.Context, partnership_id: str, by: str, reason: str,
+                      yes: bool) -> None:
     """Erase a partnership's personal text for good, by destroying its data key (which wraps
     its cases' keys): when it leaves the service, after `partnership export`. Every
     comment, reason, summary, response and child's detail of its cases then reads
     "[erased]"; grades, dates and references remain, and `verify` still passes (no event is
-    edited). An administrative act of whoever holds the store. There is no undo."""
+    edited). Only one of the partnership's quality leads may; the erasure is recorded as an
+    event (who, when, the order). There is no undo."""
     import time
 
     from ledger.case_keys import KEY_TTL
     from ledger.personal import ERASED
-    from ledger.sealing import SealingMapper
     from projections.queries import partnership_of
 
     from .group import Refused
@@ -178,26 +184,24 @@ def partnership_erase(ctx: click.Context, partnership_id: str, yes: bool) -> Non
     if partnership_id not in known:
         raise Refused([f"partnership {partnership_id!r} is not in this store (it holds: "
                        f"{', '.join(sorted(known)) or 'none yet'})"])
+    cmd = c.ErasePartnershipText.model_validate(
+        {"partnership": partnership_id, "by": by, "reason": reason})
     if not yes:
         raise Refused([f"erasing partnership {partnership_id}'s text cannot be undone: export "
                        "it first (audit-ledger partnership export), then run this again with "
                        "--yes"])
-    mapper = w.app.mapper
-    if not isinstance(mapper, SealingMapper) or mapper.keys is None \
-            or mapper.keys.partnerships is None:
-        raise Refused(["this store keeps no keys beside its log, so nothing can be erased"])
     programmes = [str(g["programme"]) for g in views.programmes()
                   if partnership_of(g) == partnership_id]
-    mapper.keys.partnerships.destroy(partnership_id)
-    older = mapper.keys.destroy_programmes(programmes)
-    # Other processes may use a key they read up to KEY_TTL ago: refold once none can.
-    time.sleep(KEY_TTL + 0.1)
+    outcome = w.app.erase_partnership_text(cmd, programmes)
+    if outcome.changed:
+        # Other processes may use a key they read up to KEY_TTL ago: refold once none can.
+        time.sleep(KEY_TTL + 0.1)
+    # Refolded again when it was erased before, in case an earlier run stopped before this.
     with w.store.erasing() as problems:
         read = w.follower.rebuild()
     for problem in problems:
         click.echo(f"warning: {problem}", err=True)
-    click.echo(f"partnership {partnership_id}'s data key is destroyed ({len(programmes)} "
-               f"programmes; {older} older case keys destroyed with it): its text reads "
-               f"{ERASED} from now on; views rebuilt from {read} events. The log is untouched "
-               "and still verifies. Copies outside the store (exports, reports, backups) are "
-               "not reached by this.")
+    click.echo(f"{outcome.message}: its text reads {ERASED} from now on; views rebuilt from "
+               f"{read} events. The log is untouched and still verifies. Copies outside the "
+               "store (exports, reports, backups) are not reached by this: see \"When an "
+               "erasure is final\" in the README.")

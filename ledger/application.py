@@ -14,13 +14,15 @@ from .handlers.concerns import ConcernCommands
 from .handlers.directory import DirectoryCommands
 from .handlers.erasure import ErasureCommands
 from .handlers.feedback import FeedbackCommands
+from .handlers.partnership_erasure import PartnershipErasureCommands
 from .handlers.report_authoring import ReportCommands
 from .handlers.worker_records import WorkerRecords
 
 
 class AuditLedger(CaseAuditCommands, ConcernCommands, FeedbackCommands, ActionPlanCommands,
                   ActionTrackerCommands,
-                  DirectoryCommands, WorkerRecords, ErasureCommands, ReportCommands):
+                  DirectoryCommands, WorkerRecords, ErasureCommands, ReportCommands,
+                  PartnershipErasureCommands):
     """Every audit fact goes through here, from every door."""
 
     name = "AuditLedger"

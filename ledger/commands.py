@@ -125,13 +125,25 @@ class RespondToIssue(FeedbackCommand):
     response: Text
 
 
+Order = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+"""An erasure's reason: the order's reference, kept in the clear."""
+
+
 class EraseCaseText(Command):
     """Destroy a case's key, erasing its personal text; the reason (the order's reference)
     is kept in the clear, so it must hold no personal details."""
 
     programme: ProgrammeRef
     case: Ref
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+    reason: Order
+
+
+class ErasePartnershipText(Command):
+    """Destroy a partnership's data key, erasing the personal text of all its cases; `by`
+    is one of its quality leads, the reason (the order) kept in the clear."""
+
+    partnership: PartnershipRef
+    reason: Order
 
 
 class AddRecommendation(Command):

@@ -30,9 +30,21 @@ class Partnership(LedgerAggregate):
         def apply(self, partnership: Partnership) -> None:
             partnership.slack_team = self.slack_team
 
+    class TextErased(LedgerAggregate.Event):
+        """Every sealed text of the partnership's cases erased by order (its data key
+        destroyed), authorised by one of its quality leads. The reason is a record of the
+        order, kept in the clear: it holds no personal details."""
+
+        TOPIC = "audit-ledger:PartnershipTextErased"
+        reason: str
+
+        def apply(self, partnership: Partnership) -> None:
+            partnership.erased = {"by": self.by, "on": self.occurred_on, "reason": self.reason}
+
     def __init__(self, *, partnership: str, name: str, slack_team: str, by: str,
                  occurred_on: str, key: str) -> None:
         self.keys: set[str] = set()
+        self.erased: dict[str, str] | None = None
         self.partnership = partnership
         self.name = name
         self.slack_team = slack_team

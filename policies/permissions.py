@@ -32,6 +32,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "view history": frozenset({"auditor", "moderator", "quality-lead"}),
     "view progress": frozenset(ROLES),
     "erase case text": frozenset({"quality-lead"}),
+    "erase partnership text": frozenset({"quality-lead"}),
     "write report": frozenset({"quality-lead"}),
     "publish report": frozenset({"quality-lead"}),
     "adopt chain": frozenset({"quality-lead"}),
@@ -77,6 +78,7 @@ ACT_WORDS = {
     "view history": "see how a case's judgements were reached",
     "view progress": "see progress",
     "erase case text": "erase a case's text",
+    "erase partnership text": "erase a partnership's text",
     "write report": "write the overview report",
     "publish report": "publish the overview report",
 }

@@ -18,6 +18,7 @@ from .conftest import partnership_pack, run_cli
 from .test_partnership_export import KEY
 
 TEXT = "Clear chronology kept."
+ORDER = ("--by", "ql", "--reason", "Contract ended, board decision 2026-07")
 
 
 def _texts(url: str, programme: str) -> str:
@@ -50,11 +51,11 @@ def test_destroying_a_partnerships_key_erases_its_text_only_and_the_log_verifies
     run_cli("import", str(tmp_path / "south.json"), url=store_url, key=KEY, check=True)
     assert TEXT in _texts(store_url, north["programme"]["id"])
 
-    unsure = run_cli("partnership", "erase", "northbridge", url=store_url, key=KEY)
+    unsure = run_cli("partnership", "erase", "northbridge", *ORDER, url=store_url, key=KEY)
     assert unsure.returncode == 2 and "--yes" in unsure.stderr
     assert TEXT in _texts(store_url, north["programme"]["id"])
-    erased = run_cli("partnership", "erase", "northbridge", "--yes", url=store_url, key=KEY,
-                     check=True)
+    erased = run_cli("partnership", "erase", "northbridge", *ORDER, "--yes", url=store_url,
+                     key=KEY, check=True)
     assert "data key is destroyed" in erased.stdout
 
     assert TEXT not in _texts(store_url, north["programme"]["id"])
@@ -68,5 +69,6 @@ def test_destroying_a_partnerships_key_erases_its_text_only_and_the_log_verifies
     raised = run_cli("concern", "raise", south["programme"]["id"], "K01", "--agency", "school",
                      "--by", "sch.aud", "--summary", "Another worry.", url=store_url, key=KEY)
     assert raised.returncode == 0, raised.stderr
-    unknown = run_cli("partnership", "erase", "eastfield", "--yes", url=store_url, key=KEY)
+    unknown = run_cli("partnership", "erase", "eastfield", *ORDER, "--yes", url=store_url,
+                      key=KEY)
     assert unknown.returncode == 2 and "not in this store" in unknown.stderr
