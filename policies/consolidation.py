@@ -74,6 +74,28 @@ def rule_problem(rule: str) -> str | None:
     return f"unknown consolidation rule {rule!r}; allowed: {', '.join(RULES)}"
 
 
+def judgement_record(
+    scale: Scale,
+    rule: str,
+    grades_by_agency: Mapping[str, int],
+    moderation: Mapping[str, Any] | None = None,
+) -> dict[str, Any] | None:
+    """`consolidate`'s judgement as the plain data a view document holds (`Judgement.as_dict`),
+    made without an object per contribution: the views' fold calls this once per area of
+    every return it folds, and building frozen dataclasses there was a tenth of a rebuild.
+    `moderation` is a moderation's fields (grade, reason, by, on)."""
+    if not grades_by_agency and moderation is None:
+        return None
+    ordered = sorted(grades_by_agency.items())
+    contributions = [{"agency": agency, "grade": grade} for agency, grade in ordered]
+    if moderation is not None:
+        return {"grade": moderation["grade"], "rule": "moderated",
+                "contributions": contributions,
+                "moderation": {f: moderation[f] for f in ("grade", "reason", "by", "on")}}
+    return {"grade": RULES[rule](scale, [grade for _, grade in ordered]), "rule": rule,
+            "contributions": contributions, "moderation": None}
+
+
 def consolidate(
     scale: Scale,
     rule: str,

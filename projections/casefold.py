@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from ledger.case_audit import CaseAudit
-from policies.consolidation import Moderation, consolidate
+from policies.consolidation import judgement_record
 from policies.scales import scale_named
 
 Doc = dict[str, Any]
@@ -75,10 +75,8 @@ def judge(doc: Doc, areas: set[str], scale_id: str, rule: str) -> None:
     for area in areas:
         by_agency = {a: r["grades"][area] for a, r in doc["returns"].items()
                      if area in r["grades"]}
-        m = doc["moderations"].get(area)
-        moderation = Moderation(m["grade"], m["reason"], m["by"], m["on"]) if m else None
-        judgement = consolidate(scale, rule, by_agency, moderation)
+        judgement = judgement_record(scale, rule, by_agency, doc["moderations"].get(area))
         if judgement is None:
             doc["judgements"].pop(area, None)
         else:
-            doc["judgements"][area] = judgement.as_dict()
+            doc["judgements"][area] = judgement

@@ -31,12 +31,11 @@ def _recorded(event: Any) -> str:
 def _partnership_registered(f: Folding, e: Partnership.Created, position: int) -> None:
     f.put("partnership", e.partnership, {"partnership": e.partnership, "name": e.name,
                                          "slack_team": e.slack_team})
-    f.put("ids", str(e.originator_id), {"view": "partnership", "key": e.partnership,
-                                        "programme": ""})
+    f.put("ids", f.oid, {"view": "partnership", "key": e.partnership, "programme": ""})
 
 
 def _partnership_linked(f: Folding, e: Partnership.SlackTeamLinked, position: int) -> None:
-    index = f.get("ids", str(e.originator_id)) or {}
+    index = f.get("ids", f.oid) or {}
     doc = f.get("partnership", str(index.get("key") or ""))
     if doc is not None:
         f.put("partnership", doc["partnership"], {**doc, "slack_team": e.slack_team})
@@ -64,8 +63,7 @@ def _programme_opened(f: Folding, e: Programme.Created, position: int) -> None:
         "terms_of_reference": e.terms_of_reference, "method": e.method,
         "sample": dict(e.sample), "channel": e.channel, "baseline": e.baseline,
         "escalation": list(e.escalation), "status": "open", "opened_by": e.by})
-    f.put("ids", str(e.originator_id), {"view": "programme", "key": e.programme,
-                                        "programme": e.programme})
+    f.put("ids", f.oid, {"view": "programme", "key": e.programme, "programme": e.programme})
     f.put("summary", e.programme, {"cases": 0, "areas": {}})
     f.put("coverage", e.programme, {"cases": 0, "category": {}, "age_band": {}, "gender": {},
                                     "ethnicity": {}, "agencies": {}})
@@ -94,7 +92,7 @@ def _returns_due_set(f: Folding, e: Programme.ReturnsDueSet, position: int) -> N
 
 def _programme_of(f: Folding, e: Any) -> str:
     # Programme events after creation carry no reference; find it by the aggregate id.
-    index = f.get("ids", str(e.originator_id))
+    index = f.get("ids", f.oid)
     return str(index["programme"]) if index else ""
 
 
@@ -107,7 +105,7 @@ def _bump(counts: dict[str, int], key: str, by: int) -> None:
 def _case_selected(f: Folding, e: CaseAudit.Created, position: int) -> None:
     key = f"{e.programme}/{e.ref}"
     f.put("case", key, new_case_doc(e))
-    f.put("ids", str(e.originator_id), {"view": "case", "key": key, "programme": e.programme})
+    f.put("ids", f.oid, {"view": "case", "key": key, "programme": e.programme})
     summary = f.get("summary", e.programme) or {"cases": 0, "areas": {}}
     f.put("summary", e.programme, {**summary, "cases": summary["cases"] + 1})
     cov = f.get("coverage", e.programme) or {"cases": 0, "category": {}, "age_band": {},
@@ -122,7 +120,7 @@ def _case_selected(f: Folding, e: CaseAudit.Created, position: int) -> None:
 
 
 def _case_changed(f: Folding, e: Any, position: int) -> None:
-    index = f.get("ids", str(e.originator_id))
+    index = f.get("ids", f.oid)
     if index is None:
         return
     doc = f.get("case", index["key"])
@@ -152,7 +150,7 @@ def _doc_of(f: Folding, e: Any, view: str) -> tuple[str, Doc] | None:
     Changed in place: each batch's documents are its own (read from the store, or made
     by an earlier event of the batch, and written back whole), so no copy is needed.
     """
-    index = f.get("ids", str(e.originator_id))
+    index = f.get("ids", f.oid)
     if index is None:
         return None
     return str(index["key"]), f.get(view, index["key"]) or {}
@@ -165,7 +163,7 @@ def _person_registered(f: Folding, e: Person.Created, position: int) -> None:
     f.put("person", key, {"partnership": e.partnership, "person": e.person, "name": e.name,
                           "agency": e.agency, "roles": list(e.roles), "manager": e.manager,
                           "slack_user": e.slack_user})
-    f.put("ids", str(e.originator_id), {"view": "person", "key": key, "programme": ""})
+    f.put("ids", f.oid, {"view": "person", "key": key, "programme": ""})
     listed(f, "slack", e.slack_user, "people", key, True)
     listed(f, "team", in_partnership(e.partnership, e.manager), "members", key, True)
 
@@ -200,8 +198,7 @@ def _feedback_issued(f: Folding, e: Feedback.Created, position: int) -> None:
         "grades": dict(e.grades), "good_practice": list(e.good_practice),
         "issues": list(e.issues), "issued_on": e.occurred_on, "issued_at": _recorded(e),
         "acknowledged_by": "", "acknowledged_at": "", "responses": {}})
-    f.put("ids", str(e.originator_id), {"view": "feedback", "key": key,
-                                        "programme": e.programme})
+    f.put("ids", f.oid, {"view": "feedback", "key": key, "programme": e.programme})
     listed(f, "waiting", in_partnership(owner_of(f, e.programme), e.practitioner), "feedback",
            key, True)
 
@@ -255,7 +252,7 @@ def _concern_raised(f: Folding, e: Concern.Created, position: int) -> None:
         "raised_on": e.occurred_on, "raised_at": _recorded(e), "acknowledged_by": "",
         "acknowledged_at": "", "actions": [], "step": 1, "escalations": [], "closed": False,
         "outcome": ""})
-    f.put("ids", str(e.originator_id), {"view": "concern", "key": key, "programme": e.programme})
+    f.put("ids", f.oid, {"view": "concern", "key": key, "programme": e.programme})
     listed(f, "open_concerns", in_partnership(owner_of(f, e.programme), e.agency), "concerns",
            key, True)
 
@@ -297,7 +294,7 @@ def _action_planned(f: Folding, e: Action.Created, position: int) -> None:
         "description": e.description, "measure": e.measure, "owner": e.owner, "due": e.due,
         "planned_on": e.occurred_on, "ratified": False, "rag": "", "completed": False,
         "completed_on": "", "evidence": "", "progress": [], "replans": []})
-    f.put("ids", str(e.originator_id), {"view": "action", "key": key, "programme": e.programme})
+    f.put("ids", f.oid, {"view": "action", "key": key, "programme": e.programme})
     listed(f, "waiting", in_partnership(owner_of(f, e.programme), e.owner), "actions", key, True)
     rkey = f"{e.programme}/{e.recommendation:04d}"
     rec = f.get("recommendation", rkey)
@@ -340,20 +337,25 @@ def _action_changed(f: Folding, e: Any, position: int) -> None:
 def _delivered(f: Folding, e: Delivery.Created, position: int) -> None:
     # Keyed by the delivery's id (uuid5 of programme, subject, purpose and recipient, as in the
     # event store), so no directory id is readable in the view's keys.
-    key = f"{e.programme}/{e.subject}/{e.originator_id}"
+    key = f.deliveries[f.oid] = _delivery_key(e, f.oid)
     f.put("delivery", key, {
         "programme": e.programme, "subject": e.subject, "purpose": e.purpose,
         "recipient": e.recipient, "slack_user": e.slack_user, "channel": e.channel, "ts": e.ts,
         "delivered_on": e.occurred_on, "delivered_at": _recorded(e), "notes": []})
-    f.put("ids", str(e.originator_id), {"view": "delivery", "key": key,
-                                        "programme": e.programme})
+
+
+def _delivery_key(created: Delivery.Created, oid: str) -> str:
+    return f"{created.programme}/{created.subject}/{oid}"
 
 
 def _delivery_updated(f: Folding, e: Delivery.Updated, position: int) -> None:
-    found = _doc_of(f, e, "delivery")
-    if found is None:
-        return
-    key, doc = found
+    key = f.deliveries.get(f.oid)
+    if key is None:  # delivered before this batch: its first event says where it is kept
+        first = f.first_event(f.oid) if f.first_event is not None else None
+        if not isinstance(first, Delivery.Created):
+            return
+        key = f.deliveries[f.oid] = _delivery_key(first, f.oid)
+    doc = f.get("delivery", key) or {}
     doc.setdefault("notes", []).append(e.note)
     f.put("delivery", key, doc)
 

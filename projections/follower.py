@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
 
 from ledger.persistence import LedgerApplication
 from ledger.sealing import SealingMapper
@@ -26,6 +31,21 @@ class Status:
     @property
     def behind(self) -> int:
         return max(0, self.head - self.position)
+
+
+@contextmanager
+def collecting_later() -> Iterator[None]:
+    """The cyclic garbage collector held off while a batch is read, folded and written: a
+    batch makes tens of thousands of short-lived objects and no cycles, and the collections
+    they triggered (each walking every object of the process) were a sixth of a rebuild's
+    CPU. Whatever a batch leaves is collected once it is done."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 class Follower:
@@ -70,24 +90,37 @@ class Follower:
             position = self.position()
             if until is not None and position >= until:
                 return read
-            notifications = self.app.recorder.select_notifications(
-                start=position, limit=self.batch, inclusive_of_start=False)
-            if not notifications:
+            with collecting_later():
+                folded = self._fold_batch(position)
+            if folded is None:
                 return read
-            folding = Folding(self.store.get)
-            mapper = self.app.mapper
-            events = (mapper.to_domain_events(notifications)
-                      if isinstance(mapper, SealingMapper)
-                      else [mapper.to_domain_event(n) for n in notifications])
-            folding.prefetch(events, self.store.get_many)
-            for n, event in zip(notifications, events, strict=True):
-                folding.fold(event, n.id)
-            try:
-                self.store.commit(folding.changes(), {TRACKING_NAME: position},
-                                  notifications[-1].id)
-            except PositionMoved:
-                continue  # another follower got there first; carry on from where it left
-            read += len(notifications)
+            read += folded
+
+    def _fold_batch(self, position: int) -> int | None:
+        """Fold the next batch after `position` and commit it with the new position: how
+        many events it read (0 when another follower got there first), None at the head."""
+        notifications = self.app.recorder.select_notifications(
+            start=position, limit=self.batch, inclusive_of_start=False)
+        if not notifications:
+            return None
+        folding = Folding(self.store.get, self.first_event)
+        mapper = self.app.mapper
+        events = (mapper.to_domain_events(notifications) if isinstance(mapper, SealingMapper)
+                  else [mapper.to_domain_event(n) for n in notifications])
+        oids = [str(e.originator_id) for e in events]
+        folding.prefetch(events, oids, self.store.get_many)
+        for n, event, oid in zip(notifications, events, oids, strict=True):
+            folding.fold(event, n.id, oid)
+        try:
+            self.store.commit(folding.changes(), {TRACKING_NAME: position}, notifications[-1].id)
+        except PositionMoved:
+            return 0  # another follower got there first; carry on from where it left
+        return len(notifications)
+
+    def first_event(self, originator: str) -> Any | None:
+        """An aggregate's first event, read from the log (one indexed read)."""
+        stored = self.app.recorder.select_events(UUID(originator), limit=1)
+        return self.app.mapper.to_domain_event(stored[0]) if stored else None
 
     def rebuild(self) -> int:
         self.store.drop()

@@ -8,10 +8,11 @@ from only that day's facts give.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from datetime import date
 from typing import Any
+
+import orjson
 
 from ledger.application import AuditLedger
 from ledger.case_audit import CaseAudit
@@ -20,7 +21,7 @@ from ledger.programme import Programme
 from ledger.sealing import SealingMapper
 
 from .queries import Views
-from .store import CANONICAL, Changes, ViewStore
+from .store import Changes, ViewStore, canonical
 from .views import Folding
 
 Doc = dict[str, Any]
@@ -96,7 +97,7 @@ def views_as_of(app: AuditLedger, day: date | None = None,
             break
     # Each document as the stored views would give it back (keys sorted by their JSON), so
     # that nothing read from a replay depends on the order its fold happened to build.
-    docs = {k: json.loads(CANONICAL.encode(d)) for k, d in folding.cache.items()
+    docs = {k: orjson.loads(canonical(d)) for k, d in folding.cache.items()
             if d is not None}
     return Views(MemoryViewStore(docs))
 

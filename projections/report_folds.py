@@ -16,12 +16,11 @@ def _started(f: Folding, e: OverviewReport.Created, position: int) -> None:
     f.put("authoring", e.programme, {"programme": e.programme, "author": {}, "areas": {},
                                      "themes": [], "tags": [], "conclusions": "",
                                      "key_findings": [], "versions": []})
-    f.put("ids", str(e.originator_id), {"view": "authoring", "key": e.programme,
-                                        "programme": e.programme})
+    f.put("ids", f.oid, {"view": "authoring", "key": e.programme, "programme": e.programme})
 
 
 def _written(f: Folding, e: Any, position: int) -> None:
-    index = f.get("ids", str(e.originator_id))
+    index = f.get("ids", f.oid)
     if index is None:
         return
     doc = f.get("authoring", index["key"])

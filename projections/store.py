@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 import sqlite3
 import threading
 import time
@@ -18,6 +17,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
+import orjson
 from eventsourcing.cryptography import AESCipher
 from eventsourcing.utils import Environment
 
@@ -27,8 +27,14 @@ Doc = dict[str, Any]
 Changes = Mapping[tuple[str, str], Doc | None]
 
 
-CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"))
-"""What json.dumps(doc, sort_keys=True, separators=(",", ":")) uses, made once, not per call."""
+CANONICAL = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
+"""How a document is written: compact JSON (UTF-8), keys sorted, so equal documents are equal
+bytes. orjson, not the standard library: its encoder was an eighth of a views rebuild."""
+
+
+def canonical(doc: Doc) -> bytes:
+    """A document as stored (before any sealing)."""
+    return orjson.dumps(doc, option=CANONICAL)
 MANY = 400  # (view, key) pairs per query when reading many documents at once
 SETUP_LOCK = 0x61756469746C6764  # "auditlgd": serialises creating tables across processes
 HASHED_VIEWS = ("person", "slack", "waiting", "team")
@@ -75,14 +81,14 @@ class ViewStore(ABC):
         yield []
 
     def encode(self, doc: Doc) -> bytes:
-        raw = CANONICAL.encode(doc).encode()
+        raw = canonical(doc)
         return self.cipher.encrypt(raw) if self.cipher else raw
 
     def decode(self, raw: bytes) -> Doc:
         data = bytes(raw)
         if self.cipher:
             data = self.cipher.decrypt(data)
-        doc: Doc = json.loads(data)
+        doc: Doc = orjson.loads(data)
         return doc
 
     @contextmanager

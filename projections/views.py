@@ -36,21 +36,31 @@ words and the versions published; open_concerns: by agency's key (an agency is o
 partnership's), its concerns still needing a manager's
 acknowledgement or action (keys) (these three answer "what is waiting for me?" in a few
 reads, however large the log);
-ids: which document each aggregate's later events belong to."""
+ids: which document each aggregate's later events belong to (none for deliveries: nothing
+reads them but a delivery's rare update, which finds its document from the delivery's first
+event in the log)."""
 
-TRACKING_NAME = "views v4"
+TRACKING_NAME = "views v5"
 """The views' tracking position. Its name changes whenever the documents folded change shape,
 so that views folded by an earlier version are rebuilt, not carried on from (RETIRED)."""
-RETIRED = ("views", "views v2", "views v3")
+RETIRED = ("views", "views v2", "views v3", "views v4")
 
 
 class Folding:
     """One batch of folding: documents read once, changed in memory, written together."""
 
-    def __init__(self, load: Callable[[str, str], Doc | None]) -> None:
+    def __init__(self, load: Callable[[str, str], Doc | None],
+                 first_event: Callable[[str], Any] | None = None) -> None:
         self.load = load
+        self.first_event = first_event
+        """Reads an aggregate's first event from the log, by its id (None: not known here)."""
         self.cache: dict[tuple[str, str], Doc | None] = {}
         self.changed: set[tuple[str, str]] = set()
+        self.oid = ""
+        """The id of the aggregate whose event is being folded, as text: made once an event."""
+        self.deliveries: dict[str, str] = {}
+        """Delivery documents' keys by delivery id, as folded here (deliveries have no `ids`
+        entries: only their rare updates look for them, through `first_event`)."""
 
     def get(self, view: str, key: str) -> Doc | None:
         k = (view, key)
@@ -58,16 +68,19 @@ class Folding:
             self.cache[k] = self.load(view, key)
         return self.cache[k]
 
-    def prefetch(self, events: list[Any], load_many: Callable[[list[tuple[str, str]]],
-                                                                dict[tuple[str, str], Doc]]) -> None:
+    def prefetch(self, events: list[Any], oids: list[str],
+                 load_many: Callable[[list[tuple[str, str]]], dict[tuple[str, str], Doc]]
+                 ) -> None:
         """Read in two queries the documents a batch of events will fold into (instead of
         one query per document): each event's `ids` entry, then what those entries point to
-        and their programme's documents. Documents not found are remembered as absent."""
-        wanted = [("ids", str(e.originator_id)) for e in events]
-        self._fill(wanted, load_many)
+        and their programme's documents. Documents not found are remembered as absent.
+        `oids` are the events' aggregate ids as text. An aggregate's first event has no
+        `ids` entry yet, so none is asked for."""
+        self._fill([("ids", oid) for e, oid in zip(events, oids, strict=True)
+                    if e.originator_version != 1], load_many)
         follow: list[tuple[str, str]] = []
-        for e, k in zip(events, wanted, strict=True):
-            index = self.cache.get(k)
+        for e, oid in zip(events, oids, strict=True):
+            index = self.cache.get(("ids", oid))
             if index is not None:
                 follow.append((index["view"], index["key"]))
                 if index["programme"]:
@@ -79,13 +92,14 @@ class Folding:
             if isinstance(getattr(e, "partnership", None), str):
                 follow.append(("partnership", e.partnership))
         self._fill(follow, load_many)
-        self._fill([k for e in events for k in self._indexes_of(e)], load_many)
+        self._fill([k for e, oid in zip(events, oids, strict=True)
+                    for k in self._indexes_of(e, oid)], load_many)
 
-    def _indexes_of(self, e: Any) -> list[tuple[str, str]]:
+    def _indexes_of(self, e: Any, oid: str) -> list[tuple[str, str]]:
         """The index documents (waiting, team, open_concerns) an event may change: under the
         person or agency it names, and under the one its document named before it."""
         out = []
-        index = self.cache.get(("ids", str(e.originator_id)))
+        index = self.cache.get(("ids", oid))
         doc = self.cache.get((index["view"], index["key"])) if index is not None else None
         named = INDEXED_BY_EVENT.get(type(e))
         if named is not None:
@@ -130,8 +144,10 @@ class Folding:
 
     # ---- the fold --------------------------------------------------------------
 
-    def fold(self, event: Any, position: int) -> None:
+    def fold(self, event: Any, position: int, oid: str | None = None) -> None:
+        """Fold one event (`oid`: its aggregate id as text, when the caller has made it)."""
         handler = HANDLERS.get(type(event))
         if handler is not None:
+            self.oid = str(event.originator_id) if oid is None else oid
             handler(self, event, position)
 

@@ -1,6 +1,9 @@
 from datetime import date
 
-from policies.consolidation import Moderation, consolidate
+from hypothesis import given
+from hypothesis import strategies as st
+
+from policies.consolidation import Moderation, consolidate, judgement_record
 from policies.grading import grade_problems, return_problems
 from policies.permissions import may_act_on_own, permission_problem
 from policies.scales import AREAS, SCALES, scale_named
@@ -72,3 +75,19 @@ def test_the_readme_lists_the_permission_table() -> None:
     readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
     for act, roles in PERMISSIONS.items():
         assert f"| {act} | {', '.join(sorted(roles))} |" in readme, act
+
+
+def test_the_folds_plain_judgement_is_the_judgement_consolidate_makes() -> None:
+    @given(st.sampled_from(["worst", "median", "best"]), st.sampled_from(sorted(SCALES)),
+           st.dictionaries(st.sampled_from(["school", "police", "health", "social-care"]),
+                           st.integers(1, 4)),
+           st.none() | st.tuples(st.integers(1, 4), st.text(max_size=5)))
+    def check(rule: str, scale: str, grades: dict[str, int],
+              moderated: tuple[int, str] | None) -> None:
+        m = Moderation(moderated[0], moderated[1], "mod", "2009-08-01") if moderated else None
+        fields = {"grade": m.grade, "reason": m.reason, "by": m.by, "on": m.on} if m else None
+        made = consolidate(SCALES[scale], rule, grades, m)
+        assert judgement_record(SCALES[scale], rule, grades, fields) == (
+            made.as_dict() if made else None)
+
+    check()

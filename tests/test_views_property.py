@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 from audit_ledger.wiring import Wiring, wire
 from ledger import commands as c
 from ledger import ids
-from ledger.base import LedgerError
+from ledger.base import Act, LedgerError
 from ledger.handlers.shared import Outcome
 from ledger.importer import import_pack
 from ledger.pack import parse_pack
@@ -291,7 +291,25 @@ class Scenario:
                               occurred_on=self.on())
         return lambda: self.w.app.assign_manager(cmd)
 
-    COMMANDS = ("assign_manager", "grade_area", "revise_grade", "moderate_judgement", "raise_concern",
+    def _delivery_fields(self) -> tuple[str, str, str, str]:
+        return (P, self.pick(["concern/K01-1", "feedback/K01/school"], "subject"),
+                self.pick(["concern-alert", "feedback"], "purpose"),
+                self.pick(["sc.mgr", "sch.mgr"], "recipient"))
+
+    def record_delivery(self) -> Callable[[], Outcome]:
+        fields, act = self._delivery_fields(), Act("worker", self.on().isoformat())
+        return lambda: self.w.app.record_delivery(*fields, "U01", "D01", "1700000000.000100",
+                                                  act)
+
+    def update_delivery(self) -> Callable[[], Outcome]:
+        """A delivered message updated in place: its document is found without an `ids`
+        entry (from the delivery's first event when delivered in an earlier batch)."""
+        fields, act = self._delivery_fields(), Act("worker", self.on().isoformat())
+        note = self.pick(["acknowledged", "answered"], "note")
+        return lambda: self.w.app.record_delivery_update(*fields, note, act)
+
+    COMMANDS = ("record_delivery", "update_delivery", "assign_manager", "grade_area",
+                "revise_grade", "moderate_judgement", "raise_concern",
                 "acknowledge_concern", "record_concern_action", "close_concern",
                 "acknowledge_feedback", "respond_to_issue", "add_recommendation", "plan_action",
                 "ratify_action", "record_action_progress", "complete_action", "replan_action")
