@@ -69,7 +69,7 @@ class MemoryViewStore(ViewStore):
         self.docs.clear()
 
     def dump(self) -> list[tuple[str, str, bytes]]:
-        return [(v, k, self.encode(d)) for (v, k), d in sorted(self.docs.items())]
+        return [(v, k, self.encode(v, k, d)) for (v, k), d in sorted(self.docs.items())]
 
     def close(self) -> None:
         self.docs.clear()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import os
 import sqlite3
 import threading
 import time
@@ -18,9 +19,10 @@ from contextlib import contextmanager
 from typing import Any
 
 import orjson
-from eventsourcing.cryptography import AESCipher
-from eventsourcing.utils import Environment
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from ledger.base import LedgerError
 from ledger.settings import StoreSettings
 
 Doc = dict[str, Any]
@@ -44,15 +46,45 @@ the ids are not readable in the table; `get` finds them as before, and `scan` li
 (with their stored keys) only whole, without a prefix."""
 
 
+SEALING = b"audit-ledger view documents v2"
+"""What the key that seals view documents is derived from the store's key with (HMAC-SHA256),
+so it is used for nothing else."""
+NONCE = 12
+
+
 class PositionMoved(Exception):
     """Another follower folded these events first; reload and carry on from there."""
 
 
+class UnopenedView(LedgerError):
+    """A sealed view document that does not open where it is stored: altered, or moved there
+    from another (view, key) outside the ledger."""
+
+    def __init__(self, view: str, key: str) -> None:
+        super().__init__(
+            f"the {view} view's document stored under {key!r} does not open with this store's "
+            "key where it is: it was changed, or moved there from another document, outside "
+            "the ledger. Nothing was read from it. `audit-ledger verify` checks the log; "
+            "`audit-ledger projections rebuild` folds the views again from the log (ask "
+            "whoever looks after the store)")
+        self.view, self.key = view, key
+
+
+def _bound_to(view: str, stored_key: str) -> bytes:
+    """The associated data a document is sealed with: the place it is stored at."""
+    return f"{view}\x00{stored_key}".encode()
+
+
 class ViewStore(ABC):
-    """Documents by (view, key), sealed with the store's key when one is set."""
+    """Documents by (view, key), sealed with the store's key when one is set.
+
+    A sealed document is AES-GCM with its (view, stored key) as associated data, so a document
+    copied or swapped to another place does not open there (`UnopenedView` names the place).
+    """
 
     def __init__(self, key: str = "") -> None:
-        self.cipher = AESCipher(Environment(env={"CIPHER_KEY": key})) if key else None
+        self.sealer = AESGCM(hmac.new(base64.b64decode(key), SEALING, hashlib.sha256)
+                             .digest()) if key else None
         self.key_hash = hmac.new(base64.b64decode(key), b"audit-ledger view keys v1",
                                  hashlib.sha256).digest() if key else None
 
@@ -80,16 +112,26 @@ class ViewStore(ABC):
         be done (one line each)."""
         yield []
 
-    def encode(self, doc: Doc) -> bytes:
+    def encode(self, view: str, stored_key: str, doc: Doc) -> bytes:
+        """A document as stored under (view, stored key): sealed to that place with a key."""
         raw = canonical(doc)
-        return self.cipher.encrypt(raw) if self.cipher else raw
+        if self.sealer is None:
+            return raw
+        nonce = os.urandom(NONCE)
+        return nonce + self.sealer.encrypt(nonce, raw, _bound_to(view, stored_key))
 
-    def decode(self, raw: bytes) -> Doc:
-        data = bytes(raw)
-        if self.cipher:
-            data = self.cipher.decrypt(data)
-        doc: Doc = orjson.loads(data)
+    def decode(self, view: str, stored_key: str, raw: bytes) -> Doc:
+        doc: Doc = orjson.loads(self._plain(view, stored_key, raw))
         return doc
+
+    def _plain(self, view: str, stored_key: str, raw: bytes) -> bytes:
+        data = bytes(raw)
+        if self.sealer is None:
+            return data
+        try:
+            return self.sealer.decrypt(data[:NONCE], data[NONCE:], _bound_to(view, stored_key))
+        except (InvalidTag, ValueError):
+            raise UnopenedView(view, stored_key) from None
 
     @contextmanager
     def setting_up(self) -> Iterator[None]:
@@ -126,9 +168,6 @@ class ViewStore(ABC):
         stored bytes of two identical documents differ when a key is set.
         """
 
-    def _plain(self, raw: bytes) -> bytes:
-        return bytes(self.cipher.decrypt(bytes(raw))) if self.cipher else bytes(raw)
-
     @abstractmethod
     def close(self) -> None: ...
 
@@ -162,10 +201,11 @@ class SQLiteViewStore(ViewStore):
         return {name: pos for name, pos in rows}
 
     def get(self, view: str, key: str) -> Doc | None:
+        stored = self.stored_key(view, key)
         with self.lock:
             row = self.conn.execute("SELECT doc FROM view_docs WHERE view=? AND key=?",
-                                    (view, self.stored_key(view, key))).fetchone()
-        return self.decode(row[0]) if row else None
+                                    (view, stored)).fetchone()
+        return self.decode(view, stored, row[0]) if row else None
 
     def get_many(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], Doc]:
         by_view: dict[str, list[str]] = {}
@@ -180,7 +220,7 @@ class SQLiteViewStore(ViewStore):
                     rows = self.conn.execute(
                         f"SELECT key, doc FROM view_docs WHERE view=? AND key IN "
                         f"({','.join('?' * len(chunk))})", [view, *chunk]).fetchall()
-                found.update({stored[(view, k)]: self.decode(d) for k, d in rows})
+                found.update({stored[(view, k)]: self.decode(view, k, d) for k, d in rows})
         return found
 
     def scan(self, view: str, prefix: str = "") -> list[tuple[str, Doc]]:
@@ -188,7 +228,7 @@ class SQLiteViewStore(ViewStore):
             rows = self.conn.execute(
                 "SELECT key, doc FROM view_docs WHERE view=? AND key>=? AND key<? ORDER BY key",
                 (view, prefix, _prefix_end(prefix))).fetchall()
-        return [(k, self.decode(d)) for k, d in rows]
+        return [(k, self.decode(view, k, d)) for k, d in rows]
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
@@ -217,7 +257,7 @@ class SQLiteViewStore(ViewStore):
                            [k for k, doc in changes.items() if doc is None])
             db.executemany("INSERT INTO view_docs (view, key, doc) VALUES (?, ?, ?) "
                            "ON CONFLICT (view, key) DO UPDATE SET doc=excluded.doc",
-                           [(v, k, self.encode(doc)) for (v, k), doc in changes.items()
+                           [(v, k, self.encode(v, k, doc)) for (v, k), doc in changes.items()
                             if doc is not None])
 
     def drop(self) -> None:
@@ -229,7 +269,7 @@ class SQLiteViewStore(ViewStore):
         with self.lock:
             rows = self.conn.execute(
                 "SELECT view, key, doc FROM view_docs ORDER BY view, key").fetchall()
-        return [(v, k, self._plain(d)) for v, k, d in rows]
+        return [(v, k, self._plain(v, k, d)) for v, k, d in rows]
 
     @contextmanager
     def erasing(self) -> Iterator[list[str]]:
@@ -317,10 +357,11 @@ class PostgresViewStore(ViewStore):
         return {name: int(pos) for name, pos in rows}
 
     def get(self, view: str, key: str) -> Doc | None:
+        stored = self.stored_key(view, key)
         with self._conn() as db:
             row = db.execute(f"SELECT doc FROM {self.table} WHERE view=%s AND key=%s",
-                             (view, self.stored_key(view, key))).fetchone()
-        return self.decode(row[0]) if row else None
+                             (view, stored)).fetchone()
+        return self.decode(view, stored, row[0]) if row else None
 
     def get_many(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], Doc]:
         if not keys:
@@ -331,14 +372,14 @@ class PostgresViewStore(ViewStore):
                 f"SELECT d.view, d.key, d.doc FROM {self.table} d JOIN unnest(%s::text[], "
                 "%s::text[]) AS k(view, key) ON d.view=k.view AND d.key=k.key",
                 ([v for v, _ in stored], [k for _, k in stored])).fetchall()
-        return {stored[(v, k)]: self.decode(d) for v, k, d in rows}
+        return {stored[(v, k)]: self.decode(v, k, d) for v, k, d in rows}
 
     def scan(self, view: str, prefix: str = "") -> list[tuple[str, Doc]]:
         with self._conn() as db:
             rows = db.execute(
                 f"SELECT key, doc FROM {self.table} WHERE view=%s AND key>=%s AND key<%s "
                 "ORDER BY key COLLATE \"C\"", (view, prefix, _prefix_end(prefix))).fetchall()
-        return [(k, self.decode(d)) for k, d in rows]
+        return [(k, self.decode(view, k, d)) for k, d in rows]
 
     def commit(self, changes: Changes, expected: Mapping[str, int], new: int) -> None:
         changes = self._stored(changes)
@@ -352,7 +393,8 @@ class PostgresViewStore(ViewStore):
                     raise PositionMoved(name)
                 db.execute(f"UPDATE {self.positions_table} SET position=%s WHERE name=%s",
                            (new, name))
-            upserts = [(v, k, self.encode(d)) for (v, k), d in changes.items() if d is not None]
+            upserts = [(v, k, self.encode(v, k, d)) for (v, k), d in changes.items()
+                       if d is not None]
             deletes = [(v, k) for (v, k), d in changes.items() if d is None]
             # One statement each, whatever the number of documents (keys are unique here).
             if upserts:
@@ -374,7 +416,7 @@ class PostgresViewStore(ViewStore):
         with self._conn() as db:
             rows = db.execute(f"SELECT view, key, doc FROM {self.table} "
                               "ORDER BY view, key COLLATE \"C\"").fetchall()
-        return [(v, k, self._plain(d)) for v, k, d in rows]
+        return [(v, k, self._plain(v, k, d)) for v, k, d in rows]
 
     @contextmanager
     def erasing(self) -> Iterator[list[str]]:
