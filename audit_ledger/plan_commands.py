@@ -9,15 +9,48 @@ from typing import Any
 import click
 
 from ledger import commands as c
-from projections.queries import action_status
+from projections.queries import action_status, recommendation_status
 
 from .group import Refused
-from .shared import ALLOW, BY, ON, TODAY, act, day, emit, say, wiring
+from .shared import ALLOW, BY, FORMAT, ON, TODAY, act, day, emit, say, wiring
 
 
 @click.group()
 def recommendation() -> None:
     """Add and list recommendations."""
+
+
+@recommendation.command("list")
+@click.argument("programme")
+@TODAY
+@FORMAT
+@click.pass_context
+def recommendation_list(ctx: click.Context, programme: str, today: datetime | None,
+                        fmt: str) -> None:
+    """The recommendations, each with its status and how far its actions have got."""
+    views = wiring(ctx).fresh_views()
+    views.programme(programme)  # an unknown programme is refused in words
+    on = day(today) or date.today()
+    actions = views.actions(programme)
+    rows = []
+    for r in sorted(views.recommendations(programme), key=lambda r: r["number"]):
+        own = [action_status(a, on) for a in actions if a["recommendation"] == r["number"]]
+        rows.append({"number": r["number"], "text": r["text"],
+                     "status": recommendation_status(own, on),
+                     "actions": [a["id"] for a in own],
+                     "complete": sum(1 for a in own if a["completed"]),
+                     "overdue": sum(1 for a in own if a["overdue_days"] > 0)})
+
+    def text(rows: list[dict[str, Any]]) -> str:
+        out = ""
+        for r in rows:
+            counts = f"{len(r['actions'])} action{'' if len(r['actions']) == 1 else 's'}"
+            if r["actions"]:
+                counts += f", {r['complete']} complete, {r['overdue']} overdue"
+            out += f"{r['number']}  {r['status']}  ({counts})\n    {r['text']}\n"
+        return out or "No recommendations yet.\n"
+
+    emit(rows, fmt, text)
 
 
 @recommendation.command("add")

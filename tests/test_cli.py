@@ -147,6 +147,14 @@ def test_single_facts_from_the_shell(store_url: str, tmp_path: Path,
                                  "--today", "2026-07-01", url=store_url, check=True).stdout)
     a21 = next(a for a in actions if a["id"] == "A2.1")
     assert a21["rag"] == "green" and a21["ratified"] and a21["overdue_days"] == 0
+    recs = json.loads(run_cli("recommendation", "list", "mini-2026", "--format", "json",
+                              "--today", "2026-10-01", url=store_url, check=True).stdout)
+    rec2 = next(r for r in recs if r["number"] == 2)
+    assert rec2["status"] == "overdue" and rec2["actions"] == ["A2.1"] and rec2["overdue"] == 1
+    said = run_cli("recommendation", "list", "mini-2026", "--today", "2026-07-01",
+                   url=store_url, check=True).stdout
+    assert "2  in progress  (1 action, 0 complete, 0 overdue)" in said
+    assert "Supervision must be recorded" in said
 
 
 def test_rebuild_reproduces_the_views_byte_for_byte(store_url: str, tmp_path: Path) -> None:
