@@ -14,7 +14,6 @@ from bot.app import build_app
 from bot.installations import Installations
 from bot.services import BotServices
 from bot.worker import TRACKING_NAME as WORKER_TRACKING
-from projections.views import TRACKING_NAME as VIEWS_TRACKING
 
 from .slack_setup import clock_from_environment, log_to_stderr, services_for
 from .wiring import Wiring, wire
@@ -44,11 +43,10 @@ def health(w: Wiring, with_worker: bool) -> Callable[[], tuple[bool, dict[str, A
     """What /healthz says: the log's head and the views' position (and the worker's, when
     this `bot serve` runs the worker), read from the store."""
     def answer() -> tuple[bool, dict[str, Any]]:
-        positions = w.store.positions()
         detail: dict[str, Any] = {"log_head": w.follower.head(),
-                                  "views_position": positions.get(VIEWS_TRACKING, 0)}
+                                  "views_position": w.follower.position()}
         if with_worker:
-            detail["worker_position"] = positions.get(WORKER_TRACKING, 0)
+            detail["worker_position"] = w.store.positions().get(WORKER_TRACKING, 0)
         return True, detail
     return answer
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING
 
 from ledger.persistence import LedgerApplication
@@ -68,9 +69,11 @@ def wire(url: str | None = None, key: str | None = None) -> Wiring:
 
     settings, app, store = _opened(url, key, AuditLedger)
     assert isinstance(app, AuditLedger)
-    return Wiring(settings, app, store, Follower(app, store), Views(store))
+    return Wiring(settings, app, store,
+                  Follower(app, store, opener=partial(wire_reading, url, key)), Views(store))
 
 
 def wire_reading(url: str | None = None, key: str | None = None) -> Reading:
     settings, app, store = _opened(url, key, LogReader)
-    return Reading(settings, app, store, Follower(app, store), Views(store))
+    return Reading(settings, app, store,
+                   Follower(app, store, opener=partial(wire_reading, url, key)), Views(store))

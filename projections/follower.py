@@ -1,26 +1,38 @@
-"""Following the log: fold new events into the views from their tracking position, in batches."""
+"""Following the log: fold new events into the views from their tracking positions, in batches.
+
+Each partition of the views (`projections.partitions`) has its own position. Followed as usual,
+every partition is at the same position and a batch folds every event for all of them; a
+rebuild folds the partitions in one process per CPU, each reading the log and folding only its
+own partitions' events, and the positions meet at the head.
+"""
 
 from __future__ import annotations
 
 import gc
 import logging
+import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
+from ledger.ids import DEFAULT_PARTNERSHIP
 from ledger.persistence import LedgerApplication
 from ledger.sealing import SealingMapper
 
-from .store import PositionMoved, ViewStore
-from .views import RETIRED, TRACKING_NAME, Folding
+from .partitions import PARTITIONS, Router, partition_of
+from .store import PositionMoved, UnopenedView, ViewStore
+from .views import RETIRED, Folding, position_name
 
 log = logging.getLogger(__name__)
 
 BATCH = 2000
+SPAWN_FROM = 50_000
+"""The shortest log a rebuild starts fresh processes for (each spends about a second on its
+imports before it folds anything)."""
 
 
 @dataclass(frozen=True)
@@ -31,6 +43,14 @@ class Status:
     @property
     def behind(self) -> int:
         return max(0, self.head - self.position)
+
+
+class Opened(Protocol):
+    """Another ledger and view store on the same store, with a follower of its own."""
+
+    follower: Follower
+
+    def close(self) -> None: ...
 
 
 @contextmanager
@@ -51,11 +71,19 @@ def collecting_later() -> Iterator[None]:
 class Follower:
     """Brings the views up to the log's head; any number may run, none folds an event twice."""
 
-    def __init__(self, app: LedgerApplication, store: ViewStore, batch: int = BATCH) -> None:
+    def __init__(self, app: LedgerApplication, store: ViewStore, batch: int = BATCH,
+                 opener: Callable[[], Opened] | None = None) -> None:
         self.app = app
         self.store = store
         self.batch = batch
+        self.opener = opener
+        """Opens the same store afresh: what a parallel rebuild's processes fold with."""
         self.checked = False
+        self.processes = 1
+        """How many processes folded the last rebuild."""
+        self.parallel_from: int | None = None
+        """The shortest log rebuilt in several processes (None: as `rebuild` judges)."""
+        self.router = Router(store.get_many, self.first_event)
 
     def retire_old_views(self) -> bool:
         """Views folded by an earlier version (a retired position name, none of ours) are
@@ -66,7 +94,8 @@ class Follower:
         dropped = False
         with self.store.setting_up():
             names = self.store.positions()
-            if TRACKING_NAME not in names and any(n in names for n in RETIRED):
+            ours = {position_name(p) for p in PARTITIONS}
+            if not ours & set(names) and any(n in names for n in RETIRED):
                 log.info("the views were folded by an earlier version; folding them again")
                 self.store.drop()
                 dropped = True
@@ -76,46 +105,90 @@ class Follower:
     def head(self) -> int:
         return int(self.app.recorder.max_notification_id() or 0)
 
+    def positions(self) -> dict[int, int]:
+        """Each partition's position (0 for one never folded)."""
+        names = self.store.positions()
+        return {p: names.get(position_name(p), 0) for p in PARTITIONS}
+
     def position(self) -> int:
-        return self.store.positions().get(TRACKING_NAME, 0)
+        """How far every partition has folded."""
+        return min(self.positions().values())
 
     def status(self) -> Status:
         return Status(self.position(), self.head())
 
-    def catch_up(self, until: int | None = None) -> int:
-        """Fold every event after our position (up to `until`); returns how many were read."""
+    def catch_up(self, until: int | None = None, parts: frozenset[int] = PARTITIONS) -> int:
+        """Fold every event after the positions of these partitions (all of them unless
+        told), up to `until`; returns how many events were read."""
         self.retire_old_views()
         read = 0
         while True:
-            position = self.position()
-            if until is not None and position >= until:
+            at = self.positions()
+            lowest = min(at[p] for p in parts)
+            if until is not None and lowest >= until:
                 return read
-            with collecting_later():
-                folded = self._fold_batch(position)
+            level = frozenset(p for p in parts if at[p] == lowest)
+            ahead = [at[p] for p in parts if p not in level]
+            with collecting_later():  # the lowest first, only until they meet the others
+                folded = self._fold_batch(lowest, level, min(ahead) if ahead else None)
             if folded is None:
                 return read
             read += folded
 
-    def _fold_batch(self, position: int) -> int | None:
-        """Fold the next batch after `position` and commit it with the new position: how
-        many events it read (0 when another follower got there first), None at the head."""
+    def _fold_batch(self, position: int, parts: frozenset[int], stop: int | None) -> int | None:
+        """Fold the next batch after `position` for these partitions (all at that position)
+        and commit it with their new position: how many events it read (0 when another
+        follower got there first), None at the head."""
         notifications = self.app.recorder.select_notifications(
-            start=position, limit=self.batch, inclusive_of_start=False)
+            start=position, limit=self.batch, stop=stop, inclusive_of_start=False)
         if not notifications:
             return None
         folding = Folding(self.store.get, self.first_event)
-        mapper = self.app.mapper
-        events = (mapper.to_domain_events(notifications) if isinstance(mapper, SealingMapper)
-                  else [mapper.to_domain_event(n) for n in notifications])
-        oids = [str(e.originator_id) for e in events]
-        folding.prefetch(events, oids, self.store.get_many)
-        for n, event, oid in zip(notifications, events, oids, strict=True):
-            folding.fold(event, n.id, oid)
+        if parts == PARTITIONS:
+            positions = [n.id for n in notifications]
+            events = self._decoded(notifications)
+            oids = [str(e.originator_id) for e in events]
+            folding.prefetch(events, oids, self.store.get_many)
+            for at, event, oid in zip(positions, events, oids, strict=True):
+                folding.fold(event, at, oid)
+        else:
+            self._fold_some(folding, notifications, parts)
         try:
-            self.store.commit(folding.changes(), {TRACKING_NAME: position}, notifications[-1].id)
+            self.store.commit(folding.changes(), {position_name(p): position for p in parts},
+                              notifications[-1].id)
         except PositionMoved:
             return 0  # another follower got there first; carry on from where it left
         return len(notifications)
+
+    def _fold_some(self, folding: Folding, notifications: Sequence[Any], parts: frozenset[int]
+                   ) -> None:
+        """Fold only these partitions' events, writing only their documents. Aggregates'
+        first events are read to learn where their later events belong; later events are
+        decoded only when they are these partitions'."""
+        firsts = [n for n in notifications if n.originator_version == 1]
+        decoded = dict(zip((n.id for n in firsts), self._decoded(firsts), strict=True))
+        belongs = {at: self.router.first(e) for at, e in decoded.items()}
+        later = [n for n in notifications if n.originator_version != 1]
+        for n, part in zip(later, self.router.later([n.originator_id for n in later]),
+                           strict=True):
+            if part is not None:
+                belongs[n.id] = (part, None)
+        mine = [n for n in notifications if n.id in belongs
+                and (belongs[n.id][0] in parts or belongs[n.id][1] in parts)]
+        decoded.update(zip((n.id for n in mine if n.id not in decoded),
+                           self._decoded([n for n in mine if n.id not in decoded]), strict=True))
+        events = [decoded[n.id] for n in mine]
+        oids = [str(e.originator_id) for e in events]
+        folding.only = parts
+        folding.prefetch(events, oids, self.store.get_many)
+        for n, event, oid in zip(mine, events, oids, strict=True):
+            folding.part = belongs[n.id][0]
+            folding.fold(event, n.id, oid)
+
+    def _decoded(self, notifications: Sequence[Any]) -> list[Any]:
+        mapper = self.app.mapper
+        return (mapper.to_domain_events(notifications) if isinstance(mapper, SealingMapper)
+                else [mapper.to_domain_event(n) for n in notifications])
 
     def first_event(self, originator: str) -> Any | None:
         """An aggregate's first event, read from the log (one indexed read)."""
@@ -123,8 +196,55 @@ class Follower:
         return self.app.mapper.to_domain_event(stored[0]) if stored else None
 
     def rebuild(self) -> int:
+        """Drop the views and fold the whole log again: in one process per CPU, each folding
+        its share of the partitions (opened with `opener`, which must pickle); whatever they
+        leave (nothing, unless one failed) is folded here after."""
+        self.retire_old_views()
+        weights = self._weights()
         self.store.drop()
-        return self.catch_up()
+        self.processes = 1
+        workers = min(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+                      else os.cpu_count() or 1, len(PARTITIONS))
+        import multiprocessing  # here: a command that only reads never starts processes
+
+        # Forked when nothing else runs in this process (quick to start); otherwise (a
+        # connection pool's threads, say) started afresh, as forking beside threads is unsafe,
+        # which costs each process its imports: worth it only for a long log.
+        forking = (threading.active_count() == 1
+                   and "fork" in multiprocessing.get_all_start_methods())
+        if self.opener is None or workers < 2 or self.head() < (
+                self.parallel_from if self.parallel_from is not None
+                else 2 * self.batch if forking else SPAWN_FROM):
+            return self.catch_up()
+        context = (multiprocessing.get_context("fork") if forking
+                   else multiprocessing.get_context("spawn"))
+        results = context.SimpleQueue()
+        shares = _balanced(weights, workers)
+        processes = [context.Process(target=_fold_share, args=(self.opener, share, results),
+                                     name=f"fold-{w}") for w, share in enumerate(shares)]
+        self.processes = len(processes)
+        for p in processes:
+            p.start()
+        for p in processes:
+            p.join()
+        read = max((results.get() for p in processes if p.exitcode == 0), default=0)
+        failed = [p.name for p in processes if p.exitcode != 0]
+        if failed:
+            log.warning("%s did not finish folding; folding the rest here", ", ".join(failed))
+        return read + self.catch_up()
+
+    def _weights(self) -> dict[int, int]:
+        """How much each partition is expected to hold: one for each, and ten for each
+        programme of its partnerships in the views before a rebuild drops them (a rebuild
+        after tampering finds some unreadable: then the same for all)."""
+        weights = dict.fromkeys(PARTITIONS, 1)
+        try:
+            programmes = self.store.scan("programme")
+        except UnopenedView:
+            return weights
+        for _, doc in programmes:
+            weights[partition_of(str(doc.get("partnership") or DEFAULT_PARTNERSHIP))] += 10
+        return weights
 
     def follow(self, stop: threading.Event, interval: float = 0.1) -> None:
         """Keep folding until stopped; a lost connection is waited out, not fatal."""
@@ -139,6 +259,26 @@ class Follower:
                 stop.wait(min(5.0, 0.2 * 2 ** min(failures, 5)))
                 continue
             stop.wait(interval)
+
+
+def _balanced(weights: dict[int, int], workers: int) -> list[frozenset[int]]:
+    """The partitions dealt to the processes, the heaviest first to the least loaded."""
+    shares: list[set[int]] = [set() for _ in range(workers)]
+    loads = [0] * workers
+    for part in sorted(weights, key=lambda p: (-weights[p], p)):
+        least = loads.index(min(loads))
+        shares[least].add(part)
+        loads[least] += weights[part]
+    return [frozenset(share) for share in shares if share]
+
+
+def _fold_share(opener: Callable[[], Opened], share: frozenset[int], results: Any) -> None:
+    """In a rebuild's process of its own: fold this share of the partitions to the head."""
+    opened = opener()
+    try:
+        results.put(opened.follower.catch_up(parts=share))
+    finally:
+        opened.close()
 
 
 def wait_for(follower: Follower, position: int, timeout: float = 5.0) -> bool:

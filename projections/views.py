@@ -14,6 +14,7 @@ from ledger.ids import DEFAULT_PARTNERSHIP, in_partnership
 
 from .folds import HANDLERS
 from .indexes import INDEXED_BY_EVENT, INDEXES
+from .partitions import keeps_in
 
 Doc = dict[str, Any]
 VIEWS = ("partnership", "programme", "case", "summary", "coverage", "recommendation", "action",
@@ -40,10 +41,16 @@ ids: which document each aggregate's later events belong to (none for deliveries
 reads them but a delivery's rare update, which finds its document from the delivery's first
 event in the log)."""
 
-TRACKING_NAME = "views v6"
-"""The views' tracking position. Its name changes whenever the documents folded change shape,
-so that views folded by an earlier version are rebuilt, not carried on from (RETIRED)."""
-RETIRED = ("views", "views v2", "views v3", "views v4", "views v5")
+TRACKING_NAME = "views v7"
+"""The views' tracking positions are named from this, one a partition (`position_name`). It
+changes whenever the documents folded change shape, so that views folded by an earlier version
+are rebuilt, not carried on from (RETIRED)."""
+RETIRED = ("views", "views v2", "views v3", "views v4", "views v5", "views v6")
+
+
+def position_name(part: int) -> str:
+    """The tracking position of one partition of the views (`projections.partitions`)."""
+    return f"{TRACKING_NAME} part {part}"
 
 
 class Folding:
@@ -59,6 +66,10 @@ class Folding:
         self.oid = ""
         """The id of the aggregate whose event is being folded, as text: made once an event."""
         self.deliveries: dict[str, str] = {}
+        self.only: frozenset[int] | None = None
+        """The partitions folded (None: all): documents of the others are not written."""
+        self.part = 0
+        """The partition of the event being folded (when only some are)."""
         """Delivery documents' keys by delivery id, as folded here (deliveries have no `ids`
         entries: only their rare updates look for them, through `first_event`)."""
 
@@ -132,10 +143,14 @@ class Folding:
                 self.cache[k] = found.get(k)
 
     def put(self, view: str, key: str, doc: Doc) -> None:
+        if self.only is not None and keeps_in(view, doc, self.part) not in self.only:
+            return
         self.cache[(view, key)] = doc
         self.changed.add((view, key))
 
     def delete(self, view: str, key: str) -> None:
+        if self.only is not None and keeps_in(view, None, self.part) not in self.only:
+            return
         self.cache[(view, key)] = None
         self.changed.add((view, key))
 

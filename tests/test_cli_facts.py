@@ -19,7 +19,8 @@ from ledger import commands as c
 from ledger.importer import import_pack
 from ledger.pack import parse_pack
 from projections.history import case_history
-from projections.views import TRACKING_NAME
+from projections.partitions import PARTITIONS
+from projections.views import position_name
 
 from .conftest import log_head, run_cli
 
@@ -212,11 +213,12 @@ def test_rebuild_leaves_the_views_as_they_were_and_status_shows_the_position(
 
     loaded.follower.catch_up()
     folded = loaded.store.dump()  # the views as folding event by event left them
-    position = loaded.store.positions()[TRACKING_NAME]
+    position = loaded.follower.position()
     ref = loaded.views.concerns(PID)[0]["ref"]
     damaged = {**(loaded.views.concern(PID, ref) or {}), "closed": True}
     loaded.store.commit({("action", f"{PID}/A1.1"): None, ("concern", f"{PID}/{ref}"): damaged},
-                        {TRACKING_NAME: position}, position)  # two documents spoilt by hand
+                        {position_name(p): position for p in PARTITIONS},
+                        position)  # two documents spoilt by hand
     assert loaded.store.dump() != folded
     rebuilt = run_cli("projections", "rebuild", url=store_url, check=True)
     assert rebuilt.stdout == f"rebuilt the views from {head} events; now at {head} of {head}\n"

@@ -12,6 +12,7 @@ and the summary must agree with the case documents it counts.
 from __future__ import annotations
 
 import copy
+import os
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -27,9 +28,11 @@ from ledger import commands as c
 from ledger import ids
 from ledger.base import Act, LedgerError
 from ledger.handlers.shared import Outcome
+from ledger.ids import DEFAULT_PARTNERSHIP
 from ledger.importer import import_pack
 from ledger.pack import parse_pack
 from projections.follower import Follower
+from projections.partitions import DIRECTORY, PARTITIONS, partition_of
 from projections.queries import Views
 
 from .conftest import fresh_store, log_head
@@ -50,6 +53,7 @@ RECOMMENDATIONS = {1: "Schools must report to every review.",
                    2: "Supervision is recorded on the child's file.",
                    3: "Police share strategy discussion notes within a day."}
 
+CPUS = len(os.sched_getaffinity(0))
 SQLITE_EXAMPLES = 25
 POSTGRES_EXAMPLES = 10
 
@@ -333,11 +337,15 @@ class Scenario:
 
     def maybe_catch_up(self) -> None:
         """Fold nothing, everything, or part of what is new, in batches of a random size."""
-        how = self.pick(["skip", "skip", "all", "part"], "catch up")
+        how = self.pick(["skip", "skip", "all", "part", "some"], "catch up")
         if how == "skip":
             return
         follower = Follower(self.w.app, self.w.store, batch=self.pick([1, 2, 3, 500], "batch"))
-        if how == "all":
+        if how == "some":  # some partitions only, as each of a parallel rebuild's processes
+            mine = partition_of(DEFAULT_PARTNERSHIP)
+            follower.catch_up(parts=self.pick([frozenset({DIRECTORY}), frozenset({mine}),
+                                               PARTITIONS - {DIRECTORY}], "partitions"))
+        elif how == "all":
             follower.catch_up()
             assert follower.position() == log_head(self.w)
             check_summary(self.w.views)
@@ -435,7 +443,9 @@ def test_views_folded_in_random_batches_equal_a_rebuild(
             check_waiting(w.views)
             incremental = w.store.dump()
             positions = w.store.positions()
-            w.follower.rebuild()
+            w.follower.parallel_from = 0  # however short the log
+            w.follower.rebuild()  # in a process per CPU (each folding some partitions)
+            assert w.follower.processes == min(CPUS, len(PARTITIONS))
             assert w.store.positions() == positions
             rebuilt = w.store.dump()
             assert [(v, k) for v, k, _ in incremental] == [(v, k) for v, k, _ in rebuilt]

@@ -6,7 +6,8 @@ from audit_ledger.wiring import Wiring
 from ledger.importer import import_pack
 from ledger.pack import parse_pack
 from projections.follower import Follower
-from projections.views import RETIRED, TRACKING_NAME
+from projections.partitions import PARTITIONS
+from projections.views import RETIRED, position_name
 
 from .conftest import demo_pack
 
@@ -27,7 +28,7 @@ def test_views_of_an_earlier_version_are_rebuilt_once(wiring: Wiring) -> None:
 
     follower = Follower(w.app, w.store)
     assert follower.catch_up() == head  # the whole log, folded again
-    assert w.store.positions() == {TRACKING_NAME: head}
+    assert w.store.positions() == {position_name(p): head for p in PARTITIONS}
     assert w.store.dump() == folded
     assert not follower.retire_old_views()  # once per follower
 

@@ -1,0 +1,98 @@
+"""Partitions of the views: which events fold into which documents, so that a rebuild can fold
+each partition in a process of its own.
+
+The documents of one partnership's programmes (cases, summaries, feedback, concerns, actions,
+deliveries, the report, and the `waiting` and `open_concerns` indexes keyed in the partnership)
+never share a key with another partnership's, so partnerships are hashed into PARTS partitions.
+The directory (partnerships, people, Slack users, teams) is one partition of its own,
+DIRECTORY: a Slack user's document lists their people across partnerships. Each partition has
+its own tracking position; a batch folded for some partitions only folds their events and
+writes only their documents.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Callable, Sequence
+from typing import Any
+from uuid import UUID
+
+from ledger.ids import DEFAULT_PARTNERSHIP
+from ledger.partnership import Partnership
+from ledger.people import Person
+from ledger.programme import Programme
+
+Doc = dict[str, Any]
+PARTS = 8
+"""Partitions of partnerships (fixed: the positions are named by them)."""
+DIRECTORY = PARTS
+PARTITIONS = frozenset(range(PARTS + 1))
+DIRECTORY_VIEWS = frozenset({"partnership", "person", "slack", "team"})
+"""The views the directory partition keeps (and the `ids` entries that point into them)."""
+
+
+def partition_of(partnership: str) -> int:
+    """A partnership's partition: a stable hash of its reference."""
+    return zlib.crc32((partnership or DEFAULT_PARTNERSHIP).encode()) % PARTS
+
+
+def keeps_in(view: str, doc: Doc | None, part: int) -> int:
+    """The partition a document belongs to, written while folding an event of `part`."""
+    if view in DIRECTORY_VIEWS or (view == "ids" and doc is not None
+                                   and doc.get("view") in DIRECTORY_VIEWS):
+        return DIRECTORY
+    return part
+
+
+class Router:
+    """Which partition each event belongs to, learnt from the aggregates' first events as the
+    log is read, and from the views for aggregates begun before the first batch read."""
+
+    def __init__(self, get_many: Callable[[list[tuple[str, str]]], dict[tuple[str, str], Doc]],
+                 first_event: Callable[[str], Any]) -> None:
+        self.get_many = get_many
+        self.first_event = first_event
+        self.aggregates: dict[UUID, int] = {}
+        self.programmes: dict[str, int] = {}
+
+    def first(self, event: Any) -> tuple[int, int | None]:
+        """The partition of an aggregate's first event (and a second one it also writes to:
+        a programme's opening lists its partnership in the directory), learnt for its later
+        events."""
+        also = None
+        if isinstance(event, Partnership.Created | Person.Created):
+            part = DIRECTORY
+        elif isinstance(event, Programme.Created):
+            part = self.programmes[event.programme] = partition_of(event.partnership)
+            also = DIRECTORY
+        else:
+            part = self._programme(str(getattr(event, "programme", "") or ""))
+        self.aggregates[event.originator_id] = part
+        return part, also
+
+    def later(self, originators: Sequence[UUID]) -> list[int | None]:
+        """The partitions of later events by their aggregate ids (None: not folded)."""
+        unknown = list(dict.fromkeys(o for o in originators if o not in self.aggregates))
+        if unknown:
+            self._learn(unknown)
+        return [self.aggregates.get(o) for o in originators]
+
+    def _learn(self, unknown: list[UUID]) -> None:
+        found = self.get_many([("ids", str(o)) for o in unknown])
+        for o in unknown:
+            index = found.get(("ids", str(o)))
+            if index is not None:
+                self.aggregates[o] = (DIRECTORY if index["view"] in DIRECTORY_VIEWS
+                                      else self._programme(str(index["programme"])))
+                continue
+            first = self.first_event(str(o))  # a delivery: it has no `ids` entry
+            if first is not None:
+                self.first(first)
+
+    def _programme(self, programme: str) -> int:
+        part = self.programmes.get(programme)
+        if part is None:
+            doc = self.get_many([("programme", programme)]).get(("programme", programme))
+            part = self.programmes[programme] = partition_of(
+                str((doc or {}).get("partnership") or DEFAULT_PARTNERSHIP))
+        return part

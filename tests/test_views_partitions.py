@@ -1,0 +1,56 @@
+"""The views' partitions folded apart, in any order and in processes of their own, give the
+same documents, byte for byte, as every event folded together: partnerships' documents never
+share a key, and the directory (people, Slack users across partnerships) is one partition."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from audit_ledger.wiring import wire
+from ledger.importer import import_pack
+from ledger.pack import parse_pack
+from projections.follower import Follower
+from projections.partitions import DIRECTORY, PARTITIONS, partition_of
+
+from .conftest import log_head, partnership_pack
+
+OTHERS = {"eastmoor": "Eastmoor SCP", "westfield": "Westfield SCP"}
+
+
+def test_partitions_folded_apart_equal_the_views_folded_together(
+        store_url: str, mini_pack: dict[str, Any]) -> None:
+    parts = {partition_of(p) for p in ("default", *OTHERS)}
+    assert len(parts) == 3  # three partnerships, three partitions: the test says something
+    w = wire(store_url, "")
+    try:
+        import_pack(w.app, parse_pack(mini_pack))
+        for partnership, name in OTHERS.items():  # the same Slack users in both (prefix U1)
+            import_pack(w.app, parse_pack(partnership_pack(mini_pack, partnership, name, "U1")))
+        head = log_head(w)
+        w.follower.catch_up()
+        together = w.store.dump()
+        assert any(v == "slack" and b'"people":["eastmoor/' in d and b'westfield/' in d
+                   for v, _, d in together)  # a directory document across partnerships
+
+        w.store.drop()  # the directory last, one partnership first, in small batches
+        order = [frozenset({partition_of("eastmoor")}), PARTITIONS - {DIRECTORY},
+                 frozenset({DIRECTORY})]
+        for share in order:
+            Follower(w.app, w.store, batch=7).catch_up(parts=share)
+        assert Follower(w.app, w.store).catch_up() == 0  # every partition at the head
+        assert w.store.dump() == together
+
+        w.store.drop()  # one partition part of the way, then the rest levelled with it
+        Follower(w.app, w.store, batch=5).catch_up(until=head // 2,
+                                                   parts=frozenset({partition_of("default")}))
+        Follower(w.app, w.store, batch=11).catch_up()
+        assert w.store.dump() == together
+
+        w.follower.parallel_from = 0
+        assert w.follower.rebuild() == head
+        assert w.follower.processes == min(len(os.sched_getaffinity(0)), len(PARTITIONS))
+        assert w.follower.position() == head
+        assert w.store.dump() == together
+    finally:
+        w.close()
