@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.domain import Aggregate
+from eventsourcing.utils import get_topic
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,18 @@ class LedgerAggregate(Aggregate):
 
     class Created(Event, Aggregate.Created):
         """Every aggregate's first event carries the actor and world date too."""
+
+    @classmethod
+    def creation(cls, event_class: type[Aggregate.Created], aggregate_id: UUID,
+                 **fields: Any) -> Aggregate.Created:
+        """The first event of a brand-new aggregate of this class as the library's `_create`
+        makes it (the class's topic, version 1, the time now), without making the aggregate:
+        for a writer that only saves it, such as an import's feedback, concerns and actions
+        (building each aggregate from its event was a fifth of an import). Saved as it is
+        (`Application.save` takes events); replaying it gives the aggregate `_create` gives."""
+        return event_class(originator_topic=get_topic(cls), originator_id=aggregate_id,
+                           originator_version=cls.INITIAL_VERSION,
+                           timestamp=event_class.create_timestamp(), **fields)
 
     def record(self, event_class: type[Aggregate.Event], act: Act, **fields: Any) -> None:
         self.trigger_event(event_class, **act.fields(), **fields)

@@ -28,7 +28,7 @@ class Feedback(LedgerAggregate):
         auditor: str
         grades: dict[str, int]
         good_practice: list[dict[str, str]]
-        issues: list[dict[str, Any]]
+        issues: list[dict[str, int | str]]  # number, area, text (ledger.transcoder)
 
     class Acknowledged(LedgerAggregate.Event):
         """The practitioner's acknowledgement. Stores written before the manager's "seen"
@@ -121,9 +121,17 @@ def feedback_from_return(
     grades: dict[str, int], strengths: dict[str, str], concerns: dict[str, str], act: Act,
 ) -> Feedback:
     """A return's feedback: its good practice first, then each issue to be answered."""
-    return Feedback._create(
-        Feedback.Created,
-        id=ids.feedback_id(programme, case, agency),
+    return Feedback._create(Feedback.Created, id=ids.feedback_id(programme, case, agency),
+                            **feedback_fields(programme, case, agency, auditor, practitioner,
+                                               manager, grades, strengths, concerns, act))
+
+
+def feedback_fields(
+    programme: str, case: str, agency: str, auditor: str, practitioner: str, manager: str,
+    grades: dict[str, int], strengths: dict[str, str], concerns: dict[str, str], act: Act,
+) -> dict[str, Any]:
+    """The fields of a return's feedback's first event (an import saves that event alone)."""
+    return dict(
         programme=programme,
         case=case,
         agency=agency,

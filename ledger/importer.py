@@ -18,7 +18,7 @@ from .application import AuditLedger
 from .base import Act
 from .case_audit import CaseAudit
 from .concerns import Concern
-from .feedback import feedback_from_return
+from .feedback import Feedback, feedback_fields
 from .free_text import TextFound, case_problems, pack_texts_found
 from .overrides import IdentifierOverride, identifiers_allowed, override_id
 from .pack import (
@@ -154,7 +154,9 @@ def _import_pack(app: AuditLedger, pack: Pack, by: str,  # noqa: C901
     today = date.today().isoformat()
     opened = (pack.programme.opened or date.today()).isoformat()
     admin = Act(by, opened)
-    pending: list[Aggregate] = []
+    # Brand-new aggregates the import only saves go in as their first event alone
+    # (`LedgerAggregate.creation`): nothing here reads them back.
+    pending: list[Aggregate | Aggregate.Event] = []
     in_pending: set[int] = set()  # cases among pending (an aggregate's == compares its state)
 
     partnership = _partnership(lookup, pack, Act(by, today), problems)
@@ -275,17 +277,18 @@ def _import_pack(app: AuditLedger, pack: Pack, by: str,  # noqa: C901
         if id(case) not in in_pending:
             in_pending.add(id(case))
             pending.append(case)
-        pending.append(feedback_from_return(
-            pid, r.case, r.agency, r.auditor, r.practitioner, manager_of(r.practitioner),
-            dict(r.grades), dict(r.strengths), dict(r.concerns), act))
+        pending.append(Feedback.creation(
+            Feedback.Created, ids.feedback_id(pid, r.case, r.agency), **feedback_fields(
+                pid, r.case, r.agency, r.auditor, r.practitioner, manager_of(r.practitioner),
+                dict(r.grades), dict(r.strengths), dict(r.concerns), act)))
         summary.count("returns")
         summary.count("feedback issued")
 
     for raised, raised_on, ref in concerns:
         if lookup.find(Concern, ids.concern_id(pid, ref)) is not None:
             continue
-        pending.append(Concern._create(
-            Concern.Created, id=ids.concern_id(pid, ref), programme=pid, case=raised.case,
+        pending.append(Concern.creation(
+            Concern.Created, ids.concern_id(pid, ref), programme=pid, case=raised.case,
             agency=raised.agency, ref=ref, summary=raised.summary,
             child_at_risk=raised.child_at_risk,
             **Act(raised.raised_by, raised_on.isoformat()).fields()))
@@ -298,8 +301,8 @@ def _import_pack(app: AuditLedger, pack: Pack, by: str,  # noqa: C901
                 problems.append(f"recommendations[{i}]: recommendation {rec.number} is in the "
                                 "ledger with other words")
             continue
-        pending.append(Recommendation._create(
-            Recommendation.Created, id=ids.recommendation_id(pid, rec.number), programme=pid,
+        pending.append(Recommendation.creation(
+            Recommendation.Created, ids.recommendation_id(pid, rec.number), programme=pid,
             number=rec.number, text=rec.text, **admin.fields()))
         summary.count("recommendations")
 
@@ -311,8 +314,8 @@ def _import_pack(app: AuditLedger, pack: Pack, by: str,  # noqa: C901
                 problems.append(f"actions[{i}]: action {a.id} is in the ledger with another "
                                 "plan; replan it with a reason instead")
             continue
-        pending.append(Action._create(
-            Action.Created, id=ids.action_id(pid, a.id), programme=pid, action=a.id,
+        pending.append(Action.creation(
+            Action.Created, ids.action_id(pid, a.id), programme=pid, action=a.id,
             recommendation=a.recommendation, description=a.description, measure=a.measure,
             owner=a.owner, due=a.due.isoformat(), **admin.fields()))
         summary.count("actions")
@@ -325,7 +328,8 @@ def _import_pack(app: AuditLedger, pack: Pack, by: str,  # noqa: C901
                                           if type(e).__name__ != "Created"))
     if problems:
         raise PackProblems(problems)
-    summary.events = sum(len(agg.pending_events) for agg in pending)
+    summary.events = sum(1 if isinstance(obj, Aggregate.Event) else len(obj.pending_events)
+                         for obj in pending)
     if summary.events and save:
         app.save(*pending)
     return summary
@@ -366,7 +370,7 @@ ALLOW_IN_A_FILE = ("what identifies a child or family is kept out of free text; 
 
 def _allowing(app: AuditLedger, pack: Pack, texts: list[TextFound], by: str, reason: str,
               named: dict[str, PersonIn], summary: ImportSummary,
-              pending: list[Aggregate]) -> list[str]:
+              pending: list[Aggregate | Aggregate.Event]) -> list[str]:
     """Texts holding identifiers: refused, or let through by a quality lead with a reason,
     each override recorded once (with the file's text's own id)."""
     if not reason:

@@ -19,6 +19,7 @@ from eventsourcing.persistence import (
     IntegrityError,
     Mapper,
     OperationalError,
+    Recording,
     StoredEvent,
     Transcoding,
 )
@@ -173,6 +174,34 @@ class LedgerApplication(Application[UUID]):
         return aggregate
 
     # ---- writing -------------------------------------------------------------
+
+    def save(self, *objs: Any, **kwargs: Any) -> list[Recording[UUID]]:
+        """The library's `Application.save`, without its runtime `Protocol` checks where the
+        types are known.
+
+        The library's `ProcessingEvent.collect_events` asks `isinstance(obj,
+        DomainEventProtocol)` and `isinstance(obj, CollectEventsProtocol)` of each object saved:
+        runtime-checkable protocols, about 10% of an import of thousands of aggregates. The
+        ledger saves its own aggregates and aggregate events (`eventsourcing.domain.Aggregate`
+        and `Aggregate.Event`, ordinary class checks), so the aggregates' events are collected
+        with their public `collect_events`, events are saved as they are (an import saves a
+        brand-new aggregate it only writes as its first event alone: `LedgerAggregate.creation`),
+        all put in the event store (`EventStore.put`), then the application's `_notify` hook is
+        called as the library's save calls it. Anything else, or an application taking
+        snapshots or caching aggregates, is saved by the library's own `save`."""
+        if (self.snapshots is not None or self.repository.cache is not None
+                or not all(isinstance(obj, (Aggregate, Aggregate.Event)) for obj in objs)):
+            return super().save(*objs, **kwargs)
+        events: list[Any] = []
+        for obj in objs:
+            if isinstance(obj, Aggregate):
+                events += obj.collect_events()
+            else:
+                events.append(obj)
+        recordings = self.events.put(events, **kwargs)
+        self._notify(recordings)
+        self.notify(events)  # the library's deprecated hook, still called by its save
+        return recordings
 
     def retrying(self, attempt: Callable[[], T]) -> T:
         """Run a load-decide-save attempt again when another writer got there first.

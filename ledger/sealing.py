@@ -42,6 +42,7 @@ from eventsourcing.persistence import (
     Compressor,
     EventStore,
     InfrastructureFactory,
+    JSONTranscoder,
     Mapper,
     Notification,
     Recording,
@@ -64,6 +65,7 @@ from .personal import (
     personal_paths,
 )
 from .programme import Programme
+from .transcoder import OrjsonTranscoder, writes_alike
 
 
 class SealingMapper(Mapper[UUID]):
@@ -79,6 +81,17 @@ class SealingMapper(Mapper[UUID]):
         self.cases: LRU[Any, Case] = LRU(REMEMBERED)
         self.cases_lock = threading.Lock()  # an LRU's reads reorder it: one thread at a time
         self.programmes: dict[str, str] = {}  # programme -> its partnership (whose key wraps)
+        # The library's Mapper with an orjson transcoder, writing the events whose class
+        # declares only what orjson writes as the library does (ledger.transcoder).
+        self.writer: Mapper[UUID] | None = None
+        if isinstance(transcoder, JSONTranscoder):
+            self.writer = Mapper(OrjsonTranscoder(like=transcoder), compressor, cipher)
+
+    def _stored(self, domain_event: Any) -> StoredEvent:
+        """The event as the library's Mapper stores it (by orjson where it writes alike)."""
+        if self.writer is not None and writes_alike(type(domain_event)):
+            return self.writer.to_stored_event(domain_event)
+        return super().to_stored_event(domain_event)
 
     def _learn_programme(self, event: Any) -> None:
         if isinstance(event, Programme.Created):
@@ -168,7 +181,7 @@ class SealingMapper(Mapper[UUID]):
             on_path(state, path, seal)
         sealed = object.__new__(type(domain_event))
         object.__setattr__(sealed, "__dict__", state)
-        return super().to_stored_event(sealed)
+        return self._stored(sealed)
 
     @staticmethod
     def _no_case(domain_event: Any) -> Rejected:
@@ -185,21 +198,21 @@ class SealingMapper(Mapper[UUID]):
                 if case is None:
                     raise self._no_case(domain_event)
                 return self._sealed_event(domain_event, paths, self.keys.ensure(case))
-        return super().to_stored_event(domain_event)
+        return self._stored(domain_event)
 
     def to_stored_events(self, domain_events: Sequence[Any]) -> list[StoredEvent]:
         """The events of one save, as `to_stored_event` makes each: their cases' keys made
         (in one transaction) or read once for all of them, each event's text sealed in one
         walk of its state."""
         if self.keys is None:
-            return [super(SealingMapper, self).to_stored_event(e) for e in domain_events]
+            return [self._stored(e) for e in domain_events]
         for event in domain_events:
             self._learn_programme(event)
         plan, keys = self._plan(domain_events)
         out = []
         for event, sealing in zip(domain_events, plan, strict=True):
             if sealing is None:
-                out.append(super().to_stored_event(event))
+                out.append(self._stored(event))
                 continue
             paths, case = sealing
             if case is None:

@@ -139,12 +139,26 @@ def _phone_numbers(text: str) -> Iterable[Finding]:
 def _names(text: str, names: Iterable[str]) -> Iterable[Finding]:
     """The case's own people by full name, or by title and surname ("Mrs Jones")."""
     lowered = text.lower()
-    names = [n for n in names if n.split() and n.split()[-1].lower() in lowered]
+    names = [n for n, surname in _surnames(tuple(names)) if surname in lowered]
     pattern = _names_pattern(tuple(sorted(set(names))))
     if pattern is None:
         return
     for m in pattern.finditer(text):
         yield Finding("a person's name", m.start(), m.end(), _hint(m.group(0)))
+
+
+@lru_cache(maxsize=256)
+def _surnames(names: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """Each name of more than blanks with its last word in lower case: worked out once for a
+    list of people checked against many texts (an import checks every text of a pack against
+    the same case's or partnership's people)."""
+    return tuple((n, n.split()[-1].lower()) for n in names if n.split())
+
+
+@lru_cache(maxsize=256)
+def _name_words(names: tuple[str, ...]) -> frozenset[str]:
+    """Every word of three letters or more of these names, in lower case (once a list)."""
+    return frozenset(w.lower() for name in names for w in name.split() if len(w) >= 3)
 
 
 @lru_cache(maxsize=256)
@@ -162,12 +176,18 @@ def _names_pattern(names: tuple[str, ...]) -> re.Pattern[str] | None:
     return re.compile(rf"(?<![\w])(?:{'|'.join(ways)})(?![\w])", re.IGNORECASE)
 
 
+# Every number, postcode, date and phone number has a digit (each pattern asks for one), so a
+# text without one needs only the look for an email address (and for names, below).
+_FINDERS = (_nhs_numbers, _pupil_numbers, _emails, _postcodes, _birth_dates, _phone_numbers)
+_WITHOUT_DIGITS = (_emails,)
+_DIGIT = re.compile(r"\d")
+
+
 def identifiers_in(text: str, names: Iterable[str] = ()) -> list[Finding]:
     """Every identifier in the text, in order; where two overlap (a number read both as an NHS
     number and a phone number) the first kind checked is kept."""
     found: list[Finding] = []
-    for finder in (_nhs_numbers, _pupil_numbers, _emails, _postcodes, _birth_dates,
-                   _phone_numbers):
+    for finder in (_FINDERS if _DIGIT.search(text) else _WITHOUT_DIGITS):
         for f in finder(text):
             if not any(f.start < g.end and g.start < f.end for g in found):
                 found.append(f)
@@ -221,7 +241,7 @@ def case_ref_problems(ref: str, names: Iterable[str] = ()) -> list[str]:
 
 def _holds_name(ref: str, names: Iterable[str]) -> bool:
     parts = {p.lower() for p in re.split(r"[^A-Za-z]+", ref) if len(p) >= 3}
-    return any(w.lower() in parts for name in names for w in name.split() if len(w) >= 3)
+    return not parts.isdisjoint(_name_words(tuple(names)))
 
 
 def age_band_problem(band: str, allowed: Iterable[str] = AGE_BANDS) -> str | None:

@@ -1,0 +1,160 @@
+"""The import's save path: the same stored events, written faster.
+
+`ledger.transcoder` writes with orjson only where the bytes are the library's own; a brand-new
+aggregate an import only saves goes in as its first event alone (`LedgerAggregate.creation`);
+`LedgerApplication.save` collects events without the library's runtime Protocol checks. Each
+is checked here against what the library itself gives for the same thing.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
+
+import pytest
+from eventsourcing.persistence import (
+    DatetimeAsISO,
+    DecimalAsStr,
+    JSONTranscoder,
+    Mapper,
+    TranscodingNotRegisteredError,
+    UUIDAsHex,
+)
+
+from audit_ledger.wiring import Wiring
+from ledger import ids
+from ledger.base import Act
+from ledger.concerns import Concern
+from ledger.feedback import Feedback, feedback_fields, feedback_from_return
+from ledger.importer import import_pack_data
+from ledger.persistence import DateAsISO
+from ledger.transcoder import OrjsonTranscoder, writes_alike
+
+from .conftest import demo_pack
+
+
+def _transcoders() -> tuple[JSONTranscoder, OrjsonTranscoder]:
+    library, ours = JSONTranscoder(), OrjsonTranscoder()
+    for t in (library, ours):
+        for transcoding in (UUIDAsHex(), DecimalAsStr(), DatetimeAsISO(), DateAsISO()):
+            t.register(transcoding)
+    return library, ours
+
+
+NOW = datetime(2026, 12, 1, 14, 5, 6, 789, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("state", [
+    {"timestamp": NOW, "text": "a\x00b\x1f\x7f\u2028 \"quoted\" \\ / é 中 😀", "n": -(2 ** 63),
+     "big": 2 ** 64 - 1, "ok": True, "none": None, "nested": [{"d": date(2026, 1, 31)}, (1, 2)],
+     "sealed": [{"area": "3", "text": {"sealed": "bm9uY2U="}}]},
+    {"huge": 10 ** 30},  # beyond 64 bits: the library's encoder
+    {1: "an int key"},  # json writes "1"; orjson refuses, so the library's encoder
+])
+def test_the_transcoder_writes_the_library_s_bytes(state: dict[Any, Any]) -> None:
+    library, ours = _transcoders()
+    assert ours.encode(state) == library.encode(state)
+
+
+@dataclass(frozen=True)
+class _Declares:
+    originator_id: UUID  # stored in its own column, never in the state
+    when: datetime
+    texts: dict[str, list[str]]
+    count: int | None
+
+
+@dataclass(frozen=True)
+class _DeclaresFloat:
+    share: float
+
+
+@dataclass(frozen=True)
+class _DeclaresAnything:
+    figures: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class _DeclaresUUID:
+    other: UUID
+
+
+def test_orjson_writes_only_the_events_whose_class_declares_what_it_writes_alike() -> None:
+    assert writes_alike(_Declares)
+    for cls in (_DeclaresFloat, _DeclaresAnything, _DeclaresUUID, dict):
+        assert not writes_alike(cls)
+    library, ours = _transcoders()
+    for why in ({"share": float("nan")}, {"other": uuid4()}):  # null; a plain string
+        assert ours.encode(why) != library.encode(why)
+
+
+def test_what_the_library_refuses_is_refused_alike() -> None:
+    library, ours = _transcoders()
+    for transcoder in (library, ours):
+        with pytest.raises(TranscodingNotRegisteredError):
+            transcoder.encode({"timestamp": NOW, "set": {1}})
+
+
+def test_an_import_stores_the_bytes_the_library_s_mapper_writes(wiring: Wiring) -> None:
+    """Every event of an import, read back with its text still sealed, encodes with the
+    library's own JSON transcoder to the very bytes stored."""
+    import_pack_data(wiring.app, demo_pack())
+    library, _ = _transcoders()
+    mapper: Mapper[Any] = Mapper(transcoder=library)
+    stored = wiring.app.recorder.select_notifications(start=None, limit=100_000)
+    assert len(stored) > 100
+    for notification in stored:
+        event = mapper.to_domain_event(notification)  # the library's reading: text sealed
+        assert mapper.to_stored_event(event).state == bytes(notification.state)
+        json.loads(bytes(notification.state))
+
+
+def _feedback_args() -> tuple[Any, ...]:
+    return ("P1", "C01", "police", "aud", "prac", "mgr", {"2": 1, "overall": 2},
+            {"3": "kept a chronology"}, {"4": "no plan"}, Act("aud", "2026-01-31"))
+
+
+def test_a_brand_new_aggregate_s_first_event_is_the_one_the_library_makes() -> None:
+    """`creation` gives the event `_create` puts first in the aggregate's pending events (but
+    its time), and replaying it gives the same aggregate."""
+    made = feedback_from_return(*_feedback_args())
+    event = made.pending_events[0]
+    created = Feedback.creation(Feedback.Created, ids.feedback_id("P1", "C01", "police"),
+                                **feedback_fields(*_feedback_args()))
+    assert type(created) is type(event)
+    mine = dict(vars(created))
+    theirs = dict(vars(event))
+    assert mine.pop("timestamp") >= theirs.pop("timestamp")
+    assert mine == theirs
+    replayed = created.mutate(None)
+    assert isinstance(replayed, Feedback)
+    expected = {k: v for k, v in vars(made).items() if k not in ("_pending_events",
+                                                                  "_created_on", "_modified_on")}
+    assert {k: v for k, v in vars(replayed).items() if k in expected} == expected
+
+
+def test_save_takes_aggregates_and_first_events_together(wiring: Wiring) -> None:
+    app = wiring.app
+    feedback = feedback_from_return(*_feedback_args())
+    concern_id = uuid5(NAMESPACE_URL, f"test-concern-{uuid4()}")
+    concern = Concern.creation(Concern.Created, concern_id, programme="P1", case="C01",
+                               agency="police", ref="R1", summary="a worry",
+                               child_at_risk=False, **Act("aud", "2026-01-31").fields())
+    recordings = app.save(feedback, concern)
+    assert [r.domain_event.originator_id for r in recordings] == [feedback.id, concern_id]
+    assert not feedback.pending_events
+    stored = app.find(Concern, concern_id)
+    assert stored is not None and stored.summary == "a worry"  # sealed, and opened again
+    found = app.find(Feedback, feedback.id)
+    assert found is not None and found.issues[0]["text"] == "no plan"
+
+
+def test_anything_else_is_saved_by_the_library_s_own_save(wiring: Wiring) -> None:
+    """None among the objects (the library's save skips it) takes the library's path."""
+    feedback = feedback_from_return(*_feedback_args())
+    recordings = wiring.app.save(None, feedback)
+    assert len(recordings) == 1
+    assert wiring.app.find(Feedback, feedback.id) is not None
