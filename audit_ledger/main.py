@@ -35,6 +35,7 @@ COMMANDS = {
     "erase": "audit_ledger.erase_commands:erase",
     "identifiers": "audit_ledger.identifier_commands:identifiers",
     "keygen": "audit_ledger.keygen_command:keygen",
+    "rotate-key": "audit_ledger.rotation_commands:rotate_key",
     # Slack
     "bot": "audit_ledger.bot_commands:bot",
     "worker": "audit_ledger.worker_commands:worker",

@@ -174,10 +174,12 @@ def case_keys_for(factory: InfrastructureFactory[Any], wrap: Cipher | None) -> C
         return None
     from eventsourcing.sqlite import SQLiteDatastore
 
+    from .key_epochs import wrapping_key_of
     from .partnership_keys import PartnershipKeys
 
     sqlite = isinstance(datastore, SQLiteDatastore)
     keys: CaseKeys = SQLiteCaseKeys(datastore, wrap) if sqlite else \
         PostgresCaseKeys(datastore, wrap)
-    keys.partnerships = PartnershipKeys(datastore, wrap, postgres=not sqlite)
+    keys.partnerships = PartnershipKeys(datastore, wrap, postgres=not sqlite,
+                                        wrapping_key=wrapping_key_of(factory.env))
     return keys

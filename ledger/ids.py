@@ -18,6 +18,12 @@ def _id(*parts: str) -> UUID:
     return uuid5(NAMESPACE, "/".join(parts))
 
 
+def key_epoch_id(epoch: int) -> UUID:
+    """A key epoch's record (`ledger.rotation`): one per epoch, so two rotations to the same
+    epoch cannot both be recorded."""
+    return _id("key-epoch", str(epoch))
+
+
 def programme_id(programme: str) -> UUID:
     return _id("programme", programme)
 

@@ -6,6 +6,9 @@ is stored wrapped with the store's key (AUDIT_LEDGER_KEY) when one is set, as ca
 A case key wrapped by its partnership's key is stored with the `MARK` prefix; one without it
 was wrapped with the store's key directly (made before partnerships had keys) and is
 destroyed with the partnership's (`CaseKeys.destroy_programmes`).
+
+After a key rotation a partnership's key is wrapped with the epoch's wrapping key
+(AUDIT_LEDGER_WRAPPING_KEY) instead, its row naming the epoch (`ledger.key_epochs`).
 """
 
 from __future__ import annotations
@@ -20,6 +23,15 @@ from eventsourcing.cryptography import AESCipher
 from eventsourcing.persistence import Cipher
 
 from .base import Rejected
+from .key_epochs import (
+    EpochTable,
+    WrongWrappingKey,
+    check_value,
+    epoch_of,
+    unwrap_partnership_key,
+    wrap_partnership_key,
+    wrong_key_words,
+)
 
 MARK = b"audit-ledger partnership key v1\n"
 TABLE = "partnership_keys"
@@ -29,9 +41,12 @@ TTL = 1.0  # seconds a process may go on using a partnership key it has read
 class PartnershipKeys:
     """One key per partnership, made on first need; None once destroyed."""
 
-    def __init__(self, datastore: Any, wrap: Cipher | None, postgres: bool) -> None:
+    def __init__(self, datastore: Any, wrap: Cipher | None, postgres: bool,
+                 wrapping_key: bytes | None = None) -> None:
         self.datastore = datastore
         self.wrap = wrap
+        self.wrapping_key = wrapping_key  # the key epoch's, after a rotation
+        self.epochs = EpochTable(datastore, postgres)
         self.postgres = postgres
         self.ready = False
         self.lock = threading.Lock()
@@ -71,17 +86,37 @@ class PartnershipKeys:
             return row["key"], row["erased_at"] or ""
         return row[0], row[1] or ""
 
-    def _cipher(self, wrapped: bytes) -> AESCipher:
-        import base64
-
-        from eventsourcing.utils import Environment
-
+    def raw(self, wrapped: bytes, partnership: str) -> bytes:
+        """The partnership's key in its row, unwrapped with the key of the row's epoch."""
+        epoch = epoch_of(wrapped)
+        if epoch != 0:
+            if self.wrapping_key is not None:
+                try:
+                    return unwrap_partnership_key(self.wrapping_key, wrapped, partnership)
+                except ValueError:
+                    pass
+            with self.datastore.transaction(commit=False) as c:
+                newest = self.epochs.newest(c)
+            raise WrongWrappingKey(wrong_key_words(newest, epoch, self.wrapping_key is not None))
         try:
-            raw = self.wrap.decrypt(bytes(wrapped)) if self.wrap else bytes(wrapped)
+            return self.wrap.decrypt(bytes(wrapped)) if self.wrap else bytes(wrapped)
         except (ValueError, OSError):
             raise Rejected("the partnership keys beside this log do not open with "
                            "AUDIT_LEDGER_KEY: use the key the store was written with") from None
-        return AESCipher(Environment(env={AESCipher.CIPHER_KEY: base64.b64encode(raw).decode()}))
+
+    def _cipher(self, wrapped: bytes, partnership: str) -> AESCipher:
+        return aes(self.raw(wrapped, partnership))
+
+    def sealed(self, c: Any, raw: bytes, partnership: str) -> bytes:
+        """A new partnership key as its row holds it: wrapped with the current epoch's key."""
+        newest = self.epochs.newest(c)
+        if newest is None:
+            return self.wrap.encrypt(raw) if self.wrap else raw
+        if self.wrapping_key is None or \
+                check_value(self.wrapping_key, newest.number) != newest.check:
+            raise WrongWrappingKey(wrong_key_words(newest, newest.number,
+                                                   self.wrapping_key is not None))
+        return wrap_partnership_key(self.wrapping_key, raw, partnership, newest.number)
 
     def key(self, partnership: str, make: bool = False) -> tuple[AESCipher | None, str]:
         """The partnership's key (None once destroyed, with when), made now when `make` and
@@ -98,10 +133,10 @@ class PartnershipKeys:
                 raw = os.urandom(32)
                 c.execute(self._sql("INSERT INTO {} (partnership, key) VALUES (?, ?) "
                                     "ON CONFLICT (partnership) DO NOTHING"),
-                          [partnership, self.wrap.encrypt(raw) if self.wrap else raw])
+                          [partnership, self.sealed(c, raw, partnership)])
                 row = self._row(c, partnership)
         found = (None, "") if row is None else (
-            (None, row[1]) if row[0] is None else (self._cipher(row[0]), ""))
+            (None, row[1]) if row[0] is None else (self._cipher(row[0], partnership), ""))
         with self.lock:
             self.cache[partnership] = (now + TTL, *found)
         return found
@@ -127,3 +162,12 @@ class PartnershipKeys:
             with self.datastore.get_connection(commit=True) as conn:
                 conn.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)")
         return row is not None and row[0] is not None
+
+
+def aes(raw: bytes) -> AESCipher:
+    """The library's AES-GCM cipher with this key."""
+    import base64
+
+    from eventsourcing.utils import Environment
+
+    return AESCipher(Environment(env={AESCipher.CIPHER_KEY: base64.b64encode(raw).decode()}))

@@ -32,6 +32,7 @@ class StoreSettings:
     pg_schema: str = ""
     key: str = ""
     signing_key: str = ""  # AUDIT_LEDGER_SIGNING_KEY: signs the chain (`ledger.signing`)
+    wrapping_key: str = ""  # AUDIT_LEDGER_WRAPPING_KEY: after a rotation (`ledger.key_epochs`)
 
     def library_env(self, key_check: bool = True) -> dict[str, str]:
         """The environment the eventsourcing Application and recorders are built from.
@@ -74,6 +75,7 @@ class StoreSettings:
         else:
             env.update(CIPHER_TOPIC="", CIPHER_KEY="")  # no key: never a cipher from elsewhere
         env["LEDGER_SIGNING_KEY"] = self.signing_key  # the chain's signer (`ledger.signing`)
+        env["LEDGER_WRAPPING_KEY"] = self.wrapping_key  # the key epoch's (`ledger.key_epochs`)
         # The library looks for an application-prefixed variable first; pin those too.
         env.update({f"{LIBRARY_APP_PREFIX}_{k}": v for k, v in list(env.items())})
         return env
@@ -160,20 +162,25 @@ def from_environment(url: str | None = None, key: str | None = None) -> StoreSet
         url or os.environ.get("AUDIT_LEDGER_URL") or DEFAULT_URL,
         key if key is not None else os.environ.get("AUDIT_LEDGER_KEY", ""),
     )
-    return replace(settings, signing_key=signing_key_from_environment())
+    return replace(settings, signing_key=signing_key_from_environment(),
+                   wrapping_key=key_from_environment("AUDIT_LEDGER_WRAPPING_KEY", "wrapping"))
 
 
 def signing_key_from_environment() -> str:
     """AUDIT_LEDGER_SIGNING_KEY, or the key in the file AUDIT_LEDGER_SIGNING_KEY_FILE names
     (kept out of the environment a process list or crash report may show); not both."""
-    key = os.environ.get("AUDIT_LEDGER_SIGNING_KEY", "")
-    path = os.environ.get("AUDIT_LEDGER_SIGNING_KEY_FILE", "").strip()
+    return key_from_environment("AUDIT_LEDGER_SIGNING_KEY", "signing")
+
+
+def key_from_environment(variable: str, kind: str) -> str:
+    """The key in `variable`, or in the file `variable`_FILE names; not both."""
+    key = os.environ.get(variable, "")
+    path = os.environ.get(f"{variable}_FILE", "").strip()
     if not path:
         return key
     if key.strip():
-        raise SettingsError("give the signing key once: AUDIT_LEDGER_SIGNING_KEY or "
-                            "AUDIT_LEDGER_SIGNING_KEY_FILE, not both")
-    return key_in_file(Path(path), "AUDIT_LEDGER_SIGNING_KEY_FILE")
+        raise SettingsError(f"give the {kind} key once: {variable} or {variable}_FILE, not both")
+    return key_in_file(Path(path), f"{variable}_FILE")
 
 
 def key_in_file(path: Path, named: str) -> str:

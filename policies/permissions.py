@@ -36,6 +36,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "write report": frozenset({"quality-lead"}),
     "publish report": frozenset({"quality-lead"}),
     "adopt chain": frozenset({"quality-lead"}),
+    "rotate keys": frozenset({"quality-lead"}),
 }
 """Each act and the roles that may do it. Ownership rules (a practitioner
 answers only their own feedback, an owner updates only their own action
@@ -79,6 +80,7 @@ ACT_WORDS = {
     "view progress": "see progress",
     "erase case text": "erase a case's text",
     "erase partnership text": "erase a partnership's text",
+    "rotate keys": "rotate the store's keys",
     "write report": "write the overview report",
     "publish report": "publish the overview report",
 }
