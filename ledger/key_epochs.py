@@ -186,6 +186,15 @@ class EpochTable:
         values = list(row.values()) if isinstance(row, dict) else list(row)
         return Epoch(int(values[0]), str(values[1]), str(values[2]), str(values[3]))
 
+    def all(self, c: Any) -> list[Epoch]:
+        """Every epoch started, oldest first."""
+        if not self.exists(c):
+            return []
+        c.execute(self.sql("SELECT epoch, check_value, started_at, started_by FROM {} "
+                           "ORDER BY epoch"))
+        rows = [list(r.values()) if isinstance(r, dict) else list(r) for r in c.fetchall()]
+        return [Epoch(int(v[0]), str(v[1]), str(v[2]), str(v[3])) for v in rows]
+
     def add(self, c: Any, epoch: Epoch) -> None:
         self.create(c)
         c.execute(self.sql("INSERT INTO {} (epoch, check_value, started_at, started_by) "

@@ -72,6 +72,14 @@ class Rotation:
         return SQL(text.replace("?", "%s")).format(
             SQL("{}.{}").format(Identifier(self.datastore.schema), Identifier(table)))
 
+    def unrecorded(self, recorded: Callable[[int], object]) -> list[Epoch]:
+        """Epochs whose rotation committed its keys but stopped before its event."""
+        if not self.partnerships.ready:
+            self.partnerships._create()
+        with self.datastore.transaction(commit=False) as c:
+            epochs = self.partnerships.epochs.all(c)
+        return [e for e in epochs if recorded(e.number) is None]
+
     def _lock(self, c: Any) -> None:
         """Hold off every other writer of the key tables until the rotation commits."""
         if self.postgres:

@@ -39,3 +39,17 @@ def test_erased_and_rotated_away_keys_leave_no_bytes_in_the_sqlite_file_or_its_w
     for row in (first[("partnership", "default")], first[("case", "mini-2026", "K02")]):
         assert row is not None
         assert _files_holding(tmp_path, row[-24:]) == []
+
+
+def test_a_destroyed_partnership_key_leaves_no_bytes_in_the_sqlite_file_or_its_wal(
+        tmp_path: Path, mini_pack: dict[str, Any]) -> None:
+    url = f"sqlite:///{tmp_path / 'ledger.db'}"
+    (tmp_path / "pack.json").write_text(json.dumps(mini_pack), encoding="utf-8")
+    run_cli("import", str(tmp_path / "pack.json"), url=url, key=KEY, check=True)
+    partnership_key = _rows(url)[("partnership", "default")]
+    assert partnership_key is not None
+    assert _files_holding(tmp_path, partnership_key[-24:]) == ["ledger.db"]
+    erased = run_cli("partnership", "erase", "default", "--by", "ql", "--reason",
+                     "Contract ended, board minute 2026-07", "--yes", url=url, key=KEY)
+    assert erased.returncode == 0, erased.stderr
+    assert _files_holding(tmp_path, partnership_key[-24:]) == []

@@ -174,3 +174,29 @@ def test_an_erased_key_in_a_copy_taken_before_opens_with_nothing_once_its_epoch_
     assert kept.returncode == 0 and OTHER in kept.stdout, kept.stderr
     verified = _cli(store_url, "verify", wrapping=k2)
     assert verified.returncode == 0, verified.stderr
+
+
+def test_a_rotation_stopped_before_its_record_is_recorded_by_the_next_run(
+        store_url: str, tmp_path: Path, mini_pack: dict[str, Any]) -> None:
+    _imported(store_url, tmp_path, mini_pack)
+    from ledger.rotation import Rotation
+
+    k1, raw1 = _key_file(tmp_path, "k1")
+    w = wire(store_url, KEY)
+    try:  # the keys' transaction committed, the process killed before the event was saved
+        Rotation(w.app.mapper.keys, raw1).rotate("ql", "2026-07-01T10:00:00+00:00")  # type: ignore[attr-defined]
+    finally:
+        w.close()
+    k2, _ = _key_file(tmp_path, "k2")
+    rotated = _cli(store_url, "rotate-key", "--new-key-file", str(k2), "--by", "ql",
+                   wrapping=k1)
+    assert rotated.returncode == 0, rotated.stderr
+    assert "epoch 1's rotation (by ql) stopped before it was recorded" in rotated.stdout
+    assert "keys rotated to epoch 2" in rotated.stdout
+    w = wire(store_url, KEY)
+    try:
+        first = w.app.find(KeyRotation, ids.key_epoch_id(1))
+        assert first is not None and first.epoch == 1
+        assert w.app.find(KeyRotation, ids.key_epoch_id(2)) is not None
+    finally:
+        w.close()
