@@ -18,6 +18,7 @@ from audit_ledger.wiring import wire
 from ledger import ids
 from ledger.key_epochs import KeyRotation, unwrap_partnership_key
 from ledger.partnership_keys import MARK, aes
+from ledger.personal import SEALED
 
 from .conftest import cli_env, console_script, run_cli
 
@@ -200,3 +201,36 @@ def test_a_rotation_stopped_before_its_record_is_recorded_by_the_next_run(
         assert w.app.find(KeyRotation, ids.key_epoch_id(2)) is not None
     finally:
         w.close()
+
+
+def test_a_key_wrapped_meanwhile_with_a_remembered_partnership_key_is_wrapped_again(
+        store_url: str, tmp_path: Path, mini_pack: dict[str, Any],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another process remembers its partnership key for up to a second: a case key it makes
+    with it just after the rotation committed is found by the rotation's late pass."""
+    import ledger.partnership_keys
+    from ledger.rotation import Rotation
+
+    _imported(store_url, tmp_path, mini_pack)
+    monkeypatch.setattr(ledger.partnership_keys, "TTL", 600.0)  # the window, held open
+    k1, raw1 = _key_file(tmp_path, "k1")
+    stale, rotating = wire(store_url, KEY), wire(store_url, KEY)
+    try:
+        stale_keys = stale.app.mapper.keys  # type: ignore[attr-defined]
+        assert stale_keys.partnerships.key("default")[0] is not None  # remembered
+        rotation = Rotation(rotating.app.mapper.keys, raw1)  # type: ignore[attr-defined]
+        done = rotation.rotate("ql", "2026-07-01T10:00:00+00:00")
+        late_key = stale_keys.ensure(("mini-2026", "K09"))  # wrapped with the old key
+        assert rotation.rewrap_late(done) == 1
+    finally:
+        stale.close()
+        rotating.close()
+    fresh = wire(store_url, KEY)
+    try:
+        keys = fresh.app.mapper.keys  # type: ignore[attr-defined]
+        keys.partnerships.wrapping_key = raw1
+        found = keys.key(("mini-2026", "K09"))
+        assert found is not None and found.cipher is not None
+        assert found.open(late_key.seal("still readable")[SEALED]) == "still readable"
+    finally:
+        fresh.close()
