@@ -93,18 +93,25 @@ def figure_a(run: Run, kind: str, folder: Path, events: int, seed: int, repeat: 
     """(a) against two neighbours, each in the same batches (a transaction a pack): the
     library's own `save` of the same events, and its bare insert of the same stored bytes."""
     runs = [importing.measure(kind, folder, events, seed) for _ in range(repeat)]
-    a = {**runs[0], **{k: best(runs, k) for k in ("ledger_seconds", "save_seconds",
-                                                   "raw_seconds", "parse_seconds")}}
+    a = {**runs[0], **{k: best(runs, k) for k in (
+        "ledger_seconds", "save_seconds", "raw_seconds", "parse_seconds", "ledger_cpu",
+        "save_cpu", "raw_cpu")}}
     ledger = rate(a["events"], a["ledger_seconds"])
     save, raw = rate(a["events"], a["save_seconds"]), rate(a["events"], a["raw_seconds"])
     run.add("(a) import vs library save, events/s", kind, a["events"], f"{ledger:,.0f}",
             f"{save:,.0f}", f"{ledger / save:.2f}", ">= 0.60", ledger / save >= 0.6)
     run.add("(a) import vs bare insert, events/s", kind, a["events"], f"{ledger:,.0f}",
             f"{raw:,.0f}", f"{ledger / raw:.2f}", ">= 0.25", ledger / raw >= 0.25)
+    per = {k: a[f"{k}_cpu"] / a["events"] * 1e6 for k in ("ledger", "save", "raw")}
     run.notes.append(
         f"(a) {kind}: {a['packs']} packs, fastest of {len(runs)} alternating runs (ledger, "
         f"library save, bare insert), each a transaction a pack; parsing the packs (not timed "
-        f"above) took {a['parse_seconds']:.2f} s.")
+        f"above) took {a['parse_seconds']:.2f} s. This process's CPU an event (less disturbed "
+        f"by the machine's load than the wall times above"
+        + ("; the PostgreSQL server's work not included" if kind == "postgres" else "")
+        + f"): ledger {per['ledger']:.0f} µs, library save {per['save']:.0f} µs, bare insert "
+        f"{per['raw']:.0f} µs (ratios {per['save'] / per['ledger']:.2f} and "
+        f"{per['raw'] / per['ledger']:.2f}).")
 
 
 def figure_bf(run: Run, kind: str, url: str, events: int, largest: bool, repeat: int

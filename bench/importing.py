@@ -13,7 +13,9 @@ empty store of the same kind, one transaction a pack as the ledger's:
   already serialised and sealed), one `insert_events` a pack: the floor of any writer.
 
 Each of the three is timed on its own store; `measure` runs them one after another, so
-repeated runs alternate (ledger, save, insert, ledger, ...).
+repeated runs alternate (ledger, save, insert, ledger, ...). Each is timed twice: wall time
+(the figures) and this process's CPU time (`time.process_time`), which the machine's other
+work disturbs less; on PostgreSQL the server's own work is not in it.
 """
 
 from __future__ import annotations
@@ -75,26 +77,37 @@ def in_batches(items: list[Any], sizes: list[int]) -> list[list[Any]]:
     return out
 
 
-def library_save(store: Store, batches: list[list[Any]]) -> float:
-    """Seconds for the library's own Application to save these events, a `save` a batch."""
+class Timed:
+    """Wall and CPU seconds of a `with` block."""
+
+    def __enter__(self) -> Timed:
+        self.wall, self.cpu = time.perf_counter(), time.process_time()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.wall, self.cpu = time.perf_counter() - self.wall, time.process_time() - self.cpu
+
+
+def library_save(store: Store, batches: list[list[Any]]) -> Timed:
+    """The library's own Application saving these events, a `save` a batch."""
     app = LibraryApplication(env=store.raw_env())
     try:
-        started = time.perf_counter()
-        for batch in batches:
-            app.save(*batch)
-        return time.perf_counter() - started
+        with Timed() as timed:
+            for batch in batches:
+                app.save(*batch)
+        return timed
     finally:
         app.close()
 
 
-def bare_insert(store: Store, batches: list[list[StoredEvent]]) -> float:
-    """Seconds for the library's recorder to insert these stored events, a transaction a batch."""
+def bare_insert(store: Store, batches: list[list[StoredEvent]]) -> Timed:
+    """The library's recorder inserting these stored events, a transaction a batch."""
     factory, recorder = store.raw_recorder()
     try:
-        started = time.perf_counter()
-        for batch in batches:
-            recorder.insert_events(batch)
-        return time.perf_counter() - started
+        with Timed() as timed:
+            for batch in batches:
+                recorder.insert_events(batch)
+        return timed
     finally:
         factory.close()
 
@@ -106,9 +119,8 @@ def measure(kind: str, folder: Path, events: int, seed: int) -> dict[str, Any]:
     raw_store = make_store(kind, folder, "import-raw")
     w = wire(store.url, "")
     try:
-        started = time.perf_counter()
-        sizes = [import_pack(w.app, pack).events for pack in packs]
-        ledger_seconds = time.perf_counter() - started
+        with Timed() as ledger:
+            sizes = [import_pack(w.app, pack).events for pack in packs]
         imported = sum(sizes)
 
         notifications = w.app.recorder.select_notifications(start=None, limit=imported + 1)
@@ -116,13 +128,13 @@ def measure(kind: str, folder: Path, events: int, seed: int) -> dict[str, Any]:
         stored = [StoredEvent(n.originator_id, n.originator_version, n.topic, n.state)
                   for n in notifications]
         domain = [w.app.mapper.to_domain_event(n) for n in notifications]
-        save_seconds = library_save(save_store, in_batches(domain, sizes))
-        raw_seconds = bare_insert(raw_store, in_batches(stored, sizes))
+        save = library_save(save_store, in_batches(domain, sizes))
+        raw = bare_insert(raw_store, in_batches(stored, sizes))
     finally:
         w.close()
         store.drop()
         save_store.drop()
         raw_store.drop()
-    return {"events": imported, "packs": len(packs), "ledger_seconds": ledger_seconds,
-            "save_seconds": save_seconds, "raw_seconds": raw_seconds,
-            "parse_seconds": parse_seconds}
+    return {"events": imported, "packs": len(packs), "ledger_seconds": ledger.wall,
+            "save_seconds": save.wall, "raw_seconds": raw.wall, "ledger_cpu": ledger.cpu,
+            "save_cpu": save.cpu, "raw_cpu": raw.cpu, "parse_seconds": parse_seconds}
