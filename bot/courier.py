@@ -20,12 +20,12 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 
 from ledger.base import Act
+from policies.subjects import part_purpose
 
 from . import blocks as b
 from .deliver import NotInstalled, Posted, slack_error
 from .pages import MESSAGE_CHARS, parts, without_continuation
 from .services import BotServices
-from .subjects import part_purpose
 
 log = logging.getLogger("bot.worker")  # the worker's log, whichever part of it speaks
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ledger.ids import DEFAULT_PARTNERSHIP, in_partnership
+from projections.indexes import alert_directory_keys
 from projections.queries import NotInViews, Views, partnership_of
 
 from . import blocks as b
@@ -48,6 +49,46 @@ class PartnershipDirectory:
 
     def quality_leads(self) -> list[Doc]:
         return [p for p in self.people() if "quality-lead" in p.get("roles", [])]
+
+    def for_concern(self, concern: Doc) -> AlertDirectory:
+        """Everyone a concern's alert can reach at any step, with the people it names, in
+        one indexed read (`reachable`), not the whole directory."""
+        named = {str(concern.get("raised_by") or ""), str(concern.get("acknowledged_by") or "")}
+        named |= {str(a.get("by") or "") for a in concern.get("actions") or []}
+        named |= {str(p) for e in concern.get("escalations") or [] for p in e.get("to") or []}
+        return self.reachable(str(concern["agency"]), named)
+
+    def reachable(self, agency: str = "", named: set[str] | None = None) -> AlertDirectory:
+        """The people an alert or digest may go to, read in one indexed read of the alert
+        directory (`projections.indexes`): the agency's managers (none without an agency),
+        the partnership's quality leads, moderators and board; with the `named` people's
+        entries (read by key, for their names)."""
+        wanted = [k for k in alert_directory_keys(self.partnership, agency) if k[1]]
+        persons = [("person", in_partnership(self.partnership, p)) for p in sorted(named or ())
+                   if p]
+        found = self.views.store.get_many(wanted + persons)
+        people: dict[str, Doc] = {}
+        for key in wanted:
+            people.update((found.get(key) or {}).get("people") or {})
+        for key in persons:
+            if key in found:
+                people.setdefault(str(found[key]["person"]), found[key])
+        return AlertDirectory(self.views, self.partnership, self.extra, people)
+
+
+@dataclass(frozen=True)
+class AlertDirectory(PartnershipDirectory):
+    """What a concern's alert reads of a partnership's directory: its `people` are those an
+    alert may reach at any step and those the concern names (each as their directory entry);
+    anyone else is looked up in the directory as ever."""
+
+    found: dict[str, Doc]
+
+    def person(self, person: str) -> Doc | None:
+        return self.found.get(person) or super().person(person)
+
+    def people(self) -> list[Doc]:
+        return [self.found[p] for p in sorted(self.found)]
 
 
 class Directory:

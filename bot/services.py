@@ -99,8 +99,12 @@ class BotServices:
     def zone(self, slack_user: str, programme: str) -> tzinfo:
         """A reader's time zone, asked in the workspace of the programme's partnership
         (England's when it cannot be asked there)."""
+        return self.zone_in(slack_user, self.team_of(programme))
+
+    def zone_in(self, slack_user: str, team: str) -> tzinfo:
+        """A reader's time zone asked in a workspace (England's when it cannot be asked)."""
         try:
-            return self.deliver.in_team(self.team_of(programme)).zone(slack_user)
+            return self.deliver.in_team(team).zone(slack_user)
         except NotInstalled:
             return ENGLAND
 

@@ -11,19 +11,14 @@ Moments are told in each reader's own time zone.
 from __future__ import annotations
 
 import logging
+from datetime import tzinfo
 from typing import Any
 
+from ledger.ids import DEFAULT_PARTNERSHIP
 from ledger.personal import ERASED
 from policies import permissions
 from policies.escalation import alert_recipients, recipients
-
-from . import alerts
-from . import blocks as b
-from .courier import SMALLEST, Courier, Message, TooLong
-from .messages import concern_message, feedback_message
-from .pages import MESSAGE_CHARS, continuation, parts
-from .services import BotServices
-from .subjects import (
+from policies.subjects import (
     CHANNEL,
     FEEDBACK,
     concern_purpose,
@@ -33,6 +28,15 @@ from .subjects import (
     part_of,
     part_purpose,
 )
+from projections.queries import partnership_of
+
+from . import alerts
+from . import blocks as b
+from .courier import SMALLEST, Courier, Message, TooLong
+from .directory import PartnershipDirectory
+from .messages import concern_message, feedback_message
+from .pages import MESSAGE_CHARS, continuation, parts
+from .services import BotServices
 
 log = logging.getLogger("bot.worker")  # the worker's log, whichever part of it speaks
 
@@ -43,24 +47,12 @@ class Teller:
     def __init__(self, services: BotServices, courier: Courier) -> None:
         self.s = services
         self.courier = courier
-        self._people: dict[str, list[Doc]] = {}
-        """Each partnership's directory as an alert last read it: kept until the worker reads a
-        directory event, so an alert does not read the whole directory each time."""
-
-    def directory_changed(self) -> None:
-        """The worker read a person's or partnership's event: read the directory afresh."""
-        self._people.clear()
-
-    def _people_of(self, directory: Any) -> list[Doc]:
-        key = str(directory.partnership)
-        if key not in self._people:
-            self._people[key] = directory.people()
-        return self._people[key]
 
     # ---- concerns ---------------------------------------------------------------------------------
 
-    def concern_for(self, doc: Doc, step: int, person: str, people: list[Doc],
-                    slack_user: str = "") -> tuple[str, b.Blocks]:
+    def concern_for(self, doc: Doc, step: int, person: str, directory: PartnershipDirectory,
+                    slack_user: str = "", programme: Doc | None = None,
+                    zone: tzinfo | None = None) -> tuple[str, b.Blocks]:
         """A concern's alert as one person should read it at a step: why it reached them, and
         buttons only if they may act on it."""
         if step > 1:
@@ -69,29 +61,34 @@ class Teller:
             chosen = list(entry.get("to") or [])
             reason = str(entry.get("reason") or "")
         else:
-            chosen = recipients(1, doc["agency"], people)
+            chosen = recipients(1, doc["agency"], directory.people())
             reason = ""
-        who: Doc = next((p for p in people if p["person"] == person), {})
+        who: Doc = directory.person(person) or {}
         roles = who.get("roles") or []
         can_act = (permissions.permission_problem("acknowledge concern", roles) is None
                    and (who.get("agency") == doc["agency"] or "quality-lead" in roles))
-        return alerts.concern_alert(doc, self.s.programme(doc["programme"]),
-                                    self.s.directory.of(doc["programme"]).name, step=step,
-                                    reason=reason, can_act=can_act,
-                                    stand_in=person not in chosen,
-                                    zone=self.s.zone(slack_user, doc["programme"]))
+        return alerts.concern_alert(
+            doc, programme if programme is not None else self.s.programme(doc["programme"]),
+            directory.name, step=step, reason=reason, can_act=can_act,
+            stand_in=person not in chosen,
+            zone=zone or self.s.zone(slack_user, doc["programme"]))
 
     def alert_concern(self, programme: str, ref: str, step: int) -> None:
         """A concern's alert at a step, to each of that step's people who can be reached (the
-        quality leads when none can), and at step 1 to the programme's channel."""
+        quality leads when none can), and at step 1 to the programme's channel. Reads the
+        concern, its programme, and whom it can reach (`Directory.for_concern`: one indexed
+        read, never the whole directory)."""
         doc = self.s.views.concern(programme, ref)
         if doc is None:
             log.warning("concern %s in %s is not in the views; no alert", ref, programme)
             return
         if doc.get("closed") or doc.get("acknowledged_by"):
             return  # answered before we got to it: nobody needs telling now
-        directory = self.s.directory.of(programme)
-        people = self._people_of(directory)  # the programme's partnership's: nobody else's
+        prog = self.s.programme(programme)
+        partnership = partnership_of(prog) if prog is not None else DEFAULT_PARTNERSHIP
+        directory = self.s.directory.within(partnership).for_concern(doc)
+        team = self.s.directory.team_of(partnership) if prog is not None else ""
+        people = directory.people()  # the programme's partnership's: nobody else's
         chosen = None
         if step > 1:
             entry = next((e for e in reversed(doc.get("escalations") or [])
@@ -104,12 +101,12 @@ class Teller:
         subject, purpose = concern_subject(ref), concern_purpose(step)
         for person in reach:
             slack = directory.slack_user(person)
-            text, blocks = self.concern_for(doc, step, person, people, slack)
+            text, blocks = self.concern_for(doc, step, person, directory, slack, prog,
+                                            self.s.zone_in(slack, team))
             self.courier.send(Message(programme, subject, purpose, person, slack, text, blocks))
-        channel = str((self.s.programme(programme) or {}).get("channel") or "")
+        channel = str((prog or {}).get("channel") or "")
         if step == 1 and channel:
-            text, blocks = concern_message(doc, self.s.programme(programme), directory.name,
-                                           channel=True)
+            text, blocks = concern_message(doc, prog, directory.name, channel=True)
             self.courier.send(Message(programme, subject, purpose, CHANNEL + channel, "", text,
                                       blocks), channel=channel)
 
@@ -231,8 +228,8 @@ class Teller:
             if d["recipient"].startswith(CHANNEL):
                 return concern_message(doc, self.s.programme(pid), directory.name,
                                        channel=True)
-            return self.concern_for(doc, concern_step(purpose), d["recipient"],
-                                    directory.people(), str(d.get("slack_user") or ""))
+            return self.concern_for(doc, concern_step(purpose), d["recipient"], directory,
+                                    str(d.get("slack_user") or ""))
         if kind == "feedback":
             case, _, agency = rest.partition("/")
             doc = self.s.views.feedback_item(pid, case, agency)

@@ -15,7 +15,10 @@ positions in the same database) and carries out what `policies.escalation` decid
 
 Alerts come first, always: each round reads the log and tells people what it holds before any
 sweep, and a sweep stops after each programme to read the log again, so a concern raised while
-it runs waits for one programme's checks at most. The sweep runs when the day changes, every
+it runs waits for one programme's checks at most. Concerns raised or escalated further on in the
+log are alerted ahead of the work before them (`alert_ahead`), so a backlog of other people's
+feedback and updates never holds an alert back. A sweep reads only what the due index lists
+for the days up to today (`due`). The sweep runs when the day changes, every
 `recheck` seconds, and (not sooner than `settle` seconds after the last one) when someone else's
 events arrived; never because of the worker's own records (deliveries and escalations).
 
@@ -42,6 +45,7 @@ from ledger.concerns import Concern
 from ledger.deliveries import Delivery
 from ledger.feedback import Feedback
 from ledger.signing import ChainRefused
+from policies.subjects import concern_subject, feedback_subject
 from projections.store import PositionMoved
 
 from .clock import Clock
@@ -49,7 +53,6 @@ from .courier import Courier, SlackUnavailable
 from .due import DueChecks
 from .lease import Lease
 from .services import BotServices
-from .subjects import concern_subject, feedback_subject
 from .telling import Teller
 
 log = logging.getLogger(__name__)
@@ -72,10 +75,8 @@ ACKNOWLEDGED_AND_ANSWERED = {Concern.Acknowledged.TOPIC, Concern.ActionRecorded.
                              Feedback.IssueResponded.TOPIC, Feedback.SeenByManager.TOPIC}
 TOPICS = {Concern.Created.TOPIC, Concern.Escalated.TOPIC, Feedback.Created.TOPIC,
           CaseAudit.TextErased.TOPIC, *ACKNOWLEDGED_AND_ANSWERED}
-DIRECTORY_EVENTS = ("audit-ledger:Person", "audit-ledger:RoleGranted", "audit-ledger:RoleRevoked",
-                    "audit-ledger:ManagerAssigned", "audit-ledger:SlackUserLinked",
-                    "audit-ledger:Partnership")
-"""Topics (by their start) after which the directory an alert reads is read afresh."""
+ALERTS = (Concern.Created.TOPIC, Concern.Escalated.TOPIC)
+"""What is alerted ahead of its turn in the log (`Worker.alert_ahead`)."""
 OWN_RECORDS = {Delivery.Created.TOPIC, Delivery.Updated.TOPIC, Concern.Escalated.TOPIC}
 """What the worker itself records: never a reason to sweep again."""
 
@@ -105,6 +106,8 @@ class Worker:
         self._checked_at = 0.0
         self._others_wrote = True
         self._standing_by = False
+        self._alerted_to = 0
+        """The last concern raised or escalated that was alerted ahead of its turn."""
 
     # ---- where we are ---------------------------------------------------------------------
 
@@ -219,13 +222,14 @@ class Worker:
                 return read
             if any(n.topic not in OWN_RECORDS for n in notifications):
                 self._others_wrote = True
+            self.alert_ahead(position)
             views_at = -1
             done = position
             try:
                 for n in notifications:
-                    if n.topic.startswith(DIRECTORY_EVENTS):
-                        self.teller.directory_changed()
-                    if n.topic in TOPICS:
+                    if n.topic in ALERTS and n.id <= self._alerted_to:
+                        pass  # alerted ahead of its turn (`alert_ahead`)
+                    elif n.topic in TOPICS:
                         if n.id > views_at:
                             self.s.follower.catch_up()
                             views_at = self.s.follower.position()
@@ -239,6 +243,23 @@ class Worker:
                         log.warning("another worker moved the position; carrying on from it")
             read += len(notifications)
         return read
+
+    def alert_ahead(self, position: int) -> None:
+        """Alerts first, always: concerns raised or escalated further on in the log than the
+        worker has read are alerted now, ahead of the backlog of other work before them
+        (feedback, copies brought up to date, someone else's busy import), which could
+        otherwise hold an alert back for as long as that backlog takes; their own turn in the
+        log then passes them by."""
+        found = self.s.app.recorder.select_notifications(
+            start=max(position, self._alerted_to), limit=self.batch, topics=ALERTS,
+            inclusive_of_start=False)
+        for n in found:
+            if self.stop.is_set():
+                return
+            if self.s.follower.position() < n.id:
+                self.s.follower.catch_up()
+            self.handle(self.s.app.mapper.to_domain_event(n), n.topic, n.id)
+            self._alerted_to = n.id
 
     def handle(self, event: Any, topic: str, position: int) -> None:
         if isinstance(event, Concern.Created):

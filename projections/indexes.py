@@ -1,15 +1,18 @@
-"""The index documents: what waits for each person, each manager's team, each agency's open concerns.
+"""The index documents: what waits for each person, each manager's team, each agency's open
+concerns, and whom a concern's alert reaches.
 
-They answer "what is waiting for me?" in a few reads, however large the log.
+They answer "what is waiting for me?" and "whom do I tell?" in a few reads, however large the
+log.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ledger.actions import Action
 from ledger.concerns import Concern
 from ledger.feedback import Feedback
+from ledger.ids import DEFAULT_PARTNERSHIP, in_partnership
 from ledger.people import Person
 
 if TYPE_CHECKING:
@@ -54,3 +57,71 @@ INDEXED_BY_EVENT: dict[type, tuple[str, str]] = {
     Action.Replanned: ("action", "owner"), Concern.Created: ("concern", "agency"),
     Person.Created: ("person", "manager"), Person.ManagerAssigned: ("person", "manager")}
 """Events naming the person or agency an index document is kept under."""
+
+
+# ---- who a concern's alert reaches: the alert directory --------------------------------------
+
+ALERT_AGENCY = "alert_agency"
+"""By agency's key (`in_partnership`): the person documents of the agency's managers."""
+ALERT_PARTNERSHIP = "alert_partnership"
+"""By partnership: the person documents of its quality leads, moderators and board members."""
+PARTNERSHIP_ROLES = ("quality-lead", "moderator", "board")
+"""The roles an alert may climb to beyond the agency's managers (`policies.escalation`)."""
+
+
+def alert_directory_keys(partnership: str, agency: str) -> list[tuple[str, str]]:
+    """The two documents that hold everyone a concern's alert at any step is worked out from
+    (the agency's managers, with their own managers named; the partnership's quality leads,
+    moderators and board)."""
+    return [(ALERT_AGENCY, in_partnership(partnership, agency)), (ALERT_PARTNERSHIP, partnership)]
+
+
+def keep_alert_directory(f: Folding, e: Any, position: int) -> None:
+    """After a person's event: their entry kept in (or taken out of) the alert directory's
+    documents, as a copy of their directory entry."""
+    index = f.get("ids", f.oid)
+    person = f.get("person", str(index["key"])) if index else None
+    if person is None:
+        return
+    partnership = str(person.get("partnership") or DEFAULT_PARTNERSHIP)
+    roles = person.get("roles") or []
+    agency_key, partnership_key = alert_directory_keys(partnership, str(person.get("agency")))
+    _entry(f, agency_key, person, "manager" in roles)
+    _entry(f, partnership_key, person, any(r in roles for r in PARTNERSHIP_ROLES))
+
+
+def _entry(f: Folding, where: tuple[str, str], person: Doc, present: bool) -> None:
+    doc = f.get(*where) or {}
+    people = dict(doc.get("people") or {})
+    name = str(person["person"])
+    if present:
+        if people.get(name) == person:
+            return
+        people[name] = dict(person, roles=list(person.get("roles") or []))
+    elif name not in people:
+        return
+    else:
+        del people[name]
+    if people:
+        f.put(*where, {"people": people})
+    else:
+        f.delete(*where)
+
+
+def alert_directory_prefetch(f: Folding, e: Any, oid: str) -> list[tuple[str, str]]:
+    """The alert directory's documents a person's event may change (its person document is
+    in the batch's cache by then; `oid` its aggregate's id)."""
+    if not isinstance(e, PERSON_EVENTS):
+        return []
+    if isinstance(e, Person.Created):
+        return alert_directory_keys(e.partnership, e.agency)
+    index = f.cache.get(("ids", oid))
+    person = f.cache.get(("person", str(index["key"]))) if index else None
+    if person is None:
+        return []
+    return alert_directory_keys(str(person.get("partnership") or DEFAULT_PARTNERSHIP),
+                                str(person.get("agency")))
+
+
+PERSON_EVENTS = (Person.Created, Person.RoleGranted, Person.RoleRevoked, Person.ManagerAssigned,
+                 Person.SlackUserLinked)

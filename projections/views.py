@@ -12,14 +12,21 @@ from typing import Any
 
 from ledger.ids import DEFAULT_PARTNERSHIP, in_partnership
 
+from .due_dates import KEEPERS, due_prefetch
 from .folds import HANDLERS
-from .indexes import INDEXED_BY_EVENT, INDEXES
-from .partitions import keeps_in
+from .indexes import (
+    INDEXED_BY_EVENT,
+    INDEXES,
+    PERSON_EVENTS,
+    alert_directory_prefetch,
+    keep_alert_directory,
+)
+from .partitions import PARTITIONS, keeps_in
 
 Doc = dict[str, Any]
 VIEWS = ("partnership", "programme", "case", "summary", "coverage", "recommendation", "action",
          "feedback", "concern", "person", "slack", "delivery", "waiting", "team", "open_concerns",
-         "authoring", "ids")
+         "authoring", "alert_agency", "alert_partnership", "due", "due_days", "due_item", "ids")
 """Every view folded from the log: name and what it holds.
 
 partnership: each partnership registered or in use (name, Slack team);
@@ -37,15 +44,21 @@ words and the versions published; open_concerns: by agency's key (an agency is o
 partnership's), its concerns still needing a manager's
 acknowledgement or action (keys) (these three answer "what is waiting for me?" in a few
 reads, however large the log);
+alert_agency, alert_partnership: by agency's key, the directory entries of its managers; by
+partnership, those of its quality leads, moderators and board (`projections.indexes`: whom a
+concern's alert reaches, at any step, in one read);
+due, due_days, due_item: what the worker's sweep checks, by the day it falls due
+(`projections.due_dates`);
 ids: which document each aggregate's later events belong to (none for deliveries: nothing
 reads them but a delivery's rare update, which finds its document from the delivery's first
 event in the log)."""
 
-TRACKING_NAME = "views v7"
+TRACKING_NAME = "views v8"
 """The views' tracking positions are named from this, one a partition (`position_name`). It
 changes whenever the documents folded change shape, so that views folded by an earlier version
 are rebuilt, not carried on from (RETIRED)."""
-RETIRED = ("views", "views v2", "views v3", "views v4", "views v5", "views v6")
+RETIRED = ("views", "views v2", "views v3", "views v4", "views v5", "views v6",
+           *(f"views v7 part {p}" for p in sorted(PARTITIONS)))
 
 
 def position_name(part: int) -> str:
@@ -105,6 +118,9 @@ class Folding:
         self._fill(follow, load_many)
         self._fill([k for e, oid in zip(events, oids, strict=True)
                     for k in self._indexes_of(e, oid)], load_many)
+        self._fill([k for e, oid in zip(events, oids, strict=True)
+                    for k in (*alert_directory_prefetch(self, e, oid), *due_prefetch(self, e, oid))],
+                   load_many)
 
     def _indexes_of(self, e: Any, oid: str) -> list[tuple[str, str]]:
         """The index documents (waiting, team, open_concerns) an event may change: under the
@@ -165,4 +181,9 @@ class Folding:
         if handler is not None:
             self.oid = str(event.originator_id) if oid is None else oid
             handler(self, event, position)
+        if isinstance(event, PERSON_EVENTS):
+            keep_alert_directory(self, event, position)
+        keeper = KEEPERS.get(type(event))
+        if keeper is not None:
+            keeper(self, event, position)
 

@@ -18,7 +18,6 @@ from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryInterv
 from audit_ledger.wiring import Wiring, wire
 from bot.clock import FixedClock
 from bot.services import BotServices
-from bot.subjects import concern_subject
 from bot.worker import Worker
 from ledger import commands as c
 from ledger import ids
@@ -26,6 +25,7 @@ from ledger.deliveries import Delivery
 from ledger.importer import import_pack
 from ledger.pack import PackProblems, parse_pack, reference_problems
 from ledger.programme import Programme
+from policies.subjects import concern_subject
 
 from .conftest import BOT_TOKEN, CLOCK_DAY, bot_services, run_cli, worker_pack
 from .fake_slack import Call, FakeSlack, all_text, buttons
@@ -480,6 +480,12 @@ def test_a_rebuild_resets_the_worker_which_reads_the_log_again_and_sends_nothing
 def test_the_sweep_keeps_its_own_schedule_and_alerts_go_first(rig: Rig) -> None:
     rig.worker.settle = 0.0
     rig.worker.recheck = 3600.0
+    # Something the sweep checks every time: an action due soon whose owner is not on Slack
+    # (its reminder cannot go, so it stays due).
+    rig.wiring.app.plan_action(c.PlanAction(
+        programme=PID, action="A1.2", recommendation=1, owner="sch.mgr", by="ql",
+        occurred_on=rig.clock.today(), description="Audit every school's reports",
+        measure="A report from each school", due=CLOCK_DAY + timedelta(days=10)))
     sweeps: list[date] = []
     sweep = rig.worker.due.run
 
@@ -495,14 +501,14 @@ def test_the_sweep_keeps_its_own_schedule_and_alerts_go_first(rig: Rig) -> None:
     assert len(sweeps) == 1
     # A concern raised while a sweep runs is alerted before the sweep checks anything.
     seen_when_checking: list[int] = []
-    escalations = rig.worker.due.escalations
+    check = rig.worker.due.check_programme
 
     def checking(*args: Any) -> None:
         if not seen_when_checking:
             seen_when_checking.append(len(rig.posts("DU0SCMGR", first)))
-        escalations(*args)
+        check(*args)
 
-    rig.worker.due.escalations = checking  # type: ignore[method-assign,assignment]
+    rig.worker.due.check_programme = checking  # type: ignore[method-assign,assignment]
     first = rig.raise_concern("Nobody saw the baby for a month.")
     rig.worker.tick()  # someone else's event: alerted at once, then a sweep
     assert len(sweeps) == 2
@@ -515,9 +521,9 @@ def test_the_sweep_keeps_its_own_schedule_and_alerts_go_first(rig: Rig) -> None:
     def raising_midway(*args: Any) -> None:
         if not midway:
             midway.append(rig.raise_concern("Nobody saw the baby again."))  # mid-sweep
-        escalations(*args)
+        check(*args)
 
-    rig.worker.due.escalations = raising_midway  # type: ignore[method-assign,assignment]
+    rig.worker.due.check_programme = raising_midway  # type: ignore[method-assign,assignment]
     rig.day(CLOCK_DAY + timedelta(days=1))  # a new day: a sweep even with nothing new
     assert len(sweeps) == sweeps_before + 1
     assert len(rig.posts("DU0SCMGR", midway[0])) == 1  # read and alerted within the round
@@ -534,3 +540,29 @@ def test_an_alert_reaches_a_manager_added_after_the_last_alert(rig: Rig) -> None
     rig.worker.tick()  # the directory the alerts read is read again after the new entry
     assert rig.posts("DU0SCMGR", second) and rig.posts("DU0SCMGR2", second)
     assert not rig.posts("DU0SCMGR2", first)
+
+
+def test_a_concern_is_alerted_ahead_of_a_backlog_of_other_work(rig: Rig) -> None:
+    """Someone else's import before the concern (feedback to send) does not hold the alert
+    back: it goes first, and once only."""
+    order: list[str] = []
+    send_feedback = rig.worker.teller.send_feedback
+
+    def feedback(programme: str, case: str, agency: str) -> None:
+        order.append(f"feedback {case}")
+        send_feedback(programme, case, agency)
+
+    rig.worker.teller.send_feedback = feedback  # type: ignore[method-assign]
+    ref = rig.raise_concern("Nobody saw the baby for a month.")  # after the import's feedback
+    alert = rig.worker.teller.alert_concern
+
+    def alerting(programme: str, concern: str, step: int) -> None:
+        order.append(f"concern {concern}")
+        alert(programme, concern, step)
+
+    rig.worker.teller.alert_concern = alerting  # type: ignore[method-assign,assignment]
+    rig.worker.batch = 2  # the backlog takes several batches
+    rig.worker.react()
+    assert order[0] == f"concern {ref}"
+    assert order.count(f"concern {ref}") == 1 and len(order) > 1
+    assert len(rig.posts("DU0SCMGR", ref)) == 1

@@ -1,4 +1,8 @@
-"""The names of what the worker sends: each message's subject and purpose, keys of its delivery."""
+"""The names of what the worker sends: each message's subject and purpose, keys of its delivery.
+
+Pure names, shared by the worker (`bot`) and the due index (`projections.due_dates`), which
+files what falls due by the deliveries already made.
+"""
 
 from __future__ import annotations
 
