@@ -83,12 +83,18 @@ def rotate_key(ctx: click.Context, new_key_file: Path, by: str, partnership: str
            if late else "") + f"; recorded as StoreKeysRotated by {by}.\n"
         f"Now give every process (bot, worker, cron jobs) AUDIT_LEDGER_WRAPPING_KEY_FILE="
         f"{new_key_file} and restart it; until then it cannot open the keys.")
-    if rotation.previous_key is None:
+    after = ("Keys destroyed from now on are gone for good once the keys are rotated again "
+             "and this epoch's key is destroyed.")
+    if rotation.previous_key is None and mapper.cipher is None:
+        click.echo("The keys were stored unwrapped until now (this store has no "
+                   "AUDIT_LEDGER_KEY): keys destroyed before this rotation can be read from "
+                   "backups and WAL taken before it by anyone who has them, until those "
+                   f"copies expire. {after}")
+    elif rotation.previous_key is None:
         click.echo(f"The keys were wrapped with {before} until now, and it stays in use for "
                    "the log: keys destroyed before this rotation can still be opened, from "
                    "backups and WAL taken before it, by whoever holds AUDIT_LEDGER_KEY, until "
-                   "those copies expire. Keys destroyed from now on are gone for good once "
-                   "the keys are rotated again and this epoch's key is destroyed.")
+                   f"those copies expire. {after}")
     else:
         click.echo(f"Then destroy {before} everywhere it is kept: every key destroyed before "
                    "this rotation is then gone for good, even from old WAL and backups.")

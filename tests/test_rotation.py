@@ -27,10 +27,11 @@ TEXT = "School did not report to the review conference."  # K01's concern: seale
 OTHER = "A worry about K02 raised before the rotations."
 
 
-def _cli(url: str, *args: str, wrapping: Path | None = None) -> subprocess.CompletedProcess[str]:
+def _cli(url: str, *args: str, wrapping: Path | None = None,
+         key: str = KEY) -> subprocess.CompletedProcess[str]:
     extra = {"AUDIT_LEDGER_WRAPPING_KEY_FILE": str(wrapping)} if wrapping else {}
     return subprocess.run([console_script(), *args], capture_output=True, text=True,
-                          env=cli_env(url, KEY, **extra), timeout=120)
+                          env=cli_env(url, key, **extra), timeout=120)
 
 
 def _key_file(tmp_path: Path, name: str) -> tuple[Path, bytes]:
@@ -76,6 +77,7 @@ def test_rotation_rewraps_every_key_and_everything_still_reads_and_verifies(
     assert rotated.returncode == 0, rotated.stderr
     assert "keys rotated to epoch 1: 1 partnership keys made anew and 2 case keys" in \
         rotated.stdout
+    assert "wrapped with AUDIT_LEDGER_KEY until now" in rotated.stdout
     after = _rows(store_url)
     assert set(after) == set(before) and all(after[k] != before[k] for k in before)
 
@@ -234,3 +236,17 @@ def test_a_key_wrapped_meanwhile_with_a_remembered_partnership_key_is_wrapped_ag
         assert found.open(late_key.seal("still readable")[SEALED]) == "still readable"
     finally:
         fresh.close()
+
+
+def test_a_store_without_a_key_gets_its_keys_wrapped_from_its_first_rotation(
+        store_url: str, tmp_path: Path, mini_pack: dict[str, Any]) -> None:
+    (tmp_path / "pack.json").write_text(json.dumps(mini_pack), encoding="utf-8")
+    run_cli("import", str(tmp_path / "pack.json"), url=store_url, check=True)
+    k1, _ = _key_file(tmp_path, "k1")
+    rotated = _cli(store_url, "rotate-key", "--new-key-file", str(k1), "--by", "ql", key="")
+    assert rotated.returncode == 0, rotated.stderr
+    assert "stored unwrapped until now" in rotated.stdout
+    without = _cli(store_url, "history", "mini-2026", "K01", key="")
+    assert without.returncode == 2 and "AUDIT_LEDGER_WRAPPING_KEY_FILE" in without.stderr
+    with_key = _cli(store_url, "history", "mini-2026", "K01", wrapping=k1, key="")
+    assert with_key.returncode == 0 and TEXT in with_key.stdout, with_key.stderr
