@@ -62,8 +62,8 @@ class OrjsonTranscoder(JSONTranscoder):
 
     def __init__(self, like: JSONTranscoder | None = None) -> None:
         super().__init__()
-        for transcoding in (like.types.values() if like is not None else ()):
-            self.register(transcoding)
+        if like is not None:  # its transcodings, shared: one registered later counts here too
+            self.types, self.names = like.types, like.names
 
     def encode(self, obj: Any) -> bytes:
         try:

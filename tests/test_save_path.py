@@ -37,10 +37,13 @@ from .conftest import demo_pack
 
 
 def _transcoders() -> tuple[JSONTranscoder, OrjsonTranscoder]:
-    library, ours = JSONTranscoder(), OrjsonTranscoder()
-    for t in (library, ours):
-        for transcoding in (UUIDAsHex(), DecimalAsStr(), DatetimeAsISO(), DateAsISO()):
-            t.register(transcoding)
+    """The library's transcoder as the ledger registers it, and ours beside it (sharing its
+    transcodings, as `SealingMapper.writer`'s does); the date registered after both exist."""
+    library = JSONTranscoder()
+    for transcoding in (UUIDAsHex(), DecimalAsStr(), DatetimeAsISO()):
+        library.register(transcoding)
+    ours = OrjsonTranscoder(like=library)
+    library.register(DateAsISO())
     return library, ours
 
 
