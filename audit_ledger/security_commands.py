@@ -19,18 +19,17 @@ from typing import Any
 import click
 
 from ledger.application import AuditLedger
-from ledger.base import LedgerError
+from ledger.digests import (
+    DigestFile,
+    digest_document,
+    digest_text,
+    key_id,
+    read_digest,
+    signature_problem,
+)
 from ledger.settings import StoreSettings, from_environment
-from ledger.signing import read_public_key, signer_from
-from ledger.verification import Digest, Verdict, verify_log
-
-DIGEST_KIND = "audit-ledger log digest"
-DIGEST_VERSION = 1
-MAX_DIGEST_BYTES = 64 * 1024
-
-
-class BadDigest(LedgerError):
-    """The --digest file is not one that export-digest wrote."""
+from ledger.signing import ChainSigner, read_public_key, signer_from
+from ledger.verification import Verdict, verify_log
 
 
 @contextmanager
@@ -45,41 +44,18 @@ def _log(ctx: click.Context) -> Iterator[tuple[StoreSettings, AuditLedger]]:
         app.close()
 
 
-def _read_digest(path: Path) -> Digest:
-    def bad(why: str) -> BadDigest:
-        return BadDigest(f"{path}: {why}; use a file written by audit-ledger export-digest")
-
-    if path.stat().st_size > MAX_DIGEST_BYTES:
-        raise bad("too large to be a digest")
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except UnicodeDecodeError:
-        raise bad("not UTF-8 text") from None
-    except json.JSONDecodeError as e:
-        raise bad(f"line {e.lineno}, column {e.colno}: not valid JSON ({e.msg})") from None
-    if not isinstance(data, dict) or data.get("kind") != DIGEST_KIND:
-        raise bad(f"not a digest (no \"kind\": \"{DIGEST_KIND}\")")
-    if data.get("version") != DIGEST_VERSION:
-        raise bad(f"digest version {data.get('version')!r} is not one this ledger reads "
-                  f"({DIGEST_VERSION})")
-    position, digest_hash = data.get("position"), data.get("hash")
-    if not isinstance(position, int) or isinstance(position, bool) or position < 0:
-        raise bad("\"position\" must be a whole number, 0 or more")
-    if not isinstance(digest_hash, str) or len(digest_hash) != 64 or \
-            any(ch not in "0123456789abcdefABCDEF" for ch in digest_hash):
-        raise bad("\"hash\" must be 64 hexadecimal digits")
-    exported = data.get("exported_at")
-    return Digest(position, digest_hash.lower(), exported if isinstance(exported, str) else "")
-
-
-def _verdict_data(verdict: Verdict, digest: Digest | None) -> dict[str, Any]:
+def _verdict_data(verdict: Verdict, found: DigestFile | None) -> dict[str, Any]:
     signed = verdict.signatures
+    digest = found.checkpoint if found is not None else None
+    sig = found.signature if found is not None else None
     return {"intact": verdict.intact, "checked": verdict.checked,
             "head": {"position": verdict.head.position, "hash": verdict.head.hash},
             "problem": verdict.problem, "bad_position": verdict.bad_position,
             "digest": None if digest is None else {
                 "position": digest.position, "hash": digest.hash,
-                "exported_at": digest.exported_at, "problem": verdict.digest_problem},
+                "exported_at": digest.exported_at, "signed_heads": digest.signed_heads,
+                "signed": sig is not None, "key_id": sig.key_id if sig else None,
+                "problem": verdict.digest_problem},
             "signatures": {"count": signed.count, "first_signed_position": signed.first,
                            "public_keys": list(signed.keys),
                            "checked_against": signed.checked_against},
@@ -102,13 +78,45 @@ def _adoption_lines(verdict: Verdict) -> list[str]:
     return lines
 
 
-def _own_public_key(ctx: click.Context) -> str:
-    """The public key of the key this process holds (AUDIT_LEDGER_KEY or
-    AUDIT_LEDGER_SIGNING_KEY), or '' when it holds none."""
+def _own_signer(ctx: click.Context) -> ChainSigner | None:
+    """The signing key this process holds (AUDIT_LEDGER_KEY or AUDIT_LEDGER_SIGNING_KEY), or
+    None when it holds none."""
     obj = ctx.find_root().ensure_object(dict)
     settings = from_environment(obj.get("url"), obj.get("key"))
-    signer = signer_from(settings.key, settings.signing_key)
+    return signer_from(settings.key, settings.signing_key)
+
+
+def _own_public_key(ctx: click.Context) -> str:
+    signer = _own_signer(ctx)
     return signer.public if signer is not None else ""
+
+
+def _digest_lines(found: DigestFile, shown: str, trusted: str) -> list[str]:
+    """What the digest proves, and whose signature it bears, in words."""
+    digest, signature = found.checkpoint, found.signature
+    when = f" exported {digest.exported_at}" if digest.exported_at else ""
+    lines = [f"the log still extends the digest{when}: position {digest.position}, hash "
+             f"{digest.hash}" + (f", {digest.signed_heads} signed heads"
+                                 if digest.signed_heads else "")]
+    if signature is None:
+        return lines
+    if trusted:
+        lines.append(f"the digest is signed with the trusted public key (key id "
+                     f"{signature.key_id})")
+    else:
+        lines.append(f"the digest's signature was checked only against the public key written "
+                     f"in it (key id {signature.key_id}), which proves nothing against whoever "
+                     "could rewrite the file: give --public-key to check it against the key "
+                     "you trust")
+    return lines
+
+
+def _unsigned_warning(found: DigestFile, shown: str) -> str:
+    why = ("written by release 0.1, before digests were signed" if found.version == 1
+           else "exported where no key was set")
+    return (f"warning: the digest {shown} is not signed ({why}): whoever could change the "
+            "file could have rewritten it to match the log, so it proves only as much as the "
+            "place it was kept")
 
 
 def _signature_lines(verdict: Verdict, trusted: str) -> list[str]:
@@ -162,14 +170,19 @@ def verify(ctx: click.Context, digest_file: Path | None, public_key: str | None,
     is the one trusted; with neither, signatures are checked only against the keys stored
     beside them, which proves nothing against the store's administrator.
     """
-    digest = _read_digest(digest_file) if digest_file else None
+    found = read_digest(digest_file) if digest_file else None
     trusted_text = public_key.strip() if public_key else _own_public_key(ctx)
     trusted = read_public_key(trusted_text) if trusted_text else None  # refused plainly if bad
+    forged = signature_problem(found, trusted_text, str(digest_file)) if found else None
+    if found is not None and found.signature is None:
+        click.echo(_unsigned_warning(found, str(digest_file)), err=True)
     with _log(ctx) as (settings, app):
-        verdict = verify_log(app.recorder, digest, public_key=trusted,
-                             require_signed=public_key is not None)
+        verdict = verify_log(app.recorder, None if forged or not found else found.checkpoint,
+                             public_key=trusted, require_signed=public_key is not None)
+    if forged:
+        verdict = replace(verdict, digest_problem=forged)
     if fmt == "json":
-        click.echo(json.dumps(_verdict_data(verdict, digest), indent=2))
+        click.echo(json.dumps(_verdict_data(verdict, found), indent=2))
     if verdict.problem or verdict.digest_problem:
         click.echo(verdict.problem or verdict.digest_problem, err=True)
         ctx.exit(1)
@@ -179,10 +192,9 @@ def verify(ctx: click.Context, digest_file: Path | None, public_key: str | None,
                f"intact; head position {verdict.head.position}, hash {verdict.head.hash}")
     for line in _adoption_lines(verdict) + _signature_lines(verdict, trusted_text):
         click.echo(line)
-    if digest is not None:
-        when = f" exported {digest.exported_at}" if digest.exported_at else ""
-        click.echo(f"the log still extends the digest{when}: position {digest.position}, "
-                   f"hash {digest.hash}")
+    if found is not None:
+        for line in _digest_lines(found, str(digest_file), trusted_text):
+            click.echo(line)
 
 
 @click.command("export-digest")
@@ -190,28 +202,36 @@ def verify(ctx: click.Context, digest_file: Path | None, public_key: str | None,
               help="write the digest to this file (default: print it)")
 @click.pass_context
 def export_digest(ctx: click.Context, output: Path | None) -> None:
-    """Write a small digest of the log (head position and hash) to keep outside the system.
+    """Write a signed digest of the log (head position and hash) to keep outside the system.
 
-    The log is verified first: a digest is only ever exported for a log whose chain is
-    intact. Keep the file where the database's administrators cannot change it, and give
-    it to `verify --digest` later to prove the log still extends it.
+    The log is verified first, against this process's own key: a digest is only ever
+    exported for a log whose chain is intact and signed by this ledger. The digest is signed
+    with the same key (AUDIT_LEDGER_KEY or AUDIT_LEDGER_SIGNING_KEY); without one it is
+    written unsigned, with a warning. Keep the file where the database's administrators
+    cannot change it, and give it to `verify --digest` later to prove the log still extends
+    it (docs/digest-format.md).
     """
+    signer = _own_signer(ctx)
     with _log(ctx) as (_, app):
-        verdict = verify_log(app.recorder)
+        verdict = verify_log(app.recorder, public_key=signer.private.public_key()
+                             if signer is not None else None)
     if verdict.problem:
         click.echo(verdict.problem, err=True)
         click.echo("no digest was exported: the log does not verify", err=True)
         ctx.exit(1)
-    data = {"kind": DIGEST_KIND, "version": DIGEST_VERSION, "algorithm": "sha256-chain-v1",
-            "position": verdict.head.position, "hash": verdict.head.hash,
-            "count": verdict.checked,
-            "exported_at": datetime.now(UTC).isoformat(timespec="seconds")}
-    text = json.dumps(data, indent=2) + "\n"
+    text = digest_text(digest_document(verdict, signer,
+                                       datetime.now(UTC).isoformat(timespec="seconds")))
+    if signer is None:
+        click.echo("warning: the digest is not signed, as no key is set here (AUDIT_LEDGER_KEY "
+                   "or AUDIT_LEDGER_SIGNING_KEY): keep it where nobody who can change the "
+                   "store can change it", err=True)
     if output is None:
         click.echo(text, nl=False)
         return
     output.write_text(text, encoding="utf-8")
-    click.echo(f"wrote {output}: position {verdict.head.position}, hash {verdict.head.hash}")
+    signed = f", signed with key id {key_id(signer.public)}" if signer is not None else ""
+    click.echo(f"wrote {output}: position {verdict.head.position}, hash "
+               f"{verdict.head.hash}{signed}")
 
 
 @click.command("public-key")

@@ -37,6 +37,7 @@ class Digest:
     position: int
     hash: str
     exported_at: str = ""
+    signed_heads: int | None = None  # signed chain heads up to `position` (signed digests)
 
 
 @dataclass(frozen=True)
@@ -174,6 +175,7 @@ def verify_log(recorder: ApplicationRecorder, against: Digest | None = None,
     previous = GENESIS
     checked = 0
     at_digest = GENESIS if against is not None and against.position == 0 else None
+    heads_at_digest = 0
     with recorder.chain_snapshot() as snapshot:
         adoptions = tuple(snapshot.adoptions())
         events = _rows(snapshot.events_after, key=lambda r: r[0], size=batch)
@@ -197,6 +199,7 @@ def verify_log(recorder: ApplicationRecorder, against: Digest | None = None,
             checked = position
             if against is not None and position == against.position:
                 at_digest = computed
+                heads_at_digest = signed.count
         unsigned = signed.tail(checked)
     head = Digest(checked, previous.hex())
     if unsigned:
@@ -210,11 +213,21 @@ def verify_log(recorder: ApplicationRecorder, against: Digest | None = None,
         return Verdict(checked, head, signatures=signed.summary(), adoptions=adoptions,
                        digest_problem=(
             f"the log was altered: the digest{when} records {against.position} events but the "
-            f"log now has {checked}: events were removed from its end"))
+            f"log now has {checked}: events were removed from its end (positions "
+            f"{checked + 1} to {against.position})"))
     if at_digest.hex() != against.hash.lower():
         return Verdict(checked, head, signatures=signed.summary(), adoptions=adoptions,
                        digest_problem=(
             f"the log was altered at or before position {against.position}: its hash there is "
             f"{at_digest.hex()} but the digest{when} records {against.hash}: the chain was "
             "rewritten to hide a change"))
+    if against.signed_heads is not None and heads_at_digest != against.signed_heads:
+        gone = "every signature row was" if heads_at_digest == 0 else "signature rows were"
+        how = f"{gone} deleted" if heads_at_digest < against.signed_heads else \
+            "signature rows were added"
+        return Verdict(checked, head, signatures=signed.summary(), adoptions=adoptions,
+                       digest_problem=(
+            f"the log's signatures were altered at or before position {against.position}: the "
+            f"digest{when} records {against.signed_heads} signed heads up to there but the "
+            f"store holds {heads_at_digest}: {how}"))
     return Verdict(checked, head, signatures=signed.summary(), adoptions=adoptions)

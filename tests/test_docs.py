@@ -180,7 +180,8 @@ def test_every_example_block_says_what_it_is() -> None:
         if b.lang == "json":
             json.loads(b.body)
             assert b.marker and b.marker.split(":")[0] in (
-                "pack", "refused pack", "output of", "excerpt of", "shape of"), \
+                "pack", "refused pack", "output of", "excerpt of", "shape of",
+                "signed digest"), \
                 f"{b.where()} says nothing of what it is, so nothing checks it"
         elif b.lang == "text":
             before = found[i - 1] if i else None
