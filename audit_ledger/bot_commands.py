@@ -27,6 +27,7 @@ from .slack_setup import (
     SIGNING_SECRET,
     check_token,
     checked_clock,
+    daily_digest,
     log_to_stderr,
     many_workspaces,
     needed,
@@ -73,7 +74,8 @@ def serve(ctx: click.Context, host: str, port: int, no_worker: bool,
         check_token(ctx, services, url)
     processes = workers or default_workers()
 
-    worker = None if no_worker else Worker(services, lease=lease_for(w.settings))
+    worker = None if no_worker else Worker(services, lease=lease_for(w.settings),
+                                           daily=daily_digest(ctx, w, services))
     app: Any
     if processes == 1:
         bolt = slack_app(services, creds["SLACK_SIGNING_SECRET"], installations,
@@ -139,8 +141,10 @@ def socket(ctx: click.Context, no_worker: bool) -> None:
                      signing_secret=os.environ.get("SLACK_SIGNING_SECRET") or "unused-in-socket-mode")
     stop = threading.Event()
     if not no_worker:
-        threading.Thread(target=Worker(services, lease=lease_for(w.settings)).run, args=(stop,),
-                         daemon=True, name="alert-worker").start()
+        worker = Worker(services, lease=lease_for(w.settings),
+                        daily=daily_digest(ctx, w, services))
+        threading.Thread(target=worker.run, args=(stop,), daemon=True,
+                         name="alert-worker").start()
     click.echo(f"Connecting to Slack over Socket Mode; events in {w.settings.describe()}. "
                "Ctrl-C to stop.", err=True)
     try:

@@ -6,6 +6,7 @@ import logging
 import os
 import sys
 from datetime import date
+from pathlib import Path
 from typing import NoReturn
 
 import click
@@ -14,6 +15,7 @@ from slack_sdk.errors import SlackApiError
 from bot.app import quiet_bolt_logger
 from bot.clock import Clock, FixedClock, SystemClock
 from bot.deliver import Deliverer, make_client
+from bot.digests import DailyDigest, slack_poster
 from bot.directory import Directory
 from bot.installations import Installations
 from bot.services import BotServices
@@ -116,3 +118,36 @@ def check_token(ctx: click.Context, services: BotServices, url: str) -> None:
     except Exception as e:  # noqa: BLE001 - network and the like: say what and where
         refuse(ctx, f"could not reach Slack at {url} to check SLACK_BOT_TOKEN "
                     f"({type(e).__name__}); check SLACK_API_URL and the network")
+
+
+DIGEST_DIR = "AUDIT_LEDGER_DIGEST_DIR"
+DIGEST_CHANNEL = "AUDIT_LEDGER_DIGEST_CHANNEL"
+
+
+def daily_digest(ctx: click.Context, w: Wiring, services: BotServices,
+                 folder: str | None = None, channel: str | None = None) -> DailyDigest | None:
+    """The worker's daily digest, when a folder is given (--digest-dir, else
+    AUDIT_LEDGER_DIGEST_DIR), posted also to a Slack channel when one is (--digest-channel,
+    else AUDIT_LEDGER_DIGEST_CHANNEL); None when no folder is. Refused in words, before
+    anything starts, when it could not be published."""
+    folder = (folder if folder is not None else os.environ.get(DIGEST_DIR, "")).strip()
+    channel = (channel if channel is not None else os.environ.get(DIGEST_CHANNEL, "")).strip()
+    if not folder:
+        if channel:
+            refuse(ctx, f"{DIGEST_CHANNEL} (--digest-channel) needs {DIGEST_DIR} "
+                        "(--digest-dir) too: the folder keeps each day's digest and records "
+                        "that the day's message was posted")
+        return None
+    if channel and services.deliver.tokens is not None:
+        refuse(ctx, f"{DIGEST_CHANNEL} needs SLACK_BOT_TOKEN: serving every workspace that "
+                    "installs the app, it cannot be told which workspace the channel is in")
+    path = Path(folder).expanduser()
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        refuse(ctx, f"{DIGEST_DIR} {path}: the folder cannot be made "
+                    f"({(e.strerror or type(e).__name__).lower()})")
+    if not os.access(path, os.W_OK | os.X_OK):
+        refuse(ctx, f"{DIGEST_DIR} {path}: this process cannot write there")
+    return DailyDigest(w.app.recorder, getattr(w.app.recorder, "signer", None), path,
+                       slack_poster(services.deliver.client), channel)

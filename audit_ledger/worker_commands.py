@@ -17,8 +17,11 @@ from .shared import wiring
 from .slack_setup import (
     BOT_TOKEN,
     CLIENT,
+    DIGEST_CHANNEL,
+    DIGEST_DIR,
     check_token,
     checked_clock,
+    daily_digest,
     log_to_stderr,
     many_workspaces,
     needed,
@@ -29,8 +32,15 @@ from .slack_setup import (
 @click.command()
 @click.option("--poll", type=click.FloatRange(0.01, 60.0), default=POLL, show_default=True,
               help="seconds between looks at the log")
+@click.option("--digest-dir", envvar=DIGEST_DIR, default=None, metavar="DIR",
+              help=f"publish a signed digest of the log once a day, a file a day in this "
+                   f"folder ({DIGEST_DIR})")
+@click.option("--digest-channel", envvar=DIGEST_CHANNEL, default=None, metavar="CHANNEL",
+              help=f"also post each day's digest to this Slack channel id, whose history then "
+                   f"witnesses it ({DIGEST_CHANNEL}; needs --digest-dir)")
 @click.pass_context
-def worker(ctx: click.Context, poll: float) -> None:
+def worker(ctx: click.Context, poll: float, digest_dir: str | None,
+           digest_channel: str | None) -> None:
     """Run the alert, escalation and reminder worker (for deployments that run it apart from
     `bot serve --no-worker`). Stops on Ctrl-C or SIGTERM."""
     many = many_workspaces(ctx)
@@ -43,6 +53,7 @@ def worker(ctx: click.Context, poll: float) -> None:
                             installations=installations)
     if not many:
         check_token(ctx, services, api_url())
+    daily = daily_digest(ctx, w, services, digest_dir, digest_channel)
     stop = threading.Event()
 
     def stopping(signum: int, frame: FrameType | None) -> None:
@@ -53,7 +64,7 @@ def worker(ctx: click.Context, poll: float) -> None:
     click.echo(f"Alert and reminder worker on {w.settings.describe()}. Ctrl-C to stop.",
                err=True)
     try:
-        Worker(services, poll=poll, lease=lease_for(w.settings)).run(stop)
+        Worker(services, poll=poll, lease=lease_for(w.settings), daily=daily).run(stop)
     finally:
         services.close()
         if installations is not None:
