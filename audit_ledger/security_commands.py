@@ -59,14 +59,15 @@ def _verdict_data(verdict: Verdict, found: DigestFile | None) -> dict[str, Any]:
             "signatures": {"count": signed.count, "first_signed_position": signed.first,
                            "public_keys": list(signed.keys),
                            "checked_against": signed.checked_against},
-            **({"adoptions": [{"position": a[0], "by": a[1], "at": a[2]}
+            **({"adoptions": [{"position": a[0], "by": a[1], "at": a[2],
+                               "event_position": a[3] if len(a) > 3 else None}
                               for a in verdict.adoptions]} if verdict.adoptions else {})}
 
 
 def _adoption_lines(verdict: Verdict) -> list[str]:
     """Each `adopt-chain`, said with what it means for the events before it."""
     lines = []
-    for position, by, at in verdict.adoptions:
+    for position, by, at, *event in verdict.adoptions:
         try:
             when = datetime.fromisoformat(str(at))
             said = f"on {when.day} {when:%B %Y}"
@@ -75,6 +76,13 @@ def _adoption_lines(verdict: Verdict) -> list[str]:
         lines.append(f"the chain was adopted at position {position} by {by} {said}: the events "
                      "up to it were stored before the ledger kept a chain, so nothing shows "
                      "whether they were changed before then")
+        if event and event[0] is not None:
+            lines.append(f"the adoption is recorded as the event at position {event[0]}, "
+                         "chained and signed with the rest of the log")
+        else:
+            lines.append("the adoption is recorded only beside the chain, not in the log "
+                         "(adopted by release 0.1): run audit-ledger adopt-chain --by "
+                         "QUALITY-LEAD again to record it in the log too")
     return lines
 
 

@@ -19,6 +19,8 @@ from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
 
+from . import chain_adoption  # noqa: F401 - its event's topic known wherever a store is opened
+
 CHAIN_TABLE = "event_chain"
 GENESIS = bytes(32)  # the "previous hash" of position 1
 DOMAIN = b"audit-ledger event chain v1\n"

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from eventsourcing.persistence import ApplicationRecorder
 
 from .chain import BATCH, GENESIS, ChainRow, EventRow, batches, link
+from .chain_adoption import ADOPTED_TOPIC
 from .recorders import ChainedRecorder
 from .signing import SignatureRow, signature_holds, stored_key_holds
 
@@ -58,7 +59,9 @@ class Verdict:
     bad_position: int | None = None
     digest_problem: str | None = None
     signatures: Signatures = Signatures()
-    adoptions: tuple[tuple[Any, Any, Any], ...] = ()  # (position, by, at) of `adopt-chain`
+    adoptions: tuple[tuple[Any, ...], ...] = ()
+    """(position, by, at) of each `adopt-chain`, and once the log is read, the position of its
+    event in the log (None when it has none: adopted by release 0.1)."""
 
     @property
     def intact(self) -> bool:
@@ -157,6 +160,16 @@ class _SignedHeads:
                           "public key" if self.public is not None else "stored keys")
 
 
+def _event_after(position: Any, adopted: list[int]) -> int | None:
+    """The adoption event stored after an adoption row's position (None: none, or a row
+    edited into something that is not a position)."""
+    try:
+        after = int(position)
+    except (TypeError, ValueError):
+        return None
+    return next((p for p in adopted if p > after), None)
+
+
 def verify_log(recorder: ApplicationRecorder, against: Digest | None = None,
                batch: int = BATCH, public_key: Ed25519PublicKey | None = None,
                require_signed: bool = False) -> Verdict:
@@ -176,6 +189,7 @@ def verify_log(recorder: ApplicationRecorder, against: Digest | None = None,
     checked = 0
     at_digest = GENESIS if against is not None and against.position == 0 else None
     heads_at_digest = 0
+    adopted: list[int] = []  # positions of the adoption events in the log
     with recorder.chain_snapshot() as snapshot:
         adoptions = tuple(snapshot.adoptions())
         events = _rows(snapshot.events_after, key=lambda r: r[0], size=batch)
@@ -197,10 +211,13 @@ def verify_log(recorder: ApplicationRecorder, against: Digest | None = None,
                                unsigned[0], signatures=signed.summary(), adoptions=adoptions)
             previous = computed
             checked = position
+            if event is not None and event[3] == ADOPTED_TOPIC:
+                adopted.append(position)
             if against is not None and position == against.position:
                 at_digest = computed
                 heads_at_digest = signed.count
         unsigned = signed.tail(checked)
+    adoptions = tuple((*row, _event_after(row[0], adopted)) for row in adoptions)
     head = Digest(checked, previous.hex())
     if unsigned:
         return Verdict(checked, head, f"the log was altered at position {unsigned[0]}: "

@@ -404,12 +404,14 @@ def test_a_store_written_before_the_chain_is_refused_until_adopted_explicitly(
         assert denied.returncode == 2 and "Traceback" not in denied.stderr
         adopted = run_cli("adopt-chain", "--by", "ql", url=store_url, check=True)
         assert f"adopted the log of {count} events" in adopted.stdout
-        assert "recorded as adopted by ql" in adopted.stdout
+        assert "recorded as adopted by ql (an event in the log" in adopted.stdout
         assert raw.run("SELECT position, adopted_by FROM {chain}_adoptions") == [(count, "ql")]
         code, out, err = verify(store_url)
-        assert code == 0 and f"verified {count} events" in out, err
+        assert code == 0 and f"verified {count + 1} events" in out, err  # and the adoption's
         assert f"the chain was adopted at position {count} by ql on " in out
         assert "nothing shows whether they were changed before then" in out
+        assert f"the adoption is recorded as the event at position {count + 1}" in out
+        assert raw.event(count + 1)[3] == "audit-ledger:ChainAdopted"
         assert [r[1] for r in raw.chain_rows()] == raw.ids()
         again = run_cli("adopt-chain", "--by", "ql", url=store_url)
         assert again.returncode == 2 and "already has a hash chain" in again.stderr
@@ -418,3 +420,44 @@ def test_a_store_written_before_the_chain_is_refused_until_adopted_explicitly(
         assert code == 1 and "at position 5:" in err
     finally:
         raw.close()
+
+
+def test_an_adoption_recorded_beside_the_chain_only_is_finished_as_an_event(
+        store_url: str, mini_pack: dict[str, Any]) -> None:
+    """Release 0.1 recorded an adoption only as a row beside the chain: `verify` says so, and
+    `adopt-chain` run again records it in the log, keeping who adopted it and when."""
+    settings = parse_url(store_url)
+    if settings.kind == "postgres":
+        import psycopg
+
+        with psycopg.connect(PG_BASE, autocommit=True) as conn:
+            conn.execute(f"CREATE SCHEMA {settings.pg_schema}")
+    env = settings.library_env()
+    for name in [k for k in env if k.endswith("APPLICATION_RECORDER_TOPIC")]:
+        env[name] = ""
+    old = AuditLedger(env=env)
+    try:
+        import_pack(old, parse_pack(mini_pack))
+    finally:
+        old.close()
+    ledger = AuditLedger(env=settings.library_env())
+    try:
+        count, _ = ledger.recorder.adopt_chain("ql", "2026-11-30T09:00:00+00:00")  # type: ignore[attr-defined]
+    finally:
+        ledger.close()
+    code, out, err = verify(store_url)
+    assert code == 0 and f"verified {count} events" in out, err
+    assert "the chain was adopted at position " f"{count} by ql on 30 November 2026" in out
+    assert "the adoption is recorded only beside the chain, not in the log" in out
+    finished = run_cli("adopt-chain", "--by", "ql", url=store_url, check=True)
+    assert f"the adoption of the log at position {count} by ql is now recorded as an event " \
+        "in the log too" in finished.stdout
+    code, out, err = verify(store_url)
+    assert code == 0 and f"verified {count + 1} events" in out, err
+    assert f"the adoption is recorded as the event at position {count + 1}" in out
+    data = json.loads(run_cli("verify", "--format", "json", url=store_url).stdout)
+    assert data["adoptions"] == [{"position": count, "by": "ql",
+                                  "at": "2026-11-30T09:00:00+00:00",
+                                  "event_position": count + 1}]
+    again = run_cli("adopt-chain", "--by", "ql", url=store_url)
+    assert again.returncode == 2 and "already has a hash chain" in again.stderr
