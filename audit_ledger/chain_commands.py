@@ -6,7 +6,7 @@ store predates the chain adopts it with this command, which chains the log as it
 records who adopted it and when (and signs the head when a key is set): in a row beside the
 chain, which `verify` reads without a key, and then as an event in the log
 (`ledger.chain_adoption`), chained and signed like any other fact. Run again, it finishes an
-adoption whose event is missing (one made by release 0.1, or stopped between the two).
+adoption whose event is missing (one made by an earlier release, or stopped between the two).
 """
 
 from __future__ import annotations

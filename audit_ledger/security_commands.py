@@ -81,7 +81,7 @@ def _adoption_lines(verdict: Verdict) -> list[str]:
                          "chained and signed with the rest of the log")
         else:
             lines.append("the adoption is recorded only beside the chain, not in the log "
-                         "(adopted by release 0.1): run audit-ledger adopt-chain --by "
+                         "(adopted by an earlier release): run audit-ledger adopt-chain --by "
                          "QUALITY-LEAD again to record it in the log too")
     return lines
 
@@ -120,7 +120,7 @@ def _digest_lines(found: DigestFile, shown: str, trusted: str) -> list[str]:
 
 
 def _unsigned_warning(found: DigestFile, shown: str) -> str:
-    why = ("written by release 0.1, before digests were signed" if found.version == 1
+    why = ("written by an earlier release, before digests were signed" if found.version == 1
            else "exported where no key was set")
     return (f"warning: the digest {shown} is not signed ({why}): whoever could change the "
             "file could have rewritten it to match the log, so it proves only as much as the "

@@ -24,7 +24,7 @@ from .verification import Digest, Verdict
 
 KIND = "audit-ledger log digest"
 VERSION = 2
-"""Version 2 is signed; version 1 (release 0.1) was not, and is still read, with a warning."""
+"""Version 2 is signed; version 1 (releases 0.1 and 0.2) was not, and is still read, with a warning."""
 CHAIN_ALGORITHM = "sha256-chain-v1"
 SIGNATURE_ALGORITHM = "ed25519"
 DOMAIN = b"audit-ledger signed digest v2\n"

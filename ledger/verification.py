@@ -61,7 +61,7 @@ class Verdict:
     signatures: Signatures = Signatures()
     adoptions: tuple[tuple[Any, ...], ...] = ()
     """(position, by, at) of each `adopt-chain`, and once the log is read, the position of its
-    event in the log (None when it has none: adopted by release 0.1)."""
+    event in the log (None when it has none: adopted by an earlier release)."""
 
     @property
     def intact(self) -> bool:

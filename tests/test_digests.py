@@ -201,7 +201,7 @@ def test_an_unsigned_digest_still_reads_with_a_plain_warning(
         count, head = len(raw.ids()), raw.chain_rows()[-1][2]
     finally:
         raw.close()
-    # As release 0.1 wrote it.
+    # As releases 0.1 and 0.2 wrote it.
     old = tmp_path / "old.digest.json"
     old.write_text(json.dumps({"kind": "audit-ledger log digest", "version": 1,
                                "algorithm": "sha256-chain-v1", "position": count, "hash": head,
@@ -209,9 +209,9 @@ def test_an_unsigned_digest_still_reads_with_a_plain_warning(
     result = cli(store_url, "verify", "--digest", str(old))
     assert result.returncode == 0, result.stderr
     assert result.stderr.strip() == (
-        f"warning: the digest {old} is not signed (written by release 0.1, before digests were "
-        "signed): whoever could change the file could have rewritten it to match the log, so "
-        "it proves only as much as the place it was kept")
+        f"warning: the digest {old} is not signed (written by an earlier release, before "
+        "digests were signed): whoever could change the file could have rewritten it to match "
+        "the log, so it proves only as much as the place it was kept")
     assert "the log still extends the digest exported 2026-03-31T17:00:02+00:00" in result.stdout
     # Exported where no key is set: written unsigned, and said so at both ends.
     new = tmp_path / "new.digest.json"
