@@ -11,7 +11,7 @@ import json
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -38,6 +38,23 @@ def grown(signed: tuple[Wiring, Raw]) -> Iterator[tuple[Wiring, Raw]]:
     yield signed
 
 
+class Exported(NamedTuple):
+    """A signed digest of the grown store, exported with the ledger's key."""
+
+    raw: Raw
+    public: str
+    file: Path
+    digest: dict[str, Any]
+
+
+@pytest.fixture
+def exported(grown: tuple[Wiring, Raw], store_url: str, keys: dict[str, str],
+             tmp_path: Path) -> Exported:
+    public = cli(store_url, "public-key", **keys).stdout.strip()
+    digest_file = tmp_path / "digest.json"
+    return Exported(grown[1], public, digest_file, _export(store_url, digest_file, **keys))
+
+
 def _export(url: str, path: Path, **env: str) -> dict[str, Any]:
     result = cli(url, "export-digest", "-o", str(path), **env)
     assert result.returncode == 0, result.stderr
@@ -58,12 +75,8 @@ def _cut_after(raw: Raw, position: int) -> None:
 
 
 def test_a_signed_digest_is_checked_with_only_the_public_key(
-        grown: tuple[Wiring, Raw], store_url: str, keys: dict[str, str],
-        tmp_path: Path) -> None:
-    _, raw = grown
-    public = cli(store_url, "public-key", **keys).stdout.strip()
-    digest_file = tmp_path / "digest.json"
-    digest = _export(store_url, digest_file, **keys)
+        exported: Exported, store_url: str, keys: dict[str, str]) -> None:
+    raw, public, digest_file, digest = exported
     heads = _signatures(raw)
     assert (digest["version"], digest["position"], digest["signed_heads"]) == \
         (2, len(raw.ids()), len(heads))
@@ -88,12 +101,8 @@ def test_a_signed_digest_is_checked_with_only_the_public_key(
 
 
 def test_a_rewritten_digest_fails_its_signature(
-        grown: tuple[Wiring, Raw], store_url: str, keys: dict[str, str],
-        tmp_path: Path) -> None:
-    _, raw = grown
-    public = cli(store_url, "public-key", **keys).stdout.strip()
-    digest_file = tmp_path / "digest.json"
-    digest = _export(store_url, digest_file, **keys)
+        exported: Exported, store_url: str, keys: dict[str, str]) -> None:
+    raw, public, digest_file, digest = exported
     # The administrator cuts the newest commit off, then rewrites the digest to match.
     heads = _signatures(raw)
     keep = heads[-2][0]
@@ -134,12 +143,8 @@ def test_a_rewritten_digest_fails_its_signature(
 
 
 def test_the_newest_events_cut_off_with_their_signatures_are_caught_against_a_digest(
-        grown: tuple[Wiring, Raw], store_url: str, keys: dict[str, str],
-        tmp_path: Path) -> None:
-    _, raw = grown
-    public = cli(store_url, "public-key", **keys).stdout.strip()
-    digest_file = tmp_path / "digest.json"
-    digest = _export(store_url, digest_file, **keys)
+        exported: Exported, store_url: str, keys: dict[str, str]) -> None:
+    raw, public, digest_file, digest = exported
     keep = _signatures(raw)[-2][0]
     _cut_after(raw, keep)
     # The shorter log is consistent and signed: only the digest can tell.
@@ -156,11 +161,8 @@ def test_the_newest_events_cut_off_with_their_signatures_are_caught_against_a_di
 
 
 def test_deleting_every_signature_row_is_caught_against_a_digest(
-        grown: tuple[Wiring, Raw], store_url: str, keys: dict[str, str],
-        tmp_path: Path) -> None:
-    _, raw = grown
-    digest_file = tmp_path / "digest.json"
-    digest = _export(store_url, digest_file, **keys)
+        exported: Exported, store_url: str, keys: dict[str, str]) -> None:
+    raw, _, digest_file, digest = exported
     raw.run(f"DELETE FROM {_signature_table(raw)}")
     # Without the digest, the store now only looks like one written without a key.
     alone = cli(store_url, "verify")
@@ -174,12 +176,8 @@ def test_deleting_every_signature_row_is_caught_against_a_digest(
 
 
 def test_deleting_some_signature_rows_is_caught_against_a_digest(
-        grown: tuple[Wiring, Raw], store_url: str, keys: dict[str, str],
-        tmp_path: Path) -> None:
-    _, raw = grown
-    public = cli(store_url, "public-key", **keys).stdout.strip()
-    digest_file = tmp_path / "digest.json"
-    digest = _export(store_url, digest_file, **keys)
+        exported: Exported, store_url: str, keys: dict[str, str]) -> None:
+    raw, public, digest_file, digest = exported
     first = _signatures(raw)[0][0]
     raw.run(f"DELETE FROM {_signature_table(raw)} WHERE position=?", first)
     assert cli(store_url, "verify", "--public-key", public).returncode == 0  # unnoticed

@@ -370,15 +370,15 @@ def test_concurrent_writers_keep_one_chain(loaded: Raw, wiring: Wiring, store_ur
     assert code == 0 and f"verified {len(after)} events" in out, err
 
 
-def test_a_store_written_before_the_chain_is_refused_until_adopted_explicitly(
-        store_url: str, mini_pack: dict[str, Any]) -> None:
+def _stored_before_the_chain(store_url: str, mini_pack: dict[str, Any]) -> None:
+    """The mini audit stored by the library's own recorder, as the ledger stored events
+    before it kept a chain."""
     settings = parse_url(store_url)
     if settings.kind == "postgres":
         import psycopg
 
         with psycopg.connect(PG_BASE, autocommit=True) as conn:
             conn.execute(f"CREATE SCHEMA {settings.pg_schema}")
-    # The library's own recorder, as the ledger stored events before it kept a chain.
     env = settings.library_env()
     for name in [k for k in env if k.endswith("APPLICATION_RECORDER_TOPIC")]:
         env[name] = ""  # plain and application-prefixed alike
@@ -387,6 +387,11 @@ def test_a_store_written_before_the_chain_is_refused_until_adopted_explicitly(
         import_pack(old, parse_pack(mini_pack))
     finally:
         old.close()
+
+
+def test_a_store_written_before_the_chain_is_refused_until_adopted_explicitly(
+        store_url: str, mini_pack: dict[str, Any]) -> None:
+    _stored_before_the_chain(store_url, mini_pack)
     raw = Raw(store_url)
     try:
         count = len(raw.ids())
@@ -426,21 +431,8 @@ def test_an_adoption_recorded_beside_the_chain_only_is_finished_as_an_event(
         store_url: str, mini_pack: dict[str, Any]) -> None:
     """Release 0.1 recorded an adoption only as a row beside the chain: `verify` says so, and
     `adopt-chain` run again records it in the log, keeping who adopted it and when."""
-    settings = parse_url(store_url)
-    if settings.kind == "postgres":
-        import psycopg
-
-        with psycopg.connect(PG_BASE, autocommit=True) as conn:
-            conn.execute(f"CREATE SCHEMA {settings.pg_schema}")
-    env = settings.library_env()
-    for name in [k for k in env if k.endswith("APPLICATION_RECORDER_TOPIC")]:
-        env[name] = ""
-    old = AuditLedger(env=env)
-    try:
-        import_pack(old, parse_pack(mini_pack))
-    finally:
-        old.close()
-    ledger = AuditLedger(env=settings.library_env())
+    _stored_before_the_chain(store_url, mini_pack)
+    ledger = AuditLedger(env=parse_url(store_url).library_env())
     try:
         count, _ = ledger.recorder.adopt_chain("ql", "2026-11-30T09:00:00+00:00")  # type: ignore[attr-defined]
     finally:
