@@ -152,7 +152,8 @@ def _signature_lines(verdict: Verdict, trusted: str) -> list[str]:
     if signed.first is not None and signed.first > 1:
         lines.append(f"the events before the first signed head (position {signed.first}) were "
                      "stored before the ledger signed its chain (by release 0.1, or while no "
-                     "key was set): they are not tampering, and the first signature vouches "
+                     "key was set), or in the commit that head signs (the signatures do not "
+                     "say which): they are not tampering, and the first signature vouches "
                      "for them only as they stood when it was made")
     return lines
 
