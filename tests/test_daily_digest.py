@@ -30,6 +30,7 @@ from .conftest import (
     CLOCK_DAY,
     bot_services,
     running_console,
+    serving,
     slack_env,
     wait_until,
     worker_pack,
@@ -191,3 +192,25 @@ def test_a_channel_without_a_folder_is_refused_before_the_worker_starts(
     result = cli(store_url, "worker", "--digest-dir", str(blocked / "digests"), **env)
     assert result.returncode == 2 and result.stderr.startswith(
         f"error: AUDIT_LEDGER_DIGEST_DIR {blocked / 'digests'}: the folder cannot be made (")
+
+
+def test_bot_serve_publishes_the_day_from_its_own_worker(
+        store_url: str, mini_pack: dict[str, Any], fake_slack: FakeSlack,
+        tmp_path: Path) -> None:
+    w = wire(store_url, "")
+    try:
+        import_pack(w.app, parse_pack(worker_pack(mini_pack)), "import")
+    finally:
+        w.close()
+    folder = tmp_path / "digests"
+    with serving(store_url, fake_slack, "--workers", "1", log_dir=tmp_path,
+                 AUDIT_LEDGER_SIGNING_KEY=SIGNING_KEY, AUDIT_LEDGER_DIGEST_DIR=str(folder),
+                 AUDIT_LEDGER_DIGEST_CHANNEL=WITNESS):
+        wait_until(lambda: posted_for(folder, CLOCK_DAY).exists(), "the day's digest posted",
+                   timeout=60)
+    (post,) = [c for c in fake_slack.calls_to("chat.postMessage")
+               if c.body.get("channel") == WITNESS]
+    assert witnessed(post) == file_for(folder, CLOCK_DAY).read_text(encoding="utf-8")
+    result = cli(store_url, "verify", "--digest", str(file_for(folder, CLOCK_DAY)),
+                 AUDIT_LEDGER_SIGNING_KEY=SIGNING_KEY)
+    assert result.returncode == 0, result.stderr
