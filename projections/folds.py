@@ -280,8 +280,12 @@ def _concern_changed(f: Folding, e: Any, position: int) -> None:
            "concerns", key, concern_open(doc))
 
 
+def recommendation_key(programme: str, number: int) -> str:
+    return f"{programme}/{number:04d}"
+
+
 def _recommendation_made(f: Folding, e: Recommendation.Created, position: int) -> None:
-    key = f"{e.programme}/{e.number:04d}"
+    key = recommendation_key(e.programme, e.number)
     existing = f.get("recommendation", key)
     f.put("recommendation", key, {"programme": e.programme, "number": e.number, "text": e.text,
                                   "actions": list(existing["actions"]) if existing else []})
@@ -296,7 +300,7 @@ def _action_planned(f: Folding, e: Action.Created, position: int) -> None:
         "completed_on": "", "evidence": "", "progress": [], "replans": []})
     f.put("ids", f.oid, {"view": "action", "key": key, "programme": e.programme})
     listed(f, "waiting", in_partnership(owner_of(f, e.programme), e.owner), "actions", key, True)
-    rkey = f"{e.programme}/{e.recommendation:04d}"
+    rkey = recommendation_key(e.programme, e.recommendation)
     rec = f.get("recommendation", rkey)
     if rec is None:
         rec = {"programme": e.programme, "number": e.recommendation, "text": "", "actions": []}

@@ -10,10 +10,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from ledger.actions import Action, Recommendation
 from ledger.ids import DEFAULT_PARTNERSHIP, in_partnership
+from ledger.people import Person
+from ledger.programme import Programme
 
 from .due_dates import KEEPERS, due_prefetch
-from .folds import HANDLERS
+from .folds import HANDLERS, recommendation_key
 from .indexes import (
     INDEXED_BY_EVENT,
     INDEXES,
@@ -66,6 +69,18 @@ def position_name(part: int) -> str:
     return f"{TRACKING_NAME} part {part}"
 
 
+def _named_by(e: Any) -> list[tuple[str, str]]:
+    """Documents an event names outright, beyond its own: the Slack user a person is linked
+    to, the recommendation an action serves."""
+    if isinstance(e, Person.Created | Person.SlackUserLinked) and e.slack_user:
+        return [("slack", e.slack_user)]
+    if isinstance(e, Recommendation.Created):
+        return [("recommendation", recommendation_key(e.programme, e.number))]
+    if isinstance(e, Action.Created):
+        return [("recommendation", recommendation_key(e.programme, e.recommendation))]
+    return []
+
+
 class Folding:
     """One batch of folding: documents read once, changed in memory, written together."""
 
@@ -79,6 +94,8 @@ class Folding:
         self.oid = ""
         """The id of the aggregate whose event is being folded, as text: made once an event."""
         self.deliveries: dict[str, str] = {}
+        self.opened: dict[str, str] = {}
+        """The partnerships of the programmes opened in the batch prefetched."""
         self.only: frozenset[int] | None = None
         """The partitions folded (None: all): documents of the others are not written."""
         self.part = 0
@@ -102,6 +119,8 @@ class Folding:
         `ids` entry yet, so none is asked for."""
         self._fill([("ids", oid) for e, oid in zip(events, oids, strict=True)
                     if e.originator_version != 1], load_many)
+        self.opened = {e.programme: e.partnership for e in events
+                       if isinstance(e, Programme.Created)}
         follow: list[tuple[str, str]] = []
         for e, oid in zip(events, oids, strict=True):
             index = self.cache.get(("ids", oid))
@@ -115,6 +134,7 @@ class Folding:
                 follow.append(("programme", e.programme))  # whose partnership indexes it
             if isinstance(getattr(e, "partnership", None), str):
                 follow.append(("partnership", e.partnership))
+            follow.extend(_named_by(e))
         self._fill(follow, load_many)
         self._fill([k for e, oid in zip(events, oids, strict=True)
                     for k in self._indexes_of(e, oid)], load_many)
@@ -137,6 +157,8 @@ class Folding:
             field, view = INDEXES[index["view"]]
             out.append((view, in_partnership(self._partnership_of(e, index, doc),
                                              str(doc.get(field) or ""))))
+        if isinstance(e, Person.SlackUserLinked) and doc is not None:
+            out.append(("slack", str(doc.get("slack_user") or "")))  # the one it leaves
         return [k for k in out if k[1]]
 
     def _partnership_of(self, e: Any, index: Doc | None, doc: Doc | None) -> str:
@@ -148,6 +170,8 @@ class Folding:
             return str(doc["partnership"])
         programme = getattr(e, "programme", None) or (index or {}).get("programme")
         found = self.cache.get(("programme", programme)) if programme else None
+        if found is None and programme in self.opened:  # opened in this batch
+            return self.opened[programme]
         return str((found or {}).get("partnership") or DEFAULT_PARTNERSHIP)
 
     def _fill(self, keys: list[tuple[str, str]],
