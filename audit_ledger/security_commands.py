@@ -99,12 +99,12 @@ def _own_public_key(ctx: click.Context) -> str:
     return signer.public if signer is not None else ""
 
 
-def _digest_lines(found: DigestFile, shown: str, trusted: str) -> list[str]:
+def _digest_lines(found: DigestFile, trusted: str) -> list[str]:
     """What the digest proves, and whose signature it bears, in words."""
     digest, signature = found.checkpoint, found.signature
     when = f" exported {digest.exported_at}" if digest.exported_at else ""
     lines = [f"the log still extends the digest{when}: position {digest.position}, hash "
-             f"{digest.hash}" + (f", {digest.signed_heads} signed heads"
+             f"{digest.hash}" + (f", {_heads(digest.signed_heads)}"
                                  if digest.signed_heads else "")]
     if signature is None:
         return lines
@@ -127,6 +127,10 @@ def _unsigned_warning(found: DigestFile, shown: str) -> str:
             "place it was kept")
 
 
+def _heads(count: int) -> str:
+    return f"{count} signed head{'' if count == 1 else 's'}"
+
+
 def _signature_lines(verdict: Verdict, trusted: str) -> list[str]:
     """What the signatures prove, and against whom, in words."""
     signed = verdict.signatures
@@ -142,10 +146,10 @@ def _signature_lines(verdict: Verdict, trusted: str) -> list[str]:
     lines = []
     if trusted:
         lines.append(f"every commit from position {signed.first} on is signed with public key "
-                     f"{trusted} ({signed.count} signed heads): nobody without that key's "
+                     f"{trusted} ({_heads(signed.count)}): nobody without that key's "
                      "secret added or rewrote them")
     else:
-        lines.append(f"{signed.count} signed heads from position {signed.first}, each checked "
+        lines.append(f"{_heads(signed.count)} from position {signed.first}, each checked "
                      f"only against the public key stored beside it ({keys}): give "
                      "--public-key (from audit-ledger public-key) to check them against the "
                      "key you trust")
@@ -202,7 +206,7 @@ def verify(ctx: click.Context, digest_file: Path | None, public_key: str | None,
     for line in _adoption_lines(verdict) + _signature_lines(verdict, trusted_text):
         click.echo(line)
     if found is not None:
-        for line in _digest_lines(found, str(digest_file), trusted_text):
+        for line in _digest_lines(found, trusted_text):
             click.echo(line)
 
 
