@@ -1,6 +1,8 @@
 """A case's key: sealing and opening its text, and the key table every store keeps them in.
 
-Case keys are wrapped with the store's key (AUDIT_LEDGER_KEY) when one is set. A row whose
+Each case key is wrapped with its partnership's key (itself wrapped with AUDIT_LEDGER_KEY
+when one is set) and bound to its case (`ledger.key_wrapping`): a row moved to another case
+does not open, its text reads "[unreadable]" and `verify` names both cases. A row whose
 key is NULL marks a case whose text was erased: no new key is ever made for it, and
 recording new text for it is refused. Keys are remembered for `KEY_TTL` seconds, so that a
 long-running process (the bot, its worker) stops opening an erased case's text within that
@@ -25,6 +27,7 @@ from eventsourcing.persistence import Cipher
 from eventsourcing.utils import Environment
 
 from .base import Rejected
+from .key_wrapping import KeyDoesNotOpen, bound_to, is_bound, unwrap_case_key, wrap_case_key
 from .partnership_keys import MARK
 from .personal import ERASED, SEALED, UNREADABLE
 
@@ -84,14 +87,16 @@ class LRU(Generic[K, V]):
 
 @dataclass(frozen=True)
 class CaseKey:
-    """A case's key (None once destroyed), and when its text was erased."""
+    """A case's key (None once destroyed), and when its text was erased; `damaged` when its
+    row does not open as this case's key (changed by hand: `verify` names it)."""
 
     cipher: AESCipher | None
     erased_at: str = ""
+    damaged: bool = False
 
     @property
     def erased(self) -> bool:
-        return self.cipher is None
+        return self.cipher is None and not self.damaged
 
     def seal(self, text: str) -> dict[str, str]:
         assert self.cipher is not None
@@ -100,7 +105,7 @@ class CaseKey:
 
     def open(self, sealed: str) -> str:
         if self.cipher is None:
-            return ERASED
+            return UNREADABLE if self.damaged else ERASED
         try:
             return self.cipher.decrypt(base64.b64decode(sealed)).decode("utf-8")
         except (ValueError, UnicodeDecodeError):
@@ -112,7 +117,13 @@ def _aes(raw: bytes) -> AESCipher:
 
 
 def usable(case: Case, key: CaseKey) -> CaseKey:
-    """The key, to seal new text with; refused once the case's text was erased."""
+    """The key, to seal new text with; refused once the case's text was erased, or when its
+    row no longer opens as its key."""
+    if key.damaged:
+        raise Rejected(
+            f"case {case[1]} in {case[0]}: its key row does not open as this case's key (it "
+            "was changed outside the ledger), so no new text can be recorded for it; nothing "
+            "was written. Run audit-ledger verify and ask whoever looks after the store")
     if key.erased:
         raise CaseTextErased(
             f"case {case[1]} in {case[0]}: its personal text was erased"
@@ -168,12 +179,25 @@ class CaseKeys(ABC):
         assert self.partnerships is not None and self.partnership_of is not None
         return self.partnerships.key(self.partnership_of(case[0]), make)
 
+    def bound(self, case: Case) -> bytes:
+        """The associated data binding the case's wrapped key to it (`ledger.key_wrapping`)."""
+        assert self.partnership_of is not None
+        return bound_to(self.partnership_of(case[0]), *case)
+
     def _from_row(self, row: tuple[bytes | None, str] | None, case: Case) -> CaseKey | None:
         if row is None:
             return None
         wrapped, erased_at = row
         if wrapped is None:
             return CaseKey(None, erased_at or "")
+        if is_bound(wrapped) and self.partnerships is not None:
+            cipher, erased_at = self._partnership_key(case)
+            if cipher is None:  # the partnership's key is destroyed: its text with it
+                return CaseKey(None, erased_at)
+            try:
+                return CaseKey(_aes(unwrap_case_key(cipher.key, wrapped, self.bound(case))))
+            except KeyDoesNotOpen:
+                return CaseKey(None, damaged=True)  # moved from another case: `verify` says
         if bytes(wrapped).startswith(MARK) and self.partnerships is not None:
             cipher, erased_at = self._partnership_key(case)
             if cipher is None:  # the partnership's key is destroyed: its text with it
@@ -241,7 +265,7 @@ class CaseKeys(ABC):
                         f"case {case[1]} in {case[0]}: its partnership's text was erased"
                         f"{' on ' + erased_at[:10] if erased_at else ''}; no new text can be "
                         "recorded for it")
-                new[case] = MARK + cipher.encrypt(raw)
+                new[case] = wrap_case_key(cipher.key, raw, self.bound(case))
                 continue
             new[case] = self.wrap.encrypt(raw) if self.wrap else raw
         stored = self._insert(new)

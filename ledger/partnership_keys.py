@@ -3,9 +3,10 @@ it erases every sealed text of the partnership at once (the log untouched, `veri
 
 `partnership_keys(partnership, key, erased_at)` lives beside `case_keys`; a partnership's key
 is stored wrapped with the store's key (AUDIT_LEDGER_KEY) when one is set, as case keys were.
-A case key wrapped by its partnership's key is stored with the `MARK` prefix; one without it
-was wrapped with the store's key directly (made before partnerships had keys) and is
-destroyed with the partnership's (`CaseKeys.destroy_programmes`).
+A case key wrapped by its partnership's key is stored bound to its case (`ledger.key_wrapping`);
+one with the `MARK` prefix was wrapped by it before keys were bound to their case, and one
+with neither was wrapped with the store's key directly (made before partnerships had keys)
+and is destroyed with the partnership's (`CaseKeys.destroy_programmes`).
 
 After a key rotation a partnership's key is wrapped with the epoch's wrapping key
 (AUDIT_LEDGER_WRAPPING_KEY) instead, its row naming the epoch (`ledger.key_epochs`).
