@@ -1,0 +1,216 @@
+"""The case key table played by its administrator, on both stores: rows swapped, deleted or
+added by hand in SQL, an import killed half-way. Each key is bound to its case, so a row moved
+to another case does not open; `verify` checks the table against the log's erasures.
+
+Each test reaches the key table directly (sqlite3, or psycopg in the test's schema), as
+someone with the database but not the application's key would, then runs the console script.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+
+from audit_ledger.wiring import wire
+from ledger import ids
+from ledger.key_wrapping import CASE_KEY_V2
+
+from .conftest import run_cli
+from .test_partnership_export import KEY
+from .test_tamper import Raw
+
+PID = "mini-2026"
+TEXT = "Clear chronology kept."
+
+
+class KeyTable:
+    """The store's key table, reached without the ledger."""
+
+    def __init__(self, url: str) -> None:
+        self.raw = Raw(url)
+        self.table = "case_keys" if self.raw.sqlite else \
+            f"{parse_qs(urlparse(url).query)['schema'][0]}.case_keys"
+
+    def run(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+        return self.raw.run(sql.replace("KEYS", self.table), *params)
+
+    def key(self, case: str) -> bytes | None:
+        rows = self.run("SELECT key FROM KEYS WHERE programme=? AND case_ref=?", PID, case)
+        return None if not rows or rows[0][0] is None else bytes(rows[0][0])
+
+    def swap(self, one: str, other: str) -> None:
+        first, second = self.key(one), self.key(other)
+        self.run("UPDATE KEYS SET key=? WHERE programme=? AND case_ref=?", second, PID, one)
+        self.run("UPDATE KEYS SET key=? WHERE programme=? AND case_ref=?", first, PID, other)
+
+    def close(self) -> None:
+        self.raw.close()
+
+
+@pytest.fixture(params=["", KEY], ids=["no-key", "key"])
+def key(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def imported(store_url: str, tmp_path: Path, mini_pack: dict[str, Any],
+             key: str) -> Iterator[KeyTable]:
+    """The mini audit imported through the console script, and its key table at hand."""
+    pack = tmp_path / "mini.json"
+    pack.write_text(json.dumps(mini_pack), encoding="utf-8")
+    run_cli("import", str(pack), url=store_url, key=key, check=True)
+    table = KeyTable(store_url)
+    try:
+        yield table
+    finally:
+        table.close()
+
+
+def _texts(url: str, key: str, case: str) -> str:
+    """Everything the ledger reads back from a case's events, as one string."""
+    w = wire(url, key)
+    try:
+        events = w.app.recorder.select_events(ids.case_id(PID, case))
+        return repr([vars(w.app.mapper.to_domain_event(e)) for e in events])
+    finally:
+        w.close()
+
+
+def test_each_new_key_row_is_bound_to_its_case(imported: KeyTable) -> None:
+    for case in ("K01", "K02"):
+        stored = imported.key(case)
+        assert stored is not None and stored.startswith(CASE_KEY_V2)
+
+
+def test_swapped_key_rows_do_not_open_and_nothing_is_written_for_them(
+        imported: KeyTable, store_url: str, key: str) -> None:
+    assert TEXT in _texts(store_url, key, "K01")
+    imported.swap("K01", "K02")
+    said = _texts(store_url, key, "K01")
+    assert TEXT not in said and "[unreadable]" in said
+    refused = run_cli("concern", "raise", PID, "K01", "--agency", "school", "--by", "sch.aud",
+                      "--summary", "Another worry.", url=store_url, key=key)
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr, refused.stderr
+    assert "K01" in refused.stderr and "changed outside the ledger" in refused.stderr
+    imported.swap("K01", "K02")  # put back: the text reads again
+    assert TEXT in _texts(store_url, key, "K01")
+
+
+# ---- verify: the key table against the log ------------------------------------------------
+
+
+@pytest.fixture(params=["plain", "key", "key-not-given"])
+def keyed(request: pytest.FixtureRequest, store_url: str, tmp_path: Path,
+          mini_pack: dict[str, Any]) -> Iterator[tuple[KeyTable, str, str]]:
+    """The mini audit imported (with a key, or without), its key table, the key it was written
+    with, and the key verify is given: none, for an encrypted store checked without its key."""
+    written = "" if request.param == "plain" else KEY
+    pack = tmp_path / "mini.json"
+    pack.write_text(json.dumps(mini_pack), encoding="utf-8")
+    run_cli("import", str(pack), url=store_url, key=written, check=True)
+    table = KeyTable(store_url)
+    try:
+        yield table, written, "" if request.param == "key-not-given" else written
+    finally:
+        table.close()
+
+
+def _verify(url: str, key: str) -> tuple[int, str, str]:
+    result = run_cli("verify", url=url, key=key)
+    assert "Traceback" not in result.stderr, result.stderr
+    return result.returncode, result.stdout, result.stderr
+
+
+def _verify_json(url: str, key: str) -> dict[str, Any]:
+    result = run_cli("verify", "--format", "json", url=url, key=key)
+    assert "Traceback" not in result.stderr, result.stderr
+    return dict(json.loads(result.stdout)["case_keys"])
+
+
+def test_a_clean_store_verifies_and_says_what_was_checked(
+        keyed: tuple[KeyTable, str, str], store_url: str) -> None:
+    _table, written, given = keyed
+    code, out, err = _verify(store_url, given)
+    assert code == 0, err
+    assert "2 case key rows checked against the log" in out
+    blind = bool(written) and not given
+    assert ("without AUDIT_LEDGER_KEY this store's events cannot be read" in out) == blind
+    assert _verify_json(store_url, given) == {
+        "rows": 2, "problems": [], "unbound": 0,
+        "unchecked": [line for line in out.splitlines() if "without AUDIT_LEDGER_KEY" in line]}
+
+
+def test_an_orphan_key_row_is_named(keyed: tuple[KeyTable, str, str], store_url: str) -> None:
+    table, _written, given = keyed
+    table.run("INSERT INTO KEYS (programme, case_ref, key) SELECT programme, 'K99', key "
+              "FROM KEYS WHERE case_ref='K01'")
+    code, _out, err = _verify(store_url, given)
+    assert code == 1
+    assert "the key table has a row for case K99 in mini-2026, which the log does not hold" \
+        in err
+
+
+def test_a_key_destroyed_without_a_recorded_erasure_is_named(
+        keyed: tuple[KeyTable, str, str], store_url: str) -> None:
+    table, _written, given = keyed
+    table.run("UPDATE KEYS SET key=NULL, erased_at='2026-12-01T10:00:00+00:00' "
+              "WHERE case_ref='K01'")
+    code, _out, err = _verify(store_url, given)
+    assert code == 1
+    assert ("case K01 in mini-2026: its key was destroyed (the row says on 2026-12-01) but "
+            "the log records no erasure of its text") in err
+
+
+def test_a_key_row_deleted_without_a_recorded_erasure_is_named_with_the_key(
+        keyed: tuple[KeyTable, str, str], store_url: str) -> None:
+    table, written, given = keyed
+    table.run("DELETE FROM KEYS WHERE case_ref='K01'")
+    code, out, err = _verify(store_url, given)
+    if written and not given:  # the events cannot be read: said, not guessed
+        assert code == 0 and "a key row deleted outright" in out
+        return
+    assert code == 1
+    assert ("case K01 in mini-2026: its key row was deleted but the log records no erasure "
+            "of its text") in err
+
+
+def test_swapped_key_rows_are_named_together(keyed: tuple[KeyTable, str, str],
+                                             store_url: str) -> None:
+    table, written, given = keyed
+    table.swap("K01", "K02")
+    code, out, err = _verify(store_url, given)
+    if written and not given:
+        assert code == 0 and "moved to another case is found only with the key" in out
+        return
+    assert code == 1
+    assert ("the key rows of case K01 in mini-2026 and case K02 in mini-2026 were swapped: "
+            "each holds the other's key") in err
+    assert err.count("\n") == 1, err  # one line for the pair
+
+
+def test_an_erased_key_put_back_and_an_erased_row_deleted_are_named(
+        keyed: tuple[KeyTable, str, str], store_url: str) -> None:
+    table, written, given = keyed
+    kept = table.key("K02")
+    run_cli("erase", PID, "K02", "--by", "ql", "--reason", "Retention review RR-7, 1 May 2026",
+            url=store_url, key=written, check=True)
+    assert _verify(store_url, given)[0] == 0  # a finished erasure verifies
+    table.run("UPDATE KEYS SET key=?, erased_at=NULL WHERE case_ref='K02'", kept)
+    code, _out, err = _verify(store_url, given)
+    assert code == 1
+    assert "case K02 in mini-2026: its erasure is recorded" in err
+    assert "but its key is still in the key table" in err
+    table.run("DELETE FROM KEYS WHERE case_ref='K02'")
+    code, _out, err = _verify(store_url, given)
+    assert code == 1
+    if written and not given:
+        assert "1 case erased by a recorded erasure no longer in the key table" in err
+    else:
+        assert ("case K02 in mini-2026: its erasure is recorded on 2026-" in err and
+                "its row in the key table (which stops new text being recorded for it) was "
+                "deleted" in err), err
