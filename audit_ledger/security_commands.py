@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -31,6 +31,9 @@ from ledger.settings import StoreSettings, from_environment
 from ledger.signing import ChainSigner, read_public_key, signer_from
 from ledger.verification import Verdict, verify_log
 
+if TYPE_CHECKING:
+    from ledger.key_audit import KeyCheck
+
 
 @contextmanager
 def _log(ctx: click.Context) -> Iterator[tuple[StoreSettings, AuditLedger]]:
@@ -44,11 +47,13 @@ def _log(ctx: click.Context) -> Iterator[tuple[StoreSettings, AuditLedger]]:
         app.close()
 
 
-def _verdict_data(verdict: Verdict, found: DigestFile | None) -> dict[str, Any]:
+def _verdict_data(verdict: Verdict, found: DigestFile | None,
+                  keys: KeyCheck | None = None) -> dict[str, Any]:
     signed = verdict.signatures
     digest = found.checkpoint if found is not None else None
     sig = found.signature if found is not None else None
-    return {"intact": verdict.intact, "checked": verdict.checked,
+    return {"intact": verdict.intact and not (keys and keys.problems),
+            "checked": verdict.checked,
             "head": {"position": verdict.head.position, "hash": verdict.head.hash},
             "problem": verdict.problem, "bad_position": verdict.bad_position,
             "digest": None if digest is None else {
@@ -61,7 +66,25 @@ def _verdict_data(verdict: Verdict, found: DigestFile | None) -> dict[str, Any]:
                            "checked_against": signed.checked_against},
             **({"adoptions": [{"position": a[0], "by": a[1], "at": a[2],
                                "event_position": a[3] if len(a) > 3 else None}
-                              for a in verdict.adoptions]} if verdict.adoptions else {})}
+                              for a in verdict.adoptions]} if verdict.adoptions else {}),
+            **({"case_keys": {"rows": keys.rows, "problems": keys.problems,
+                              "unchecked": keys.unchecked, "unbound": keys.unbound}}
+               if keys is not None else {})}
+
+
+def _case_keys(ctx: click.Context, app: AuditLedger) -> KeyCheck:
+    """The case key table checked against the log, with the store's key when one is set."""
+    from eventsourcing.cryptography import AESCipher
+    from eventsourcing.utils import Environment
+
+    from ledger.key_audit import check_case_keys
+    from ledger.store_key import key_format_problem
+
+    obj = ctx.find_root().ensure_object(dict)
+    key = from_environment(obj.get("url"), obj.get("key")).key
+    cipher = AESCipher(Environment(env={AESCipher.CIPHER_KEY: key.strip()})) \
+        if key and not key_format_problem(key) else None
+    return check_case_keys(app.recorder, app.mapper.transcoder, cipher)
 
 
 def _adoption_lines(verdict: Verdict) -> list[str]:
@@ -192,18 +215,26 @@ def verify(ctx: click.Context, digest_file: Path | None, public_key: str | None,
     with _log(ctx) as (settings, app):
         verdict = verify_log(app.recorder, None if forged or not found else found.checkpoint,
                              public_key=trusted, require_signed=public_key is not None)
+        keys = _case_keys(ctx, app)
     if forged:
         verdict = replace(verdict, digest_problem=forged)
     if fmt == "json":
-        click.echo(json.dumps(_verdict_data(verdict, found), indent=2))
-    if verdict.problem or verdict.digest_problem:
-        click.echo(verdict.problem or verdict.digest_problem, err=True)
+        click.echo(json.dumps(_verdict_data(verdict, found, keys), indent=2))
+    if verdict.problem or verdict.digest_problem or keys.problems:
+        for problem in [verdict.problem or verdict.digest_problem or "", *keys.problems]:
+            if problem:
+                click.echo(problem, err=True)
         ctx.exit(1)
     if fmt == "json":
         return
     click.echo(f"verified {verdict.checked} events in {settings.describe()}: the hash chain is "
                f"intact; head position {verdict.head.position}, hash {verdict.head.hash}")
     for line in _adoption_lines(verdict) + _signature_lines(verdict, trusted_text):
+        click.echo(line)
+    if keys.rows:
+        click.echo(f"{keys.rows} case key rows checked against the log: each belongs to a case "
+                   "it holds, and every destroyed key to a recorded erasure")
+    for line in keys.unchecked:
         click.echo(line)
     if found is not None:
         for line in _digest_lines(found, trusted_text):

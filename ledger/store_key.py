@@ -46,7 +46,8 @@ def key_format_problem(key: str) -> str | None:
     return None if len(raw) in KEY_SIZES else BAD_KEY
 
 
-def _is_plain(state: bytes) -> bool:
+def holds_plain_json(state: bytes) -> bool:
+    """True for an event stored without the store's cipher (plain JSON)."""
     try:
         json.loads(state)
     except ValueError:
@@ -64,13 +65,13 @@ def check_key(recorder: ApplicationRecorder, cipher: Cipher | None) -> None:
         return
     state = bytes(first[0].state)
     if cipher is None:
-        if not _is_plain(state):
+        if not holds_plain_json(state):
             raise StoreKeyError(NO_KEY)
         return
     try:
         cipher.decrypt(state)
     except ValueError:
-        raise StoreKeyError(PLAIN_STORE if _is_plain(state) else OTHER_KEY) from None
+        raise StoreKeyError(PLAIN_STORE if holds_plain_json(state) else OTHER_KEY) from None
 
 
 def _checked_cipher(key: str | None, make: Callable[[], Cipher | None]) -> Cipher | None:
