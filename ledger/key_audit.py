@@ -33,6 +33,7 @@ from .case_audit import CaseAudit
 from .concerns import Concern
 from .feedback import Feedback
 from .key_wrapping import KeyDoesNotOpen, bound_to, is_bound, unwrap_case_key
+from .partnership import Partnership
 from .partnership_keys import TABLE as PARTNERSHIP_TABLE
 from .programme import Programme
 from .store_key import holds_plain_json
@@ -45,6 +46,7 @@ NAMING = {cls.TOPIC: cls for cls in (CaseAudit.Created, Concern.Created, Feedbac
 ERASED_TOPIC = CaseAudit.TextErased.TOPIC
 CASE_TOPIC = CaseAudit.Created.TOPIC
 PROGRAMME_TOPIC = Programme.Created.TOPIC
+PARTNERSHIP_ERASED_TOPIC = Partnership.TextErased.TOPIC
 
 
 @dataclass
@@ -68,6 +70,7 @@ class _Log:
     case_of: dict[UUID, Case] = field(default_factory=dict)  # any aggregate -> its case
     sealed: set[Case] = field(default_factory=set)  # cases whose events hold sealed text
     erased: dict[UUID, str] = field(default_factory=dict)  # case id -> "on DATE by PERSON"
+    erased_partnerships: set[UUID] = field(default_factory=set)  # by `partnership erase`
     partnership_of: dict[str, str] = field(default_factory=dict)  # programme -> partnership
 
 
@@ -138,8 +141,9 @@ class _Reader:
                              f"state FROM {self.events} WHERE {self.nid}>? ORDER BY {self.nid} "
                              f"LIMIT {BATCH}", [after])
         return self.rows(f"SELECT {self.nid}, originator_id, originator_version, topic FROM "
-                         f"{self.events} WHERE {self.nid}>? AND topic IN (?, ?) ORDER BY "
-                         f"{self.nid} LIMIT {BATCH}", [after, CASE_TOPIC, ERASED_TOPIC])
+                         f"{self.events} WHERE {self.nid}>? AND topic IN (?, ?, ?) ORDER BY "
+                         f"{self.nid} LIMIT {BATCH}",
+                         [after, CASE_TOPIC, ERASED_TOPIC, PARTNERSHIP_ERASED_TOPIC])
 
     def first_state(self) -> bytes | None:
         found = self.rows(f"SELECT state FROM {self.events} ORDER BY {self.nid} LIMIT 1")
@@ -160,6 +164,8 @@ class _Opener:
 
     def learn(self, log: _Log, row: tuple[Any, ...]) -> None:
         originator, topic = _uuid(row[1]), str(row[3])
+        if topic == PARTNERSHIP_ERASED_TOPIC:
+            log.erased_partnerships.add(originator)
         state = bytes(row[4])
         if self.cipher is not None:
             state = self.cipher.decrypt(state)
@@ -196,16 +202,42 @@ def _read_log(reader: _Reader, opener: _Opener | None) -> _Log:
                 opener.learn(log, row)
             elif str(row[3]) == CASE_TOPIC:
                 log.cases[_uuid(row[1])] = None
-            else:
+            elif str(row[3]) == ERASED_TOPIC:
                 log.erased[_uuid(row[1])] = ""
+            else:
+                log.erased_partnerships.add(_uuid(row[1]))
     return log
+
+
+def _partnerships_against_log(partnerships: dict[str, tuple[bytes | None, str]], log: _Log,
+                              out: KeyCheck) -> set[str]:
+    """Each partnership's key row against the log's partnership erasures; the partnerships
+    whose key is destroyed (their cases' keys went with it)."""
+    destroyed = set()
+    for partnership, (wrapped, erased_at) in sorted(partnerships.items()):
+        recorded = ids.partnership_id(partnership) in log.erased_partnerships
+        if wrapped is None:
+            destroyed.add(partnership)
+            if not recorded:
+                when = f" (the row says on {erased_at[:10]})" if erased_at else ""
+                out.problems.append(
+                    f"partnership {partnership}'s key was destroyed{when} but the log records "
+                    "no erasure of its text: the key was removed outside the ledger, and its "
+                    "cases' text can no longer be read")
+        elif recorded:
+            out.problems.append(
+                f"partnership {partnership}: its erasure is recorded but its key is still in "
+                "the key table, so its cases' text can still be read: the erasure was "
+                "interrupted (run audit-ledger partnership erase again to finish it) or the key "
+                "was put back outside the ledger")
+    return destroyed
 
 
 def _against_log(rows: dict[Case, tuple[bytes | None, str]], log: _Log,
                  partnerships: dict[str, tuple[bytes | None, str]], out: KeyCheck) -> None:
     """Each row against the log's cases and erasures, and each case of the log with sealed
     text or an erasure against its row."""
-    erased_partnerships = {p for p, (key, _at) in partnerships.items() if key is None}
+    erased_partnerships = _partnerships_against_log(partnerships, log, out)
     gone_with_partnership = 0
     for case, (wrapped, erased_at) in sorted(rows.items()):
         case_id = ids.case_id(*case)
