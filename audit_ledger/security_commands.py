@@ -78,13 +78,16 @@ def _case_keys(ctx: click.Context, app: AuditLedger) -> KeyCheck:
     from eventsourcing.utils import Environment
 
     from ledger.key_audit import check_case_keys
+    from ledger.key_epochs import key_bytes
     from ledger.store_key import key_format_problem
 
     obj = ctx.find_root().ensure_object(dict)
-    key = from_environment(obj.get("url"), obj.get("key")).key
+    settings = from_environment(obj.get("url"), obj.get("key"))
+    key = settings.key
     cipher = AESCipher(Environment(env={AESCipher.CIPHER_KEY: key.strip()})) \
         if key and not key_format_problem(key) else None
-    return check_case_keys(app.recorder, app.mapper.transcoder, cipher)
+    wrapping = key_bytes(settings.wrapping_key) if settings.wrapping_key.strip() else None
+    return check_case_keys(app.recorder, app.mapper.transcoder, cipher, wrapping)
 
 
 def _adoption_lines(verdict: Verdict) -> list[str]:

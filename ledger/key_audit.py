@@ -32,6 +32,7 @@ from . import ids
 from .case_audit import CaseAudit
 from .concerns import Concern
 from .feedback import Feedback
+from .key_epochs import epoch_of, unwrap_partnership_key
 from .key_wrapping import KeyDoesNotOpen, bound_to, is_bound, unwrap_case_key
 from .partnership import Partnership
 from .partnership_keys import TABLE as PARTNERSHIP_TABLE
@@ -295,26 +296,36 @@ def _against_log(rows: dict[Case, tuple[bytes | None, str]], log: _Log,
 
 
 def _opened_partnership_keys(partnerships: dict[str, tuple[bytes | None, str]],
-                             cipher: Cipher | None) -> dict[str, bytes | None]:
-    """Each partnership's raw key (None once destroyed); one that does not open is left out."""
+                             cipher: Cipher | None, wrapping_key: bytes | None
+                             ) -> tuple[dict[str, bytes | None], set[str]]:
+    """Each partnership's raw key (None once destroyed), one that does not open left out;
+    and the partnerships whose key needs the key epoch's wrapping key, not given."""
     out: dict[str, bytes | None] = {}
+    rotated = set()
     for partnership, (wrapped, _at) in partnerships.items():
         if wrapped is None:
             out[partnership] = None
             continue
         try:
-            out[partnership] = cipher.decrypt(wrapped) if cipher is not None else wrapped
+            if epoch_of(wrapped) == 0:
+                out[partnership] = cipher.decrypt(wrapped) if cipher is not None else wrapped
+            elif wrapping_key is not None:
+                out[partnership] = unwrap_partnership_key(wrapping_key, wrapped, partnership)
+            else:
+                rotated.add(partnership)
         except ValueError:
             continue
-    return out
+    return out, rotated
 
 
 def _binding(rows: dict[Case, tuple[bytes | None, str]], log: _Log,
-             keys: dict[str, bytes | None], out: KeyCheck) -> None:
+             opened: tuple[dict[str, bytes | None], set[str]], out: KeyCheck) -> None:
     """Each bound row opened as its own case's key; those that do not, named together when
     one holds another's key (rows swapped or copied by hand)."""
+    keys, rotated = opened
     failing: dict[Case, tuple[bytes, bytes]] = {}  # case -> (wrapped, wrapping key)
     missing: dict[str, list[Case]] = {}
+    unopened = 0
     for case, (wrapped, _at) in sorted(rows.items()):
         if wrapped is None:
             continue
@@ -322,6 +333,9 @@ def _binding(rows: dict[Case, tuple[bytes | None, str]], log: _Log,
             out.unbound += 1
             continue
         partnership = log.partnership_of.get(case[0], ids.DEFAULT_PARTNERSHIP)
+        if partnership in rotated:
+            unopened += 1
+            continue
         if partnership not in keys:
             missing.setdefault(partnership, []).append(case)
             continue
@@ -338,6 +352,11 @@ def _binding(rows: dict[Case, tuple[bytes | None, str]], log: _Log,
             f"{len(cases)} of its cases ({', '.join(_name(c) for c in cases[:3])}"
             f"{', ...' if len(cases) > 3 else ''}) cannot be opened: its row was deleted or "
             "changed outside the ledger")
+    if unopened:
+        out.unchecked.append(
+            f"{_cases(unopened)} not checked against their key rows: their partnership's key "
+            "is wrapped with a key epoch's wrapping key (rotate-key): set "
+            "AUDIT_LEDGER_WRAPPING_KEY to check them")
     holds: dict[Case, Case] = {}
     for case, (wrapped, wrapping) in failing.items():
         for other in failing:
@@ -380,9 +399,11 @@ OTHER_KEY = ("AUDIT_LEDGER_KEY does not open this store's events, so its key row
              "only against the cases and erasures the log's topics show")
 
 
-def check_case_keys(recorder: Any, transcoder: Transcoder, cipher: Cipher | None) -> KeyCheck:
+def check_case_keys(recorder: Any, transcoder: Transcoder, cipher: Cipher | None,
+                    wrapping_key: bytes | None = None) -> KeyCheck:
     """The case key table checked against the log, in one snapshot of the store (`cipher`:
-    the store's key, when the process holds one)."""
+    the store's key, when the process holds one; `wrapping_key`: the key epoch's, after a
+    rotation)."""
     out = KeyCheck()
     with _snapshot(recorder) as (c, postgres):
         reader = _Reader(c, postgres, recorder)
@@ -404,7 +425,8 @@ def check_case_keys(recorder: Any, transcoder: Transcoder, cipher: Cipher | None
     out.rows = len(rows)
     _against_log(rows, log, partnerships, out)
     if opener is not None:
-        _binding(rows, log, _opened_partnership_keys(partnerships, opener.cipher), out)
+        _binding(rows, log, _opened_partnership_keys(partnerships, opener.cipher, wrapping_key),
+                 out)
     if out.unbound:
         out.unchecked.append(
             f"{out.unbound} case key row{'' if out.unbound == 1 else 's'} "

@@ -29,6 +29,7 @@ from .key_epochs import (
     wrap_partnership_key,
     wrong_key_words,
 )
+from .key_wrapping import bound_to, is_bound, unwrap_case_key, wrap_case_key
 from .partnership_keys import MARK, PartnershipKeys, aes
 
 LATE_WAIT = KEY_TTL + 0.5
@@ -108,10 +109,16 @@ class Rotation:
         c.execute(self._sql(f"SELECT {columns} FROM {{}} WHERE key IS NOT NULL", table))
         return [_values(r) for r in c.fetchall()]
 
-    def _case_raw(self, wrapped: bytes, partnership_key: bytes | None) -> bytes:
+    def _case_raw(self, wrapped: bytes, partnership_key: bytes | None,
+                  case: tuple[str, str, str]) -> bytes:
         """A case key as its row holds it, opened with its partnership's key of the epoch it
-        was wrapped in (or AUDIT_LEDGER_KEY, for keys made before partnership keys)."""
+        was wrapped in (or AUDIT_LEDGER_KEY, for keys made before partnership keys); `case`
+        is (partnership, programme, case reference), which a bound row is bound to."""
         wrapped = bytes(wrapped)
+        if is_bound(wrapped):
+            if partnership_key is None:
+                raise ValueError("no partnership key")
+            return unwrap_case_key(partnership_key, wrapped, bound_to(*case))
         if wrapped.startswith(MARK):
             if partnership_key is None:
                 raise ValueError("no partnership key")
@@ -120,8 +127,10 @@ class Rotation:
         return bytes(wrap.decrypt(wrapped)) if wrap else wrapped
 
     @staticmethod
-    def _case_row(raw: bytes, partnership_key: bytes) -> bytes:
-        return MARK + aes(partnership_key).encrypt(raw)
+    def _case_row(raw: bytes, partnership_key: bytes, case: tuple[str, str, str]) -> bytes:
+        """Every row written again is bound to its case (`ledger.key_wrapping`), older
+        formats included."""
+        return wrap_case_key(partnership_key, raw, bound_to(*case))
 
     def rotate(self, by: str, at: str) -> Rotated:
         """Re-wrap every key still alive under `new_key`, in one transaction; the new epoch."""
@@ -140,13 +149,15 @@ class Rotation:
             for programme, ref, wrapped in cases:
                 partnership = self.partnership_of(programme)
                 try:
-                    raw = self._case_raw(wrapped, done.old.get(partnership))
+                    raw = self._case_raw(wrapped, done.old.get(partnership),
+                                         (partnership, programme, ref))
                 except (ValueError, OSError):
                     raise Rejected(f"case {ref} in {programme}: its key row does not open with "
                                    "its partnership's key (changed outside the ledger?); "
                                    "nothing was rotated: run audit-ledger verify") from None
                 new = done.new.setdefault(partnership, os.urandom(32))
-                rewrapped.append([self._case_row(raw, new), programme, ref])
+                rewrapped.append([self._case_row(raw, new, (partnership, programme, ref)),
+                                  programme, ref])
             c.executemany(self._sql("UPDATE {} SET key=? WHERE programme=? AND case_ref=?",
                                     "case_keys"), rewrapped)
             self._store_partnership_keys(c, done)
@@ -194,17 +205,20 @@ class Rotation:
                 partnership = self.partnership_of(programme)
                 new = done.new.get(partnership)
                 try:
-                    self._case_raw(wrapped, new)
+                    self._case_raw(wrapped, new, (partnership, programme, ref))
                     continue
                 except (ValueError, OSError):
                     pass
                 try:
-                    raw = self._case_raw(wrapped, done.old.get(partnership))
+                    raw = self._case_raw(wrapped, done.old.get(partnership),
+                                         (partnership, programme, ref))
                 except (ValueError, OSError):
                     continue  # not ours to mend: `verify` names it
                 new = new or done.new.setdefault(partnership, os.urandom(32))
                 c.execute(self._sql("UPDATE {} SET key=? WHERE programme=? AND case_ref=?",
-                                    "case_keys"), [self._case_row(raw, new), programme, ref])
+                                    "case_keys"),
+                          [self._case_row(raw, new, (partnership, programme, ref)), programme,
+                           ref])
                 late += 1
         done.late = late
         self._now_using_new_key()

@@ -17,7 +17,7 @@ import pytest
 from audit_ledger.wiring import wire
 from ledger import ids
 from ledger.key_epochs import KeyRotation, unwrap_partnership_key
-from ledger.partnership_keys import MARK, aes
+from ledger.key_wrapping import bound_to, unwrap_case_key
 from ledger.personal import SEALED
 
 from .conftest import cli_env, console_script, run_cli
@@ -25,6 +25,7 @@ from .conftest import cli_env, console_script, run_cli
 KEY = base64.b64encode(b"rotation-test-store-key-32-bytes").decode()
 TEXT = "School did not report to the review conference."  # K01's concern: sealed
 OTHER = "A worry about K02 raised before the rotations."
+K01 = bound_to("default", "mini-2026", "K01")  # what K01's key row is bound to
 
 
 def _cli(url: str, *args: str, wrapping: Path | None = None,
@@ -160,7 +161,7 @@ def test_an_erased_key_in_a_copy_taken_before_opens_with_nothing_once_its_epoch_
     assert old_partnership is not None and old_case is not None
     # With epoch 1's key the copy still gives the erased key up: the copy is real.
     partnership_key = unwrap_partnership_key(raw1, old_partnership, "default")
-    assert len(aes(partnership_key).decrypt(old_case[len(MARK):])) == 32
+    assert len(unwrap_case_key(partnership_key, old_case, K01)) == 32
     # With everything kept after epoch 1's key is destroyed, it opens with nothing.
     for key in (raw2, base64.b64decode(KEY)):
         with pytest.raises(ValueError):
@@ -168,7 +169,7 @@ def test_an_erased_key_in_a_copy_taken_before_opens_with_nothing_once_its_epoch_
     current = now[("partnership", "default")]
     assert current is not None
     with pytest.raises(ValueError):
-        aes(unwrap_partnership_key(raw2, current, "default")).decrypt(old_case[len(MARK):])
+        unwrap_case_key(unwrap_partnership_key(raw2, current, "default"), old_case, K01)
 
     history = _cli(store_url, "history", "mini-2026", "K01", wrapping=k2)
     assert history.returncode == 0 and TEXT not in history.stdout
