@@ -163,11 +163,17 @@ class Follower:
     def _fold_some(self, folding: Folding, notifications: Sequence[Any], parts: frozenset[int]
                    ) -> None:
         """Fold only these partitions' events, writing only their documents. Aggregates'
-        first events are read to learn where their later events belong; later events are
-        decoded only when they are these partitions'."""
+        first events are looked into to learn where they and their later events belong;
+        events are decoded only when they are these partitions'."""
         firsts = [n for n in notifications if n.originator_version == 1]
-        decoded = dict(zip((n.id for n in firsts), self._decoded(firsts), strict=True))
-        belongs = {at: self.router.first(e) for at, e in decoded.items()}
+        decoded: dict[int, Any] = {}
+        belongs: dict[int, tuple[int, int | None]] = {}
+        for n in firsts:  # in the log's order: a programme is learnt before its cases
+            found = self.router.peek(n, self.app.mapper)
+            if found is None:  # a class with upcasters (a programme's opening): decoded
+                decoded[n.id] = self._decoded([n])[0]
+                found = self.router.first(decoded[n.id])
+            belongs[n.id] = found
         later = [n for n in notifications if n.originator_version != 1]
         for n, part in zip(later, self.router.later([n.originator_id for n in later]),
                            strict=True):

@@ -17,6 +17,9 @@ from collections.abc import Callable, Sequence
 from typing import Any
 from uuid import UUID
 
+import orjson
+from eventsourcing.utils import resolve_topic
+
 from ledger.ids import DEFAULT_PARTNERSHIP
 from ledger.partnership import Partnership
 from ledger.people import Person
@@ -54,6 +57,7 @@ class Router:
         self.first_event = first_event
         self.aggregates: dict[UUID, int] = {}
         self.programmes: dict[str, int] = {}
+        self.classes: dict[str, type] = {}
 
     def first(self, event: Any) -> tuple[int, int | None]:
         """The partition of an aggregate's first event (and a second one it also writes to:
@@ -69,6 +73,28 @@ class Router:
             part = self._programme(str(getattr(event, "programme", "") or ""))
         self.aggregates[event.originator_id] = part
         return part, also
+
+    def peek(self, stored: Any, mapper: Any) -> tuple[int, int | None] | None:
+        """`first` for a stored first event without decoding it: its class from its topic,
+        its programme or partnership from its JSON state as stored (deciphered, nothing
+        unsealed). None for a class with upcasters (its stored state may be older): decode it.
+        """
+        cls = self.classes.get(stored.topic)
+        if cls is None:
+            cls = self.classes[stored.topic] = resolve_topic(stored.topic)
+        if issubclass(cls, Partnership.Created | Person.Created):
+            part = DIRECTORY
+        elif getattr(cls, "class_version", 1) != 1:
+            return None
+        else:
+            state = stored.state
+            if mapper.cipher:
+                state = mapper.cipher.decrypt(state)
+            if mapper.compressor:
+                state = mapper.compressor.decompress(state)
+            part = self._programme(str(orjson.loads(state).get("programme") or ""))
+        self.aggregates[stored.originator_id] = part
+        return part, None
 
     def later(self, originators: Sequence[UUID]) -> list[int | None]:
         """The partitions of later events by their aggregate ids (None: not folded)."""
