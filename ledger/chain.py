@@ -66,6 +66,18 @@ def _field(value: Any) -> bytes:
 
 def link(previous: bytes, row: EventRow) -> bytes:
     """The hash of one position: the previous position's hash and this event as stored."""
+    n, oid, version, topic, state = row
+    if type(n) is int and type(oid) is str and type(version) is int and type(topic) is str \
+            and type(state) is bytes:
+        # The row as every insert makes it, encoded as `_field` encodes each value, in one
+        # join: an import links every event it stores, and a call a value was a third of it.
+        ns, vs = str(n).encode(), str(version).encode()
+        o, t = oid.encode("utf-8", "surrogatepass"), topic.encode("utf-8", "surrogatepass")
+        return hashlib.sha256(b"".join((
+            DOMAIN, previous, b"i", len(ns).to_bytes(8, "big"), ns,
+            b"s", len(o).to_bytes(8, "big"), o, b"i", len(vs).to_bytes(8, "big"), vs,
+            b"s", len(t).to_bytes(8, "big"), t, b"b", len(state).to_bytes(8, "big"), state,
+        ))).digest()
     return hashlib.sha256(b"".join([DOMAIN, previous, *map(_field, row)])).digest()
 
 

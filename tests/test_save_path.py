@@ -161,3 +161,21 @@ def test_anything_else_is_saved_by_the_library_s_own_save(wiring: Wiring) -> Non
     recordings = wiring.app.save(None, feedback)
     assert len(recordings) == 1
     assert wiring.app.find(Feedback, feedback.id) is not None
+
+
+@pytest.mark.parametrize("row", [
+    (12345, "a" * 32, 3, "audit-ledger:ReturnRecorded", b'{"by":"x"}'),
+    (1, "é\udc80", 1, "t", b""),  # a lone surrogate, as `_field` writes it
+    (7, uuid4(), 2, "t", memoryview(b"state")),  # as a row read back may hold them
+    (7, "oid", True, None, "state as text"),  # edited by hand
+])
+def test_a_chain_link_hashes_each_value_as_its_field_encoding_says(
+        row: tuple[Any, ...]) -> None:
+    """`link`'s one-join path for the usual row gives the hash of the field by field one."""
+    import hashlib
+
+    from ledger.chain import DOMAIN, _field, link
+
+    previous = hashlib.sha256(b"previous").digest()
+    expected = hashlib.sha256(b"".join([DOMAIN, previous, *map(_field, row)])).digest()
+    assert link(previous, row) == expected
