@@ -108,6 +108,7 @@ class Worker:
         self._standing_by = False
         self._alerted_to = 0
         """The last concern raised or escalated that was alerted ahead of its turn."""
+        self._ahead_at = 0.0
 
     # ---- where we are ---------------------------------------------------------------------
 
@@ -227,8 +228,10 @@ class Worker:
             done = position
             try:
                 for n in notifications:
+                    if n.topic in TOPICS and time.monotonic() - self._ahead_at >= self.poll:
+                        self.alert_ahead(n.id - 1)  # between the events that take time
                     if n.topic in ALERTS and n.id <= self._alerted_to:
-                        pass  # alerted ahead of its turn (`alert_ahead`)
+                        pass  # alerted ahead of its turn
                     elif n.topic in TOPICS:
                         if n.id > views_at:
                             self.s.follower.catch_up()
@@ -249,7 +252,9 @@ class Worker:
         worker has read are alerted now, ahead of the backlog of other work before them
         (feedback, copies brought up to date, someone else's busy import), which could
         otherwise hold an alert back for as long as that backlog takes; their own turn in the
-        log then passes them by."""
+        log then passes them by. Looked for before each batch and, within one, between the
+        events that take time (at most once a `poll`)."""
+        self._ahead_at = time.monotonic()
         found = self.s.app.recorder.select_notifications(
             start=max(position, self._alerted_to), limit=self.batch, topics=ALERTS,
             inclusive_of_start=False)

@@ -566,3 +566,28 @@ def test_a_concern_is_alerted_ahead_of_a_backlog_of_other_work(rig: Rig) -> None
     assert order[0] == f"concern {ref}"
     assert order.count(f"concern {ref}") == 1 and len(order) > 1
     assert len(rig.posts("DU0SCMGR", ref)) == 1
+
+
+def test_a_concern_raised_while_a_batch_is_worked_through_goes_next(rig: Rig) -> None:
+    """Within one batch of slow work, the worker looks ahead for alerts between events."""
+    order: list[str] = []
+    raised: list[str] = []
+    send_feedback, alert = rig.worker.teller.send_feedback, rig.worker.teller.alert_concern
+
+    def feedback(programme: str, case: str, agency: str) -> None:
+        order.append(f"feedback {case} {agency}")
+        if not raised:  # someone raises a concern while the first feedback goes out
+            raised.append(rig.raise_concern("Nobody saw the baby for a month."))
+        send_feedback(programme, case, agency)
+
+    def alerting(programme: str, concern: str, step: int) -> None:
+        order.append(f"concern {concern}")
+        alert(programme, concern, step)
+
+    rig.worker.teller.send_feedback = feedback  # type: ignore[method-assign]
+    rig.worker.teller.alert_concern = alerting  # type: ignore[method-assign,assignment]
+    rig.worker.poll = 0.0  # look ahead before every event that takes time
+    rig.worker.react()
+    assert len([o for o in order if o.startswith("feedback")]) >= 2  # one batch of several
+    assert order[1] == f"concern {raised[0]}" and order.count(order[1]) == 1
+    assert len(rig.posts("DU0SCMGR", raised[0])) == 1
