@@ -286,10 +286,16 @@ class SQLiteViewStore(ViewStore):
                 self.conn.execute(f"PRAGMA secure_delete={int(before)}")
         with self.lock:
             self.conn.execute("VACUUM")
-            for _ in range(50):  # a reader in another process keeps the WAL until it is done
-                if self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0] == 0:
-                    return
-                time.sleep(0.1)
+            # A reader in another process keeps the WAL until it is done: each try waits a
+            # moment, not the 30 s busy timeout (50 of those held `erase` for 25 minutes).
+            self.conn.execute("PRAGMA busy_timeout=100")
+            try:
+                for _ in range(50):
+                    if self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0] == 0:
+                        return
+                    time.sleep(0.1)
+            finally:
+                self.conn.execute("PRAGMA busy_timeout=30000")
         problems.append("another process is reading the store, so its write-ahead log (the "
                         "-wal file) could not be emptied: old pages stay there until the next "
                         "complete checkpoint; run erase again when the bot and worker are idle")

@@ -53,3 +53,29 @@ def test_a_destroyed_partnership_key_leaves_no_bytes_in_the_sqlite_file_or_its_w
                      "Contract ended, board minute 2026-07", "--yes", url=url, key=KEY)
     assert erased.returncode == 0, erased.stderr
     assert _files_holding(tmp_path, partnership_key[-24:]) == []
+
+
+def test_erase_beside_a_reader_that_holds_the_wal_warns_in_seconds_and_a_rerun_finishes(
+        tmp_path: Path, mini_pack: dict[str, Any]) -> None:
+    import sqlite3
+
+    url = f"sqlite:///{tmp_path / 'ledger.db'}"
+    (tmp_path / "pack.json").write_text(json.dumps(mini_pack), encoding="utf-8")
+    run_cli("import", str(tmp_path / "pack.json"), url=url, key=KEY, check=True)
+    case_key = _rows(url)[("case", "mini-2026", "K01")]
+    assert case_key is not None
+    reader = sqlite3.connect(tmp_path / "ledger.db", isolation_level=None)
+    try:  # another process in the middle of a read: the WAL cannot be emptied meanwhile
+        reader.execute("BEGIN")
+        reader.execute("SELECT count(*) FROM case_keys").fetchone()
+        erased = run_cli("erase", "mini-2026", "K01", "--by", "ql", "--reason",
+                         "ICO order 2026-114", url=url, key=KEY)
+        assert erased.returncode == 0, erased.stderr
+        assert "could not be emptied" in erased.stderr, erased.stderr
+    finally:
+        reader.execute("COMMIT")
+        reader.close()
+    again = run_cli("erase", "mini-2026", "K01", "--by", "ql", "--reason",
+                    "ICO order 2026-114", url=url, key=KEY)
+    assert again.returncode == 0 and "could not be emptied" not in again.stderr, again.stderr
+    assert _files_holding(tmp_path, case_key[-24:]) == []
