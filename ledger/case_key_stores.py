@@ -56,6 +56,10 @@ class SQLiteCaseKeys(CaseKeys):
             rows = self._rows(c, new)
         return {case: rows[case] for case in new}
 
+    def _insert_new(self, c: Any, rows: dict[Case, bytes]) -> None:
+        c.executemany(f"INSERT INTO {KEY_TABLE} (programme, case_ref, key) VALUES (?, ?, ?)",
+                      [[*case, wrapped] for case, wrapped in rows.items()])
+
     @contextmanager
     def _secure(self) -> Iterator[Any]:
         """A connection that overwrites what it deletes with zeros (SQLite's secure_delete)."""
@@ -139,6 +143,12 @@ class PostgresCaseKeys(CaseKeys):
                          .format(self.table), [[p for p, _ in cases], [k for _, k in cases]])
             rows = curs.fetchall()
         return {(r["programme"], r["case_ref"]): (r["key"], r["erased_at"] or "") for r in rows}
+
+    def _insert_new(self, c: Any, rows: dict[Case, bytes]) -> None:
+        cases = list(rows)
+        c.execute(self.sql("INSERT INTO {} (programme, case_ref, key) SELECT * FROM "
+                           "unnest(%s::text[], %s::text[], %s::bytea[])").format(self.table),
+                  [[p for p, _ in cases], [k for _, k in cases], list(rows.values())])
 
     def _destroy(self, case: Case, erased_at: str) -> bool:
         with self.datastore.transaction(commit=True) as curs:

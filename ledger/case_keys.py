@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from eventsourcing.cryptography import AESCipher
-from eventsourcing.persistence import Cipher
+from eventsourcing.persistence import Cipher, IntegrityError
 from eventsourcing.utils import Environment
 
 from .base import Rejected
@@ -135,6 +135,30 @@ def usable(case: Case, key: CaseKey) -> CaseKey:
 # ---- the key table ------------------------------------------------------------------------
 
 
+NEW_KEYS = "new_case_keys"  # the keyword a save passes its new keys to the recorder with
+
+
+class NewKeys:
+    """Keys made for one save and not stored yet: the recorder stores them in the events'
+    transaction (`insert`, through its `_insert_events` hook), and once that commits the
+    process remembers them (`committed`)."""
+
+    def __init__(self, owner: CaseKeys) -> None:
+        self.owner = owner
+        self.cases: dict[Case, tuple[bytes, CaseKey]] = {}  # case -> (its row's key, the key)
+        self.partnerships: dict[str, tuple[bytes, AESCipher]] = {}
+
+    def insert(self, c: Any) -> None:
+        """Store the keys with the transaction's cursor `c` (SQLite's or PostgreSQL's)."""
+        if self.partnerships:
+            assert self.owner.partnerships is not None
+            self.owner.partnerships.insert(c, {p: w for p, (w, _) in self.partnerships.items()})
+        self.owner._insert_new(c, {case: w for case, (w, _) in self.cases.items()})
+
+    def committed(self) -> None:
+        self.owner._remember(self)
+
+
 class CaseKeys(ABC):
     """`case_keys(programme, case_ref, key, erased_at)`: one key per case, beside the log."""
 
@@ -144,6 +168,7 @@ class CaseKeys(ABC):
         self.lock = threading.Lock()
         self.cache: LRU[Case, tuple[float, CaseKey | None]] = LRU(REMEMBERED)
         self.ready = False
+        self.datastore: Any = None  # each store's
         # Each partnership's key wraps its cases' keys (`ledger.partnership_keys`), when set.
         self.partnerships: PartnershipKeys | None = None
         self.partnership_of: Callable[[str], str] | None = None
@@ -175,9 +200,9 @@ class CaseKeys(ABC):
             self._create_table()
             self.ready = True
 
-    def _partnership_key(self, case: Case, make: bool = False) -> tuple[Any, str]:
+    def _partnership_key(self, case: Case) -> tuple[Any, str]:
         assert self.partnerships is not None and self.partnership_of is not None
-        return self.partnerships.key(self.partnership_of(case[0]), make)
+        return self.partnerships.key(self.partnership_of(case[0]))
 
     def bound(self, case: Case) -> bytes:
         """The associated data binding the case's wrapped key to it (`ledger.key_wrapping`)."""
@@ -239,42 +264,74 @@ class CaseKeys(ABC):
         return out
 
     def ensure(self, case: Case) -> CaseKey:
-        """The case's key, made now if it has none; refused once the case's text was erased."""
-        found = self.key(case)
-        if found is None:
-            self.ensure_all([case])
-            found = self.key(case)
-            assert found is not None
-        return usable(case, found)
+        """The case's key, made and stored now if it has none (in a transaction of its own:
+        a save stores its new keys with its events instead, `prepare`); refused once the
+        case's text was erased."""
+        found, new = self.prepare([case])
+        if new is not None:
+            try:
+                with self.datastore.transaction(commit=True) as c:
+                    new.insert(c)
+                new.committed()
+            except IntegrityError:  # another process stored this case's key first
+                self.forget()
+                found = self.keys([case])
+        key = found[case]
+        assert key is not None
+        return usable(case, key)
 
-    def ensure_all(self, cases: Iterable[Case]) -> dict[Case, CaseKey | None]:
-        """Make the keys of all these cases that have none, in one transaction (an import's
-        cases all at once, instead of one commit per case); each case's key as it now stands
-        (an erased one included: `usable` refuses it)."""
+    def prepare(self, cases: Iterable[Case]) -> tuple[dict[Case, CaseKey | None], NewKeys | None]:
+        """Each case's key as it stands, and keys made for those that have none: not stored
+        yet (`NewKeys`), so that the save whose events they seal stores them in the events'
+        own transaction, and a save that never commits leaves no key behind. An erased
+        case's key is returned as such (`usable` refuses it)."""
         found = self.keys(list(cases))
         missing = [case for case, key in found.items() if key is None]
+        if missing:  # read again: another process may have stored some since remembered
+            rows = self._select(missing)
+            for case in missing:
+                found[case] = self._from_row(rows.get(case), case)
+            missing = [case for case in missing if found[case] is None]
         if not missing:
-            return found
-        new = {}
+            return found, None
+        new = NewKeys(self)
         for case in missing:
             raw = os.urandom(KEY_BYTES)
-            if self.partnerships is not None and self.partnership_of is not None:
-                cipher, erased_at = self._partnership_key(case, make=True)
-                if cipher is None:
-                    raise CaseTextErased(
-                        f"case {case[1]} in {case[0]}: its partnership's text was erased"
-                        f"{' on ' + erased_at[:10] if erased_at else ''}; no new text can be "
-                        "recorded for it")
-                new[case] = wrap_case_key(cipher.key, raw, self.bound(case))
-                continue
-            new[case] = self.wrap.encrypt(raw) if self.wrap else raw
-        stored = self._insert(new)
+            found[case] = key = CaseKey(_aes(raw))
+            new.cases[case] = (self._wrapped(case, raw, new), key)
+        return found, new
+
+    def _wrapped(self, case: Case, raw: bytes, new: NewKeys) -> bytes:
+        """A new case key as its row stores it: bound to its case under its partnership's
+        key (a new one too, when the partnership has none yet)."""
+        if self.partnerships is None or self.partnership_of is None:
+            return self.wrap.encrypt(raw) if self.wrap else raw
+        partnership = self.partnership_of(case[0])
+        made = new.partnerships.get(partnership)
+        cipher, erased_at = (made[1], "") if made else self.partnerships.key(partnership)
+        if cipher is None and not erased_at:  # none yet: made now, stored with the events
+            wrapped, cipher = self.partnerships.new_key(partnership)
+            new.partnerships[partnership] = (wrapped, cipher)
+        if cipher is None:
+            raise CaseTextErased(
+                f"case {case[1]} in {case[0]}: its partnership's text was erased"
+                f"{' on ' + erased_at[:10] if erased_at else ''}; no new text can be "
+                "recorded for it")
+        return wrap_case_key(cipher.key, raw, bound_to(partnership, *case))
+
+    @abstractmethod
+    def _insert_new(self, c: Any, rows: dict[Case, bytes]) -> None:
+        """Store new case keys with cursor `c`, in the caller's transaction (a row stored
+        meanwhile by another process makes it fail with IntegrityError)."""
+
+    def _remember(self, new: NewKeys) -> None:
         expires = time.monotonic() + self.ttl
         with self.lock:
-            for case, row in stored.items():
-                found[case] = self._from_row(row, case)
-                self.cache[case] = (expires, found[case])
-        return found
+            for case, (_wrapped, key) in new.cases.items():
+                self.cache[case] = (expires, key)
+        if self.partnerships is not None:
+            for partnership, (_wrapped, cipher) in new.partnerships.items():
+                self.partnerships.remember(partnership, cipher)
 
     def destroy(self, case: Case) -> bool:
         """Destroy the case's key: its sealed text can never be opened again."""

@@ -215,8 +215,15 @@ def _partnerships_against_log(partnerships: dict[str, tuple[bytes | None, str]],
     """Each partnership's key row against the log's partnership erasures; the partnerships
     whose key is destroyed (their cases' keys went with it)."""
     destroyed = set()
+    held = set(log.partnership_of.values())
     for partnership, (wrapped, erased_at) in sorted(partnerships.items()):
         recorded = ids.partnership_id(partnership) in log.erased_partnerships
+        if log.readable and partnership not in held and not recorded:
+            out.problems.append(
+                f"the key table has a key for partnership {partnership}, which no programme "
+                "in the log belongs to: it was added outside the ledger (or left by an import "
+                "stopped part-way by release 0.2 or earlier)")
+            continue
         if wrapped is None:
             destroyed.add(partnership)
             if not recorded:

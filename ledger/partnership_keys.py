@@ -119,28 +119,49 @@ class PartnershipKeys:
                                                    self.wrapping_key is not None))
         return wrap_partnership_key(self.wrapping_key, raw, partnership, newest.number)
 
-    def key(self, partnership: str, make: bool = False) -> tuple[AESCipher | None, str]:
-        """The partnership's key (None once destroyed, with when), made now when `make` and
-        it has none; None without `make` when it never had one."""
+    def key(self, partnership: str, fresh: bool = False) -> tuple[AESCipher | None, str]:
+        """The partnership's key (None once destroyed, with when; None and "" when it never
+        had one), remembered for `TTL` seconds unless `fresh`."""
         now = time.monotonic()
         with self.lock:
             cached = self.cache.get(partnership)
-        if cached is not None and (now < cached[0] or cached[1] is None and cached[2]):
+        if cached is not None and not fresh and \
+                (now < cached[0] or cached[1] is None and cached[2]):
             return cached[1], cached[2]
         self._create()
-        with self.datastore.transaction(commit=make) as c:
+        with self.datastore.transaction(commit=False) as c:
             row = self._row(c, partnership)
-            if row is None and make:
-                raw = os.urandom(32)
-                c.execute(self._sql("INSERT INTO {} (partnership, key) VALUES (?, ?) "
-                                    "ON CONFLICT (partnership) DO NOTHING"),
-                          [partnership, self.sealed(c, raw, partnership)])
-                row = self._row(c, partnership)
         found = (None, "") if row is None else (
             (None, row[1]) if row[0] is None else (self._cipher(row[0], partnership), ""))
         with self.lock:
             self.cache[partnership] = (now + TTL, *found)
         return found
+
+    def new_key(self, partnership: str) -> tuple[bytes, AESCipher]:
+        """A new partnership key: its row's wrapped bytes (under the current epoch's key),
+        and the key. Stored by the save whose case keys it wraps, in the events' transaction
+        (`insert`); one wrapped just before a rotation is wrapped again by `rotate-key`."""
+        raw = os.urandom(32)
+        self._create()
+        with self.datastore.transaction(commit=False) as c:
+            wrapped = self.sealed(c, raw, partnership)
+        return wrapped, aes(raw)
+
+    def insert(self, c: Any, rows: dict[str, bytes]) -> None:
+        """Store new partnership keys with cursor `c`, in the caller's transaction: a key
+        stored meanwhile by another process makes it fail (IntegrityError) and retry."""
+        if self.postgres:
+            c.execute(self._sql("INSERT INTO {} (partnership, key) SELECT * FROM "
+                                "unnest(%s::text[], %s::bytea[])"),
+                      [list(rows), list(rows.values())])
+        else:
+            c.executemany(self._sql("INSERT INTO {} (partnership, key) VALUES (?, ?)"),
+                          [[p, k] for p, k in rows.items()])
+
+    def remember(self, partnership: str, key: AESCipher) -> None:
+        """A key this process stored (its save committed)."""
+        with self.lock:
+            self.cache[partnership] = (time.monotonic() + TTL, key, "")
 
     def destroy(self, partnership: str) -> bool:
         """Destroy the partnership's key for good (a row with no key stays, so none is made

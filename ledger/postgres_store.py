@@ -215,6 +215,12 @@ class ChainedPostgresRecorder(ChainedRecorder, PostgresApplicationRecorder):
                                                    _array(r[1] for r in chained),
                                                    _array(r[2] for r in chained)])
 
+    def _insert_events(self, curs: Any, stored_events: Sequence[StoredEvent],
+                       **kwargs: Any) -> None:
+        """The library's hook, first in the transaction: the save's new case keys."""
+        self._store_new_keys(curs, kwargs)
+        super()._insert_events(curs, stored_events, **kwargs)
+
     def _insert_stored_events(self, curs: Any, stored_events: Sequence[StoredEvent],
                               **kwargs: Any) -> None:
         """The library's: lock the table, notify, insert (`insert_columns_statement`)."""
@@ -248,7 +254,7 @@ class ChainedPostgresRecorder(ChainedRecorder, PostgresApplicationRecorder):
         from psycopg.sql import SQL
 
         with conn.cursor() as curs:
-            self._insert_events(curs, stored_events, **kwargs)  # the library's hook (no-op)
+            self._insert_events(curs, stored_events, **kwargs)  # the library's hook: new keys
         with conn.cursor(row_factory=_tuple_row()) as curs, conn.cursor() as head_curs, \
                 conn.cursor(row_factory=_tuple_row()) as signed_curs:
             self._insert_stored_events(curs, stored_events, **kwargs)  # lock, notify, insert

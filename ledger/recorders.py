@@ -17,6 +17,7 @@ from typing import Any
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 
+from .case_keys import NEW_KEYS
 from .chain import (
     CHAIN_TABLE,
     GENESIS,
@@ -131,6 +132,15 @@ class ChainedRecorder(_Signing):
     def chain_snapshot(self) -> Any:  # pragma: no cover - each recorder has its own
         raise NotImplementedError
 
+    @staticmethod
+    def _store_new_keys(c: Any, kwargs: dict[str, Any]) -> None:
+        """In each insert's transaction, before its events: the case keys the save made
+        (`ledger.case_keys.NewKeys`), so a save that fails or is killed leaves no key behind,
+        and a key stored meanwhile by another process fails the save (which is retried)."""
+        new_keys = kwargs.get(NEW_KEYS)
+        if new_keys is not None:
+            new_keys.insert(c)
+
 
 class ChainedSQLiteRecorder(ChainedRecorder, SQLiteApplicationRecorder):
     """The library's SQLite recorder, extending the hash chain in each insert's transaction,
@@ -193,6 +203,7 @@ class ChainedSQLiteRecorder(ChainedRecorder, SQLiteApplicationRecorder):
         # the latest and nobody can add to the chain until this transaction ends.
         import sqlite3
 
+        self._store_new_keys(c, kwargs)
         ids = super()._insert_events(c, stored_events, **kwargs)
         assert ids is not None and len(ids) == len(stored_events)
         try:

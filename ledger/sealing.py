@@ -52,7 +52,7 @@ from eventsourcing.persistence import (
 
 from .base import Rejected
 from .case_key_stores import case_keys_for
-from .case_keys import LRU, REMEMBERED, Case, CaseKey, CaseKeys, usable
+from .case_keys import LRU, NEW_KEYS, REMEMBERED, Case, CaseKey, CaseKeys, NewKeys, usable
 from .ids import DEFAULT_PARTNERSHIP, programme_id
 from .personal import (
     ERASED,
@@ -145,10 +145,10 @@ class SealingMapper(Mapper[UUID]):
 
     def _plan(self, domain_events: Sequence[Any]
               ) -> tuple[list[tuple[tuple[Path, ...], Case | None] | None],
-                         dict[Case, CaseKey | None]]:
+                         dict[Case, CaseKey | None], NewKeys | None]:
         """For each event, what sealing it takes (None: nothing; else its personal paths and
-        its case, None when no case was found); and the keys of all those cases, made now
-        for the cases that have none, in one transaction."""
+        its case, None when no case was found); the keys of all those cases; and the keys
+        made for the cases that have none, to be stored with the events."""
         assert self.keys is not None
         plan: list[tuple[tuple[Path, ...], Case | None] | None] = []
         learned: dict[Any, Case] = {}
@@ -168,7 +168,7 @@ class SealingMapper(Mapper[UUID]):
             if case is not None:
                 cases[case] = None
             plan.append((paths, case))
-        return plan, (self.keys.ensure_all(cases) if cases else {})
+        return plan, *(self.keys.prepare(cases) if cases else ({}, None))
 
     def _sealed_event(self, domain_event: Any, paths: tuple[Path, ...],
                       key: CaseKey) -> StoredEvent:
@@ -200,15 +200,17 @@ class SealingMapper(Mapper[UUID]):
                 return self._sealed_event(domain_event, paths, self.keys.ensure(case))
         return self._stored(domain_event)
 
-    def to_stored_events(self, domain_events: Sequence[Any]) -> list[StoredEvent]:
-        """The events of one save, as `to_stored_event` makes each: their cases' keys made
-        (in one transaction) or read once for all of them, each event's text sealed in one
-        walk of its state."""
+    def to_stored_events(self, domain_events: Sequence[Any]
+                         ) -> tuple[list[StoredEvent], NewKeys | None]:
+        """The events of one save, as `to_stored_event` makes each: their cases' keys read
+        once for all of them, each event's text sealed in one walk of its state; and the keys
+        made for cases that had none, which the save must store in its events' transaction
+        (`SealingEventStore.put`)."""
         if self.keys is None:
-            return [self._stored(e) for e in domain_events]
+            return [self._stored(e) for e in domain_events], None
         for event in domain_events:
             self._learn_programme(event)
-        plan, keys = self._plan(domain_events)
+        plan, keys, new = self._plan(domain_events)
         out = []
         for event, sealing in zip(domain_events, plan, strict=True):
             if sealing is None:
@@ -220,7 +222,7 @@ class SealingMapper(Mapper[UUID]):
             key = keys.get(case)
             out.append(self._sealed_event(event, paths, usable(case, key) if key is not None
                                           else self.keys.ensure(case)))
-        return out
+        return out, new
 
     def to_domain_event(self, stored_event: StoredEvent) -> Any:
         event = super().to_domain_event(stored_event)
@@ -271,9 +273,14 @@ class SealingEventStore(EventStore[UUID]):
     def put(self, domain_events: Sequence[Any], **kwargs: Any) -> list[Recording[UUID]]:
         if not isinstance(self.mapper, SealingMapper):
             return super().put(domain_events, **kwargs)
-        # The library's put, with the events mapped together (`to_stored_events`).
-        stored_events = self.mapper.to_stored_events(domain_events)
+        # The library's put, with the events mapped together (`to_stored_events`) and the
+        # case keys they made stored by the recorder in the events' own transaction.
+        stored_events, new_keys = self.mapper.to_stored_events(domain_events)
+        if new_keys is not None:
+            kwargs[NEW_KEYS] = new_keys
         notification_ids = self.recorder.insert_events(stored_events, **kwargs)
+        if new_keys is not None:
+            new_keys.committed()
         if not notification_ids:
             return []
         assert len(notification_ids) == len(stored_events)

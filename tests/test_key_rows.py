@@ -9,22 +9,27 @@ someone with the database but not the application's key would, then runs the con
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+from eventsourcing.cryptography import AESCipher
 
 from audit_ledger.wiring import wire
 from ledger import ids
 from ledger.key_wrapping import CASE_KEY_V2
 
-from .conftest import run_cli
+from .conftest import cli_env, console_script, demo_pack, run_cli
 from .test_partnership_export import KEY
 from .test_tamper import Raw
 
 PID = "mini-2026"
+DEADLINE = 120  # seconds for a process to arrive or finish: a hang fails, it never waits
 TEXT = "Clear chronology kept."
 
 
@@ -155,6 +160,16 @@ def test_each_edit_of_the_key_table_is_named_by_verify(
     assert "the key table has a row for case K99 in mini-2026, which the log does not hold" \
         in err
     table.run("DELETE FROM KEYS WHERE case_ref='K99'")
+    partnerships = table.table.replace("case_keys", "partnership_keys")
+    table.run(f"INSERT INTO {partnerships} (partnership, key) SELECT 'ghost', key FROM "
+              f"{partnerships}")
+    code, out, err = _verify(store_url, given)
+    if blind:
+        assert code == 0
+    else:
+        assert code == 1 and "a key for partnership ghost, which no programme in the log " \
+            "belongs to" in err, err
+    table.run(f"DELETE FROM {partnerships} WHERE partnership='ghost'")
 
     # A key destroyed, and a row deleted, with no erasure recorded.
     kept = table.key("K01")
@@ -206,3 +221,77 @@ def test_each_edit_of_the_key_table_is_named_by_verify(
         assert ("case K02 in mini-2026: its erasure is recorded on 2026-" in err and
                 "its row in the key table (which stops new text being recorded for it) was "
                 "deleted" in err), err
+
+
+# ---- keys written in the events' transaction -----------------------------------------------
+
+
+def _stored_keys(table: KeyTable, name: str) -> int:
+    """Rows of a key table (0 while the import has not made the table)."""
+    try:
+        return int(table.run(f"SELECT count(*) FROM "
+                             f"{table.table.replace('case_keys', name)}")[0][0])
+    except Exception:  # noqa: BLE001 - sqlite3's or psycopg's "no such table"
+        return 0
+
+
+def _import_killed_at_its_first_key(url: str, key: str, pack: Path,
+                                    name: str) -> subprocess.Popen[str]:
+    """`audit-ledger import` killed with SIGKILL the moment a row of key table `name` is
+    visible to another connection (before release 0.3 keys were committed before the events
+    that use them)."""
+    table = KeyTable(url)
+    proc = subprocess.Popen([console_script(), "import", str(pack)], text=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            env=cli_env(url, key))
+    try:
+        deadline = time.monotonic() + DEADLINE
+        while proc.poll() is None and not _stored_keys(table, name):
+            assert time.monotonic() < deadline, "the import never stored a key"
+            time.sleep(0.001)  # a tight poll: the window being looked for is short
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=DEADLINE)
+    finally:
+        table.close()
+    return proc
+
+
+@pytest.mark.parametrize("key", ["", KEY], ids=["no-key", "key"])
+def test_an_import_killed_at_its_first_key_leaves_no_key_without_its_events(
+        store_url: str, tmp_path: Path, key: str) -> None:
+    pack = tmp_path / "demo.json"
+    pack.write_text(json.dumps(demo_pack()), encoding="utf-8")
+    _import_killed_at_its_first_key(store_url, key, pack, "case_keys")
+    code, out, err = _verify(store_url, key)
+    assert code == 0, err
+    assert "case key rows checked against the log" in out or "verified 0 events" in out
+    # The import run again finishes the job, and the store verifies.
+    run_cli("import", str(pack), url=store_url, key=key, check=True)
+    code, out, err = _verify(store_url, key)
+    assert code == 0 and "case key rows checked against the log" in out, err
+
+
+def test_a_first_process_killed_never_wedges_the_store_for_another_key(
+        store_url: str, tmp_path: Path) -> None:
+    """The first process on an empty store, with one key, killed as its first key appears; the
+    next, with another key, either owns the store (nothing of the first was committed) or is
+    refused in words because the first one's import is whole: never a store that opens with
+    neither key."""
+    first, second = (AESCipher.create_key(num_bytes=32) for _ in range(2))
+    pack = tmp_path / "demo.json"
+    pack.write_text(json.dumps(demo_pack()), encoding="utf-8")
+    _import_killed_at_its_first_key(store_url, first, pack, "partnership_keys")
+    table = KeyTable(store_url)
+    try:
+        events = int(table.raw.run("SELECT count(*) FROM {events}")[0][0])
+    finally:
+        table.close()
+    again = run_cli("import", str(pack), url=store_url, key=second)
+    assert "Traceback" not in again.stderr, again.stderr
+    owner = first if events else second
+    if events:
+        assert again.returncode == 2 and again.stderr.startswith("error: "), again.stderr
+    else:
+        assert again.returncode == 0, again.stderr
+    assert _verify(store_url, owner)[0] == 0
+    assert run_cli("case", "lontown-2009", "C01", url=store_url, key=owner).returncode == 0
