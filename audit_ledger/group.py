@@ -81,7 +81,7 @@ def _failure(e: Exception) -> tuple[list[str], int] | None:
         return pydantic_problems(e), 2
     if isinstance(e, OSError):
         return [str(e)], 1
-    if isinstance(e, ValueError) and str(e) == "Invalid cipher tag":  # the library's words
+    if _wrong_key(e):
         return ["this store's events were written with a different key: use the store's own key "
                 "(AUDIT_LEDGER_KEY), or ask whoever set the store up"], 2
     if _is_conflict(e):  # a write that is not retried (an import) met another writer's
@@ -91,6 +91,16 @@ def _failure(e: Exception) -> tuple[list[str], int] | None:
         first = str(e).splitlines()[0] if str(e) else ""
         return [f"the event store could not be reached or used: {type(e).__name__}: {first}"], 1
     return None
+
+
+def _wrong_key(e: BaseException | None) -> bool:
+    """The library's words for an event that does not open with this key, raised as they
+    are or as the cause of its MapperDeserialisationError (reading another key's events)."""
+    while e is not None:
+        if isinstance(e, ValueError) and str(e) == "Invalid cipher tag":
+            return True
+        e = e.__cause__
+    return False
 
 
 def _is_conflict(e: Exception) -> bool:
