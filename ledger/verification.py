@@ -9,6 +9,7 @@ outside the system can, which is why `verify` also checks the log against one.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from itertools import zip_longest
@@ -160,14 +161,40 @@ class _SignedHeads:
                           "public key" if self.public is not None else "stored keys")
 
 
-def _event_after(position: Any, adopted: list[int]) -> int | None:
+def _event_after(position: Any, adopted: list[tuple[int, Any]]) -> int | None:
     """The adoption event stored after an adoption row's position (None: none, or a row
     edited into something that is not a position)."""
     try:
         after = int(position)
     except (TypeError, ValueError):
         return None
-    return next((p for p in adopted if p > after), None)
+    return next((p for p, _ in adopted if p > after), None)
+
+
+def _adoption_said(state: Any) -> tuple[Any, Any] | None:
+    """(position, by) an adoption event records, when its state is readable without a key
+    (None when it is encrypted)."""
+    try:
+        said = json.loads(bytes(state))
+    except (TypeError, ValueError):
+        return None
+    return (said.get("position"), said.get("by")) if isinstance(said, dict) else None
+
+
+def _adoption_problem(rows: tuple[tuple[Any, ...], ...], adopted: list[tuple[int, Any]]
+                      ) -> tuple[int, str] | None:
+    """(position, why) when the adoption rows beside the chain no longer say what the adoption
+    events in the log say (rows rewritten or removed), as far as they can be read."""
+    for position, said in adopted:
+        row = next((r for r in rows if r[-1] == position), None)
+        if row is None:
+            return position, ("the chain's adoption recorded here has no row beside the chain: "
+                              "the row was removed outside the ledger")
+        if said is not None and (said[0], said[1]) != (row[0], row[1]):
+            return position, (f"the chain's adoption recorded here says position {said[0]} by "
+                              f"{said[1]}, but the row beside the chain says position {row[0]} "
+                              f"by {row[1]}: the row was changed outside the ledger")
+    return None
 
 
 def verify_log(recorder: ApplicationRecorder, against: Digest | None = None,
@@ -189,7 +216,7 @@ def verify_log(recorder: ApplicationRecorder, against: Digest | None = None,
     checked = 0
     at_digest = GENESIS if against is not None and against.position == 0 else None
     heads_at_digest = 0
-    adopted: list[int] = []  # positions of the adoption events in the log
+    adopted: list[tuple[int, Any]] = []  # the adoption events: position, what they say
     with recorder.chain_snapshot() as snapshot:
         adoptions = tuple(snapshot.adoptions())
         events = _rows(snapshot.events_after, key=lambda r: r[0], size=batch)
@@ -212,13 +239,14 @@ def verify_log(recorder: ApplicationRecorder, against: Digest | None = None,
             previous = computed
             checked = position
             if event is not None and event[3] == ADOPTED_TOPIC:
-                adopted.append(position)
+                adopted.append((position, _adoption_said(event[4])))
             if against is not None and position == against.position:
                 at_digest = computed
                 heads_at_digest = signed.count
         unsigned = signed.tail(checked)
     adoptions = tuple((*row, _event_after(row[0], adopted)) for row in adoptions)
     head = Digest(checked, previous.hex())
+    unsigned = unsigned or _adoption_problem(adoptions, adopted)
     if unsigned:
         return Verdict(checked, head, f"the log was altered at position {unsigned[0]}: "
                                       f"{unsigned[1]}", unsigned[0],

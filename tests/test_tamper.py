@@ -420,6 +420,21 @@ def test_a_store_written_before_the_chain_is_refused_until_adopted_explicitly(
         assert [r[1] for r in raw.chain_rows()] == raw.ids()
         again = run_cli("adopt-chain", "--by", "ql", url=store_url)
         assert again.returncode == 2 and "already has a hash chain" in again.stderr
+        # The row verify prints is checked against the event the log keeps.
+        raw.run("UPDATE {chain}_adoptions SET adopted_by='sc.mgr'")
+        code, _, err = verify(store_url)
+        assert code == 1 and err.strip() == (
+            f"the log was altered at position {count + 1}: the chain's adoption recorded here "
+            f"says position {count} by ql, but the row beside the chain says position {count} "
+            "by sc.mgr: the row was changed outside the ledger")
+        raw.run("DELETE FROM {chain}_adoptions")
+        code, _, err = verify(store_url)
+        assert code == 1 and err.strip() == (
+            f"the log was altered at position {count + 1}: the chain's adoption recorded here "
+            "has no row beside the chain: the row was removed outside the ledger")
+        raw.run("INSERT INTO {chain}_adoptions VALUES (?, ?, ?)", count, "ql",
+                "2026-12-01T00:00:00+00:00")
+        assert verify(store_url)[0] == 0
         _edit_state_byte(raw)
         code, _, err = verify(store_url)
         assert code == 1 and "at position 5:" in err
