@@ -19,7 +19,7 @@ from bot.worker import Worker
 from projections.queries import person_key
 
 from .serving import MOST_WORKERS, ServingApp, default_workers, health, slack_app
-from .shared import PARTNERSHIP, chosen_partnership, wiring
+from .shared import PARTNERSHIP, chosen_partnership, slack_door, wiring
 from .slack_setup import (
     APP_TOKEN,
     BOT_TOKEN,
@@ -65,7 +65,7 @@ def serve(ctx: click.Context, host: str, port: int, no_worker: bool,
     creds = needed(ctx, {**(CLIENT if many else BOT_TOKEN), **SIGNING_SECRET})
     clock = checked_clock(ctx)
     log_to_stderr()
-    w = wiring(ctx)
+    w = slack_door(wiring(ctx))
     url = api_url()
     installations = Installations(w.settings, creds["SLACK_CLIENT_ID"]) if many else None
     services = services_for(w, creds.get("SLACK_BOT_TOKEN", ""), clock,
@@ -133,7 +133,7 @@ def socket(ctx: click.Context, no_worker: bool) -> None:
                     "xapp-); the bot token (xoxb-) goes in SLACK_BOT_TOKEN")
     clock = checked_clock(ctx)
     log_to_stderr()
-    w = wiring(ctx)
+    w = slack_door(wiring(ctx))
     url = api_url()
     services = services_for(w, creds["SLACK_BOT_TOKEN"], clock)
     check_token(ctx, services, url)
@@ -188,6 +188,7 @@ def try_command(ctx: click.Context, person_id: str, partnership: str | None) -> 
                 else "; the directory is empty: load an audit first (audit-ledger demo)")
         refuse(ctx, f"--as: no person {person_id!r} in the directory{hint}")
         return
+    w.app.acting(person_id, within)  # a person bound to an account is tried only from it
     slack_user = person.get("slack_user") or ""
     extra = {}
     if not slack_user:

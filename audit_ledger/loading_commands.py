@@ -10,8 +10,9 @@ from typing import Any
 
 import click
 
+from ledger.importer import IMPORTER as IMPORTER_NAME
 from ledger.importer import import_pack, import_pack_data
-from ledger.pack import MAX_PACK_BYTES, parse_pack
+from ledger.pack import MAX_PACK_BYTES, PackProblems, parse_pack
 from ledger.returns_csv import MAX_CSV_BYTES, decode_csv, import_returns
 from projections.report import demo_overview
 
@@ -22,6 +23,10 @@ ALLOW_IN_FILE = click.option(
     "--allow-identifiers", default=None, metavar="REASON",
     help="a quality lead (--by) lets text holding what looks like an NHS number, postcode, "
          "date of birth... through, for this reason")
+IMPORTER = click.option(
+    "--by", default=None, metavar="PERSON",
+    help="who is importing: an auditor or quality lead of the partnership's directory (the "
+         "first pack into an empty directory needs none, or one of its own quality leads)")
 DEMO_PACK = "lontown-2009.json"
 DEMO_PROGRAMME = "lontown-2009"
 
@@ -42,15 +47,15 @@ def _read_json(path: Path) -> Any:
 @click.command("import")
 @click.argument("pack_file", metavar="PACK.json",
                 type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--by", default="import", show_default=True, help="who is importing")
+@IMPORTER
 @ALLOW_IN_FILE
 @click.pass_context
-def import_command(ctx: click.Context, pack_file: Path, by: str,
+def import_command(ctx: click.Context, pack_file: Path, by: str | None,
                    allow_identifiers: str | None) -> None:
     """Import a whole audit pack, all or nothing."""
     data = _read_json(pack_file)
     w = wiring(ctx)
-    summary = import_pack_data(w.app, data, by, allow_identifiers or "")
+    summary = import_pack_data(w.app, data, by or IMPORTER_NAME, allow_identifiers or "")
     w.follower.catch_up()
     say(summary.describe())
 
@@ -59,10 +64,11 @@ def import_command(ctx: click.Context, pack_file: Path, by: str,
 @click.argument("programme")
 @click.argument("returns_file", metavar="RETURNS.csv|RETURNS.xlsx",
                 type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--by", default="import", show_default=True, help="who is importing")
+@IMPORTER
 @ALLOW_IN_FILE
 @click.pass_context
-def import_returns_command(ctx: click.Context, programme: str, returns_file: Path, by: str,
+def import_returns_command(ctx: click.Context, programme: str, returns_file: Path,
+                           by: str | None,
                            allow_identifiers: str | None) -> None:
     """Import agency returns from a filled-in template (.xlsx) or a CSV file (UTF-8 or
     Windows-1252, commas or semicolons), all or nothing."""
@@ -75,7 +81,7 @@ def import_returns_command(ctx: click.Context, programme: str, returns_file: Pat
 
         click.echo(f"{returns_file.name}: read as an Excel workbook")
         w = wiring(ctx)
-        summary, blank = import_returns_workbook(w.app, programme, data, by,
+        summary, blank = import_returns_workbook(w.app, programme, data, by or IMPORTER_NAME,
                                                  allow_identifiers or "")
         if blank:
             click.echo(f"left blank, so not imported: {', '.join(blank)}")
@@ -83,7 +89,8 @@ def import_returns_command(ctx: click.Context, programme: str, returns_file: Pat
         source = decode_csv(data)
         click.echo(f"{returns_file.name}: {source.describe()}")
         w = wiring(ctx)
-        summary = import_returns(w.app, programme, source, by, allow_identifiers or "")
+        summary = import_returns(w.app, programme, source, by or IMPORTER_NAME,
+                                 allow_identifiers or "")
     w.follower.catch_up()
     say(summary.describe())
 
@@ -96,7 +103,14 @@ def demo(ctx: click.Context, today: datetime | None) -> None:
     w = wiring(ctx)
     data = json.loads(resources.files("ledger").joinpath("packs", DEMO_PACK)
                       .read_text(encoding="utf-8"))
-    summary = import_pack(w.app, parse_pack(data), "import")
+    try:
+        summary = import_pack(w.app, parse_pack(data), IMPORTER_NAME)
+    except PackProblems as e:
+        if not any(p.startswith("--by") for p in e.problems):
+            raise
+        raise Refused(["the demo audit loads only into a store whose directory is empty (or "
+                       "already holds it); try it in a store of its own: "
+                       "AUDIT_LEDGER_URL=sqlite:///demo.db audit-ledger demo"]) from None
     views = w.fresh_views()
     click.echo(summary.describe() if summary.changed else
                f"The demo audit {DEMO_PROGRAMME} is already in {w.settings.describe()}.")

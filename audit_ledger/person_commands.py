@@ -1,4 +1,4 @@
-"""`person add|grant|revoke|manager|link-slack|list`: the people directory."""
+"""`person add|grant|revoke|manager|link-slack|link-os-user|list`: the people directory."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from .shared import BY, FORMAT, PARTNERSHIP, act, chosen_partnership, emit, wiri
 
 @click.group()
 def person() -> None:
-    """Add people to the directory, change their roles, manager and Slack link."""
+    """Add people to the directory, change their roles, manager, Slack link and
+    operating-system account."""
 
 
 def _slack_free(ctx: click.Context, slack_user: str | None, person_id: str,
@@ -98,6 +99,20 @@ def person_link_slack(ctx: click.Context, person_id: str, slack_user: str, by: s
     _slack_free(ctx, slack_user, person_id, within)
     act(ctx, c.LinkSlackUser, "link_slack_user", person=person_id, slack_user=slack_user, by=by,
         partnership=within)
+
+
+@person.command("link-os-user")
+@click.argument("person_id", metavar="PERSON")
+@click.argument("os_user", metavar="OS_USER")
+@BY
+@PARTNERSHIP
+@click.pass_context
+def person_link_os_user(ctx: click.Context, person_id: str, os_user: str, by: str,
+                        partnership: str | None) -> None:
+    """Bind a person to their operating-system account: from then on the console takes
+    --by PERSON only from commands run as OS_USER (quality leads)."""
+    act(ctx, c.LinkOsUser, "link_os_user", person=person_id, os_user=os_user, by=by,
+        partnership=chosen_partnership(ctx, partnership))
 
 
 @person.command("list")

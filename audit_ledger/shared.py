@@ -52,8 +52,34 @@ def wiring(ctx: click.Context) -> Wiring:
     obj = ctx.find_root().ensure_object(dict)
     if "wiring" not in obj:
         obj["wiring"] = wire(obj.get("url"), obj.get("key"))
+        obj["wiring"].app.console_user = os_account()
         ctx.call_on_close(obj["wiring"].close)
     return obj["wiring"]  # type: ignore[no-any-return]
+
+
+def slack_door(w: Wiring) -> Wiring:
+    """The wiring of a process that serves Slack: Slack's signed requests say who acts, so
+    the console's operating-system account binds nobody there."""
+    w.app.console_user = None
+    return w
+
+
+def os_account() -> str:
+    """The operating-system account this command runs as, from the process's user id (never
+    from USER or LOGNAME, which anyone can set); a person bound to an account is acted for
+    at the console only from it."""
+    import os
+
+    try:
+        import pwd
+    except ImportError:  # not a POSIX system
+        import getpass
+
+        return getpass.getuser()
+    try:
+        return pwd.getpwuid(os.geteuid()).pw_name
+    except KeyError:  # a user id with no name (some containers): the number itself
+        return str(os.geteuid())
 
 
 def reading(ctx: click.Context) -> Reading | Wiring:

@@ -13,7 +13,7 @@ from bot.installations import Installations
 from bot.lease import lease_for
 from bot.worker import POLL, Worker
 
-from .shared import wiring
+from .shared import slack_door, wiring
 from .slack_setup import (
     BOT_TOKEN,
     CLIENT,
@@ -47,7 +47,7 @@ def worker(ctx: click.Context, poll: float, digest_dir: str | None,
     creds = needed(ctx, {"SLACK_CLIENT_ID": CLIENT["SLACK_CLIENT_ID"]} if many else BOT_TOKEN)
     clock = checked_clock(ctx)
     log_to_stderr()
-    w = wiring(ctx)
+    w = slack_door(wiring(ctx))
     installations = Installations(w.settings, creds["SLACK_CLIENT_ID"]) if many else None
     services = services_for(w, creds.get("SLACK_BOT_TOKEN", ""), clock,
                             installations=installations)

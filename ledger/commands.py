@@ -238,3 +238,13 @@ class AssignManager(DirectoryCommand):
 class LinkSlackUser(DirectoryCommand):
     person: Ref
     slack_user: SlackUser
+
+
+OsUser = Annotated[str, StringConstraints(strip_whitespace=True,
+                                          pattern=r"^[A-Za-z0-9_.][A-Za-z0-9_.@$-]{0,63}$")]
+"""An operating-system account name as POSIX and most directories spell one."""
+
+
+class LinkOsUser(DirectoryCommand):
+    person: Ref
+    os_user: OsUser

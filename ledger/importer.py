@@ -20,6 +20,7 @@ from .case_audit import CaseAudit
 from .concerns import Concern
 from .feedback import Feedback, feedback_fields
 from .free_text import TextFound, case_problems, pack_texts_found
+from .import_rights import import_problems
 from .overrides import IdentifierOverride, identifiers_allowed, override_id
 from .pack import (
     ConcernIn,
@@ -326,10 +327,15 @@ def _import_pack(app: AuditLedger, pack: Pack, by: str,  # noqa: C901
         pending.append(authored)
         summary.count("report parts", sum(1 for e in authored.pending_events
                                           if type(e).__name__ != "Created"))
-    if problems:
-        raise PackProblems(problems)
     summary.events = sum(1 if isinstance(obj, Aggregate.Event) else len(obj.pending_events)
                          for obj in pending)
+    if summary.events:  # who may import is asked only of an import that writes
+        problems[:0] = import_problems(
+            app, owner, None if by == IMPORTER else by,
+            lookup.find(Person, ids.person_id(by, owner)), summary.added, pack.people,
+            new_partnership=partnership is not None)
+    if problems:
+        raise PackProblems(problems)
     if summary.events and save:
         app.save(*pending)
     return summary

@@ -1,5 +1,6 @@
-"""The people directory: who someone is, in which partnership, their agency, roles, manager and
-Slack user. A person id names someone within one partnership only."""
+"""The people directory: who someone is, in which partnership, their agency, roles, manager,
+Slack user and operating-system account. A person id names someone within one partnership
+only."""
 
 from __future__ import annotations
 
@@ -60,6 +61,15 @@ class Person(LedgerAggregate):
         def apply(self, person: Person) -> None:
             person.slack_user = self.slack_user
 
+    class OsUserLinked(LedgerAggregate.Event):
+        """The operating-system account the console must be run as to act as this person."""
+
+        TOPIC = "audit-ledger:OsUserLinked"
+        os_user: str
+
+        def apply(self, person: Person) -> None:
+            person.os_user = self.os_user
+
     def __init__(
         self,
         *,
@@ -82,3 +92,4 @@ class Person(LedgerAggregate):
         self.roles = list(roles)
         self.manager = manager
         self.slack_user = slack_user
+        self.os_user = ""

@@ -83,6 +83,12 @@ ACT_WORDS = {
     "rotate keys": "rotate the store's keys",
     "write report": "write the overview report",
     "publish report": "publish the overview report",
+    "import pack": "import an audit pack or a returns file",
+    "register person": "add people to the directory or change their roles",
+    "open programme": "open a programme or change its terms",
+    "select case": "select cases for audit",
+    "add recommendation": "add a recommendation",
+    "plan action": "plan an action",
 }
 """Each act as people say it, for refusals (the table's own names are the ledger's words)."""
 
@@ -99,3 +105,22 @@ def refusal_words(act: str, roles: Iterable[str]) -> str:
     held = ", ".join(r.replace("-", " ") for r in roles) or "none"
     return (f"Only {who_may(act)} can {ACT_WORDS.get(act, act)}. Your roles in the directory: "
             f"{held}.")
+
+
+def acts_not_permitted(acts: Iterable[str], roles: Iterable[str]) -> list[str]:
+    """Of the acts a file would record, those the roles do not allow: nobody records through
+    a file what they could not do by hand (a pack cannot grant a role its importer could not
+    grant)."""
+    held = set(roles)
+    return [a for a in dict.fromkeys(acts) if not PERMISSIONS[a] & held]
+
+
+def account_problem(person: str, bound: str, running: str | None) -> str | None:
+    """A person bound to an operating-system account is acted for at the console only from
+    that account; `running` is the console's own account (None at a door that proves who
+    acts otherwise, such as Slack's signed requests)."""
+    if not bound or running is None or running == bound:
+        return None
+    return (f"{person} acts at the console only from the operating-system account {bound}, "
+            f"and this command runs as {running}: sign in as {bound}, or ask a quality lead "
+            f"to change the binding (audit-ledger person link-os-user)")

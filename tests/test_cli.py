@@ -191,7 +191,7 @@ def test_reaudit_compared_with_its_baseline(store_url: str, tmp_path: Path,
     again = tmp_path / "reaudit.json"
     again.write_text(json.dumps(reaudit))
     run_cli("import", str(base), url=store_url, check=True)
-    run_cli("import", str(again), url=store_url, check=True)
+    run_cli("import", str(again), "--by", "ql", url=store_url, check=True)
     data = json.loads(run_cli("report", "mini-2026-reaudit", "--compare", "mini-2026",
                               "--format", "json", url=store_url, check=True).stdout)
     area6 = next(a for a in data["comparison"]["areas"] if a["area"] == "6")
@@ -263,7 +263,8 @@ def test_import_returns_from_the_shell(store_url: str, tmp_path: Path,
         "K02;social-care;sc.aud;sc.sw;03/02/2026;2;3;;Referral late \u2013 four days\r\n"
         "K02;social-care;sc.aud;sc.sw;03/02/2026;overall;3;Caf\u00e9 meeting held;\r\n"
         .encode("cp1252"))
-    first = run_cli("import-returns", "mini-2026", str(csv_file), url=store_url, check=True)
+    first = run_cli("import-returns", "mini-2026", str(csv_file), "--by", "sc.aud",
+                    url=store_url, check=True)
     assert first.stdout.splitlines() == [
         "returns.csv: read as Windows-1252 text, values separated by semicolons",
         "imported into mini-2026: 1 returns, 1 feedback issued (2 events)"]
@@ -275,5 +276,5 @@ def test_import_returns_from_the_shell(store_url: str, tmp_path: Path,
     bad = tmp_path / "bad.csv"
     bad.write_text("case,agency,auditor,practitioner,completed,area,grade,strengths,concerns\n"
                    "K02,school,sch.aud,sch.t,2026-02-03,2,seven,,\n")
-    result = run_cli("import-returns", "mini-2026", str(bad), url=store_url)
+    result = run_cli("import-returns", "mini-2026", str(bad), "--by", "sc.aud", url=store_url)
     assert result.returncode == 2 and "line 2: grade 'seven' is not a whole number" in result.stderr

@@ -104,8 +104,8 @@ def test_the_examples_import_as_the_docs_say(tmp_path: Path) -> None:
     readme = (DOCS / "README.md").read_text(encoding="utf-8")
     url = f"sqlite:///{tmp_path / 'ledger.db'}"
     imports = [args for args in scenario() if args[0] in ("import", "import-returns")]
-    assert [a[-1] for a in imports] == ["docs/examples/northbrook-2026.json",
-                                        "docs/examples/northbrook-2026-returns.csv"]
+    assert [next(a for a in args if a.startswith("docs/")) for args in imports] == [
+        "docs/examples/northbrook-2026.json", "docs/examples/northbrook-2026-returns.csv"]
     said = [run_cli(*args, url=url, cwd=repository(), check=True).stdout.strip()
             for args in imports]
     assert said[0] in readme, f"docs/README.md should quote what the import says: {said[0]}"
@@ -145,14 +145,14 @@ def test_the_returns_template_and_its_filled_examples_import(example_store: str,
         "docs/examples' template is not what `template returns` writes now; write it again"
     url = example_store
     said = run_cli("import-returns", "northbrook-2026",
-                   "docs/examples/northbrook-2026-returns-police.xlsx", url=url,
+                   "docs/examples/northbrook-2026-returns-police.xlsx", "--by", "ql.osei", url=url,
                    cwd=repository(), check=True).stdout
     assert said.splitlines() == [
         "northbrook-2026-returns-police.xlsx: read as an Excel workbook",
         "imported into northbrook-2026: 1 returns, 1 feedback issued (2 events)"]
     assert said.splitlines()[-1] in page
     again = run_cli("import-returns", "northbrook-2026",
-                    "docs/examples/northbrook-2026-returns-police-excel.csv", url=url,
+                    "docs/examples/northbrook-2026-returns-police-excel.csv", "--by", "ql.osei", url=url,
                     cwd=repository(), check=True).stdout
     assert again.splitlines() == [
         "northbrook-2026-returns-police-excel.csv: read as Windows-1252 text, values "
@@ -165,7 +165,7 @@ def test_the_returns_template_and_its_filled_examples_import(example_store: str,
     for args in scenario()[:2]:
         in_process(other, *args)
     first = run_cli("import-returns", "northbrook-2026",
-                    "docs/examples/northbrook-2026-returns-police-excel.csv", url=other,
+                    "docs/examples/northbrook-2026-returns-police-excel.csv", "--by", "ql.osei", url=other,
                     cwd=repository(), check=True).stdout
     assert first.splitlines()[-1] == said.splitlines()[-1]
     assert in_process(other, "case", "northbrook-2026", "N03", "--format", "json") == \
@@ -218,7 +218,8 @@ def test_the_returns_shown_are_the_example_file_or_refused_as_shown(example_stor
             programme = b.marker.split(":", 1)[1].strip()
             returns = tmp_path / f"returns-{i}.csv"
             returns.write_text(b.body, encoding="utf-8")
-            result = run_cli("import-returns", programme, str(returns), url=example_store)
+            result = run_cli("import-returns", programme, str(returns), "--by", "ql.osei",
+                             url=example_store)
             assert result.returncode == 2 and result.stderr == found[i + 1].body, \
                 f"{b.where()}: {result.stderr}"
         else:

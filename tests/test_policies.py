@@ -91,3 +91,37 @@ def test_the_folds_plain_judgement_is_the_judgement_consolidate_makes() -> None:
             made.as_dict() if made else None)
 
     check()
+
+
+def test_the_readme_lists_no_act_the_table_does_not_hold() -> None:
+    import re
+    from pathlib import Path
+
+    from policies.permissions import PERMISSIONS
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    table = readme[readme.index("## Who may do what"):readme.index("## Deployment")]
+    rows = re.findall(r"^\| ([a-z][a-z ]+) \| [a-z, -]+ \|$", table, re.M)
+    assert sorted(r for r in rows if r != "act") == sorted(PERMISSIONS)
+
+
+def test_a_file_records_only_what_its_importer_could_do_by_hand() -> None:
+    from policies.permissions import acts_not_permitted
+
+    acts = ["register person", "open programme", "register person", "select case"]
+    assert acts_not_permitted(acts, ["auditor"]) == ["register person", "open programme",
+                                                     "select case"]
+    assert acts_not_permitted(acts, ["moderator"]) == ["register person", "open programme"]
+    assert acts_not_permitted(acts, ["quality-lead"]) == []
+
+
+def test_a_bound_person_is_acted_for_only_from_their_account() -> None:
+    from policies.permissions import account_problem
+
+    assert account_problem("ql", "", "anyone") is None  # unbound: taken at their word
+    assert account_problem("ql", "alice", "alice") is None
+    assert account_problem("ql", "alice", None) is None  # a door that proves it otherwise
+    said = account_problem("ql", "alice", "mallory")
+    assert said is not None and said.startswith(
+        "ql acts at the console only from the operating-system account alice, and this "
+        "command runs as mallory")

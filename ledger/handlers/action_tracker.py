@@ -36,7 +36,7 @@ class ActionTrackerCommands(LedgerCommands):
 
     def _import_tracker(self, programme: str, rows: list[TrackerRow], by: str,  # noqa: C901
                         on: date, allow_identifiers: str) -> Outcome:
-        importer = self.person(by, self.partnership_of(programme))
+        importer = self.acting(by, self.partnership_of(programme))
         overseer = "quality-lead" in importer.roles
         if allow_identifiers and not may_allow_identifiers(importer.roles):
             raise NotPermitted(f"--by {by}: only a quality lead may allow text that holds what "

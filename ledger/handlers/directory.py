@@ -16,7 +16,7 @@ ADMIN = "admin"
 
 class DirectoryCommands(LedgerCommands):
     """Partnerships registered; people registered in one, their roles granted and revoked,
-    managers assigned, Slack linked."""
+    managers assigned, Slack users and operating-system accounts linked."""
 
     def register_partnership(self, cmd: c.RegisterPartnership) -> Outcome:
         return self.retrying(lambda: self._register_partnership(cmd))
@@ -128,3 +128,18 @@ class DirectoryCommands(LedgerCommands):
         person.record(Person.SlackUserLinked, act_of(cmd), slack_user=cmd.slack_user)
         self.save(person)
         return Outcome(True, f"{cmd.person} is now linked to Slack user {cmd.slack_user}")
+
+    def link_os_user(self, cmd: c.LinkOsUser) -> Outcome:
+        return self.retrying(lambda: self._link_os_user(cmd))
+
+    def _link_os_user(self, cmd: c.LinkOsUser) -> Outcome:
+        self.require("register person", cmd.by, cmd.partnership)
+        person = self.person(cmd.person, cmd.partnership)
+        if person.os_user == cmd.os_user:
+            return Outcome(False, f"{cmd.person} is already bound to the operating-system "
+                                  f"account {cmd.os_user}")
+        person.record(Person.OsUserLinked, act_of(cmd), os_user=cmd.os_user)
+        self.save(person)
+        return Outcome(True, f"{cmd.person} is now bound to the operating-system account "
+                             f"{cmd.os_user}: at the console, --by {cmd.person} works only "
+                             f"for commands run as {cmd.os_user}")

@@ -99,9 +99,22 @@ class LedgerCommands(LedgerApplication):
             raise NotFound(f"no action {action!r} in programme {programme!r}")
         return found
 
+    console_user: str | None = None
+    """The operating-system account the console runs as, set by the console's wiring; None at
+    a door that proves who acts otherwise (Slack's signed requests)."""
+
+    def acting(self, person: str, partnership: str) -> Person:
+        """The person named as acting: in the directory, and, when bound to an operating-system
+        account, acted for from that account at the console."""
+        who = self.person(person, partnership)
+        problem = permissions.account_problem(person, who.os_user, self.console_user)
+        if problem:
+            raise NotPermitted(problem)
+        return who
+
     def require(self, act: str, person: str, partnership: str) -> Person:
         """The person acting, in the partnership acted in, holding a role that may act."""
-        who = self.person(person, partnership)
+        who = self.acting(person, partnership)
         problem = permissions.permission_problem(act, who.roles)
         if problem:
             raise NotPermitted(f"{person}: {problem}")
@@ -123,7 +136,7 @@ class LedgerCommands(LedgerApplication):
             said[-1] += f"; {ASK_A_QUALITY_LEAD}"
             raise Rejected(*said)
         allower = cmd.allowed_by or cmd.by
-        if not may_allow_identifiers(self.person(allower, self.partnership_of(programme)).roles):
+        if not may_allow_identifiers(self.acting(allower, self.partnership_of(programme)).roles):
             raise NotPermitted(f"{allower}: only a quality lead may allow text that holds what "
                                "identifies a child or family")
         said = identifier_problems(cmd.allow_identifiers)
