@@ -52,10 +52,11 @@ BATCH = 1000
 
 def import_problems(app: AuditLedger, partnership: str, by: str | None, importer: Person | None,
                     added: Mapping[str, int], pack_people: Iterable[PersonIn],
-                    new_partnership: bool) -> list[str]:
+                    new_partnership: bool, refused: bool = False) -> list[str]:
     """Why `by` may not make this import (nothing when they may). `by` is None when nobody
     was named; `importer` is their stored directory entry, if any; `added` what the import
-    would add."""
+    would add; `refused` when the file is refused for what it says already (then a first
+    pack's want of a quality lead waits until the rest of it is right)."""
     acts = [ACTS_OF[what] for what, n in added.items() if n and what in ACTS_OF]
     if importer is not None and by is not None:
         return _person_problems(app, partnership, by, importer, acts)
@@ -70,7 +71,7 @@ def import_problems(app: AuditLedger, partnership: str, by: str | None, importer
                 f"import{helpers}"]
     people = list(pack_people)
     leads = sorted(p.id for p in people if QUALITY_LEAD in p.roles)
-    if people and not leads:  # else nobody could ever import again, nor add a quality lead
+    if people and not leads and not refused:  # else nobody could import again nor add one
         return [f"people: {where} is empty, so this first pack must name its quality lead (a "
                 "person with the role quality-lead), who imports the files after it"]
     if by is not None and by not in leads:

@@ -330,10 +330,11 @@ def _import_pack(app: AuditLedger, pack: Pack, by: str,  # noqa: C901
     summary.events = sum(1 if isinstance(obj, Aggregate.Event) else len(obj.pending_events)
                          for obj in pending)
     if summary.events:  # who may import is asked only of an import that writes
-        problems[:0] = import_problems(
+        problems += import_problems(
             app, owner, None if by == IMPORTER else by,
             lookup.find(Person, ids.person_id(by, owner)), summary.added, pack.people,
-            new_partnership=partnership is not None)
+            new_partnership=partnership is not None and owner != ids.DEFAULT_PARTNERSHIP,
+            refused=bool(problems) or not save)
     if problems:
         raise PackProblems(problems)
     if summary.events and save:

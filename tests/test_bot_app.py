@@ -151,7 +151,7 @@ def test_audit_answers_within_each_persons_role(bot: Bot) -> None:
     assert "Ask your quality lead (Quinn Lead) to add your Slack user id `U0NOBODY`" in stranger
 
     import_pack(bot.wiring.app, parse_pack({"programme": {"id": "other-2027", "title": "Other",
-                                                          "opened": "2027-01-04"}}), "import")
+                                                          "opened": "2027-01-04"}}), "ql")
     which = all_text(bot.command("U0SCSW", "progress")["blocks"])
     assert "Which programme?" in which and "`mini-2026`" in which and "`other-2027`" in which
 

@@ -101,7 +101,8 @@ def test_openpyxl_only_for_the_commands_that_write_or_read_workbooks(
     returns = tmp_path / "returns.csv"
     returns.write_text("case,agency,auditor,practitioner,completed,area,grade,strengths,concerns\n"
                        "K02,school,sch.aud,sch.t,2026-02-03,2,2,,\n", encoding="utf-8")
-    modules, out = _modules_after(tmp_path, url, "import-returns", "mini-2026", str(returns))
+    modules, out = _modules_after(tmp_path, url, "import-returns", "mini-2026", str(returns),
+                                  "--by", "sch.aud")
     assert out.endswith("1 returns, 1 feedback issued (2 events)\n")
     assert "openpyxl" not in modules
     modules, _ = _modules_after(tmp_path, url, "action", "list", "mini-2026")

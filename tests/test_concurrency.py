@@ -26,7 +26,8 @@ DEADLINE = 120  # seconds for any writer to arrive or finish: a hang fails, it n
 
 
 def _pack() -> dict[str, object]:
-    people: list[dict[str, object]] = []
+    people: list[dict[str, object]] = [{"id": "ql", "agency": "partnership",
+                                        "roles": ["quality-lead"]}]
     for agency in AGENCIES:
         people += [{"id": f"aud.{agency}", "agency": agency, "roles": ["auditor"]},
                    {"id": f"p.{agency}", "agency": agency, "roles": ["practitioner"]}]

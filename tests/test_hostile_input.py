@@ -120,7 +120,7 @@ def test_any_returns_csv_is_imported_or_refused_by_line(sqlite_url: str,
         text = (CSV_HEADER if with_header else "") + out.getvalue()
         head = log_head(w)
         try:
-            summary = import_returns(w.app, "csv-fuzz", text)
+            summary = import_returns(w.app, "csv-fuzz", text, "sc.aud")
         except PackProblems as e:
             assert e.problems
             assert all(p.startswith("line ") or p.startswith("no programme") for p in e.problems), \

@@ -92,7 +92,8 @@ def test_a_returns_file_with_identifiers_is_refused_naming_line_and_field(
         "K02,social-care,sc.aud,sc.sw,2,3,,Late referral,2026-02-03\n"
         "K02,social-care,sc.aud,sc.sw,overall,3,,Mother on 07911 123456,2026-02-03\n",
         encoding="utf-8")
-    refused = run_cli("import-returns", "mini-2026", str(returns), url=store_url, check=False)
+    refused = run_cli("import-returns", "mini-2026", str(returns), "--by", "sc.aud",
+                      url=store_url, check=False)
     assert refused.returncode == 2, refused.stderr
     assert "line 3 (case K02, social-care): overall concerns: " in refused.stderr
     assert "a phone number" in refused.stderr and "123456" not in refused.stderr
@@ -218,7 +219,9 @@ def test_a_quality_lead_may_import_a_file_with_identifiers_giving_a_reason(
         import_pack(wiring.app, parse_pack(pack), "sch.aud", allow_identifiers="a helpline")
     assert caught.value.problems == [
         "--by sch.aud: only a quality lead may allow text that holds what identifies a child "
-        "or family"]
+        "or family",
+        "--by sch.aud: the directory is empty, so its first pack is imported without --by, or "
+        "by a quality lead the pack names (ql)"]
     summary = import_pack(wiring.app, parse_pack(pack), "ql",
                           allow_identifiers="the partnership's own helpline, published")
     assert summary.added["texts allowed by a quality lead"] == 1
@@ -242,7 +245,7 @@ def test_a_filled_workbook_with_identifiers_is_refused_naming_the_cell(tmp_path:
     filled = fill(template(url, "police", tmp_path / "police.xlsx"), tmp_path / "filled.xlsx",
                   auditor="pol.gray", practitioner="pol.frye", completed=date(2026, 3, 16),
                   areas=areas)
-    refused = run_cli("import-returns", PID, str(filled), url=url)
+    refused = run_cli("import-returns", PID, str(filled), "--by", "pol.gray", url=url)
     assert refused.returncode == 2, refused.stdout + refused.stderr
     assert re.search(r"N03.*F\d+.*a postcode", refused.stderr), refused.stderr
     assert "NB3 7QT" not in refused.stderr

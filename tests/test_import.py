@@ -118,13 +118,13 @@ def test_returns_csv_import_and_its_line_numbers(wiring: Wiring, mini_pack: dict
         "K02,social-care,sc.aud,sc.sw,,overall,3,,\n"
         "K02,school,sch.aud,sch.t,04/02/2026,2,2 good,Good records,\n"
     )
-    summary = import_returns(wiring.app, "mini-2026", good)
+    summary = import_returns(wiring.app, "mini-2026", good, "sc.aud")
     assert summary.added["returns"] == 2
     wiring.follower.catch_up()
     assert wiring.views.judgements("mini-2026", "K02")["areas"]["2"]["grade"] == 3
     school = wiring.views.case("mini-2026", "K02")["returns"]["school"]
     assert school["completed"] == "2026-02-04"  # day first, as spreadsheets in England save it
-    again = import_returns(wiring.app, "mini-2026", good)
+    again = import_returns(wiring.app, "mini-2026", good, "sc.aud")
     assert not again.changed
     bad = (
         "case,agency,auditor,practitioner,completed,area,grade,strengths,concerns\n"
@@ -135,7 +135,7 @@ def test_returns_csv_import_and_its_line_numbers(wiring: Wiring, mini_pack: dict
     )
     head = wiring.follower.head()
     with pytest.raises(PackProblems) as caught:
-        import_returns(wiring.app, "mini-2026", bad)
+        import_returns(wiring.app, "mini-2026", bad, "sc.aud")
     text = "\n".join(caught.value.problems)
     assert "line 4: grade 'five' is not a whole number" in text
     assert "line 5: area '10' is not allowed" in text
@@ -157,7 +157,7 @@ def test_every_problem_of_a_returns_file_in_one_run(wiring: Wiring,
     )
     head = wiring.follower.head()
     with pytest.raises(PackProblems) as caught:
-        import_returns(wiring.app, "mini-2026", text)
+        import_returns(wiring.app, "mini-2026", text, "sc.aud")
     problems = caught.value.problems
     assert problems[0].startswith("line 1: missing column(s) completed"), problems
     assert problems[1].startswith("line 1: unknown column(s) colour"), problems
@@ -179,7 +179,7 @@ def test_a_return_without_its_completion_date_is_refused(wiring: Wiring,
             "K02,school,sch.aud,sch.t,,2,2,,\n"
             "K02,school,sch.aud,sch.t,,3,3,,\n")
     with pytest.raises(PackProblems) as caught:
-        import_returns(wiring.app, "mini-2026", text)
+        import_returns(wiring.app, "mini-2026", text, "sc.aud")
     assert caught.value.problems == [
         "line 2 (case K02, school): no completion date; write the day the return was completed "
         "(YYYY-MM-DD)"]
@@ -193,7 +193,7 @@ def test_returns_csv_refers_problems_to_lines(wiring: Wiring, mini_pack: dict[st
         "K09,school,sch.aud,sch.t,2026-02-01,2,2,,\n"
     )
     with pytest.raises(PackProblems) as caught:
-        import_returns(wiring.app, "mini-2026", text)
+        import_returns(wiring.app, "mini-2026", text, "sc.aud")
     problems = caught.value.problems
     assert any(p.startswith("line 2 (case K01, social-care): ") and "already in the ledger" in p
                for p in problems), problems

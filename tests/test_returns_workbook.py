@@ -160,14 +160,14 @@ def test_a_template_filled_by_a_script_imports_and_so_does_the_same_as_excel_csv
     blank = template(example_url, "police", tmp_path / "police.xlsx")
     filled = fill(blank, tmp_path / "police-filled.xlsx", auditor="pol.gray",
                   practitioner="pol.frye", completed=date(2026, 3, 16), areas=POLICE_N03)
-    first = run_cli("import-returns", PID, str(filled), url=example_url, check=True)
+    first = run_cli("import-returns", PID, str(filled), "--by", "pol.gray", url=example_url, check=True)
     assert first.stdout.splitlines() == [
         "police-filled.xlsx: read as an Excel workbook",
         "left blank, so not imported: N01",
         f"imported into {PID}: 1 returns, 1 feedback issued (2 events)"]
     from_workbook = judgements(example_url)
     assert ("police", 2) in from_workbook["3"] and ("police", 3) in from_workbook["overall"]
-    again = run_cli("import-returns", PID, str(filled), url=example_url, check=True)
+    again = run_cli("import-returns", PID, str(filled), "--by", "pol.gray", url=example_url, check=True)
     assert again.stdout.splitlines()[-1].startswith("nothing to import")
 
     # The same return as Excel's "CSV" saves it here: Windows-1252, semicolons, day first.
@@ -179,13 +179,13 @@ def test_a_template_filled_by_a_script_imports_and_so_does_the_same_as_excel_csv
     csv_file.write_bytes("\r\n".join(lines).encode("cp1252"))
     other = f"sqlite:///{tmp_path / 'other.db'}"
     run_cli("import", str(EXAMPLE), url=other, check=True)
-    said = run_cli("import-returns", PID, str(csv_file), url=other, check=True).stdout
+    said = run_cli("import-returns", PID, str(csv_file), "--by", "pol.gray", url=other, check=True).stdout
     assert said.splitlines()[0] == "police.csv: read as UTF-8 text, values separated by semicolons"
     assert judgements(other) == from_workbook
     accented = tmp_path / "accented.csv"  # not UTF-8: read as Windows-1252
     accented.write_bytes("\r\n".join(lines).replace("the same day", "le même jour")
                          .replace("Referral made", "Référral made").encode("cp1252"))
-    said = run_cli("import-returns", PID, str(accented), url=other).stdout
+    said = run_cli("import-returns", PID, str(accented), "--by", "pol.gray", url=other).stdout
     assert said.splitlines()[0] == ("accented.csv: read as Windows-1252 text, values separated "
                                     "by semicolons")
 
@@ -203,7 +203,7 @@ def test_a_broken_workbook_gets_five_messages_in_one_run_and_writes_nothing(
     w = wire(example_url, "")                               # practitioner; no date
     try:
         head = log_head(w)
-        result = run_cli("import-returns", PID, str(broken), url=example_url)
+        result = run_cli("import-returns", PID, str(broken), "--by", "pol.gray", url=example_url)
         assert log_head(w) == head
     finally:
         w.close()
@@ -229,12 +229,12 @@ def test_a_broken_workbook_gets_five_messages_in_one_run_and_writes_nothing(
 def test_blank_case_sheets_are_passed_over_and_a_workbook_of_none_is_refused(
         example_url: str, tmp_path: Path) -> None:
     blank = template(example_url, "school", tmp_path / "school.xlsx")
-    refused = run_cli("import-returns", PID, str(blank), url=example_url)
+    refused = run_cli("import-returns", PID, str(blank), "--by", "pol.gray", url=example_url)
     assert refused.returncode == 2 and "no case sheet of this workbook is filled in" in \
         refused.stderr
     not_a_book = tmp_path / "torn.xlsx"
     not_a_book.write_bytes(blank.read_bytes()[:2000])
-    torn = run_cli("import-returns", PID, str(not_a_book), url=example_url)
+    torn = run_cli("import-returns", PID, str(not_a_book), "--by", "pol.gray", url=example_url)
     assert torn.returncode == 2 and "not a workbook this command can read" in torn.stderr
     assert "Traceback" not in torn.stderr
 
@@ -321,7 +321,7 @@ def test_any_filled_in_template_is_imported_whole_or_refused_by_sheet_and_cell(
         book.save(out)
         head = log_head(w)
         try:
-            summary, _ = import_returns_workbook(w.app, PID, out.getvalue())
+            summary, _ = import_returns_workbook(w.app, PID, out.getvalue(), "pol.gray")
         except PackProblems as e:
             assert e.problems and log_head(w) == head
             assert all(p.startswith("sheet N0") or p.startswith("no case sheet") or
