@@ -278,7 +278,7 @@ def play(world: World, data: st.DataObject, steps: int) -> None:
                 world.send(app_home_opened(slack_of(partnership, who), f"Ev{step:04d}HOME"),
                            "application/json")
             elif kind == "import" and n < 2:
-                import_pack(app, parse_pack(pack(partnership, n + 1)), "import")
+                import_pack(app, parse_pack(pack(partnership, n + 1)), "ql")
                 world.imported[partnership] = n + 1
         except LedgerError:
             pass  # refused: nothing was written, and nobody is told anything
