@@ -80,7 +80,7 @@ def test_the_same_person_id_and_agency_in_two_partnerships_are_two(
 def test_by_resolves_inside_the_programmes_partnership(
         wiring: Wiring, mini_pack: dict[str, Any]) -> None:
     north, south = _two(mini_pack)
-    del south["people"][0]  # southmoor has no quality lead `ql`
+    south["people"][0]["id"] = "ql.south"  # southmoor's quality lead is not `ql`
     south["actions"] = []
     south["recommendations"] = []
     import_pack(wiring.app, parse_pack(north))
