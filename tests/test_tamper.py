@@ -371,22 +371,24 @@ def test_concurrent_writers_keep_one_chain(loaded: Raw, wiring: Wiring, store_ur
 
 
 def _stored_before_the_chain(store_url: str, mini_pack: dict[str, Any]) -> None:
-    """The mini audit stored by the library's own recorder, as the ledger stored events
-    before it kept a chain."""
+    """The mini audit as the ledger stored it before it kept a chain: its events and case keys,
+    and no chain table."""
     settings = parse_url(store_url)
     if settings.kind == "postgres":
         import psycopg
 
         with psycopg.connect(PG_BASE, autocommit=True) as conn:
             conn.execute(f"CREATE SCHEMA {settings.pg_schema}")
-    env = settings.library_env()
-    for name in [k for k in env if k.endswith("APPLICATION_RECORDER_TOPIC")]:
-        env[name] = ""  # plain and application-prefixed alike
-    old = AuditLedger(env=env)
+    ledger = AuditLedger(env=settings.library_env())
     try:
-        import_pack(old, parse_pack(mini_pack))
+        import_pack(ledger, parse_pack(mini_pack))
     finally:
-        old.close()
+        ledger.close()
+    raw = Raw(store_url)
+    try:
+        raw.run("DROP TABLE {chain}")
+    finally:
+        raw.close()
 
 
 def test_a_store_written_before_the_chain_is_refused_until_adopted_explicitly(
