@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import time
 from datetime import datetime
 
 import click
 
-from ledger.case_keys import KEY_TTL
 from ledger.commands import EraseCaseText
 from ledger.personal import ERASED
 
@@ -33,7 +31,9 @@ def erase(ctx: click.Context, programme: str, case: str, by: str, reason: str,
     feedback and its concerns, and the child's gender, ethnicity and age band, read
     "[erased]" from then on: in the log, the views, history and reports. Grades, counts,
     dates, references and the shape of the case's history remain; `verify` still passes
-    (no event is edited). The erasure is recorded as an event. There is no undo.
+    (no event is edited). The erasure is recorded as an event. There is no undo. Stopped
+    half way, the erasure is reported as pending (`projections status`, `verify`) until
+    this is run again.
     """
     fields = {"programme": programme, "case": case, "by": by, "reason": reason}
     if occurred_on is not None:
@@ -42,19 +42,11 @@ def erase(ctx: click.Context, programme: str, case: str, by: str, reason: str,
     w = wiring(ctx)
     refs = [k["ref"] for k in w.fresh_views().concerns(programme) if k["case"] == case]
     outcome = w.app.erase_case_text(cmd, refs)
-    if outcome.changed:
-        # Other processes (the bot, its worker) may use a key they read up to KEY_TTL ago:
-        # refold only once none can, so none puts the text back into the views.
-        time.sleep(KEY_TTL + 0.1)
-    # The views still hold the text: fold them again from the log (where it now reads
-    # "[erased]"), leaving no trace of the old documents on disk. Done again when the case
-    # was already erased, in case an earlier run stopped before this step.
-    with w.store.erasing() as problems:
-        read = w.follower.rebuild()
     say(outcome.message)
-    for problem in problems:
-        click.echo(f"warning: {problem}", err=True)
-    click.echo(f"views rebuilt from {read} events; case {case}'s text now reads {ERASED} in "
-               "every view, history and report, and the bot's worker rewrites the Slack "
-               "messages it sent about the case. Copies outside the store (exported reports, "
-               "backups taken before now) are not reached by this.")
+    # No refold: the views keep the case's text sealed with the key just destroyed, so it
+    # reads [erased] there at once (other processes within KEY_TTL seconds, as they forget
+    # the key they read).
+    click.echo(f"case {case}'s text now reads {ERASED} in every view, history and report, and "
+               "the bot's worker rewrites the Slack messages it sent about the case. Copies "
+               "outside the store (exported reports, backups taken before now) are not reached "
+               "by this.")

@@ -7,6 +7,7 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from ledger.persistence import LedgerApplication
+from ledger.sealing import SealingMapper
 from ledger.settings import StoreSettings, from_environment
 from ledger.store_key import StoreKeyError, key_format_problem
 from projections.follower import Follower
@@ -15,6 +16,7 @@ from projections.store import ViewStore, open_view_store
 
 if TYPE_CHECKING:
     from ledger.application import AuditLedger
+    from ledger.case_keys import CaseKeys
 
 
 @dataclass
@@ -52,6 +54,12 @@ class LogReader(LedgerApplication):
     name = "AuditLedger"
 
 
+def case_keys(app: LedgerApplication) -> CaseKeys | None:
+    """The ledger's case keys, which open the personal text the views keep sealed."""
+    mapper = app.mapper
+    return mapper.keys if isinstance(mapper, SealingMapper) else None
+
+
 def _opened(url: str | None, key: str | None, cls: type[LedgerApplication]
             ) -> tuple[StoreSettings, LedgerApplication, ViewStore]:
     settings = from_environment(url, key)
@@ -70,10 +78,10 @@ def wire(url: str | None = None, key: str | None = None) -> Wiring:
     settings, app, store = _opened(url, key, AuditLedger)
     assert isinstance(app, AuditLedger)
     return Wiring(settings, app, store,
-                  Follower(app, store, opener=partial(wire_reading, url, key)), Views(store))
+                  Follower(app, store, opener=partial(wire_reading, url, key)), Views(store, case_keys(app)))
 
 
 def wire_reading(url: str | None = None, key: str | None = None) -> Reading:
     settings, app, store = _opened(url, key, LogReader)
     return Reading(settings, app, store,
-                   Follower(app, store, opener=partial(wire_reading, url, key)), Views(store))
+                   Follower(app, store, opener=partial(wire_reading, url, key)), Views(store, case_keys(app)))

@@ -136,9 +136,12 @@ class Teller:
 
     def erased(self, programme: str, case: str, note: str) -> int:
         """After a case's text is erased, every copy of its feedback and concerns rewritten to
-        read as the record now does. Until `erase` has refolded the views they still hold the
-        text, so nothing is sent then: the refold starts the worker again from the log's
-        start, and this runs again on views that read "[erased]"."""
+        read as the record now does. The erasure is recorded after the case's key is
+        destroyed, and the views open text with the key as it stands (this process's
+        remembered keys forgotten first), so they read "[erased]" here; views that still hold
+        plain text (folded by an older release) are left until they are folded again."""
+        if self.s.views.keys is not None:
+            self.s.views.keys.forget()
         self.s.follower.catch_up()
         feedback = [f for f in self.s.views.feedback(programme) if f["case"] == case]
         concerns = [k for k in self.s.views.concerns(programme) if k["case"] == case]

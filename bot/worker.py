@@ -9,7 +9,7 @@ positions in the same database) and carries out what `policies.escalation` decid
 - a concern or feedback acknowledged, answered, acted on or closed: every delivered copy is
   updated in place (chat.update at the recorded channel and ts);
 - a case's text erased: every delivered copy of its feedback and concerns is updated in place
-  to read as the record now does (once the views are refolded, which `erase` does);
+  to read as the record now does;
 - on its own schedule, by the injected clock: the sweep of what falls due (`due`): escalations,
   feedback and action reminders, the weekly digest.
 

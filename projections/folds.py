@@ -65,8 +65,7 @@ def _programme_opened(f: Folding, e: Programme.Created, position: int) -> None:
         "escalation": list(e.escalation), "status": "open", "opened_by": e.by})
     f.put("ids", f.oid, {"view": "programme", "key": e.programme, "programme": e.programme})
     f.put("summary", e.programme, {"cases": 0, "areas": {}})
-    f.put("coverage", e.programme, {"cases": 0, "category": {}, "age_band": {}, "gender": {},
-                                    "ethnicity": {}, "agencies": {}})
+    f.put("coverage", e.programme, {"cases": 0, "category": {}, "agencies": {}})
 
 
 def _programme_closed(f: Folding, e: Programme.Closed, position: int) -> None:
@@ -108,12 +107,11 @@ def _case_selected(f: Folding, e: CaseAudit.Created, position: int) -> None:
     f.put("ids", f.oid, {"view": "case", "key": key, "programme": e.programme})
     summary = f.get("summary", e.programme) or {"cases": 0, "areas": {}}
     f.put("summary", e.programme, {**summary, "cases": summary["cases"] + 1})
-    cov = f.get("coverage", e.programme) or {"cases": 0, "category": {}, "age_band": {},
-                                              "gender": {}, "ethnicity": {}, "agencies": {}}
+    cov = f.get("coverage", e.programme) or {"cases": 0, "category": {}, "agencies": {}}
     cov = {k: (dict(v) if isinstance(v, dict) else v) for k, v in cov.items()}
     cov["cases"] += 1
-    for field in ("category", "age_band", "gender", "ethnicity"):
-        _bump(cov[field], getattr(e, field) or "not recorded", 1)
+    # The child's details are sealed with the case's key: counted when read (Views.coverage).
+    _bump(cov["category"], e.category or "not recorded", 1)
     for agency in e.agencies:
         _bump(cov["agencies"], agency, 1)
     f.put("coverage", e.programme, cov)

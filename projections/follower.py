@@ -21,9 +21,9 @@ from uuid import UUID
 
 from ledger.ids import DEFAULT_PARTNERSHIP
 from ledger.persistence import LedgerApplication
-from ledger.sealing import SealingMapper
 
 from .partitions import PARTITIONS, Router, partition_of
+from .sealed_text import folded_events
 from .store import PositionMoved, UnopenedView, ViewStore
 from .views import RETIRED, Folding, position_name
 
@@ -192,14 +192,13 @@ class Follower:
             folding.fold(event, n.id, oid)
 
     def _decoded(self, notifications: Sequence[Any]) -> list[Any]:
-        mapper = self.app.mapper
-        return (mapper.to_domain_events(notifications) if isinstance(mapper, SealingMapper)
-                else [mapper.to_domain_event(n) for n in notifications])
+        return folded_events(self.app.mapper, notifications)  # personal text kept sealed
 
     def first_event(self, originator: str) -> Any | None:
-        """An aggregate's first event, read from the log (one indexed read)."""
+        """An aggregate's first event, read from the log (one indexed read), its personal
+        text kept sealed as the folds take it."""
         stored = self.app.recorder.select_events(UUID(originator), limit=1)
-        return self.app.mapper.to_domain_event(stored[0]) if stored else None
+        return folded_events(self.app.mapper, stored)[0] if stored else None
 
     def rebuild(self) -> int:
         """Drop the views and fold the whole log again: in one process per CPU, each folding

@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ledger.ids import DEFAULT_PARTNERSHIP, delivery_id, in_partnership
 from policies.scales import OVERALL, area_title, scale_named
 from policies.smart import days_overdue
 
+from .sealed_text import open_texts
 from .store import ViewStore
 
+if TYPE_CHECKING:
+    from ledger.case_keys import CaseKeys
+
 Doc = dict[str, Any]
+DEMOGRAPHICS = ("age_band", "gender", "ethnicity")
+"""The child's details: sealed with the case's key, so the sample's spread over them is
+counted when read (from the opened case documents), never folded into a view."""
 
 
 class NotInViews(LookupError):
@@ -26,8 +33,21 @@ def natural_key(text: str) -> list[Any]:
 
 
 class Views:
-    def __init__(self, store: ViewStore) -> None:
+    """The views as people read them: each document's personal text opened with its case's
+    key (`keys`: the ledger's case keys; None for documents already open, as a replay's)."""
+
+    def __init__(self, store: ViewStore, keys: CaseKeys | None = None) -> None:
         self.store = store
+        self.keys = keys
+
+    def opened(self, docs: list[Doc]) -> list[Doc]:
+        """The documents with their personal text opened (in place), for reading."""
+        open_texts(docs, self.keys)
+        return docs
+
+    def _one(self, doc: Doc | None) -> Doc | None:
+        open_texts([doc], self.keys)
+        return doc
 
     # ---- programme and cases -------------------------------------------------
 
@@ -62,12 +82,12 @@ class Views:
         return self.store.get("partnership", partnership)
 
     def cases(self, pid: str) -> list[Doc]:
-        docs = [d for _, d in self.store.scan("case", f"{pid}/")]
+        docs = self.opened([d for _, d in self.store.scan("case", f"{pid}/")])
         return sorted(docs, key=lambda d: natural_key(d["case"]))
 
     def case(self, pid: str, ref: str) -> Doc:
         self.programme(pid)
-        doc = self.store.get("case", f"{pid}/{ref}")
+        doc = self._one(self.store.get("case", f"{pid}/{ref}"))
         if doc is None:
             raise NotInViews(f"no case {ref!r} in programme {pid!r}")
         return doc
@@ -80,7 +100,17 @@ class Views:
         return self.store.get("summary", pid) or {"cases": 0, "areas": {}}
 
     def coverage(self, pid: str) -> Doc:
-        return self.store.get("coverage", pid) or {}
+        """The sample's spread: cases by category and agency as folded, and by the child's
+        details (sealed) as the case documents read now ("[erased]" once erased)."""
+        doc = self.store.get("coverage", pid) or {}
+        if not doc:
+            return doc
+        spread: dict[str, dict[str, int]] = {field: {} for field in DEMOGRAPHICS}
+        for case in self.cases(pid):
+            for field in DEMOGRAPHICS:
+                value = str(case.get(field) or "not recorded")
+                spread[field][value] = spread[field].get(value, 0) + 1
+        return {**doc, **spread}
 
     # ---- people ------------------------------------------------------------------
 
@@ -133,10 +163,10 @@ class Views:
     # ---- feedback and concerns --------------------------------------------------
 
     def feedback(self, pid: str) -> list[Doc]:
-        return [d for _, d in self.store.scan("feedback", f"{pid}/")]
+        return self.opened([d for _, d in self.store.scan("feedback", f"{pid}/")])
 
     def feedback_item(self, pid: str, case: str, agency: str) -> Doc | None:
-        return self.store.get("feedback", f"{pid}/{case}/{agency}")
+        return self._one(self.store.get("feedback", f"{pid}/{case}/{agency}"))
 
     def identifiers_allowed(self, pid: str) -> list[Doc]:
         """The texts a quality lead let through holding what looks like an identifier, oldest
@@ -144,11 +174,11 @@ class Views:
         return [d for _, d in sorted(self.store.scan("identifiers_allowed", f"{pid}/"))]
 
     def concerns(self, pid: str) -> list[Doc]:
-        docs = [d for _, d in self.store.scan("concern", f"{pid}/")]
+        docs = self.opened([d for _, d in self.store.scan("concern", f"{pid}/")])
         return sorted(docs, key=lambda d: (d["raised_at"], d["ref"]))
 
     def concern(self, pid: str, ref: str) -> Doc | None:
-        return self.store.get("concern", f"{pid}/{ref}")
+        return self._one(self.store.get("concern", f"{pid}/{ref}"))
 
     # ---- what waits for whom (the indexes) ----------------------------------------------
 
@@ -173,6 +203,7 @@ class Views:
             wanted += [("feedback", k) for k in doc.get("feedback") or []]
             wanted += [("action", k) for k in doc.get("actions") or []]
         docs = self.store.get_many(wanted) if wanted else {}
+        self.opened(list(docs.values()))
 
         def listed(view: str, keys: list[str]) -> list[Doc]:
             return [docs[(view, k)] for k in keys if (view, k) in docs]

@@ -35,7 +35,8 @@ VIEWS = ("partnership", "programme", "case", "summary", "coverage", "recommendat
 partnership: each partnership registered or in use (name, Slack team);
 programme: its partnership, terms, scale, rule, areas; case: details, returns, moderation,
 judgements;
-summary: per-programme grade distribution per area; coverage: the sample's spread;
+summary: per-programme grade distribution per area; coverage: the sample's spread (by category
+and agency; by the child's details, which are sealed, when read);
 recommendation, action: the action plan; feedback: per practitioner's return;
 concern: open and closed concerns; person: the directory, each person under their key among
 every partnership's (`ledger.ids.in_partnership`); slack: by Slack user, the keys of the
@@ -56,12 +57,12 @@ ids: which document each aggregate's later events belong to (none for deliveries
 reads them but a delivery's rare update, which finds its document from the delivery's first
 event in the log)."""
 
-TRACKING_NAME = "views v8"
+TRACKING_NAME = "views v9"
 """The views' tracking positions are named from this, one a partition (`position_name`). It
 changes whenever the documents folded change shape, so that views folded by an earlier version
 are rebuilt, not carried on from (RETIRED)."""
 RETIRED = ("views", "views v2", "views v3", "views v4", "views v5", "views v6",
-           *(f"views v7 part {p}" for p in sorted(PARTITIONS)))
+           *(f"views v{v} part {p}" for v in (7, 8) for p in sorted(PARTITIONS)))
 
 
 def position_name(part: int) -> str:

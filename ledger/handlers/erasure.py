@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 from collections.abc import Sequence
 
 from policies.identifiers import identifier_problems
@@ -14,6 +16,9 @@ from ..personal import ERASED, personal_texts
 from ..sealing import SealingMapper
 from .shared import LedgerCommands, Outcome, act_of
 
+ERASE_STOP = "AUDIT_LEDGER_TEST_ERASE_STOP"
+"""Tests only: the step of an erasure at which the process kills itself (SIGKILL), as a
+power cut would: "destroyed" (key gone, erasure not recorded) or "recorded" (both done)."""
 QUOTE_MIN = 12  # an erasure's reason may not repeat a text of the case this long or longer
 
 
@@ -28,14 +33,19 @@ def _quoted(reason: str, texts: list[str]) -> str:
     return ""
 
 
+def _stop(step: str) -> None:
+    if os.environ.get(ERASE_STOP) == step:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
 class ErasureCommands(LedgerCommands):
     """The erasure is recorded (by whom, why) and the key destroyed; grades, counts and the
     history's shape remain."""
 
     def erase_case_text(self, cmd: c.EraseCaseText, concern_refs: Sequence[str] = ()) -> Outcome:
-        """Record the erasure and destroy the case's key: its personal text reads "[erased]"
-        for ever after, while its grades, counts and history's shape remain. The views still
-        hold the text until they are refolded (the console's `erase` does that at once)."""
+        """Destroy the case's key and record the erasure: its personal text reads "[erased]"
+        for ever after, in the log and in the views (which keep it sealed with that key), while
+        its grades, counts and history's shape remain. No refold is needed."""
         return self.retrying(lambda: self._erase_case_text(cmd, concern_refs))
 
     def _erase_case_text(self, cmd: c.EraseCaseText, concern_refs: Sequence[str]) -> Outcome:
@@ -47,7 +57,7 @@ class ErasureCommands(LedgerCommands):
         where = (cmd.programme, cmd.case)
         if case.erased:
             done = f"on {case.erased['on']} by {case.erased['by']}"
-            if mapper.keys.destroy(where):  # an erasure interrupted before its key went
+            if mapper.keys.destroy(where):  # recorded, key kept: an older release's order
                 return Outcome(True, f"case {cmd.case}'s erasure recorded {done} is now "
                                      "complete: its key is destroyed")
             return Outcome(False, f"case {cmd.case}'s personal text was already erased {done}")
@@ -64,9 +74,14 @@ class ErasureCommands(LedgerCommands):
         said = identifier_problems(cmd.reason)  # kept in the clear: no override
         if said:
             raise Rejected(*[f"reason: {p}" for p in said])
+        # The key first: from then on the text is unreadable everywhere (the views keep it
+        # sealed with this key), whatever happens next. Stopped before the erasure is recorded,
+        # it is pending, and said so (`ledger.erasures`) until `erase` is run again.
+        mapper.keys.destroy(where)
+        _stop("destroyed")
         case.record(CaseAudit.TextErased, act_of(cmd), reason=cmd.reason)
         self.save(case)
-        mapper.keys.destroy(where)
+        _stop("recorded")
         message = (f"case {cmd.case}'s personal text is erased: its key is destroyed; grades, "
                    f"counts and dates remain and its text reads {ERASED}")
         plain = sum(1 for e in stored if mapper.holds_plain_text(e))
