@@ -18,16 +18,20 @@ def projections() -> None:
 @FORMAT
 @click.pass_context
 def projections_status(ctx: click.Context, fmt: str) -> None:
-    """Each view's position against the log's head."""
+    """Each view's position against the log's head, and any erasure left half done."""
+    from ledger.erasures import pending_erasures
     from projections.views import VIEWS
 
     w = wiring(ctx)
     s = w.follower.status()
+    pending = pending_erasures(w.app)
     data = {"head": s.head, "views": {v: {"position": s.position, "behind": s.behind}
-                                      for v in VIEWS}}
+                                      for v in VIEWS},
+            "erasures_pending": [p.as_dict() for p in pending]}
     emit(data, fmt, lambda d: f"log head {s.head}; views at {s.position} "
           f"({s.behind} events behind) in {w.settings.describe()}\n"
-          f"views: {', '.join(VIEWS)}\n")
+          f"views: {', '.join(VIEWS)}\n"
+          + "".join(f"{p.words()}\n" for p in pending))
 
 
 @projections.command("rebuild")

@@ -31,6 +31,8 @@ from ledger.settings import StoreSettings, from_environment
 from ledger.signing import ChainSigner, read_public_key, signer_from
 from ledger.verification import Verdict, verify_log
 
+from .record_checks import BesideLog, check_beside_log
+
 if TYPE_CHECKING:
     from ledger.key_audit import KeyCheck
 
@@ -195,11 +197,14 @@ def _signature_lines(verdict: Verdict, trusted: str) -> list[str]:
 @click.option("--public-key", "public_key", default=None, metavar="KEY",
               help="the ledger's public key (audit-ledger public-key prints it): check every "
                    "signed head with it. Needs no secret, so an inspector can check a copy")
+@click.option("--views", "views", is_flag=True,
+              help="also fold the log afresh and compare every view document with it, naming "
+                   "the first difference (view, key, field)")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="text for people, json for scripts")
 @click.pass_context
 def verify(ctx: click.Context, digest_file: Path | None, public_key: str | None,
-           fmt: str) -> None:
+           views: bool, fmt: str) -> None:
     """Check the whole stored log against its hash chain, its signatures (and a digest).
 
     Exit 0 when intact; exit 1 naming the first bad position when any stored event was
@@ -207,7 +212,8 @@ def verify(ctx: click.Context, digest_file: Path | None, public_key: str | None,
     signature (or signed with another key), or when the log no longer extends the digest.
     Without --public-key, the key set here (AUDIT_LEDGER_KEY or AUDIT_LEDGER_SIGNING_KEY)
     is the one trusted; with neither, signatures are checked only against the keys stored
-    beside them, which proves nothing against the store's administrator.
+    beside them, which proves nothing against the store's administrator. With --views, a
+    view document that the log does not give is exit 1.
     """
     found = read_digest(digest_file) if digest_file else None
     trusted_text = public_key.strip() if public_key else _own_public_key(ctx)
@@ -221,10 +227,12 @@ def verify(ctx: click.Context, digest_file: Path | None, public_key: str | None,
         keys = _case_keys(ctx, app)
     if forged:
         verdict = replace(verdict, digest_problem=forged)
+    beside = check_beside_log(ctx, views) if verdict.problem is None else BesideLog()
     if fmt == "json":
-        click.echo(json.dumps(_verdict_data(verdict, found, keys), indent=2))
-    if verdict.problem or verdict.digest_problem or keys.problems:
-        for problem in [verdict.problem or verdict.digest_problem or "", *keys.problems]:
+        click.echo(json.dumps({**_verdict_data(verdict, found, keys), **beside.data}, indent=2))
+    if verdict.problem or verdict.digest_problem or keys.problems or beside.problem:
+        for problem in [verdict.problem or verdict.digest_problem or "", *keys.problems,
+                        beside.problem or ""]:
             if problem:
                 click.echo(problem, err=True)
         ctx.exit(1)
@@ -242,6 +250,8 @@ def verify(ctx: click.Context, digest_file: Path | None, public_key: str | None,
     if found is not None:
         for line in _digest_lines(found, trusted_text):
             click.echo(line)
+    for line in beside.lines:
+        click.echo(line)
 
 
 @click.command("export-digest")

@@ -84,6 +84,11 @@ class SQLiteCaseKeys(CaseKeys):
                       "VALUES (?, ?, NULL, ?)", [*case, erased_at])
         return row is not None and row[0] is not None
 
+    def _destroyed(self) -> dict[Case, str]:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(f"SELECT programme, case_ref, erased_at FROM {KEY_TABLE} WHERE key IS NULL")
+            return {(r[0], r[1]): r[2] or "" for r in c.fetchall()}
+
     def _destroy_programmes(self, programmes: list[str], erased_at: str) -> int:
         marks = ",".join("?" * len(programmes))
         with self._secure() as conn, conn.transaction(commit=True) as c:
@@ -162,6 +167,13 @@ class PostgresCaseKeys(CaseKeys):
             curs.execute(self.sql("INSERT INTO {} (programme, case_ref, key, erased_at) VALUES "
                                   "(%s, %s, NULL, %s)").format(self.table), [*case, erased_at])
         return row is not None and row["key"] is not None
+
+    def _destroyed(self) -> dict[Case, str]:
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(self.sql("SELECT programme, case_ref, erased_at FROM {} WHERE key IS "
+                                  "NULL").format(self.table))
+            rows = curs.fetchall()
+        return {(r["programme"], r["case_ref"]): r["erased_at"] or "" for r in rows}
 
     def _destroy_programmes(self, programmes: list[str], erased_at: str) -> int:
         with self.datastore.transaction(commit=True) as curs:

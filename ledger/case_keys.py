@@ -344,6 +344,15 @@ class CaseKeys(ABC):
         return destroyed
 
     @abstractmethod
+    def _destroyed(self) -> dict[Case, str]:
+        """Every case whose key row holds no key (its key destroyed), with when."""
+
+    def destroyed(self) -> dict[Case, str]:
+        """Every case whose key was destroyed, with when (read as stored: no key opened)."""
+        self._table()
+        return self._destroyed()
+
+    @abstractmethod
     def _destroy_programmes(self, programmes: list[str], erased_at: str) -> int:
         """Forget every key of these programmes' cases (a row with no key stays for each)."""
 

@@ -272,8 +272,9 @@ def _against_log(rows: dict[Case, tuple[bytes | None, str]], log: _Log,
             when = f" (the row says on {erased_at[:10]})" if erased_at else ""
             out.problems.append(
                 f"{_name(case)}: its key was destroyed{when} but the log records no erasure "
-                "of its text: the key was removed outside the ledger, and the case's text can "
-                "no longer be read")
+                "of its text: an erase stopped before recording it (run audit-ledger erase "
+                "again, with --by and --reason, to record it) or the key was removed outside "
+                "the ledger; the case's text can no longer be read")
     if gone_with_partnership:
         out.unchecked.append(
             f"{_cases(gone_with_partnership)} had their key destroyed with no erasure "

@@ -130,7 +130,8 @@ class Follower:
             level = frozenset(p for p in parts if at[p] == lowest)
             ahead = [at[p] for p in parts if p not in level]
             with collecting_later():  # the lowest first, only until they meet the others
-                folded = self._fold_batch(lowest, level, min(ahead) if ahead else None)
+                stops = [x for x in (min(ahead) if ahead else None, until) if x is not None]
+                folded = self._fold_batch(lowest, level, min(stops) if stops else None)
             if folded is None:
                 return read
             read += folded
