@@ -143,8 +143,10 @@ def _edit_view(url: str, view: str, key: str, change: Any) -> None:
 
     schema = parse_qs(urlparse(url).query)["schema"][0]
     with psycopg.connect(PG_BASE, autocommit=True) as conn:
-        (raw,) = conn.execute(f"SELECT doc FROM {schema}.view_docs WHERE view=%s AND key=%s",
-                              (view, key)).fetchone()
+        row = conn.execute(f"SELECT doc FROM {schema}.view_docs WHERE view=%s AND key=%s",
+                           (view, key)).fetchone()
+        assert row is not None
+        raw = row[0]
         conn.execute(f"UPDATE {schema}.view_docs SET doc=%s WHERE view=%s AND key=%s",
                      (json.dumps(change(json.loads(bytes(raw)))).encode(), view, key))
 
