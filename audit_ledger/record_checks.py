@@ -30,6 +30,7 @@ def check_beside_log(ctx: click.Context, views: bool) -> BesideLog:
     except (LedgerError, ValueError) as e:
         why = str(e).splitlines()[0] if str(e) else type(e).__name__
         out.lines.append(f"erasures not checked: the store could not be read ({why})")
+        out.data["erasures_pending"] = None  # not checked (said in words above)
         if views:
             out.problem = f"the views could not be checked: {why}"
             out.data["views"] = {"intact": False, "difference": out.problem}
@@ -39,6 +40,7 @@ def check_beside_log(ctx: click.Context, views: bool) -> BesideLog:
             pending = pending_erasures(reading.app)
         except (LedgerError, ValueError) as e:
             out.lines.append(f"erasures not checked: {e}")
+            out.data["erasures_pending"] = None
         else:
             out.data["erasures_pending"] = [p.as_dict() for p in pending]
             out.lines += [p.words() for p in pending]

@@ -183,3 +183,38 @@ def test_verify_views_names_a_view_document_edited_by_hand(
 
     run_cli("projections", "rebuild", url=store_url, check=True)  # folded again: put right
     assert run_cli("verify", "--views", url=store_url).returncode == 0
+
+
+def _swap_views(url: str, view: str, one: str, other: str) -> None:
+    """Swap two stored view documents' bytes, as someone with the database but no key could."""
+    if url.startswith("sqlite"):
+        with sqlite3.connect(url[len("sqlite:///"):]) as db:
+            docs = {k: d for k, d in db.execute(
+                "SELECT key, doc FROM view_docs WHERE view=? AND key IN (?, ?)",
+                (view, one, other))}
+            for key, doc in ((one, docs[other]), (other, docs[one])):
+                db.execute("UPDATE view_docs SET doc=? WHERE view=? AND key=?", (doc, view, key))
+        return
+    import psycopg
+
+    schema = parse_qs(urlparse(url).query)["schema"][0]
+    with psycopg.connect(PG_BASE, autocommit=True) as conn:
+        docs = {k: bytes(d) for k, d in conn.execute(
+            f"SELECT key, doc FROM {schema}.view_docs WHERE view=%s AND key IN (%s, %s)",
+            (view, one, other))}
+        for key, doc in ((one, docs[other]), (other, docs[one])):
+            conn.execute(f"UPDATE {schema}.view_docs SET doc=%s WHERE view=%s AND key=%s",
+                         (doc, view, key))
+
+
+def test_verify_views_names_encrypted_view_documents_swapped_between_cases(
+        store_url: str, tmp_path: Path, mini_pack: dict[str, Any]) -> None:
+    _imported(mini_pack, tmp_path, store_url, KEY)
+    assert run_cli("verify", "--views", url=store_url, key=KEY).returncode == 0
+    _swap_views(store_url, "case", f"{PID}/K01", f"{PID}/K02")
+    caught = run_cli("verify", "--views", url=store_url, key=KEY)
+    assert caught.returncode == 1, caught.stdout
+    assert caught.stderr.startswith("the stored views differ from the log folded afresh")
+    assert f"view case, key {PID}/K01" in caught.stderr or "view case: the stored documents " \
+        "could not be read" in caught.stderr, caught.stderr
+    assert "Traceback" not in caught.stderr
