@@ -109,6 +109,7 @@ class Worker:
         self._alerted_to = 0
         """The last concern raised or escalated that was alerted ahead of its turn."""
         self._ahead_at = 0.0
+        self._looked_to = 0
 
     # ---- where we are ---------------------------------------------------------------------
 
@@ -255,9 +256,13 @@ class Worker:
         log then passes them by. Looked for before each batch and, within one, between the
         events that take time (at most once a `poll`)."""
         self._ahead_at = time.monotonic()
+        head = self.head()
         found = self.s.app.recorder.select_notifications(
-            start=max(position, self._alerted_to), limit=self.batch, topics=ALERTS,
-            inclusive_of_start=False)
+            start=max(position, self._alerted_to, self._looked_to), limit=self.batch,
+            stop=head, topics=ALERTS, inclusive_of_start=False)
+        # Where to look from next time: past what this look covered, so a long backlog is not
+        # searched again each time (one found later in its turn is alerted then).
+        self._looked_to = found[-1].id if len(found) == self.batch else head
         for n in found:
             if self.stop.is_set():
                 return

@@ -591,3 +591,21 @@ def test_a_concern_raised_while_a_batch_is_worked_through_goes_next(rig: Rig) ->
     assert len([o for o in order if o.startswith("feedback")]) >= 2  # one batch of several
     assert order[1] == f"concern {raised[0]}" and order.count(order[1]) == 1
     assert len(rig.posts("DU0SCMGR", raised[0])) == 1
+
+
+def test_looking_ahead_does_not_search_the_same_backlog_again(rig: Rig,
+                                                              monkeypatch: pytest.MonkeyPatch
+                                                              ) -> None:
+    rig.worker.react()
+    starts: list[int] = []
+    select = rig.wiring.app.recorder.select_notifications
+
+    def selecting(*args: Any, **kwargs: Any) -> Any:
+        if kwargs.get("topics"):
+            starts.append(kwargs["start"])
+        return select(*args, **kwargs)
+
+    monkeypatch.setattr(rig.wiring.app.recorder, "select_notifications", selecting)
+    head = rig.wiring.follower.head()
+    rig.worker.alert_ahead(0)  # from the log's start, as after a rebuild
+    assert starts == [head]  # the look already covered up to the head: searched from there
