@@ -52,16 +52,26 @@ BATCH = 1000
 
 def import_problems(app: AuditLedger, partnership: str, by: str | None, importer: Person | None,
                     added: Mapping[str, int], pack_people: Iterable[PersonIn],
-                    new_partnership: bool, refused: bool = False) -> list[str]:
+                    new_partnership: bool, refused: bool = False,
+                    actors: Mapping[str, Person | None] | None = None) -> list[str]:
     """Why `by` may not make this import (nothing when they may). `by` is None when nobody
     was named; `importer` is their stored directory entry, if any; `added` what the import
     would add; `refused` when the file is refused for what it says already (then a first
-    pack's want of a quality lead waits until the rest of it is right)."""
+    pack's want of a quality lead waits until the rest of it is right); `actors` the people
+    the file records as acting (returns' auditors, concerns' raisers) and their entries."""
     acts = [ACTS_OF[what] for what, n in added.items() if n and what in ACTS_OF]
     if importer is not None and by is not None:
         return _person_problems(app, partnership, by, importer, acts)
     directory = {} if new_partnership else directory_roles(app, partnership)
     where = _directory_of(partnership)
+    if directory and by is None and not acts:
+        # Only returns, feedback and concerns: each is recorded as the auditor or raiser the
+        # file names (their roles are checked with the file), so the file is their own act,
+        # as `import-returns PROGRAMME RETURNS.csv` has always been; a bound person's acts
+        # still come only from their own account.
+        return [f"{name}: {bound}" for name, person in sorted((actors or {}).items())
+                if person is not None
+                and (bound := account_problem(name, person.os_user, app.console_user))]
     if directory:
         helpers = _ask(directory)
         if by is None:

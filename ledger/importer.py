@@ -334,7 +334,9 @@ def _import_pack(app: AuditLedger, pack: Pack, by: str,  # noqa: C901
             app, owner, None if by == IMPORTER else by,
             lookup.find(Person, ids.person_id(by, owner)), summary.added, pack.people,
             new_partnership=partnership is not None and owner != ids.DEFAULT_PARTNERSHIP,
-            refused=bool(problems) or not save)
+            refused=bool(problems) or not save,
+            actors={name: lookup.find(Person, ids.person_id(name, owner)) for name in
+                    {r.auditor for r in pack.returns} | {c.raised_by for c in pack.concerns}})
     if problems:
         raise PackProblems(problems)
     if summary.events and save:

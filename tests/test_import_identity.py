@@ -93,14 +93,22 @@ def test_an_import_needs_someone_who_may_make_it(store_url: str, tmp_path: Path,
                                 check=True).stdout)
     assert next(p for p in people if p["person"] == "sc.sw")["roles"] == ["practitioner"]
 
-    # An auditor imports returns; a file that writes nothing needs nobody.
+    # Returns are their auditors' own acts: without --by, each return is recorded as by the
+    # auditor it names (who must hold that role), as `import-returns PROGRAMME RETURNS.csv`
+    # has always been written; a --by must still hold the import role; a file that writes
+    # nothing needs nobody.
     returns = written(tmp_path, "returns.csv", RETURNS)
-    refused(store_url, "import-returns", "mini-2026", returns)
-    done = run_cli("import-returns", "mini-2026", returns, "--by", "sc.aud", url=store_url,
-                   check=True)
+    said = refused(store_url, "import-returns", "mini-2026", returns, "--by", "sc.sw")
+    assert said.startswith("error: --by sc.sw: Only auditors and quality leads can import")
+    done = run_cli("import-returns", "mini-2026", returns, url=store_url, check=True)
     assert "imported into mini-2026: 1 returns, 1 feedback issued (2 events)" in done.stdout
-    again = run_cli("import-returns", "mini-2026", returns, url=store_url, check=True)
+    again = run_cli("import-returns", "mini-2026", returns, "--by", "sc.aud", url=store_url,
+                    check=True)
     assert "nothing to import" in again.stdout
+    history = json.loads(run_cli("history", "mini-2026", "K02", "--format", "json",
+                                 url=store_url, check=True).stdout)
+    recorders = [s["by"] for s in history["steps"] if s["event"] == "ReturnRecorded"]
+    assert "sc.aud" in recorders and "import" not in recorders
     assert "imported into mini-2027" in run_cli("import", pack, "--by", "ql", url=store_url,
                                                 check=True).stdout
 
@@ -153,6 +161,9 @@ def test_a_person_bound_to_an_account_acts_only_from_it(store_url: str, tmp_path
     said = refused(store_url, "import-returns", "mini-2026",
                    written(tmp_path, "returns.csv", RETURNS), "--by", "sc.aud")
     assert said.startswith(f"error: --by sc.aud: sc.aud acts at the console only from the "
+                           f"operating-system account not-{me}")
+    said = refused(store_url, "import-returns", "mini-2026", str(tmp_path / "returns.csv"))
+    assert said.startswith(f"error: sc.aud: sc.aud acts at the console only from the "
                            f"operating-system account not-{me}")
     said = refused(store_url, "bot", "try", "--as", "sc.aud")
     assert f"only from the operating-system account not-{me}" in said
