@@ -130,7 +130,10 @@ def run(url: str, concerns: int, poll: float, gap: float, seed: int, busy: bool 
     pack = json.loads(resources.files("ledger").joinpath(
         "packs", "lontown-2009.json").read_text(encoding="utf-8"))
     w = wire(url, "")
-    import_pack(w.app, parse_pack(pack), "bench")
+    from bench.generate import importer_of
+
+    lontown = parse_pack(pack)
+    import_pack(w.app, lontown, importer_of(lontown))
     views = w.fresh_views()
     events = int(w.app.recorder.max_notification_id() or 0)
     pid = pack["programme"]["id"]

@@ -36,7 +36,7 @@ from ledger.application import AuditLedger
 from ledger.base import Act
 from ledger.ids import concern_ref
 from ledger.importer import import_pack
-from ledger.pack import parse_pack
+from ledger.pack import Pack, parse_pack
 
 AGENCIES = ("social-care", "police", "health", "school", "probation", "early-years", "housing",
             "camhs")
@@ -396,6 +396,13 @@ class Progress:
     people: dict[str, str] = field(default_factory=dict)
 
 
+def importer_of(pack: Pack) -> str:
+    """Who imports a generated pack: the quality lead it names (the first pack into a
+    partnership brings them; later packs are theirs to import, as the ledger requires)."""
+    named = (p.id for p in pack.people if "quality-lead" in p.roles)
+    return next(named, Partnership(0).quality_lead)  # the same id in every partnership
+
+
 def head(app: AuditLedger) -> int:
     return int(app.recorder.max_notification_id() or 0)
 
@@ -403,7 +410,8 @@ def head(app: AuditLedger) -> int:
 def run_plan(app: AuditLedger, plan: ProgrammePlan, budget: int | None = None) -> int:
     """Import the plan's pack and carry out its single facts; stop once `budget` events are
     stored (the pack is never split). Returns the number of events stored."""
-    summary = import_pack(app, parse_pack(plan.pack))
+    pack = parse_pack(plan.pack)
+    summary = import_pack(app, pack, importer_of(pack))
     stored = summary.events
     start = head(app) - stored
     for _, _, method, args in plan.steps:

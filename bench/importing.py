@@ -32,7 +32,7 @@ from audit_ledger.wiring import wire
 from ledger.importer import import_pack
 from ledger.pack import Pack, parse_pack
 
-from .generate import plan_programme
+from .generate import importer_of, plan_programme
 from .stores import Store, make_store
 
 
@@ -120,7 +120,7 @@ def measure(kind: str, folder: Path, events: int, seed: int) -> dict[str, Any]:
     w = wire(store.url, "")
     try:
         with Timed() as ledger:
-            sizes = [import_pack(w.app, pack).events for pack in packs]
+            sizes = [import_pack(w.app, pack, importer_of(pack)).events for pack in packs]
         imported = sum(sizes)
 
         notifications = w.app.recorder.select_notifications(start=None, limit=imported + 1)
