@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -100,10 +101,24 @@ class SQLiteCaseKeys(CaseKeys):
                           "VALUES (?, ?, NULL, ?)", [[*r, erased_at] for r in rows])
         return len(rows)
 
-    def scrub(self) -> None:
+    def scrub(self) -> bool:
         # The deleted key was zeroed in its page; the WAL's older copies of that page go too.
+        # A reader in another process keeps the WAL until it is done: each try waits a moment,
+        # not the busy timeout, so `erase` can say so in seconds.
         with self.datastore.get_connection(commit=True) as conn:
-            conn.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            cursor = conn.cursor()
+            cursor.execute("PRAGMA busy_timeout")
+            before = int(cursor.fetchone()[0])
+            cursor.execute("PRAGMA busy_timeout=100")
+            try:
+                for _ in range(20):
+                    cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                    if cursor.fetchone()[0] == 0:
+                        return True
+                    time.sleep(0.1)
+            finally:
+                cursor.execute(f"PRAGMA busy_timeout={before}")
+        return False
 
 
 class PostgresCaseKeys(CaseKeys):
@@ -182,11 +197,13 @@ class PostgresCaseKeys(CaseKeys):
                          [erased_at, programmes])
             return int(curs.rowcount)
 
-    def scrub(self) -> None:
+    def scrub(self) -> bool:
         # VACUUM FULL writes the table afresh without the deleted row's bytes (a plain VACUUM
         # only marks its space free). The table holds one short row per case: it is quick.
+        # (The server's own write-ahead log is beyond it: the README's "When an erasure is final".)
         with self.datastore.get_connection() as conn:
             conn.execute(self.sql("VACUUM FULL {}").format(self.table))
+        return True
 
 
 def case_keys_for(factory: InfrastructureFactory[Any], wrap: Cipher | None) -> CaseKeys | None:

@@ -191,8 +191,9 @@ class CaseKeys(ABC):
         """Forget the key for good, leaving a row with no key; True when a key was there."""
 
     @abstractmethod
-    def scrub(self) -> None:
-        """Leave no trace on disk of rows deleted from the key table."""
+    def scrub(self) -> bool:
+        """Leave no trace on disk of rows deleted from the key table; False when another
+        process kept an old copy in the write-ahead log for now (erasing again finishes it)."""
 
     # what the mapper and the ledger use
     def _table(self) -> None:
