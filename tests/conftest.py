@@ -5,16 +5,19 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 import threading
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import closing, contextmanager
 from importlib import resources
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any, Protocol
 
+import click
 import pytest
 from eventsourcing.persistence import IntegrityError
 
@@ -179,6 +182,55 @@ def fresh_store(kind: str, directory: Path) -> Iterator[str]:
         _drop_schema(schema)
 
 
+def sqlite_copy(source: Path, target: Path) -> str:
+    """The URL of a store of its own at `target`: a copy of the SQLite store at `source`, made
+    through SQLite's backup (whole, whatever its journal still holds)."""
+    with closing(sqlite3.connect(source)) as src, closing(sqlite3.connect(target)) as dst:
+        src.backup(dst)
+    return f"sqlite:///{target}"
+
+
+class Templates:
+    """SQLite stores built once a session (once a worker) and copied for each test that starts
+    from them: the copy is a fresh store, nobody else's, without paying again for the commands
+    that built it. Each template is built by `build(url)` the first time it is asked for."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def copy(self, name: str, build: Callable[[str], object], target: Path) -> str:
+        template = self.folder / f"{name}.db"
+        if not template.exists():
+            building = self.folder / f"{name}-building.db"
+            build(f"sqlite:///{building}")
+            building.rename(template)  # a build that failed leaves no template behind
+        return sqlite_copy(template, target)
+
+
+@pytest.fixture(scope="session")
+def templates(tmp_path_factory: pytest.TempPathFactory) -> Templates:
+    return Templates(tmp_path_factory.mktemp("templates"))
+
+
+def in_process(url: str, *args: str) -> str:
+    """What a command prints, run by the console script's own group in this process: the same
+    code as the console script, without starting an interpreter (for setting up and reading;
+    tests of the console script itself run it with `run_cli`)."""
+    from click.testing import CliRunner
+
+    result = CliRunner().invoke(console_group(), ["--url", url, "--key", "", *args])
+    assert result.exit_code == 0, f"audit-ledger {' '.join(args)}: {result.output}"
+    return result.stdout
+
+
+def console_group() -> click.Group:
+    """The click group behind the installed console script, wherever its module keeps it."""
+    (script,) = entry_points(group="console_scripts", name="audit-ledger")
+    module = __import__(script.module, fromlist=["_"])
+    groups = [g for g in vars(module).values() if isinstance(g, click.Group)]
+    return max(groups, key=lambda g: len(g.commands))
+
+
 def log_head(w: Wiring) -> int:
     """The log's head read from the recorder itself, not from the follower a test is checking."""
     return int(w.app.recorder.max_notification_id() or 0)
@@ -241,7 +293,6 @@ import socket  # noqa: E402
 import time  # noqa: E402
 import urllib.error  # noqa: E402
 import urllib.request  # noqa: E402
-from collections.abc import Callable  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
 from datetime import date  # noqa: E402
 from typing import TypeVar  # noqa: E402

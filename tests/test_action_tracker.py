@@ -19,7 +19,7 @@ from python_calamine import CalamineWorkbook
 from audit_ledger.wiring import wire
 from projections.office import RAG_FILLS  # the report's RAG colours, which the tracker shares
 
-from .conftest import log_head, run_cli
+from .conftest import Templates, in_process, log_head, run_cli
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "docs" / "examples" / "northbrook-2026.json"
 PID = "northbrook-2026"
@@ -28,10 +28,11 @@ M = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 
 
 @pytest.fixture
-def example_url(tmp_path: Path) -> str:
-    url = f"sqlite:///{tmp_path / 'ledger.db'}"
-    run_cli("import", str(EXAMPLE), url=url, check=True)
-    return url
+def example_url(templates: Templates, tmp_path: Path) -> str:
+    """A fresh store holding the example audit: imported by the console script once a session,
+    and copied for each test."""
+    return templates.copy("northbrook-pack", lambda url: run_cli("import", str(EXAMPLE), url=url,
+                                                                 check=True), tmp_path / "ledger.db")
 
 
 def tracker(url: str, path: Path) -> Path:
@@ -42,9 +43,10 @@ def tracker(url: str, path: Path) -> Path:
 
 
 def actions(url: str) -> dict[str, dict[str, Any]]:
-    listed = run_cli("action", "list", PID, "--format", "json", "--today", TODAY, url=url,
-                     check=True)
-    return {a["id"]: a for a in json.loads(listed.stdout)}
+    """What `action list --format json` says (read in this process: the console script's
+    listing is tested in test_cli and test_cli_facts)."""
+    listed = in_process(url, "action", "list", PID, "--format", "json", "--today", TODAY)
+    return {a["id"]: a for a in json.loads(listed)}
 
 
 def edit(path: Path, out: Path, changes: dict[str, tuple[str, str]]) -> Path:

@@ -244,7 +244,8 @@ def test_serve_with_two_answering_processes_and_one_worker(
     base = f"http://127.0.0.1:{port}"
     with running_console("bot", "serve", "--port", str(port), "--workers", "2", env=env,
                          log_dir=tmp_path) as proc:
-        wait_until(lambda: answering(base, proc), "bot serve to answer")
+        wait_until(lambda: answering(base, proc), "bot serve to answer",
+                   timeout=60)  # as `serving` waits: two spawned Pythons start on a busy host
         assert "2 serving processes; with the alert and reminder worker" in proc.log()
 
         def two_answering(without: int = 0) -> set[int] | None:

@@ -23,17 +23,15 @@ import shlex
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
-from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
 import click
 import pytest
-from click.testing import CliRunner
 
 from audit_ledger.wiring import wire
 
-from .conftest import healthz, log_head, run_cli, serving
+from .conftest import Templates, console_group, healthz, in_process, log_head, run_cli, serving
 from .fake_slack import FakeSlack
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
@@ -80,22 +78,17 @@ def repository() -> Path:
 
 
 @pytest.fixture
-def example_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+def example_store(templates: Templates, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     """A fresh store holding the example audit, made by the commands docs/README.md shows
-    (in this process: the test of the examples themselves runs them as the console script)."""
-    url = f"sqlite:///{tmp_path / 'ledger.db'}"
+    (in this process, once a session, and copied for each test: the test of the examples
+    themselves runs them as the console script)."""
     monkeypatch.chdir(repository())
-    for args in scenario():
-        in_process(url, *args)
-    return url
 
+    def build(url: str) -> None:
+        for args in scenario():
+            in_process(url, *args)
 
-def in_process(url: str, *args: str) -> str:
-    """What a command prints, run by the console script's own group in this process (the same
-    code as the console script, without starting an interpreter for each read)."""
-    result = CliRunner().invoke(_console_group(), ["--url", url, "--key", "", *args])
-    assert result.exit_code == 0, f"audit-ledger {' '.join(args)}: {result.output}"
-    return result.stdout
+    return templates.copy("docs-example", build, tmp_path / "ledger.db")
 
 
 def test_the_examples_import_as_the_docs_say(tmp_path: Path) -> None:
@@ -278,7 +271,7 @@ def _http(url: str, body: bytes | None = None) -> int:
 
 @pytest.mark.parametrize("page", [p.name for p in PAGES])
 def test_the_commands_shown_exist(page: str) -> None:
-    cli = _console_group()
+    cli = console_group()
     text = (DOCS / page).read_text(encoding="utf-8")
     for b in FENCE.finditer(text):
         if b["lang"] != "sh":
@@ -344,14 +337,6 @@ def _conforms(shown: Any, printed: Any, where: str, path: str = "", top: bool = 
         assert shown is None, f"{at}: the command prints null here"
     else:
         assert _kind(shown) == _kind(printed), f"{at}: {shown!r} is not like {printed!r}"
-
-
-def _console_group() -> click.Group:
-    """The click group behind the installed console script, wherever its module keeps it."""
-    (script,) = entry_points(group="console_scripts", name="audit-ledger")
-    module = __import__(script.module, fromlist=["_"])
-    groups = [g for g in vars(module).values() if isinstance(g, click.Group)]
-    return max(groups, key=lambda g: len(g.commands))
 
 
 def _check_command(group: click.Group, words: list[str], where: str) -> None:
