@@ -12,6 +12,7 @@ import threading
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
+from datetime import timedelta
 from importlib import resources
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -20,9 +21,17 @@ from typing import Any, Protocol
 import click
 import pytest
 from eventsourcing.persistence import IntegrityError
+from hypothesis import settings
 
 from audit_ledger.wiring import Wiring, wire
 from ledger.application import AuditLedger
+
+# Hypothesis's default deadline (200 ms an example) is a timing assertion: an example that pays
+# a process's one-time start (compiling the identifier patterns, say) on a busy machine, or in
+# the first test a pytest-xdist worker runs, fails as "flaky" though nothing is wrong. Five
+# seconds still names an example that hangs; tests that set their own deadline keep it.
+settings.register_profile("suite", deadline=timedelta(seconds=5))
+settings.load_profile("suite")
 
 PG_BASE = os.environ.get("AUDIT_LEDGER_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
