@@ -212,7 +212,9 @@ class Templates:
         if not template.exists():
             building = self.folder / f"{name}-building.db"
             build(f"sqlite:///{building}")
-            building.rename(template)  # a build that failed leaves no template behind
+            # Copied (with its WAL, were one left) rather than renamed; a build that failed
+            # leaves no template behind.
+            sqlite_copy(building, template)
         return sqlite_copy(template, target)
 
 
