@@ -98,9 +98,14 @@ class Message:
 class Courier:
     """Posts and updates the worker's messages, each recorded in the ledger as it lands."""
 
-    def __init__(self, services: BotServices, act: Callable[[], Act]) -> None:
+    def __init__(self, services: BotServices, act: Callable[[], Act],
+                 before: Callable[[], None] = lambda: None) -> None:
         self.s = services
         self.act = act
+        self.before = before
+        """Called before each message is posted or updated: the worker looks for new alerts
+        there, so that no long piece of other work (a sweep, copies brought up to date after
+        an acknowledgement) holds one back."""
         self._unrecorded: dict[tuple[str, str, str, str], Posted] = {}
         """Posted, but not yet recorded (the record failed): recorded next time, not posted."""
 
@@ -132,6 +137,7 @@ class Courier:
         return sent
 
     def _send_one(self, m: Message, channel: str) -> bool:
+        self.before()
         if m.key not in self._unrecorded and self.s.app.delivered(*m.key):
             return False
         posted = self._unrecorded.get(m.key)
@@ -170,6 +176,7 @@ class Courier:
         recorded under `note` (unless the caller records it once every part is rewritten);
         False when Slack refuses it for good. A refusal for size raises TooLong, for the caller
         to split smaller."""
+        self.before()
         try:
             self.s.deliver.in_team(self.s.team_of(d["programme"])).update(d["channel"], d["ts"],
                                                                           text, blocks)

@@ -2,7 +2,9 @@
 
 A sweep reads only what the due index files under the days up to today
 (`projections.due_dates`), and checks each such item by the same rules as ever against what
-was already sent (the deliveries view), so a check run twice on a day sends nothing twice. An
+was already sent (the deliveries view), so a check run twice on a day sends nothing twice.
+Before each item's reads the courier's `before` is called (the worker looks for new alerts
+there), so a sweep holds an alert back for one item's checks at most. An
 escalation is recorded in the ledger (ConcernEscalated); its alert goes out when the worker
 reads that event, like any other.
 """
@@ -107,6 +109,7 @@ class DueChecks:
         for k in concerns:
             if k.get("closed") or k.get("acknowledged_by"):
                 continue
+            self.courier.before()  # alerts first, between any two items' reads
             subject = concern_subject(k["ref"])
             alerted = [date.fromisoformat(d["delivered_on"])
                        for (s, p, _), d in self._sent(pid, subject).items()
@@ -131,6 +134,7 @@ class DueChecks:
         for f in feedback:
             if f.get("acknowledged_by"):
                 continue
+            self.courier.before()
             subject = feedback_subject(f["case"], f["agency"])
             sent = self._sent(pid, subject)
             original = sent.get((subject, FEEDBACK, f["practitioner"]))
@@ -153,6 +157,7 @@ class DueChecks:
             state = action_reminder(date.fromisoformat(a["due"]), today, a["completed"])
             if state is None:
                 continue
+            self.courier.before()
             subject, purpose = action_subject(a["id"]), action_purpose(state, a["due"])
             slack = directory.slack_user(a["owner"])
             if not slack or (subject, purpose, a["owner"]) in self._sent(pid, subject):

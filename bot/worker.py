@@ -99,7 +99,7 @@ class Worker:
         """Called with the day at the end of each round (the daily digest): it
         keeps its own account of what it did today, and never holds the round up."""
         self.stop = threading.Event()
-        self.courier = Courier(services, self.act)
+        self.courier = Courier(services, self.act, before=self.alerts_meanwhile)
         self.teller = Teller(services, self.courier)
         self.due = DueChecks(services, self.courier)
         self._checked_day: date | None = None
@@ -110,6 +110,7 @@ class Worker:
         """The last concern raised or escalated that was alerted ahead of its turn."""
         self._ahead_at = 0.0
         self._looked_to = 0
+        self._alerting = False
 
     # ---- where we are ---------------------------------------------------------------------
 
@@ -210,16 +211,18 @@ class Worker:
     # ---- following the log ------------------------------------------------------------------
 
     def react(self) -> int:
-        """Handle every event after our position; the position moves after each batch, only
-        past events whose messages are all sent (or could never be)."""
+        """Handle every event after our position up to the log's head as it was on starting
+        (so that a busy writer never keeps the sweep from its turn); the position moves after
+        each batch, only past events whose messages are all sent (or could never be)."""
         store = self.s.follower.store
         read = 0
+        head = self.head()
         while not self.stop.is_set():
             position = self.position()
-            if self.head() <= position:
+            if head <= position:
                 return read
             notifications = self.s.app.recorder.select_notifications(
-                start=position, limit=self.batch, inclusive_of_start=False)
+                start=position, limit=self.batch, stop=head, inclusive_of_start=False)
             if not notifications:
                 return read
             if any(n.topic not in OWN_RECORDS for n in notifications):
@@ -256,6 +259,22 @@ class Worker:
         log then passes them by. Looked for before each batch and, within one, between the
         events that take time (at most once a `poll`)."""
         self._ahead_at = time.monotonic()
+        if self._alerting:
+            return
+        self._alerting = True
+        try:
+            self._alert_ahead(position)
+        finally:
+            self._alerting = False
+
+    def alerts_meanwhile(self) -> None:
+        """Before each message of other work (the courier's `before`): alerts first, looked
+        for at most once a `poll`, from where the last look stopped."""
+        if self._looked_to and not self._alerting and \
+                time.monotonic() - self._ahead_at >= self.poll:
+            self.alert_ahead(self._looked_to)
+
+    def _alert_ahead(self, position: int) -> None:
         head = self.head()
         found = self.s.app.recorder.select_notifications(
             start=max(position, self._alerted_to, self._looked_to), limit=self.batch,
@@ -267,7 +286,7 @@ class Worker:
             if self.stop.is_set():
                 return
             if self.s.follower.position() < n.id:
-                self.s.follower.catch_up()
+                self.s.follower.catch_up(until=n.id)  # not what a busy writer added since
             self.handle(self.s.app.mapper.to_domain_event(n), n.topic, n.id)
             self._alerted_to = n.id
 
