@@ -285,8 +285,9 @@ class Worker:
         for n in found:
             if self.stop.is_set():
                 return
-            if self.s.follower.position() < n.id:
-                self.s.follower.catch_up(until=n.id)  # not what a busy writer added since
+            # Folded up to the alert's own event (one read when already there), not up to
+            # whatever a busy writer added since.
+            self.s.follower.catch_up(until=n.id)
             self.handle(self.s.app.mapper.to_domain_event(n), n.topic, n.id)
             self._alerted_to = n.id
 
