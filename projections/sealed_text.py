@@ -24,6 +24,8 @@ from ledger.case_keys import Case, CaseKey, CaseKeys
 from ledger.personal import ERASED, SEALED, on_path, personal_paths
 from ledger.sealing import SealingMapper
 
+from .decoding import reader_of
+
 Doc = dict[str, Any]
 UNSEALED = "unsealed"
 
@@ -35,10 +37,10 @@ def _marked(value: Any) -> Any:
 def folded_events(mapper: Mapper[Any], stored: Sequence[Any]) -> list[Any]:
     """The stored events as the folds take them: personal text left sealed as stored (no
     case key read, nothing opened), text stored before sealing marked `{"unsealed": ...}`."""
+    reader = reader_of(mapper)  # the library's Mapper, parsing with orjson: nothing opened
+    events = [reader.to_domain_event(s) for s in stored]
     if not isinstance(mapper, SealingMapper) or mapper.keys is None:
-        return (mapper.to_domain_events(stored) if isinstance(mapper, SealingMapper)
-                else [mapper.to_domain_event(s) for s in stored])
-    events = [Mapper.to_domain_event(mapper, s) for s in stored]  # the library's: nothing opened
+        return events
     for event in events:
         for path in personal_paths(type(event)):
             on_path(vars(event), path, _marked)

@@ -244,15 +244,17 @@ class SQLiteViewStore(ViewStore):
 
     def commit(self, changes: Changes, expected: Mapping[str, int], new: int) -> None:
         changes = self._stored(changes)
-        with self._write() as db:
+        names = sorted(expected)
+        with self._write() as db:  # a writer alone from here: read, compare, move
+            found = dict(db.execute(
+                f"SELECT name, position FROM view_positions WHERE name IN "
+                f"({','.join('?' * len(names))})", names).fetchall()) if names else {}
             for name, position in expected.items():
-                row = db.execute("SELECT position FROM view_positions WHERE name=?",
-                                 (name,)).fetchone()
-                if (row[0] if row else 0) != position:
+                if found.get(name, 0) != position:
                     raise PositionMoved(name)
-                db.execute("INSERT INTO view_positions (name, position) VALUES (?, ?) "
+            db.executemany("INSERT INTO view_positions (name, position) VALUES (?, ?) "
                            "ON CONFLICT (name) DO UPDATE SET position=excluded.position",
-                           (name, new))
+                           [(name, new) for name in names])
             db.executemany("DELETE FROM view_docs WHERE view=? AND key=?",
                            [k for k, doc in changes.items() if doc is None])
             db.executemany("INSERT INTO view_docs (view, key, doc) VALUES (?, ?, ?) "
