@@ -16,11 +16,13 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, Protocol
 from uuid import UUID
 
 from ledger.ids import DEFAULT_PARTNERSHIP
 from ledger.persistence import LedgerApplication
+from policies.escalation import bank_holidays
 
 from .partitions import PARTITIONS, Router, partition_of
 from .sealed_text import folded_events
@@ -33,6 +35,10 @@ BATCH = 2000
 SPAWN_FROM = 50_000
 """The shortest log a rebuild starts fresh processes for (each spends about a second on its
 imports before it folds anything)."""
+SPLIT_GAIN = 1.4
+"""How many times its heaviest share the whole log must weigh for a rebuild to fold in several
+processes: each reads and routes the whole log, so a share must be well under the whole for
+the processes to finish sooner than one would (a log mostly of one partnership does not)."""
 
 
 @dataclass(frozen=True)
@@ -203,8 +209,9 @@ class Follower:
 
     def rebuild(self) -> int:
         """Drop the views and fold the whole log again: in one process per CPU, each folding
-        its share of the partitions (opened with `opener`, which must pickle); whatever they
-        leave (nothing, unless one failed) is folded here after."""
+        its share of the partitions (this one too; the others opened with `opener`, which
+        must pickle), when the log is long enough and its partitions split evenly enough to
+        gain from it; whatever they leave (nothing, unless one failed) is folded here after."""
         self.retire_old_views()
         weights = self._weights()
         self.store.drop()
@@ -218,22 +225,29 @@ class Follower:
         # which costs each process its imports: worth it only for a long log.
         forking = (threading.active_count() == 1
                    and "fork" in multiprocessing.get_all_start_methods())
-        if self.opener is None or workers < 2 or self.head() < (
+        shares = _balanced(weights, workers)
+        if self.opener is None or len(shares) < 2 or self.head() < (
                 self.parallel_from if self.parallel_from is not None
-                else 2 * self.batch if forking else SPAWN_FROM):
+                else 2 * self.batch if forking else SPAWN_FROM) or (
+                self.parallel_from is None and not _worth_splitting(weights, shares)):
             return self.catch_up()
+        if forking:
+            bank_holidays(date.today().year)  # imported once, not in each process forked
         context = (multiprocessing.get_context("fork") if forking
                    else multiprocessing.get_context("spawn"))
         results = context.SimpleQueue()
-        shares = _balanced(weights, workers)
+        mine, *theirs = shares
         processes = [context.Process(target=_fold_share, args=(self.opener, share, results),
-                                     name=f"fold-{w}") for w, share in enumerate(shares)]
-        self.processes = len(processes)
+                                     name=f"fold-{w}") for w, share in enumerate(theirs, 1)]
+        self.processes = len(processes) + 1
         for p in processes:
             p.start()
-        for p in processes:
-            p.join()
-        read = max((results.get() for p in processes if p.exitcode == 0), default=0)
+        try:
+            read = self.catch_up(parts=mine)
+        finally:
+            for p in processes:
+                p.join()
+        read = max([read, *(results.get() for p in processes if p.exitcode == 0)])
         failed = [p.name for p in processes if p.exitcode != 0]
         if failed:
             log.warning("%s did not finish folding; folding the rest here", ", ".join(failed))
@@ -276,6 +290,14 @@ def _balanced(weights: dict[int, int], workers: int) -> list[frozenset[int]]:
         shares[least].add(part)
         loads[least] += weights[part]
     return [frozenset(share) for share in shares if share]
+
+
+def _worth_splitting(weights: dict[int, int], shares: list[frozenset[int]]) -> bool:
+    """Whether folding these shares side by side is worth its processes: each reads the whole
+    log, so the heaviest share must be well under the whole (a log mostly of one partnership
+    folds as fast in one process, and leaves the other CPUs to whatever else runs)."""
+    heaviest = max(sum(weights[p] for p in share) for share in shares)
+    return heaviest * SPLIT_GAIN <= sum(weights.values())
 
 
 def _fold_share(opener: Callable[[], Opened], share: frozenset[int], results: Any) -> None:
