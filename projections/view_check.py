@@ -22,7 +22,8 @@ from typing import Any
 from ledger.persistence import LedgerApplication
 
 from .follower import Follower
-from .store import SQLiteViewStore, ViewStore
+from .sqlite_views import SQLiteViewStore
+from .store import ViewStore
 from .views import VIEWS
 
 Doc = dict[str, Any]

@@ -12,7 +12,8 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from projections.store import SQLiteViewStore, UnopenedView
+from projections.sqlite_views import SQLiteViewStore
+from projections.store import UnopenedView
 
 from .conftest import PG_BASE, run_cli
 

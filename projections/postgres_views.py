@@ -1,0 +1,151 @@
+"""The views in PostgreSQL: documents and positions in two tables beside the log's (in its
+schema, when one is named)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+from ledger.settings import StoreSettings
+
+from .store import SETUP_LOCK, Changes, Doc, PositionMoved, ViewStore, prefix_end
+
+
+class PostgresViewStore(ViewStore):
+    def __init__(self, settings: StoreSettings) -> None:
+        super().__init__(settings.key)
+        import psycopg
+
+        self.psycopg = psycopg
+        self.settings = settings
+        self.lock = threading.RLock()
+        self.conn = self._connect()
+        schema = settings.pg_schema
+        self.table = f"{schema}.view_docs" if schema else "view_docs"
+        self.positions_table = f"{schema}.view_positions" if schema else "view_positions"
+        with self.lock, self.conn.transaction():
+            self.conn.execute("SELECT pg_advisory_xact_lock(%s)", (SETUP_LOCK,))
+            if schema:
+                self.conn.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+            self.conn.execute(
+                f"CREATE TABLE IF NOT EXISTS {self.table} (view TEXT NOT NULL, key TEXT NOT "
+                "NULL, doc BYTEA NOT NULL, PRIMARY KEY (view, key))")
+            self.conn.execute(
+                f"CREATE TABLE IF NOT EXISTS {self.positions_table} (name TEXT PRIMARY KEY, "
+                "position BIGINT NOT NULL)")
+
+    @contextmanager
+    def setting_up(self) -> Iterator[None]:
+        """Hold the setup lock while the ledger creates its event tables.
+
+        Processes starting together would otherwise race to create the same
+        tables and PostgreSQL answers 'tuple concurrently updated'.
+        """
+        with self.lock:
+            self.conn.execute("SELECT pg_advisory_lock(%s)", (SETUP_LOCK,))
+        try:
+            yield
+        finally:
+            with self.lock:
+                self.conn.execute("SELECT pg_advisory_unlock(%s)", (SETUP_LOCK,))
+
+    def _connect(self) -> Any:
+        s = self.settings
+        return self.psycopg.connect(
+            host=s.pg_host, port=int(s.pg_port), user=s.pg_user, password=s.pg_password or None,
+            dbname=s.pg_dbname, autocommit=True, connect_timeout=5)
+
+    @contextmanager
+    def _conn(self) -> Iterator[Any]:
+        """The connection, made again if the server dropped it."""
+        with self.lock:
+            if self.conn.closed or self.conn.broken:
+                self.conn = self._connect()
+            yield self.conn
+
+    def positions(self) -> dict[str, int]:
+        with self._conn() as db:
+            rows = db.execute(f"SELECT name, position FROM {self.positions_table}").fetchall()
+        return {name: int(pos) for name, pos in rows}
+
+    def get(self, view: str, key: str) -> Doc | None:
+        stored = self.stored_key(view, key)
+        with self._conn() as db:
+            row = db.execute(f"SELECT doc FROM {self.table} WHERE view=%s AND key=%s",
+                             (view, stored)).fetchone()
+        return self.decode(view, stored, row[0]) if row else None
+
+    def get_many(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], Doc]:
+        if not keys:
+            return {}
+        stored = self._stored(keys)
+        with self._conn() as db:
+            rows = db.execute(
+                f"SELECT d.view, d.key, d.doc FROM {self.table} d JOIN unnest(%s::text[], "
+                "%s::text[]) AS k(view, key) ON d.view=k.view AND d.key=k.key",
+                ([v for v, _ in stored], [k for _, k in stored])).fetchall()
+        return {stored[(v, k)]: self.decode(v, k, d) for v, k, d in rows}
+
+    def scan(self, view: str, prefix: str = "") -> list[tuple[str, Doc]]:
+        with self._conn() as db:
+            rows = db.execute(
+                f"SELECT key, doc FROM {self.table} WHERE view=%s AND key>=%s AND key<%s "
+                "ORDER BY key COLLATE \"C\"", (view, prefix, prefix_end(prefix))).fetchall()
+        return [(k, self.decode(view, k, d)) for k, d in rows]
+
+    def commit(self, changes: Changes, expected: Mapping[str, int], new: int) -> None:
+        changes = self._stored(changes)
+        names = sorted(expected)
+        with self._conn() as db, db.transaction():
+            if names:
+                # Two statements for all the positions: each made if new, then moved only
+                # where it still is where expected (a row another follower moved meanwhile is
+                # waited for, then not matched: PositionMoved, and all of this rolled back).
+                db.execute(f"INSERT INTO {self.positions_table} (name, position) "
+                           "SELECT name, 0 FROM unnest(%s::text[]) AS n(name) "
+                           "ON CONFLICT (name) DO NOTHING", (names,))
+                moved = {row[0] for row in db.execute(
+                    f"UPDATE {self.positions_table} p SET position=%s FROM unnest(%s::text[], "
+                    "%s::bigint[]) AS e(name, position) WHERE p.name=e.name AND "
+                    "p.position=e.position RETURNING p.name",
+                    (new, names, [expected[n] for n in names])).fetchall()}
+                if len(moved) != len(names):
+                    raise PositionMoved(next(n for n in names if n not in moved))
+            upserts = [(v, k, self.encode(v, k, d)) for (v, k), d in changes.items()
+                       if d is not None]
+            deletes = [(v, k) for (v, k), d in changes.items() if d is None]
+            # One statement each, whatever the number of documents (keys are unique here).
+            if upserts:
+                db.execute(
+                    f"INSERT INTO {self.table} (view, key, doc) SELECT * FROM unnest(%s::text[], "
+                    "%s::text[], %s::bytea[]) ON CONFLICT (view, key) DO UPDATE SET "
+                    "doc=excluded.doc", [list(column) for column in zip(*upserts, strict=True)])
+            if deletes:
+                db.execute(f"DELETE FROM {self.table} d USING unnest(%s::text[], %s::text[]) "
+                           "AS k(view, key) WHERE d.view=k.view AND d.key=k.key",
+                           [list(column) for column in zip(*deletes, strict=True)])
+
+    def drop(self) -> None:
+        with self._conn() as db, db.transaction():
+            db.execute(f"DELETE FROM {self.table}")
+            db.execute(f"DELETE FROM {self.positions_table}")
+
+    def dump(self) -> list[tuple[str, str, bytes]]:
+        with self._conn() as db:
+            rows = db.execute(f"SELECT view, key, doc FROM {self.table} "
+                              "ORDER BY view, key COLLATE \"C\"").fetchall()
+        return [(v, k, self._plain(v, k, d)) for v, k, d in rows]
+
+    @contextmanager
+    def erasing(self) -> Iterator[list[str]]:
+        yield []
+        # Deleted rows stay in the table's pages until vacuumed; VACUUM FULL writes the table
+        # (and its TOAST) afresh, so no old document is left in its files.
+        with self._conn() as db:
+            db.execute(f"VACUUM FULL {self.table}")
+
+    def close(self) -> None:
+        with self.lock:
+            self.conn.close()
