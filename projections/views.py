@@ -16,7 +16,8 @@ from ledger.people import Person
 from ledger.programme import Programme
 
 from .due_dates import KEEPERS, due_prefetch
-from .folds import HANDLERS, recommendation_key
+from .folds import HANDLERS
+from .followup_folds import recommendation_key
 from .indexes import (
     INDEXED_BY_EVENT,
     INDEXES,
