@@ -63,8 +63,8 @@ class Run:
         self.rows.append(Row(figure, store, count, ledger, raw, ratio, goal,
                              "-" if met is None else ("yes" if met else "NO"),
                              f"{os.getloadavg()[0]:.1f}"))
-        print(f"  {figure} [{store}, {count}]: {ledger} | raw {raw} | {ratio} | {met}",
-              file=sys.stderr, flush=True)
+        print(f"  {datetime.now(tz=UTC):%H:%M:%S} {figure} [{store}, {count}]: {ledger} | raw "
+              f"{raw} | {ratio} | {met} | load {load()}", file=sys.stderr, flush=True)
 
 
 def ms(seconds: float) -> str:
@@ -273,6 +273,10 @@ def main(argv: list[str] | None = None) -> int:
                              f"{REPEAT_UP_TO:,} events")
     parser.add_argument("--serve-at", help="log sizes at which figure e runs (default: the "
                                            "smallest and the largest)")
+    parser.add_argument("--keep", metavar="DIR", type=Path,
+                        help="keep the grown stores (largest size) for other measurements: the "
+                             "SQLite file in DIR, the PostgreSQL schema not dropped; both named "
+                             "in the notes")
     args = parser.parse_args(argv)
 
     sizes = sorted(int(s) for s in (args.events or ",".join(
@@ -299,7 +303,9 @@ def main(argv: list[str] | None = None) -> int:
         for kind in kinds:
             figure_a(run, kind, folder, import_events, args.seed, args.repeat)
 
-        stores: list[Store] = [make_store(kind, folder, "log") for kind in kinds]
+        if args.keep:
+            args.keep.mkdir(parents=True, exist_ok=True)
+        stores: list[Store] = [make_store(kind, args.keep or folder, "log") for kind in kinds]
         wirings = [wire(s.url, "") for s in stores]
         try:
             populator = Populator([w.app for w in wirings], seed=args.seed)
@@ -341,7 +347,10 @@ def main(argv: list[str] | None = None) -> int:
             for w in wirings:
                 w.close()
             for s in stores:
-                s.drop()
+                if args.keep:
+                    run.notes.append(f"kept ({s.kind}): {s.url}")
+                else:
+                    s.drop()
     print()
     print(render(run.rows))
     print()
