@@ -21,10 +21,12 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from audit_ledger.wiring import Wiring, wire
 
@@ -33,6 +35,7 @@ from .generate import Populator
 from .latency import ANSWERS, Percentiles
 from .stores import KINDS, Store, make_store, postgres_problem
 
+T = TypeVar("T")
 FULL = (10_000, 100_000, 1_000_000)
 QUICK = (2_000, 6_000)
 REPEAT_UP_TO = 100_000
@@ -204,6 +207,17 @@ def figure_e(run: Run, kind: str, url: str, populator: Populator, events: int,
            if e["failures"] else "") + ".")
 
 
+def measured(run: Run, kind: str, figure: str, measure: Callable[[], T]) -> T | None:
+    """One figure's measurement; one that fails (the shared PostgreSQL server out of
+    connections, say) is a row and a note, and the run goes on to the next."""
+    try:
+        return measure()
+    except Exception as e:  # noqa: BLE001 - reported in the table, not hidden
+        run.add(figure, kind, "-", f"failed: {type(e).__name__}", met=False)
+        run.notes.append(f"{figure} {kind} failed: {str(e).strip()[-400:]}")
+        return None
+
+
 def render(rows: list[Row]) -> str:
     head = Row("figure", "store", "events", "ledger", "raw eventsourcing", "ratio", "goal",
                "met", "load")
@@ -304,8 +318,9 @@ def main(argv: list[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory(prefix="audit-bench-") as tmp:
         folder = Path(tmp)
-        for kind in kinds:
-            figure_a(run, kind, folder, import_events, args.seed, args.repeat)
+        for kind in kinds if import_events > 0 else []:
+            measured(run, kind, "(a) import", partial(
+                figure_a, run, kind, folder, import_events, args.seed, args.repeat))
 
         if args.keep:
             args.keep.mkdir(parents=True, exist_ok=True)
@@ -328,13 +343,16 @@ def main(argv: list[str] | None = None) -> int:
                     + ", ".join(f"{k} {s:.0f} s" for k, s in zip(kinds, stored, strict=True)))
                 for kind, store, w in zip(kinds, stores, wirings, strict=True):
                     # The size asked for, not the events grown (100,087 for 100k).
-                    figure_bf(run, kind, store.url, grown, size == sizes[-1],
-                              args.repeat if size <= REPEAT_UP_TO else 1)
-                    latencies[(kind, size)] = figure_c(run, kind, w, store, populator, grown,
-                                                       calls)
+                    measured(run, kind, "(b) view rebuild", partial(
+                        figure_bf, run, kind, store.url, grown, size == sizes[-1],
+                        args.repeat if size <= REPEAT_UP_TO else 1))
+                    c = measured(run, kind, "(c) /audit", partial(
+                        figure_c, run, kind, w, store, populator, grown, calls))
+                    if c is not None:
+                        latencies[(kind, size)] = c
                     if size in serve_at:
-                        figure_e(run, kind, store.url, populator, grown, clients, requests,
-                                 60.0)
+                        measured(run, kind, "(e) bot serve", partial(
+                            figure_e, run, kind, store.url, populator, grown, clients, requests, 60.0))
                 # Last at each size, every store's other figures first (its busy writer adds
                 # audits of its own to the store, and it is the longest at 1M).
                 for kind, store in zip(kinds, stores, strict=True):
@@ -342,6 +360,8 @@ def main(argv: list[str] | None = None) -> int:
                         figure_d(run, kind, 20 if args.quick else 200, store.url, grown)
             if len(sizes) > 1:
                 for kind in kinds:
+                    if (kind, sizes[0]) not in latencies or (kind, sizes[-1]) not in latencies:
+                        continue
                     small, large = latencies[(kind, sizes[0])], latencies[(kind, sizes[-1])]
                     for kind_of in ANSWERS:
                         flat = large[kind_of].p99 / small[kind_of].p99
