@@ -305,7 +305,8 @@ def main(argv: list[str] | None = None) -> int:
     if "postgres" in kinds and (problem := postgres_problem()):
         run.notes.append(f"PostgreSQL skipped: not reachable ({problem}); set BENCH_PG_URL")
         kinds.remove("postgres")
-    import_events = args.import_events or (2_000 if args.quick else 20_000)
+    import_events = (args.import_events if args.import_events is not None
+                     else 2_000 if args.quick else 20_000)
     calls = args.calls or (30 if args.quick else 1000)
     clients = args.clients or (10 if args.quick else 50)
     requests = args.requests or (60 if args.quick else 1000)
