@@ -198,26 +198,47 @@ def programme_and_case(views: Views, person: Doc, args: list[str], usage: str
                        ) -> CaseNamed | Answer:
     """The programme (optional when there is only one), the case (its reference in any case:
     "c01" is C01) and the words after them; or an answer saying what is missing."""
-    programmes = sorted(views.programmes([partnership_of(person)]),  # theirs, nobody else's
-                        key=lambda p: p["programme"])
-    by_id = {p["programme"].lower(): p for p in programmes}
-    if args and args[0].lower() in by_id:
-        programme, rest = by_id[args[0].lower()], args[1:]
-    elif len(programmes) == 1:
-        programme, rest = programmes[0], args
-    else:
-        return replies.programme_list(programmes, usage)
+    theirs = partnership_of(person)
+    programme = _named(views, "programme", "", args[0], theirs) if args else None
+    if programme is not None:
+        rest = args[1:]
+    else:  # not named as stored: every programme of theirs read, to match or list them
+        programmes = sorted(views.programmes([theirs]),  # theirs, nobody else's
+                            key=lambda p: p["programme"])
+        by_id = {p["programme"].lower(): p for p in programmes}
+        if args and args[0].lower() in by_id:
+            programme, rest = by_id[args[0].lower()], args[1:]
+        elif len(programmes) == 1:
+            programme, rest = programmes[0], args
+        else:
+            return replies.programme_list(programmes, usage)
     if not rest:
         return b.say(f"Say which case, like this: {usage} (for example "
                      f"{usage.split(' [')[0].replace('PROGRAMME', programme['programme'])}"
                      .replace("CASE", "C01") + ").")
-    refs = {c["case"].lower(): c["case"] for c in views.cases(programme["programme"])}
+    pid = programme["programme"]
+    case = _named(views, "case", f"{pid}/", rest[0], theirs)
+    if case is not None:
+        return CaseNamed(programme, case["case"], rest[1:])
+    # Only the references are needed: the case documents' sealed text stays sealed.
+    refs = {d["case"].lower(): d["case"] for _, d in views.store.scan("case", f"{pid}/")}
     ref = refs.get(rest[0].lower())
     if ref is None:
         known = ", ".join(sorted(refs.values(), key=natural_key)[:20]) or "none yet"
         return b.say(f"There is no case “{b.escape(rest[0][:20])}” in "
                      f"{programme.get('title') or programme['programme']}. Its cases: {known}.")
     return CaseNamed(programme, ref, rest[1:])
+
+
+def _named(views: Views, view: str, prefix: str, typed: str, partnership: str) -> Doc | None:
+    """The document a person named as it is stored (or in upper or lower case: "c01" is
+    C01), in their partnership only; one indexed read, where matching every programme or case
+    read them all (and opened every case's text) at each ask."""
+    for key in dict.fromkeys((typed, typed.upper(), typed.lower())):
+        doc = views.store.get(view, prefix + key)
+        if doc is not None:
+            return doc if view == "case" or partnership_of(doc) == partnership else None
+    return None
 
 
 def _case(services: BotServices, person: Doc, args: list[str]) -> Answer:
