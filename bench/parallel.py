@@ -92,6 +92,17 @@ def store_keys(target: Any, partnerships: dict[str, bytes], cases: dict[Any, Any
         keys._insert(cases)
 
 
+def _stop_with_parent() -> None:
+    """A worker process is stopped when the benchmark dies, however it dies (Linux's
+    parent-death signal), rather than carrying out partnerships for nobody."""
+    import ctypes
+    import signal
+    import sys
+
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
 def processes() -> int:
     """One process a CPU, at least two (the parent copies while they generate)."""
     return max(2, os.cpu_count() or 1)
@@ -103,7 +114,8 @@ def partnerships(seed: int, first: int, count: int, workers: int) -> Iterator[Ge
     from .generate import PROGRAMMES_PER_PARTNERSHIP
 
     context = multiprocessing.get_context("spawn")  # nothing of the parent's stores inherited
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context,
+                             initializer=_stop_with_parent) as pool:
         pending: list[Future[Generated]] = []
         starts = iter(range(first, first + count * PROGRAMMES_PER_PARTNERSHIP,
                             PROGRAMMES_PER_PARTNERSHIP))
