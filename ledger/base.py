@@ -49,6 +49,16 @@ class LedgerAggregate(Aggregate):
                            originator_version=cls.INITIAL_VERSION,
                            timestamp=event_class.create_timestamp(), **fields)
 
+    @classmethod
+    def following(cls, event_class: type[Aggregate.Event], aggregate_id: UUID, version: int,
+                  **fields: Any) -> Aggregate.Event:
+        """A later event of a brand-new aggregate made by `creation`, as `trigger_event` makes
+        it at this version (the time now), without the aggregate: for an import's returns on
+        the cases it adds. Replaying `creation`'s event and these gives the aggregate that
+        `_create` and `record` give."""
+        return event_class(originator_id=aggregate_id, originator_version=version,
+                           timestamp=event_class.create_timestamp(), **fields)
+
     def record(self, event_class: type[Aggregate.Event], act: Act, **fields: Any) -> None:
         self.trigger_event(event_class, **act.fields(), **fields)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -63,6 +64,32 @@ class Lookup:
 
 
 @dataclass
+class NewCase:
+    """A case the store does not hold yet, made as its events alone (`LedgerAggregate.creation`
+    and `following`): all an import asks of it again is its agencies and the returns the pack
+    gave it so far."""
+
+    id: UUID
+    agencies: list[str]
+    events: list[Aggregate.Event]
+    returns: dict[str, ReturnIn] = field(default_factory=dict)
+
+
+Pending = Aggregate | Aggregate.Event | NewCase
+
+
+def _events_of(pending: list[Pending]) -> list[Aggregate | Aggregate.Event]:
+    """What one save takes: each new case's events in place of the case."""
+    out: list[Aggregate | Aggregate.Event] = []
+    for obj in pending:
+        if isinstance(obj, NewCase):
+            out += obj.events
+        else:
+            out.append(obj)
+    return out
+
+
+@dataclass
 class ImportSummary:
     """What an import added, counted for the person who ran it."""
 
@@ -85,20 +112,46 @@ class ImportSummary:
         return f"imported into {self.programme}: {parts} ({self.events} events)"
 
 
+_DIRECTORY_READ: weakref.WeakKeyDictionary[AuditLedger, dict[UUID, tuple[Any, PersonIn]]] = \
+    weakref.WeakKeyDictionary()
+DIRECTORY_REMEMBERED = 50_000
+
+
+def _directory_read(app: AuditLedger) -> dict[UUID, tuple[Any, PersonIn]]:
+    read = _DIRECTORY_READ.get(app)
+    if read is None or len(read) > DIRECTORY_REMEMBERED:
+        read = _DIRECTORY_READ[app] = {}
+    return read
+
+
 def directory_of(app: AuditLedger, person_ids: set[str], partnership: str,
                  lookup: Lookup | None = None) -> dict[str, PersonIn]:
     """The stored people of these ids in a partnership, as a pack would list them (`lookup`
-    reads them)."""
+    reads them).
+
+    Each pack after a partnership's first names most of its directory again: a person is
+    replayed once a process, and again only when their last stored event is another (its
+    version and stored bytes, which the log never changes), not once a pack."""
     if lookup is None:
         lookup = Lookup(app, (ids.person_id(pid, partnership) for pid in person_ids))
+    read = _directory_read(app)
     out = {}
     for pid in sorted(person_ids):
-        person = lookup.find(Person, ids.person_id(pid, partnership))
+        uid = ids.person_id(pid, partnership)
+        stored = lookup.stored.get(uid) if uid in lookup.asked else None
+        last = (stored[-1].originator_version, stored[-1].state) if stored else None
+        known = read.get(uid) if last is not None else None
+        if known is not None and known[0] == last:
+            out[pid] = known[1]
+            continue
+        person = lookup.find(Person, uid)
         if person is not None:
             out[pid] = PersonIn.model_validate(dict(
                                 id=pid, name=person.name, agency=person.agency,
                                 roles=list(person.roles), manager=person.manager or None,
                                 slack_user=person.slack_user or None))
+            if last is not None:
+                read[uid] = (last, out[pid])
     return out
 
 
@@ -157,7 +210,7 @@ def _import_pack(app: AuditLedger, pack: Pack, by: str,  # noqa: C901
     admin = Act(by, opened)
     # Brand-new aggregates the import only saves go in as their first event alone
     # (`LedgerAggregate.creation`): nothing here reads them back.
-    pending: list[Aggregate | Aggregate.Event] = []
+    pending: list[Pending] = []
     in_pending: set[int] = set()  # cases among pending (an aggregate's == compares its state)
 
     partnership = _partnership(lookup, pack, Act(by, today), problems)
@@ -234,35 +287,37 @@ def _import_pack(app: AuditLedger, pack: Pack, by: str,  # noqa: C901
         known = directory.get(practitioner)
         return (known.manager or "") if known else ""
 
-    cases: dict[str, CaseAudit] = {}
+    cases: dict[str, CaseAudit | NewCase] = {}
     for i, k in enumerate(pack.cases):
-        case = lookup.find(CaseAudit, ids.case_id(pid, k.ref))
+        cid = ids.case_id(pid, k.ref)
+        case = lookup.find(CaseAudit, cid)
         if case is None:
-            case = CaseAudit._create(
-                CaseAudit.Created, id=ids.case_id(pid, k.ref), programme=pid, ref=k.ref,
+            new = NewCase(cid, list(k.agencies), [CaseAudit.creation(
+                CaseAudit.Created, cid, programme=pid, ref=k.ref,
                 category=k.category, age_band=k.age_band, gender=k.gender,
-                ethnicity=k.ethnicity, agencies=list(k.agencies), **admin.fields())
-            pending.append(case)
-            in_pending.add(id(case))
+                ethnicity=k.ethnicity, agencies=list(k.agencies), **admin.fields())])
+            pending.append(new)
             summary.count("cases")
-        elif sorted(case.agencies) != sorted(k.agencies):
+            cases[k.ref] = new
+            continue
+        if sorted(case.agencies) != sorted(k.agencies):
             problems.append(f"cases[{i}].agencies: case {k.ref} is in the ledger with "
                             f"{', '.join(case.agencies)}; this pack says {', '.join(k.agencies)}")
         cases[k.ref] = case
     named = {**directory, **{p.id: p for p in pack.people}}
     problems += case_problems(
         pack, named, stored_sample=None if summary.added.get("programme") else programme.sample,
-        stored_cases={ref for ref, case in cases.items() if id(case) not in in_pending})
+        stored_cases={ref for ref, case in cases.items() if not isinstance(case, NewCase)})
     texts_found = pack_texts_found(pack, named)
     if texts_found:
         problems += _allowing(app, pack, texts_found, by, allow_identifiers, named, summary,
                               pending)
 
     for i, r in enumerate(pack.returns):
-        case = cases.get(r.case)
-        if case is None:
+        held = cases.get(r.case)
+        if held is None:
             continue  # already named by reference_problems
-        existing = case.returns.get(r.agency)
+        existing = held.returns.get(r.agency)
         if existing is not None:
             if _same_return(existing, r):
                 continue
@@ -271,13 +326,19 @@ def _import_pack(app: AuditLedger, pack: Pack, by: str,  # noqa: C901
                             "with a reason instead")
             continue
         act = Act(r.auditor, r.completed.isoformat())
-        case.record(CaseAudit.ReturnRecorded, act, agency=r.agency, auditor=r.auditor,
-                    practitioner=r.practitioner, completed=r.completed.isoformat(),
-                    grades=dict(r.grades), strengths=dict(r.strengths),
-                    concerns=dict(r.concerns))
-        if id(case) not in in_pending:
-            in_pending.add(id(case))
-            pending.append(case)
+        recorded = dict(agency=r.agency, auditor=r.auditor, practitioner=r.practitioner,
+                        completed=r.completed.isoformat(), grades=dict(r.grades),
+                        strengths=dict(r.strengths), concerns=dict(r.concerns))
+        if isinstance(held, NewCase):
+            held.events.append(CaseAudit.following(
+                CaseAudit.ReturnRecorded, held.id, len(held.events) + 1, **act.fields(),
+                **recorded))
+            held.returns[r.agency] = r
+        else:
+            held.record(CaseAudit.ReturnRecorded, act, **recorded)
+            if id(held) not in in_pending:
+                in_pending.add(id(held))
+                pending.append(held)
         pending.append(Feedback.creation(
             Feedback.Created, ids.feedback_id(pid, r.case, r.agency), **feedback_fields(
                 pid, r.case, r.agency, r.auditor, r.practitioner, manager_of(r.practitioner),
@@ -327,7 +388,8 @@ def _import_pack(app: AuditLedger, pack: Pack, by: str,  # noqa: C901
         pending.append(authored)
         summary.count("report parts", sum(1 for e in authored.pending_events
                                           if type(e).__name__ != "Created"))
-    summary.events = sum(1 if isinstance(obj, Aggregate.Event) else len(obj.pending_events)
+    summary.events = sum(1 if isinstance(obj, Aggregate.Event) else
+                         len(obj.events if isinstance(obj, NewCase) else obj.pending_events)
                          for obj in pending)
     if summary.events:  # who may import is asked only of an import that writes
         problems += import_problems(
@@ -340,7 +402,7 @@ def _import_pack(app: AuditLedger, pack: Pack, by: str,  # noqa: C901
     if problems:
         raise PackProblems(problems)
     if summary.events and save:
-        app.save(*pending)
+        app.save(*_events_of(pending))
     return summary
 
 
@@ -379,7 +441,7 @@ ALLOW_IN_A_FILE = ("what identifies a child or family is kept out of free text; 
 
 def _allowing(app: AuditLedger, pack: Pack, texts: list[TextFound], by: str, reason: str,
               named: dict[str, PersonIn], summary: ImportSummary,
-              pending: list[Aggregate | Aggregate.Event]) -> list[str]:
+              pending: list[Pending]) -> list[str]:
     """Texts holding identifiers: refused, or let through by a quality lead with a reason,
     each override recorded once (with the file's text's own id)."""
     if not reason:

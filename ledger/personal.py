@@ -21,7 +21,17 @@ def is_sealed(value: Any) -> bool:
 
 
 def _each_text(value: Any, change: Callable[[Any], Any]) -> Any:
-    """The value with `change` applied to each text in it (a sealed value counts as a text)."""
+    """The value with `change` applied to each text in it (a sealed value counts as a text).
+    Texts directly in a dict or list (most of them: a return's comments by area) are changed
+    without a call more each; the same result as walking each."""
+    kind = type(value)
+    if kind is str:
+        return change(value)
+    if kind is dict and not is_sealed(value):
+        return {k: change(v) if type(v) is str else _each_text(v, change)
+                for k, v in value.items()}
+    if kind is list:
+        return [change(v) if type(v) is str else _each_text(v, change) for v in value]
     if isinstance(value, str) or is_sealed(value):
         return change(value)
     if isinstance(value, dict):

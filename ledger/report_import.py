@@ -3,6 +3,7 @@ written from the command line, checked against the pack and the store first."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
@@ -20,7 +21,7 @@ def theme_words(theme: Theme) -> dict[str, Any]:
 
 
 def report_from_pack(app: Any, pack: Pack, by: str,
-                     cases: dict[str, CaseAudit]) -> tuple[OverviewReport | None, list[str]]:
+                     cases: Mapping[str, Any]) -> tuple[OverviewReport | None, list[str]]:
     """The overview report with the pack's words recorded (None when it adds nothing), and
     the problems that stop it (a theme naming a case, area or agency the audit has not)."""
     words = pack.report
