@@ -71,8 +71,11 @@ def pack_texts_found(pack: Any, people: Mapping[str, Named]) -> list[TextFound]:
         case_people.setdefault(r.case, set()).update({r.auditor, r.practitioner})
     for k in pack.concerns:
         case_people.setdefault(k.case, set()).add(k.raised_by)
+    case_names: dict[str, list[str]] = {}  # each case's people's names, worked out once
     for i, r in enumerate(pack.returns):
-        names = names_of(people, case_people.get(r.case, ()))
+        names = case_names.get(r.case)
+        if names is None:
+            names = case_names[r.case] = names_of(people, case_people.get(r.case, ()))
         for field in ("strengths", "concerns"):
             for area, text in getattr(r, field).items():
                 found += _found(f"returns[{i}].{field}.{area}",
@@ -121,9 +124,11 @@ def case_problems(pack: Any, people: Mapping[str, Named],
     `stored_cases` are already in the ledger and pass as they are)."""
     prog = pack.programme
     bands = age_bands_of(dict(stored_sample if stored_sample is not None else prog.sample))
-    every_name = names_of(people, people)
+    every_name = tuple(names_of(people, people))
     old = set(stored_cases)
     problems: list[str] = []
+    # A category, gender or ethnicity is one of a few words, over and over: each checked once.
+    said: dict[str, list[str]] = {}
     for i, case in enumerate(pack.cases):
         if case.ref in old:
             continue
@@ -133,7 +138,10 @@ def case_problems(pack: Any, people: Mapping[str, Named],
         if band:
             problems.append(f"cases[{i}].age_band: {band}")
         for field in ("category", "gender", "ethnicity"):
-            problems += text_problems(f"cases[{i}].{field}", getattr(case, field), every_name)
+            text = getattr(case, field)
+            if text not in said:
+                said[text] = identifier_problems(text, every_name)
+            problems += [f"cases[{i}].{field}: {p}" for p in said[text]]
     return problems
 
 
