@@ -23,7 +23,8 @@ from ledger import commands as c
 from ledger import ids
 from ledger.deliveries import Delivery
 from ledger.importer import import_pack
-from ledger.pack import PackProblems, parse_pack, reference_problems
+from ledger.pack import PackProblems, parse_pack
+from ledger.pack_rules import reference_problems
 from ledger.programme import Programme
 from policies.subjects import concern_subject
 
