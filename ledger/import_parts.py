@@ -102,7 +102,7 @@ def collecting_later() -> Iterator[None]:
 
 
 def pack_partnership(lookup: Lookup, pack: Pack, act: Act, problems: list[str]
-                 ) -> Partnership | None:
+                     ) -> Partnership | None:
     """The pack's partnership, new to the store (to be saved), or None: named by no partnership
     section (the default one), or already registered as the pack says (else a problem)."""
     named = pack.partnership
