@@ -31,8 +31,9 @@ from eventsourcing.persistence import Cipher, Mapper, StoredEvent, Transcoder
 from . import ids
 from .case_audit import CaseAudit
 from .concerns import Concern
+from .epoch_audit import EpochRow, Rotations, check_epochs
 from .feedback import Feedback
-from .key_epochs import epoch_of, unwrap_partnership_key
+from .key_epochs import EPOCH_TABLE, KeyRotation, epoch_of, unwrap_partnership_key
 from .key_wrapping import KeyDoesNotOpen, bound_to, is_bound, unwrap_case_key
 from .partnership import Partnership
 from .partnership_keys import TABLE as PARTNERSHIP_TABLE
@@ -48,6 +49,7 @@ ERASED_TOPIC = CaseAudit.TextErased.TOPIC
 CASE_TOPIC = CaseAudit.Created.TOPIC
 PROGRAMME_TOPIC = Programme.Created.TOPIC
 PARTNERSHIP_ERASED_TOPIC = Partnership.TextErased.TOPIC
+ROTATION_TOPIC = KeyRotation.Created.TOPIC
 
 
 @dataclass
@@ -73,6 +75,8 @@ class _Log:
     erased: dict[UUID, str] = field(default_factory=dict)  # case id -> "on DATE by PERSON"
     erased_partnerships: set[UUID] = field(default_factory=set)  # by `partnership erase`
     partnership_of: dict[str, str] = field(default_factory=dict)  # programme -> partnership
+    rotations: Rotations = field(default_factory=Rotations)  # rotations recorded
+    rotation_ids: set[UUID] = field(default_factory=set)  # when the events cannot be read
 
 
 def _cases(count: int) -> str:
@@ -136,15 +140,22 @@ class _Reader:
         return {str(r[0]): (None if r[1] is None else bytes(r[1]), str(r[2] or ""))
                 for r in found}
 
+    def epochs(self) -> list[EpochRow]:
+        if not self.exists(EPOCH_TABLE):
+            return []
+        return [EpochRow(int(r[0]), str(r[1]), str(r[2])) for r in self.rows(
+            f"SELECT epoch, started_at, started_by FROM {self._table(EPOCH_TABLE)}")]
+
     def events_after(self, after: int, with_state: bool) -> list[tuple[Any, ...]]:
         if with_state:
             return self.rows(f"SELECT {self.nid}, originator_id, originator_version, topic, "
                              f"state FROM {self.events} WHERE {self.nid}>? ORDER BY {self.nid} "
                              f"LIMIT {BATCH}", [after])
         return self.rows(f"SELECT {self.nid}, originator_id, originator_version, topic FROM "
-                         f"{self.events} WHERE {self.nid}>? AND topic IN (?, ?, ?) ORDER BY "
+                         f"{self.events} WHERE {self.nid}>? AND topic IN (?, ?, ?, ?) ORDER BY "
                          f"{self.nid} LIMIT {BATCH}",
-                         [after, CASE_TOPIC, ERASED_TOPIC, PARTNERSHIP_ERASED_TOPIC])
+                         [after, CASE_TOPIC, ERASED_TOPIC, PARTNERSHIP_ERASED_TOPIC,
+                          ROTATION_TOPIC])
 
     def first_state(self) -> bytes | None:
         found = self.rows(f"SELECT state FROM {self.events} ORDER BY {self.nid} LIMIT 1")
@@ -170,7 +181,7 @@ class _Opener:
         state = bytes(row[4])
         if self.cipher is not None:
             state = self.cipher.decrypt(state)
-        if topic in NAMING or topic in (PROGRAMME_TOPIC, ERASED_TOPIC):
+        if topic in NAMING or topic in (PROGRAMME_TOPIC, ERASED_TOPIC, ROTATION_TOPIC):
             said = vars(self.mapper.to_domain_event(StoredEvent(
                 originator_id=originator, originator_version=int(row[2]), topic=topic,
                 state=state)))
@@ -179,6 +190,8 @@ class _Opener:
                     str(said.get("partnership") or ids.DEFAULT_PARTNERSHIP)
             elif topic == ERASED_TOPIC:
                 log.erased[originator] = f" on {said['occurred_on']} by {said['by']}"
+            elif topic == ROTATION_TOPIC:
+                log.rotations.recorded[int(said["epoch"])] = str(said["by"])
             else:
                 fields = NAMING[topic].CASE
                 case = (str(said[fields[0]]), str(said[fields[1]]))
@@ -205,9 +218,25 @@ def _read_log(reader: _Reader, opener: _Opener | None) -> _Log:
                 log.cases[_uuid(row[1])] = None
             elif str(row[3]) == ERASED_TOPIC:
                 log.erased[_uuid(row[1])] = ""
+            elif str(row[3]) == ROTATION_TOPIC:
+                log.rotation_ids.add(_uuid(row[1]))
             else:
                 log.erased_partnerships.add(_uuid(row[1]))
     return log
+
+
+def _rotations_by_id(log: _Log, epochs: list[EpochRow]) -> None:
+    """Rotation events whose state could not be read, told apart by their id (one per
+    epoch); those matching no epoch near the ones known are counted as unknown."""
+    if not log.rotation_ids:
+        return
+    limit = len(log.rotation_ids) + max((e.number for e in epochs), default=0) + 1
+    by_id = {ids.key_epoch_id(n): n for n in range(1, limit + 1)}
+    for found in log.rotation_ids:
+        if found in by_id:
+            log.rotations.recorded[by_id[found]] = ""
+        else:
+            log.rotations.unknown += 1
 
 
 def _partnerships_against_log(partnerships: dict[str, tuple[bytes | None, str]], log: _Log,
@@ -430,8 +459,13 @@ def check_case_keys(recorder: Any, transcoder: Transcoder, cipher: Cipher | None
         rows = reader.key_rows(CASE_TABLE)
         partnerships = reader.key_rows(PARTNERSHIP_TABLE)
         log = _read_log(reader, opener)
+        epochs = reader.epochs()
     out.rows = len(rows)
     _against_log(rows, log, partnerships, out)
+    _rotations_by_id(log, epochs)
+    problems, unchecked = check_epochs(epochs, log.rotations, partnerships, rows)
+    out.problems += problems
+    out.unchecked += unchecked
     if opener is not None:
         _binding(rows, log, _opened_partnership_keys(partnerships, opener.cipher, wrapping_key),
                  out)
