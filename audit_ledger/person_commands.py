@@ -1,4 +1,5 @@
-"""`person add|grant|revoke|manager|link-slack|link-os-user|list`: the people directory."""
+"""`person add|grant|revoke|manager|link-slack|link-os-user|unlink-os-user|list`: the people
+directory."""
 
 from __future__ import annotations
 
@@ -115,15 +116,51 @@ def person_link_os_user(ctx: click.Context, person_id: str, os_user: str, by: st
         partnership=chosen_partnership(ctx, partnership))
 
 
+@person.command("unlink-os-user")
+@click.argument("person_id", metavar="PERSON")
+@BY
+@PARTNERSHIP
+@click.pass_context
+def person_unlink_os_user(ctx: click.Context, person_id: str, by: str,
+                          partnership: str | None) -> None:
+    """Undo a person's binding to an operating-system account (recorded, like the binding):
+    the console takes --by PERSON at its word again (quality leads)."""
+    act(ctx, c.UnlinkOsUser, "unlink_os_user", person=person_id, by=by,
+        partnership=chosen_partnership(ctx, partnership))
+
+
+def account_words(account: str) -> str:
+    """A bound account as people say it: its name, with its user id on this machine (or
+    that this machine has no such account)."""
+    try:
+        import pwd
+    except ImportError:  # not a POSIX system: the name as bound
+        return account
+    try:
+        if account.isdigit():
+            return f"{pwd.getpwuid(int(account)).pw_name} (uid {account})"
+        return f"{account} (uid {pwd.getpwnam(account).pw_uid})"
+    except KeyError:
+        return f"{account} (no such account on this machine)"
+
+
 @person.command("list")
 @FORMAT
 @PARTNERSHIP
 @click.pass_context
 def person_list(ctx: click.Context, fmt: str, partnership: str | None) -> None:
-    """One partnership's directory: agency, roles, manager, Slack link."""
+    """One partnership's directory: agency, roles, manager, Slack link, and the
+    operating-system account a person is bound to (person link-os-user)."""
     within = chosen_partnership(ctx, partnership)
+    w = wiring(ctx)
     rows = [{k: v for k, v in p.items() if k != "partnership"}
-            for p in wiring(ctx).fresh_views().people(within)]
+            for p in w.fresh_views().people(within)]
+    for row in rows:  # the binding is in the log, not the views: one read a person
+        bound = w.app.person(str(row["person"]), within).os_user
+        if bound:
+            row["os_user"] = bound
     emit(rows, fmt, lambda rows: "".join(
         f"{p['person']}  {p['agency']}  {', '.join(p['roles']) or '-'}  manager "
-        f"{p['manager'] or '-'}  slack {p['slack_user'] or '-'}\n" for p in rows) or "Nobody.\n")
+        f"{p['manager'] or '-'}  slack {p['slack_user'] or '-'}"
+        + (f"  os account {account_words(p['os_user'])}" if p.get("os_user") else "")
+        + "\n" for p in rows) or "Nobody.\n")

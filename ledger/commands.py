@@ -248,3 +248,7 @@ OsUser = Annotated[str, StringConstraints(strip_whitespace=True,
 class LinkOsUser(DirectoryCommand):
     person: Ref
     os_user: OsUser
+
+
+class UnlinkOsUser(DirectoryCommand):
+    person: Ref

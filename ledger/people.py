@@ -70,6 +70,15 @@ class Person(LedgerAggregate):
         def apply(self, person: Person) -> None:
             person.os_user = self.os_user
 
+    class OsUserUnlinked(LedgerAggregate.Event):
+        """The binding undone: the console takes this person at their word again."""
+
+        TOPIC = "audit-ledger:OsUserUnlinked"
+        os_user: str  # the account they were bound to
+
+        def apply(self, person: Person) -> None:
+            person.os_user = ""
+
     def __init__(
         self,
         *,

@@ -123,4 +123,5 @@ def account_problem(person: str, bound: str, running: str | None) -> str | None:
         return None
     return (f"{person} acts at the console only from the operating-system account {bound}, "
             f"and this command runs as {running}: sign in as {bound}, or ask a quality lead "
-            f"to change the binding (audit-ledger person link-os-user)")
+            f"to change the binding (audit-ledger person link-os-user) or undo it "
+            f"(audit-ledger person unlink-os-user)")

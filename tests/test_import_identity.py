@@ -157,7 +157,7 @@ def test_a_person_bound_to_an_account_acts_only_from_it(store_url: str, tmp_path
     assert said == (f"error: sc.aud acts at the console only from the operating-system "
                     f"account not-{me}, and this command runs as {me}: sign in as not-{me}, or "
                     "ask a quality lead to change the binding (audit-ledger person "
-                    "link-os-user)")
+                    "link-os-user) or undo it (audit-ledger person unlink-os-user)")
     said = refused(store_url, "import-returns", "mini-2026",
                    written(tmp_path, "returns.csv", RETURNS), "--by", "sc.aud")
     assert said.startswith(f"error: --by sc.aud: sc.aud acts at the console only from the "

@@ -143,3 +143,18 @@ class DirectoryCommands(LedgerCommands):
         return Outcome(True, f"{cmd.person} is now bound to the operating-system account "
                              f"{cmd.os_user}: at the console, --by {cmd.person} works only "
                              f"for commands run as {cmd.os_user}")
+
+    def unlink_os_user(self, cmd: c.UnlinkOsUser) -> Outcome:
+        return self.retrying(lambda: self._unlink_os_user(cmd))
+
+    def _unlink_os_user(self, cmd: c.UnlinkOsUser) -> Outcome:
+        self.require("register person", cmd.by, cmd.partnership)
+        person = self.person(cmd.person, cmd.partnership)
+        if not person.os_user:
+            return Outcome(False, f"{cmd.person} is not bound to an operating-system account")
+        bound = person.os_user
+        person.record(Person.OsUserUnlinked, act_of(cmd), os_user=bound)
+        self.save(person)
+        return Outcome(True, f"{cmd.person} is no longer bound to the operating-system account "
+                             f"{bound}: at the console, --by {cmd.person} is taken at its word "
+                             "again, from any account")
