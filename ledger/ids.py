@@ -24,6 +24,12 @@ def key_epoch_id(epoch: int) -> UUID:
     return _id("key-epoch", str(epoch))
 
 
+def directory_id(partnership: str) -> UUID:
+    """A partnership's directory, opened once by the first pack that brings people into it
+    (`people.DirectoryOpened`): one id, so two first packs saved at once cannot both."""
+    return _id("directory", partnership)
+
+
 def programme_id(programme: str) -> UUID:
     return _id("programme", programme)
 

@@ -21,13 +21,16 @@ from policies.permissions import (
 )
 
 from .ids import DEFAULT_PARTNERSHIP
-from .people import Person
+from .people import DirectoryOpened, Person
 from .sealing import SealingMapper
 
 if TYPE_CHECKING:
     from uuid import UUID
 
+    from eventsourcing.domain import Aggregate
+
     from .application import AuditLedger
+    from .base import Act
     from .pack import PersonIn
 
 IMPORT = "import pack"
@@ -88,6 +91,21 @@ def import_problems(app: AuditLedger, partnership: str, by: str | None, importer
         return [f"--by {by}: {where} is empty, so its first pack is imported without --by, or "
                 f"by a quality lead the pack names ({', '.join(leads)})"]
     return []
+
+
+def opening_directory(partnership: str, importer: Person | None,
+                      added: Mapping[str, int], act: Act) -> list[Aggregate.Event]:
+    """The record that this import opens the partnership's directory, when it does: an
+    import that passed `import_problems` adding people with no importer in the directory is
+    its first pack. Saved with the pack, under one id a partnership, so that of two first
+    packs saved at once only one lands; the other is checked again (and refused, the
+    directory no longer empty)."""
+    if importer is not None or not added.get("people"):
+        return []
+    from . import ids
+
+    return [DirectoryOpened.creation(DirectoryOpened.Created, ids.directory_id(partnership),
+                                     partnership=partnership, **act.fields())]
 
 
 def _person_problems(app: AuditLedger, partnership: str, by: str, importer: Person,

@@ -28,7 +28,7 @@ from .import_parts import (
     same_return,
 )
 from .import_reading import Lookup, directory_of
-from .import_rights import import_problems
+from .import_rights import import_problems, opening_directory
 from .pack import (
     ConcernIn,
     Pack,
@@ -294,5 +294,6 @@ def _import_pack(app: AuditLedger, pack: Pack, by: str,  # noqa: C901
     if problems:
         raise PackProblems(problems)
     if summary.events and save:
-        app.save(*events_of(pending))
+        app.save(*events_of(pending), *opening_directory(owner, lookup.find(
+            Person, ids.person_id(by, owner)), summary.added, admin))
     return summary

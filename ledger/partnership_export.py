@@ -38,7 +38,7 @@ DOMAIN = b"audit-ledger partnership export v1\n"
 GENESIS = bytes(32)
 
 OWNS_A_PARTNERSHIP = ("audit-ledger:PartnershipRegistered", "audit-ledger:PersonRegistered",
-                      "audit-ledger:ProgrammeOpened")
+                      "audit-ledger:ProgrammeOpened", "audit-ledger:DirectoryOpened")
 """The first events that name their partnership (older versions without one: the default)."""
 
 

@@ -102,3 +102,20 @@ class Person(LedgerAggregate):
         self.manager = manager
         self.slack_user = slack_user
         self.os_user = ""
+
+
+class DirectoryOpened(LedgerAggregate):
+    """A partnership's directory opened by its first pack, which brings its quality lead
+    without anyone's leave (`ledger.import_rights`). One per partnership (`ids.directory_id`):
+    of two first packs saved at once, the second meets the first's record, and is checked
+    again against the directory the first made, so only one quality lead bootstraps."""
+
+    TOPIC = "audit-ledger:Directory"
+
+    class Created(LedgerAggregate.Created):
+        TOPIC = "audit-ledger:DirectoryOpened"
+        partnership: str
+
+    def __init__(self, *, partnership: str, by: str, occurred_on: str, key: str) -> None:
+        self.keys: set[str] = set()
+        self.partnership = partnership
