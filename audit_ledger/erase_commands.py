@@ -46,12 +46,8 @@ def erase(ctx: click.Context, programme: str, case: str, by: str, reason: str,
     # No refold: the views keep the case's text sealed with the key just destroyed, so it
     # reads [erased] there at once (other processes within KEY_TTL seconds, as they forget
     # the key they read).
-    keys = getattr(w.app.mapper, "keys", None)
-    if keys is not None and not keys.scrub():
-        click.echo("warning: another process is reading the store, so its write-ahead log (the "
-                   "-wal file) could not be emptied: the destroyed key's old copy stays there "
-                   "until the next complete checkpoint; run erase again when the bot and worker "
-                   "are idle", err=True)
+    for warning in outcome.warnings:
+        click.echo(f"warning: {warning}", err=True)
     click.echo(f"case {case}'s text now reads {ERASED} in every view, history and report, and "
                "the bot's worker rewrites the Slack messages it sent about the case. Copies "
                "outside the store (exported reports, backups taken before now) are not reached "

@@ -45,6 +45,17 @@ first: a national log has hundreds of thousands, and a rebuild must not hold the
 Case = tuple[str, str]  # (programme, case reference)
 
 
+
+@dataclass(frozen=True)
+class Destroyed:
+    """What destroying a case's key did: whether a key was there (else it was destroyed
+    before), and whether no copy of it is left on disk in the store's own files (False: another
+    process kept SQLite's write-ahead log; destroying again finishes it)."""
+
+    found: bool
+    scrubbed: bool
+
+
 class CaseTextErased(Rejected):
     """New personal text for a case whose text was erased: refused, nothing written."""
 
@@ -361,15 +372,15 @@ class CaseKeys(ABC):
             for partnership, (_wrapped, cipher) in new.partnerships.items():
                 self.partnerships.remember(partnership, cipher)
 
-    def destroy(self, case: Case) -> bool:
-        """Destroy the case's key: its sealed text can never be opened again."""
+    def destroy(self, case: Case) -> Destroyed:
+        """Destroy the case's key: its sealed text can never be opened again. Says whether a
+        key was there, and whether its old copy is gone from disk too (`scrub`)."""
         self._table()
         erased_at = datetime.now(UTC).isoformat(timespec="seconds")
         destroyed = self._destroy(case, erased_at)
         with self.lock:
             self.cache.pop(case)
-        self.scrub()
-        return destroyed
+        return Destroyed(destroyed, self.scrub())
 
     @abstractmethod
     def _destroyed(self) -> dict[Case, str]:

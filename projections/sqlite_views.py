@@ -8,6 +8,8 @@ import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
+from ledger.wal import wal_kept
+
 from .store import MANY, Changes, Doc, PositionMoved, ViewStore, prefix_end
 
 
@@ -139,9 +141,7 @@ class SQLiteViewStore(ViewStore):
                     time.sleep(0.1)
             finally:
                 self.conn.execute("PRAGMA busy_timeout=30000")
-        problems.append("another process is reading the store, so its write-ahead log (the "
-                        "-wal file) could not be emptied: old pages stay there until the next "
-                        "complete checkpoint; run erase again when the bot and worker are idle")
+        problems.append(wal_kept("old pages of the views", "partnership erase"))
 
     def close(self) -> None:
         with self.lock:

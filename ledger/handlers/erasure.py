@@ -12,8 +12,10 @@ from .. import commands as c
 from .. import ids
 from ..base import Rejected
 from ..case_audit import CaseAudit
+from ..case_keys import Destroyed
 from ..personal import ERASED, personal_texts
 from ..sealing import SealingMapper
+from ..wal import wal_kept
 from .shared import LedgerCommands, Outcome, act_of
 
 ERASE_STOP = "AUDIT_LEDGER_TEST_ERASE_STOP"
@@ -31,6 +33,11 @@ def _quoted(reason: str, texts: list[str]) -> str:
                 (len(said) >= QUOTE_MIN and said in words):
             return text
     return ""
+
+
+def _kept(destroyed: Destroyed) -> tuple[str, ...]:
+    """The warning when the destroyed key's old copy is still in SQLite's write-ahead log."""
+    return () if destroyed.scrubbed else (wal_kept("the destroyed key's old copy"),)
 
 
 def _stop(step: str) -> None:
@@ -57,10 +64,12 @@ class ErasureCommands(LedgerCommands):
         where = (cmd.programme, cmd.case)
         if case.erased:
             done = f"on {case.erased['on']} by {case.erased['by']}"
-            if mapper.keys.destroy(where):  # recorded, key kept: an older release's order
+            destroyed = mapper.keys.destroy(where)  # and the WAL emptied, if it was kept
+            if destroyed.found:  # recorded, key kept: an older release's order
                 return Outcome(True, f"case {cmd.case}'s erasure recorded {done} is now "
-                                     "complete: its key is destroyed")
-            return Outcome(False, f"case {cmd.case}'s personal text was already erased {done}")
+                                     "complete: its key is destroyed", _kept(destroyed))
+            return Outcome(False, f"case {cmd.case}'s personal text was already erased {done}",
+                           _kept(destroyed))
         aggregates = [ids.case_id(cmd.programme, cmd.case)]
         aggregates += [ids.feedback_id(cmd.programme, cmd.case, a) for a in case.agencies]
         aggregates += [ids.concern_id(cmd.programme, ref) for ref in concern_refs]
@@ -77,7 +86,7 @@ class ErasureCommands(LedgerCommands):
         # The key first: from then on the text is unreadable everywhere (the views keep it
         # sealed with this key), whatever happens next. Stopped before the erasure is recorded,
         # it is pending, and said so (`ledger.erasures`) until `erase` is run again.
-        mapper.keys.destroy(where)
+        destroyed = mapper.keys.destroy(where)
         _stop("destroyed")
         case.record(CaseAudit.TextErased, act_of(cmd), reason=cmd.reason)
         self.save(case)
@@ -89,4 +98,4 @@ class ErasureCommands(LedgerCommands):
             message += (f". Warning: {plain} of its events were stored before text was sealed "
                         "per case: they read [erased] from now on, but their text stays in the "
                         "log (encrypted only with AUDIT_LEDGER_KEY, if set)")
-        return Outcome(True, message)
+        return Outcome(True, message, _kept(destroyed))

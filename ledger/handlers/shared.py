@@ -32,6 +32,7 @@ class Outcome:
 
     changed: bool
     message: str
+    warnings: tuple[str, ...] = ()  # what was done but not all the way (said after it)
 
 
 def act_of(cmd: c.Command) -> Act:
