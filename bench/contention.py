@@ -21,6 +21,7 @@ import os
 import queue
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -48,16 +49,31 @@ def _pack(writers: int) -> dict[str, Any]:
     }
 
 
+def _wired(url: str) -> Any:
+    """The ledger wired to the store, tried a few times: on a loaded machine a process may
+    wait more than the connection pool's 5 s for its first connection; that is start-up, not
+    the contention measured."""
+    from audit_ledger.wiring import wire
+
+    for attempt in range(5):
+        try:
+            return wire(url, "")
+        except Exception:  # noqa: BLE001 - tried again; the last failure is raised
+            if attempt == 4:
+                raise
+            time.sleep(1 + attempt)
+    raise AssertionError("unreachable")
+
+
 def _write(url: str, writer: int, commands: int, barrier: Any, results: Any) -> None:
     """One writer process: `commands` progress updates on the action, as fast as it can."""
-    from audit_ledger.wiring import wire
     from ledger import commands as c
     from ledger.base import LedgerError
 
     said: Counter[str] = Counter()
     done = 0
     try:
-        w = wire(url, "")
+        w = _wired(url)
         try:
             w.app.action(PID, ACTION)  # loaded once before the start, as a warm process would
             barrier.wait(DEADLINE)
@@ -73,6 +89,7 @@ def _write(url: str, writer: int, commands: int, barrier: Any, results: Any) -> 
             w.close()
     except BaseException as e:  # noqa: BLE001 - reported to the parent, which says it
         said[f"{type(e).__name__}: {e}"] += 1
+        barrier.abort()  # the others are not kept waiting for a writer that will not come
     results.put((writer, done, dict(said)))
 
 
@@ -96,7 +113,10 @@ def run(kind: str, writers: int, commands: int, folder: Path) -> None:
                  for i in range(writers)]
         for p in procs:
             p.start()
-        barrier.wait(DEADLINE)
+        try:
+            barrier.wait(DEADLINE)
+        except threading.BrokenBarrierError:
+            pass  # a writer failed before the start: what it said is printed below
         started = time.monotonic()
         load_start = os.getloadavg()[0]
         done, said = 0, Counter[str]()
