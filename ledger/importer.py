@@ -294,6 +294,8 @@ def _import_pack(app: AuditLedger, pack: Pack, by: str,  # noqa: C901
     if problems:
         raise PackProblems(problems)
     if summary.events and save:
-        app.save(*events_of(pending), *opening_directory(owner, lookup.find(
-            Person, ids.person_id(by, owner)), summary.added, admin))
+        opening = opening_directory(owner, lookup.find(Person, ids.person_id(by, owner)),
+                                   summary.added, admin)
+        summary.events += len(opening)  # the directory's opening is written with the pack
+        app.save(*events_of(pending), *opening)
     return summary
