@@ -140,11 +140,13 @@ def socket(ctx: click.Context, no_worker: bool) -> None:
     bolt = build_app(services, client=services.deliver.client,
                      signing_secret=os.environ.get("SLACK_SIGNING_SECRET") or "unused-in-socket-mode")
     stop = threading.Event()
+    background: list[threading.Thread] = []
     if not no_worker:
         worker = Worker(services, lease=lease_for(w.settings),
                         daily=daily_digest(ctx, w, services))
-        threading.Thread(target=worker.run, args=(stop,), daemon=True,
-                         name="alert-worker").start()
+        background.append(threading.Thread(target=worker.run, args=(stop,), daemon=True,
+                                           name="alert-worker"))
+        background[0].start()
     click.echo(f"Connecting to Slack over Socket Mode; events in {w.settings.describe()}. "
                "Ctrl-C to stop.", err=True)
     try:
@@ -157,6 +159,8 @@ def socket(ctx: click.Context, no_worker: bool) -> None:
                     "that Socket Mode is turned on for the app")
     finally:
         stop.set()
+        for thread in background:  # as `bot serve` does: the worker stops before its store closes
+            thread.join(timeout=5)
         services.close()
 
 
