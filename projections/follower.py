@@ -22,9 +22,11 @@ from uuid import UUID
 
 from ledger.ids import DEFAULT_PARTNERSHIP
 from ledger.persistence import LedgerApplication
+from ledger.settings import StoreSettings
 from policies.escalation import bank_holidays
 
 from .partitions import PARTITIONS, Router, partition_of
+from .queries import Views
 from .sealed_text import folded_events
 from .store import PositionMoved, UnopenedView, ViewStore
 from .views import RETIRED, Folding, position_name
@@ -52,9 +54,13 @@ class Status:
 
 
 class Opened(Protocol):
-    """Another ledger and view store on the same store, with a follower of its own."""
+    """Another ledger and view store on the same store, with a follower of its own (and the
+    views it folds, and the settings it was opened with)."""
 
+    settings: StoreSettings
+    app: LedgerApplication
     follower: Follower
+    views: Views
 
     def close(self) -> None: ...
 
