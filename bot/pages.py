@@ -56,14 +56,23 @@ def sections(md: str, block_id: str | None = None) -> Blocks:
 
 
 def text_chars(x: Any) -> int:
-    """Characters of text in a block or blocks, as Slack counts them towards its total."""
-    if isinstance(x, dict):
-        own = len(x["text"]) if isinstance(x.get("text"), str) else 0
-        return own + sum(text_chars(v) for k, v in x.items() if k != "text" or
-                         not isinstance(v, str))
-    if isinstance(x, list):
-        return sum(text_chars(v) for v in x)
-    return 0
+    """Characters of text in a block or blocks, as Slack counts them towards its total: every
+    string under a "text" key, at any depth. Walked with a stack, not a call and a generator
+    a value: every answer's blocks are counted to be paged."""
+    total = 0
+    stack = [x]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, dict):
+            for k, w in v.items():
+                if isinstance(w, str):
+                    if k == "text":
+                        total += len(w)
+                elif isinstance(w, dict | list):
+                    stack.append(w)
+        elif isinstance(v, list):
+            stack.extend(v)
+    return total
 
 
 def pages(blocks: Blocks, max_blocks: int = MESSAGE_BLOCKS, max_chars: int = MESSAGE_CHARS,
