@@ -205,6 +205,9 @@ class CaseKeys(ABC):
         self.ttl = ttl
         self.lock = threading.Lock()
         self.cache: LRU[Case, tuple[float, CaseKey | None]] = LRU(REMEMBERED)
+        # Each case's row as last unwrapped (its bytes, the partnership key's, the key).
+        self.opened: LRU[Case, tuple[bytes, bytes, CaseKey]] = LRU(REMEMBERED)
+        self.opened_lock = threading.Lock()
         self.ready = False
         self.datastore: Any = None  # each store's
         # Each partnership's key wraps its cases' keys (`ledger.partnership_keys`), when set.
@@ -249,30 +252,48 @@ class CaseKeys(ABC):
         return bound_to(self.partnership_of(case[0]), *case)
 
     def _from_row(self, row: tuple[bytes | None, str] | None, case: Case) -> CaseKey | None:
+        """The case's key from its row as read now. Unwrapping a row is remembered (`opened`)
+        for as long as the row holds the same bytes under the same partnership key: a row
+        read again (each `ttl`) is compared, not unwrapped again; a changed row (rotated,
+        moved), a destroyed key or a destroyed partnership key is never served from memory."""
         if row is None:
             return None
         wrapped, erased_at = row
         if wrapped is None:
             return CaseKey(None, erased_at or "")
-        if is_bound(wrapped) and self.partnerships is not None:
+        wrapped = bytes(wrapped)
+        cipher: Any = None
+        if self.partnerships is not None and (is_bound(wrapped) or wrapped.startswith(MARK)):
             cipher, erased_at = self._partnership_key(case)
             if cipher is None:  # the partnership's key is destroyed: its text with it
                 return CaseKey(None, erased_at)
+        under = bytes(cipher.key) if cipher is not None else b""
+        with self.opened_lock:
+            known = self.opened.get(case)
+        if known is not None and known[0] == wrapped and known[1] == under:
+            return known[2]
+        key = self._unwrapped(wrapped, case, cipher)
+        if not key.damaged:
+            with self.opened_lock:
+                self.opened[case] = (wrapped, under, key)
+        return key
+
+    def _unwrapped(self, wrapped: bytes, case: Case, cipher: Any) -> CaseKey:
+        """The key in a row holding one: under its partnership's key `cipher` (bound to its
+        case, or in the older MARK format), else under AUDIT_LEDGER_KEY or none."""
+        if cipher is not None and is_bound(wrapped):
             try:
                 return CaseKey(_aes(unwrap_case_key(cipher.key, wrapped, self.bound(case))))
             except KeyDoesNotOpen:
                 return CaseKey(None, damaged=True)  # moved from another case: `verify` says
-        if bytes(wrapped).startswith(MARK) and self.partnerships is not None:
-            cipher, erased_at = self._partnership_key(case)
-            if cipher is None:  # the partnership's key is destroyed: its text with it
-                return CaseKey(None, erased_at)
+        if cipher is not None:
             try:
-                return CaseKey(_aes(cipher.decrypt(bytes(wrapped)[len(MARK):])))
+                return CaseKey(_aes(cipher.decrypt(wrapped[len(MARK):])))
             except ValueError:
                 raise Rejected("a case key does not open with its partnership's key: the key "
                                "tables beside this log were changed by hand") from None
         try:
-            raw = self.wrap.decrypt(bytes(wrapped)) if self.wrap else bytes(wrapped)
+            raw = self.wrap.decrypt(wrapped) if self.wrap else wrapped
             return CaseKey(_aes(raw))
         except (ValueError, OSError):
             raise Rejected("the case keys beside this log do not open with AUDIT_LEDGER_KEY "
@@ -380,6 +401,8 @@ class CaseKeys(ABC):
         destroyed = self._destroy(case, erased_at)
         with self.lock:
             self.cache.pop(case)
+        with self.opened_lock:
+            self.opened.pop(case)
         return Destroyed(destroyed, self.scrub())
 
     @abstractmethod
@@ -408,4 +431,6 @@ class CaseKeys(ABC):
         """Drop every remembered key (an erasure elsewhere takes effect at the next read)."""
         with self.lock:
             self.cache.clear()
+        with self.opened_lock:
+            self.opened.clear()
 

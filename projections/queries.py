@@ -93,8 +93,16 @@ class Views:
         return doc
 
     def judgements(self, pid: str, ref: str) -> Doc:
-        """A case's consolidated judgements as INTERFACE.md shows them."""
-        return case_judgements(self.case(pid, ref))
+        """A case's consolidated judgements as INTERFACE.md shows them: only their text is
+        opened (the returns' strengths and concerns, most of a case's sealed text, are not
+        shown here)."""
+        self.programme(pid)
+        doc = self.store.get("case", f"{pid}/{ref}")
+        if doc is None:
+            raise NotInViews(f"no case {ref!r} in programme {pid!r}")
+        open_texts([{"programme": doc["programme"], "case": doc["case"],
+                     "judgements": doc["judgements"]}], self.keys)  # opened in place
+        return case_judgements(doc)
 
     def summary(self, pid: str) -> Doc:
         return self.store.get("summary", pid) or {"cases": 0, "areas": {}}
