@@ -27,8 +27,9 @@ from policies.escalation import bank_holidays
 
 from .partitions import PARTITIONS, Router, partition_of
 from .queries import Views
+from .remembered import Committing, Remembered
 from .sealed_text import folded_events
-from .store import PositionMoved, UnopenedView, ViewStore
+from .store import PositionMoved, UnopenedView, ViewStore, canonical
 from .views import RETIRED, Folding, position_name
 
 log = logging.getLogger(__name__)
@@ -95,7 +96,9 @@ class Follower:
         """How many processes folded the last rebuild."""
         self.parallel_from: int | None = None
         """The shortest log rebuilt in several processes (None: as `rebuild` judges)."""
-        self.router = Router(store.get_many, self.first_event)
+        self.committing: Committing | None = None
+        """The commit under way on a thread of its own (a rebuild's), if any."""
+        self.router = Router(self._stored_docs, self.first_event)
 
     def retire_old_views(self) -> bool:
         """Views folded by an earlier version (a retired position name, none of ours) are
@@ -129,52 +132,97 @@ class Follower:
     def status(self) -> Status:
         return Status(self.position(), self.head())
 
-    def catch_up(self, until: int | None = None, parts: frozenset[int] = PARTITIONS) -> int:
+    def catch_up(self, until: int | None = None, parts: frozenset[int] = PARTITIONS,
+                 fresh: bool = False) -> int:
         """Fold every event after the positions of these partitions (all of them unless
-        told), up to `until`; returns how many events were read."""
+        told), up to `until`; returns how many events were read. `fresh`: the views were
+        dropped just before (a rebuild), so while their positions are still at nothing, no
+        document of these partitions is in the store but what this catch-up writes; then
+        each batch is committed on a thread of its own while the next is folded."""
         self.retire_old_views()
+        committing = self.committing = Committing(self.store)
+        memory = Remembered(self.store, parts, committing.wait)
+        try:
+            return self._catch_up(until, parts, fresh, memory, committing)
+        finally:
+            committing.wait()
+            self.committing = None
+
+    def _stored_docs(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], Any]:
+        """Documents read from the store, once the commit under way (if any) is in it."""
+        if self.committing is not None:
+            self.committing.wait()
+        return self.store.get_many(keys)
+
+    def _catch_up(self, until: int | None, parts: frozenset[int], fresh: bool,
+                  memory: Remembered, committing: Committing) -> int:
         read = 0
         while True:
-            at = self.positions()
+            if memory.whole and memory.at is not None and committing.under_way():
+                at = dict(memory.at)  # as the commit under way leaves them (it checks them)
+            else:
+                if not committing.settled():  # another follower got there first
+                    read -= committing.lost()
+                    memory.forget()
+                at = self.positions()
+                memory.begin(at, fresh)
             lowest = min(at[p] for p in parts)
-            if until is not None and lowest >= until:
-                return read
             level = frozenset(p for p in parts if at[p] == lowest)
             ahead = [at[p] for p in parts if p not in level]
-            with collecting_later():  # the lowest first, only until they meet the others
-                stops = [x for x in (min(ahead) if ahead else None, until) if x is not None]
-                folded = self._fold_batch(lowest, level, min(stops) if stops else None)
-            if folded is None:
-                return read
-            read += folded
+            stops = [x for x in (min(ahead) if ahead else None, until) if x is not None]
+            batch = None
+            if until is None or lowest < until:
+                with collecting_later():  # the lowest first, only until they meet the others
+                    batch = self._fold_batch(lowest, level, min(stops) if stops else None,
+                                             memory)
+            if batch is None or not committing.settled():
+                lost = committing.lost()
+                if not lost:  # at the head (or `until`), the last commit landed
+                    return read
+                read -= lost  # it did not: carry on from where the other follower left
+                memory.forget()
+                continue
+            plain, new, count = batch
+            expected = {position_name(p): lowest for p in level}
+            if memory.whole:
+                committing.start(plain, expected, new, count)
+            else:
+                try:
+                    self.store.commit(plain, expected, new)
+                except PositionMoved:
+                    memory.forget()
+                    continue  # another follower got there first; carry on from where it left
+            memory.committed(plain, level, new)
+            read += count
 
-    def _fold_batch(self, position: int, parts: frozenset[int], stop: int | None) -> int | None:
-        """Fold the next batch after `position` for these partitions (all at that position)
-        and commit it with their new position: how many events it read (0 when another
-        follower got there first), None at the head."""
+    def _fold_batch(self, position: int, parts: frozenset[int], stop: int | None,
+                    memory: Remembered) -> tuple[dict[tuple[str, str], bytes | None], int, int
+                                                 ] | None:
+        """Fold the next batch after `position` for these partitions (all at that position):
+        the documents it changed (canonical bytes; None: deleted), the position it reaches
+        and how many events it read; None at the head. Documents are read through `memory`,
+        which keeps what is committed."""
         notifications = self.app.recorder.select_notifications(
             start=position, limit=self.batch, stop=stop, inclusive_of_start=False)
         if not notifications:
             return None
-        folding = Folding(self.store.get, self.first_event)
+        folding = Folding(memory.get, self.first_event)
         if parts == PARTITIONS:
             positions = [n.id for n in notifications]
             events = self._decoded(notifications)
             oids = [str(e.originator_id) for e in events]
-            folding.prefetch(events, oids, self.store.get_many)
+            if not memory.whole:  # else every document is read from memory, or known absent
+                folding.prefetch(events, oids, memory.get_many)
             for at, event, oid in zip(positions, events, oids, strict=True):
                 folding.fold(event, at, oid)
         else:
-            self._fold_some(folding, notifications, parts)
-        try:
-            self.store.commit(folding.changes(), {position_name(p): position for p in parts},
-                              notifications[-1].id)
-        except PositionMoved:
-            return 0  # another follower got there first; carry on from where it left
-        return len(notifications)
+            self._fold_some(folding, notifications, parts, memory)
+        plain = {k: None if doc is None else canonical(doc)
+                 for k, doc in folding.changes().items()}
+        return plain, notifications[-1].id, len(notifications)
 
-    def _fold_some(self, folding: Folding, notifications: Sequence[Any], parts: frozenset[int]
-                   ) -> None:
+    def _fold_some(self, folding: Folding, notifications: Sequence[Any], parts: frozenset[int],
+                   memory: Remembered) -> None:
         """Fold only these partitions' events, writing only their documents. Aggregates'
         first events are looked into to learn where they and their later events belong;
         events are decoded only when they are these partitions'."""
@@ -199,7 +247,8 @@ class Follower:
         events = [decoded[n.id] for n in mine]
         oids = [str(e.originator_id) for e in events]
         folding.only = parts
-        folding.prefetch(events, oids, self.store.get_many)
+        if not memory.whole:
+            folding.prefetch(events, oids, memory.get_many)
         for n, event, oid in zip(mine, events, oids, strict=True):
             folding.part = belongs[n.id][0]
             folding.fold(event, n.id, oid)
@@ -236,7 +285,7 @@ class Follower:
                 self.parallel_from if self.parallel_from is not None
                 else 2 * self.batch if forking else SPAWN_FROM) or (
                 self.parallel_from is None and not _worth_splitting(weights, shares)):
-            return self.catch_up()
+            return self.catch_up(fresh=True)
         if forking:
             bank_holidays(date.today().year)  # imported once, not in each process forked
         context = (multiprocessing.get_context("fork") if forking
@@ -249,7 +298,7 @@ class Follower:
         for p in processes:
             p.start()
         try:
-            read = self.catch_up(parts=mine)
+            read = self.catch_up(parts=mine, fresh=True)
         finally:
             for p in processes:
                 p.join()
@@ -310,7 +359,7 @@ def _fold_share(opener: Callable[[], Opened], share: frozenset[int], results: An
     """In a rebuild's process of its own: fold this share of the partitions to the head."""
     opened = opener()
     try:
-        results.put(opened.follower.catch_up(parts=share))
+        results.put(opened.follower.catch_up(parts=share, fresh=True))
     finally:
         opened.close()
 

@@ -103,14 +103,16 @@ class PostgresViewStore(ViewStore):
             upserts = [(v, k, self.encode(v, k, d)) for (v, k), d in changes.items()
                        if d is not None]
             deletes = [(v, k) for (v, k), d in changes.items() if d is None]
-            # One statement each, whatever the number of documents (keys are unique here).
+            # One statement each, whatever the number of documents (keys are unique here);
+            # the arrays sent in binary (%b): as text, psycopg escaped every document's bytes
+            # with a regular expression, a tenth of a rebuild's CPU.
             if upserts:
                 db.execute(
-                    f"INSERT INTO {self.table} (view, key, doc) SELECT * FROM unnest(%s::text[], "
-                    "%s::text[], %s::bytea[]) ON CONFLICT (view, key) DO UPDATE SET "
+                    f"INSERT INTO {self.table} (view, key, doc) SELECT * FROM unnest(%b::text[], "
+                    "%b::text[], %b::bytea[]) ON CONFLICT (view, key) DO UPDATE SET "
                     "doc=excluded.doc", [list(column) for column in zip(*upserts, strict=True)])
             if deletes:
-                db.execute(f"DELETE FROM {self.table} d USING unnest(%s::text[], %s::text[]) "
+                db.execute(f"DELETE FROM {self.table} d USING unnest(%b::text[], %b::text[]) "
                            "AS k(view, key) WHERE d.view=k.view AND d.key=k.key",
                            [list(column) for column in zip(*deletes, strict=True)])
 

@@ -25,7 +25,8 @@ from ledger.base import LedgerError
 from ledger.settings import StoreSettings
 
 Doc = dict[str, Any]
-Changes = Mapping[tuple[str, str], Doc | None]
+Changes = Mapping[tuple[str, str], Doc | bytes | None]
+"""Documents to write (or, as bytes, already in their canonical form), None to delete."""
 
 
 CANONICAL = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
@@ -113,9 +114,10 @@ class ViewStore(ABC):
         be done (one line each)."""
         yield []
 
-    def encode(self, view: str, stored_key: str, doc: Doc) -> bytes:
-        """A document as stored under (view, stored key): sealed to that place with a key."""
-        raw = canonical(doc)
+    def encode(self, view: str, stored_key: str, doc: Doc | bytes) -> bytes:
+        """A document (or its canonical bytes) as stored under (view, stored key): sealed to
+        that place with a key."""
+        raw = doc if isinstance(doc, bytes) else canonical(doc)
         if self.sealer is None:
             return raw
         nonce = os.urandom(NONCE)

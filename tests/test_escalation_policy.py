@@ -144,3 +144,17 @@ def test_working_days_by_arithmetic_agree_with_counting_day_by_day() -> None:
             assert working_days_between(start, holiday) == _counted_day_by_day(start, holiday)
             assert working_days_between(holiday, start.replace(year=start.year + 1)) == \
                 _counted_day_by_day(holiday, start.replace(year=start.year + 1))
+
+
+def test_bank_holidays_are_the_packages_england_calendar() -> None:
+    # Loaded from the United Kingdom's module alone (the package's lookup imports every
+    # country first): the same days as the package's own lookup, year by year.
+    import holidays
+
+    from policies.escalation import bank_holidays
+
+    for year in range(1990, 2041):
+        assert bank_holidays(year) == frozenset(
+            holidays.country_holidays("GB", subdiv="ENG", years=year)), year
+    assert date(2022, 9, 19) in bank_holidays(2022)  # the Queen's state funeral
+    assert date(2020, 5, 8) in bank_holidays(2020) and date(2020, 5, 4) not in bank_holidays(2020)

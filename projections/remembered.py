@@ -1,0 +1,189 @@
+"""What one catch-up has committed, kept between its batches so that a document is read from
+the store at most once, and, when the fold began from nothing, what it need never read at all.
+
+A batch of folding reads the documents its events change (`projections.views.Folding`). Read
+from the store, each costs a query's share, a decoding and, with a key, an opening; a
+rebuild's batches read the same programmes, summaries, indexes and ids again and again, and
+mostly asked for documents that were not there yet. Kept here as committed (the canonical
+bytes the store holds before any sealing), a document is read back exactly as the store would
+give it (`orjson.loads` of the same bytes), so folding from here is folding from the store.
+
+Only documents this catch-up committed itself are kept, and only while nobody else moves its
+partitions' positions (anyone who writes their documents moves them: the positions are
+compared before every batch). When the catch-up began with its partitions dropped (a
+rebuild), everything of theirs in the store is what it wrote, so a document it does not hold
+is not there: nothing is read. Documents another partition keeps (a parallel rebuild's other
+processes write them meanwhile) are read from the store as before.
+
+Such a catch-up reads nothing from the store, so it commits each batch on a thread of its own
+while it folds the next (`Committing`): SQLite's writing, or the PostgreSQL server's, beside
+the folding, rather than after it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from .partitions import DIRECTORY, DIRECTORY_VIEWS, PARTITIONS
+from .store import PositionMoved
+
+if TYPE_CHECKING:
+    from .store import ViewStore
+
+Doc = dict[str, Any]
+Key = tuple[str, str]
+
+LIMIT = 128 * 1024 * 1024
+"""The bytes of documents kept at most (beyond them everything kept is forgotten, and read
+from the store again as needed): a rebuild of a million events must stay well within the
+memory of a small host."""
+DIRECTORY_FAMILY = DIRECTORY_VIEWS | {"alert_agency", "alert_partnership"}
+"""Views only the directory partition writes (its people's events fold into them)."""
+UNKEPT = frozenset({"delivery"})
+"""Views not kept: every message delivered has a document, which only its rare updates read."""
+
+
+class Remembered:
+    """The documents one catch-up committed for its partitions, as the store holds them."""
+
+    def __init__(self, store: ViewStore, parts: frozenset[int],
+                 before_reading: Callable[[], None] = lambda: None, limit: int = LIMIT) -> None:
+        self.store = store
+        self.before_reading = before_reading
+        """Called before the store is read (a commit under way must be in it first)."""
+        self.parts = parts
+        self.limit = limit
+        self.docs: dict[Key, bytes] = {}
+        self.size = 0
+        self.at: dict[int, int] | None = None
+        """The positions this catch-up last left its partitions at (None: before its first)."""
+        self.whole = False
+        """Whether everything its partitions hold in the store is here (their fold began from
+        nothing and nothing was forgotten since)."""
+        self.directory = DIRECTORY in parts
+        self.others = bool(parts - {DIRECTORY})
+
+    def begin(self, at: Mapping[int, int], fresh: bool) -> None:
+        """Before a batch: the partitions' positions as read now. Anyone else having moved
+        them (they wrote documents of ours), everything kept is forgotten. `fresh`: the
+        partitions were dropped just before this catch-up."""
+        now = {p: at[p] for p in self.parts}
+        if self.at is None:
+            self.whole = fresh and not any(now.values())
+        elif now != self.at:
+            self.forget()
+        self.at = now
+
+    def forget(self) -> None:
+        self.docs.clear()
+        self.size = 0
+        self.whole = False
+
+    def _ours(self, view: str) -> bool:
+        """Whether a view's documents of the partitions folded are all kept here."""
+        if view in UNKEPT:
+            return False
+        if self.parts == PARTITIONS or view == "ids":  # a fold reads its own aggregate's
+            return True
+        return self.directory if view in DIRECTORY_FAMILY else self.others
+
+    def get(self, view: str, key: str) -> Doc | None:
+        raw = self.docs.get((view, key))
+        if raw is not None:
+            found: Doc = orjson.loads(raw)
+            return found
+        if self.whole and self._ours(view):
+            return None
+        self.before_reading()
+        return self.store.get(view, key)
+
+    def get_many(self, keys: list[Key]) -> dict[Key, Doc]:
+        found: dict[Key, Doc] = {}
+        asked = []
+        for k in keys:
+            raw = self.docs.get(k)
+            if raw is not None:
+                found[k] = orjson.loads(raw)
+            elif not (self.whole and self._ours(k[0])):
+                asked.append(k)
+        if asked:
+            self.before_reading()
+            found.update(self.store.get_many(asked))
+        return found
+
+    def committed(self, plain: Mapping[Key, bytes | None], parts: frozenset[int],
+                  new: int) -> None:
+        """After a commit of these documents (None: deleted) moving `parts` to `new`."""
+        docs = self.docs
+        for k, raw in plain.items():
+            before = docs.pop(k, None)
+            if before is not None:
+                self.size -= len(before)
+            if raw is not None and k[0] not in UNKEPT:
+                docs[k] = raw
+                self.size += len(raw)
+        assert self.at is not None
+        self.at.update({p: new for p in parts if p in self.at})
+        if self.size > self.limit:
+            self.forget()
+
+
+class Committing:
+    """A rebuild's commits, each on a thread of its own while the next batch is folded (the
+    store's work, SQLite's or the PostgreSQL server's, beside the folding's): the positions a
+    commit moves are checked in its transaction as ever, so one that another follower moved
+    first fails there, and what was folded after it is not committed (`settled`)."""
+
+    def __init__(self, store: ViewStore) -> None:
+        self.store = store
+        self.thread: threading.Thread | None = None
+        self.error: BaseException | None = None
+        self.count = 0
+        self.failed = 0
+
+    def start(self, plain: Mapping[tuple[str, str], bytes | None], expected: Mapping[str, int],
+              new: int, count: int) -> None:
+        assert self.thread is None
+
+        def commit() -> None:
+            try:
+                self.store.commit(plain, expected, new)
+            except BaseException as e:  # noqa: BLE001 - handed to the folding thread
+                self.error = e
+
+        self.count = count
+        self.thread = threading.Thread(target=commit, name="views commit", daemon=True)
+        self.thread.start()
+
+    def under_way(self) -> bool:
+        return self.thread is not None
+
+    def wait(self) -> None:
+        """Until the commit under way is done (before reading the store)."""
+        if self.thread is not None:
+            self.thread.join()
+
+    def settled(self) -> bool:
+        """Whether the commit under way (if any) landed, once it is done: False when another
+        follower moved a position first (`lost` says how many events it held); any other
+        failure is raised here."""
+        if self.thread is None:
+            return self.failed == 0
+        self.thread.join()
+        self.thread = None
+        error, self.error = self.error, None
+        if error is None:
+            return self.failed == 0
+        if isinstance(error, PositionMoved):
+            self.failed = self.count
+            return False
+        raise error
+
+    def lost(self) -> int:
+        """How many events the last failed commit held (0: none failed); then forgotten."""
+        lost, self.failed = self.failed, 0
+        return lost
