@@ -20,7 +20,6 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 
 from ledger.base import Act
-from ledger.signing import ChainRefused
 from policies.subjects import part_purpose
 
 from . import blocks as b
@@ -200,21 +199,6 @@ class Courier:
     def noted(self, d: Doc, note: str) -> None:
         self.s.app.record_delivery_update(d["programme"], d["subject"], d["purpose"],
                                           d["recipient"], note, self.act())
-
-
-def wait_after(e: Exception, failures: int, doing: str) -> float:
-    """How long to wait after the `failures`-th failure in a row of a round of the worker's
-    (`doing`: its alerts or its other work), said in the log in words that hold no personal
-    text: Slack's Retry-After when it gave one, else backing off up to 30 s."""
-    wait = min(30.0, 0.1 * 2 ** min(failures, 9))
-    if isinstance(e, SlackUnavailable):
-        wait = e.retry_after or wait
-        log.warning("Slack unavailable (%s); trying the same message again in %.1f s", e, wait)
-        return wait
-    # A refused chain is said in its own words (they hold no personal text).
-    why = "; ".join(e.problems) if isinstance(e, ChainRefused) else type(e).__name__
-    log.warning("worker %s round failed (%s); trying again in %.1f s", doing, why, wait)
-    return wait
 
 
 class TooLong(Exception):

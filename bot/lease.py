@@ -66,8 +66,11 @@ class PostgresLease:
                 return True
             except psycopg.Error:
                 self.release()
+        s = self.settings
         try:
-            conn = self.settings.pg_connect()
+            conn = psycopg.connect(host=s.pg_host, port=int(s.pg_port), user=s.pg_user,
+                                   password=s.pg_password or None, dbname=s.pg_dbname,
+                                   autocommit=True, connect_timeout=5)
         except psycopg.Error:
             return False
         row = conn.execute("SELECT pg_try_advisory_lock(%s)", (self.key,)).fetchone()

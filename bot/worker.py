@@ -13,15 +13,14 @@ positions in the same database) and carries out what `policies.escalation` decid
 - on its own schedule, by the injected clock: the sweep of what falls due (`due`): escalations,
   feedback and action reminders, the weekly digest.
 
-Alerts come first, always: concerns raised and escalated are alerted on a lane of their own
-(`alert_lane`: its own thread and database connection, woken as events are committed), so no
-sweep, backlog of feedback or slow Slack call sits in front of one; the rest of the work never
-passes the lane. Driven round by round (`tick`, as the tests do) the lane's looks are made on
-the caller's thread: first in each round, between programmes and before each message of a
-sweep. A sweep reads only what the due index lists for the days up to today (`due`), and runs
-when the day changes, every `recheck` seconds, and (not sooner than `settle` seconds after the
-last one) when someone else's events arrived; never because of the worker's own records
-(deliveries and escalations).
+Alerts come first, always: each round reads the log and tells people what it holds before any
+sweep, and a sweep stops after each programme to read the log again, so a concern raised while
+it runs waits for one programme's checks at most. Concerns raised or escalated further on in the
+log are alerted ahead of the work before them (`alert_ahead`), so a backlog of other people's
+feedback and updates never holds an alert back. A sweep reads only what the due index lists
+for the days up to today (`due`). The sweep runs when the day changes, every
+`recheck` seconds, and (not sooner than `settle` seconds after the last one) when someone else's
+events arrived; never because of the worker's own records (deliveries and escalations).
 
 Who is told what is `telling`; sending each message once is `courier`; one worker at a time is
 `lease`. Only a process that dies between Slack's answer and the delivery's record sends the
@@ -36,7 +35,6 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import date
 from typing import Any
 from uuid import UUID
@@ -46,18 +44,16 @@ from ledger.case_audit import CaseAudit
 from ledger.concerns import Concern
 from ledger.deliveries import Delivery
 from ledger.feedback import Feedback
+from ledger.signing import ChainRefused
 from policies.subjects import concern_subject, feedback_subject
 from projections.store import PositionMoved
 
-from .alert_lane import AlertLane, run_lane
 from .clock import Clock
-from .courier import Courier, wait_after
-from .directory import Directory
+from .courier import Courier, SlackUnavailable
 from .due import DueChecks
 from .lease import Lease
 from .services import BotServices
 from .telling import Teller
-from .wake import Polling, Wake, wake_for
 
 log = logging.getLogger(__name__)
 
@@ -77,11 +73,10 @@ SETTLE = 1.0
 ACKNOWLEDGED_AND_ANSWERED = {Concern.Acknowledged.TOPIC, Concern.ActionRecorded.TOPIC,
                              Concern.Closed.TOPIC, Feedback.Acknowledged.TOPIC,
                              Feedback.IssueResponded.TOPIC, Feedback.SeenByManager.TOPIC}
-TOPICS = {Feedback.Created.TOPIC, CaseAudit.TextErased.TOPIC, *ACKNOWLEDGED_AND_ANSWERED}
-"""What the worker's other work reads the log for (concerns raised and escalated are the
-alert lane's, `ALERTS`)."""
-LANE_STOP = 5.0
-"""Seconds the worker waits for its alert lane to finish when stopped."""
+TOPICS = {Concern.Created.TOPIC, Concern.Escalated.TOPIC, Feedback.Created.TOPIC,
+          CaseAudit.TextErased.TOPIC, *ACKNOWLEDGED_AND_ANSWERED}
+ALERTS = (Concern.Created.TOPIC, Concern.Escalated.TOPIC)
+"""What is alerted ahead of its turn in the log (`Worker.alert_ahead`)."""
 OWN_RECORDS = {Delivery.Created.TOPIC, Delivery.Updated.TOPIC, Concern.Escalated.TOPIC}
 """What the worker itself records: never a reason to sweep again."""
 
@@ -107,14 +102,15 @@ class Worker:
         self.courier = Courier(services, self.act, before=self.alerts_meanwhile)
         self.teller = Teller(services, self.courier)
         self.due = DueChecks(services, self.courier)
-        self.lane = AlertLane(services, self.act, self.position, batch=batch)
-        """Concerns raised and escalated: on its own thread in `run`, else looked at here."""
-        self._lane_running = False
-        self._lane_looked = 0.0
         self._checked_day: date | None = None
         self._checked_at = 0.0
         self._others_wrote = True
         self._standing_by = False
+        self._alerted_to = 0
+        """The last concern raised or escalated that was alerted ahead of its turn."""
+        self._ahead_at = 0.0
+        self._looked_to = 0
+        self._alerting = False
 
     # ---- where we are ---------------------------------------------------------------------
 
@@ -136,13 +132,9 @@ class Worker:
             self.stop = stop
         failures = 0
         log.info("worker started at position %d", self.position_or_zero())
-        leading = threading.Event()
-        """Set while this worker holds the lease: the alert lane works only then."""
-        stop_lane = self._start_lane(leading)
         try:
             while not self.stop.is_set():
                 if self.lease is not None and not self.lease.hold():
-                    leading.clear()
                     if not self._standing_by:
                         log.warning("another worker is running on this store; standing by")
                         self._standing_by = True
@@ -151,61 +143,29 @@ class Worker:
                 if self._standing_by:
                     log.info("worker taking over")
                     self._standing_by = False
-                leading.set()
                 try:
                     self.tick()
                     failures = 0
-                except Exception as e:  # noqa: BLE001 - supervise: said and waited out
+                except SlackUnavailable as e:
                     failures += 1
-                    self.stop.wait(wait_after(e, failures, "other work"))
+                    wait = e.retry_after or min(30.0, 0.1 * 2 ** min(failures, 9))
+                    log.warning("Slack unavailable (%s); trying the same message again in "
+                                "%.1f s", e, wait)
+                    self.stop.wait(wait)
+                    continue
+                except Exception as e:  # noqa: BLE001 - supervise: log the kind, wait, go on
+                    failures += 1
+                    wait = min(30.0, 0.1 * 2 ** min(failures, 9))
+                    # A refused chain is said in its own words (they hold no personal text).
+                    why = "; ".join(e.problems) if isinstance(e, ChainRefused) \
+                        else type(e).__name__
+                    log.warning("worker round failed (%s); trying again in %.1f s", why, wait)
+                    self.stop.wait(wait)
                     continue
                 self.stop.wait(self.poll)
         finally:
-            leading.clear()
-            stop_lane()
             if self.lease is not None:
                 self.lease.release()
-
-    def _start_lane(self, leading: threading.Event) -> Callable[[], None]:
-        """The alert lane on a thread of its own, reading the store on connections of its own
-        (another opening of the same store: a busy view store or connection pool never holds
-        an alert up), woken by the store as events are committed; returns what stops it."""
-        stop = threading.Event()
-        reading = None
-        wake: Wake = Polling(stop)
-        services = self.s
-        if self.s.follower.opener is not None:
-            try:
-                reading = self.s.follower.opener()
-            except Exception as e:  # noqa: BLE001 - the lane can share this worker's
-                log.warning("the alert lane could not open the store on its own (%s); it "
-                            "shares the worker's connections", type(e).__name__)
-        if reading is not None:
-            d = self.s.directory
-            services = replace(self.s, views=reading.views, follower=reading.follower,
-                               directory=Directory(reading.views, d.extra,
-                                                   any_workspace=d.any_workspace,
-                                                   workspace=d.workspace))
-            wake = wake_for(reading.settings, reading.app.recorder, stop)
-        here = self.lane  # looked at on the caller's thread again once stopped
-        lane = self.lane = AlertLane(services, self.act, self.position, batch=self.batch,
-                                     reader=reading.app if reading is not None else None)
-        thread = threading.Thread(target=run_lane, args=(lane, wake, stop, leading, self.poll),
-                                  name="alert-lane", daemon=True)
-        self._lane_running = True
-        thread.start()
-
-        def stopping() -> None:
-            stop.set()
-            thread.join(LANE_STOP)
-            wake.close()
-            if lane.done is not None:
-                here.done = lane.done
-            self.lane, self._lane_running = here, False
-            if reading is not None and not thread.is_alive():
-                reading.close()
-
-        return stopping
 
     def position_or_zero(self) -> int:
         try:
@@ -217,7 +177,6 @@ class Worker:
         """One round: react to new events (alerts first), then the sweep when it is due, with
         the log read again after each programme it checks; the views are then brought up to
         what the round recorded. Returns how many events were read."""
-        self.alerts_first()
         read = self.react()
         if self._sweep_due():
             read += self.check_time()
@@ -241,11 +200,10 @@ class Worker:
         read = [0]
 
         def between() -> None:
-            self.alerts_first()
             read[0] += self.react()
 
         self.due.run(today, between=between)
-        between()
+        read[0] += self.react()
         self._checked_day = today
         self._checked_at = time.monotonic()
         return read[0]
@@ -254,12 +212,11 @@ class Worker:
 
     def react(self) -> int:
         """Handle every event after our position up to the log's head as it was on starting
-        (so that a busy writer never keeps the sweep from its turn), never past the alert
-        lane (`AlertLane.alerted_through`); the position moves after each batch, only past
-        events whose messages are all sent (or could never be)."""
+        (so that a busy writer never keeps the sweep from its turn); the position moves after
+        each batch, only past events whose messages are all sent (or could never be)."""
         store = self.s.follower.store
         read = 0
-        head = min(self.head(), self.lane.alerted_through())
+        head = self.head()
         while not self.stop.is_set():
             position = self.position()
             if head <= position:
@@ -270,11 +227,16 @@ class Worker:
                 return read
             if any(n.topic not in OWN_RECORDS for n in notifications):
                 self._others_wrote = True
+            self.alert_ahead(position)
             views_at = -1
             done = position
             try:
                 for n in notifications:
-                    if n.topic in TOPICS:  # concerns raised and escalated: the lane's
+                    if n.topic in TOPICS and time.monotonic() - self._ahead_at >= self.poll:
+                        self.alert_ahead(n.id - 1)  # between the events that take time
+                    if n.topic in ALERTS and n.id <= self._alerted_to:
+                        pass  # alerted ahead of its turn
+                    elif n.topic in TOPICS:
                         if n.id > views_at:
                             self.s.follower.catch_up()
                             views_at = self.s.follower.position()
@@ -289,21 +251,50 @@ class Worker:
             read += len(notifications)
         return read
 
-    def alerts_first(self) -> None:
-        """Driven round by round (the lane not on its own thread): the alert lane's look,
-        made here, before anything else."""
-        if not self._lane_running:
-            self._lane_looked = time.monotonic()
-            self.lane.look(self.stop)
+    def alert_ahead(self, position: int) -> None:
+        """Alerts first, always: concerns raised or escalated further on in the log than the
+        worker has read are alerted now, ahead of the backlog of other work before them
+        (feedback, copies brought up to date, someone else's busy import), which could
+        otherwise hold an alert back for as long as that backlog takes; their own turn in the
+        log then passes them by. Looked for before each batch and, within one, between the
+        events that take time (at most once a `poll`)."""
+        self._ahead_at = time.monotonic()
+        if self._alerting:
+            return
+        self._alerting = True
+        try:
+            self._alert_ahead(position)
+        finally:
+            self._alerting = False
 
     def alerts_meanwhile(self) -> None:
-        """Before each message of other work (the courier's `before`), driven round by
-        round: the alert lane's look, at most once a `poll`."""
-        if not self._lane_running and time.monotonic() - self._lane_looked >= self.poll:
-            self.alerts_first()
+        """Before each message of other work (the courier's `before`): alerts first, looked
+        for at most once a `poll`, from where the last look stopped."""
+        if self._looked_to and not self._alerting and \
+                time.monotonic() - self._ahead_at >= self.poll:
+            self.alert_ahead(self._looked_to)
+
+    def _alert_ahead(self, position: int) -> None:
+        head = self.head()
+        found = self.s.app.recorder.select_notifications(
+            start=max(position, self._alerted_to, self._looked_to), limit=self.batch,
+            stop=head, topics=ALERTS, inclusive_of_start=False)
+        # Where to look from next time: past what this look covered, so a long backlog is not
+        # searched again each time (one found later in its turn is alerted then).
+        self._looked_to = found[-1].id if len(found) == self.batch else head
+        for n in found:
+            if self.stop.is_set():
+                return
+            # Folded up to the alert's own event (one read when already there), not up to
+            # whatever a busy writer added since.
+            self.s.follower.catch_up(until=n.id)
+            self.handle(self.s.app.mapper.to_domain_event(n), n.topic, n.id)
+            self._alerted_to = n.id
 
     def handle(self, event: Any, topic: str, position: int) -> None:
-        if isinstance(event, Feedback.Created):
+        if isinstance(event, Concern.Created):
+            self.teller.alert_concern(event.programme, event.ref, 1)
+        elif isinstance(event, Feedback.Created):
             self.teller.send_feedback(event.programme, event.case, event.agency)
         else:
             index = self._index(event.originator_id)
@@ -316,7 +307,9 @@ class Worker:
             if index is None or index.get("view") not in ("concern", "feedback"):
                 return
             rest = str(index["key"]).split("/", 1)[1]
-            if topic in ACKNOWLEDGED_AND_ANSWERED:
+            if isinstance(event, Concern.Escalated):
+                self.teller.alert_concern(index["programme"], rest, event.step)
+            elif topic in ACKNOWLEDGED_AND_ANSWERED:
                 subject = (concern_subject(rest) if index["view"] == "concern"
                            else feedback_subject(*rest.split("/", 1)))
                 self.teller.refresh(index["programme"], subject,

@@ -6,7 +6,6 @@ import os
 import re
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
 
 DEFAULT_URL = "sqlite:///audit-ledger.db"
@@ -80,15 +79,6 @@ class StoreSettings:
         # The library looks for an application-prefixed variable first; pin those too.
         env.update({f"{LIBRARY_APP_PREFIX}_{k}": v for k, v in list(env.items())})
         return env
-
-    def pg_connect(self) -> Any:
-        """A connection of its own to this PostgreSQL store (autocommit): for what must not
-        share the library's pool (a session lock, LISTEN)."""
-        import psycopg
-
-        return psycopg.connect(host=self.pg_host, port=int(self.pg_port), user=self.pg_user,
-                               password=self.pg_password or None, dbname=self.pg_dbname,
-                               autocommit=True, connect_timeout=5)
 
     def describe(self) -> str:
         """The store named for a person, never with a password."""

@@ -22,11 +22,9 @@ from uuid import UUID
 
 from ledger.ids import DEFAULT_PARTNERSHIP
 from ledger.persistence import LedgerApplication
-from ledger.settings import StoreSettings
 from policies.escalation import bank_holidays
 
 from .partitions import PARTITIONS, Router, partition_of
-from .queries import Views
 from .remembered import Committing, Remembered
 from .sealed_text import folded_events
 from .store import PositionMoved, UnopenedView, ViewStore, canonical
@@ -55,13 +53,9 @@ class Status:
 
 
 class Opened(Protocol):
-    """Another ledger and view store on the same store, with a follower of its own (and the
-    views it folds, and the settings it was opened with)."""
+    """Another ledger and view store on the same store, with a follower of its own."""
 
-    settings: StoreSettings
-    app: LedgerApplication
     follower: Follower
-    views: Views
 
     def close(self) -> None: ...
 

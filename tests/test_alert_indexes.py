@@ -138,7 +138,7 @@ def test_a_concern_alert_reads_the_alert_directory_not_the_directory(
     ref = w.app.raise_concern(c.RaiseConcern(
         programme=PID, case="K01", agency="social-care", by="sc.aud",
         summary="Nobody saw the child alone.", occurred_on=CLOCK_DAY)).message.split()[1]
-    teller_alert = worker.lane.teller.alert_concern
+    teller_alert = worker.teller.alert_concern
     seen: list[tuple[str, str]] = []
 
     def alerting(programme: str, concern: str, step: int) -> None:
@@ -149,8 +149,8 @@ def test_a_concern_alert_reads_the_alert_directory_not_the_directory(
             reads.on = False
             seen.extend(reads.views)
 
-    monkeypatch.setattr(worker.lane.teller, "alert_concern", alerting)
-    worker.tick()
+    monkeypatch.setattr(worker.teller, "alert_concern", alerting)
+    worker.react()
     posted = [p for p in fake_slack.calls_to("chat.postMessage") if ref in p.body["text"]]
     assert {p.body["channel"] for p in posted} == {"DU0SCMGR", "C0AUDIT"}
     assert "Raised by Ash Auditor" in str(posted[0].body["blocks"])  # the raiser's name read

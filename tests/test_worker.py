@@ -164,7 +164,6 @@ def test_every_alert_arrives_after_slack_recovers_and_none_twice(rig: Rig) -> No
         stop.set()
         thread.join(timeout=30)
     assert not thread.is_alive()
-    rig.worker.stop = threading.Event()
     rig.worker.tick()  # one more look, after every alert went: it finds nothing left to send
     statuses = Counter(x.status for x in rig.fake.calls)
     assert statuses[500] == 4 and statuses[429] == 2 and statuses[503] == 2
@@ -222,12 +221,10 @@ def test_timeouts_are_retried_and_the_alert_arrives_once(store_url: str,
         try:
             fake.wait_for("chat.postMessage", lambda x: ref in x.body.get("text", ""),
                           count=2, timeout=60)  # the manager and the channel
-            fake.wait_for("chat.postMessage", count=4 + 2, timeout=60)  # and the feedback
         finally:
             stop.set()
             thread.join(timeout=30)
         assert not thread.is_alive()
-        worker.stop = threading.Event()
         worker.tick()  # one more look: nothing is left to send
         services.close()
         assert len(fake.calls_to("chat.postMessage", ok_only=False)) >= 2 + 4 + 2
@@ -558,26 +555,25 @@ def test_a_concern_is_alerted_ahead_of_a_backlog_of_other_work(rig: Rig) -> None
 
     rig.worker.teller.send_feedback = feedback  # type: ignore[method-assign]
     ref = rig.raise_concern("Nobody saw the baby for a month.")  # after the import's feedback
-    alert = rig.worker.lane.teller.alert_concern
+    alert = rig.worker.teller.alert_concern
 
     def alerting(programme: str, concern: str, step: int) -> None:
         order.append(f"concern {concern}")
         alert(programme, concern, step)
 
-    rig.worker.lane.teller.alert_concern = alerting  # type: ignore[method-assign,assignment]
+    rig.worker.teller.alert_concern = alerting  # type: ignore[method-assign,assignment]
     rig.worker.batch = 2  # the backlog takes several batches
-    rig.worker.tick()
+    rig.worker.react()
     assert order[0] == f"concern {ref}"
     assert order.count(f"concern {ref}") == 1 and len(order) > 1
     assert len(rig.posts("DU0SCMGR", ref)) == 1
 
 
 def test_a_concern_raised_while_a_batch_is_worked_through_goes_next(rig: Rig) -> None:
-    """Driven round by round, within one batch of slow work the worker looks for alerts
-    between messages."""
+    """Within one batch of slow work, the worker looks ahead for alerts between events."""
     order: list[str] = []
     raised: list[str] = []
-    send_feedback, alert = rig.worker.teller.send_feedback, rig.worker.lane.teller.alert_concern
+    send_feedback, alert = rig.worker.teller.send_feedback, rig.worker.teller.alert_concern
 
     def feedback(programme: str, case: str, agency: str) -> None:
         order.append(f"feedback {case} {agency}")
@@ -590,21 +586,19 @@ def test_a_concern_raised_while_a_batch_is_worked_through_goes_next(rig: Rig) ->
         alert(programme, concern, step)
 
     rig.worker.teller.send_feedback = feedback  # type: ignore[method-assign]
-    rig.worker.lane.teller.alert_concern = alerting  # type: ignore[method-assign,assignment]
-    rig.worker.poll = 0.0  # look for alerts before every message
-    rig.worker.tick()
+    rig.worker.teller.alert_concern = alerting  # type: ignore[method-assign,assignment]
+    rig.worker.poll = 0.0  # look ahead before every event that takes time
+    rig.worker.react()
     assert len([o for o in order if o.startswith("feedback")]) >= 2  # one batch of several
     assert order[1] == f"concern {raised[0]}" and order.count(order[1]) == 1
     assert len(rig.posts("DU0SCMGR", raised[0])) == 1
 
 
-def test_the_alert_lane_searches_only_what_came_after_its_last_look(
-        rig: Rig, monkeypatch: pytest.MonkeyPatch) -> None:
-    rig.worker.tick()
-    looked_to = rig.worker.lane.alerted_through()
-    rig.acknowledge_feedback("K01")  # something new since, but no concern
-    head = rig.wiring.follower.head()
-    assert 0 < looked_to < head
+def test_looking_ahead_does_not_search_the_same_backlog_again(rig: Rig,
+                                                              monkeypatch: pytest.MonkeyPatch
+                                                              ) -> None:
+    while rig.worker.react():  # each look reads to the head as it was: its own records next
+        pass
     starts: list[int] = []
     select = rig.wiring.app.recorder.select_notifications
 
@@ -614,6 +608,6 @@ def test_the_alert_lane_searches_only_what_came_after_its_last_look(
         return select(*args, **kwargs)
 
     monkeypatch.setattr(rig.wiring.app.recorder, "select_notifications", selecting)
-    rig.worker.lane.look(threading.Event())
-    assert starts == [looked_to]  # not the log's start, nor the worker's position
-    assert rig.worker.lane.alerted_through() == head
+    head = rig.wiring.follower.head()
+    rig.worker.alert_ahead(0)  # from the log's start, as after a rebuild
+    assert starts == [head]  # the look already covered up to the head: searched from there
