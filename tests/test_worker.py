@@ -164,6 +164,7 @@ def test_every_alert_arrives_after_slack_recovers_and_none_twice(rig: Rig) -> No
         stop.set()
         thread.join(timeout=30)
     assert not thread.is_alive()
+    rig.worker.stop = threading.Event()  # the run's stop set would end the look at once
     rig.worker.tick()  # one more look, after every alert went: it finds nothing left to send
     statuses = Counter(x.status for x in rig.fake.calls)
     assert statuses[500] == 4 and statuses[429] == 2 and statuses[503] == 2
@@ -225,6 +226,7 @@ def test_timeouts_are_retried_and_the_alert_arrives_once(store_url: str,
             stop.set()
             thread.join(timeout=30)
         assert not thread.is_alive()
+        worker.stop = threading.Event()  # the run's stop set would end the look at once
         worker.tick()  # one more look: nothing is left to send
         services.close()
         assert len(fake.calls_to("chat.postMessage", ok_only=False)) >= 2 + 4 + 2
