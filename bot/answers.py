@@ -157,9 +157,11 @@ def _progress(services: BotServices, person: Doc, args: list[str]) -> Answer:
     if isinstance(found, tuple):
         return found
     pid = found["programme"]
-    data = plan_status(services.views, pid, services.today())
-    recs = {r["number"]: r["text"] for r in services.views.recommendations(pid)}
-    return replies.progress_answer(data, found, recs, services.directory.of(pid).name)
+    recommendations = services.views.recommendations(pid)
+    data = plan_status(services.views, pid, services.today(), recommendations)
+    recs = {r["number"]: r["text"] for r in recommendations}
+    names = services.directory.within(partnership_of(found)).name  # the programme's owner's
+    return replies.progress_answer(data, found, recs, names)
 
 
 def _actions(services: BotServices, person: Doc, args: list[str]) -> Answer:

@@ -8,6 +8,7 @@ partnership wanted or takes all of theirs (`people`).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -110,13 +111,15 @@ class Directory:
         self.workspace = workspace
         """The one bot token's workspace, when known (what a team-less lookup means)."""
 
-    def partnerships_in(self, team: str) -> set[str]:
+    def partnerships_in(self, team: str, among: Iterable[str] | None = None) -> set[str]:
         """The partnerships a workspace's requests are answered with: those linked to it,
         and, with one bot token, those linked to none (when the token's workspace is known,
-        only in that one: not to a guest from another organisation's workspace)."""
+        only in that one: not to a guest from another organisation's workspace). Given
+        `among`, only those of these partnerships (read by key, not every partnership)."""
         team = team or self.workspace
         home = self.any_workspace and (not self.workspace or team == self.workspace)
-        return {str(p["partnership"]) for p in self.views.partnerships()
+        docs = self.views.partnerships() if among is None else self.views.partnerships_named(among)
+        return {str(p["partnership"]) for p in docs
                 if (team and (p.get("slack_team") or "") == team)
                 or (home and not p.get("slack_team"))}
 
@@ -148,7 +151,7 @@ class Directory:
             found = self.views.people_by_slack(slack_user)
         if team is None or not found:
             return found
-        linked = self.partnerships_in(team)
+        linked = self.partnerships_in(team, {partnership_of(doc) for doc in found})
         return [doc for doc in found if partnership_of(doc) in linked]
 
     def person(self, slack_user: str, partnership: str | None = None, *,

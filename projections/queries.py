@@ -81,6 +81,11 @@ class Views:
     def partnership(self, partnership: str) -> Doc | None:
         return self.store.get("partnership", partnership)
 
+    def partnerships_named(self, partnerships: Any) -> list[Doc]:
+        """These partnerships' documents (those the views hold), by id, in one indexed read."""
+        found = self.store.get_many([("partnership", str(p)) for p in sorted(partnerships)])
+        return [found[k] for k in sorted(found)]
+
     def cases(self, pid: str) -> list[Doc]:
         docs = self.opened([d for _, d in self.store.scan("case", f"{pid}/")])
         return sorted(docs, key=lambda d: natural_key(d["case"]))
@@ -309,12 +314,14 @@ def report_data(views: Views, pid: str, today: date) -> Doc:
     }
 
 
-def plan_status(views: Views, pid: str, today: date) -> Doc:
+def plan_status(views: Views, pid: str, today: date,
+                recommendations: list[Doc] | None = None) -> Doc:
     """Each recommendation's status and the outstanding actions: the report's action-plan
-    figures, read from the plan's documents alone (no case is read), for `/audit progress`."""
+    figures, read from the plan's documents alone (no case is read), for `/audit progress`
+    (which has read the `recommendations` already, for their text)."""
     actions = views.actions(pid)
     recs = []
-    for rec in views.recommendations(pid):
+    for rec in views.recommendations(pid) if recommendations is None else recommendations:
         mine = [a for a in actions if a["recommendation"] == rec["number"]]
         statuses = [action_status(a, today) for a in mine]
         recs.append({"number": rec["number"], "status": recommendation_status(mine, today),
