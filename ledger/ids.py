@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from functools import lru_cache
-from uuid import UUID, uuid5
+from uuid import UUID
 
 NAMESPACE = UUID("5d0c1a52-6a3e-4f0e-9a59-2a7f1c3b0d11")
 DEFAULT_PARTNERSHIP = "default"
@@ -13,9 +13,23 @@ that names none: its ids are exactly those of the release before, so old stores 
 they did."""
 
 
+_NAMESPACE_BYTES = NAMESPACE.bytes
+# uuid5's version (5) and variant (RFC 4122) bits, set on the first 16 bytes of the SHA-1.
+_KEEP = ((1 << 128) - 1) & ~((0xF000 << 64) | (0xC000 << 48))
+_VERSION_5 = (5 << 76) | (0x8000 << 48)
+
+
+def name_uuid(name: str) -> UUID:
+    """`uuid5(NAMESPACE, name)`, the same value at half its cost: the standard library's
+    imports hashlib and converts bytes at each call, and an import makes an id or two an
+    event (tests/test_ids.py compares the two)."""
+    digest = hashlib.sha1(_NAMESPACE_BYTES + name.encode("utf-8")).digest()
+    return UUID(int=(int.from_bytes(digest[:16], "big") & _KEEP) | _VERSION_5)
+
+
 @lru_cache(maxsize=4096)  # an import asks for most of its ids more than once
 def _id(*parts: str) -> UUID:
-    return uuid5(NAMESPACE, "/".join(parts))
+    return name_uuid("/".join(parts))
 
 
 def key_epoch_id(epoch: int) -> UUID:
