@@ -8,7 +8,7 @@ directory, that way is closed."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING
 
 from policies.permissions import (
@@ -56,12 +56,14 @@ BATCH = 1000
 def import_problems(app: AuditLedger, partnership: str, by: str | None, importer: Person | None,
                     added: Mapping[str, int], pack_people: Iterable[PersonIn],
                     new_partnership: bool, refused: bool = False,
-                    actors: Mapping[str, Person | None] | None = None) -> list[str]:
+                    actors: Callable[[], Mapping[str, Person | None]] | None = None
+                    ) -> list[str]:
     """Why `by` may not make this import (nothing when they may). `by` is None when nobody
     was named; `importer` is their stored directory entry, if any; `added` what the import
     would add; `refused` when the file is refused for what it says already (then a first
     pack's want of a quality lead waits until the rest of it is right); `actors` the people
-    the file records as acting (returns' auditors, concerns' raisers) and their entries."""
+    the file records as acting (returns' auditors, concerns' raisers) and their entries, read
+    only when asked (most imports never need them: replaying each was a few percent of one)."""
     acts = [ACTS_OF[what] for what, n in added.items() if n and what in ACTS_OF]
     if importer is not None and by is not None:
         return _person_problems(app, partnership, by, importer, acts)
@@ -72,7 +74,7 @@ def import_problems(app: AuditLedger, partnership: str, by: str | None, importer
         # file names (their roles are checked with the file), so the file is their own act,
         # as `import-returns PROGRAMME RETURNS.csv` has always been; a bound person's acts
         # still come only from their own account.
-        return [f"{name}: {bound}" for name, person in sorted((actors or {}).items())
+        return [f"{name}: {bound}" for name, person in sorted((actors() if actors else {}).items())
                 if person is not None
                 and (bound := account_problem(name, person.os_user, app.console_user))]
     if directory:

@@ -95,6 +95,7 @@ def _import_pack(app: AuditLedger, pack: Pack, by: str,  # noqa: C901
         *(ids.concern_id(pid, ref) for _, _, ref in concerns),
         *(ids.recommendation_id(pid, rec.number) for rec in pack.recommendations),
         *(ids.action_id(pid, a.id) for a in pack.actions),
+        ids.person_id(by, owner),  # the importer, asked of every import that writes
     ])
     directory = directory_of(app, outside, owner, lookup)
     problems = reference_problems(pack, directory, set_aside)
@@ -283,19 +284,20 @@ def _import_pack(app: AuditLedger, pack: Pack, by: str,  # noqa: C901
         summary.count("report parts", sum(1 for e in authored.pending_events
                                           if type(e).__name__ != "Created"))
     summary.events = events_in(pending)
+    importer = lookup.find(Person, ids.person_id(by, owner)) if summary.events else None
     if summary.events:  # who may import is asked only of an import that writes
         problems += import_problems(
             app, owner, None if by == IMPORTER else by,
-            lookup.find(Person, ids.person_id(by, owner)), summary.added, pack.people,
+            importer, summary.added, pack.people,
             new_partnership=partnership is not None and owner != ids.DEFAULT_PARTNERSHIP,
             refused=bool(problems) or not save,
-            actors={name: lookup.find(Person, ids.person_id(name, owner)) for name in
-                    {r.auditor for r in pack.returns} | {c.raised_by for c in pack.concerns}})
+            actors=lambda: {name: lookup.find(Person, ids.person_id(name, owner)) for name in
+                            {r.auditor for r in pack.returns}
+                            | {c.raised_by for c in pack.concerns}})
     if problems:
         raise PackProblems(problems)
     if summary.events and save:
-        opening = opening_directory(owner, lookup.find(Person, ids.person_id(by, owner)),
-                                   summary.added, admin)
+        opening = opening_directory(owner, importer, summary.added, admin)
         summary.events += len(opening)  # the directory's opening is written with the pack
         app.save(*events_of(pending), *opening)
     return summary
