@@ -154,29 +154,34 @@ class SealingMapper(Mapper[UUID]):
         learned: dict[Any, Case] = {}
         cases: dict[Case, None] = {}
         for event in domain_events:
-            paths = personal_paths(type(event))
+            cls = type(event)
+            if isinstance(event, Programme.Created):
+                self._learn_programme(event)
+            paths = personal_paths(cls)
             if not paths:
                 plan.append(None)
                 continue
-            learnt = self._learn(event)
-            if learnt is not None:
-                learned[event.originator_id] = learnt
-            if not has_texts(vars(event), paths):
+            state = vars(event)
+            fields = getattr(cls, "CASE", None)
+            if fields:  # what `_learn` learns, remembered below under one lock for the save
+                learned[event.originator_id] = (str(state[fields[0]]), str(state[fields[1]]))
+            if not has_texts(state, paths):
                 plan.append(None)
                 continue
             case = learned.get(event.originator_id) or self.case_of(event.originator_id)
             if case is not None:
                 cases[case] = None
             plan.append((paths, case))
+        if learned:
+            with self.cases_lock:
+                for originator_id, case in learned.items():
+                    self.cases[originator_id] = case
         return plan, *(self.keys.prepare(cases) if cases else ({}, None))
 
     def _sealed_event(self, domain_event: Any, paths: tuple[Path, ...],
                       key: CaseKey) -> StoredEvent:
         state = dict(vars(domain_event))  # a copy: the event itself keeps its plain text
-
-        def seal(value: Any) -> Any:
-            return key.seal(value) if isinstance(value, str) and value else value
-
+        seal = key.sealer()
         for path in paths:
             on_path(state, path, seal)
         sealed = object.__new__(type(domain_event))
@@ -208,8 +213,6 @@ class SealingMapper(Mapper[UUID]):
         (`SealingEventStore.put`)."""
         if self.keys is None:
             return [self._stored(e) for e in domain_events], None
-        for event in domain_events:
-            self._learn_programme(event)
         plan, keys, new = self._plan(domain_events)
         out = []
         for event, sealing in zip(domain_events, plan, strict=True):
