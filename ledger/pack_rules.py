@@ -110,9 +110,9 @@ def reference_problems(  # noqa: C901 - one pass, one list
         person_check(f"{where}.practitioner", r.practitioner, "practitioner", r.agency)
         if scale is not None:
             for area, grade in r.grades.items():
-                others = dict(r.grades)  # the return's other grades (a copy, less this one)
-                del others[area]
-                for problem in grade_problems(scale, area, grade, others, areas):
+                # The return's grades as its other grades: only the overall grade reads them,
+                # and it reads the areas' alone (no copy less this one for each grade).
+                for problem in grade_problems(scale, area, grade, r.grades, areas):
                     problems.append(f"{where}.grades.{area}: {problem}")
         for texts in ("strengths", "concerns"):
             for area in getattr(r, texts):

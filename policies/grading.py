@@ -17,7 +17,8 @@ def grade_problems(
     """Why this grade may not stand for this area ([] when it may).
 
     `other_grades` are the rest of the same return's grades, needed because
-    the overall-only grade (outstanding) needs every graded area good or better.
+    the overall-only grade (outstanding) needs every graded area good or better; only the
+    areas' grades are read, so the whole return's grades may be given.
     """
     if area in UNGRADED_AREAS:
         return [f"area {area} ({areas.get(area, 'case details')}) takes no grade"]
