@@ -43,7 +43,6 @@ def rotate_key(ctx: click.Context, new_key_file: Path, by: str, partnership: str
     is kept: what erasures destroyed before now, wherever a copy survives (old WAL, backups),
     opens with nothing from then on. See "When an erasure is final" in the README."""
     from ledger import commands as c
-    from ledger import ids
     from ledger.handlers.shared import act_of
     from ledger.key_epochs import KeyRotation
     from ledger.rotation import Rotation
@@ -57,10 +56,10 @@ def rotate_key(ctx: click.Context, new_key_file: Path, by: str, partnership: str
     if not isinstance(mapper, SealingMapper) or mapper.keys is None:
         raise Refused(["this store keeps no keys beside its log, so none can be rotated"])
     rotation = Rotation(mapper.keys, new_key)
-    for epoch in rotation.unrecorded(lambda n: w.app.find(KeyRotation, ids.key_epoch_id(n))):
+    for epoch in rotation.unrecorded(lambda n: w.app.find(KeyRotation, w.app.ids.key_epoch_id(n))):
         # A rotation that committed its keys and stopped before its record: recorded now.
         w.app.save(KeyRotation._create(
-            KeyRotation.Created, id=ids.key_epoch_id(epoch.number), epoch=epoch.number,
+            KeyRotation.Created, id=w.app.ids.key_epoch_id(epoch.number), epoch=epoch.number,
             partnership_keys=-1, case_keys=-1, by=epoch.started_by,
             occurred_on=epoch.started_at[:10], key=""))
         click.echo(f"epoch {epoch.number}'s rotation (by {epoch.started_by}) stopped before it "
@@ -68,7 +67,7 @@ def rotate_key(ctx: click.Context, new_key_file: Path, by: str, partnership: str
                    "unknown, -1)")
     done = rotation.rotate(by, datetime.now(UTC).isoformat(timespec="seconds"))
     act = act_of(c.Command(by=by))
-    record = KeyRotation._create(KeyRotation.Created, id=ids.key_epoch_id(done.epoch),
+    record = KeyRotation._create(KeyRotation.Created, id=w.app.ids.key_epoch_id(done.epoch),
                                  epoch=done.epoch, partnership_keys=done.partnership_keys,
                                  case_keys=done.case_keys, **act.fields())
     w.app.save(record)

@@ -81,6 +81,7 @@ def _case_keys(ctx: click.Context, app: AuditLedger) -> KeyCheck:
 
     from ledger.key_audit import check_case_keys
     from ledger.key_epochs import key_bytes
+    from ledger.persistence import store_scheme
     from ledger.store_key import key_format_problem
 
     obj = ctx.find_root().ensure_object(dict)
@@ -89,7 +90,8 @@ def _case_keys(ctx: click.Context, app: AuditLedger) -> KeyCheck:
     cipher = AESCipher(Environment(env={AESCipher.CIPHER_KEY: key.strip()})) \
         if key and not key_format_problem(key) else None
     wrapping = key_bytes(settings.wrapping_key) if settings.wrapping_key.strip() else None
-    return check_case_keys(app.recorder, app.mapper.transcoder, cipher, wrapping)
+    return check_case_keys(app.recorder, app.mapper.transcoder, cipher, wrapping,
+                           store_scheme(app.recorder, key if cipher else ""))
 
 
 def _adoption_lines(verdict: Verdict) -> list[str]:
@@ -153,6 +155,19 @@ def _unsigned_warning(found: DigestFile, shown: str) -> str:
     return (f"warning: the digest {shown} is not signed ({why}): whoever could change the "
             "file could have rewritten it to match the log, so it proves only as much as the "
             "place it was kept")
+
+
+IDS_SAID = {
+    "keyed": "records are named with the store's key (keyed ids and view keys): without the key, "
+             "nothing in the store names a case, an agency or a person, or shows which agencies "
+             "work with a case",
+    "public": "records are named by a public rule (uuid5 of their names), as in every store "
+              "written without a key or before keyed ids: anyone holding the database can guess "
+              "names and so learn which agencies work with each case and confirm staff ids. A "
+              "store written with AUDIT_LEDGER_KEY from its first event names them with the key "
+              "(a store keeps the rule it was first written with)",
+}
+"""What `verify` says of how the store names its records (`ledger.ids`)."""
 
 
 def _heads(count: int) -> str:
@@ -225,11 +240,13 @@ def verify(ctx: click.Context, digest_file: Path | None, public_key: str | None,
         verdict = verify_log(app.recorder, None if forged or not found else found.checkpoint,
                              public_key=trusted, require_signed=public_key is not None)
         keys = _case_keys(ctx, app)
+        ids = app.ids.name
     if forged:
         verdict = replace(verdict, digest_problem=forged)
     beside = check_beside_log(ctx, views) if verdict.problem is None else BesideLog()
     if fmt == "json":
-        click.echo(json.dumps({**_verdict_data(verdict, found, keys), **beside.data}, indent=2))
+        click.echo(json.dumps({**_verdict_data(verdict, found, keys), "ids": ids, **beside.data},
+                              indent=2))
     if verdict.problem or verdict.digest_problem or keys.problems or beside.problem:
         for problem in [verdict.problem or verdict.digest_problem or "", *keys.problems,
                         beside.problem or ""]:
@@ -242,6 +259,8 @@ def verify(ctx: click.Context, digest_file: Path | None, public_key: str | None,
                f"intact; head position {verdict.head.position}, hash {verdict.head.hash}")
     for line in _adoption_lines(verdict) + _signature_lines(verdict, trusted_text):
         click.echo(line)
+    if verdict.checked:
+        click.echo(IDS_SAID[ids])
     if keys.rows:
         click.echo(f"{keys.rows} case key rows checked against the log: each belongs to a case "
                    "it holds, and every destroyed key to a recorded erasure")

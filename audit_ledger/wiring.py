@@ -69,6 +69,8 @@ def _opened(url: str | None, key: str | None, cls: type[LedgerApplication]
     store = open_view_store(settings)  # first: it makes the PostgreSQL schema if one is named
     with store.setting_up():
         app = cls(env=settings.library_env())
+    if settings.key:
+        store.hide_names(app.ids.keyed)  # a store without a key has no keyed ids
     return settings, app, store
 
 
@@ -78,10 +80,12 @@ def wire(url: str | None = None, key: str | None = None) -> Wiring:
     settings, app, store = _opened(url, key, AuditLedger)
     assert isinstance(app, AuditLedger)
     return Wiring(settings, app, store,
-                  Follower(app, store, opener=partial(wire_reading, url, key)), Views(store, case_keys(app)))
+                  Follower(app, store, opener=partial(wire_reading, url, key)),
+                  Views(store, case_keys(app), lambda: app.ids))
 
 
 def wire_reading(url: str | None = None, key: str | None = None) -> Reading:
     settings, app, store = _opened(url, key, LogReader)
     return Reading(settings, app, store,
-                   Follower(app, store, opener=partial(wire_reading, url, key)), Views(store, case_keys(app)))
+                   Follower(app, store, opener=partial(wire_reading, url, key)),
+                   Views(store, case_keys(app), lambda: app.ids))

@@ -95,7 +95,6 @@ def _write(url: str, writer: int, commands: int, barrier: Any, results: Any) -> 
 
 def run(kind: str, writers: int, commands: int, folder: Path) -> None:
     from audit_ledger.wiring import wire
-    from ledger import ids
     from ledger.importer import import_pack_data
 
     store = make_store(kind, folder, f"contention-{writers}")
@@ -136,7 +135,7 @@ def run(kind: str, writers: int, commands: int, folder: Path) -> None:
         took = time.monotonic() - started
         w = wire(store.url, "")
         try:
-            stored = len(list(w.app.repository.event_store.get(ids.action_id(PID, ACTION)))) - 1
+            stored = len(list(w.app.repository.event_store.get(w.app.ids.action_id(PID, ACTION)))) - 1
         finally:
             w.close()
         failed = sum(said.values())

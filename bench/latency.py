@@ -21,7 +21,6 @@ from bot.answers import answer
 from bot.deliver import Deliverer, make_client
 from bot.directory import Directory
 from bot.services import BotServices
-from ledger import ids
 
 from .generate import Partnership, Populator
 from .stores import Store, raw_mapper
@@ -99,7 +98,7 @@ def measure(w: Wiring, store: Store, populator: Populator, calls: int, budget: f
                 programme = rng.choice(list(populator.programme_cases))
                 case = rng.choice(populator.programme_cases[programme])
                 started = time.perf_counter()
-                for stored in recorder.select_events(ids.case_id(programme, case)):
+                for stored in recorder.select_events(w.app.ids.case_id(programme, case)):
                     mapper.to_domain_event(stored)
                 seconds.append(time.perf_counter() - started)
         finally:

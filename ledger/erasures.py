@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from . import ids
 from .case_audit import CaseAudit
 from .case_keys import Case
 from .sealing import SealingMapper
@@ -77,7 +76,7 @@ def pending_erasures(app: Any) -> list[PendingErasure]:
     out: list[PendingErasure] = []
     # Recorded, key still there: look up the key of each (a handful), as the ledger would.
     named: dict[Case, int] = {}
-    by_id = {ids.case_id(*case): case for case in destroyed}
+    by_id = {app.ids.case_id(*case): case for case in destroyed}
     for originator, position in recorded.items():
         if originator in by_id:
             continue
@@ -91,7 +90,7 @@ def pending_erasures(app: Any) -> list[PendingErasure]:
     # Key destroyed, not recorded: unless the whole partnership's text was erased.
     erased_partnerships: dict[str, bool] = {}
     for case, erased_at in destroyed.items():
-        if ids.case_id(*case) in recorded:
+        if app.ids.case_id(*case) in recorded:
             continue
         partnership = mapper.partnership_of(case[0])
         if partnership not in erased_partnerships:

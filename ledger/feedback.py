@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import ids
 from .base import Act, LedgerAggregate
+from .ids import IdScheme
 
 
 class Feedback(LedgerAggregate):
@@ -119,9 +119,10 @@ class Feedback(LedgerAggregate):
 def feedback_from_return(
     programme: str, case: str, agency: str, auditor: str, practitioner: str, manager: str,
     grades: dict[str, int], strengths: dict[str, str], concerns: dict[str, str], act: Act,
+    scheme: IdScheme,
 ) -> Feedback:
     """A return's feedback: its good practice first, then each issue to be answered."""
-    return Feedback._create(Feedback.Created, id=ids.feedback_id(programme, case, agency),
+    return Feedback._create(Feedback.Created, id=scheme.feedback_id(programme, case, agency),
                             **feedback_fields(programme, case, agency, auditor, practitioner,
                                                manager, grades, strengths, concerns, act))
 

@@ -1,17 +1,40 @@
-"""Deterministic aggregate ids from natural keys, so the same thing twice is found, not doubled."""
+"""Deterministic aggregate ids from natural keys, so the same thing twice is found, not doubled.
+
+Two schemes, one a store, chosen when its first event is written and kept for its life:
+
+- *public*: uuid5 under a published namespace. Anyone can compute an id from names, so with
+  the database alone a dictionary of programme, case and agency names tells which agencies
+  work with each case and confirms staff ids. Stores written without a key, and every store
+  written before keyed ids existed, use it, so they read as they always did.
+- *keyed*: HMAC-SHA256 under a key derived from the store's key (AUDIT_LEDGER_KEY) for ids
+  alone, cut to a UUID of version 8 (RFC 9562's own-use version). Without the key an id says
+  nothing about the names it was made from. New stores written with a key use it.
+
+The scheme is recorded by the log itself: a keyed store's first event belongs to an
+aggregate with a keyed id (version 8), a public one's to a uuid5 id. The first event is
+chained and signed like every other (`ledger.chain`), so the choice cannot be changed
+without `verify` naming position 1. `scheme_of` reads it when a store is opened; each
+application keeps its own scheme (`LedgerApplication.ids`), so one process may open stores
+of either kind side by side.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import hmac
+from base64 import b64decode
 from functools import lru_cache
-from uuid import UUID
+from typing import Any
+from uuid import UUID, uuid5
+
+from .base import LedgerError
 
 NAMESPACE = UUID("5d0c1a52-6a3e-4f0e-9a59-2a7f1c3b0d11")
+OVERRIDE_NAMESPACE = UUID("0b7f2d0e-4b8a-4c55-9a0e-1d5c0f6e2a77")
 DEFAULT_PARTNERSHIP = "default"
 """The partnership of everything stored before partnerships were named, and of every pack
 that names none: its ids are exactly those of the release before, so old stores read as
 they did."""
-
 
 _NAMESPACE_BYTES = NAMESPACE.bytes
 # uuid5's version (5) and variant (RFC 4122) bits, set on the first 16 bytes of the SHA-1.
@@ -27,37 +50,147 @@ def name_uuid(name: str) -> UUID:
     return UUID(int=(int.from_bytes(digest[:16], "big") & _KEEP) | _VERSION_5)
 
 
-@lru_cache(maxsize=4096)  # an import asks for most of its ids more than once
-def _id(*parts: str) -> UUID:
-    return name_uuid("/".join(parts))
+IDS_LABEL = b"audit-ledger aggregate ids v1"
+"""What the key that makes keyed ids is derived from the store's key with, so it is used for
+nothing else."""
+KEYED_VERSION = 8
 
 
-def key_epoch_id(epoch: int) -> UUID:
-    """A key epoch's record (`ledger.rotation`): one per epoch, so two rotations to the same
-    epoch cannot both be recorded."""
-    return _id("key-epoch", str(epoch))
+class KeyedIdsWithoutKey(LedgerError):
+    """A store whose ids are keyed, opened without its key."""
+
+    def __init__(self) -> None:
+        super().__init__("this store's records are named with its key: set AUDIT_LEDGER_KEY "
+                         "to the key it was written with")
 
 
-def directory_id(partnership: str) -> UUID:
-    """A partnership's directory, opened once by the first pack that brings people into it
-    (`people.DirectoryOpened`): one id, so two first packs saved at once cannot both."""
-    return _id("directory", partnership)
+class IdScheme:
+    """How one store names its aggregates: `keyed` or `public` (see the module's words)."""
+
+    def __init__(self, id_key: bytes | None = None, *, keyed: bool | None = None) -> None:
+        self.keyed = id_key is not None if keyed is None else keyed
+        self._key = id_key
+        # One cache a scheme, so two stores' ids never meet in it.
+        self._id = lru_cache(maxsize=4096)(self._derive)  # an import asks for most ids twice
+
+    @property
+    def can_name(self) -> bool:
+        """Whether ids can be made here (a keyed scheme needs its key)."""
+        return not self.keyed or self._key is not None
+
+    @property
+    def name(self) -> str:
+        return "keyed" if self.keyed else "public"
+
+    def _derive(self, *parts: str) -> UUID:
+        if not self.keyed:
+            return name_uuid("/".join(parts))
+        if self._key is None:
+            raise KeyedIdsWithoutKey()
+        raw = bytearray(hmac.new(self._key, "/".join(parts).encode("utf-8", "surrogatepass"),
+                                 hashlib.sha256).digest()[:16])
+        raw[6] = (raw[6] & 0x0F) | (KEYED_VERSION << 4)
+        raw[8] = (raw[8] & 0x3F) | 0x80  # the RFC's variant
+        return UUID(bytes=bytes(raw))
+
+    def key_epoch_id(self, epoch: int) -> UUID:
+        """A key epoch's record (`ledger.rotation`): one per epoch, so two rotations to the
+        same epoch cannot both be recorded."""
+        return self._id("key-epoch", str(epoch))
+
+    def directory_id(self, partnership: str) -> UUID:
+        """A partnership's directory, opened once by the first pack that brings people into it
+        (`people.DirectoryOpened`): one id, so two first packs saved at once cannot both."""
+        return self._id("directory", partnership)
+
+    def programme_id(self, programme: str) -> UUID:
+        return self._id("programme", programme)
+
+    def partnership_id(self, partnership: str) -> UUID:
+        return self._id("partnership", partnership)
+
+    def person_id(self, person: str, partnership: str = DEFAULT_PARTNERSHIP) -> UUID:
+        """A person is someone within one partnership: the same directory id in another
+        partnership is another person."""
+        if partnership == DEFAULT_PARTNERSHIP:
+            return self._id("person", person)
+        return self._id("person", partnership, person)
+
+    def case_id(self, programme: str, case: str) -> UUID:
+        return self._id("case", programme, case)
+
+    def feedback_id(self, programme: str, case: str, agency: str) -> UUID:
+        return self._id("feedback", programme, case, agency)
+
+    def concern_id(self, programme: str, ref: str) -> UUID:
+        return self._id("concern", programme, ref)
+
+    def recommendation_id(self, programme: str, number: int) -> UUID:
+        return self._id("recommendation", programme, str(number))
+
+    def action_id(self, programme: str, action: str) -> UUID:
+        return self._id("action", programme, action)
+
+    def delivery_id(self, programme: str, subject: str, purpose: str, recipient: str) -> UUID:
+        """One message per subject, purpose and person: the same alert is never recorded
+        twice."""
+        return self._id("delivery", programme, subject, purpose, recipient)
+
+    def overview_report_id(self, programme: str) -> UUID:
+        return self._id("overview-report", programme)
+
+    def override_id(self, programme: str, natural: str) -> UUID:
+        """The override of one text of a file (`ledger.overrides`), found again when the same
+        file is imported again."""
+        if not self.keyed:  # under the namespace overrides had before keyed ids
+            return uuid5(OVERRIDE_NAMESPACE, f"{programme}/{natural}")
+        return self._id("override", programme, natural)
 
 
-def programme_id(programme: str) -> UUID:
-    return _id("programme", programme)
+PUBLIC = IdScheme()
+"""The public scheme: that of stores without a key and of every store written before."""
 
 
-def partnership_id(partnership: str) -> UUID:
-    return _id("partnership", partnership)
+def keyed_scheme(store_key: str) -> IdScheme:
+    """The keyed scheme of a store key (base64, as AUDIT_LEDGER_KEY holds it)."""
+    return IdScheme(hmac.new(b64decode(store_key.strip()), IDS_LABEL, hashlib.sha256).digest())
 
 
-def person_id(person: str, partnership: str = DEFAULT_PARTNERSHIP) -> UUID:
-    """A person is someone within one partnership: the same directory id in another
-    partnership is another person."""
-    if partnership == DEFAULT_PARTNERSHIP:
-        return _id("person", person)
-    return _id("person", partnership, person)
+def is_keyed_id(oid: Any) -> bool:
+    """Whether a stored aggregate id was made by the keyed scheme (its version)."""
+    try:
+        return (oid if isinstance(oid, UUID) else UUID(str(oid))).version == KEYED_VERSION
+    except ValueError:
+        return False
+
+
+def scheme_of(first_oid: Any | None, store_key: str) -> IdScheme:
+    """A store's scheme, from its first event's aggregate id (None: no events yet) and its key.
+
+    A store with no events takes the keyed scheme when it has a key and the public one
+    otherwise, as its first write will record; a store with events keeps the scheme its
+    first event was named by."""
+    if first_oid is None:
+        return keyed_scheme(store_key) if store_key else PUBLIC
+    if not is_keyed_id(first_oid):
+        return PUBLIC
+    return keyed_scheme(store_key) if store_key else IdScheme(keyed=True)
+
+
+# The public scheme's ids by name, for what reads stores of any scheme by the public one
+# (tests of unkeyed stores, old stores). The ledger itself asks its application's scheme.
+key_epoch_id = PUBLIC.key_epoch_id
+programme_id = PUBLIC.programme_id
+directory_id = PUBLIC.directory_id
+partnership_id = PUBLIC.partnership_id
+person_id = PUBLIC.person_id
+case_id = PUBLIC.case_id
+feedback_id = PUBLIC.feedback_id
+concern_id = PUBLIC.concern_id
+recommendation_id = PUBLIC.recommendation_id
+action_id = PUBLIC.action_id
+delivery_id = PUBLIC.delivery_id
+overview_report_id = PUBLIC.overview_report_id
 
 
 def in_partnership(partnership: str, name: str) -> str:
@@ -69,36 +202,7 @@ def in_partnership(partnership: str, name: str) -> str:
     return f"{partnership}/{name}"
 
 
-def case_id(programme: str, case: str) -> UUID:
-    return _id("case", programme, case)
-
-
-def feedback_id(programme: str, case: str, agency: str) -> UUID:
-    return _id("feedback", programme, case, agency)
-
-
-def concern_id(programme: str, ref: str) -> UUID:
-    return _id("concern", programme, ref)
-
-
 def concern_ref(case: str, agency: str, summary: str, raised_on: str) -> str:
     """A short reference people can type, stable for the same concern raised twice."""
     digest = hashlib.sha256("/".join((case, agency, summary.strip(), raised_on)).encode()).hexdigest()
     return f"{case}-{digest[:6]}"
-
-
-def recommendation_id(programme: str, number: int) -> UUID:
-    return _id("recommendation", programme, str(number))
-
-
-def action_id(programme: str, action: str) -> UUID:
-    return _id("action", programme, action)
-
-
-def delivery_id(programme: str, subject: str, purpose: str, recipient: str) -> UUID:
-    """One message per subject, purpose and person: the same alert is never recorded twice."""
-    return _id("delivery", programme, subject, purpose, recipient)
-
-
-def overview_report_id(programme: str) -> UUID:
-    return _id("overview-report", programme)

@@ -21,7 +21,7 @@ from .application import AuditLedger
 from .base import Act
 from .free_text import TextFound
 from .import_reading import Lookup
-from .overrides import IdentifierOverride, identifiers_allowed, override_id
+from .overrides import IdentifierOverride, identifiers_allowed
 from .pack import Pack, PersonIn, ReturnIn
 from .partnership import Partnership
 from .people import Person
@@ -108,7 +108,7 @@ def pack_partnership(lookup: Lookup, pack: Pack, act: Act, problems: list[str]
     named = pack.partnership
     if named is None:
         return None
-    stored = lookup.find(Partnership, ids.partnership_id(named.id))
+    stored = lookup.find(Partnership, lookup.ids.partnership_id(named.id))
     if stored is None:
         if not named.name and named.id == ids.DEFAULT_PARTNERSHIP:
             return None  # the default partnership needs no registering
@@ -116,7 +116,7 @@ def pack_partnership(lookup: Lookup, pack: Pack, act: Act, problems: list[str]
             problems.append(f"partnership.name: partnership {named.id} is not in the ledger yet; "
                             "give its name to register it")
             return None
-        return Partnership._create(Partnership.Created, id=ids.partnership_id(named.id),
+        return Partnership._create(Partnership.Created, id=lookup.ids.partnership_id(named.id),
                                    partnership=named.id, name=named.name,
                                    slack_team=named.slack_team or "", **act.fields())
     if named.name and named.name != stored.name:
@@ -143,7 +143,7 @@ def allowing(app: AuditLedger, pack: Pack, texts: list[TextFound], by: str, reas
         return [p for t in texts for p in t.problems] + [ALLOW_IN_A_FILE]
     known = named.get(by)
     roles = list(known.roles) if known else list(getattr(
-        app.find(Person, ids.person_id(by, pack.partnership_id)), "roles", []))
+        app.find(Person, app.ids.person_id(by, pack.partnership_id)), "roles", []))
     if not may_allow_identifiers(roles):
         return [f"--by {by}: only a quality lead may allow text that holds what identifies a "
                 "child or family"]
@@ -153,7 +153,7 @@ def allowing(app: AuditLedger, pack: Pack, texts: list[TextFound], by: str, reas
     pid = pack.programme.id
     act = Act(by, date.today().isoformat())
     for t in texts:
-        oid = override_id(pid, t.natural)
+        oid = app.ids.override_id(pid, t.natural)
         if app.find(IdentifierOverride, oid) is None:
             pending.append(identifiers_allowed(pid, t.case, t.field, t.kinds, t.act_of, reason,
                                                act, oid))

@@ -11,7 +11,6 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
-from . import ids
 from .application import AuditLedger
 from .pack import PersonIn
 from .people import Person
@@ -26,6 +25,7 @@ class Lookup:
 
     def __init__(self, app: AuditLedger, aggregate_ids: Iterable[UUID]) -> None:
         self.app = app
+        self.ids = app.ids  # the store's id scheme, for what takes a lookup as its app
         self.asked = set(aggregate_ids)
         self.stored = app.stored_events_of(self.asked)
 
@@ -57,11 +57,11 @@ def directory_of(app: AuditLedger, person_ids: set[str], partnership: str,
     replayed once a process, and again only when their last stored event is another (its
     version and stored bytes, which the log never changes), not once a pack."""
     if lookup is None:
-        lookup = Lookup(app, (ids.person_id(pid, partnership) for pid in person_ids))
+        lookup = Lookup(app, (app.ids.person_id(pid, partnership) for pid in person_ids))
     read = _directory_read(app)
     out = {}
     for pid in sorted(person_ids):
-        uid = ids.person_id(pid, partnership)
+        uid = app.ids.person_id(pid, partnership)
         stored = lookup.stored.get(uid) if uid in lookup.asked else None
         last = (stored[-1].originator_version, stored[-1].state) if stored else None
         known = read.get(uid) if last is not None else None

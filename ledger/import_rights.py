@@ -20,7 +20,7 @@ from policies.permissions import (
     who_may,
 )
 
-from .ids import DEFAULT_PARTNERSHIP
+from .ids import DEFAULT_PARTNERSHIP, PUBLIC, IdScheme
 from .people import DirectoryOpened, Person
 from .sealing import SealingMapper
 
@@ -96,7 +96,8 @@ def import_problems(app: AuditLedger, partnership: str, by: str | None, importer
 
 
 def opening_directory(partnership: str, importer: Person | None,
-                      added: Mapping[str, int], act: Act) -> list[Aggregate.Event]:
+                      added: Mapping[str, int], act: Act,
+                      scheme: IdScheme = PUBLIC) -> list[Aggregate.Event]:
     """The record that this import opens the partnership's directory, when it does: an
     import that passed `import_problems` adding people with no importer in the directory is
     its first pack. Saved with the pack, under one id a partnership, so that of two first
@@ -104,9 +105,7 @@ def opening_directory(partnership: str, importer: Person | None,
     directory no longer empty)."""
     if importer is not None or not added.get("people"):
         return []
-    from . import ids
-
-    return [DirectoryOpened.creation(DirectoryOpened.Created, ids.directory_id(partnership),
+    return [DirectoryOpened.creation(DirectoryOpened.Created, scheme.directory_id(partnership),
                                      partnership=partnership, **act.fields())]
 
 

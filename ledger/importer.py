@@ -88,14 +88,14 @@ def _import_pack(app: AuditLedger, pack: Pack, by: str,  # noqa: C901
             raised.case, raised.agency, raised.summary, raised_on.isoformat())))
     # Everything the pack might add, looked up at once: in a fresh import none of it exists.
     lookup = Lookup(app, [
-        ids.partnership_id(owner),
-        ids.programme_id(pid),
-        *(ids.person_id(p, owner) for p in sorted(outside | in_pack)),
-        *(ids.case_id(pid, k.ref) for k in pack.cases),
-        *(ids.concern_id(pid, ref) for _, _, ref in concerns),
-        *(ids.recommendation_id(pid, rec.number) for rec in pack.recommendations),
-        *(ids.action_id(pid, a.id) for a in pack.actions),
-        ids.person_id(by, owner),  # the importer, asked of every import that writes
+        app.ids.partnership_id(owner),
+        app.ids.programme_id(pid),
+        *(app.ids.person_id(p, owner) for p in sorted(outside | in_pack)),
+        *(app.ids.case_id(pid, k.ref) for k in pack.cases),
+        *(app.ids.concern_id(pid, ref) for _, _, ref in concerns),
+        *(app.ids.recommendation_id(pid, rec.number) for rec in pack.recommendations),
+        *(app.ids.action_id(pid, a.id) for a in pack.actions),
+        app.ids.person_id(by, owner),  # the importer, asked of every import that writes
     ])
     directory = directory_of(app, outside, owner, lookup)
     problems = reference_problems(pack, directory, set_aside)
@@ -112,14 +112,14 @@ def _import_pack(app: AuditLedger, pack: Pack, by: str,  # noqa: C901
     if partnership is not None:
         pending.append(partnership)
         summary.count("partnership")
-    programme = lookup.find(Programme, ids.programme_id(pid))
+    programme = lookup.find(Programme, app.ids.programme_id(pid))
     if programme is not None and programme.partnership != owner:
         raise PackProblems(problems + [f"programme.id: {pid} is another partnership's programme; name "
                             "this audit's programme otherwise"])
     if programme is None:
         terms = pack.programme
         programme = Programme._create(
-            Programme.Created, id=ids.programme_id(pid), partnership=owner, programme=pid,
+            Programme.Created, id=app.ids.programme_id(pid), partnership=owner, programme=pid,
             title=terms.title,
             board=terms.board, opened=opened, scale=terms.scale,
             consolidation=terms.consolidation, areas=pack.areas,
@@ -150,10 +150,10 @@ def _import_pack(app: AuditLedger, pack: Pack, by: str,  # noqa: C901
 
     people: dict[str, Person] = {}
     for i, p in enumerate(pack.people):
-        person = lookup.find(Person, ids.person_id(p.id, owner))
+        person = lookup.find(Person, app.ids.person_id(p.id, owner))
         if person is None:
             person = Person._create(
-                Person.Created, id=ids.person_id(p.id, owner), partnership=owner, person=p.id,
+                Person.Created, id=app.ids.person_id(p.id, owner), partnership=owner, person=p.id,
                 name=p.name,
                 agency=p.agency, roles=list(p.roles), manager=p.manager or "",
                 slack_user=p.slack_user or "", **Act(by, today).fields())
@@ -184,7 +184,7 @@ def _import_pack(app: AuditLedger, pack: Pack, by: str,  # noqa: C901
 
     cases: dict[str, CaseAudit | NewCase] = {}
     for i, k in enumerate(pack.cases):
-        cid = ids.case_id(pid, k.ref)
+        cid = app.ids.case_id(pid, k.ref)
         case = lookup.find(CaseAudit, cid)
         if case is None:
             new = NewCase(cid, list(k.agencies), [CaseAudit.creation(
@@ -235,36 +235,36 @@ def _import_pack(app: AuditLedger, pack: Pack, by: str,  # noqa: C901
                 in_pending.add(id(held))
                 pending.append(held)
         pending.append(Feedback.creation(
-            Feedback.Created, ids.feedback_id(pid, r.case, r.agency), **feedback_fields(
+            Feedback.Created, app.ids.feedback_id(pid, r.case, r.agency), **feedback_fields(
                 pid, r.case, r.agency, r.auditor, r.practitioner, manager_of(r.practitioner),
                 dict(r.grades), dict(r.strengths), dict(r.concerns), act)))
         summary.count("returns")
         summary.count("feedback issued")
 
     for raised, raised_on, ref in concerns:
-        if lookup.find(Concern, ids.concern_id(pid, ref)) is not None:
+        if lookup.find(Concern, app.ids.concern_id(pid, ref)) is not None:
             continue
         pending.append(Concern.creation(
-            Concern.Created, ids.concern_id(pid, ref), programme=pid, case=raised.case,
+            Concern.Created, app.ids.concern_id(pid, ref), programme=pid, case=raised.case,
             agency=raised.agency, ref=ref, summary=raised.summary,
             child_at_risk=raised.child_at_risk,
             **Act(raised.raised_by, raised_on.isoformat()).fields()))
         summary.count("concerns")
 
     for i, rec in enumerate(pack.recommendations):
-        made = lookup.find(Recommendation, ids.recommendation_id(pid, rec.number))
+        made = lookup.find(Recommendation, app.ids.recommendation_id(pid, rec.number))
         if made is not None:
             if made.text != rec.text:
                 problems.append(f"recommendations[{i}]: recommendation {rec.number} is in the "
                                 "ledger with other words")
             continue
         pending.append(Recommendation.creation(
-            Recommendation.Created, ids.recommendation_id(pid, rec.number), programme=pid,
+            Recommendation.Created, app.ids.recommendation_id(pid, rec.number), programme=pid,
             number=rec.number, text=rec.text, **admin.fields()))
         summary.count("recommendations")
 
     for i, a in enumerate(pack.actions):
-        planned = lookup.find(Action, ids.action_id(pid, a.id))
+        planned = lookup.find(Action, app.ids.action_id(pid, a.id))
         if planned is not None:
             if (planned.description, planned.owner, planned.due) != (a.description, a.owner,
                                                                      a.due.isoformat()):
@@ -272,7 +272,7 @@ def _import_pack(app: AuditLedger, pack: Pack, by: str,  # noqa: C901
                                 "plan; replan it with a reason instead")
             continue
         pending.append(Action.creation(
-            Action.Created, ids.action_id(pid, a.id), programme=pid, action=a.id,
+            Action.Created, app.ids.action_id(pid, a.id), programme=pid, action=a.id,
             recommendation=a.recommendation, description=a.description, measure=a.measure,
             owner=a.owner, due=a.due.isoformat(), **admin.fields()))
         summary.count("actions")
@@ -284,20 +284,20 @@ def _import_pack(app: AuditLedger, pack: Pack, by: str,  # noqa: C901
         summary.count("report parts", sum(1 for e in authored.pending_events
                                           if type(e).__name__ != "Created"))
     summary.events = events_in(pending)
-    importer = lookup.find(Person, ids.person_id(by, owner)) if summary.events else None
+    importer = lookup.find(Person, app.ids.person_id(by, owner)) if summary.events else None
     if summary.events:  # who may import is asked only of an import that writes
         problems += import_problems(
             app, owner, None if by == IMPORTER else by,
             importer, summary.added, pack.people,
             new_partnership=partnership is not None and owner != ids.DEFAULT_PARTNERSHIP,
             refused=bool(problems) or not save,
-            actors=lambda: {name: lookup.find(Person, ids.person_id(name, owner)) for name in
+            actors=lambda: {name: lookup.find(Person, app.ids.person_id(name, owner)) for name in
                             {r.auditor for r in pack.returns}
                             | {c.raised_by for c in pack.concerns}})
     if problems:
         raise PackProblems(problems)
     if summary.events and save:
-        opening = opening_directory(owner, importer, summary.added, admin)
+        opening = opening_directory(owner, importer, summary.added, admin, app.ids)
         summary.events += len(opening)  # the directory's opening is written with the pack
         app.save(*events_of(pending), *opening)
     return summary

@@ -28,6 +28,7 @@ from eventsourcing.persistence import Cipher, Transcoder
 
 from . import ids
 from .epoch_audit import check_epochs
+from .ids import PUBLIC, IdScheme
 from .key_binding import check_binding, opened_partnership_keys
 from .key_log import (
     CASE_TABLE,
@@ -55,7 +56,7 @@ def _partnerships_against_log(partnerships: dict[str, tuple[bytes | None, str]],
     destroyed = set()
     held = set(log.partnership_of.values())
     for partnership, (wrapped, erased_at) in sorted(partnerships.items()):
-        recorded = ids.partnership_id(partnership) in log.erased_partnerships
+        recorded = log.scheme.partnership_id(partnership) in log.erased_partnerships
         if log.readable and partnership not in held and not recorded:
             out.problems.append(
                 f"the key table has a key for partnership {partnership}, which no programme "
@@ -86,7 +87,7 @@ def _against_log(rows: dict[Case, tuple[bytes | None, str]], log: KeyLog,
     erased_partnerships = _partnerships_against_log(partnerships, log, out)
     gone_with_partnership = 0
     for case, (wrapped, erased_at) in sorted(rows.items()):
-        case_id = ids.case_id(*case)
+        case_id = log.scheme.case_id(*case)
         if case_id not in log.cases:
             out.problems.append(
                 f"the key table has a row for {case_name(case)}, which the log does not hold: it "
@@ -133,7 +134,7 @@ def _against_log(rows: dict[Case, tuple[bytes | None, str]], log: KeyLog,
                 "text: it was removed outside the ledger, and the case's text can no longer be "
                 "read")
     if not log.readable:
-        missing = [i for i in log.erased if i not in {ids.case_id(*c) for c in rows}]
+        missing = [i for i in log.erased if i not in {log.scheme.case_id(*c) for c in rows}]
         if missing:
             out.problems.append(
                 f"{count_cases(len(missing))} erased by a recorded erasure no longer in the key "
@@ -141,6 +142,9 @@ def _against_log(rows: dict[Case, tuple[bytes | None, str]], log: KeyLog,
                 "outside the ledger (set AUDIT_LEDGER_KEY to have them named)")
 
 
+KEYED_IDS = ("this store names its records with its key, so without that key its key rows "
+             "could not be matched to the log's cases, and were not checked (set "
+             "AUDIT_LEDGER_KEY and run verify again)")
 NOT_READ = ("without AUDIT_LEDGER_KEY this store's events cannot be read, so its key rows "
             "were checked only against the cases and erasures the log's topics show: a key row "
             "deleted outright or moved to another case is found only with the key (set "
@@ -150,10 +154,10 @@ OTHER_KEY = ("AUDIT_LEDGER_KEY does not open this store's events, so its key row
 
 
 def check_case_keys(recorder: Any, transcoder: Transcoder, cipher: Cipher | None,
-                    wrapping_key: bytes | None = None) -> KeyCheck:
+                    wrapping_key: bytes | None = None, scheme: IdScheme = PUBLIC) -> KeyCheck:
     """The case key table checked against the log, in one snapshot of the store (`cipher`:
     the store's key, when the process holds one; `wrapping_key`: the key epoch's, after a
-    rotation)."""
+    rotation; `scheme`: the store's ids, keyed with that key when it has one)."""
     out = KeyCheck()
     with snapshot(recorder) as (c, postgres):
         reader = SnapshotReader(c, postgres, recorder)
@@ -173,6 +177,11 @@ def check_case_keys(recorder: Any, transcoder: Transcoder, cipher: Cipher | None
         partnerships = reader.key_rows(PARTNERSHIP_TABLE)
         log = read_log(reader, opener)
         epochs = reader.epochs()
+    log.scheme = scheme
+    if scheme.keyed and (opener is None or not scheme.can_name):
+        # Without the key no id in the log can be matched to a row's case: none is checked.
+        out.unchecked = [u for u in out.unchecked if u != NOT_READ] + [KEYED_IDS]
+        return out
     out.rows = len(rows)
     _against_log(rows, log, partnerships, out)
     rotations_by_id(log, epochs)

@@ -21,6 +21,7 @@ from .case_audit import CaseAudit
 from .concerns import Concern
 from .epoch_audit import EpochRow, Rotations
 from .feedback import Feedback
+from .ids import PUBLIC, IdScheme
 from .key_epochs import EPOCH_TABLE, KeyRotation
 from .partnership import Partnership
 from .programme import Programme
@@ -60,6 +61,7 @@ class KeyLog:
     erased: dict[UUID, str] = field(default_factory=dict)  # case id -> "on DATE by PERSON"
     erased_partnerships: set[UUID] = field(default_factory=set)  # by `partnership erase`
     partnership_of: dict[str, str] = field(default_factory=dict)  # programme -> partnership
+    scheme: IdScheme = PUBLIC  # how the store names its aggregates (`ledger.ids`)
     rotations: Rotations = field(default_factory=Rotations)  # rotations recorded
     rotation_ids: set[UUID] = field(default_factory=set)  # when the events cannot be read
 
@@ -217,7 +219,7 @@ def rotations_by_id(log: KeyLog, epochs: list[EpochRow]) -> None:
     if not log.rotation_ids:
         return
     limit = len(log.rotation_ids) + max((e.number for e in epochs), default=0) + 1
-    by_id = {ids.key_epoch_id(n): n for n in range(1, limit + 1)}
+    by_id = {log.scheme.key_epoch_id(n): n for n in range(1, limit + 1)}
     for found in log.rotation_ids:
         if found in by_id:
             log.rotations.recorded[by_id[found]] = ""

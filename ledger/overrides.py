@@ -7,7 +7,7 @@ reason is kept in the clear and is itself checked: it may not hold an identifier
 
 from __future__ import annotations
 
-from uuid import UUID, uuid4, uuid5
+from uuid import UUID, uuid4
 
 from .base import Act, LedgerAggregate
 
@@ -36,19 +36,11 @@ class IdentifierOverride(LedgerAggregate):
         self.allowed_by = by
 
 
-NAMESPACE = UUID("0b7f2d0e-4b8a-4c55-9a0e-1d5c0f6e2a77")
-
-
-def override_id(programme: str, natural: str) -> UUID:
-    """The override of one text of a file, found again when the same file is imported again."""
-    return uuid5(NAMESPACE, f"{programme}/{natural}")
-
-
 def identifiers_allowed(programme: str, case: str, field: str, kinds: list[str], act_of: str,
                         reason: str, act: Act, id: UUID | None = None) -> IdentifierOverride:
     """The override's record. A command's is new each time (the act it allows carries the
     act's idempotency key, and a retried act stops before it reaches here); a file's has the
-    id of its text (`override_id`)."""
+    id of its text (`IdScheme.override_id`)."""
     return IdentifierOverride._create(
         IdentifierOverride.Created, id=id or uuid4(), programme=programme, case=case,
         field=field, kinds=list(kinds), act_of=act_of, reason=reason, **act.fields())

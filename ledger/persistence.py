@@ -7,6 +7,7 @@ import random
 import time
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date
+from functools import cached_property
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -26,6 +27,7 @@ from eventsourcing.persistence import (
 from eventsourcing.sqlite import SQLiteAggregateRecorder
 
 from .base import LedgerError
+from .ids import IdScheme, scheme_of
 from .sealing import SealingEventStore, SealingMapper, ledger_mapper
 
 A = TypeVar("A", bound=Aggregate)
@@ -98,6 +100,15 @@ def _select_events_of(recorder: AggregateRecorder, aggregate_ids: list[UUID]
     return None
 
 
+def store_scheme(recorder: ApplicationRecorder, key: str) -> IdScheme:
+    """A store's id scheme (`ledger.ids`) from its first event, made with `key` if keyed."""
+    try:
+        first = recorder.select_notifications(start=None, limit=1)
+    except ValueError:  # a first row edited by hand: `verify` names it
+        first = []
+    return scheme_of(first[0].originator_id if first else None, key)
+
+
 class LedgerApplication(Application[UUID]):
     """Events sealed per case on the way in, chained by the store, read back in batches;
     every command's load-decide-save retried when another writer got there first."""
@@ -116,7 +127,14 @@ class LedgerApplication(Application[UUID]):
         recorder = super().construct_recorder()
         if isinstance(self.mapper, SealingMapper):
             self.mapper.recorder = recorder  # to find the case of an aggregate's later events
+            self.mapper.scheme = lambda: self.ids
         return recorder
+
+    @cached_property
+    def ids(self) -> IdScheme:
+        """How this store names its aggregates (`ledger.ids`): read from its first event once,
+        when first asked."""
+        return store_scheme(self.recorder, self.env.get("CIPHER_KEY") or "")
 
     def construct_event_store(self) -> EventStore[UUID]:
         return SealingEventStore(mapper=self.mapper, recorder=self.recorder)

@@ -7,7 +7,6 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from . import ids
 from .base import Act
 from .case_audit import CaseAudit
 from .overview_report import OverviewReport
@@ -32,7 +31,7 @@ def report_from_pack(app: Any, pack: Pack, by: str,
     for i, theme in enumerate(words.themes):
         for j, c in enumerate(theme.comments):
             where = f"report.themes[{i}].comments[{j}]"
-            case = cases.get(c.case) or app.find(CaseAudit, ids.case_id(pid, c.case))
+            case = cases.get(c.case) or app.find(CaseAudit, app.ids.case_id(pid, c.case))
             if case is None:
                 problems.append(f"{where}.case: no case {c.case!r} in {pid}")
             elif c.agency and c.agency not in case.agencies:
@@ -43,10 +42,10 @@ def report_from_pack(app: Any, pack: Pack, by: str,
     if problems:
         return None, problems
     act = Act(by, (words.written or date.today()).isoformat())
-    report = app.find(OverviewReport, ids.overview_report_id(pid))
+    report = app.find(OverviewReport, app.ids.overview_report_id(pid))
     if report is None:
         report = OverviewReport._create(OverviewReport.Created,
-                                        id=ids.overview_report_id(pid), programme=pid,
+                                        id=app.ids.overview_report_id(pid), programme=pid,
                                         **act.fields())
     report.write(act, author=(words.author.name, words.author.role) if words.author else None,
                  areas=dict(words.areas), themes=[theme_words(t) for t in words.themes],

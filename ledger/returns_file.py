@@ -11,7 +11,6 @@ from typing import Any
 
 from policies.scales import AREAS, OVERALL, SCALES, UNGRADED_AREAS
 
-from . import ids
 from .application import AuditLedger
 from .case_audit import CaseAudit
 from .importer import ALLOW_IN_A_FILE, IMPORTER, ImportSummary, Lookup, import_pack
@@ -105,7 +104,7 @@ def _returns_pack(app: AuditLedger, programme: str, rows: list[Row],  # noqa: C9
                   problems: Problems) -> tuple[Pack | None, Placer, SetAside]:
     """The rows read into a pack of returns for a programme already in the ledger, and how to
     place a pack's problem in the file; the problems of the rows themselves go to `problems`."""
-    found = app.find(Programme, ids.programme_id(programme))
+    found = app.find(Programme, app.ids.programme_id(programme))
     if found is None:
         raise PackProblems([f"no programme {programme!r} in the ledger; import its pack first"])
     areas = found.areas or AREAS
@@ -173,10 +172,10 @@ def _returns_pack(app: AuditLedger, programme: str, rows: list[Row],  # noqa: C9
     programme_data = {"id": programme, "scale": found.scale,
                       "consolidation": found.consolidation, "areas": dict(areas)}
     refs = sorted({k[0] for k in keys})
-    lookup = Lookup(app, (ids.case_id(programme, ref) for ref in refs))
+    lookup = Lookup(app, (app.ids.case_id(programme, ref) for ref in refs))
     cases: list[dict[str, Any]] = []
     for ref in refs:
-        case = lookup.find(CaseAudit, ids.case_id(programme, ref))
+        case = lookup.find(CaseAudit, app.ids.case_id(programme, ref))
         if case is None:
             first = min((rows_of[k][0] for k in keys if k[0] == ref), key=lambda r: r.order)
             problems.add(first.order, f"{first.where('case')}: no case {ref!r} in {programme}")

@@ -32,7 +32,7 @@ and opens them, the write path's one place that does.
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 from uuid import UUID
 
@@ -53,7 +53,7 @@ from eventsourcing.persistence import (
 from .base import Rejected
 from .case_key_stores import case_keys_for
 from .case_keys import LRU, NEW_KEYS, REMEMBERED, Case, CaseKey, CaseKeys, NewKeys, usable
-from .ids import DEFAULT_PARTNERSHIP, programme_id
+from .ids import DEFAULT_PARTNERSHIP, PUBLIC, IdScheme
 from .personal import (
     ERASED,
     SEALED,
@@ -78,6 +78,8 @@ class SealingMapper(Mapper[UUID]):
         super().__init__(transcoder, compressor, cipher)
         self.keys: CaseKeys | None = None
         self.recorder: ApplicationRecorder | None = None
+        self.scheme: Callable[[], IdScheme] = lambda: PUBLIC
+        """The store's id scheme (`ledger.ids`), once its application has one."""
         self.cases: LRU[Any, Case] = LRU(REMEMBERED)
         self.cases_lock = threading.Lock()  # an LRU's reads reorder it: one thread at a time
         self.programmes: dict[str, str] = {}  # programme -> its partnership (whose key wraps)
@@ -102,7 +104,8 @@ class SealingMapper(Mapper[UUID]):
         import stores it with its cases, in one save), else read from the store."""
         found = self.programmes.get(programme)
         if found is None and self.recorder is not None:
-            first = self.recorder.select_events(programme_id(programme), limit=1)
+            first = self.recorder.select_events(self.scheme().programme_id(programme),
+                                                limit=1)
             if first:
                 self._learn_programme(super().to_domain_event(first[0]))
             found = self.programmes.get(programme)

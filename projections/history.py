@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from ledger import ids
 from ledger.application import AuditLedger
 from ledger.base import NotFound
 from ledger.case_audit import CaseAudit
@@ -37,10 +36,10 @@ def case_history(app: AuditLedger, programme: str, case: str, area: str | None =
     """The case replayed; without --area its feedback and concerns are woven in by time.
     `as_of` stops at a moment of recording; `day` leaves out what happened in the world
     after that day (a return completed later, a revision made later), whenever recorded."""
-    prog = app.find(Programme, ids.programme_id(programme))
+    prog = app.find(Programme, app.ids.programme_id(programme))
     if prog is None:
         raise NotFound(f"no programme {programme!r}")
-    own: list[Any] = list(app.repository.event_store.get(ids.case_id(programme, case)))
+    own: list[Any] = list(app.repository.event_store.get(app.ids.case_id(programme, case)))
     if not own:
         raise NotFound(f"no case {case!r} in programme {programme!r}")
     events = own
@@ -48,10 +47,10 @@ def case_history(app: AuditLedger, programme: str, case: str, area: str | None =
         store = app.repository.event_store
         related: list[Any] = []
         for agency in own[0].agencies:
-            related += [e for e in store.get(ids.feedback_id(programme, case, agency))
+            related += [e for e in store.get(app.ids.feedback_id(programme, case, agency))
                         if not isinstance(e, Feedback.AnswerDrafted)]  # a writer's own, unsent
         for ref in concern_refs or []:
-            related += store.get(ids.concern_id(programme, ref))
+            related += store.get(app.ids.concern_id(programme, ref))
         events = sorted(own + related, key=lambda e: e.timestamp)
     steps: list[Doc] = []
     doc: Doc = {}

@@ -75,7 +75,7 @@ class PostgresViewStore(ViewStore):
         with self._conn() as db:
             row = db.execute(f"SELECT doc FROM {self.table} WHERE view=%s AND key=%s",
                              (view, stored)).fetchone()
-        return self.decode(view, stored, row[0]) if row else None
+        return self.decode_at(view, key, stored, row[0]) if row else None
 
     def get_many(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], Doc]:
         if not keys:
@@ -86,14 +86,16 @@ class PostgresViewStore(ViewStore):
                 f"SELECT d.view, d.key, d.doc FROM {self.table} d JOIN unnest(%s::text[], "
                 "%s::text[]) AS k(view, key) ON d.view=k.view AND d.key=k.key",
                 ([v for v, _ in stored], [k for _, k in stored])).fetchall()
-        return {stored[(v, k)]: self.decode(v, k, d) for v, k, d in rows}
+        return {stored[(v, k)]: self.decode_at(v, stored[(v, k)][1], k, d) for v, k, d in rows}
 
     def scan(self, view: str, prefix: str = "") -> list[tuple[str, Doc]]:
         with self._conn() as db:
             rows = db.execute(
                 f"SELECT key, doc FROM {self.table} WHERE view=%s AND key>=%s AND key<%s "
-                "ORDER BY key COLLATE \"C\"", (view, prefix, prefix_end(prefix))).fetchall()
-        return [(k, self.decode(view, k, d)) for k, d in rows]
+                "ORDER BY key COLLATE \"C\"", (view, self.stored_prefix(view, prefix),
+                                                  prefix_end(self.stored_prefix(view, prefix)))
+            ).fetchall()
+        return self.found(view, rows)
 
     def commit(self, changes: Changes, expected: Mapping[str, int], new: int) -> None:
         changes = self._stored(changes)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from ledger.ids import DEFAULT_PARTNERSHIP, delivery_id, in_partnership
+from ledger.ids import DEFAULT_PARTNERSHIP, PUBLIC, IdScheme, in_partnership
 from policies.scales import OVERALL, area_title, scale_named
 from policies.smart import days_overdue
 
@@ -34,11 +35,14 @@ def natural_key(text: str) -> list[Any]:
 
 class Views:
     """The views as people read them: each document's personal text opened with its case's
-    key (`keys`: the ledger's case keys; None for documents already open, as a replay's)."""
+    key (`keys`: the ledger's case keys; None for documents already open, as a replay's;
+    `scheme`: the store's id scheme, asked when an id is needed)."""
 
-    def __init__(self, store: ViewStore, keys: CaseKeys | None = None) -> None:
+    def __init__(self, store: ViewStore, keys: CaseKeys | None = None,
+                 scheme: Callable[[], IdScheme] = lambda: PUBLIC) -> None:
         self.store = store
         self.keys = keys
+        self.scheme = scheme
 
     def opened(self, docs: list[Doc]) -> list[Doc]:
         """The documents with their personal text opened (in place), for reading."""
@@ -241,7 +245,7 @@ class Views:
 
     def delivery(self, pid: str, subject: str, purpose: str, recipient: str) -> Doc | None:
         return self.store.get("delivery", f"{pid}/{subject}/"
-                                          f"{delivery_id(pid, subject, purpose, recipient)}")
+                                          f"{self.scheme().delivery_id(pid, subject, purpose, recipient)}")
 
 
 def partnership_of(doc: Doc) -> str:

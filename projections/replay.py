@@ -99,7 +99,7 @@ def views_as_of(app: AuditLedger, day: date | None = None,
     # that nothing read from a replay depends on the order its fold happened to build.
     docs = {k: orjson.loads(canonical(d)) for k, d in folding.cache.items()
             if d is not None}
-    return Views(MemoryViewStore(docs))
+    return Views(MemoryViewStore(docs), scheme=lambda: app.ids)
 
 
 def log_head(app: AuditLedger) -> int:

@@ -46,7 +46,7 @@ class SQLiteViewStore(ViewStore):
         with self.lock:
             row = self.conn.execute("SELECT doc FROM view_docs WHERE view=? AND key=?",
                                     (view, stored)).fetchone()
-        return self.decode(view, stored, row[0]) if row else None
+        return self.decode_at(view, key, stored, row[0]) if row else None
 
     def get_many(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], Doc]:
         by_view: dict[str, list[str]] = {}
@@ -61,15 +61,17 @@ class SQLiteViewStore(ViewStore):
                     rows = self.conn.execute(
                         f"SELECT key, doc FROM view_docs WHERE view=? AND key IN "
                         f"({','.join('?' * len(chunk))})", [view, *chunk]).fetchall()
-                found.update({stored[(view, k)]: self.decode(view, k, d) for k, d in rows})
+                found.update({stored[(view, k)]: self.decode_at(view, stored[(view, k)][1], k, d)
+                              for k, d in rows})
         return found
 
     def scan(self, view: str, prefix: str = "") -> list[tuple[str, Doc]]:
         with self.lock:
             rows = self.conn.execute(
                 "SELECT key, doc FROM view_docs WHERE view=? AND key>=? AND key<? ORDER BY key",
-                (view, prefix, prefix_end(prefix))).fetchall()
-        return [(k, self.decode(view, k, d)) for k, d in rows]
+                (view, self.stored_prefix(view, prefix),
+                 prefix_end(self.stored_prefix(view, prefix)))).fetchall()
+        return self.found(view, rows)
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:

@@ -24,6 +24,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from ledger.base import LedgerError
 from ledger.settings import StoreSettings
 
+from .view_keys import KEY, ViewKeys
+
 Doc = dict[str, Any]
 Changes = Mapping[tuple[str, str], Doc | bytes | None]
 """Documents to write (or, as bytes, already in their canonical form), None to delete."""
@@ -41,13 +43,6 @@ def canonical(doc: Doc) -> bytes:
 
 MANY = 400  # (view, key) pairs per query when reading many documents at once
 SETUP_LOCK = 0x61756469746C6764  # "auditlgd": serialises creating tables across processes
-HASHED_VIEWS = ("person", "slack", "waiting", "team")
-"""Views keyed by people's directory ids and Slack user ids. With a key set they are stored
-under a keyed hash of their key (HMAC-SHA256 with a key derived from AUDIT_LEDGER_KEY), so
-the ids are not readable in the table; `get` finds them as before, and `scan` lists them
-(with their stored keys) only whole, without a prefix."""
-
-
 SEALING = b"audit-ledger view documents v2"
 """What the key that seals view documents is derived from the store's key with (HMAC-SHA256),
 so it is used for nothing else."""
@@ -77,35 +72,33 @@ def _bound_to(view: str, stored_key: str) -> bytes:
     return f"{view}\x00{stored_key}".encode()
 
 
-class ViewStore(ABC):
+class ViewStore(ViewKeys, ABC):
     """Documents by (view, key), sealed with the store's key when one is set.
 
     A sealed document is AES-GCM with its (view, stored key) as associated data, so a document
     copied or swapped to another place does not open there (`UnopenedView` names the place).
+    Where a document is stored, and its key hidden, is `projections.view_keys`.
     """
 
     def __init__(self, key: str = "") -> None:
+        super().__init__(key)
         self.sealer = AESGCM(hmac.new(base64.b64decode(key), SEALING, hashlib.sha256)
                              .digest()) if key else None
-        self.key_hash = hmac.new(base64.b64decode(key), b"audit-ledger view keys v1",
-                                 hashlib.sha256).digest() if key else None
-
-    def hashes(self, view: str) -> bool:
-        """Whether this view's keys are stored as keyed hashes (so a prefix finds nothing)."""
-        return self.key_hash is not None and view in HASHED_VIEWS
-
-    def stored_key(self, view: str, key: str) -> str:
-        """The key a document is stored under: a keyed hash for the HASHED_VIEWS when a key
-        is set, else the key itself."""
-        if self.key_hash is None or view not in HASHED_VIEWS:
-            return key
-        return hmac.new(self.key_hash, f"{view}\x00{key}".encode(), hashlib.sha256).hexdigest()
 
     def _stored(self, keys: list[tuple[str, str]] | Changes) -> dict[tuple[str, str], Any]:
-        """Stored (view, key) pairs: to the asked pair (from a list), or to the document."""
+        """Stored (view, key) pairs: to the asked pair (from a list), or to the document (in a
+        hidden view, holding its key)."""
         if isinstance(keys, list):
             return {(v, self.stored_key(v, k)): (v, k) for v, k in keys}
-        return {(v, self.stored_key(v, k)): doc for (v, k), doc in keys.items()}
+        return {(v, self.stored_key(v, k)): self.with_key(v, k, doc)
+                for (v, k), doc in keys.items()}
+
+    def found(self, view: str, rows: list[tuple[str, Any]]) -> list[tuple[str, Doc]]:
+        """A scan's stored rows as (key, document), in the order of their keys."""
+        out = [(k, self.decode(view, k, d)) for k, d in rows]
+        if not self.hides(view):
+            return out
+        return sorted(((doc.pop(KEY, stored), doc) for stored, doc in out), key=lambda kd: kd[0])
 
     @contextmanager
     def erasing(self) -> Iterator[list[str]]:
@@ -124,7 +117,15 @@ class ViewStore(ABC):
         return nonce + self.sealer.encrypt(nonce, raw, _bound_to(view, stored_key))
 
     def decode(self, view: str, stored_key: str, raw: bytes) -> Doc:
+        """A stored document (in a hidden view, still holding its key under KEY)."""
         doc: Doc = orjson.loads(self._plain(view, stored_key, raw))
+        return doc
+
+    def decode_at(self, view: str, key: str, stored_key: str, raw: bytes) -> Doc:
+        """The document stored for (view, key), as folded."""
+        doc = self.decode(view, stored_key, raw)
+        if self.hides(view) and doc.pop(KEY, None) != key:
+            raise UnopenedView(view, stored_key)
         return doc
 
     def _plain(self, view: str, stored_key: str, raw: bytes) -> bytes:

@@ -129,6 +129,7 @@ def verify_views(app: LedgerApplication, stored: ViewStore, key: str) -> ViewsVe
     started = time.perf_counter()
     folder = Path(tempfile.mkdtemp(prefix="audit-ledger-views-"))
     scratch = SQLiteViewStore(str(folder / "views.db"), key)
+    scratch.hide_names(stored.names_hidden)
     try:
         ours = Follower(app, stored)
         theirs = Follower(app, scratch)

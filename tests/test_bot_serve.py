@@ -15,7 +15,6 @@ from urllib.parse import unquote
 import pytest
 
 from audit_ledger.wiring import wire
-from ledger import ids
 
 from .conftest import (
     BOT_TOKEN,
@@ -95,7 +94,7 @@ def test_a_clock_that_is_not_a_date_is_refused(tmp_path: Path, fake_slack: FakeS
 def _feedback_events(url: str) -> list[str]:
     w = wire(url, "")
     try:
-        events = w.app.repository.event_store.get(ids.feedback_id("mini-2026", "K01", "social-care"))
+        events = w.app.repository.event_store.get(w.app.ids.feedback_id("mini-2026", "K01", "social-care"))
         return [type(e).__name__ for e in events]
     finally:
         w.close()

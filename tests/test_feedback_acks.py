@@ -18,7 +18,6 @@ from bot.clock import FixedClock
 from bot.services import BotServices
 from bot.worker import Worker
 from ledger import commands as c
-from ledger import ids
 from ledger.base import Act, NotPermitted
 from ledger.feedback import Feedback
 from ledger.importer import import_pack
@@ -51,7 +50,7 @@ def loaded(wiring: Wiring, mini_pack: dict[str, Any]) -> Wiring:
 
 def _events(w: Wiring) -> list[tuple[str, str]]:
     return [(type(e).__name__, getattr(e, "by", "")) for e in
-            w.app.repository.event_store.get(ids.feedback_id(P, "K01", "social-care"))]
+            w.app.repository.event_store.get(w.app.ids.feedback_id(P, "K01", "social-care"))]
 
 
 def _item(w: Wiring) -> dict[str, Any]:
@@ -126,12 +125,12 @@ def test_an_older_store_s_acknowledgement_by_the_manager_reads_as_his_seeing_it(
         loaded: Wiring) -> None:
     """Before "seen" existed, the manager's press was recorded as the acknowledgement. Nothing
     is rewritten: that event is read as what it was."""
-    feedback: Feedback = loaded.app.repository.get(ids.feedback_id(P, "K01", "social-care"))
+    feedback: Feedback = loaded.app.repository.get(loaded.app.ids.feedback_id(P, "K01", "social-care"))
     feedback.record(Feedback.Acknowledged, Act("sc.mgr", "2026-02-05"))
     loaded.app.save(feedback)
     item = _item(loaded)
     assert item["acknowledged_by"] == "" and item["seen_by"] == "sc.mgr"
-    again: Feedback = loaded.app.repository.get(ids.feedback_id(P, "K01", "social-care"))
+    again: Feedback = loaded.app.repository.get(loaded.app.ids.feedback_id(P, "K01", "social-care"))
     assert again.acknowledged_by == "" and again.seen_by == "sc.mgr"
     assert loaded.app.acknowledge_feedback(c.AcknowledgeFeedback(by="sc.sw", **K01)).changed
 
@@ -228,7 +227,8 @@ def test_the_managers_press_leaves_her_button_and_reminders_and_her_answers_ackn
     rig.press("U0SCMGR", older, "feedback.acknowledge")
     assert "You recorded seeing this copy" in rig.fake.calls_to("response_url")[-1].body["text"]
     events = [(type(e).__name__, getattr(e, "by", "")) for e in
-              rig.wiring.app.repository.event_store.get(ids.feedback_id(P, "K01", "social-care"))]
+              rig.wiring.app.repository.event_store.get(
+                  rig.wiring.app.ids.feedback_id(P, "K01", "social-care"))]
     assert events[1:] == [("SeenByManager", "sc.mgr")]
 
     # Her reminders run on: five working days after it arrived (Easter between), 13 April.
@@ -312,7 +312,7 @@ def test_history_tells_whose_fact_each_step_is(loaded: Wiring) -> None:
     from bot.replies import history_answer
 
     loaded.app.record_feedback_seen(c.RecordFeedbackSeen(by="sc.mgr", **K01))
-    feedback: Feedback = loaded.app.repository.get(ids.feedback_id(P, "K02", "social-care"))
+    feedback: Feedback = loaded.app.repository.get(loaded.app.ids.feedback_id(P, "K02", "social-care"))
     feedback.record(Feedback.Acknowledged, Act("sc.mgr", "2026-02-05"))  # as stored before
     loaded.app.save(feedback)
     mine: dict[str, Any] = dict(K01, by="sc.sw")

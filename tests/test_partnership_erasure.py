@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 from audit_ledger.wiring import wire
-from ledger import ids
 from ledger.partnership import Partnership
 
 from .conftest import partnership_pack, run_cli
@@ -21,7 +20,7 @@ REASON = "Contract ended, board decision 2026-07"
 def _partnership(url: str, partnership: str) -> Partnership | None:
     w = wire(url, KEY)
     try:
-        return w.app.find(Partnership, ids.partnership_id(partnership))  # type: ignore[no-any-return]
+        return w.app.find(Partnership, w.app.ids.partnership_id(partnership))  # type: ignore[no-any-return]
     finally:
         w.close()
 
@@ -74,7 +73,7 @@ def test_an_erasure_recorded_but_stopped_before_its_key_went_is_finished_when_ru
     programme = _imported(store_url, tmp_path, mini_pack)
     w = wire(store_url, KEY)
     try:  # the event saved, the process killed before the key was destroyed
-        found = w.app.find(Partnership, ids.partnership_id("northbridge"))
+        found = w.app.find(Partnership, w.app.ids.partnership_id("northbridge"))
         assert found is not None
         found.trigger_event(Partnership.TextErased, by="ql", occurred_on="2026-07-01", key="",
                             reason=REASON)

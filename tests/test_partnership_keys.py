@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 
 from audit_ledger.wiring import wire
-from ledger import ids
 from ledger.importer import import_pack
 from ledger.pack import parse_pack
 
@@ -25,7 +24,7 @@ def _texts(url: str, programme: str) -> str:
     """Everything the ledger reads back from a case's events, as one string."""
     w = wire(url, KEY)
     try:
-        events = w.app.recorder.select_events(ids.case_id(programme, "K01"))
+        events = w.app.recorder.select_events(w.app.ids.case_id(programme, "K01"))
         return repr([vars(w.app.mapper.to_domain_event(e)) for e in events])
     finally:
         w.close()

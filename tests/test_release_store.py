@@ -42,6 +42,7 @@ def test_a_store_of_the_previous_release_opens_verifies_and_reads_the_same(
             keys = now.pop("case_keys")  # the key table against the log, since release 0.3
             assert (keys["rows"], keys["problems"], keys["unbound"]) == (10, [], 9), keys
             assert now.pop("erasures_pending") == []  # its erasure is complete (since 0.3)
+            assert now.pop("ids") == "public"  # named as 0.1 named them: uuid5 (since 0.3)
             assert now.pop("signatures") == {"count": 0, "first_signed_position": None,
                                               "public_keys": [], "checked_against":
                                               "public key" if key else "stored keys"}

@@ -15,7 +15,6 @@ from typing import Any
 import pytest
 
 from audit_ledger.wiring import wire
-from ledger import ids
 from ledger.key_epochs import KeyRotation, unwrap_partnership_key
 from ledger.key_wrapping import bound_to, unwrap_case_key
 from ledger.personal import SEALED
@@ -99,7 +98,7 @@ def test_rotation_rewraps_every_key_and_everything_still_reads_and_verifies(
 
     w = wire(store_url, KEY)
     try:
-        record = w.app.find(KeyRotation, ids.key_epoch_id(1))
+        record = w.app.find(KeyRotation, w.app.ids.key_epoch_id(1))
         assert record is not None
         assert (record.epoch, record.case_keys, record.partnership_keys) == (1, 2, 1)
     finally:
@@ -133,7 +132,7 @@ def test_wrong_keys_and_people_are_refused_in_words_and_nothing_changes(
     assert _rows(store_url) == before
     w = wire(store_url, KEY)
     try:
-        assert w.app.find(KeyRotation, ids.key_epoch_id(2)) is None
+        assert w.app.find(KeyRotation, w.app.ids.key_epoch_id(2)) is None
     finally:
         w.close()
 
@@ -199,9 +198,9 @@ def test_a_rotation_stopped_before_its_record_is_recorded_by_the_next_run(
     assert "keys rotated to epoch 2" in rotated.stdout
     w = wire(store_url, KEY)
     try:
-        first = w.app.find(KeyRotation, ids.key_epoch_id(1))
+        first = w.app.find(KeyRotation, w.app.ids.key_epoch_id(1))
         assert first is not None and first.epoch == 1
-        assert w.app.find(KeyRotation, ids.key_epoch_id(2)) is not None
+        assert w.app.find(KeyRotation, w.app.ids.key_epoch_id(2)) is not None
     finally:
         w.close()
 

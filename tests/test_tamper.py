@@ -19,7 +19,6 @@ import pytest
 
 from audit_ledger.wiring import Wiring
 from ledger import commands as c
-from ledger import ids
 from ledger.application import AuditLedger
 from ledger.chain import CHAIN_TABLE, GENESIS, link
 from ledger.concerns import Concern
@@ -359,7 +358,8 @@ def test_concurrent_writers_keep_one_chain(loaded: Raw, wiring: Wiring, store_ur
         t.join()
     assert not errors, errors
     assert colliding.conflicts >= writers - 1, "the writers never met a conflict"
-    actions = [e for e in wiring.app.repository.event_store.get(ids.concern_id("mini-2026", shared))
+    actions = [e for e in wiring.app.repository.event_store.get(
+                   wiring.app.ids.concern_id("mini-2026", shared))
                if isinstance(e, Concern.ActionRecorded)]
     assert sorted(e.action for e in actions) == sorted(
         f"Writer {n} step {i}." for n in range(writers) for i in range(rounds))

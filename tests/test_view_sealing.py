@@ -71,23 +71,38 @@ def test_swapped_case_documents_fail_to_open_and_say_where(
     k02 = run_cli("case", P, "K02", url=store_url, key=key, check=True).stdout
     assert k01 != k02
 
-    first, second = _doc(store_url, "case", f"{P}/K01"), _doc(store_url, "case", f"{P}/K02")
-    _put(store_url, "case", f"{P}/K01", second)
-    _put(store_url, "case", f"{P}/K02", first)
-    _refused_naming(run_cli("case", P, "K01", url=store_url, key=key), "case", f"{P}/K01")
-    _refused_naming(run_cli("case", P, "K02", url=store_url, key=key), "case", f"{P}/K02")
+    # The case view's keys are hidden in a store written with a key (`ledger.ids`): the
+    # administrator sees two case documents of one programme, and swaps them.
+    at1, at2 = _stored(tmp_path, key, "case", f"{P}/K01"), _stored(tmp_path, key, "case", f"{P}/K02")
+    first, second = _doc(store_url, "case", at1), _doc(store_url, "case", at2)
+    _put(store_url, "case", at1, second)
+    _put(store_url, "case", at2, first)
+    _refused_naming(run_cli("case", P, "K01", url=store_url, key=key), "case", at1)
+    _refused_naming(run_cli("case", P, "K02", url=store_url, key=key), "case", at2)
 
     # Swapped back, each opens again where it belongs: the check is the place, not the bytes.
-    _put(store_url, "case", f"{P}/K01", first)
-    _put(store_url, "case", f"{P}/K02", second)
+    _put(store_url, "case", at1, first)
+    _put(store_url, "case", at2, second)
     assert run_cli("case", P, "K01", url=store_url, key=key, check=True).stdout == k01
 
     # A document copied over another's (a summary over a case) fails the same way; folding
     # the views again from the log puts right what was spoilt.
-    _put(store_url, "case", f"{P}/K02", _doc(store_url, "summary", P))
-    _refused_naming(run_cli("case", P, "K02", url=store_url, key=key), "case", f"{P}/K02")
+    _put(store_url, "case", at2, _doc(store_url, "summary", P))
+    _refused_naming(run_cli("case", P, "K02", url=store_url, key=key), "case", at2)
     run_cli("projections", "rebuild", url=store_url, key=key, check=True)
     assert run_cli("case", P, "K02", url=store_url, key=key, check=True).stdout == k02
+
+
+def _stored(tmp_path: Path, key: str, view: str, name: str) -> str:
+    """Where a store written with `key` keeps (view, name): its parts hashed with the key."""
+    store = SQLiteViewStore(str(tmp_path / "places.db"), key)
+    try:
+        store.hide_names(True)
+        stored = store.stored_key(view, name)
+        assert stored != name
+        return stored
+    finally:
+        store.close()
 
 
 def test_documents_open_only_at_their_own_place(tmp_path: Path) -> None:

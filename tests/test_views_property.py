@@ -11,6 +11,7 @@ and the summary must agree with the case documents it counts.
 
 from __future__ import annotations
 
+import base64
 import copy
 import os
 from collections import Counter
@@ -57,6 +58,8 @@ CPUS = len(os.sched_getaffinity(0))
 SQLITE_EXAMPLES = 25
 POSTGRES_EXAMPLES = 10
 
+KEY = base64.b64encode(bytes(range(32))).decode()
+
 
 def _pack(mini_pack: dict[str, Any]) -> dict[str, Any]:
     """mini_pack with a third agency and a third case that nobody has graded yet."""
@@ -74,10 +77,10 @@ def _pack(mini_pack: dict[str, Any]) -> dict[str, Any]:
 
 
 @contextmanager
-def fresh_wiring(kind: str, tmp_path: Path) -> Iterator[Wiring]:
+def fresh_wiring(kind: str, tmp_path: Path, key: str = "") -> Iterator[Wiring]:
     """A wiring on a store nobody has used: a new SQLite file, or a new PostgreSQL schema."""
     with fresh_store(kind, tmp_path) as url:
-        w = wire(url, "")
+        w = wire(url, key)
         try:
             yield w
         finally:
@@ -430,8 +433,11 @@ def test_views_folded_in_random_batches_equal_a_rebuild(
                                      HealthCheck.too_slow, HealthCheck.data_too_large])
     @given(data=st.data())
     def example(data: st.DataObject) -> None:
-        with fresh_wiring(kind, tmp_path) as w:
+        # Half the stores with a key: keyed ids, and the case's agencies hidden in view keys.
+        keyed = data.draw(st.booleans(), label="keyed")
+        with fresh_wiring(kind, tmp_path, KEY if keyed else "") as w:
             import_pack(w.app, parse_pack(pack))
+            assert w.app.ids.keyed is w.store.names_hidden is keyed
             scenario = Scenario(w, data, pack)
             scenario.maybe_catch_up()
             for _ in range(data.draw(st.integers(1, 40), label="commands")):

@@ -20,7 +20,6 @@ from bot.clock import FixedClock
 from bot.services import BotServices
 from bot.worker import Worker
 from ledger import commands as c
-from ledger import ids
 from ledger.deliveries import Delivery
 from ledger.importer import import_pack
 from ledger.pack import PackProblems, parse_pack
@@ -112,7 +111,7 @@ def test_alerts_feedback_and_acknowledgements_update_every_copy(rig: Rig) -> Non
     assert set(buttons(alert[0].body["blocks"])) == {"concern.acknowledge",
                                                      "concern.record_action"}
     # Each delivery is in the ledger with where it landed.
-    delivery = rig.wiring.app.find(Delivery, ids.delivery_id(PID, concern_subject(ref),
+    delivery = rig.wiring.app.find(Delivery, rig.wiring.app.ids.delivery_id(PID, concern_subject(ref),
                                                              "concern-alert", "sc.mgr"))
     assert delivery is not None
     assert (delivery.channel, delivery.ts) == ("DU0SCMGR", alert[0].answer["ts"])
@@ -323,7 +322,7 @@ def test_programmes_stored_before_the_ladder_setting_read_back_with_the_default(
         wiring: Wiring) -> None:
     """A version-1 ProgrammeOpened (no `escalation`) is upcast on reading."""
     import_pack(wiring.app, parse_pack({"programme": {"id": "old-2025"}}), "import")
-    created = wiring.app.repository.event_store.get(ids.programme_id("old-2025"))
+    created = wiring.app.repository.event_store.get(wiring.app.ids.programme_id("old-2025"))
     stored = wiring.app.mapper.to_stored_event(next(iter(created)))
     transcoder = wiring.app.mapper.transcoder
     state = transcoder.decode(stored.state)

@@ -7,7 +7,6 @@ from datetime import date
 from policies.smart import rag_problem, smart_problems
 
 from .. import commands as c
-from .. import ids
 from ..actions import Action, Recommendation
 from ..base import NotPermitted, Rejected
 from ..people import Person
@@ -23,7 +22,7 @@ class ActionPlanCommands(LedgerCommands):
     def _add_recommendation(self, cmd: c.AddRecommendation) -> Outcome:
         self.require("add recommendation", cmd.by, self.partnership_of(cmd.programme))
         self.programme(cmd.programme)
-        rid = ids.recommendation_id(cmd.programme, cmd.number)
+        rid = self.ids.recommendation_id(cmd.programme, cmd.number)
         existing = self.find(Recommendation, rid)
         if existing is not None:
             if existing.text == cmd.text:
@@ -42,12 +41,12 @@ class ActionPlanCommands(LedgerCommands):
         self.require("plan action", cmd.by, self.partnership_of(cmd.programme))
         self.programme(cmd.programme)
         problems = smart_problems(cmd.description, cmd.measure, cmd.owner, cmd.due)
-        if self.find(Recommendation, ids.recommendation_id(cmd.programme,
+        if self.find(Recommendation, self.ids.recommendation_id(cmd.programme,
                                                             cmd.recommendation)) is None:
             problems.append(f"recommendation: there is no recommendation {cmd.recommendation}")
-        if self.find(Person, ids.person_id(cmd.owner, self.partnership_of(cmd.programme))) is None:
+        if self.find(Person, self.ids.person_id(cmd.owner, self.partnership_of(cmd.programme))) is None:
             problems.append(f"owner: {cmd.owner!r} is not in the directory")
-        aid = ids.action_id(cmd.programme, cmd.action)
+        aid = self.ids.action_id(cmd.programme, cmd.action)
         if self.find(Action, aid) is not None:
             problems.append(f"action {cmd.action} is already planned; replan it instead")
         if problems:
@@ -124,7 +123,7 @@ class ActionPlanCommands(LedgerCommands):
         description = cmd.description or action.description
         measure = cmd.measure or action.measure
         problems = smart_problems(description, measure, owner, date.fromisoformat(due))
-        if self.find(Person, ids.person_id(owner, self.partnership_of(cmd.programme))) is None:
+        if self.find(Person, self.ids.person_id(owner, self.partnership_of(cmd.programme))) is None:
             problems.append(f"owner: {owner!r} is not in the directory")
         if problems:
             raise Rejected(*problems)

@@ -10,7 +10,6 @@ from eventsourcing.domain import Aggregate
 from policies.identifiers import identifier_problems, identifiers_in, may_allow_identifiers
 from policies.permissions import permission_problem
 
-from .. import ids
 from ..action_tracker import STATUSES, TrackerRow, status_of
 from ..actions import Action
 from ..base import Act, NotPermitted, Rejected
@@ -56,7 +55,7 @@ class ActionTrackerCommands(LedgerCommands):
                                 f"{seen[row.action]}")
                 continue
             seen[row.action] = row.row
-            action = self.find(Action, ids.action_id(programme, row.action))
+            action = self.find(Action, self.ids.action_id(programme, row.action))
             if action is None:
                 problems.append(f"{row.at}: there is no action {row.action} in {programme}")
                 continue
@@ -91,7 +90,7 @@ class ActionTrackerCommands(LedgerCommands):
                                 "reopens it by replanning (audit-ledger action replan)")
                 continue
             if action.owner not in people:
-                people[action.owner] = self.find(Person, ids.person_id(
+                people[action.owner] = self.find(Person, self.ids.person_id(
                     action.owner, self.partnership_of(programme)))
             owner = people[action.owner]
             act_name = "complete action" if row.status == "complete" else "record action progress"

@@ -7,7 +7,6 @@ from policies.grading import grade_problems
 from policies.scales import OVERALL, scale_named
 
 from .. import commands as c
-from .. import ids
 from ..base import Rejected
 from ..case_audit import CaseAudit
 from ..feedback import feedback_from_return
@@ -48,7 +47,7 @@ class CaseAuditCommands(LedgerCommands):
         practitioner = self.person(cmd.practitioner, programme.partnership)
         feedback = feedback_from_return(
             cmd.programme, cmd.case, cmd.agency, cmd.by, cmd.practitioner, practitioner.manager,
-            dict(cmd.grades), dict(cmd.strengths), dict(cmd.concerns), act)
+            dict(cmd.grades), dict(cmd.strengths), dict(cmd.concerns), act, self.ids)
         self.save(case, feedback, *allowed)
         return Outcome(True, f"recorded {cmd.agency}'s return for case {cmd.case}; "
                              f"feedback issued to {cmd.practitioner}")
@@ -69,7 +68,7 @@ class CaseAuditCommands(LedgerCommands):
 
     def _practitioner_problems(self, practitioner: str, agency: str, partnership: str
                                ) -> list[str]:
-        found = self.find(Person, ids.person_id(practitioner, partnership))
+        found = self.find(Person, self.ids.person_id(practitioner, partnership))
         if found is None:
             return [f"practitioner {practitioner!r} is not in the directory"]
         if found.agency != agency:

@@ -23,13 +23,13 @@ class ConcernCommands(LedgerCommands):
             raise Rejected(f"agency {cmd.agency!r} is not involved in case {cmd.case}; "
                            f"involved: {', '.join(case.agencies)}")
         ref = ids.concern_ref(cmd.case, cmd.agency, cmd.summary, cmd.occurred_on.isoformat())
-        if self.find(Concern, ids.concern_id(cmd.programme, ref)) is not None:
+        if self.find(Concern, self.ids.concern_id(cmd.programme, ref)) is not None:
             return Outcome(False, f"concern {ref} was already raised")
         allowed = self.keep_identifiers_out(cmd, {"summary": cmd.summary},
                                             programme=cmd.programme, case=cmd.case,
                                             names=self.names_on_case(case, cmd.by))
         concern = Concern._create(
-            Concern.Created, id=ids.concern_id(cmd.programme, ref), programme=cmd.programme,
+            Concern.Created, id=self.ids.concern_id(cmd.programme, ref), programme=cmd.programme,
             case=cmd.case, agency=cmd.agency, ref=ref, summary=cmd.summary,
             child_at_risk=cmd.child_at_risk, **act_of(cmd).fields())
         self.save(concern, *allowed)

@@ -4,7 +4,6 @@ manager and Slack user, each within one partnership."""
 from __future__ import annotations
 
 from .. import commands as c
-from .. import ids
 from ..base import Rejected
 from ..partnership import Partnership
 from ..people import Person
@@ -22,7 +21,7 @@ class DirectoryCommands(LedgerCommands):
         return self.retrying(lambda: self._register_partnership(cmd))
 
     def _register_partnership(self, cmd: c.RegisterPartnership) -> Outcome:
-        found = self.find(Partnership, ids.partnership_id(cmd.partnership))
+        found = self.find(Partnership, self.ids.partnership_id(cmd.partnership))
         if found is not None:
             if (found.name, found.slack_team) == (cmd.name, cmd.slack_team or ""):
                 return Outcome(False, f"partnership {cmd.partnership} is already registered")
@@ -30,7 +29,7 @@ class DirectoryCommands(LedgerCommands):
                            f"{found.name!r}" + (f" (Slack team {found.slack_team})"
                                                 if found.slack_team else ""))
         partnership = Partnership._create(
-            Partnership.Created, id=ids.partnership_id(cmd.partnership),
+            Partnership.Created, id=self.ids.partnership_id(cmd.partnership),
             partnership=cmd.partnership, name=cmd.name, slack_team=cmd.slack_team or "",
             **act_of(cmd).fields())
         self.save(partnership)
@@ -43,7 +42,7 @@ class DirectoryCommands(LedgerCommands):
         found = self.partnership(cmd.partnership)
         if found is None:  # the default partnership, named for the first time
             found = Partnership._create(
-                Partnership.Created, id=ids.partnership_id(cmd.partnership),
+                Partnership.Created, id=self.ids.partnership_id(cmd.partnership),
                 partnership=cmd.partnership, name="", slack_team=cmd.slack_team,
                 **act_of(cmd).fields())
         elif found.slack_team == cmd.slack_team:
@@ -61,14 +60,14 @@ class DirectoryCommands(LedgerCommands):
     def _register_person(self, cmd: c.RegisterPerson) -> Outcome:
         self.partnership(cmd.partnership)
         self.require("register person", cmd.by, cmd.partnership)
-        if self.find(Person, ids.person_id(cmd.person, cmd.partnership)) is not None:
+        if self.find(Person, self.ids.person_id(cmd.person, cmd.partnership)) is not None:
             return Outcome(False, f"{cmd.person} is already in the directory")
         problems = []
         if cmd.manager:
             problems += self._manager_problems(cmd.manager, cmd.partnership)
         if problems:
             raise Rejected(*problems)
-        person = Person._create(Person.Created, id=ids.person_id(cmd.person, cmd.partnership),
+        person = Person._create(Person.Created, id=self.ids.person_id(cmd.person, cmd.partnership),
                                 partnership=cmd.partnership, person=cmd.person,
                                 name=cmd.name, agency=cmd.agency, roles=list(cmd.roles),
                                 manager=cmd.manager or "", slack_user=cmd.slack_user or "",
@@ -77,7 +76,7 @@ class DirectoryCommands(LedgerCommands):
         return Outcome(True, f"{cmd.person} added to the directory ({cmd.agency})")
 
     def _manager_problems(self, manager: str, partnership: str) -> list[str]:
-        found = self.find(Person, ids.person_id(manager, partnership))
+        found = self.find(Person, self.ids.person_id(manager, partnership))
         if found is None:
             return [f"manager: {manager!r} is not in the directory"]
         if "manager" not in found.roles:

@@ -9,7 +9,6 @@ from collections.abc import Sequence
 from policies.identifiers import identifier_problems
 
 from .. import commands as c
-from .. import ids
 from ..base import Rejected
 from ..case_audit import CaseAudit
 from ..case_keys import Destroyed
@@ -70,9 +69,9 @@ class ErasureCommands(LedgerCommands):
                                      "complete: its key is destroyed", _kept(destroyed))
             return Outcome(False, f"case {cmd.case}'s personal text was already erased {done}",
                            _kept(destroyed))
-        aggregates = [ids.case_id(cmd.programme, cmd.case)]
-        aggregates += [ids.feedback_id(cmd.programme, cmd.case, a) for a in case.agencies]
-        aggregates += [ids.concern_id(cmd.programme, ref) for ref in concern_refs]
+        aggregates = [self.ids.case_id(cmd.programme, cmd.case)]
+        aggregates += [self.ids.feedback_id(cmd.programme, cmd.case, a) for a in case.agencies]
+        aggregates += [self.ids.concern_id(cmd.programme, ref) for ref in concern_refs]
         stored = [e for a in aggregates for e in self.recorder.select_events(a)]
         quoted = _quoted(cmd.reason, [t for e in stored
                                       for t in personal_texts(mapper.to_domain_event(e))])

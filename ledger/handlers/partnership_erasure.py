@@ -8,7 +8,6 @@ from collections.abc import Sequence
 from policies.identifiers import identifier_problems
 
 from .. import commands as c
-from .. import ids
 from ..base import Rejected
 from ..partnership import Partnership
 from ..sealing import SealingMapper
@@ -49,7 +48,7 @@ class PartnershipErasureCommands(LedgerCommands):
             raise Rejected(*[f"reason: {p}" for p in said])
         if found is None:  # the default partnership, named for the first time
             found = Partnership._create(
-                Partnership.Created, id=ids.partnership_id(cmd.partnership),
+                Partnership.Created, id=self.ids.partnership_id(cmd.partnership),
                 partnership=cmd.partnership, name="", slack_team="", **act_of(cmd).fields())
         found.record(Partnership.TextErased, act_of(cmd), reason=cmd.reason)
         self.save(found)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from .. import ids
 from ..base import Rejected
 from ..overview_report import OverviewReport
 from ..report_commands import PublishReport, WriteReport
@@ -14,7 +13,7 @@ class ReportCommands(LedgerCommands):
     """What the author writes and each version published, recorded as facts."""
 
     def overview_report(self, programme: str) -> OverviewReport | None:
-        return self.find(OverviewReport, ids.overview_report_id(programme))
+        return self.find(OverviewReport, self.ids.overview_report_id(programme))
 
     def write_report(self, cmd: WriteReport) -> Outcome:
         return self.retrying(lambda: self._write_report(cmd))
@@ -24,7 +23,7 @@ class ReportCommands(LedgerCommands):
         found = self.overview_report(cmd.programme)
         if found is None:
             found = OverviewReport._create(
-                OverviewReport.Created, id=ids.overview_report_id(cmd.programme),
+                OverviewReport.Created, id=self.ids.overview_report_id(cmd.programme),
                 programme=cmd.programme, **act_of(cmd).fields())
         return found
 

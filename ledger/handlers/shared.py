@@ -44,13 +44,13 @@ class LedgerCommands(LedgerApplication):
     people use (or NotFound, in words), and the actor's role checked."""
 
     def person(self, person: str, partnership: str) -> Person:
-        found = self.find(Person, ids.person_id(person, partnership))
+        found = self.find(Person, self.ids.person_id(person, partnership))
         if found is None:
             raise NotFound(f"no person {person!r} in the directory{_of(partnership)}")
         return found
 
     def programme(self, programme: str) -> Programme:
-        found = self.find(Programme, ids.programme_id(programme))
+        found = self.find(Programme, self.ids.programme_id(programme))
         if found is None:
             raise NotFound(f"no programme {programme!r}")
         self._owners()[programme] = found.partnership
@@ -70,32 +70,32 @@ class LedgerCommands(LedgerApplication):
     def partnership(self, partnership: str) -> Partnership | None:
         """A registered partnership; None for the default one, which is never registered
         unless a pack or `partnership add` names it."""
-        found = self.find(Partnership, ids.partnership_id(partnership))
+        found = self.find(Partnership, self.ids.partnership_id(partnership))
         if found is None and partnership != ids.DEFAULT_PARTNERSHIP:
             raise NotFound(f"no partnership {partnership!r}; add it first "
                            "(audit-ledger partnership add)")
         return found
 
     def case(self, programme: str, case: str) -> CaseAudit:
-        found = self.find(CaseAudit, ids.case_id(programme, case))
+        found = self.find(CaseAudit, self.ids.case_id(programme, case))
         if found is None:
             raise NotFound(f"no case {case!r} in programme {programme!r}")
         return found
 
     def feedback(self, programme: str, case: str, agency: str) -> Feedback:
-        found = self.find(Feedback, ids.feedback_id(programme, case, agency))
+        found = self.find(Feedback, self.ids.feedback_id(programme, case, agency))
         if found is None:
             raise NotFound(f"no feedback for {agency} on case {case!r} in {programme!r}")
         return found
 
     def concern(self, programme: str, ref: str) -> Concern:
-        found = self.find(Concern, ids.concern_id(programme, ref))
+        found = self.find(Concern, self.ids.concern_id(programme, ref))
         if found is None:
             raise NotFound(f"no concern {ref!r} in programme {programme!r}")
         return found
 
     def action(self, programme: str, action: str) -> Action:
-        found = self.find(Action, ids.action_id(programme, action))
+        found = self.find(Action, self.ids.action_id(programme, action))
         if found is None:
             raise NotFound(f"no action {action!r} in programme {programme!r}")
         return found
@@ -154,7 +154,7 @@ class LedgerCommands(LedgerApplication):
         people = {r.auditor for r in case.returns.values()}
         people |= {r.practitioner for r in case.returns.values()} | set(more)
         within = self.partnership_of(case.programme)
-        found = (self.find(Person, ids.person_id(pid, within)) for pid in sorted(people) if pid)
+        found = (self.find(Person, self.ids.person_id(pid, within)) for pid in sorted(people) if pid)
         return [p.name for p in found if p is not None and p.name]
 
 

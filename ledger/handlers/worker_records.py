@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from eventsourcing.persistence import IntegrityError
 
-from .. import ids
 from ..base import Act, NotFound
 from ..concerns import Concern
 from ..deliveries import Delivery
@@ -16,13 +15,13 @@ class WorkerRecords(LedgerCommands):
     nothing."""
 
     def delivered(self, programme: str, subject: str, purpose: str, recipient: str) -> bool:
-        return self.find(Delivery, ids.delivery_id(programme, subject, purpose,
+        return self.find(Delivery, self.ids.delivery_id(programme, subject, purpose,
                                                    recipient)) is not None
 
     def record_delivery(self, programme: str, subject: str, purpose: str, recipient: str,
                         slack_user: str, channel: str, ts: str, act: Act) -> Outcome:
         """Note that a message reached Slack; a second record of the same one changes nothing."""
-        did = ids.delivery_id(programme, subject, purpose, recipient)
+        did = self.ids.delivery_id(programme, subject, purpose, recipient)
         if self.find(Delivery, did) is not None:
             return Outcome(False, "already recorded")
         delivery = Delivery._create(Delivery.Created, id=did, programme=programme,
@@ -42,7 +41,7 @@ class WorkerRecords(LedgerCommands):
 
     def _delivery_update(self, programme: str, subject: str, purpose: str, recipient: str,
                          note: str, act: Act) -> Outcome:
-        delivery = self.find(Delivery, ids.delivery_id(programme, subject, purpose, recipient))
+        delivery = self.find(Delivery, self.ids.delivery_id(programme, subject, purpose, recipient))
         if delivery is None:
             raise NotFound(f"no {purpose} for {subject} was delivered to {recipient}")
         if note in delivery.notes:
