@@ -81,11 +81,11 @@ def wire(url: str | None = None, key: str | None = None) -> Wiring:
     assert isinstance(app, AuditLedger)
     return Wiring(settings, app, store,
                   Follower(app, store, opener=partial(wire_reading, url, key)),
-                  Views(store, case_keys(app), lambda: app.ids))
+                  Views(store, case_keys(app), scheme=lambda: app.ids))
 
 
 def wire_reading(url: str | None = None, key: str | None = None) -> Reading:
     settings, app, store = _opened(url, key, LogReader)
     return Reading(settings, app, store,
                    Follower(app, store, opener=partial(wire_reading, url, key)),
-                   Views(store, case_keys(app), lambda: app.ids))
+                   Views(store, case_keys(app), scheme=lambda: app.ids))

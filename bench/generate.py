@@ -477,6 +477,14 @@ class Populator:
     generate_cpu: float = 0.0
     """CPU seconds those processes spent."""
 
+    def __post_init__(self) -> None:
+        for target in self.targets:  # the events copied are named and stored as these say
+            if target.ids.keyed or getattr(target.mapper, "cipher", None) is not None:
+                raise ValueError(
+                    "the generator copies events made without AUDIT_LEDGER_KEY into its target "
+                    "stores byte for byte, so their ids are public (uuid5) and their events "
+                    "plain: grow a store opened without a key")
+
     def grow(self, events: int) -> Progress:
         import time
 

@@ -17,6 +17,9 @@ ADOPTED_TOPIC = "audit-ledger:ChainAdopted"
 
 
 def adoption_id() -> UUID:
+    """One id in every store, public on purpose: only a store older than the chain is adopted,
+    and every such store names its records by the public rule (`ledger.ids`). The name holds
+    nothing about anyone, and is never a store's first event, which decides its rule."""
     return uuid5(NAMESPACE, "chain-adoption")
 
 

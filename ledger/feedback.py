@@ -118,7 +118,7 @@ class Feedback(LedgerAggregate):
 
 def feedback_from_return(
     programme: str, case: str, agency: str, auditor: str, practitioner: str, manager: str,
-    grades: dict[str, int], strengths: dict[str, str], concerns: dict[str, str], act: Act,
+    grades: dict[str, int], strengths: dict[str, str], concerns: dict[str, str], act: Act, *,
     scheme: IdScheme,
 ) -> Feedback:
     """A return's feedback: its good practice first, then each issue to be answered."""

@@ -148,7 +148,9 @@ class IdScheme:
 
 
 PUBLIC = IdScheme()
-"""The public scheme: that of stores without a key and of every store written before."""
+"""The public scheme: that of stores without a key and of every store written before. The
+ledger asks each store's own scheme (`LedgerApplication.ids`); PUBLIC is named only where the
+public rule itself is meant (a store's scheme read from its first event, tests of that rule)."""
 
 
 def keyed_scheme(store_key: str) -> IdScheme:
@@ -175,22 +177,6 @@ def scheme_of(first_oid: Any | None, store_key: str) -> IdScheme:
     if not is_keyed_id(first_oid):
         return PUBLIC
     return keyed_scheme(store_key) if store_key else IdScheme(keyed=True)
-
-
-# The public scheme's ids by name, for what reads stores of any scheme by the public one
-# (tests of unkeyed stores, old stores). The ledger itself asks its application's scheme.
-key_epoch_id = PUBLIC.key_epoch_id
-programme_id = PUBLIC.programme_id
-directory_id = PUBLIC.directory_id
-partnership_id = PUBLIC.partnership_id
-person_id = PUBLIC.person_id
-case_id = PUBLIC.case_id
-feedback_id = PUBLIC.feedback_id
-concern_id = PUBLIC.concern_id
-recommendation_id = PUBLIC.recommendation_id
-action_id = PUBLIC.action_id
-delivery_id = PUBLIC.delivery_id
-overview_report_id = PUBLIC.overview_report_id
 
 
 def in_partnership(partnership: str, name: str) -> str:

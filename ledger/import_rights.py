@@ -20,7 +20,7 @@ from policies.permissions import (
     who_may,
 )
 
-from .ids import DEFAULT_PARTNERSHIP, PUBLIC, IdScheme
+from .ids import DEFAULT_PARTNERSHIP, IdScheme
 from .people import DirectoryOpened, Person
 from .sealing import SealingMapper
 
@@ -97,7 +97,7 @@ def import_problems(app: AuditLedger, partnership: str, by: str | None, importer
 
 def opening_directory(partnership: str, importer: Person | None,
                       added: Mapping[str, int], act: Act,
-                      scheme: IdScheme = PUBLIC) -> list[Aggregate.Event]:
+                      scheme: IdScheme) -> list[Aggregate.Event]:
     """The record that this import opens the partnership's directory, when it does: an
     import that passed `import_problems` adding people with no importer in the directory is
     its first pack. Saved with the pack, under one id a partnership, so that of two first

@@ -28,7 +28,7 @@ from eventsourcing.persistence import Cipher, Transcoder
 
 from . import ids
 from .epoch_audit import check_epochs
-from .ids import PUBLIC, IdScheme
+from .ids import IdScheme
 from .key_binding import check_binding, opened_partnership_keys
 from .key_log import (
     CASE_TABLE,
@@ -143,8 +143,57 @@ def _against_log(rows: dict[Case, tuple[bytes | None, str]], log: KeyLog,
 
 
 KEYED_IDS = ("this store names its records with its key, so without that key its key rows "
-             "could not be matched to the log's cases, and were not checked (set "
-             "AUDIT_LEDGER_KEY and run verify again)")
+             "could not be matched to the log's cases one by one; they were counted against "
+             "the cases and erasures the log's topics show instead, which finds a row added "
+             "or deleted and a key destroyed or put back without its erasure, but not which "
+             "case's, nor rows swapped between cases (set AUDIT_LEDGER_KEY and run verify "
+             "again)")
+
+
+def _counted_against_log(rows: dict[Case, tuple[bytes | None, str]], log: KeyLog,
+                         out: KeyCheck) -> None:
+    """Without the key, in a store whose ids are keyed: the rows counted against the log.
+
+    A store whose ids are keyed makes each case's key as it opens the case (`ledger.sealing`)
+    and keeps the row for good, so it has one row per case the log opened; each recorded
+    erasure leaves its case's row with its key destroyed, which only an erasure does (or
+    `partnership erase`, for all its cases)."""
+    cases, erased = len(log.cases), len(log.erased)
+    destroyed = sum(1 for wrapped, _at in rows.values() if wrapped is None)
+    named = "(set AUDIT_LEDGER_KEY to have them named)"
+    if len(rows) > cases:
+        out.problems.append(
+            f"the key table has {_rows(len(rows))} but the log opened only "
+            f"{count_cases(cases)}: at least {len(rows) - cases} of them belong to no case of "
+            f"the log, added outside the ledger {named}")
+    elif len(rows) < cases:
+        out.problems.append(
+            f"the log opened {count_cases(cases)} but the key table has only "
+            f"{_rows(len(rows))}: {cases - len(rows)} "
+            f"{'was' if cases - len(rows) == 1 else 'were'} deleted outside the ledger, and "
+            f"the text of the cases they keyed can no longer be read {named}")
+    if destroyed < erased:
+        out.problems.append(
+            f"the log records {_erasures(erased)} but the key table has only {destroyed} "
+            "destroyed: an erasure was interrupted (run audit-ledger erase again to finish it), "
+            f"or a key was put back or an erased case's row deleted outside the ledger {named}")
+    elif destroyed > erased and not log.erased_partnerships:
+        out.problems.append(
+            f"the key table has {destroyed} case key{'' if destroyed == 1 else 's'} destroyed "
+            "but the log records only "
+            f"{_erasures(erased)}: a key was removed outside the ledger (or by an erase stopped "
+            "before recording it: run audit-ledger erase again), and its case's text can no "
+            f"longer be read {named}")
+
+
+def _rows(count: int) -> str:
+    return f"{count} case key row{'' if count == 1 else 's'}"
+
+
+def _erasures(count: int) -> str:
+    return f"{count} erasure{'' if count == 1 else 's'} of case text"
+
+
 NOT_READ = ("without AUDIT_LEDGER_KEY this store's events cannot be read, so its key rows "
             "were checked only against the cases and erasures the log's topics show: a key row "
             "deleted outright or moved to another case is found only with the key (set "
@@ -154,7 +203,7 @@ OTHER_KEY = ("AUDIT_LEDGER_KEY does not open this store's events, so its key row
 
 
 def check_case_keys(recorder: Any, transcoder: Transcoder, cipher: Cipher | None,
-                    wrapping_key: bytes | None = None, scheme: IdScheme = PUBLIC) -> KeyCheck:
+                    wrapping_key: bytes | None, scheme: IdScheme) -> KeyCheck:
     """The case key table checked against the log, in one snapshot of the store (`cipher`:
     the store's key, when the process holds one; `wrapping_key`: the key epoch's, after a
     rotation; `scheme`: the store's ids, keyed with that key when it has one)."""
@@ -175,19 +224,23 @@ def check_case_keys(recorder: Any, transcoder: Transcoder, cipher: Cipher | None
                 out.unchecked.append(OTHER_KEY)
         rows = reader.key_rows(CASE_TABLE)
         partnerships = reader.key_rows(PARTNERSHIP_TABLE)
-        log = read_log(reader, opener)
+        log = read_log(reader, opener, scheme)
         epochs = reader.epochs()
-    log.scheme = scheme
-    if scheme.keyed and (opener is None or not scheme.can_name):
-        # Without the key no id in the log can be matched to a row's case: none is checked.
+    blind = scheme.keyed and (opener is None or not scheme.can_name)
+    if blind:
+        # Without the key no id in the log can be matched to a row's case: no row is checked
+        # against its case; the key epochs still are, against the log's rotation events.
         out.unchecked = [u for u in out.unchecked if u != NOT_READ] + [KEYED_IDS]
-        return out
-    out.rows = len(rows)
-    _against_log(rows, log, partnerships, out)
+        _counted_against_log(rows, log, out)
+    else:
+        out.rows = len(rows)
+        _against_log(rows, log, partnerships, out)
     rotations_by_id(log, epochs)
     problems, unchecked = check_epochs(epochs, log.rotations, partnerships, rows)
     out.problems += problems
     out.unchecked += unchecked
+    if blind:
+        return out
     if opener is not None:
         opened = opened_partnership_keys(partnerships, opener.cipher, wrapping_key)
         check_binding(rows, log, opened, out)

@@ -21,7 +21,7 @@ from .case_audit import CaseAudit
 from .concerns import Concern
 from .epoch_audit import EpochRow, Rotations
 from .feedback import Feedback
-from .ids import PUBLIC, IdScheme
+from .ids import IdScheme
 from .key_epochs import EPOCH_TABLE, KeyRotation
 from .partnership import Partnership
 from .programme import Programme
@@ -55,15 +55,15 @@ class KeyLog:
     erased (and when, by whom, when the events could be read)."""
 
     readable: bool
+    scheme: IdScheme  # how the store names its aggregates (`ledger.ids`)
     cases: dict[UUID, Case | None] = field(default_factory=dict)  # case id -> case, if read
     case_of: dict[UUID, Case] = field(default_factory=dict)  # any aggregate -> its case
     sealed: set[Case] = field(default_factory=set)  # cases whose events hold sealed text
     erased: dict[UUID, str] = field(default_factory=dict)  # case id -> "on DATE by PERSON"
     erased_partnerships: set[UUID] = field(default_factory=set)  # by `partnership erase`
     partnership_of: dict[str, str] = field(default_factory=dict)  # programme -> partnership
-    scheme: IdScheme = PUBLIC  # how the store names its aggregates (`ledger.ids`)
     rotations: Rotations = field(default_factory=Rotations)  # rotations recorded
-    rotation_ids: set[UUID] = field(default_factory=set)  # when the events cannot be read
+    rotation_ids: list[UUID] = field(default_factory=list)  # in log order, when unreadable
 
 
 def count_cases(count: int) -> str:
@@ -192,10 +192,10 @@ class EventOpener:
                 log.sealed.add(case_of)
 
 
-def read_log(reader: SnapshotReader, opener: EventOpener | None) -> KeyLog:
+def read_log(reader: SnapshotReader, opener: EventOpener | None, scheme: IdScheme) -> KeyLog:
     """The cases the log holds, erased or with sealed text (all of it with an `opener`; else
-    from the events' topics and ids alone)."""
-    log = KeyLog(readable=opener is not None)
+    from the events' topics and ids alone), in a store naming its aggregates by `scheme`."""
+    log = KeyLog(readable=opener is not None, scheme=scheme)
     after = 0
     while batch := reader.events_after(after, with_state=opener is not None):
         after = int(batch[-1][0])
@@ -207,7 +207,7 @@ def read_log(reader: SnapshotReader, opener: EventOpener | None) -> KeyLog:
             elif str(row[3]) == ERASED_TOPIC:
                 log.erased[as_uuid(row[1])] = ""
             elif str(row[3]) == ROTATION_TOPIC:
-                log.rotation_ids.add(as_uuid(row[1]))
+                log.rotation_ids.append(as_uuid(row[1]))
             else:
                 log.erased_partnerships.add(as_uuid(row[1]))
     return log
@@ -215,8 +215,17 @@ def read_log(reader: SnapshotReader, opener: EventOpener | None) -> KeyLog:
 
 def rotations_by_id(log: KeyLog, epochs: list[EpochRow]) -> None:
     """Rotation events whose state could not be read, told apart by their id (one per
-    epoch); those matching no epoch near the ones known are counted as unknown."""
+    epoch); those matching no epoch near the ones known are counted as unknown.
+
+    Keyed ids (`ledger.ids`) cannot be made without the key; there, the events are told apart
+    by their order instead: `rotate-key` records epoch after epoch, each once (one id an
+    epoch), a rotation stopped before its record being recorded by the next before its own,
+    so the log's n-th rotation event is the rotation to epoch n."""
     if not log.rotation_ids:
+        return
+    if log.scheme.keyed:
+        for number, _found in enumerate(log.rotation_ids, start=1):
+            log.rotations.recorded[number] = ""
         return
     limit = len(log.rotation_ids) + max((e.number for e in epochs), default=0) + 1
     by_id = {log.scheme.key_epoch_id(n): n for n in range(1, limit + 1)}

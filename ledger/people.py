@@ -106,7 +106,7 @@ class Person(LedgerAggregate):
 
 class DirectoryOpened(LedgerAggregate):
     """A partnership's directory opened by its first pack, which brings its quality lead
-    without anyone's leave (`ledger.import_rights`). One per partnership (`ids.directory_id`):
+    without anyone's leave (`ledger.import_rights`). One per partnership (`IdScheme.directory_id`):
     of two first packs saved at once, the second meets the first's record, and is checked
     again against the directory the first made, so only one quality lead bootstraps."""
 

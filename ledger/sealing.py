@@ -51,9 +51,10 @@ from eventsourcing.persistence import (
 )
 
 from .base import Rejected
+from .case_audit import CaseAudit
 from .case_key_stores import case_keys_for
 from .case_keys import LRU, NEW_KEYS, REMEMBERED, Case, CaseKey, CaseKeys, NewKeys, usable
-from .ids import DEFAULT_PARTNERSHIP, PUBLIC, IdScheme
+from .ids import DEFAULT_PARTNERSHIP, IdScheme
 from .personal import (
     ERASED,
     SEALED,
@@ -68,6 +69,10 @@ from .programme import Programme
 from .transcoder import OrjsonTranscoder, writes_alike
 
 
+def _no_scheme() -> IdScheme:
+    raise AssertionError("a mapper reading its store needs the store's id scheme")
+
+
 class SealingMapper(Mapper[UUID]):
     """The library's Mapper, sealing each event's personal fields with its case's key on the
     way to the store and opening them on the way back (after and before the store's own
@@ -78,8 +83,8 @@ class SealingMapper(Mapper[UUID]):
         super().__init__(transcoder, compressor, cipher)
         self.keys: CaseKeys | None = None
         self.recorder: ApplicationRecorder | None = None
-        self.scheme: Callable[[], IdScheme] = lambda: PUBLIC
-        """The store's id scheme (`ledger.ids`), once its application has one."""
+        self.scheme: Callable[[], IdScheme] = _no_scheme
+        """The store's id scheme (`ledger.ids`): its application's, set with its recorder."""
         self.cases: LRU[Any, Case] = LRU(REMEMBERED)
         self.cases_lock = threading.Lock()  # an LRU's reads reorder it: one thread at a time
         self.programmes: dict[str, str] = {}  # programme -> its partnership (whose key wraps)
@@ -166,9 +171,13 @@ class SealingMapper(Mapper[UUID]):
                 continue
             state = vars(event)
             fields = getattr(cls, "CASE", None)
+            learnt: Case | None = None
             if fields:  # what `_learn` learns, remembered below under one lock for the save
-                learned[event.originator_id] = (str(state[fields[0]]), str(state[fields[1]]))
+                learnt = learned[event.originator_id] = (str(state[fields[0]]),
+                                                         str(state[fields[1]]))
             if not has_texts(state, paths):
+                if learnt is not None and self._keys_every_case(event):
+                    cases[learnt] = None
                 plan.append(None)
                 continue
             case = learned.get(event.originator_id) or self.case_of(event.originator_id)
@@ -195,6 +204,13 @@ class SealingMapper(Mapper[UUID]):
     def _no_case(domain_event: Any) -> Rejected:
         return Rejected(f"{type(domain_event).__name__}: no case found for aggregate "
                         f"{domain_event.originator_id}; its text cannot be sealed")
+
+    def _keys_every_case(self, event: Any) -> bool:
+        """Whether this event opens a case that must have its key though it holds no text yet:
+        a store whose ids are keyed keys every case it opens, so that without the key `verify`
+        can count its key rows against the cases the log opened (`ledger.key_audit`). Made
+        with the events of a save (`to_stored_events`, the save path)."""
+        return isinstance(event, CaseAudit.Created) and self.scheme().keyed
 
     def to_stored_event(self, domain_event: Any) -> StoredEvent:
         self._learn_programme(domain_event)

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from ledger.ids import DEFAULT_PARTNERSHIP, PUBLIC, IdScheme, in_partnership
+from ledger.ids import DEFAULT_PARTNERSHIP, IdScheme, in_partnership
 from policies.scales import OVERALL, area_title, scale_named
 from policies.smart import days_overdue
 
@@ -38,8 +38,8 @@ class Views:
     key (`keys`: the ledger's case keys; None for documents already open, as a replay's;
     `scheme`: the store's id scheme, asked when an id is needed)."""
 
-    def __init__(self, store: ViewStore, keys: CaseKeys | None = None,
-                 scheme: Callable[[], IdScheme] = lambda: PUBLIC) -> None:
+    def __init__(self, store: ViewStore, keys: CaseKeys | None = None, *,
+                 scheme: Callable[[], IdScheme]) -> None:
         self.store = store
         self.keys = keys
         self.scheme = scheme

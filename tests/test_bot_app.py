@@ -21,7 +21,6 @@ from bot.app import build_app
 from bot.outbox import deliver_concern_alert, deliver_feedback
 from bot.services import BotServices
 from ledger import commands as c
-from ledger import ids
 from ledger.importer import import_pack
 from ledger.pack import parse_pack
 
@@ -191,7 +190,7 @@ def test_concern_alert_acknowledged_and_acted_on_once(bot: Bot) -> None:
     assert bot.submit("U0SCMGR", view, values)["response_action"] == "update"
     assert bot.submit("U0SCMGR", view, values, retry=1) == {}
     assert bot.submit("U0SCMGR", view, values) ["response_action"] == "update"
-    events = bot.events(ids.concern_id("mini-2026", concern["ref"]))
+    events = bot.events(bot.wiring.app.ids.concern_id("mini-2026", concern["ref"]))
     assert events.count("Acknowledged") == 1 and events.count("ActionRecorded") == 1
     last = [u for u in bot.fake.calls_to("chat.update") if u.body["ts"] == alert["ts"]][-1]
     assert "Visited the same day" in all_text(last.body["blocks"])

@@ -186,7 +186,9 @@ def test_verify_views_names_a_view_document_edited_by_hand(
 
 
 def _swap_views(url: str, view: str, one: str, other: str) -> None:
-    """Swap two stored view documents' bytes, as someone with the database but no key could."""
+    """Swap two stored view documents' bytes, as someone with the database but no key could
+    (`one` and `other`: the keys as stored; with keyed ids, hashes the attacker cannot tie to
+    a case, but may swap all the same)."""
     if url.startswith("sqlite"):
         with sqlite3.connect(url[len("sqlite:///"):]) as db:
             docs = {k: d for k, d in db.execute(
@@ -211,7 +213,14 @@ def test_verify_views_names_encrypted_view_documents_swapped_between_cases(
         store_url: str, tmp_path: Path, mini_pack: dict[str, Any]) -> None:
     _imported(mini_pack, tmp_path, store_url, KEY)
     assert run_cli("verify", "--views", url=store_url, key=KEY).returncode == 0
-    _swap_views(store_url, "case", f"{PID}/K01", f"{PID}/K02")
+    w = wire(store_url, KEY)
+    try:  # where the two cases' documents are stored (keyed hashes: ids are keyed here)
+        assert w.store.names_hidden
+        one, other = (w.store.stored_key("case", f"{PID}/{ref}") for ref in ("K01", "K02"))
+    finally:
+        w.close()
+    assert PID not in one + other
+    _swap_views(store_url, "case", one, other)
     caught = run_cli("verify", "--views", url=store_url, key=KEY)
     assert caught.returncode == 1, caught.stdout
     assert caught.stderr.startswith("the stored views differ from the log folded afresh")

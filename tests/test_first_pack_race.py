@@ -13,7 +13,6 @@ import queue
 from typing import Any
 
 from audit_ledger.wiring import Wiring, wire
-from ledger import ids
 from ledger.import_rights import directory_roles
 from ledger.programme import Programme
 
@@ -83,7 +82,7 @@ def test_of_two_first_packs_at_once_exactly_one_lands(wiring: Wiring, store_url:
 
     # Only the winner's pack is in the store: its quality lead and programme, its events alone.
     assert directory_roles(wiring.app, "default") == {f"ql.{winner}": ["quality-lead"]}
-    assert wiring.app.find(Programme, ids.programme_id(f"{winner}-2026")) is not None
-    assert wiring.app.find(Programme, ids.programme_id(f"{loser}-2026")) is None
+    assert wiring.app.find(Programme, wiring.app.ids.programme_id(f"{winner}-2026")) is not None
+    assert wiring.app.find(Programme, wiring.app.ids.programme_id(f"{loser}-2026")) is None
     events = int(said[winner][1].rsplit("(", 1)[1].split(" ")[0])
     assert log_head(wiring) == events, said  # the directory's opening counted among them

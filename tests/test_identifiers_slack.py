@@ -9,7 +9,6 @@ import pytest
 
 from bot.outbox import deliver_concern_alert
 from ledger import commands as c
-from ledger import ids
 
 from .fake_slack import text_values
 from .test_bot_app import TODAY, Bot, bot, posted  # noqa: F401 - the fixture, shared
@@ -30,7 +29,7 @@ def test_the_record_action_form_refuses_a_postcode_under_its_box(bot: Bot) -> No
     assert refused["response_action"] == "errors" and set(refused["errors"]) == {"action"}
     assert "postcode" in refused["errors"]["action"]
     assert "LS11 5QT" not in refused["errors"]["action"]
-    events = bot.events(ids.concern_id("mini-2026", concern["ref"]))
+    events = bot.events(bot.wiring.app.ids.concern_id("mini-2026", concern["ref"]))
     assert "ActionRecorded" not in events
     ordinary = bot.submit("U0SCMGR", view, text_values(
         {"action": "Strategy meeting on 3 March 2026; Section 47 enquiry opened."}))

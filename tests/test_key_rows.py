@@ -146,19 +146,7 @@ def test_each_edit_of_the_key_table_is_named_by_verify(
     code, out, err = _verify(store_url, given)
     assert code == 0, err
     if blind:
-        # Written with a key from the start, the store names its records with it (ledger.ids):
-        # without the key no row can be matched to the log's cases, and verify says so rather
-        # than passing an edit over in silence.
-        table.run("INSERT INTO KEYS (programme, case_ref, key) SELECT programme, 'K99', key "
-                  "FROM KEYS WHERE case_ref='K01'")
-        code, out, err = _verify(store_url, given)
-        assert code == 0 and "could not be matched to the log's cases, and were not checked" \
-            in out, (out, err)
-        assert "case key rows checked against the log" not in out
-        assert _verify_json(store_url, given) == {
-            "rows": 0, "problems": [], "unbound": 0,
-            "unchecked": [line for line in out.splitlines() if "could not be matched" in line]}
-        table.run("DELETE FROM KEYS WHERE case_ref='K99'")
+        _blind_edits(table, store_url, written, given, out)
         return
     assert "2 case key rows checked against the log" in out
     assert "without AUDIT_LEDGER_KEY this store's events cannot be read" not in out
@@ -223,6 +211,57 @@ def test_each_edit_of_the_key_table_is_named_by_verify(
     assert ("case K02 in mini-2026: its erasure is recorded on 2026-" in err and
             "its row in the key table (which stops new text being recorded for it) was "
             "deleted" in err), err
+
+
+def _blind_edits(table: KeyTable, store_url: str, written: str, given: str, out: str) -> None:
+    """Written with a key from the start, the store names its records with it (ledger.ids):
+    without the key no row can be matched to its case, so the rows are counted against the
+    cases and erasures the log's topics show, and verify says what that leaves."""
+    assert "could not be matched to the log's cases one by one" in out, out
+    assert "case key rows checked against the log" not in out
+    assert _verify_json(store_url, given) == {
+        "rows": 0, "problems": [], "unbound": 0,
+        "unchecked": [line for line in out.splitlines() if "could not be matched" in line]}
+
+    # An orphan: one row more than the log has cases.
+    table.run("INSERT INTO KEYS (programme, case_ref, key) SELECT programme, 'K99', key "
+              "FROM KEYS WHERE case_ref='K01'")
+    code, _out, err = _verify(store_url, given)
+    assert code == 1 and ("the key table has 3 case key rows but the log opened only 2 cases: "
+                          "at least 1 of them belong to no case of the log") in err, err
+    table.run("DELETE FROM KEYS WHERE case_ref='K99'")
+    assert _verify(store_url, given)[0] == 0
+
+    # A key destroyed with no erasure recorded.
+    kept = table.key("K01")
+    table.run("UPDATE KEYS SET key=NULL, erased_at='2026-12-01T10:00:00+00:00' "
+              "WHERE case_ref='K01'")
+    code, _out, err = _verify(store_url, given)
+    assert code == 1 and ("the key table has 1 case key destroyed but the log records only 0 "
+                          "erasures of case text") in err, err
+    table.run("UPDATE KEYS SET key=?, erased_at=NULL WHERE case_ref='K01'", kept)
+    assert _verify(store_url, given)[0] == 0
+
+    # A live key's row deleted.
+    table.run("DELETE FROM KEYS WHERE case_ref='K01'")
+    code, _out, err = _verify(store_url, given)
+    assert code == 1 and ("the log opened 2 cases but the key table has only 1 case key row: "
+                          "1 was deleted outside the ledger") in err, err
+    table.run("INSERT INTO KEYS (programme, case_ref, key) VALUES (?, 'K01', ?)", PID, kept)
+    assert _verify(store_url, given)[0] == 0
+
+    # An erased case's key put back, then its row deleted.
+    kept = table.key("K02")
+    run_cli("erase", PID, "K02", "--by", "ql", "--reason", "Retention review RR-7, 1 May 2026",
+            url=store_url, key=written, check=True)
+    assert _verify(store_url, given)[0] == 0  # a finished erasure verifies
+    table.run("UPDATE KEYS SET key=?, erased_at=NULL WHERE case_ref='K02'", kept)
+    said = "the log records 1 erasure of case text but the key table has only 0 destroyed"
+    code, _out, err = _verify(store_url, given)
+    assert code == 1 and said in err, err
+    table.run("DELETE FROM KEYS WHERE case_ref='K02'")
+    code, _out, err = _verify(store_url, given)
+    assert code == 1 and said in err, err
 
 
 # ---- keys written in the events' transaction -----------------------------------------------

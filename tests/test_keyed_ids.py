@@ -200,3 +200,22 @@ def test_hidden_view_keys_keep_prefix_scans_and_their_order(tmp_path: Path) -> N
             ("p1/K01/social-care", docs[("feedback", "p1/K01/social-care")])]
     finally:
         store.close()
+
+
+def test_a_keyed_store_keys_every_case_it_opens_so_verify_can_count_them_blind(
+        store_url: str, tmp_path: Path, mini_pack: dict[str, Any]) -> None:
+    """A case opened with no text yet (no returns, nothing about the child) still gets its key
+    row in a keyed store, so `verify` without the key counts one row a case; a store without a
+    key makes keys with text only, as before."""
+    pack = {**mini_pack, "cases": [*mini_pack["cases"], {"ref": "K03", "category": "neglect",
+                                                         "agencies": ["social-care"]}]}
+    key = _key()
+    _imported(store_url, tmp_path, pack, key)
+    refs = sorted(r[1] for r in _tables(store_url)["case_keys"])
+    assert refs == ["K01", "K02", "K03"]
+    blind = run_cli("verify", url=store_url)
+    assert blind.returncode == 0, blind.stderr
+    assert "were counted against the cases and erasures" in blind.stdout
+    with fresh_store("sqlite", tmp_path) as plain:
+        _imported(plain, tmp_path, pack, "")
+        assert sorted(r[1] for r in _tables(plain)["case_keys"]) == ["K01", "K02"]

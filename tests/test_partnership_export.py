@@ -12,7 +12,7 @@ from uuid import UUID
 import pytest
 
 from audit_ledger.wiring import wire
-from ledger import ids
+from ledger.ids import PUBLIC, IdScheme
 from ledger.partnership_export import verify_export
 
 from .conftest import log_head, partnership_pack, run_cli
@@ -20,16 +20,17 @@ from .conftest import log_head, partnership_pack, run_cli
 KEY = base64.b64encode(b"partnership-export-test-key-32b!").decode()
 
 
-def _aggregates(pack: dict[str, Any], partnership: str) -> set[str]:
-    """The ids of a pack's programme, people, cases, recommendations and actions."""
+def _aggregates(pack: dict[str, Any], partnership: str, scheme: IdScheme) -> set[str]:
+    """The ids of a pack's programme, people, cases, recommendations and actions, as a store
+    naming its records by `scheme` names them."""
     programme = pack["programme"]["id"]
-    found = {ids.programme_id(programme)}
-    found |= {ids.person_id(p["id"], partnership) for p in pack["people"]}
-    found |= {ids.case_id(programme, c["ref"]) for c in pack["cases"]}
-    found |= {ids.recommendation_id(programme, r["number"]) for r in pack["recommendations"]}
-    found |= {ids.action_id(programme, a["id"]) for a in pack["actions"]}
+    found = {scheme.programme_id(programme)}
+    found |= {scheme.person_id(p["id"], partnership) for p in pack["people"]}
+    found |= {scheme.case_id(programme, c["ref"]) for c in pack["cases"]}
+    found |= {scheme.recommendation_id(programme, r["number"]) for r in pack["recommendations"]}
+    found |= {scheme.action_id(programme, a["id"]) for a in pack["actions"]}
     if partnership != "default":
-        found.add(ids.partnership_id(partnership))
+        found.add(scheme.partnership_id(partnership))
     return {UUID(str(u)).hex for u in found}
 
 
@@ -66,18 +67,21 @@ def test_each_partnership_exports_its_own_events_and_none_of_another(
         assert checked.returncode == 0, checked.stderr
         assert f"verified {len(exported[name])} events of partnership {name}" in checked.stdout
 
-    for name, pack in packs.items():
-        mine = {e["originator_id"] for e in exported[name]}
-        assert _aggregates(pack, name) <= mine
-        for other, other_pack in packs.items():
-            if other != name:
-                assert not mine & _aggregates(other_pack, other), (name, other)
-    # every event of the store is in exactly one export, in the store's order
     w = wire(store_url, key or None)
     try:
-        total = log_head(w)
+        total, scheme = log_head(w), w.app.ids
     finally:
         w.close()
+    assert scheme.name == ("keyed" if key else "public")
+    for name, pack in packs.items():
+        mine = {e["originator_id"] for e in exported[name]}
+        assert _aggregates(pack, name, scheme) <= mine
+        if key:  # named with the key: no id a dictionary of names would make
+            assert not mine & _aggregates(pack, name, PUBLIC), name
+        for other, other_pack in packs.items():
+            if other != name:
+                assert not mine & _aggregates(other_pack, other, scheme), (name, other)
+    # every event of the store is in exactly one export, in the store's order
     positions = [e["position"] for events in exported.values() for e in events]
     assert sorted(positions) == list(range(1, total + 1))
     for events in exported.values():

@@ -30,9 +30,9 @@ RELEASE_KEY = "dGVzdC1rZXktZm9yLXRoZS1maXh0dXJlLXN0b3JlISE="
 def test_the_default_partnership_keeps_the_ids_of_the_release_before() -> None:
     # uuid5 of the natural key alone, as release 0.1 derived them (tests/data's stores hold them)
     namespace = UUID("5d0c1a52-6a3e-4f0e-9a59-2a7f1c3b0d11")
-    assert ids.person_id("m.police") == uuid5(namespace, "person/m.police")
-    assert ids.person_id("m.police", "default") == ids.person_id("m.police")
-    assert ids.person_id("m.police", "northbridge") == uuid5(namespace,
+    assert ids.PUBLIC.person_id("m.police") == uuid5(namespace, "person/m.police")
+    assert ids.PUBLIC.person_id("m.police", "default") == ids.PUBLIC.person_id("m.police")
+    assert ids.PUBLIC.person_id("m.police", "northbridge") == uuid5(namespace,
                                                              "person/northbridge/m.police")
     assert ids.in_partnership("default", "police") == "police"
     assert ids.in_partnership("northbridge", "police") == "northbridge/police"

@@ -27,10 +27,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from audit_ledger.wiring import Wiring
-from ledger import ids
 from ledger.base import Act
 from ledger.concerns import Concern
 from ledger.feedback import Feedback, feedback_fields, feedback_from_return
+from ledger.ids import PUBLIC
 from ledger.importer import import_pack_data
 from ledger.persistence import DateAsISO
 from ledger.transcoder import OrjsonTranscoder, writes_alike
@@ -135,9 +135,9 @@ def _feedback_args() -> tuple[Any, ...]:
 def test_a_brand_new_aggregate_s_first_event_is_the_one_the_library_makes() -> None:
     """`creation` gives the event `_create` puts first in the aggregate's pending events (but
     its time), and replaying it gives the same aggregate."""
-    made = feedback_from_return(*_feedback_args())
+    made = feedback_from_return(*_feedback_args(), scheme=PUBLIC)  # any scheme: the events compared
     event = made.pending_events[0]
-    created = Feedback.creation(Feedback.Created, ids.feedback_id("P1", "C01", "police"),
+    created = Feedback.creation(Feedback.Created, PUBLIC.feedback_id("P1", "C01", "police"),
                                 **feedback_fields(*_feedback_args()))
     assert type(created) is type(event)
     mine = dict(vars(created))
@@ -153,7 +153,7 @@ def test_a_brand_new_aggregate_s_first_event_is_the_one_the_library_makes() -> N
 
 def test_save_takes_aggregates_and_first_events_together(wiring: Wiring) -> None:
     app = wiring.app
-    feedback = feedback_from_return(*_feedback_args())
+    feedback = feedback_from_return(*_feedback_args(), scheme=app.ids)
     concern_id = uuid5(NAMESPACE_URL, f"test-concern-{uuid4()}")
     concern = Concern.creation(Concern.Created, concern_id, programme="P1", case="C01",
                                agency="police", ref="R1", summary="a worry",
@@ -169,7 +169,7 @@ def test_save_takes_aggregates_and_first_events_together(wiring: Wiring) -> None
 
 def test_anything_else_is_saved_by_the_library_s_own_save(wiring: Wiring) -> None:
     """None among the objects (the library's save skips it) takes the library's path."""
-    feedback = feedback_from_return(*_feedback_args())
+    feedback = feedback_from_return(*_feedback_args(), scheme=wiring.app.ids)
     recordings = wiring.app.save(None, feedback)
     assert len(recordings) == 1
     assert wiring.app.find(Feedback, feedback.id) is not None
@@ -199,7 +199,7 @@ def test_a_new_case_s_events_are_the_ones_the_library_makes() -> None:
     from ledger.case_audit import CaseAudit
 
     act = Act("ql", "2026-01-05")
-    case_id = ids.case_id("P1", "C01")
+    case_id = PUBLIC.case_id("P1", "C01")  # any scheme: the events compared
     created = dict(programme="P1", ref="C01", category="neglect", age_band="5-10",
                    gender="male", ethnicity="White British", agencies=["police", "school"])
     returned = dict(agency="police", auditor="aud", practitioner="prac",

@@ -47,7 +47,7 @@ class CaseAuditCommands(LedgerCommands):
         practitioner = self.person(cmd.practitioner, programme.partnership)
         feedback = feedback_from_return(
             cmd.programme, cmd.case, cmd.agency, cmd.by, cmd.practitioner, practitioner.manager,
-            dict(cmd.grades), dict(cmd.strengths), dict(cmd.concerns), act, self.ids)
+            dict(cmd.grades), dict(cmd.strengths), dict(cmd.concerns), act, scheme=self.ids)
         self.save(case, feedback, *allowed)
         return Outcome(True, f"recorded {cmd.agency}'s return for case {cmd.case}; "
                              f"feedback issued to {cmd.practitioner}")
