@@ -19,6 +19,8 @@ import hashlib
 import hmac
 from typing import Any
 
+import orjson
+
 Doc = dict[str, Any]
 
 HASHED_VIEWS = ("person", "slack", "waiting", "team")
@@ -84,6 +86,9 @@ class ViewKeys:
             self._parts[(view, key)] = found
         return found
 
-    def with_key(self, view: str, key: str, doc: Doc | None) -> Doc | None:
-        """A document as a hidden view stores it: holding its key."""
-        return {**doc, KEY: key} if doc is not None and self.hides(view) else doc
+    def with_key(self, view: str, key: str, doc: Doc | bytes | None) -> Doc | bytes | None:
+        """A document as a hidden view stores it: holding its key (a document given as its
+        canonical bytes is read back to hold it)."""
+        if doc is None or not self.hides(view):
+            return doc
+        return {**(orjson.loads(doc) if isinstance(doc, bytes) else doc), KEY: key}
