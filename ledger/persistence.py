@@ -7,7 +7,6 @@ import random
 import time
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date
-from functools import cached_property
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -130,11 +129,19 @@ class LedgerApplication(Application[UUID]):
             self.mapper.scheme = lambda: self.ids
         return recorder
 
-    @cached_property
+    _ids: IdScheme | None = None
+
+    @property
     def ids(self) -> IdScheme:
         """How this store names its aggregates (`ledger.ids`): read from its first event once,
-        when first asked."""
-        return store_scheme(self.recorder, self.env.get("CIPHER_KEY") or "")
+        when first asked. Without a lock: two threads asking at once read the same scheme.
+        (functools.cached_property before Python 3.12 holds one lock for every instance while
+        it reads, so a thread reading one store's scheme could hold up, or wait on, another
+        thread holding the store: the bot's threads ask from inside the case keys' lock.)"""
+        found = self._ids
+        if found is None:
+            found = self._ids = store_scheme(self.recorder, self.env.get("CIPHER_KEY") or "")
+        return found
 
     def construct_event_store(self) -> EventStore[UUID]:
         return SealingEventStore(mapper=self.mapper, recorder=self.recorder)
