@@ -149,8 +149,10 @@ def socket(ctx: click.Context, no_worker: bool) -> None:
         background[0].start()
     click.echo(f"Connecting to Slack over Socket Mode; events in {w.settings.describe()}. "
                "Ctrl-C to stop.", err=True)
+    handler: SocketModeHandler | None = None
     try:
-        SocketModeHandler(bolt, creds["SLACK_APP_TOKEN"]).start()
+        handler = SocketModeHandler(bolt, creds["SLACK_APP_TOKEN"])
+        handler.start()
     except KeyboardInterrupt:
         pass
     except SlackApiError as e:
@@ -159,6 +161,8 @@ def socket(ctx: click.Context, no_worker: bool) -> None:
                     "that Socket Mode is turned on for the app")
     finally:
         stop.set()
+        if handler is not None:  # its socket and message threads would hold the process open
+            handler.close()
         for thread in background:  # as `bot serve` does: the worker stops before its store closes
             thread.join(timeout=5)
         services.close()
