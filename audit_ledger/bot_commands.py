@@ -122,8 +122,10 @@ def install_note(host: str, port: int) -> str:
                    "`audit-ledger worker` elsewhere)")
 @click.pass_context
 def socket(ctx: click.Context, no_worker: bool) -> None:
-    """Run the Slack app over Socket Mode (no public URL needed)."""
+    """Run the Slack app over Socket Mode (no public URL needed). Stops on Ctrl-C or SIGTERM."""
+    import signal
     import threading
+    from types import FrameType
 
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
@@ -150,6 +152,15 @@ def socket(ctx: click.Context, no_worker: bool) -> None:
     click.echo(f"Connecting to Slack over Socket Mode; events in {w.settings.describe()}. "
                "Ctrl-C to stop.", err=True)
     handler: SocketModeHandler | None = None
+
+    def interrupted(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    # Both, explicitly: a process started in the background (`nohup ... &`, some supervisors)
+    # inherits SIGINT ignored, and a service manager stops with SIGTERM; either way the
+    # connection is closed and the worker finishes its message before the store closes.
+    signal.signal(signal.SIGINT, interrupted)
+    signal.signal(signal.SIGTERM, interrupted)
     try:
         handler = SocketModeHandler(bolt, creds["SLACK_APP_TOKEN"])
         handler.start()

@@ -6,11 +6,15 @@ from __future__ import annotations
 
 import json
 import signal
+import subprocess
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from .conftest import (
     BOT_TOKEN,
+    console_script,
     run_cli,
     run_console,
     running_console,
@@ -93,3 +97,35 @@ def test_socket_mode_refuses_an_app_token_slack_refuses(tmp_path: Path,
     wrong_kind = run_console("bot", "socket", env={**env, "SLACK_APP_TOKEN": BOT_TOKEN})
     assert wrong_kind.returncode == 2
     assert "SLACK_APP_TOKEN does not look like an app-level token" in wrong_kind.stderr
+
+
+@pytest.mark.parametrize("stop_with", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_socket_mode_stops_when_started_as_a_background_job(
+        tmp_path: Path, fake_slack: FakeSlack, stop_with: signal.Signals) -> None:
+    """`nohup audit-ledger bot socket &` starts it with SIGINT ignored, and a service manager
+    stops it with SIGTERM: either way it leaves at once, cleanly (exit 0, no traceback)."""
+    socket_mode = FakeSocketMode().start()
+    fake_slack.app_tokens.add(APP_TOKEN)
+    fake_slack.socket_url = socket_mode.url
+    env = slack_env(f"sqlite:///{tmp_path / 'l.db'}", fake_slack, SLACK_BOT_TOKEN=BOT_TOKEN,
+                    SLACK_APP_TOKEN=APP_TOKEN)
+    log = tmp_path / "socket.log"
+    try:
+        with open(log, "w") as err:
+            proc = subprocess.Popen(
+                [console_script(), "bot", "socket", "--no-worker"], env=env, text=True,
+                stdout=subprocess.DEVNULL, stderr=err,
+                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+        try:
+            socket_mode.connected()
+            proc.send_signal(stop_with)
+            assert proc.wait(30) == 0, log.read_text()
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    finally:
+        socket_mode.stop()
+    text = log.read_text()
+    assert "Traceback" not in text, text
+    assert BOT_TOKEN not in text and APP_TOKEN not in text

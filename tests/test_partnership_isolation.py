@@ -283,6 +283,16 @@ def play(world: World, data: st.DataObject, steps: int) -> None:
         except LedgerError:
             pass  # refused: nothing was written, and nobody is told anything
         world.tick()
+    # Then each partnership's school practitioner acknowledges K01's feedback, so that every
+    # example checks the copies' updates too (a few random steps may have pressed nothing).
+    for partnership in sorted(MARK):
+        try:
+            app.acknowledge_feedback(c.AcknowledgeFeedback(
+                programme=programme_of(partnership, 1), case=case_of(partnership, "K01"),
+                agency="school", by="sch.t", occurred_on=world.clock.today()))
+        except LedgerError:
+            pass  # acknowledged already, earlier in this example
+    world.tick()
     # Finally, everyone looks at what waits for them.
     for partnership in sorted(MARK):
         for person in sorted(PEOPLE):
