@@ -26,6 +26,9 @@ from hypothesis import settings
 from audit_ledger.wiring import Wiring, wire
 from ledger.application import AuditLedger
 
+REPOSITORY = Path(__file__).resolve().parent.parent
+"""The checkout under test."""
+
 # Hypothesis's default deadline (200 ms an example) is a timing assertion: an example that pays
 # a process's one-time start (compiling the identifier patterns, say) on a busy machine, or in
 # the first test a pytest-xdist worker runs, fails as "flaky" though nothing is wrong. Five
@@ -249,9 +252,13 @@ def log_head(w: Wiring) -> int:
 
 def cli_env(url: str, key: str = "", **extra: str) -> dict[str, str]:
     """The environment for a console-script child: this one's, less any store or Slack settings
-    of the machine's, with the test's store (and key, and `extra` variables) set."""
+    of the machine's, with the test's store (and key, and `extra` variables) set. The checkout
+    under test comes first on the child's path: the installed script would otherwise import
+    whatever checkout the environment was installed from (an editable install of another)."""
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("AUDIT_LEDGER_", "SLACK_"))}
+    env["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(REPOSITORY), env.get("PYTHONPATH", "")) if p)
     env["AUDIT_LEDGER_URL"] = url
     if key:
         env["AUDIT_LEDGER_KEY"] = key

@@ -6,16 +6,18 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
+import pytest
 
 from audit_ledger.main import COMMANDS, cli
 from audit_ledger.wiring import Wiring
 from ledger.importer import import_pack
 from ledger.pack import parse_pack
 
-from .conftest import run_cli
+from .conftest import REPOSITORY, cli_env, run_cli
 
 SLACK_AND_FORMATS = ("slack_bolt", "slack_sdk", "uvicorn", "starlette", "matplotlib", "jinja2",
                      "bot")
@@ -110,3 +112,16 @@ def test_openpyxl_only_for_the_commands_that_write_or_read_workbooks(
     modules, out = _modules_after(tmp_path, url, "action", "list", "mini-2026", "--format",
                                   "xlsx", "-o", str(tmp_path / "tracker.xlsx"))
     assert "openpyxl" in modules and out.startswith("wrote ")
+
+
+def test_console_script_children_import_the_checkout_under_test(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Whatever checkout the environment was installed from (an editable install of another
+    worktree, say), a child started with the tests' environment imports this one."""
+    monkeypatch.delenv("PYTHONPATH", raising=False)
+    done = subprocess.run(
+        [sys.executable, "-c", "import ledger, bot; print(ledger.__file__); print(bot.__file__)"],
+        env=cli_env(f"sqlite:///{tmp_path / 'unused.db'}"), cwd=tmp_path, capture_output=True,
+        text=True, check=True, timeout=60)
+    for imported in done.stdout.split():
+        assert Path(imported).is_relative_to(REPOSITORY), (imported, REPOSITORY)
