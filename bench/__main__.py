@@ -208,7 +208,9 @@ def figure_e(run: Run, kind: str, url: str, populator: Populator, events: int,
     run.notes.append(
         f"(e) {kind}, {events:,} events: {e['clients']} clients sent {e['sent']} of "
         f"{requests} commands in {e['wall']:.0f} s ({e['sent'] / e['wall']:.0f}/s; answers: "
-        f"{statuses}); {e['over_3s']} answered after more than 3 s"
+        f"{statuses}); {e['over_3s']} answered after more than 3 s; the server's CPU "
+        f"{e['server_cpu'] * 1000 / max(1, e['sent']):.2f} ms a command (its processes', from "
+        f"/proc: the store's server and the clients not counted)"
         + (f"; {e['deferred']} answered with the holding reply, their answer reaching the "
            f"response_url after p50 {final.p50:.1f} s / p99 {final.p99:.1f} s"
            + (f", {e['unanswered']} never within 60 s" if e["unanswered"] else "")

@@ -7,7 +7,9 @@ secret and shaped as Slack sends them, each over a new HTTP connection, until `r
 have been sent or `seconds` have passed. What Slack would see is timed: the HTTP answer. An
 answer that takes longer than the bot's two-second budget is acknowledged with a holding
 reply and sent later to the command's response_url; those are counted, and timed to the
-final answer too.
+final answer too. Beside the times, the server's CPU a command (its processes' user and system
+time over the load, from /proc): on a shared machine the times follow the machine's load, and
+that figure much less.
 
 The server runs with `bot serve`'s defaults (its number of serving processes included) unless
 `serve_args` says otherwise. Alone, for one store and one size (the log is generated first):
@@ -84,6 +86,30 @@ def _post(port: int, body: str, headers: dict[str, str]) -> tuple[int, str]:
         conn.close()
 
 
+def server_cpu(pid: int) -> float:
+    """Seconds of CPU (user and system) spent so far by process `pid` and every process it
+    started that still runs (uvicorn's serving processes with `--workers N`), from /proc;
+    0.0 where there is no /proc. On a shared machine this, not wall time, says what a
+    command costs the server."""
+    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    spent: dict[int, float] = {}
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()
+        parents[int(entry.name)] = int(fields[1])
+        spent[int(entry.name)] = (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+    total, todo = 0.0, [pid]
+    while todo:
+        p = todo.pop()
+        total += spent.get(p, 0.0)
+        todo += [child for child, parent in parents.items() if parent == p]
+    return total
+
+
 def _wait_healthy(proc: subprocess.Popen[bytes], port: int, log: Path) -> None:
     deadline = time.monotonic() + 120
     while True:
@@ -156,6 +182,7 @@ def measure(url: str, populator: Populator, clients: int = 50, requests: int = 1
                         return
                     send(user, text)
 
+            cpu_before = server_cpu(proc.pid)
             started = time.monotonic()
             threads = [threading.Thread(target=client, daemon=True) for _ in range(clients)]
             for t in threads:
@@ -163,6 +190,7 @@ def measure(url: str, populator: Populator, clients: int = 50, requests: int = 1
             for t in threads:
                 t.join(timeout=seconds + 60)
             wall = time.monotonic() - started
+            cpu = server_cpu(proc.pid) - cpu_before
             finals = _final_answers(fake, load, 60.0)
         finally:
             proc.terminate()
@@ -177,7 +205,7 @@ def measure(url: str, populator: Populator, clients: int = 50, requests: int = 1
             "statuses": dict(load.statuses),
             "deferred": len(load.deferred), "final": Percentiles.of(finals),
             "unanswered": len(load.deferred) - len(finals), "wall": wall,
-            "clients": clients}
+            "clients": clients, "server_cpu": cpu}
 
 
 def _final_answers(fake: Any, load: Load, timeout: float) -> list[float]:
@@ -188,6 +216,13 @@ def _final_answers(fake: Any, load: Load, timeout: float) -> list[float]:
         if len(calls) >= len(load.deferred) or time.monotonic() > deadline:
             return [c.at - load.deferred[c.body["url"]] for c in calls]
         time.sleep(0.2)
+
+
+def _load() -> str:
+    try:
+        return " / ".join(f"{x:.1f}" for x in os.getloadavg())
+    except OSError:
+        return "unknown"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -231,7 +266,8 @@ def main(argv: list[str] | None = None) -> int:
           f"{e['sent']} of {args.requests} commands in {e['wall']:.1f} s "
           f"({e['sent'] / e['wall']:.0f}/s; answers: {statuses}); HTTP answer p50 "
           f"{p.p50 * 1000:.1f} ms, p99 {p.p99 * 1000:.1f} ms, max {p.worst * 1000:.1f} ms; "
-          f"{e['over_3s']} after more than 3 s"
+          f"{e['over_3s']} after more than 3 s; server CPU "
+          f"{e['server_cpu'] * 1000 / max(1, e['sent']):.2f} ms a command; load {_load()}"
           + (f"; {e['deferred']} held, answered at the response_url after p50 "
              f"{final.p50:.1f} s / p99 {final.p99:.1f} s" if e["deferred"] else "")
           + (f"; {len(e['failures'])} failed" if e["failures"] else ""))
