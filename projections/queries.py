@@ -203,7 +203,8 @@ class Views:
         """What waits for one person and, if they manage anyone, for their team, read from
         the indexes in three queries whatever the log's size: the keys of open feedback and
         actions (theirs and each team member's), and of their agency's open concerns (for
-        managers), with the documents they name."""
+        managers), with the documents they name. The concerns' text is opened; the feedback's
+        and actions' is not (what waits shows none of it: read a feedback item for that)."""
         me = person_key(person)
         roles = set(person.get("roles") or [])
         agency = in_partnership(partnership_of(person), str(person.get("agency") or ""))
@@ -220,7 +221,9 @@ class Views:
             wanted += [("feedback", k) for k in doc.get("feedback") or []]
             wanted += [("action", k) for k in doc.get("actions") or []]
         docs = self.store.get_many(wanted) if wanted else {}
-        self.opened(list(docs.values()))
+        # Only the concerns' text is shown (their summary); feedback stays sealed, so a
+        # manager's answer reads no key and opens nothing for the team's feedback.
+        self.opened([d for (view, _), d in docs.items() if view == "concern"])
 
         def listed(view: str, keys: list[str]) -> list[Doc]:
             return [docs[(view, k)] for k in keys if (view, k) in docs]

@@ -81,6 +81,25 @@ def test_the_managers_seen_is_his_own_and_never_acknowledges_for_her(loaded: Wir
     assert _events(loaded)[1:] == [("SeenByManager", "sc.mgr")]
 
 
+def test_what_waits_opens_the_concerns_text_and_leaves_the_feedbacks_sealed(
+        loaded: Wiring) -> None:
+    """`/audit my` and the Home tab show a concern's summary but no feedback text: reading
+    what waits opens the one, and reads no key for the other (a manager's team may have
+    many); a feedback item read on its own opens."""
+    head, teacher = loaded.views.person("sch.mgr"), loaded.views.person("sch.t")
+    assert head is not None and teacher is not None
+    waits = loaded.views.waiting(head)
+    assert [k["summary"] for k in waits["concerns"]] == [
+        "School did not report to the review conference."]
+    theirs = loaded.views.waiting(teacher)["feedback"]
+    assert [f["case"] for f in waits["team_feedback"]] == [f["case"] for f in theirs] != []
+    texts = [i["text"] for f in waits["team_feedback"] + theirs for i in f["issues"]]
+    assert texts and all(set(t) == {"sealed"} for t in texts)
+    item = loaded.views.feedback_item(P, "K01", "school")
+    assert item is not None
+    assert [i["text"] for i in item["issues"]] == ["No school report to review conference."]
+
+
 def test_answering_every_issue_acknowledges_but_the_managers_answers_do_not(
         loaded: Wiring) -> None:
     answer: dict[str, Any] = dict(K01, by="sc.mgr")
