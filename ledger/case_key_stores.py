@@ -9,7 +9,8 @@ from typing import Any
 
 from eventsourcing.persistence import Cipher, InfrastructureFactory
 
-from .case_keys import Case, CaseKeys
+from .case_key import Case
+from .case_keys import CaseKeys
 
 KEY_TABLE = "case_keys"
 KEY_BATCH = 500  # case references a query: within SQLite's oldest limit of bound parameters

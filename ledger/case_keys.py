@@ -1,4 +1,5 @@
-"""A case's key: sealing and opening its text, and the key table every store keeps them in.
+"""The key table every store keeps its cases' keys in: making, storing, unwrapping,
+remembering and destroying them. One case's key and its text: `ledger.case_key`.
 
 Each case key is wrapped with its partnership's key (itself wrapped with AUDIT_LEDGER_KEY
 when one is set) and bound to its case (`ledger.key_wrapping`): a row moved to another case
@@ -11,40 +12,31 @@ time of the erasure. How each store keeps the table: `ledger.case_key_stores`.
 
 from __future__ import annotations
 
-import base64
 import os
 import threading
 import time
 from abc import ABC, abstractmethod
-from binascii import b2a_base64
-from collections import OrderedDict
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from eventsourcing.cryptography import AESCipher
 from eventsourcing.persistence import Cipher, IntegrityError
-from eventsourcing.utils import Environment
 
 from .base import Rejected
+from .case_key import KEY_BYTES, Case, CaseKey, CaseTextErased, case_cipher, usable
 from .key_wrapping import KeyDoesNotOpen, bound_to, is_bound, unwrap_case_key, wrap_case_key
+from .lru import LRU
 from .partnership_keys import MARK
-from .personal import ERASED, SEALED, UNREADABLE
 
 if TYPE_CHECKING:
     from .partnership_keys import PartnershipKeys
 
-KEY_BYTES = 32
 KEY_TTL = 1.0  # seconds a process may go on using a case key it has read
 REMEMBERED = 50_000
 """Cases (and aggregates' cases) a process keeps in memory, least recently used forgotten
 first: a national log has hundreds of thousands, and a rebuild must not hold them all."""
-
-Case = tuple[str, str]  # (programme, case reference)
-
 
 
 @dataclass(frozen=True)
@@ -55,137 +47,6 @@ class Destroyed:
 
     found: bool
     scrubbed: bool
-
-
-class CaseTextErased(Rejected):
-    """New personal text for a case whose text was erased: refused, nothing written."""
-
-
-K = TypeVar("K", bound=Hashable)
-V = TypeVar("V")
-
-
-class LRU(Generic[K, V]):
-    """At most `size` keys remembered, the least recently used forgotten first: an
-    OrderedDict's work (cachetools' LRUCache does the same in Python, at several times the
-    cost of each read and write). Not thread-safe: its users hold a lock."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self.data: OrderedDict[K, V] = OrderedDict()
-
-    def get(self, key: K) -> V | None:
-        value = self.data.get(key)
-        if value is not None:
-            self.data.move_to_end(key)
-        return value
-
-    def __setitem__(self, key: K, value: V) -> None:
-        self.data[key] = value
-        self.data.move_to_end(key)
-        if len(self.data) > self.size:
-            self.data.popitem(last=False)
-
-    def pop(self, key: K) -> V | None:
-        return self.data.pop(key, None)
-
-    def clear(self) -> None:
-        self.data.clear()
-
-    def __len__(self) -> int:
-        return len(self.data)
-
-
-# ---- one case's key ---------------------------------------------------------------------
-
-
-class CaseCipher(AESCipher):
-    """The library's AESCipher, keeping its AES-GCM object: the library's makes one at each
-    call, which was most of the time sealing a text took (an import seals a text or two an
-    event). The same layout as the library's (nonce, tag, ciphertext), so each opens what the
-    other sealed (tests/test_encryption.py)."""
-
-    def __init__(self, environment: Environment) -> None:
-        super().__init__(environment)
-        self.aead = AESGCM(self.key)
-
-    def encrypt(self, plaintext: bytes) -> bytes:
-        nonce = self.random_bytes(12)
-        sealed = self.aead.encrypt(nonce, plaintext, None)
-        return nonce + sealed[-16:] + sealed[:-16]
-
-    def decrypt(self, ciphertext: bytes) -> bytes:
-        if len(ciphertext) < 28:
-            return super().decrypt(ciphertext)  # the library's words for a damaged text
-        try:
-            return self.aead.decrypt(ciphertext[:12], ciphertext[28:] + ciphertext[12:28], None)
-        except InvalidTag as e:
-            raise ValueError("Invalid cipher tag") from e
-
-
-
-@dataclass(frozen=True)
-class CaseKey:
-    """A case's key (None once destroyed), and when its text was erased; `damaged` when its
-    row does not open as this case's key (changed by hand: `verify` names it)."""
-
-    cipher: AESCipher | None
-    erased_at: str = ""
-    damaged: bool = False
-
-    @property
-    def erased(self) -> bool:
-        return self.cipher is None and not self.damaged
-
-    def seal(self, text: str) -> dict[str, str]:
-        assert self.cipher is not None
-        raw = self.cipher.encrypt(text.encode("utf-8"))
-        return {SEALED: base64.b64encode(raw).decode("ascii")}
-
-    def sealer(self) -> Callable[[Any], Any]:
-        """`seal` for each value of an event's personal fields: a text that is not empty is
-        sealed, anything else is left as it is (one call a text, not three)."""
-        assert self.cipher is not None
-        encrypt = self.cipher.encrypt
-
-        def seal(value: Any) -> Any:
-            if isinstance(value, str) and value:
-                return {SEALED: b2a_base64(encrypt(value.encode("utf-8")),
-                                           newline=False).decode("ascii")}
-            return value
-
-        return seal
-
-    def open(self, sealed: str) -> str:
-        if self.cipher is None:
-            return UNREADABLE if self.damaged else ERASED
-        try:
-            return self.cipher.decrypt(base64.b64decode(sealed)).decode("utf-8")
-        except (ValueError, UnicodeDecodeError):
-            return UNREADABLE  # damaged by hand: `verify` names where
-
-
-def _aes(raw: bytes) -> AESCipher:
-    return CaseCipher(Environment(env={AESCipher.CIPHER_KEY: base64.b64encode(raw).decode()}))
-
-
-def usable(case: Case, key: CaseKey) -> CaseKey:
-    """The key, to seal new text with; refused once the case's text was erased, or when its
-    row no longer opens as its key."""
-    if key.damaged:
-        raise Rejected(
-            f"case {case[1]} in {case[0]}: its key row does not open as this case's key (it "
-            "was changed outside the ledger), so no new text can be recorded for it; nothing "
-            "was written. Run audit-ledger verify and ask whoever looks after the store")
-    if key.erased:
-        raise CaseTextErased(
-            f"case {case[1]} in {case[0]}: its personal text was erased"
-            f"{' on ' + key.erased_at[:10] if key.erased_at else ''}; "
-            "no new text can be recorded for it")
-    return key
-
-
-# ---- the key table ------------------------------------------------------------------------
 
 
 NEW_KEYS = "new_case_keys"  # the keyword a save passes its new keys to the recorder with
@@ -298,18 +159,18 @@ class CaseKeys(ABC):
         case, or in the older MARK format), else under AUDIT_LEDGER_KEY or none."""
         if cipher is not None and is_bound(wrapped):
             try:
-                return CaseKey(_aes(unwrap_case_key(cipher.key, wrapped, self.bound(case))))
+                return CaseKey(case_cipher(unwrap_case_key(cipher.key, wrapped, self.bound(case))))
             except KeyDoesNotOpen:
                 return CaseKey(None, damaged=True)  # moved from another case: `verify` says
         if cipher is not None:
             try:
-                return CaseKey(_aes(cipher.decrypt(wrapped[len(MARK):])))
+                return CaseKey(case_cipher(cipher.decrypt(wrapped[len(MARK):])))
             except ValueError:
                 raise Rejected("a case key does not open with its partnership's key: the key "
                                "tables beside this log were changed by hand") from None
         try:
             raw = self.wrap.decrypt(wrapped) if self.wrap else wrapped
-            return CaseKey(_aes(raw))
+            return CaseKey(case_cipher(raw))
         except (ValueError, OSError):
             raise Rejected("the case keys beside this log do not open with AUDIT_LEDGER_KEY "
                            "(or were written with one): use the key the store was written "
@@ -372,7 +233,7 @@ class CaseKeys(ABC):
         new = NewKeys(self)
         for case in missing:
             raw = os.urandom(KEY_BYTES)
-            found[case] = key = CaseKey(_aes(raw))
+            found[case] = key = CaseKey(case_cipher(raw))
             new.cases[case] = (self._wrapped(case, raw, new), key)
         return found, new
 

@@ -20,7 +20,7 @@ from typing import Any
 from uuid import UUID
 
 from .case_audit import CaseAudit
-from .case_keys import Case
+from .case_key import Case
 from .sealing import SealingMapper
 
 PAGE = 5_000

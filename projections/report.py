@@ -13,7 +13,8 @@ from policies.scales import scale_named
 
 from .inert import markdown_document, markdown_text
 from .process import correction_lines, process_sentences
-from .queries import Views, report_data
+from .queries import Views
+from .report_figures import report_data
 from .wording import date_said, distribution_words, listed, words
 
 Doc = dict[str, Any]

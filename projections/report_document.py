@@ -16,7 +16,8 @@ from policies.scales import OVERALL, Scale, scale_named
 from .analysis import agency_breakdown, hidden_inadequate
 from .comments import case_comments, grouped
 from .process import process_figures
-from .queries import Views, action_status, comparison_data, distribution, plan_status
+from .queries import Views, action_status, plan_status
+from .report_figures import comparison_data, distribution
 from .wording import conclusions, distribution_words, key_findings, long_date, words
 
 Doc = dict[str, Any]

@@ -20,7 +20,8 @@ from typing import Any
 
 from eventsourcing.persistence import Mapper
 
-from ledger.case_keys import Case, CaseKey, CaseKeys
+from ledger.case_key import Case, CaseKey
+from ledger.case_keys import CaseKeys
 from ledger.personal import ERASED, SEALED, on_path, personal_paths
 from ledger.sealing import SealingMapper
 

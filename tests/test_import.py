@@ -12,7 +12,7 @@ from audit_ledger.wiring import Wiring
 from ledger.importer import import_pack
 from ledger.pack import PackProblems, parse_pack
 from ledger.returns_csv import import_returns
-from projections.queries import report_data
+from projections.report_figures import report_data
 
 from .conftest import demo_expected, demo_pack
 

@@ -13,7 +13,7 @@ from ledger import commands as c
 from ledger.base import NotPermitted, Rejected
 from ledger.importer import import_pack
 from ledger.pack import parse_pack
-from projections.queries import report_data
+from projections.report_figures import report_data
 
 P = "mini-2026"
 

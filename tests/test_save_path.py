@@ -234,7 +234,7 @@ def test_case_text_sealed_by_either_cipher_opens_with_the_other() -> None:
     from eventsourcing.cryptography import AESCipher
     from eventsourcing.utils import Environment
 
-    from ledger.case_keys import CaseCipher
+    from ledger.case_key import CaseCipher
 
     env = Environment(env={AESCipher.CIPHER_KEY: base64.b64encode(os.urandom(32)).decode()})
     library, ours = AESCipher(env), CaseCipher(env)
