@@ -16,8 +16,8 @@ replan) and leaves the index once nothing more can fall due for it.
                for an action, a programme's open actions' due dates)
 
 An item is `kind/programme/rest`: `concern/P/REF`, `feedback/P/CASE/AGENCY`, `action/P/ID`,
-`digest/P`. Days are kept apart by the partition of the programme's partnership
-(`projections.partitions`), so no two partitions of the views share a document.
+`digest/P`. Days are kept apart by the partition of the programme (`projections.partitions`),
+so no two partitions of the views share a document.
 """
 
 from __future__ import annotations
@@ -31,7 +31,6 @@ from ledger.actions import Action
 from ledger.concerns import Concern
 from ledger.deliveries import Delivery
 from ledger.feedback import Feedback
-from ledger.ids import DEFAULT_PARTNERSHIP
 from policies.escalation import (
     ACTION_DUE_SOON_DAYS,
     FEEDBACK_REMINDER_WORKING_DAYS,
@@ -41,7 +40,7 @@ from policies.escalation import (
 )
 from policies.subjects import CONCERN_ALERT, FEEDBACK, action_purpose
 
-from .partitions import PARTS, partition_of
+from .partitions import PARTS, programme_partition
 
 if TYPE_CHECKING:
     from .store import ViewStore
@@ -112,10 +111,9 @@ def digest_due(facts: Doc) -> date | None:
 # ---- keeping the index ---------------------------------------------------------------------
 
 
-def _part(f: Folding, programme: str) -> str:
-    """The partition of a programme's partnership (as the views' partitions are named)."""
-    doc = f.get("programme", programme) or {}
-    return str(partition_of(str(doc.get("partnership") or DEFAULT_PARTNERSHIP)))
+def _part(programme: str) -> str:
+    """The partition of a programme (as the views' partitions are named)."""
+    return str(programme_partition(programme))
 
 
 def _file(f: Folding, item: str, facts: Doc, on: date | None, *, keep: bool = True) -> None:
@@ -125,7 +123,7 @@ def _file(f: Folding, item: str, facts: Doc, on: date | None, *, keep: bool = Tr
     was = str((before or {}).get("on") or "")
     now = on.isoformat() if on is not None else ""
     if was != now:
-        part = _part(f, item.split("/", 2)[1])
+        part = _part(item.split("/", 2)[1])
         if was:
             _listed(f, part, was, item, False)
         if now:
@@ -289,8 +287,7 @@ def due_prefetch(f: Folding, e: Any, oid: str) -> list[tuple[str, str]]:
             keys.append((ITEM, f"digest/{index['programme']}"))
     found = [f.cache.get(k) for k in keys if k[0] == ITEM]
     programme = keys[-1][1].split("/", 2)[1]
-    part = str(partition_of(str((f.cache.get(("programme", programme)) or {}).get(
-        "partnership") or DEFAULT_PARTNERSHIP)))
+    part = _part(programme)
     keys += [(DUE, f"{part}/{d['on']}") for d in found if d and d.get("on")]
     return [*keys, (DAYS, part)]
 

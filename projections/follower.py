@@ -20,11 +20,10 @@ from datetime import date
 from typing import Any, Protocol
 from uuid import UUID
 
-from ledger.ids import DEFAULT_PARTNERSHIP
 from ledger.persistence import LedgerApplication
 from policies.escalation import bank_holidays
 
-from .partitions import PARTITIONS, Router, partition_of
+from .partitions import PARTITIONS, Router, programme_partition
 from .remembered import Committing, Remembered
 from .sealed_text import folded_events
 from .store import PositionMoved, UnopenedView, ViewStore, canonical
@@ -39,7 +38,7 @@ imports before it folds anything)."""
 SPLIT_GAIN = 1.4
 """How many times its heaviest share the whole log must weigh for a rebuild to fold in several
 processes: each reads and routes the whole log, so a share must be well under the whole for
-the processes to finish sooner than one would (a log mostly of one partnership does not)."""
+the processes to finish sooner than one would (a log mostly of one programme does not)."""
 
 
 @dataclass(frozen=True)
@@ -303,16 +302,16 @@ class Follower:
         return read + self.catch_up()
 
     def _weights(self) -> dict[int, int]:
-        """How much each partition is expected to hold: one for each, and ten for each
-        programme of its partnerships in the views before a rebuild drops them (a rebuild
-        after tampering finds some unreadable: then the same for all)."""
+        """How much each partition is expected to hold: one for each, and ten for each of its
+        programmes in the views before a rebuild drops them (a rebuild after tampering finds
+        some unreadable: then the same for all)."""
         weights = dict.fromkeys(PARTITIONS, 1)
         try:
             programmes = self.store.scan("programme")
         except UnopenedView:
             return weights
-        for _, doc in programmes:
-            weights[partition_of(str(doc.get("partnership") or DEFAULT_PARTNERSHIP))] += 10
+        for key, doc in programmes:
+            weights[programme_partition(str(doc.get("programme") or key))] += 10
         return weights
 
     def follow(self, stop: threading.Event, interval: float = 0.1) -> None:
@@ -343,7 +342,7 @@ def _balanced(weights: dict[int, int], workers: int) -> list[frozenset[int]]:
 
 def _worth_splitting(weights: dict[int, int], shares: list[frozenset[int]]) -> bool:
     """Whether folding these shares side by side is worth its processes: each reads the whole
-    log, so the heaviest share must be well under the whole (a log mostly of one partnership
+    log, so the heaviest share must be well under the whole (a log mostly of one programme
     folds as fast in one process, and leaves the other CPUs to whatever else runs)."""
     heaviest = max(sum(weights[p] for p in share) for share in shares)
     return heaviest * SPLIT_GAIN <= sum(weights.values())

@@ -10,9 +10,9 @@ from ledger.actions import Action, Recommendation
 from ledger.concerns import Concern
 from ledger.deliveries import Delivery
 from ledger.feedback import Feedback
-from ledger.ids import DEFAULT_PARTNERSHIP, in_partnership
+from ledger.ids import DEFAULT_PARTNERSHIP
 
-from .indexes import concern_open, feedback_open, listed
+from .indexes import concern_open, feedback_open, index_key, listed
 
 if TYPE_CHECKING:
     from .views import Doc, Folding
@@ -50,8 +50,8 @@ def _feedback_issued(f: Folding, e: Feedback.Created, position: int) -> None:
         "issues": list(e.issues), "issued_on": e.occurred_on, "issued_at": recorded(e),
         "acknowledged_by": "", "acknowledged_at": "", "responses": {}})
     f.put("ids", f.oid, {"view": "feedback", "key": key, "programme": e.programme})
-    listed(f, "waiting", in_partnership(owner_of(f, e.programme), e.practitioner), "feedback",
-           key, True)
+    listed(f, "waiting", index_key("waiting", owner_of(f, e.programme), e.practitioner,
+                                   e.programme), "feedback", key, True)
 
 
 def _feedback_changed(f: Folding, e: Any, position: int) -> None:
@@ -74,8 +74,8 @@ def _feedback_changed(f: Folding, e: Any, position: int) -> None:
     elif isinstance(e, Feedback.AnswerDrafted):
         _draft_kept(doc, e.by, e.issue, e.text, recorded(e))
     f.put("feedback", key, doc)
-    listed(f, "waiting", in_partnership(owner_of(f, doc["programme"]), doc["practitioner"]),
-           "feedback", key, feedback_open(doc))
+    listed(f, "waiting", index_key("waiting", owner_of(f, doc["programme"]), doc["practitioner"],
+                                   doc["programme"]), "feedback", key, feedback_open(doc))
 
 
 def _draft_kept(doc: Doc, person: str, issue: int, text: str, at: str) -> None:
@@ -104,8 +104,8 @@ def _concern_raised(f: Folding, e: Concern.Created, position: int) -> None:
         "acknowledged_at": "", "actions": [], "step": 1, "escalations": [], "closed": False,
         "outcome": ""})
     f.put("ids", f.oid, {"view": "concern", "key": key, "programme": e.programme})
-    listed(f, "open_concerns", in_partnership(owner_of(f, e.programme), e.agency), "concerns",
-           key, True)
+    listed(f, "open_concerns", index_key("open_concerns", owner_of(f, e.programme), e.agency,
+                                         e.programme), "concerns", key, True)
 
 
 def _concern_changed(f: Folding, e: Any, position: int) -> None:
@@ -127,7 +127,8 @@ def _concern_changed(f: Folding, e: Any, position: int) -> None:
         doc["closed"] = True
         doc["outcome"] = e.outcome
     f.put("concern", key, doc)
-    listed(f, "open_concerns", in_partnership(owner_of(f, doc["programme"]), doc["agency"]),
+    listed(f, "open_concerns", index_key("open_concerns", owner_of(f, doc["programme"]),
+                                         doc["agency"], doc["programme"]),
            "concerns", key, concern_open(doc))
 
 
@@ -150,7 +151,8 @@ def _action_planned(f: Folding, e: Action.Created, position: int) -> None:
         "planned_on": e.occurred_on, "ratified": False, "rag": "", "completed": False,
         "completed_on": "", "evidence": "", "progress": [], "replans": []})
     f.put("ids", f.oid, {"view": "action", "key": key, "programme": e.programme})
-    listed(f, "waiting", in_partnership(owner_of(f, e.programme), e.owner), "actions", key, True)
+    listed(f, "waiting", index_key("waiting", owner_of(f, e.programme), e.owner, e.programme),
+           "actions", key, True)
     rkey = recommendation_key(e.programme, e.recommendation)
     rec = f.get("recommendation", rkey)
     if rec is None:
@@ -184,9 +186,10 @@ def _action_changed(f: Folding, e: Any, position: int) -> None:
     f.put("action", key, doc)
     partnership = owner_of(f, doc["programme"])
     if owner != doc["owner"]:
-        listed(f, "waiting", in_partnership(partnership, owner), "actions", key, False)
-    listed(f, "waiting", in_partnership(partnership, doc["owner"]), "actions", key,
-           not doc["completed"])
+        listed(f, "waiting", index_key("waiting", partnership, owner, doc["programme"]),
+               "actions", key, False)
+    listed(f, "waiting", index_key("waiting", partnership, doc["owner"], doc["programme"]),
+           "actions", key, not doc["completed"])
 
 
 def _delivered(f: Folding, e: Delivery.Created, position: int) -> None:

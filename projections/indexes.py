@@ -15,8 +15,43 @@ from ledger.feedback import Feedback
 from ledger.ids import DEFAULT_PARTNERSHIP, in_partnership
 from ledger.people import Person
 
+from .partitions import PARTS, programme_partition
+
 if TYPE_CHECKING:
     from .views import Doc, Folding
+
+
+PARTITIONED_INDEXES = ("waiting", "open_concerns")
+"""The indexes that list documents of many programmes: one document a person (or agency) and
+a partition of the programmes (`projections.partitions`), so that the partitions, folded apart,
+never write the same document; whoever reads them reads every partition's (`index_keys`)."""
+
+
+def index_key(view: str, partnership: str, name: str, programme: str) -> str:
+    """The key of the index document listing `name`'s documents of `programme` (a person's or
+    an agency's name, in `partnership`): in the programme's partition for the partitioned
+    indexes (nothing for no name)."""
+    key = in_partnership(partnership, name)
+    if not key or view not in PARTITIONED_INDEXES:
+        return key
+    return f"{key}/{programme_partition(programme)}"
+
+
+def index_keys(view: str, key: str) -> list[tuple[str, str]]:
+    """Every document of one person's (or agency's) index, whose lists together are theirs."""
+    if view not in PARTITIONED_INDEXES:
+        return [(view, key)]
+    return [(view, f"{key}/{part}") for part in range(PARTS)]
+
+
+def merged(docs: dict[tuple[str, str], Doc], view: str, key: str) -> Doc:
+    """One person's (or agency's) index document as its partitions hold it together: each
+    list the sorted union of theirs (a programme's items are in one partition only)."""
+    out: dict[str, list[str]] = {}
+    for k in index_keys(view, key):
+        for field, items in (docs.get(k) or {}).items():
+            out.setdefault(field, []).extend(items)
+    return {field: sorted(items) for field, items in out.items()}
 
 
 def listed(f: Folding, view: str, key: str, field: str, item: str, present: bool) -> None:

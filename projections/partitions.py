@@ -1,9 +1,12 @@
 """Partitions of the views: which events fold into which documents, so that a rebuild can fold
 each partition in a process of its own.
 
-The documents of one partnership's programmes (cases, summaries, feedback, concerns, actions,
-deliveries, the report, and the `waiting` and `open_concerns` indexes keyed in the partnership)
-never share a key with another partnership's, so partnerships are hashed into PARTS partitions.
+The documents of one programme (its case, summary, feedback, concern, action, delivery and
+report documents, its items of the due index) never share a key with another programme's, so
+programmes are hashed into PARTS partitions: a partnership's programmes spread over every
+partition, and a rebuild of even one partnership's log uses every CPU. The indexes that list a
+person's or an agency's documents across programmes (`waiting`, `open_concerns`) are kept one
+document a partition (`projections.indexes.index_key`), and the due index's days likewise.
 The directory (partnerships, people, Slack users, teams) is one partition of its own,
 DIRECTORY: a Slack user's document lists their people across partnerships. Each partition has
 its own tracking position; a batch folded for some partitions only folds their events and
@@ -20,7 +23,6 @@ from uuid import UUID
 import orjson
 from eventsourcing.utils import resolve_topic
 
-from ledger.ids import DEFAULT_PARTNERSHIP
 from ledger.partnership import Partnership
 from ledger.people import Person
 from ledger.programme import Programme
@@ -34,9 +36,9 @@ DIRECTORY_VIEWS = frozenset({"partnership", "person", "slack", "team"})
 """The views the directory partition keeps (and the `ids` entries that point into them)."""
 
 
-def partition_of(partnership: str) -> int:
-    """A partnership's partition: a stable hash of its reference."""
-    return zlib.crc32((partnership or DEFAULT_PARTNERSHIP).encode()) % PARTS
+def programme_partition(programme: str) -> int:
+    """A programme's partition: a stable hash of its reference."""
+    return zlib.crc32(programme.encode()) % PARTS
 
 
 def keeps_in(view: str, doc: Doc | None, part: int) -> int:
@@ -56,7 +58,6 @@ class Router:
         self.get_many = get_many
         self.first_event = first_event
         self.aggregates: dict[UUID, int] = {}
-        self.programmes: dict[str, int] = {}
         self.classes: dict[str, type] = {}
 
     def first(self, event: Any) -> tuple[int, int | None]:
@@ -67,10 +68,10 @@ class Router:
         if isinstance(event, Partnership.Created | Person.Created):
             part = DIRECTORY
         elif isinstance(event, Programme.Created):
-            part = self.programmes[event.programme] = partition_of(event.partnership)
-            also = DIRECTORY
+            part = programme_partition(event.programme)
+            also = DIRECTORY  # its partnership listed as in use
         else:
-            part = self._programme(str(getattr(event, "programme", "") or ""))
+            part = programme_partition(str(getattr(event, "programme", "") or ""))
         self.aggregates[event.originator_id] = part
         return part, also
 
@@ -92,7 +93,7 @@ class Router:
                 state = mapper.cipher.decrypt(state)
             if mapper.compressor:
                 state = mapper.compressor.decompress(state)
-            part = self._programme(str(orjson.loads(state).get("programme") or ""))
+            part = programme_partition(str(orjson.loads(state).get("programme") or ""))
         self.aggregates[stored.originator_id] = part
         return part, None
 
@@ -109,16 +110,8 @@ class Router:
             index = found.get(("ids", str(o)))
             if index is not None:
                 self.aggregates[o] = (DIRECTORY if index["view"] in DIRECTORY_VIEWS
-                                      else self._programme(str(index["programme"])))
+                                      else programme_partition(str(index["programme"])))
                 continue
             first = self.first_event(str(o))  # a delivery: it has no `ids` entry
             if first is not None:
                 self.first(first)
-
-    def _programme(self, programme: str) -> int:
-        part = self.programmes.get(programme)
-        if part is None:
-            doc = self.get_many([("programme", programme)]).get(("programme", programme))
-            part = self.programmes[programme] = partition_of(
-                str((doc or {}).get("partnership") or DEFAULT_PARTNERSHIP))
-        return part

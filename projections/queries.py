@@ -10,6 +10,7 @@ from ledger.ids import DEFAULT_PARTNERSHIP, IdScheme, in_partnership
 from policies.scales import OVERALL
 from policies.smart import days_overdue
 
+from .indexes import index_keys, merged
 from .sealed_text import open_texts
 from .store import ViewStore
 
@@ -208,11 +209,14 @@ class Views:
         me = person_key(person)
         roles = set(person.get("roles") or [])
         agency = in_partnership(partnership_of(person), str(person.get("agency") or ""))
-        first = self.store.get_many([("waiting", me), ("team", me), ("open_concerns", agency)])
+        first = self.store.get_many([*index_keys("waiting", me), ("team", me),
+                                     *index_keys("open_concerns", agency)])
         team = list((first.get(("team", me)) or {}).get("members") or [])
-        theirs = self.store.get_many([("waiting", m) for m in team]) if team else {}
-        mine = first.get(("waiting", me)) or {}
-        concern_keys = (list((first.get(("open_concerns", agency)) or {}).get("concerns") or [])
+        indexes = self.store.get_many([k for m in team for k in index_keys("waiting", m)]
+                                      ) if team else {}
+        theirs = {m: merged(indexes, "waiting", m) for m in team}
+        mine = merged(first, "waiting", me)
+        concern_keys = (merged(first, "open_concerns", agency).get("concerns") or []
                         if "manager" in roles else [])
         wanted = [("feedback", k) for k in mine.get("feedback") or []]
         wanted += [("action", k) for k in mine.get("actions") or []]

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ledger.actions import Action, Recommendation
-from ledger.ids import DEFAULT_PARTNERSHIP, in_partnership
+from ledger.ids import DEFAULT_PARTNERSHIP
 from ledger.people import Person
 from ledger.programme import Programme
 
@@ -23,6 +23,7 @@ from .indexes import (
     INDEXES,
     PERSON_EVENTS,
     alert_directory_prefetch,
+    index_key,
     keep_alert_directory,
 )
 from .partitions import PARTITIONS, keeps_in
@@ -43,12 +44,12 @@ concern: open and closed concerns; person: the directory, each person under thei
 every partnership's (`ledger.ids.in_partnership`); slack: by Slack user, the keys of the
 people (one per partnership) linked to it;
 delivery: each message the worker sent (subject, purpose, recipient, Slack channel and ts);
-waiting: by person's key, their open feedback and open actions (keys); team: by manager's key,
-the keys of the people they manage; authoring: by programme, the overview report's author's
-words and the versions published; open_concerns: by agency's key (an agency is one
-partnership's), its concerns still needing a manager's
-acknowledgement or action (keys) (these three answer "what is waiting for me?" in a few
-reads, however large the log);
+waiting: by person's key and partition of the programmes (`projections.indexes.index_key`),
+their open feedback and open actions (keys); team: by manager's key, the keys of the people
+they manage; authoring: by programme, the overview report's author's words and the versions
+published; open_concerns: by agency's key (an agency is one partnership's) and partition, its
+concerns still needing a manager's acknowledgement or action (keys) (these three answer "what
+is waiting for me?" in a few reads, however large the log);
 alert_agency, alert_partnership: by agency's key, the directory entries of its managers; by
 partnership, those of its quality leads, moderators and board (`projections.indexes`: whom a
 concern's alert reaches, at any step, in one read);
@@ -58,12 +59,12 @@ ids: which document each aggregate's later events belong to (none for deliveries
 reads them but a delivery's rare update, which finds its document from the delivery's first
 event in the log)."""
 
-TRACKING_NAME = "views v9"
+TRACKING_NAME = "views v10"
 """The views' tracking positions are named from this, one a partition (`position_name`). It
 changes whenever the documents folded change shape, so that views folded by an earlier version
 are rebuilt, not carried on from (RETIRED)."""
 RETIRED = ("views", "views v2", "views v3", "views v4", "views v5", "views v6",
-           *(f"views v{v} part {p}" for v in (7, 8) for p in sorted(PARTITIONS)))
+           *(f"views v{v} part {p}" for v in (7, 8, 9) for p in sorted(PARTITIONS)))
 
 
 def position_name(part: int) -> str:
@@ -150,15 +151,17 @@ class Folding:
         out = []
         index = self.cache.get(("ids", oid))
         doc = self.cache.get((index["view"], index["key"])) if index is not None else None
+        programme = str(getattr(e, "programme", None) or (index or {}).get("programme") or "")
         named = INDEXED_BY_EVENT.get(type(e))
         if named is not None:
             view, attribute = named
-            out.append((INDEXES[view][1], in_partnership(self._partnership_of(e, index, doc),
-                                                         str(getattr(e, attribute)))))
+            out.append((INDEXES[view][1], index_key(
+                INDEXES[view][1], self._partnership_of(e, index, doc), str(getattr(e, attribute)),
+                programme)))
         if index is not None and doc is not None and index["view"] in INDEXES:
             field, view = INDEXES[index["view"]]
-            out.append((view, in_partnership(self._partnership_of(e, index, doc),
-                                             str(doc.get(field) or ""))))
+            out.append((view, index_key(view, self._partnership_of(e, index, doc),
+                                        str(doc.get(field) or ""), programme)))
         if isinstance(e, Person.SlackUserLinked) and doc is not None:
             out.append(("slack", str(doc.get("slack_user") or "")))  # the one it leaves
         return [k for k in out if k[1]]

@@ -1,6 +1,7 @@
 """The views' partitions folded apart, in any order and in processes of their own, give the
-same documents, byte for byte, as every event folded together: partnerships' documents never
-share a key, and the directory (people, Slack users across partnerships) is one partition."""
+same documents, byte for byte, as every event folded together: programmes' documents never
+share a key (the indexes across programmes are kept a document a partition), and the
+directory (people, Slack users across partnerships) is one partition."""
 
 from __future__ import annotations
 
@@ -13,18 +14,19 @@ from audit_ledger.wiring import wire
 from ledger.importer import import_pack
 from ledger.pack import parse_pack
 from projections.follower import Follower
-from projections.partitions import DIRECTORY, PARTITIONS, partition_of
+from projections.partitions import DIRECTORY, PARTITIONS, programme_partition
 
 from .conftest import log_head, partnership_pack, run_cli
 
 OTHERS = {"eastmoor": "Eastmoor SCP", "westfield": "Westfield SCP"}
+P = "mini-2026"  # the mini pack's programme; the other partnerships' are named after them
 
 
 @pytest.mark.parametrize("keyed", [False, True], ids=["plain", "with a key"])
 def test_partitions_folded_apart_equal_the_views_folded_together(
         store_url: str, mini_pack: dict[str, Any], keyed: bool) -> None:
-    parts = {partition_of(p) for p in ("default", *OTHERS)}
-    assert len(parts) == 3  # three partnerships, three partitions: the test says something
+    parts = {programme_partition(p) for p in (P, *(f"{o}-{P}" for o in OTHERS))}
+    assert len(parts) == 3  # three programmes, three partitions: the test says something
     key = run_cli("keygen", url="sqlite:///unused.db", check=True).stdout.strip() if keyed else ""
     w = wire(store_url, key)
     try:
@@ -38,7 +40,7 @@ def test_partitions_folded_apart_equal_the_views_folded_together(
                           for v, _, d in together)  # a directory document across partnerships
 
         w.store.drop()  # the directory last, one partnership first, in small batches
-        order = [frozenset({partition_of("eastmoor")}), PARTITIONS - {DIRECTORY},
+        order = [frozenset({programme_partition(f"eastmoor-{P}")}), PARTITIONS - {DIRECTORY},
                  frozenset({DIRECTORY})]
         for share in order:
             Follower(w.app, w.store, batch=7).catch_up(parts=share)
@@ -47,7 +49,7 @@ def test_partitions_folded_apart_equal_the_views_folded_together(
 
         w.store.drop()  # one partition part of the way, then the rest levelled with it
         Follower(w.app, w.store, batch=5).catch_up(until=head // 2,
-                                                   parts=frozenset({partition_of("default")}))
+                                                   parts=frozenset({programme_partition(P)}))
         Follower(w.app, w.store, batch=11).catch_up()
         assert w.store.dump() == together
 

@@ -29,11 +29,10 @@ from ledger import commands as c
 from ledger import ids
 from ledger.base import Act, LedgerError
 from ledger.handlers.shared import Outcome
-from ledger.ids import DEFAULT_PARTNERSHIP
 from ledger.importer import import_pack
 from ledger.pack import parse_pack
 from projections.follower import Follower
-from projections.partitions import DIRECTORY, PARTITIONS, partition_of
+from projections.partitions import DIRECTORY, PARTITIONS, programme_partition
 from projections.queries import Views
 
 from .conftest import fresh_store, log_head
@@ -345,7 +344,7 @@ class Scenario:
             return
         follower = Follower(self.w.app, self.w.store, batch=self.pick([1, 2, 3, 500], "batch"))
         if how == "some":  # some partitions only, as each of a parallel rebuild's processes
-            mine = partition_of(DEFAULT_PARTNERSHIP)
+            mine = programme_partition(P)
             follower.catch_up(parts=self.pick([frozenset({DIRECTORY}), frozenset({mine}),
                                                PARTITIONS - {DIRECTORY}], "partitions"))
         elif how == "all":
