@@ -27,7 +27,7 @@ from eventsourcing.persistence import Cipher, IntegrityError
 from .base import Rejected
 from .case_key import KEY_BYTES, Case, CaseKey, CaseTextErased, case_cipher, usable
 from .key_wrapping import KeyDoesNotOpen, bound_to, is_bound, unwrap_case_key, wrap_case_key
-from .lru import LRU
+from .memory import LRU
 from .partnership_keys import MARK
 
 if TYPE_CHECKING:

@@ -1,12 +1,9 @@
 """The parts of an import beside its main pass (`ledger.importer`): what it counts, the new
 cases it makes as their events, the partnership it registers, texts a quality lead lets
-through, returns compared with the ledger's, and the collector held off while it runs."""
+through, and returns compared with the ledger's."""
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -84,21 +81,6 @@ def events_in(pending: list[Pending]) -> int:
     return sum(1 if isinstance(obj, Aggregate.Event) else
                len(obj.events if isinstance(obj, NewCase) else obj.pending_events)
                for obj in pending)
-
-
-@contextmanager
-def collecting_later() -> Iterator[None]:
-    """The cyclic garbage collector held off while a pack is checked and saved: it makes a
-    few objects an event and no cycles that matter, and the collections they triggered (each
-    walking every object of the process) were a tenth of an import's CPU. What the pack
-    leaves is collected once it is done."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
 
 
 def pack_partnership(lookup: Lookup, pack: Pack, act: Act, problems: list[str]

@@ -20,7 +20,6 @@ from .import_parts import (
     NewCase,
     Pending,
     allowing,
-    collecting_later,
     events_in,
     events_of,
     pack_partnership,
@@ -29,6 +28,7 @@ from .import_parts import (
 )
 from .import_reading import Lookup, directory_of
 from .import_rights import import_problems, opening_directory
+from .memory import collecting_later
 from .pack import (
     ConcernIn,
     Pack,

@@ -8,18 +8,17 @@ own partitions' events, and the positions meet at the head.
 
 from __future__ import annotations
 
-import gc
 import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Protocol
 from uuid import UUID
 
+from ledger.memory import collecting_later
 from ledger.persistence import LedgerApplication
 from policies.escalation import bank_holidays
 
@@ -57,21 +56,6 @@ class Opened(Protocol):
     follower: Follower
 
     def close(self) -> None: ...
-
-
-@contextmanager
-def collecting_later() -> Iterator[None]:
-    """The cyclic garbage collector held off while a batch is read, folded and written: a
-    batch makes tens of thousands of short-lived objects and no cycles, and the collections
-    they triggered (each walking every object of the process) were a sixth of a rebuild's
-    CPU. Whatever a batch leaves is collected once it is done."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
 
 
 class Follower:
