@@ -112,7 +112,7 @@ class BotServices:
         """The views brought up to the log's head as it was when this was called: every event
         stored before the call is in them.
 
-        Cheap when nothing is new (the log's head and the views' position, two point reads),
+        Cheap when nothing is new (the log's head and the views' positions, one statement),
         and shared: handlers asking at the same time do not each query the store. One check
         runs at a time, and a check that began after a caller asked covers that caller too;
         so a caller waits at most for the check under way and the next, and under load most
@@ -122,7 +122,7 @@ class BotServices:
         with self._fresh_lock:
             if self._checked_from <= asked:
                 began = time.monotonic_ns()
-                if self.follower.head() > self.follower.position():
+                if self.follower.is_behind():
                     self.follower.catch_up()
                 self._checked_from = began
         return self.views

@@ -106,6 +106,15 @@ class Follower:
         """How far every partition has folded."""
         return min(self.positions().values())
 
+    def is_behind(self) -> bool:
+        """Whether the log holds events the views have not folded yet: the positions and the
+        log's head read together where the store can (the bot asks before every answer)."""
+        table = getattr(self.app.recorder, "events_table_name", "")
+        names, head = self.store.positions_and_head(table) if table else \
+            (self.store.positions(), None)
+        position = min(names.get(position_name(p), 0) for p in PARTITIONS)
+        return (self.head() if head is None else head) > position
+
     def status(self) -> Status:
         return Status(self.position(), self.head())
 

@@ -70,6 +70,17 @@ class PostgresViewStore(ViewStore):
             rows = db.execute(f"SELECT name, position FROM {self.positions_table}").fetchall()
         return {name: int(pos) for name, pos in rows}
 
+    def positions_and_head(self, events_table: str) -> tuple[dict[str, int], int | None]:
+        """One round trip (the log's table is in the views' schema): the bot asks at every
+        request, and the library's own read of the head is another from its pool."""
+        schema = self.settings.pg_schema
+        table = f"{schema}.{events_table}" if schema else events_table
+        with self._conn() as db:
+            rows = db.execute(f"SELECT name, position FROM {self.positions_table} UNION ALL "
+                              f"SELECT NULL, MAX(notification_id) FROM {table}").fetchall()
+        return ({name: int(pos) for name, pos in rows if name is not None},
+                next((int(pos or 0) for name, pos in rows if name is None), 0))
+
     def get(self, view: str, key: str) -> Doc | None:
         stored = self.stored_key(view, key)
         with self._conn() as db:

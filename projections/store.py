@@ -145,6 +145,11 @@ class ViewStore(ViewKeys, ABC):
     @abstractmethod
     def positions(self) -> dict[str, int]: ...
 
+    def positions_and_head(self, events_table: str) -> tuple[dict[str, int], int | None]:
+        """The positions and, where the log's events table `events_table` is in the same
+        database, the log's head read in the same statement (None: ask the log itself)."""
+        return self.positions(), None
+
     @abstractmethod
     def get(self, view: str, key: str) -> Doc | None: ...
 
