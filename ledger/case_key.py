@@ -15,6 +15,7 @@ from eventsourcing.cryptography import AESCipher
 from eventsourcing.utils import Environment
 
 from .base import Rejected
+from .nonces import NONCES
 from .personal import ERASED, SEALED, UNREADABLE
 
 KEY_BYTES = 32
@@ -37,7 +38,7 @@ class CaseCipher(AESCipher):
         self.aead = AESGCM(self.key)
 
     def encrypt(self, plaintext: bytes) -> bytes:
-        nonce = self.random_bytes(12)
+        nonce = NONCES.take()  # os.urandom read in bulk (`ledger.nonces`)
         sealed = self.aead.encrypt(nonce, plaintext, None)
         return nonce + sealed[-16:] + sealed[:-16]
 

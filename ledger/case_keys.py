@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from eventsourcing.cryptography import AESCipher
 from eventsourcing.persistence import Cipher, IntegrityError
 
@@ -61,6 +62,7 @@ class NewKeys:
         self.owner = owner
         self.cases: dict[Case, tuple[bytes, CaseKey]] = {}  # case -> (its row's key, the key)
         self.partnerships: dict[str, tuple[bytes, AESCipher]] = {}
+        self.wrapping: dict[bytes, AESGCM] = {}  # each partnership key as AES-GCM, made once
 
     def insert(self, c: Any) -> None:
         """Store the keys with the transaction's cursor `c` (SQLite's or PostgreSQL's)."""
@@ -182,6 +184,10 @@ class CaseKeys(ABC):
 
     def keys(self, cases: Iterable[Case]) -> dict[Case, CaseKey | None]:
         """Each case's key as stored, those not remembered read in one transaction."""
+        return self._keys(cases)[0]
+
+    def _keys(self, cases: Iterable[Case]) -> tuple[dict[Case, CaseKey | None], set[Case]]:
+        """`keys`, and which of them were read from the store now (not remembered)."""
         now = time.monotonic()
         out: dict[Case, CaseKey | None] = {}
         with self.lock:
@@ -197,7 +203,7 @@ class CaseKeys(ABC):
                 for case in wanted:
                     out[case] = self._from_row(rows.get(case), case)
                     self.cache[case] = (now + self.ttl, out[case])
-        return out
+        return out, set(wanted)
 
     def ensure(self, case: Case) -> CaseKey:
         """The case's key, made and stored now if it has none (in a transaction of its own:
@@ -221,11 +227,12 @@ class CaseKeys(ABC):
         yet (`NewKeys`), so that the save whose events they seal stores them in the events'
         own transaction, and a save that never commits leaves no key behind. An erased
         case's key is returned as such (`usable` refuses it)."""
-        found = self.keys(list(cases))
+        found, read_now = self._keys(list(cases))
         missing = [case for case, key in found.items() if key is None]
-        if missing:  # read again: another process may have stored some since remembered
-            rows = self._select(missing)
-            for case in missing:
+        again = [case for case in missing if case not in read_now]
+        if again:  # read again: another process may have stored some since remembered
+            rows = self._select(again)
+            for case in again:
                 found[case] = self._from_row(rows.get(case), case)
             missing = [case for case in missing if found[case] is None]
         if not missing:
@@ -253,7 +260,10 @@ class CaseKeys(ABC):
                 f"case {case[1]} in {case[0]}: its partnership's text was erased"
                 f"{' on ' + erased_at[:10] if erased_at else ''}; no new text can be "
                 "recorded for it")
-        return wrap_case_key(cipher.key, raw, bound_to(partnership, *case))
+        aead = new.wrapping.get(cipher.key)
+        if aead is None:
+            aead = new.wrapping[cipher.key] = AESGCM(cipher.key)
+        return wrap_case_key(aead, raw, bound_to(partnership, *case))
 
     @abstractmethod
     def _insert_new(self, c: Any, rows: dict[Case, bytes]) -> None:

@@ -19,10 +19,11 @@ Re-wrapping a key (a key rotation) keeps the case's associated data and makes a 
 from __future__ import annotations
 
 import json
-import os
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from .nonces import NONCES
 
 CASE_KEY_V2 = b"audit-ledger case key v2\n"
 NONCE = 12
@@ -44,10 +45,12 @@ def is_bound(wrapped: bytes) -> bool:
     return bytes(wrapped).startswith(CASE_KEY_V2)
 
 
-def wrap_case_key(wrapping_key: bytes, raw: bytes, associated: bytes) -> bytes:
-    """The case key `raw` sealed under `wrapping_key`, bound to `associated`."""
-    nonce = os.urandom(NONCE)
-    sealed = AESGCM(wrapping_key).encrypt(nonce, raw, associated)
+def wrap_case_key(wrapping_key: bytes | AESGCM, raw: bytes, associated: bytes) -> bytes:
+    """The case key `raw` sealed under `wrapping_key` (or an AES-GCM object of it, made once
+    for the many keys a save wraps under one partnership's key), bound to `associated`."""
+    aead = wrapping_key if isinstance(wrapping_key, AESGCM) else AESGCM(wrapping_key)
+    nonce = NONCES.take()
+    sealed = aead.encrypt(nonce, raw, associated)
     return CASE_KEY_V2 + nonce + sealed[-TAG:] + sealed[:-TAG]
 
 

@@ -138,8 +138,13 @@ def _phone_numbers(text: str) -> Iterable[Finding]:
 
 def _names(text: str, names: Iterable[str]) -> Iterable[Finding]:
     """The case's own people by full name, or by title and surname ("Mrs Jones")."""
+    given = tuple(names)
+    if not given:
+        return
     lowered = text.lower()
-    names = [n for n, surname in _surnames(tuple(names)) if surname in lowered]
+    names = [n for n, surname in _surnames(given) if surname in lowered]
+    if not names:  # no surname in the text: no name to find (most texts)
+        return
     pattern = _names_pattern(tuple(sorted(set(names))))
     if pattern is None:
         return
