@@ -66,7 +66,7 @@ from .personal import (
     personal_paths,
 )
 from .programme import Programme
-from .transcoder import OrjsonTranscoder, writes_alike
+from .transcoder import OrjsonTranscoder, StampedTranscoder, stamped_alike, writes_alike
 
 
 def _no_scheme() -> IdScheme:
@@ -91,12 +91,17 @@ class SealingMapper(Mapper[UUID]):
         # The library's Mapper with an orjson transcoder, writing the events whose class
         # declares only what orjson writes as the library does (ledger.transcoder).
         self.writer: Mapper[UUID] | None = None
+        self.stamped: Mapper[UUID] | None = None  # the events whose only time is their timestamp
         if isinstance(transcoder, JSONTranscoder):
             self.writer = Mapper(OrjsonTranscoder(like=transcoder), compressor, cipher)
+            self.stamped = Mapper(StampedTranscoder(like=transcoder), compressor, cipher)
 
     def _stored(self, domain_event: Any) -> StoredEvent:
         """The event as the library's Mapper stores it (by orjson where it writes alike)."""
-        if self.writer is not None and writes_alike(type(domain_event)):
+        cls = type(domain_event)
+        if self.stamped is not None and stamped_alike(cls):
+            return self.stamped.to_stored_event(domain_event)
+        if self.writer is not None and writes_alike(cls):
             return self.writer.to_stored_event(domain_event)
         return super().to_stored_event(domain_event)
 

@@ -33,7 +33,7 @@ from ledger.feedback import Feedback, feedback_fields, feedback_from_return
 from ledger.ids import PUBLIC
 from ledger.importer import import_pack_data
 from ledger.persistence import DateAsISO
-from ledger.transcoder import OrjsonTranscoder, writes_alike
+from ledger.transcoder import OrjsonTranscoder, StampedTranscoder, stamped_alike, writes_alike
 
 from .conftest import demo_pack
 
@@ -74,6 +74,28 @@ def test_any_datetime_is_written_as_the_library_writes_it(when: datetime) -> Non
     assert ours.encode(state) == library.encode(state)
 
 
+@given(st.datetimes(timezones=st.sampled_from([None, UTC, timezone(timedelta(hours=5, minutes=30)),
+                                                timezone(timedelta(0))])),
+       st.text(), st.integers(min_value=-(2 ** 70), max_value=2 ** 70))
+def test_a_timestamp_given_to_orjson_ready_is_written_as_the_library_writes_it(
+        when: datetime, text: str, n: int) -> None:
+    """`StampedTranscoder` (the events whose only time is their timestamp): the library's
+    bytes for any timestamp, any text and any integer (beyond 64 bits, the library's encoder)."""
+    library, _ = _transcoders()
+    stamped = StampedTranscoder(like=library)
+    state = {"originator_topic": "t", "timestamp": when, "text": text, "n": n,
+             "grades": {"2": 1}, "texts": [{"sealed": text}]}
+    assert stamped.encode(state) == library.encode(state)
+    assert state["timestamp"] is when  # the state given is left as it was
+
+
+@dataclass(frozen=True)
+class _Stamped:
+    originator_id: UUID
+    timestamp: datetime
+    texts: dict[str, list[str]]
+
+
 @dataclass(frozen=True)
 class _Declares:
     originator_id: UUID  # stored in its own column, never in the state
@@ -101,6 +123,9 @@ def test_orjson_writes_only_the_events_whose_class_declares_what_it_writes_alike
     assert writes_alike(_Declares)
     for cls in (_DeclaresFloat, _DeclaresAnything, _DeclaresUUID, dict):
         assert not writes_alike(cls)
+    assert stamped_alike(_Stamped) and stamped_alike(Feedback.Created)
+    assert not stamped_alike(_Declares)  # a time beside the timestamp: orjson calls back
+    assert not stamped_alike(_DeclaresFloat)
     library, ours = _transcoders()
     for why in ({"share": float("nan")}, {"other": uuid4()}):  # null; a plain string
         assert ours.encode(why) != library.encode(why)
