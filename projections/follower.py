@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -262,11 +261,11 @@ class Follower:
                       else os.cpu_count() or 1, len(PARTITIONS))
         import multiprocessing  # here: a command that only reads never starts processes
 
-        # Forked (quick to start) when nothing else runs in this process but, at most, the
-        # store's connection pool (`_forkable`); otherwise started afresh, as forking beside
-        # other threads is unsafe, which costs each process its imports: worth it only for a
-        # long log.
-        forking = _forkable() and "fork" in multiprocessing.get_all_start_methods()
+        # Forked when nothing else runs in this process (quick to start); otherwise (a
+        # connection pool's threads, say) started afresh, as forking beside threads is unsafe,
+        # which costs each process its imports: worth it only for a long log.
+        forking = (threading.active_count() == 1
+                   and "fork" in multiprocessing.get_all_start_methods())
         shares = _balanced(weights, workers)
         if self.opener is None or len(shares) < 2 or self.head() < (
                 self.parallel_from if self.parallel_from is not None
@@ -321,22 +320,6 @@ class Follower:
                 stop.wait(min(5.0, 0.2 * 2 ** min(failures, 5)))
                 continue
             stop.wait(interval)
-
-
-POOL_THREAD = re.compile(r"pool-\d+-(scheduler|worker-\d+)")
-"""The names of psycopg_pool's own threads (its scheduler and maintenance workers), which the
-library's PostgreSQL recorder runs."""
-
-
-def _forkable() -> bool:
-    """Whether this process may fork a rebuild's processes: no thread runs in it but this one
-    and the PostgreSQL connection pool's. Those wait on their queue between maintenance tasks
-    and hold nothing a forked process uses: it opens a pool of its own (`opener`) and never
-    touches the one it inherits, whose copy no thread of its runs (nor closes: it ends with
-    `os._exit`). Any other thread (a server's, a commit's) and the process starts afresh."""
-    me = threading.current_thread()
-    return all(t is me or (t.daemon and POOL_THREAD.fullmatch(t.name))
-               for t in threading.enumerate())
 
 
 def _balanced(weights: dict[int, int], workers: int) -> list[frozenset[int]]:

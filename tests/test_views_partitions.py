@@ -6,7 +6,6 @@ directory (people, Slack users across partnerships) is one partition."""
 from __future__ import annotations
 
 import os
-import threading
 from typing import Any
 
 import pytest
@@ -14,7 +13,7 @@ import pytest
 from audit_ledger.wiring import wire
 from ledger.importer import import_pack
 from ledger.pack import parse_pack
-from projections.follower import Follower, _forkable
+from projections.follower import Follower
 from projections.partitions import DIRECTORY, PARTITIONS, programme_partition
 
 from .conftest import log_head, partnership_pack, run_cli
@@ -59,24 +58,5 @@ def test_partitions_folded_apart_equal_the_views_folded_together(
         assert w.follower.processes == min(len(os.sched_getaffinity(0)), len(PARTITIONS))
         assert w.follower.position() == head
         assert w.store.dump() == together
-    finally:
-        w.close()
-
-
-def test_a_rebuild_forks_beside_the_connection_pool_only(store_url: str) -> None:
-    """Forked processes start at once; beside any thread but the PostgreSQL pool's own (which
-    a forked process never uses) they are started afresh instead."""
-    w = wire(store_url, "")
-    try:
-        assert _forkable()  # the store's own threads only (PostgreSQL's pool; none on SQLite)
-        stop = threading.Event()
-        other = threading.Thread(target=stop.wait, name="a server's", daemon=True)
-        other.start()
-        try:
-            assert not _forkable()
-        finally:
-            stop.set()
-            other.join()
-        assert _forkable()
     finally:
         w.close()
