@@ -194,6 +194,8 @@ class CaseNamed:
     programme: Doc
     case: str
     rest: list[str]
+    doc: Doc | None = None
+    """The case's document when it was read to find it (its text still sealed)."""
 
 
 def programme_and_case(views: Views, person: Doc, args: list[str], usage: str
@@ -221,7 +223,7 @@ def programme_and_case(views: Views, person: Doc, args: list[str], usage: str
     pid = programme["programme"]
     case = _named(views, "case", f"{pid}/", rest[0], theirs)
     if case is not None:
-        return CaseNamed(programme, case["case"], rest[1:])
+        return CaseNamed(programme, case["case"], rest[1:], case)
     # Only the references are needed: the case documents' sealed text stays sealed.
     refs = {d["case"].lower(): d["case"] for _, d in views.store.scan("case", f"{pid}/")}
     ref = refs.get(rest[0].lower())
@@ -250,7 +252,9 @@ def _case(services: BotServices, person: Doc, args: list[str]) -> Answer:
     found = programme_and_case(services.views, person, args, "/audit case [PROGRAMME] CASE")
     if not isinstance(found, CaseNamed):
         return found
-    data = services.views.judgements(found.programme["programme"], found.case)
+    # The programme and the case were read to find them (the programme in the asker's
+    # partnership): not read again.
+    data = services.views.judgements(found.programme["programme"], found.case, found.doc)
     return replies.case_answer(data, found.programme)
 
 

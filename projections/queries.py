@@ -102,14 +102,20 @@ class Views:
             raise NotInViews(f"no case {ref!r} in programme {pid!r}")
         return doc
 
-    def judgements(self, pid: str, ref: str) -> Doc:
+    def judgements(self, pid: str, ref: str, read: Doc | None = None) -> Doc:
         """A case's consolidated judgements as INTERFACE.md shows them: only their text is
         opened (the returns' strengths and concerns, most of a case's sealed text, are not
-        shown here)."""
+        shown here). `read`: the case's document as just read from the store (its sealed text
+        unopened), when the caller found the programme and the case itself."""
+        if read is not None:
+            return self._judged(read)
         self.programme(pid)
         doc = self.store.get("case", f"{pid}/{ref}")
         if doc is None:
             raise NotInViews(f"no case {ref!r} in programme {pid!r}")
+        return self._judged(doc)
+
+    def _judged(self, doc: Doc) -> Doc:
         open_texts([{"programme": doc["programme"], "case": doc["case"],
                      "judgements": doc["judgements"]}], self.keys)  # opened in place
         return case_judgements(doc)
