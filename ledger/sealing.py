@@ -52,9 +52,11 @@ from eventsourcing.persistence import (
 
 from .base import Rejected
 from .case_audit import CaseAudit
+from .case_key import Case, CaseKey, usable
 from .case_key_stores import case_keys_for
-from .case_keys import LRU, NEW_KEYS, REMEMBERED, Case, CaseKey, CaseKeys, NewKeys, usable
+from .case_keys import NEW_KEYS, REMEMBERED, CaseKeys, NewKeys
 from .ids import DEFAULT_PARTNERSHIP, IdScheme
+from .memory import LRU
 from .personal import (
     ERASED,
     SEALED,
