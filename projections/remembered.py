@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -138,8 +139,12 @@ class Committing:
     commit moves are checked in its transaction as ever, so one that another follower moved
     first fails there, and what was folded after it is not committed (`settled`)."""
 
-    def __init__(self, store: ViewStore) -> None:
+    def __init__(self, store: ViewStore, turns: AbstractContextManager[Any] | None = None
+                 ) -> None:
         self.store = store
+        self.turns = turns if turns is not None else nullcontext()
+        """Held around each commit: a parallel rebuild's processes' turn to write, on a store
+        of one writer at a time (`ViewStore.ONE_WRITER`)."""
         self.thread: threading.Thread | None = None
         self.error: BaseException | None = None
         self.count = 0
@@ -151,7 +156,8 @@ class Committing:
 
         def commit() -> None:
             try:
-                self.store.commit(plain, expected, new)
+                with self.turns:
+                    self.store.commit(plain, expected, new)
             except BaseException as e:  # noqa: BLE001 - handed to the folding thread
                 self.error = e
 

@@ -14,6 +14,7 @@ from .store import MANY, Changes, Doc, PositionMoved, ViewStore, prefix_end
 
 
 class SQLiteViewStore(ViewStore):
+    ONE_WRITER = True
     SCHEMA = (
         "CREATE TABLE IF NOT EXISTS view_docs (view TEXT NOT NULL, key TEXT NOT NULL, "
         "doc BLOB NOT NULL, PRIMARY KEY (view, key)) WITHOUT ROWID",

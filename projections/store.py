@@ -80,6 +80,11 @@ class ViewStore(ViewKeys, ABC):
     Where a document is stored, and its key hidden, is `projections.view_keys`.
     """
 
+    ONE_WRITER = False
+    """Whether the store lets one writer in at a time, others waiting in sleeps (SQLite's busy
+    handler): then a rebuild's processes take turns to commit by a lock of their own, which
+    wakes the next at once (`projections.follower`)."""
+
     def __init__(self, key: str = "") -> None:
         super().__init__(key)
         self.sealer = AESGCM(hmac.new(base64.b64decode(key), SEALING, hashlib.sha256)
