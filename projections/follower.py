@@ -100,9 +100,10 @@ class Follower:
     def head(self) -> int:
         return int(self.app.recorder.max_notification_id() or 0)
 
-    def positions(self) -> dict[int, int]:
-        """Each partition's position (0 for one never folded)."""
-        names = self.store.positions()
+    def positions(self, names: dict[str, int] | None = None) -> dict[int, int]:
+        """Each partition's position (0 for one never folded), from the store's positions by
+        name (read now, unless given)."""
+        names = self.store.positions() if names is None else names
         return {p: names.get(position_name(p), 0) for p in PARTITIONS}
 
     def position(self) -> int:
@@ -115,8 +116,7 @@ class Follower:
         table = getattr(self.app.recorder, "events_table_name", "")
         names, head = self.store.positions_and_head(table) if table else \
             (self.store.positions(), None)
-        position = min(names.get(position_name(p), 0) for p in PARTITIONS)
-        return (self.head() if head is None else head) > position
+        return (self.head() if head is None else head) > min(self.positions(names).values())
 
     def status(self) -> Status:
         return Status(self.position(), self.head())

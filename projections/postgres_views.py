@@ -10,7 +10,7 @@ from typing import Any
 
 from ledger.settings import StoreSettings
 
-from .store import SETUP_LOCK, Changes, Doc, PositionMoved, ViewStore, prefix_end
+from .store import SETUP_LOCK, Changes, Doc, PositionMoved, ViewStore, positions_with_head
 
 
 class PostgresViewStore(ViewStore):
@@ -78,8 +78,7 @@ class PostgresViewStore(ViewStore):
         with self._conn() as db:
             rows = db.execute(f"SELECT name, position FROM {self.positions_table} UNION ALL "
                               f"SELECT NULL, MAX(notification_id) FROM {table}").fetchall()
-        return ({name: int(pos) for name, pos in rows if name is not None},
-                next((int(pos or 0) for name, pos in rows if name is None), 0))
+        return positions_with_head(rows)
 
     def get(self, view: str, key: str) -> Doc | None:
         stored = self.stored_key(view, key)
@@ -103,9 +102,7 @@ class PostgresViewStore(ViewStore):
         with self._conn() as db:
             rows = db.execute(
                 f"SELECT key, doc FROM {self.table} WHERE view=%s AND key>=%s AND key<%s "
-                "ORDER BY key COLLATE \"C\"", (view, self.stored_prefix(view, prefix),
-                                                  prefix_end(self.stored_prefix(view, prefix)))
-            ).fetchall()
+                "ORDER BY key COLLATE \"C\"", (view, *self.scan_range(view, prefix))).fetchall()
         return self.found(view, rows)
 
     def commit(self, changes: Changes, expected: Mapping[str, int], new: int) -> None:

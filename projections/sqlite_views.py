@@ -10,7 +10,7 @@ from contextlib import contextmanager
 
 from ledger.wal import wal_kept
 
-from .store import MANY, Changes, Doc, PositionMoved, ViewStore, prefix_end
+from .store import MANY, Changes, Doc, PositionMoved, ViewStore, positions_with_head
 
 
 class SQLiteViewStore(ViewStore):
@@ -53,8 +53,7 @@ class SQLiteViewStore(ViewStore):
                     f"SELECT NULL, MAX(rowid) FROM {events_table}").fetchall()
         except sqlite3.OperationalError:  # no such table here (a log kept elsewhere)
             return self.positions(), None
-        return ({name: pos for name, pos in rows if name is not None},
-                next((int(pos or 0) for name, pos in rows if name is None), 0))
+        return positions_with_head(rows)
 
     def get(self, view: str, key: str) -> Doc | None:
         stored = self.stored_key(view, key)
@@ -84,8 +83,7 @@ class SQLiteViewStore(ViewStore):
         with self.lock:
             rows = self.conn.execute(
                 "SELECT key, doc FROM view_docs WHERE view=? AND key>=? AND key<? ORDER BY key",
-                (view, self.stored_prefix(view, prefix),
-                 prefix_end(self.stored_prefix(view, prefix)))).fetchall()
+                (view, *self.scan_range(view, prefix))).fetchall()
         return self.found(view, rows)
 
     @contextmanager

@@ -98,6 +98,11 @@ class ViewStore(ViewKeys, ABC):
         return {(v, self.stored_key(v, k)): self.with_key(v, k, doc)
                 for (v, k), doc in keys.items()}
 
+    def scan_range(self, view: str, prefix: str) -> tuple[str, str]:
+        """The stored keys a scan of `prefix` reads: from the prefix as stored to its end."""
+        stored = self.stored_prefix(view, prefix)
+        return stored, prefix_end(stored)
+
     def found(self, view: str, rows: list[tuple[str, Any]]) -> list[tuple[str, Doc]]:
         """A scan's stored rows as (key, document), in the order of their keys."""
         out = [(k, self.decode(view, k, d)) for k, d in rows]
@@ -188,6 +193,13 @@ class ViewStore(ViewKeys, ABC):
 
 def prefix_end(prefix: str) -> str:
     return prefix + "\U0010ffff"
+
+
+def positions_with_head(rows: list[tuple[str | None, Any]]) -> tuple[dict[str, int], int]:
+    """`positions_and_head`'s rows (each position by name, then the head as a row with no
+    name) as the positions and the head."""
+    return ({name: int(pos) for name, pos in rows if name is not None},
+            next((int(pos or 0) for name, pos in rows if name is None), 0))
 
 
 def open_view_store(settings: StoreSettings) -> ViewStore:
