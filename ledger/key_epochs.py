@@ -27,7 +27,6 @@ import binascii
 import hashlib
 import hmac
 import json
-import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,6 +34,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from .base import LedgerAggregate, Rejected
+from .nonces import NONCES
 
 EPOCH_MARK = b"audit-ledger partnership key, epoch "
 EPOCH_TABLE = "key_epochs"
@@ -106,7 +106,7 @@ def _bound(partnership: str, epoch: int) -> bytes:
 
 def wrap_partnership_key(wrapping_key: bytes, raw: bytes, partnership: str, epoch: int) -> bytes:
     """A partnership's key sealed under epoch `epoch`'s wrapping key, bound to both."""
-    nonce = os.urandom(NONCE)
+    nonce = NONCES.take()  # os.urandom read in bulk (`ledger.nonces`)
     sealed = AESGCM(wrapping_key).encrypt(nonce, raw, _bound(partnership, epoch))
     return EPOCH_MARK + str(epoch).encode() + b"\n" + nonce + sealed[-TAG:] + sealed[:-TAG]
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import os
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -22,6 +21,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from ledger.base import LedgerError
+from ledger.nonces import NONCES
 from ledger.settings import StoreSettings
 
 from .view_keys import KEY, ViewKeys
@@ -123,7 +123,7 @@ class ViewStore(ViewKeys, ABC):
         raw = doc if isinstance(doc, bytes) else canonical(doc)
         if self.sealer is None:
             return raw
-        nonce = os.urandom(NONCE)
+        nonce = NONCES.take()  # os.urandom read in bulk (`ledger.nonces`)
         return nonce + self.sealer.encrypt(nonce, raw, _bound_to(view, stored_key))
 
     def decode(self, view: str, stored_key: str, raw: bytes) -> Doc:
