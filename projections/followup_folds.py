@@ -41,6 +41,14 @@ def doc_of(f: Folding, e: Any, view: str) -> tuple[str, Doc] | None:
     return str(index["key"]), f.get(view, index["key"]) or {}
 
 
+def _indexed(f: Folding, view: str, name: str, programme: str, field: str, item: str,
+             present: bool) -> None:
+    """Keep `item` in (or out of) `name`'s index document `view` for `programme` (in its
+    partnership, in the programme's partition)."""
+    listed(f, view, index_key(view, owner_of(f, programme), name, programme), field, item,
+           present)
+
+
 def _feedback_issued(f: Folding, e: Feedback.Created, position: int) -> None:
     key = f"{e.programme}/{e.case}/{e.agency}"
     f.put("feedback", key, {
@@ -50,8 +58,7 @@ def _feedback_issued(f: Folding, e: Feedback.Created, position: int) -> None:
         "issues": list(e.issues), "issued_on": e.occurred_on, "issued_at": recorded(e),
         "acknowledged_by": "", "acknowledged_at": "", "responses": {}})
     f.put("ids", f.oid, {"view": "feedback", "key": key, "programme": e.programme})
-    listed(f, "waiting", index_key("waiting", owner_of(f, e.programme), e.practitioner,
-                                   e.programme), "feedback", key, True)
+    _indexed(f, "waiting", e.practitioner, e.programme, "feedback", key, True)
 
 
 def _feedback_changed(f: Folding, e: Any, position: int) -> None:
@@ -74,8 +81,8 @@ def _feedback_changed(f: Folding, e: Any, position: int) -> None:
     elif isinstance(e, Feedback.AnswerDrafted):
         _draft_kept(doc, e.by, e.issue, e.text, recorded(e))
     f.put("feedback", key, doc)
-    listed(f, "waiting", index_key("waiting", owner_of(f, doc["programme"]), doc["practitioner"],
-                                   doc["programme"]), "feedback", key, feedback_open(doc))
+    _indexed(f, "waiting", doc["practitioner"], doc["programme"], "feedback", key,
+             feedback_open(doc))
 
 
 def _draft_kept(doc: Doc, person: str, issue: int, text: str, at: str) -> None:
@@ -104,8 +111,7 @@ def _concern_raised(f: Folding, e: Concern.Created, position: int) -> None:
         "acknowledged_at": "", "actions": [], "step": 1, "escalations": [], "closed": False,
         "outcome": ""})
     f.put("ids", f.oid, {"view": "concern", "key": key, "programme": e.programme})
-    listed(f, "open_concerns", index_key("open_concerns", owner_of(f, e.programme), e.agency,
-                                         e.programme), "concerns", key, True)
+    _indexed(f, "open_concerns", e.agency, e.programme, "concerns", key, True)
 
 
 def _concern_changed(f: Folding, e: Any, position: int) -> None:
@@ -127,9 +133,8 @@ def _concern_changed(f: Folding, e: Any, position: int) -> None:
         doc["closed"] = True
         doc["outcome"] = e.outcome
     f.put("concern", key, doc)
-    listed(f, "open_concerns", index_key("open_concerns", owner_of(f, doc["programme"]),
-                                         doc["agency"], doc["programme"]),
-           "concerns", key, concern_open(doc))
+    _indexed(f, "open_concerns", doc["agency"], doc["programme"], "concerns", key,
+             concern_open(doc))
 
 
 def recommendation_key(programme: str, number: int) -> str:
@@ -151,8 +156,7 @@ def _action_planned(f: Folding, e: Action.Created, position: int) -> None:
         "planned_on": e.occurred_on, "ratified": False, "rag": "", "completed": False,
         "completed_on": "", "evidence": "", "progress": [], "replans": []})
     f.put("ids", f.oid, {"view": "action", "key": key, "programme": e.programme})
-    listed(f, "waiting", index_key("waiting", owner_of(f, e.programme), e.owner, e.programme),
-           "actions", key, True)
+    _indexed(f, "waiting", e.owner, e.programme, "actions", key, True)
     rkey = recommendation_key(e.programme, e.recommendation)
     rec = f.get("recommendation", rkey)
     if rec is None:
@@ -184,12 +188,9 @@ def _action_changed(f: Folding, e: Any, position: int) -> None:
         doc.update(description=e.description, measure=e.measure, owner=e.owner, due=e.due,
                    completed=False, completed_on="")
     f.put("action", key, doc)
-    partnership = owner_of(f, doc["programme"])
     if owner != doc["owner"]:
-        listed(f, "waiting", index_key("waiting", partnership, owner, doc["programme"]),
-               "actions", key, False)
-    listed(f, "waiting", index_key("waiting", partnership, doc["owner"], doc["programme"]),
-           "actions", key, not doc["completed"])
+        _indexed(f, "waiting", owner, doc["programme"], "actions", key, False)
+    _indexed(f, "waiting", doc["owner"], doc["programme"], "actions", key, not doc["completed"])
 
 
 def _delivered(f: Folding, e: Delivery.Created, position: int) -> None:
