@@ -10,9 +10,11 @@ reads the log, its chain and signatures inside one snapshot for `ledger.verifica
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
@@ -55,6 +57,8 @@ class _Signing:
         position, _, head_hash = chained[-1]
         return (position, head_hash, self.signer.public, self.signer.sign(position, head_hash))
 
+
+_HEX = re.compile("[0-9a-f]{32}")
 
 ADOPTION_TABLE = "event_chain_adoptions"
 CHAIN_DDL = ("CREATE TABLE {} (position bigint PRIMARY KEY, notification_id bigint NOT NULL, "
@@ -125,9 +129,27 @@ class _SQLiteSnapshot:
         return [(r[0], r[1], r[2]) for r in self.c.fetchall()]
 
 
+LogRow = tuple[int, Any, int, str, bytes]
+"""One stored event as read for folding: notification id, originator id as the recorder reads
+it (a key to route by; `str_id` spells it), version, topic and state as stored."""
+
+
 class ChainedRecorder(_Signing):
     """What every chaining recorder is (PostgreSQL's is in `ledger.postgres_store`, imported
     only for a PostgreSQL store, so SQLite never loads psycopg)."""
+
+    def select_rows(self, start: int, limit: int, stop: int | None = None) -> list[LogRow]:
+        """The log after notification `start` (up to `stop`), at most `limit` events, as plain
+        rows: what the views' folding reads, most of it only to route. Here through the
+        library's `select_notifications`; SQLite's reads its table directly."""
+        found = self.select_notifications(  # type: ignore[attr-defined]
+            start=start, limit=limit, stop=stop, inclusive_of_start=False)
+        return [(n.id, n.originator_id, n.originator_version, n.topic, n.state)
+                for n in found]
+
+    def str_id(self, originator: Any) -> str:
+        """A row's originator id as `str` of its UUID (as the views key aggregates)."""
+        return str(originator)
 
     def chain_snapshot(self) -> Any:  # pragma: no cover - each recorder has its own
         raise NotImplementedError
@@ -231,6 +253,36 @@ class ChainedSQLiteRecorder(ChainedRecorder, SQLiteApplicationRecorder):
         if signed:
             c.execute(f"INSERT INTO {SIGNATURE_TABLE} VALUES (?,?,?,?)", signed)
         return ids
+
+    def select_rows(self, start: int, limit: int, stop: int | None = None) -> list[LogRow]:
+        """`ChainedRecorder.select_rows` in plain SQL on this recorder's own table: the same
+        events as the library's `select_notifications`, as tuples, with no `Notification` or
+        `UUID` made for each (a parallel rebuild reads every event in every process, and
+        decodes only its share); originator ids as stored."""
+        statement = (f"SELECT rowid, originator_id, originator_version, topic, state FROM "
+                     f"{self.events_table_name} WHERE rowid>? ")
+        params = [start]
+        if stop is not None:
+            statement += "AND rowid<=? "
+            params.append(stop)
+        params.append(limit)
+        with self.datastore.transaction(commit=False) as c:
+            cursor = c.sqlite_cursor
+            cursor.row_factory = None  # plain tuples, not the library's sqlite3.Row
+            cursor.execute(statement + "ORDER BY rowid LIMIT ?", params)
+            rows: list[LogRow] = cursor.fetchall()
+        return rows
+
+    def str_id(self, originator: Any) -> str:
+        """A stored originator id as `str` of its UUID: the library stores a UUID's 32 hex
+        digits, spelt here as `str` spells them; anything else as the library would read it
+        (`UUID`, which fails as its read would), or as stored for a store of text ids."""
+        if self.datastore.originator_id_type != "uuid":
+            return str(originator)
+        h = originator
+        if _HEX.fullmatch(h):
+            return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+        return str(UUID(h))
 
     @contextmanager
     def chain_snapshot(self) -> Iterator[ChainSnapshot]:

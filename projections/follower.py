@@ -15,16 +15,17 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 from uuid import UUID
 
 from ledger.memory import collecting_later
 from ledger.persistence import LedgerApplication
+from ledger.recorders import ChainedRecorder, LogRow
 from policies.escalation import bank_holidays
 
 from .partitions import PARTITIONS, Router, programme_partition
 from .remembered import Committing, Remembered
-from .sealed_text import folded_events
+from .sealed_text import folded_events, folded_rows
 from .store import PositionMoved, UnopenedView, ViewStore, canonical
 from .views import RETIRED, Folding, position_name
 
@@ -75,7 +76,9 @@ class Follower:
         """The shortest log rebuilt in several processes (None: as `rebuild` judges)."""
         self.committing: Committing | None = None
         """The commit under way on a thread of its own (a rebuild's), if any."""
-        self.router = Router(self._stored_docs, self.first_event)
+        self.log = cast(ChainedRecorder, app.recorder)
+        """The ledger's recorder: its rows are what the folds read."""
+        self.router = Router(self._stored_docs, self.first_event, self.log.str_id)
         self.turns: Turns | None = None
         """A parallel rebuild's turns to commit, shared by its processes, on a store of one
         writer at a time (None: not in one)."""
@@ -192,59 +195,70 @@ class Follower:
         the documents it changed (canonical bytes; None: deleted), the position it reaches
         and how many events it read; None at the head. Documents are read through `memory`,
         which keeps what is committed."""
-        notifications = self.app.recorder.select_notifications(
-            start=position, limit=self.batch, stop=stop, inclusive_of_start=False)
-        if not notifications:
+        rows = self.log.select_rows(position, self.batch, stop)
+        if not rows:
             return None
         folding = Folding(memory.get, self.first_event)
         if parts == PARTITIONS:
-            positions = [n.id for n in notifications]
-            events = self._decoded(notifications)
-            oids = [str(e.originator_id) for e in events]
-            if not memory.whole:  # else every document is read from memory, or known absent
-                folding.prefetch(events, oids, memory.get_many)
-            for at, event, oid in zip(positions, events, oids, strict=True):
-                folding.fold(event, at, oid)
+            self._fold(folding, rows, memory)
         else:
-            self._fold_some(folding, notifications, parts, memory)
+            self._fold_some(folding, rows, parts, memory)
         plain = {k: None if doc is None else canonical(doc)
                  for k, doc in folding.changes().items()}
-        return plain, notifications[-1].id, len(notifications)
+        return plain, rows[-1][0], len(rows)
 
-    def _fold_some(self, folding: Folding, notifications: Sequence[Any], parts: frozenset[int],
+    def _fold(self, folding: Folding, rows: Sequence[LogRow], memory: Remembered,
+              decoded: dict[int, Any] | None = None, belongs: dict[int, int] | None = None
+              ) -> None:
+        """Fold these rows' events (those already decoded taken from `decoded` by position;
+        each folded for its partition in `belongs`, when given)."""
+        if decoded:
+            fresh = iter(self._decoded([r for r in rows if r[0] not in decoded]))
+            events = [decoded[r[0]] if r[0] in decoded else next(fresh) for r in rows]
+        else:
+            events = self._decoded(rows)
+        str_id = self.log.str_id
+        oids = [str_id(r[1]) for r in rows]
+        if not memory.whole:  # else every document is read from memory, or known absent
+            folding.prefetch(events, oids, memory.get_many)
+        fold = folding.fold
+        if belongs is None:
+            for row, event, oid in zip(rows, events, oids, strict=True):
+                fold(event, row[0], oid)
+        else:
+            for row, event, oid in zip(rows, events, oids, strict=True):
+                folding.part = belongs[row[0]]
+                fold(event, row[0], oid)
+
+    def _fold_some(self, folding: Folding, rows: Sequence[LogRow], parts: frozenset[int],
                    memory: Remembered) -> None:
         """Fold only these partitions' events, writing only their documents. Aggregates'
         first events are looked into to learn where they and their later events belong;
         events are decoded only when they are these partitions'."""
-        firsts = [n for n in notifications if n.originator_version == 1]
+        router = self.router
         decoded: dict[int, Any] = {}
-        belongs: dict[int, tuple[int, int | None]] = {}
-        for n in firsts:  # in the log's order: a programme is learnt before its cases
-            found = self.router.peek(n, self.app.mapper)
+        belongs: dict[int, int] = {}
+        later: list[LogRow] = []
+        for row in rows:  # in the log's order: a programme is learnt before its cases
+            if row[2] != 1:
+                later.append(row)
+                continue
+            found = router.peek(row, self.app.mapper)
             if found is None:  # a class with upcasters (a programme's opening): decoded
-                decoded[n.id] = self._decoded([n])[0]
-                found = self.router.first(decoded[n.id])
-            belongs[n.id] = found
-        later = [n for n in notifications if n.originator_version != 1]
-        for n, part in zip(later, self.router.later([n.originator_id for n in later]),
-                           strict=True):
-            if part is not None:
-                belongs[n.id] = (part, None)
-        mine = [n for n in notifications if n.id in belongs
-                and (belongs[n.id][0] in parts or belongs[n.id][1] in parts)]
-        decoded.update(zip((n.id for n in mine if n.id not in decoded),
-                           self._decoded([n for n in mine if n.id not in decoded]), strict=True))
-        events = [decoded[n.id] for n in mine]
-        oids = [str(e.originator_id) for e in events]
+                decoded[row[0]] = self._decoded([row])[0]
+                found = router.first(decoded[row[0]], row[1])
+            part, also = found
+            if part in parts or also in parts:
+                belongs[row[0]] = part
+        for row, known in zip(later, router.later([r[1] for r in later]), strict=True):
+            if known is not None and known in parts:
+                belongs[row[0]] = known
+        mine = [r for r in rows if r[0] in belongs]
         folding.only = parts
-        if not memory.whole:
-            folding.prefetch(events, oids, memory.get_many)
-        for n, event, oid in zip(mine, events, oids, strict=True):
-            folding.part = belongs[n.id][0]
-            folding.fold(event, n.id, oid)
+        self._fold(folding, mine, memory, decoded, belongs)
 
-    def _decoded(self, notifications: Sequence[Any]) -> list[Any]:
-        return folded_events(self.app.mapper, notifications)  # personal text kept sealed
+    def _decoded(self, rows: Sequence[LogRow]) -> list[Any]:
+        return folded_rows(self.app.mapper, rows)  # personal text kept sealed
 
     def first_event(self, originator: str) -> Any | None:
         """An aggregate's first event, read from the log (one indexed read), its personal

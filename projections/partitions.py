@@ -17,8 +17,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Callable, Sequence
-from typing import Any
-from uuid import UUID
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from eventsourcing.utils import resolve_topic
@@ -26,6 +25,9 @@ from eventsourcing.utils import resolve_topic
 from ledger.partnership import Partnership
 from ledger.people import Person
 from ledger.programme import Programme
+
+if TYPE_CHECKING:
+    from ledger.recorders import LogRow
 
 Doc = dict[str, Any]
 PARTS = 8
@@ -51,19 +53,22 @@ def keeps_in(view: str, doc: Doc | None, part: int) -> int:
 
 class Router:
     """Which partition each event belongs to, learnt from the aggregates' first events as the
-    log is read, and from the views for aggregates begun before the first batch read."""
+    log is read, and from the views for aggregates begun before the first batch read.
+    Aggregates are known by their originator ids as the log's rows hold them (`LogRow`)."""
 
     def __init__(self, get_many: Callable[[list[tuple[str, str]]], dict[tuple[str, str], Doc]],
-                 first_event: Callable[[str], Any]) -> None:
+                 first_event: Callable[[str], Any], str_id: Callable[[Any], str] = str) -> None:
         self.get_many = get_many
         self.first_event = first_event
-        self.aggregates: dict[UUID, int] = {}
+        self.str_id = str_id
+        """A row's originator id as `str` of its UUID (as the views key aggregates)."""
+        self.aggregates: dict[Any, int] = {}
         self.classes: dict[str, type] = {}
 
-    def first(self, event: Any) -> tuple[int, int | None]:
+    def first(self, event: Any, originator: Any) -> tuple[int, int | None]:
         """The partition of an aggregate's first event (and a second one it also writes to:
         a programme's opening lists its partnership in the directory), learnt for its later
-        events."""
+        events by `originator` (its id as rows hold it)."""
         also = None
         if isinstance(event, Partnership.Created | Person.Created):
             part = DIRECTORY
@@ -72,46 +77,49 @@ class Router:
             also = DIRECTORY  # its partnership listed as in use
         else:
             part = programme_partition(str(getattr(event, "programme", "") or ""))
-        self.aggregates[event.originator_id] = part
+        self.aggregates[originator] = part
         return part, also
 
-    def peek(self, stored: Any, mapper: Any) -> tuple[int, int | None] | None:
+    def peek(self, row: LogRow, mapper: Any) -> tuple[int, int | None] | None:
         """`first` for a stored first event without decoding it: its class from its topic,
         its programme or partnership from its JSON state as stored (deciphered, nothing
         unsealed). None for a class with upcasters (its stored state may be older): decode it.
         """
-        cls = self.classes.get(stored.topic)
+        topic = row[3]
+        cls = self.classes.get(topic)
         if cls is None:
-            cls = self.classes[stored.topic] = resolve_topic(stored.topic)
+            cls = self.classes[topic] = resolve_topic(topic)
         if issubclass(cls, Partnership.Created | Person.Created):
             part = DIRECTORY
         elif getattr(cls, "class_version", 1) != 1:
             return None
         else:
-            state = stored.state
+            state = row[4]
             if mapper.cipher:
                 state = mapper.cipher.decrypt(state)
             if mapper.compressor:
                 state = mapper.compressor.decompress(state)
             part = programme_partition(str(orjson.loads(state).get("programme") or ""))
-        self.aggregates[stored.originator_id] = part
+        self.aggregates[row[1]] = part
         return part, None
 
-    def later(self, originators: Sequence[UUID]) -> list[int | None]:
+    def later(self, originators: Sequence[Any]) -> list[int | None]:
         """The partitions of later events by their aggregate ids (None: not folded)."""
-        unknown = list(dict.fromkeys(o for o in originators if o not in self.aggregates))
+        aggregates = self.aggregates
+        unknown = list(dict.fromkeys(o for o in originators if o not in aggregates))
         if unknown:
             self._learn(unknown)
-        return [self.aggregates.get(o) for o in originators]
+        return [aggregates.get(o) for o in originators]
 
-    def _learn(self, unknown: list[UUID]) -> None:
-        found = self.get_many([("ids", str(o)) for o in unknown])
+    def _learn(self, unknown: list[Any]) -> None:
+        spelt = {o: self.str_id(o) for o in unknown}
+        found = self.get_many([("ids", spelt[o]) for o in unknown])
         for o in unknown:
-            index = found.get(("ids", str(o)))
+            index = found.get(("ids", spelt[o]))
             if index is not None:
                 self.aggregates[o] = (DIRECTORY if index["view"] in DIRECTORY_VIEWS
                                       else programme_partition(str(index["programme"])))
                 continue
-            first = self.first_event(str(o))  # a delivery: it has no `ids` entry
+            first = self.first_event(spelt[o])  # a delivery: it has no `ids` entry
             if first is not None:
-                self.first(first)
+                self.first(first, o)

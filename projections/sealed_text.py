@@ -16,9 +16,9 @@ hides it too once its case is erased; the views' bytes hold it as the log's do.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from eventsourcing.persistence import Mapper
+from eventsourcing.persistence import Mapper, StoredEvent
 
 from ledger.case_key import Case, CaseKey
 from ledger.case_keys import CaseKeys
@@ -26,6 +26,9 @@ from ledger.personal import ERASED, SEALED, on_path, personal_paths
 from ledger.sealing import SealingMapper
 
 from .decoding import reader_of
+
+if TYPE_CHECKING:
+    from ledger.recorders import LogRow
 
 Doc = dict[str, Any]
 UNSEALED = "unsealed"
@@ -46,6 +49,13 @@ def folded_events(mapper: Mapper[Any], stored: Sequence[Any]) -> list[Any]:
         for path in personal_paths(type(event)):
             on_path(vars(event), path, _marked)
     return events
+
+
+def folded_rows(mapper: Mapper[Any], rows: Sequence[LogRow]) -> list[Any]:
+    """`folded_events` of rows read with `select_rows` (each given to the library's Mapper as
+    the library's `StoredEvent`, its originator id as stored: the Mapper makes the UUID)."""
+    return folded_events(mapper, [StoredEvent(originator_id=r[1], originator_version=r[2],
+                                              topic=r[3], state=r[4]) for r in rows])
 
 
 def _opened(value: Any, key: CaseKey | None) -> Any:
