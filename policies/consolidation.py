@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -81,18 +81,45 @@ def judgement_record(
     moderation: Mapping[str, Any] | None = None,
 ) -> dict[str, Any] | None:
     """`consolidate`'s judgement as the plain data a view document holds (`Judgement.as_dict`),
-    made without an object per contribution: the views' fold calls this once per area of
-    every return it folds, and building frozen dataclasses there was a tenth of a rebuild.
-    `moderation` is a moderation's fields (grade, reason, by, on)."""
-    if not grades_by_agency and moderation is None:
-        return None
-    ordered = sorted(grades_by_agency.items())
-    contributions = [{"agency": agency, "grade": grade} for agency, grade in ordered]
+    made without an object per contribution. `moderation` is a moderation's fields (grade,
+    reason, by, on)."""
+    return _record(scale, rule, [{"agency": agency, "grade": grade}
+                                 for agency, grade in sorted(grades_by_agency.items())],
+                   moderation)
+
+
+def judgement_records(
+    scale: Scale,
+    rule: str,
+    graded: Iterable[tuple[str, Mapping[str, int]]],
+    areas: Iterable[str],
+    moderations: Mapping[str, Mapping[str, Any]],
+) -> dict[str, dict[str, Any] | None]:
+    """`judgement_record` of each of `areas` at once, from every agency's grades by area
+    (`graded`, in the agencies' order) and the moderations by area: the views' fold judges
+    every area of a return it folds, and going through the returns once for all of them,
+    each contribution made once, took two fifths off judging a case."""
+    by_area: dict[str, list[dict[str, Any]]] = {area: [] for area in areas}
+    for agency, grades in graded:
+        for area, grade in grades.items():
+            found = by_area.get(area)
+            if found is not None:
+                found.append({"agency": agency, "grade": grade})
+    return {area: _record(scale, rule, contributions, moderations.get(area))
+            for area, contributions in by_area.items()}
+
+
+def _record(scale: Scale, rule: str, contributions: list[dict[str, Any]],
+            moderation: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """One judgement's plain data from its contributions (in the agencies' order)."""
     if moderation is not None:
         return {"grade": moderation["grade"], "rule": "moderated",
                 "contributions": contributions,
-                "moderation": {f: moderation[f] for f in ("grade", "reason", "by", "on")}}
-    return {"grade": RULES[rule](scale, [grade for _, grade in ordered]), "rule": rule,
+                "moderation": {"grade": moderation["grade"], "reason": moderation["reason"],
+                               "by": moderation["by"], "on": moderation["on"]}}
+    if not contributions:
+        return None
+    return {"grade": RULES[rule](scale, [c["grade"] for c in contributions]), "rule": rule,
             "contributions": contributions, "moderation": None}
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from ledger.case_audit import CaseAudit
-from policies.consolidation import judgement_record
+from policies.consolidation import judgement_records
 from policies.scales import scale_named
 
 Doc = dict[str, Any]
@@ -70,13 +70,16 @@ def apply_case_event(doc: Doc, event: Any) -> set[str]:
 
 
 def judge(doc: Doc, areas: set[str], scale_id: str, rule: str) -> None:
-    """Recompute the consolidated judgement of the touched areas, with provenance."""
-    scale = scale_named(scale_id)
-    for area in areas:
-        by_agency = {a: r["grades"][area] for a, r in doc["returns"].items()
-                     if area in r["grades"]}
-        judgement = judgement_record(scale, rule, by_agency, doc["moderations"].get(area))
+    """Recompute the consolidated judgement of the touched areas, with provenance (all of
+    them in one pass over the case's returns: a return touches every area it grades)."""
+    if not areas:
+        return
+    returns, judgements = doc["returns"], doc["judgements"]
+    for area, judgement in judgement_records(
+            scale_named(scale_id), rule,
+            [(agency, returns[agency]["grades"]) for agency in sorted(returns)],
+            areas, doc["moderations"]).items():
         if judgement is None:
-            doc["judgements"].pop(area, None)
+            judgements.pop(area, None)
         else:
-            doc["judgements"][area] = judgement
+            judgements[area] = judgement

@@ -40,7 +40,8 @@ from policies.escalation import (
 )
 from policies.subjects import CONCERN_ALERT, FEEDBACK, action_purpose
 
-from .partitions import PARTS, programme_partition
+from .indexes import added, partition_of
+from .partitions import PARTS
 
 if TYPE_CHECKING:
     from .store import ViewStore
@@ -113,14 +114,14 @@ def digest_due(facts: Doc) -> date | None:
 
 def _part(programme: str) -> str:
     """The partition of a programme (as the views' partitions are named)."""
-    return str(programme_partition(programme))
+    return str(partition_of(programme))
 
 
 def _file(f: Folding, item: str, facts: Doc, on: date | None, *, keep: bool = True) -> None:
     """The item filed under its day (moved from the day it was under), or out of the index;
     its facts kept for what may still change it (forgotten with `keep` false and no day)."""
     before = f.get(ITEM, item)
-    was = str((before or {}).get("on") or "")
+    was = (before.get("on") or "") if before is not None else ""
     now = on.isoformat() if on is not None else ""
     if was != now:
         part = _part(item.split("/", 2)[1])
@@ -138,20 +139,24 @@ def _file(f: Folding, item: str, facts: Doc, on: date | None, *, keep: bool = Tr
 
 
 def _listed(f: Folding, part: str, day: str, item: str, present: bool) -> None:
-    doc = f.get(DUE, f"{part}/{day}") or {}
-    items = list(doc.get("items") or [])
+    key = f"{part}/{day}"
+    doc = f.get(DUE, key) or {}
+    items = doc.get("items") or []
     if present == (item in items):
         return
-    items = sorted({*items, item}) if present else [i for i in items if i != item]
+    items = added(items, item) if present else [i for i in items if i != item]
     if items:
-        f.put(DUE, f"{part}/{day}", {"items": items})
+        f.put(DUE, key, {"items": items})
     else:
-        f.delete(DUE, f"{part}/{day}")
+        f.delete(DUE, key)
     if (not doc) != (not items):  # a day's document made or gone: the calendar follows
-        days = set((f.get(DAYS, part) or {}).get("days") or [])
-        days = days | {day} if items else days - {day}
+        days = (f.get(DAYS, part) or {}).get("days") or []
+        if items:
+            days = days if day in days else added(days, day)
+        else:
+            days = [d for d in days if d != day]
         if days:
-            f.put(DAYS, part, {"days": sorted(days)})
+            f.put(DAYS, part, {"days": days})
         else:
             f.delete(DAYS, part)
 

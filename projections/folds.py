@@ -116,12 +116,13 @@ def _case_changed(f: Folding, e: Any, position: int) -> None:
     programme = f.get("programme", index["programme"])
     if doc is None or programme is None:
         return
-    before = {a: j["grade"] for a, j in doc["judgements"].items()}
+    judgements = doc["judgements"]
+    before = {a: j["grade"] for a, j in judgements.items()}
     touched = apply_case_event(doc, e)
     judge(doc, touched, programme["scale"], programme["consolidation"])
-    after = {a: j["grade"] for a, j in doc["judgements"].items()}
     doc["last_position"] = position
     f.put("case", index["key"], doc)
+    after = {a: j["grade"] for a, j in judgements.items()} if touched else before
     if before != after:
         summary = f.get("summary", index["programme"]) or {"cases": 0, "areas": {}}
         for area in touched:

@@ -7,6 +7,8 @@ log.
 
 from __future__ import annotations
 
+from bisect import insort
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from ledger.actions import Action
@@ -34,7 +36,7 @@ def index_key(view: str, partnership: str, name: str, programme: str) -> str:
     key = in_partnership(partnership, name)
     if not key or view not in PARTITIONED_INDEXES:
         return key
-    return f"{key}/{programme_partition(programme)}"
+    return f"{key}/{partition_of(programme)}"
 
 
 def index_keys(view: str, key: str) -> list[tuple[str, str]]:
@@ -60,16 +62,31 @@ def listed(f: Folding, view: str, key: str, field: str, item: str, present: bool
     if not key:
         return
     doc = f.get(view, key) or {}
-    items = list(doc.get(field) or [])
+    items = doc.get(field) or []
     if present == (item in items):
         return
-    items = sorted({*items, item}) if present else [i for i in items if i != item]
+    items = added(items, item) if present else [i for i in items if i != item]
     new = {**doc, field: items}
     new = {k: v for k, v in new.items() if v}
     if new:
         f.put(view, key, new)
     else:
         f.delete(view, key)
+
+
+def added(items: list[str], item: str) -> list[str]:
+    """A copy of a sorted list with an item it lacks put in its place (every list an index
+    keeps is sorted, without repeats, as this keeps it): no sorting of the whole list again."""
+    out = list(items)
+    insort(out, item)
+    return out
+
+
+@lru_cache(maxsize=1 << 16)
+def partition_of(programme: str) -> int:
+    """`programme_partition`, worked out once a programme (each event of a programme's
+    follow-up asks for it, often more than once)."""
+    return programme_partition(programme)
 
 
 def feedback_open(doc: Doc) -> bool:
