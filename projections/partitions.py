@@ -15,6 +15,8 @@ writes only their documents.
 
 from __future__ import annotations
 
+import dataclasses
+import re
 import zlib
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -51,6 +53,39 @@ def keeps_in(view: str, doc: Doc | None, part: int) -> int:
     return part
 
 
+UPCAST, NAMED, UNNAMED = -1, -2, -3
+"""Kinds of first events besides DIRECTORY's: of a class with upcasters (decoded to route
+it), of a class with a `programme` field, of one without."""
+_KEY = b'"programme":"'
+_CONTROL = re.compile(b"[\x00-\x1f]")
+
+
+def _kind(cls: type) -> int:
+    """How a first event of this class is routed (`Router.peek`)."""
+    if issubclass(cls, Partnership.Created | Person.Created):
+        return DIRECTORY
+    if getattr(cls, "class_version", 1) != 1:
+        return UPCAST
+    named = dataclasses.is_dataclass(cls) and any(
+        f.name == "programme" for f in dataclasses.fields(cls))
+    return NAMED if named else UNNAMED
+
+
+def _programme(state: bytes, named: bool) -> str:
+    """The `programme` of a first event's JSON state ("" when it has none). Read from the
+    bytes when its class has the field (so the state's top level holds the key), the key is
+    written once, as the library writes it, and the state holds no escapes (no backslash);
+    else the state is parsed."""
+    if named and b"\\" not in state and state.count(b'"programme"') == 1:
+        start = state.find(_KEY)
+        end = state.find(b'"', start + len(_KEY)) if start >= 0 else -1
+        if end >= 0:
+            value = state[start + len(_KEY):end]
+            if _CONTROL.search(value) is None:  # else not JSON: parsed, to fail as it would
+                return value.decode()
+    return str(orjson.loads(state).get("programme") or "")
+
+
 class Router:
     """Which partition each event belongs to, learnt from the aggregates' first events as the
     log is read, and from the views for aggregates begun before the first batch read.
@@ -63,7 +98,8 @@ class Router:
         self.str_id = str_id
         """A row's originator id as `str` of its UUID (as the views key aggregates)."""
         self.aggregates: dict[Any, int] = {}
-        self.classes: dict[str, type] = {}
+        self.kinds: dict[str, int] = {}
+        """What each topic's first events say of their partition (`_kind`)."""
 
     def first(self, event: Any, originator: Any) -> tuple[int, int | None]:
         """The partition of an aggregate's first event (and a second one it also writes to:
@@ -85,21 +121,20 @@ class Router:
         its programme or partnership from its JSON state as stored (deciphered, nothing
         unsealed). None for a class with upcasters (its stored state may be older): decode it.
         """
-        topic = row[3]
-        cls = self.classes.get(topic)
-        if cls is None:
-            cls = self.classes[topic] = resolve_topic(topic)
-        if issubclass(cls, Partnership.Created | Person.Created):
-            part = DIRECTORY
-        elif getattr(cls, "class_version", 1) != 1:
+        kind = self.kinds.get(row[3])
+        if kind is None:
+            kind = self.kinds[row[3]] = _kind(resolve_topic(row[3]))
+        if kind == UPCAST:
             return None
+        if kind == DIRECTORY:
+            part = DIRECTORY
         else:
             state = row[4]
             if mapper.cipher:
                 state = mapper.cipher.decrypt(state)
             if mapper.compressor:
                 state = mapper.compressor.decompress(state)
-            part = programme_partition(str(orjson.loads(state).get("programme") or ""))
+            part = programme_partition(_programme(state, kind == NAMED))
         self.aggregates[row[1]] = part
         return part, None
 

@@ -46,8 +46,14 @@ def folded_events(mapper: Mapper[Any], stored: Sequence[Any]) -> list[Any]:
     if not isinstance(mapper, SealingMapper) or mapper.keys is None:
         return events
     for event in events:
+        state = vars(event)
         for path in personal_paths(type(event)):
-            on_path(vars(event), path, _marked)
+            if not path[1]:  # a field: nothing to mark when absent, empty or sealed
+                value = state.get(path[0])
+                if value is None or (type(value) is dict and len(value) == 1
+                                     and type(value.get(SEALED)) is str):
+                    continue
+            on_path(state, path, _marked)
     return events
 
 
