@@ -30,6 +30,7 @@ from .recorders import (
     CHAIN_DDL,
     CHAIN_GONE,
     ChainedRecorder,
+    LogRow,
     _refuse_adoption,
 )
 from .signing import SIGNATURE_TABLE, ChainRefused, SignatureRow
@@ -129,6 +130,27 @@ class ChainedPostgresRecorder(ChainedRecorder, PostgresApplicationRecorder):
             "SELECT * FROM unnest(%b::{}[], %b::bigint[], %b::text[], %b::bytea[]) "
             "RETURNING notification_id, originator_id, originator_version").format(
             self.events_table, Identifier(self.datastore.originator_id_type))
+        rows = ("SELECT notification_id, originator_id::text, originator_version, topic, state "
+                "FROM {} WHERE notification_id>%s {}ORDER BY notification_id LIMIT %s")
+        self.rows_statement = SQL(rows).format(self.events_table, SQL(""))
+        self.rows_until_statement = SQL(rows).format(self.events_table,
+                                                     SQL("AND notification_id<=%s "))
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def select_rows(self, start: int, limit: int, stop: int | None = None) -> list[LogRow]:
+        """`ChainedRecorder.select_rows` in one statement of our own: the same events as the
+        library's `select_notifications`, fetched in binary as plain tuples (its rows are
+        dicts in text, the states' bytes spelt in hex by the server and parsed back here,
+        and a Notification and a UUID made for each), the originator id as the server spells
+        it (`str` of its UUID, what the views key aggregates by). A parallel rebuild reads
+        every event of the log in every process."""
+        statement = self.rows_statement if stop is None else self.rows_until_statement
+        params = [start, limit] if stop is None else [start, stop, limit]
+        with self.datastore.get_connection() as conn, \
+                conn.cursor(row_factory=_tuple_row(), binary=True) as curs:
+            curs.execute(statement, params, prepare=True)
+            rows: list[LogRow] = curs.fetchall()
+        return rows
 
     def create_table(self) -> None:
         # Several processes open one store at once (the bot, its worker, a cron job): the
