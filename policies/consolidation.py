@@ -99,14 +99,26 @@ def judgement_records(
     (`graded`, in the agencies' order) and the moderations by area: the views' fold judges
     every area of a return it folds, and going through the returns once for all of them,
     each contribution made once, took two fifths off judging a case."""
-    by_area: dict[str, list[dict[str, Any]]] = {area: [] for area in areas}
+    by_area: dict[str, tuple[list[dict[str, Any]], list[int]]] = {
+        area: ([], []) for area in areas}
     for agency, grades in graded:
         for area, grade in grades.items():
             found = by_area.get(area)
             if found is not None:
-                found.append({"agency": agency, "grade": grade})
-    return {area: _record(scale, rule, contributions, moderations.get(area))
-            for area, contributions in by_area.items()}
+                found[0].append({"agency": agency, "grade": grade})
+                found[1].append(grade)
+    combine = RULES[rule]
+    out: dict[str, dict[str, Any] | None] = {}
+    for area, (contributions, area_grades) in by_area.items():
+        moderation = moderations.get(area)
+        if moderation is not None:
+            out[area] = _record(scale, rule, contributions, moderation)
+        elif contributions:
+            out[area] = {"grade": combine(scale, area_grades), "rule": rule,
+                         "contributions": contributions, "moderation": None}
+        else:
+            out[area] = None
+    return out
 
 
 def _record(scale: Scale, rule: str, contributions: list[dict[str, Any]],

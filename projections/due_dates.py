@@ -25,6 +25,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import date, timedelta
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from ledger.actions import Action
@@ -55,6 +56,13 @@ def _day(text: str) -> date:
     return date.fromisoformat(text[:10])
 
 
+@lru_cache(maxsize=1 << 14)
+def _working_days_after(start: date, n: int) -> date:
+    """`add_working_days`, once for each day and count: the feedback of a programme is
+    delivered on a few days, and each delivery and acknowledgement files its item again."""
+    return add_working_days(start, n)
+
+
 # ---- the day each kind of item falls due --------------------------------------------------
 
 
@@ -76,7 +84,7 @@ def concern_due(doc: Doc, programme: Doc | None, facts: Doc) -> date | None:
     since = step_started(step, _day(doc["raised_on"]), alerted, escalated_on)
     days = ladder[step - 1].working_days
     assert days is not None
-    return add_working_days(since, days) + timedelta(days=1)
+    return _working_days_after(since, days) + timedelta(days=1)
 
 
 def feedback_due(doc: Doc, facts: Doc) -> date | None:
@@ -85,7 +93,7 @@ def feedback_due(doc: Doc, facts: Doc) -> date | None:
     if doc.get("acknowledged_by") or not facts.get("delivered"):
         return None
     after = max(facts.get("reminders") or [0]) + 1
-    return add_working_days(_day(facts["delivered"]), FEEDBACK_REMINDER_WORKING_DAYS * after)
+    return _working_days_after(_day(facts["delivered"]), FEEDBACK_REMINDER_WORKING_DAYS * after)
 
 
 def action_due(doc: Doc, facts: Doc) -> date | None:
@@ -236,15 +244,15 @@ def keep_delivered(f: Folding, e: Delivery.Created, position: int) -> None:
         if doc is None or e.recipient != doc["practitioner"]:
             return
         item = f"feedback/{e.programme}/{rest}"
+        reminder = None if e.purpose == FEEDBACK else REMINDER.fullmatch(e.purpose)
+        if e.purpose != FEEDBACK and reminder is None:
+            return
         facts = _facts(f, item)
-        reminder = REMINDER.fullmatch(e.purpose)
-        if e.purpose == FEEDBACK:
+        if reminder is None:
             facts["delivered"] = e.occurred_on
-        elif reminder:
+        else:
             facts["reminders"] = sorted({*(facts.get("reminders") or []),
                                          int(reminder.group(1))})
-        else:
-            return
         _file(f, item, facts, feedback_due(doc, facts), keep=not doc.get("acknowledged_by"))
     elif kind == "action" and e.purpose.startswith("action-"):
         doc = f.get("action", f"{e.programme}/{rest}")

@@ -127,10 +127,13 @@ def _case_changed(f: Folding, e: Any, position: int) -> None:
         summary = f.get("summary", index["programme"]) or {"cases": 0, "areas": {}}
         for area in touched:
             counts = summary["areas"].setdefault(area, {})
-            if area in before:
-                _bump(counts, str(before[area]), -1)
-            if area in after:
-                _bump(counts, str(after[area]), 1)
+            was, now = before.get(area), after.get(area)
+            if was == now:
+                continue
+            if was is not None:
+                _bump(counts, str(was), -1)
+            if now is not None:
+                _bump(counts, str(now), 1)
         f.put("summary", index["programme"], summary)
 
 
