@@ -125,10 +125,11 @@ def _part(programme: str) -> str:
     return str(partition_of(programme))
 
 
-def _file(f: Folding, item: str, facts: Doc, on: date | None, *, keep: bool = True) -> None:
+def _file(f: Folding, item: str, before: Doc | None, facts: Doc, on: date | None, *,
+          keep: bool = True) -> None:
     """The item filed under its day (moved from the day it was under), or out of the index;
-    its facts kept for what may still change it (forgotten with `keep` false and no day)."""
-    before = f.get(ITEM, item)
+    its facts kept for what may still change it (forgotten with `keep` false and no day).
+    `before`: its document as it stands (`_facts`)."""
     was = (before.get("on") or "") if before is not None else ""
     now = on.isoformat() if on is not None else ""
     if was != now:
@@ -169,8 +170,10 @@ def _listed(f: Folding, part: str, day: str, item: str, present: bool) -> None:
             f.delete(DAYS, part)
 
 
-def _facts(f: Folding, item: str) -> Doc:
-    return dict(f.get(ITEM, item) or {})
+def _facts(f: Folding, item: str) -> tuple[Doc | None, Doc]:
+    """An item's document as it stands, and a copy of its facts to change."""
+    before = f.get(ITEM, item)
+    return before, (dict(before) if before else {})
 
 
 def _indexed(f: Folding, e: Any) -> tuple[str, str, str] | None:
@@ -178,7 +181,7 @@ def _indexed(f: Folding, e: Any) -> tuple[str, str, str] | None:
     index = f.get("ids", f.oid)
     if index is None:
         return None
-    return str(index["view"]), str(index["key"]), str(index["programme"])
+    return index["view"], index["key"], index["programme"]
 
 
 def keep_concern(f: Folding, e: Any, position: int) -> None:
@@ -189,8 +192,8 @@ def keep_concern(f: Folding, e: Any, position: int) -> None:
     doc = f.get("concern", key)
     if doc is not None:
         item = f"concern/{key}"
-        facts = _facts(f, item)
-        _file(f, item, facts, concern_due(doc, f.get("programme", pid), facts), keep=False)
+        before, facts = _facts(f, item)
+        _file(f, item, before, facts, concern_due(doc, f.get("programme", pid), facts), keep=False)
 
 
 def keep_feedback(f: Folding, e: Any, position: int) -> None:
@@ -200,8 +203,8 @@ def keep_feedback(f: Folding, e: Any, position: int) -> None:
     doc = f.get("feedback", found[1])
     if doc is not None:
         item = f"feedback/{found[1]}"
-        facts = _facts(f, item)
-        _file(f, item, facts, feedback_due(doc, facts), keep=not doc.get("acknowledged_by"))
+        before, facts = _facts(f, item)
+        _file(f, item, before, facts, feedback_due(doc, facts), keep=not doc.get("acknowledged_by"))
 
 
 def keep_action(f: Folding, e: Any, position: int) -> None:
@@ -213,17 +216,17 @@ def keep_action(f: Folding, e: Any, position: int) -> None:
     if doc is None:
         return
     item = f"action/{key}"
-    facts = _facts(f, item)
-    _file(f, item, facts, action_due(doc, facts))
+    before, facts = _facts(f, item)
+    _file(f, item, before, facts, action_due(doc, facts))
     digest = f"digest/{pid}"
-    facts = _facts(f, digest)
+    before, facts = _facts(f, digest)
     open_ = dict(facts.get("open") or {})
     if doc.get("completed"):
         open_.pop(str(doc["id"]), None)
     else:
         open_[str(doc["id"])] = doc["due"]
     facts["open"] = open_
-    _file(f, digest, facts, digest_due(facts))
+    _file(f, digest, before, facts, digest_due(facts))
 
 
 def keep_delivered(f: Folding, e: Delivery.Created, position: int) -> None:
@@ -233,11 +236,11 @@ def keep_delivered(f: Folding, e: Delivery.Created, position: int) -> None:
     if kind == "concern" and e.purpose == CONCERN_ALERT:
         item = f"concern/{e.programme}/{rest}"
         doc = f.get("concern", f"{e.programme}/{rest}")
-        facts = _facts(f, item)
+        before, facts = _facts(f, item)
         if doc is None or (facts.get("alerted") and facts["alerted"] <= e.occurred_on):
             return
         facts["alerted"] = e.occurred_on
-        _file(f, item, facts, concern_due(doc, f.get("programme", e.programme), facts),
+        _file(f, item, before, facts, concern_due(doc, f.get("programme", e.programme), facts),
               keep=False)
     elif kind == "feedback":
         doc = f.get("feedback", f"{e.programme}/{rest}")
@@ -247,22 +250,22 @@ def keep_delivered(f: Folding, e: Delivery.Created, position: int) -> None:
         reminder = None if e.purpose == FEEDBACK else REMINDER.fullmatch(e.purpose)
         if e.purpose != FEEDBACK and reminder is None:
             return
-        facts = _facts(f, item)
+        before, facts = _facts(f, item)
         if reminder is None:
             facts["delivered"] = e.occurred_on
         else:
             facts["reminders"] = sorted({*(facts.get("reminders") or []),
                                          int(reminder.group(1))})
-        _file(f, item, facts, feedback_due(doc, facts), keep=not doc.get("acknowledged_by"))
+        _file(f, item, before, facts, feedback_due(doc, facts), keep=not doc.get("acknowledged_by"))
     elif kind == "action" and e.purpose.startswith("action-"):
         doc = f.get("action", f"{e.programme}/{rest}")
         if doc is None:
             return
         item = f"action/{e.programme}/{rest}"
-        facts = _facts(f, item)
+        before, facts = _facts(f, item)
         facts["sent"] = sorted({*(tuple(s) for s in facts.get("sent") or []),
                                 (e.purpose, e.recipient)})
-        _file(f, item, facts, action_due(doc, facts))
+        _file(f, item, before, facts, action_due(doc, facts))
 
 
 KEEPERS: dict[type, Callable[[Folding, Any, int], None]] = {

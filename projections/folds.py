@@ -117,13 +117,13 @@ def _case_changed(f: Folding, e: Any, position: int) -> None:
     if doc is None or programme is None:
         return
     judgements = doc["judgements"]
-    before = {a: j["grade"] for a, j in judgements.items()}
-    touched = apply_case_event(doc, e)
+    touched = apply_case_event(doc, e)  # (changes no judgement: only `judge` does)
+    before = {a: judgements[a]["grade"] for a in touched if a in judgements}
     judge(doc, touched, programme["scale"], programme["consolidation"])
     doc["last_position"] = position
     f.put("case", index["key"], doc)
-    after = {a: j["grade"] for a, j in judgements.items()} if touched else before
-    if before != after:
+    after = {a: judgements[a]["grade"] for a in touched if a in judgements}
+    if before != after:  # (only the touched areas' judgements can have changed)
         summary = f.get("summary", index["programme"]) or {"cases": 0, "areas": {}}
         for area in touched:
             counts = summary["areas"].setdefault(area, {})

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 def recorded(event: Any) -> str:
     """When the event was stored, as the views write it."""
-    return str(event.timestamp.isoformat())
+    return event.timestamp.isoformat()
 
 
 def owner_of(f: Folding, programme: str) -> str:
