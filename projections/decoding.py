@@ -52,17 +52,20 @@ class OrjsonReading(JSONTranscoder):
         """The value with each `{"_type_": ..., "_data_": ...}` in it turned back (in place)."""
         if type(value) is dict:
             for k, v in value.items():
-                if type(v) is dict or type(v) is list:
+                kind = type(v)
+                if kind is dict:
+                    if len(v) == 2 and type(v.get(TYPE)) is str and type(v.get(DATA)) is str:
+                        found = self.names.get(v[TYPE])  # the common case, without a call more
+                        value[k] = (found.decode(v[DATA]) if found is not None
+                                    else self._transcoded(v))
+                    elif len(v) != 1 or type(next(iter(v.values()))) is not str:
+                        value[k] = self._restored(v)  # (one text, as sealed: nothing to do)
+                elif kind is list:
                     value[k] = self._restored(v)
-                elif type(v) is float:
+                elif kind is float:
                     raise _Float
             if len(value) == 2 and TYPE in value and DATA in value:
-                transcoding = self.names.get(value[TYPE])
-                if transcoding is None:
-                    raise TranscodingNotRegisteredError(
-                        f"Data serialized with name '{value[TYPE]}' is not deserializable. "
-                        "Please register a custom transcoding for this type.")
-                return transcoding.decode(value[DATA])
+                return self._transcoded(value)
         elif type(value) is list:
             for i, v in enumerate(value):
                 if type(v) is dict or type(v) is list:
@@ -70,6 +73,15 @@ class OrjsonReading(JSONTranscoder):
                 elif type(v) is float:
                     raise _Float
         return value
+
+    def _transcoded(self, value: dict[str, Any]) -> Any:
+        """`{"_type_": ..., "_data_": ...}` (its data restored already) turned back."""
+        transcoding = self.names.get(value[TYPE])
+        if transcoding is None:
+            raise TranscodingNotRegisteredError(
+                f"Data serialized with name '{value[TYPE]}' is not deserializable. "
+                "Please register a custom transcoding for this type.")
+        return transcoding.decode(value[DATA])
 
 
 _READERS: WeakKeyDictionary[Mapper[Any], Mapper[Any]] = WeakKeyDictionary()

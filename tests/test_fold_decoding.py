@@ -67,10 +67,11 @@ def test_orjson_reads_what_the_library_reads(state: dict[str, Any]) -> None:
 
 def test_an_unknown_transcoding_is_refused_alike() -> None:
     library = _library()
-    data = b'{"x":[{"_type_":"no_such","_data_":"1"}]}'
-    for transcoder in (library, OrjsonReading(library)):
-        with pytest.raises(TranscodingNotRegisteredError):
-            transcoder.decode(data)
+    for data in (b'{"x":[{"_type_":"no_such","_data_":"1"}]}',
+                 b'{"x":{"_type_":"no_such","_data_":"1"}}'):
+        for transcoder in (library, OrjsonReading(library)):
+            with pytest.raises(TranscodingNotRegisteredError):
+                transcoder.decode(data)
 
 
 def test_every_stored_event_reads_as_the_library_reads_it(wiring: Wiring) -> None:
