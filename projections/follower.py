@@ -177,7 +177,7 @@ class Follower:
             plain, new, count = batch
             expected = {position_name(p): lowest for p in level}
             if memory.whole:
-                committing.start(plain, expected, new, count)
+                committing.start(plain, expected, new, count, memory.absent(plain))
             else:
                 try:
                     with committing.turns:

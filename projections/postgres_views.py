@@ -4,9 +4,9 @@ schema, when one is named)."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, cast
 
 from ledger.settings import StoreSettings
 
@@ -105,26 +105,41 @@ class PostgresViewStore(ViewStore):
                 "ORDER BY key COLLATE \"C\"", (view, *self.scan_range(view, prefix))).fetchall()
         return self.found(view, rows)
 
-    def commit(self, changes: Changes, expected: Mapping[str, int], new: int) -> None:
-        changes = self._stored(changes)
+    def commit(self, changes: Changes, expected: Mapping[str, int], new: int,
+               absent: Collection[tuple[str, str]] = ()) -> None:
+        """`absent` documents (a rebuild's, known not to be here) are inserted plainly, and
+        their deletes left out: an upsert first looks for its key in the index, and in a
+        rebuild from dropped views nearly every document is new (a rebuild of a 100k log
+        commits 109k changes, 88k of them new, 19k deletes of documents it never wrote)."""
+        inserts: list[tuple[str, str, bytes]] = []
+        upserts: list[tuple[str, str, bytes]] = []
+        deletes: list[tuple[str, str]] = []
+        for (v, k), doc in changes.items():
+            stored = self.stored_key(v, k)
+            if doc is None:
+                if (v, k) not in absent:
+                    deletes.append((v, stored))
+                continue
+            row = (v, stored, self.encode(v, stored, cast(Doc | bytes, self.with_key(v, k, doc))))
+            (inserts if (v, k) in absent else upserts).append(row)
         with self._conn() as db, db.transaction():
             if expected:
                 self._move(db, expected, new)
-            upserts = [(v, k, self.encode(v, k, d)) for (v, k), d in changes.items()
-                       if d is not None]
-            deletes = [(v, k) for (v, k), d in changes.items() if d is None]
             # One statement each, whatever the number of documents (keys are unique here);
             # the arrays sent in binary (%b): as text, psycopg escaped every document's bytes
             # with a regular expression, a tenth of a rebuild's CPU.
+            if inserts:
+                db.execute(f"INSERT INTO {self.table} (view, key, doc) SELECT * FROM unnest("
+                           "%b::text[], %b::text[], %b::bytea[])", _columns(inserts))
             if upserts:
                 db.execute(
                     f"INSERT INTO {self.table} (view, key, doc) SELECT * FROM unnest(%b::text[], "
                     "%b::text[], %b::bytea[]) ON CONFLICT (view, key) DO UPDATE SET "
-                    "doc=excluded.doc", [list(column) for column in zip(*upserts, strict=True)])
+                    "doc=excluded.doc", _columns(upserts))
             if deletes:
                 db.execute(f"DELETE FROM {self.table} d USING unnest(%b::text[], %b::text[]) "
                            "AS k(view, key) WHERE d.view=k.view AND d.key=k.key",
-                           [list(column) for column in zip(*deletes, strict=True)])
+                           _columns(deletes))
 
     def _move(self, db: Any, expected: Mapping[str, int], new: int) -> None:
         """Each named position moved from expected to new, in three statements however many
@@ -169,3 +184,8 @@ class PostgresViewStore(ViewStore):
     def close(self) -> None:
         with self.lock:
             self.conn.close()
+
+
+def _columns(rows: list[tuple[Any, ...]]) -> list[list[Any]]:
+    """Rows as their columns' lists (what `unnest` takes, an array each)."""
+    return [list(column) for column in zip(*rows, strict=True)]

@@ -23,7 +23,7 @@ the folding, rather than after it.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from typing import TYPE_CHECKING, Any
 
@@ -124,6 +124,15 @@ class Remembered:
             found.update(self.store.get_many(asked))
         return found
 
+    def absent(self, keys: Iterable[Key]) -> frozenset[Key]:
+        """Those of these keys known not to be in the store (their partitions' fold began
+        from nothing and never wrote them since): before `committed` of the batch they are in.
+        A store writes them without looking for them first, and need not delete them."""
+        if not self.whole:
+            return frozenset()
+        docs = self.docs
+        return frozenset(k for k in keys if k not in docs and self._ours(k[0]))
+
     def committed(self, plain: Mapping[Key, bytes | None], parts: frozenset[int],
                   new: int) -> None:
         """After a commit of these documents (None: deleted) moving `parts` to `new`."""
@@ -164,13 +173,13 @@ class Committing:
         self.failed = 0
 
     def start(self, plain: Mapping[tuple[str, str], bytes | None], expected: Mapping[str, int],
-              new: int, count: int) -> None:
+              new: int, count: int, absent: frozenset[tuple[str, str]] = frozenset()) -> None:
         assert self.thread is None
 
         def commit() -> None:
             try:
                 with self.turns:
-                    self.store.commit(plain, expected, new)
+                    self.store.commit(plain, expected, new, absent)
             except BaseException as e:  # noqa: BLE001 - handed to the folding thread
                 self.error = e
 

@@ -8,7 +8,7 @@ from only that day's facts give.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import date
 from typing import Any
 
@@ -62,7 +62,8 @@ class MemoryViewStore(ViewStore):
         return sorted((k, d) for (v, k), d in self.docs.items()
                       if v == view and k.startswith(prefix))
 
-    def commit(self, changes: Changes, expected: Mapping[str, int], new: int) -> None:
+    def commit(self, changes: Changes, expected: Mapping[str, int], new: int,
+               absent: Collection[tuple[str, str]] = ()) -> None:
         raise NotImplementedError("a replay is read, never written")
 
     def drop(self) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
 
 from ledger.wal import wal_kept
@@ -98,7 +98,8 @@ class SQLiteViewStore(ViewStore):
             else:
                 self.conn.execute("COMMIT")
 
-    def commit(self, changes: Changes, expected: Mapping[str, int], new: int) -> None:
+    def commit(self, changes: Changes, expected: Mapping[str, int], new: int,
+               absent: Collection[tuple[str, str]] = ()) -> None:
         changes = self._stored(changes)
         names = sorted(expected)
         with self._write() as db:  # a writer alone from here: read, compare, move

@@ -12,7 +12,7 @@ import base64
 import hashlib
 import hmac
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -177,8 +177,12 @@ class ViewStore(ViewKeys, ABC):
     def scan(self, view: str, prefix: str = "") -> list[tuple[str, Doc]]: ...
 
     @abstractmethod
-    def commit(self, changes: Changes, expected: Mapping[str, int], new: int) -> None:
-        """Write the changed documents and move each named position from expected to new."""
+    def commit(self, changes: Changes, expected: Mapping[str, int], new: int,
+               absent: Collection[tuple[str, str]] = ()) -> None:
+        """Write the changed documents and move each named position from expected to new.
+        `absent`: keys of `changes` known not to be in the store (a rebuild's, from its
+        memory): a store may write them without looking for them first and leave out their
+        deletes."""
 
     @abstractmethod
     def drop(self) -> None:
