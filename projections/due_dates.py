@@ -41,7 +41,7 @@ from policies.escalation import (
 )
 from policies.subjects import CONCERN_ALERT, FEEDBACK, action_purpose
 
-from .indexes import added, partition_of
+from .indexes import added, partition_of, removed
 from .partitions import PARTS
 
 if TYPE_CHECKING:
@@ -153,7 +153,7 @@ def _listed(f: Folding, part: str, day: str, item: str, present: bool) -> None:
     items = doc.get("items") or []
     if present == (item in items):
         return
-    items = added(items, item) if present else [i for i in items if i != item]
+    items = added(items, item) if present else removed(items, item)
     if items:
         f.put(DUE, key, {"items": items})
     else:
@@ -163,7 +163,7 @@ def _listed(f: Folding, part: str, day: str, item: str, present: bool) -> None:
         if items:
             days = days if day in days else added(days, day)
         else:
-            days = [d for d in days if d != day]
+            days = removed(days, day)
         if days:
             f.put(DAYS, part, {"days": days})
         else:
