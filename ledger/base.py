@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
@@ -20,6 +21,39 @@ class Act:
 
     def fields(self) -> dict[str, Any]:
         return {"by": self.by, "occurred_on": self.occurred_on, "key": self.key}
+
+
+E = TypeVar("E", bound=Aggregate.Event)
+F = TypeVar("F")
+_FIELDS: dict[type, tuple[tuple[str, ...], frozenset[str]]] = {}
+
+
+def frozen_made(cls: type[F], state: dict[str, Any]) -> F:
+    """The object a frozen dataclass's constructor makes of these fields, made without running
+    it: its generated `__init__` sets each field through `object.__setattr__`, most of what
+    making one costs. The state is laid out in the class's field order, as that `__init__`
+    lays it out (an event's stored JSON follows it). Only for classes with no `__post_init__`
+    to run and no field computed at `__init__`: fields missing or unknown go to the
+    constructor, which says what is wrong."""
+    known = _FIELDS.get(cls)
+    if known is None:
+        names = tuple(f.name for f in dataclasses.fields(cls))  # type: ignore[arg-type]
+        known = _FIELDS[cls] = (names, frozenset(names))
+    names, expected = known
+    if state.keys() != expected:
+        return cls(**state)
+    made = object.__new__(cls)
+    object.__setattr__(made, "__dict__", {name: state[name] for name in names})
+    return made
+
+
+def made(event_class: type[E], state: dict[str, Any]) -> E:
+    """The event its class's constructor makes of these fields, made as `frozen_made` makes
+    it: an import makes thousands, of fifteen fields each. The library's `__post_init__`
+    checks the id is a UUID: one that is not goes to the constructor, which refuses it."""
+    if type(state.get("originator_id")) is not UUID:
+        return event_class(**state)
+    return frozen_made(event_class, state)
 
 
 class LedgerAggregate(Aggregate):
@@ -45,9 +79,10 @@ class LedgerAggregate(Aggregate):
         for a writer that only saves it, such as an import's feedback, concerns and actions
         (building each aggregate from its event was a fifth of an import). Saved as it is
         (`Application.save` takes events); replaying it gives the aggregate `_create` gives."""
-        return event_class(originator_topic=get_topic(cls), originator_id=aggregate_id,
-                           originator_version=cls.INITIAL_VERSION,
-                           timestamp=event_class.create_timestamp(), **fields)
+        fields.update(originator_topic=get_topic(cls), originator_id=aggregate_id,
+                      originator_version=cls.INITIAL_VERSION,
+                      timestamp=event_class.create_timestamp())
+        return made(event_class, fields)
 
     @classmethod
     def following(cls, event_class: type[Aggregate.Event], aggregate_id: UUID, version: int,
@@ -56,8 +91,9 @@ class LedgerAggregate(Aggregate):
         it at this version (the time now), without the aggregate: for an import's returns on
         the cases it adds. Replaying `creation`'s event and these gives the aggregate that
         `_create` and `record` give."""
-        return event_class(originator_id=aggregate_id, originator_version=version,
-                           timestamp=event_class.create_timestamp(), **fields)
+        fields.update(originator_id=aggregate_id, originator_version=version,
+                      timestamp=event_class.create_timestamp())
+        return made(event_class, fields)
 
     def record(self, event_class: type[Aggregate.Event], act: Act, **fields: Any) -> None:
         self.trigger_event(event_class, **act.fields(), **fields)

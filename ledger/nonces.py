@@ -27,13 +27,15 @@ class Nonces:
         self._pool = b""
         self._at = 0
 
-    def take(self) -> bytes:
+    def take(self, count: int = 1) -> bytes:
+        """`count` fresh nonces, one after another (12 bytes each)."""
+        size = NONCE * count
         with self._lock:
             at = self._at
-            if at + NONCE > len(self._pool):
-                self._pool, at = os.urandom(_READ), 0
-            self._at = at + NONCE
-            return self._pool[at:at + NONCE]
+            if at + size > len(self._pool):
+                self._pool, at = os.urandom(max(_READ, size)), 0
+            self._at = at + size
+            return self._pool[at:at + size]
 
     def _after_fork(self) -> None:
         """In a forked child: nothing of the parent's pool, and a lock no thread holds."""

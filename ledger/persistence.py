@@ -108,6 +108,19 @@ def store_scheme(recorder: ApplicationRecorder, key: str) -> IdScheme:
     return scheme_of(first[0].originator_id if first else None, key)
 
 
+AGGREGATE, EVENT, OTHER = "aggregate", "event", "other"
+_KINDS: dict[type, str] = {}
+
+
+def _kind(cls: type) -> str:
+    """Whether objects of this class are aggregates, aggregate events or neither (worked out
+    once a class: the library's aggregate classes check instances through `ABCMeta`, a call
+    into Python each)."""
+    found = _KINDS[cls] = (AGGREGATE if issubclass(cls, Aggregate) else
+                           EVENT if issubclass(cls, Aggregate.Event) else OTHER)
+    return found
+
+
 class LedgerApplication(Application[UUID]):
     """Events sealed per case on the way in, chained by the store, read back in batches;
     every command's load-decide-save retried when another writer got there first."""
@@ -214,12 +227,13 @@ class LedgerApplication(Application[UUID]):
         all put in the event store (`EventStore.put`), then the application's `_notify` hook is
         called as the library's save calls it. Anything else, or an application taking
         snapshots or caching aggregates, is saved by the library's own `save`."""
+        kinds = [_KINDS.get(type(obj)) or _kind(type(obj)) for obj in objs]
         if (self.snapshots is not None or self.repository.cache is not None
-                or not all(isinstance(obj, (Aggregate, Aggregate.Event)) for obj in objs)):
+                or OTHER in kinds):
             return super().save(*objs, **kwargs)
         events: list[Any] = []
-        for obj in objs:
-            if isinstance(obj, Aggregate):
+        for obj, kind in zip(objs, kinds, strict=True):
+            if kind is AGGREGATE:
                 events += obj.collect_events()
             else:
                 events.append(obj)

@@ -29,7 +29,6 @@ from .chain import (
     batches,
     chain_rows,
     recorded_hash,
-    stored_row,
 )
 from .signing import SIGNATURE_TABLE, ChainRefused, ChainSigner, SignatureRow, tail_problem
 
@@ -226,8 +225,7 @@ class ChainedSQLiteRecorder(ChainedRecorder, SQLiteApplicationRecorder):
         import sqlite3
 
         self._store_new_keys(c, kwargs)
-        ids = super()._insert_events(c, stored_events, **kwargs)
-        assert ids is not None and len(ids) == len(stored_events)
+        rows = self._inserted_rows(c, stored_events)
         try:
             c.execute(f"SELECT position, hash FROM {CHAIN_TABLE} ORDER BY position DESC LIMIT 1")
             found = c.fetchone()
@@ -238,21 +236,48 @@ class ChainedSQLiteRecorder(ChainedRecorder, SQLiteApplicationRecorder):
             if "no such table" in str(e):
                 raise ChainRefused(CHAIN_GONE) from None
             raise
-        if found is None:
+        if found is None and rows:
             c.execute(f"SELECT 1 FROM {self.events_table_name} WHERE rowid<? LIMIT 1",
-                      [min(int(i) for i in ids)])
+                      [min(int(r[0]) for r in rows)])
             if c.fetchone() is not None:
                 raise ChainRefused(CHAIN_GONE)
         self._check_tail(found, last)
         head = (int(found[0]), recorded_hash(found[1])) if found else (0, GENESIS)
-        rows = sorted((stored_row(int(i), e) for i, e in zip(ids, stored_events, strict=True)),
-                      key=lambda r: int(r[0]))
-        chained = chain_rows(head, rows)
+        chained = chain_rows(head, sorted(rows, key=lambda r: int(r[0])))
         c.executemany(f"INSERT INTO {CHAIN_TABLE} VALUES (?,?,?)", chained)
         signed = self._signed(chained)
         if signed:
             c.execute(f"INSERT INTO {SIGNATURE_TABLE} VALUES (?,?,?,?)", signed)
-        return ids
+        return [r[0] for r in rows]
+
+    def _inserted_rows(self, c: SQLiteCursor, stored_events: Sequence[StoredEvent]
+                       ) -> list[EventRow]:
+        """Insert the events in one `executemany` (the library's recorder runs a statement an
+        event to read each one's rowid) and return each as the row it became, its rowid
+        first, in the order given. One statement inserting in a write transaction gives its
+        rows consecutive rowids after the table's largest, so the last one SQLite reports
+        (`last_insert_rowid()`) names them all. That is checked (the rows from the first are
+        as many as inserted, the last the largest): should SQLite have picked them otherwise
+        (its largest possible rowid taken), each event's rowid is read by its key instead."""
+        params = [(s.originator_id.hex if isinstance(s.originator_id, UUID) else s.originator_id,
+                   s.originator_version, s.topic, s.state) for s in stored_events]
+        if not params:
+            return []
+        c.executemany(self.insert_events_statement, params)
+        c.execute("SELECT last_insert_rowid()")
+        last = int(c.fetchone()[0])
+        first = last - len(params) + 1
+        c.execute(f"SELECT count(*), max(rowid) FROM {self.events_table_name} WHERE rowid>=?",
+                  [first])
+        count, largest = c.fetchone()
+        if int(count) == len(params) and int(largest) == last:
+            return [(n, *p) for n, p in zip(range(first, last + 1), params, strict=True)]
+        out: list[EventRow] = []
+        for p in params:  # rowids past the largest SQLite stores (test_save_path)
+            c.execute(f"SELECT rowid FROM {self.events_table_name} WHERE originator_id=? AND "
+                      "originator_version=?", [p[0], p[1]])
+            out.append((int(c.fetchone()[0]), *p))
+        return out
 
     def select_rows(self, start: int, limit: int, stop: int | None = None) -> list[LogRow]:
         """`ChainedRecorder.select_rows` in plain SQL on this recorder's own table: the same

@@ -50,7 +50,7 @@ from eventsourcing.persistence import (
     Transcoder,
 )
 
-from .base import Rejected
+from .base import Rejected, frozen_made
 from .case_audit import CaseAudit
 from .case_key import Case, CaseKey, usable
 from .case_key_stores import case_keys_for
@@ -182,6 +182,13 @@ class SealingMapper(Mapper[UUID]):
             if fields:  # what `_learn` learns, remembered below under one lock for the save
                 learnt = learned[event.originator_id] = (str(state[fields[0]]),
                                                          str(state[fields[1]]))
+            known = learnt or learned.get(event.originator_id)
+            if known is not None and known in cases:
+                # Its case's key is read for this save anyway: the event is sealed without
+                # first looking for text in it (sealing leaves no text alone); should that
+                # key refuse new text, `to_stored_events` looks then.
+                plan.append((paths, known))
+                continue
             if not has_texts(state, paths):
                 if learnt is not None and self._keys_every_case(event):
                     cases[learnt] = None
@@ -234,24 +241,55 @@ class SealingMapper(Mapper[UUID]):
     def to_stored_events(self, domain_events: Sequence[Any]
                          ) -> tuple[list[StoredEvent], NewKeys | None]:
         """The events of one save, as `to_stored_event` makes each: their cases' keys read
-        once for all of them, each event's text sealed in one walk of its state; and the keys
-        made for cases that had none, which the save must store in its events' transaction
-        (`SealingEventStore.put`)."""
+        once for all of them, each event's text sealed in one walk of its state, in the copy
+        the library's Mapper makes of it (`_SaveWriter`); and the keys made for cases that had
+        none, which the save must store in its events' transaction (`SealingEventStore.put`)."""
+        writer = _SaveWriter(self)
+        to_stored: Callable[[Any], StoredEvent] = Mapper(
+            writer, self.compressor, self.cipher).to_stored_event
         if self.keys is None:
-            return [self._stored(e) for e in domain_events], None
-        plan, keys, new = self._plan(domain_events)
+            plan: list[tuple[tuple[Path, ...], Case | None] | None] = [None] * len(domain_events)
+            keys: dict[Case, CaseKey | None] = {}
+            new = None
+        else:
+            plan, keys, new = self._plan(domain_events)
+        sealers: dict[Case, Callable[[Any], Any]] = {}  # each case's, made once a save
         out = []
         for event, sealing in zip(domain_events, plan, strict=True):
             if sealing is None:
-                out.append(self._stored(event))
+                writer.plain(event)
+                out.append(to_stored(event))
                 continue
             paths, case = sealing
             if case is None:
                 raise self._no_case(event)
-            key = keys.get(case)
-            out.append(self._sealed_event(event, paths, usable(case, key) if key is not None
-                                          else self.keys.ensure(case)))
+            seal = sealers.get(case)
+            if seal is None:
+                key = keys.get(case)
+                assert self.keys is not None
+                try:
+                    seal = sealers[case] = (usable(case, key) if key is not None
+                                            else self.keys.ensure(case)).sealer()
+                except Rejected:  # an erased case's: only an event with text is refused
+                    if has_texts(vars(event), paths):
+                        raise
+                    writer.plain(event)
+                    out.append(to_stored(event))
+                    continue
+            writer.sealing(event, paths, seal)
+            out.append(to_stored(event))
         return out, new
+
+    def _encode_owned(self, cls: type, state: dict[str, Any]) -> bytes:
+        """An event's state (the library's Mapper's own copy of it) written as `_stored`
+        writes it: by orjson where its class writes alike, else by the library's encoder."""
+        if self.stamped is not None and stamped_alike(cls):
+            transcoder = self.stamped.transcoder
+            assert isinstance(transcoder, StampedTranscoder)
+            return transcoder.encode_owned(state)
+        if self.writer is not None and writes_alike(cls):
+            return self.writer.transcoder.encode(state)
+        return self.transcoder.encode(state)
 
     def to_domain_event(self, stored_event: StoredEvent) -> Any:
         event = super().to_domain_event(stored_event)
@@ -295,6 +333,38 @@ class SealingMapper(Mapper[UUID]):
             on_path(state, path, unseal)
 
 
+class _SaveWriter(Transcoder):
+    """The transcoder of one save's library Mapper (`SealingMapper.to_stored_events`): the
+    Mapper copies each event's state and hands the copy here, where its personal text is
+    sealed in place and it is written as the event's class is written (`_encode_owned`). So
+    a state is copied once on its way to the store, by the library, where sealing copied it
+    first, and the stamped transcoder again. One a save: it holds the event being written."""
+
+    def __init__(self, mapper: SealingMapper) -> None:
+        self.mapper = mapper
+        self.cls: type = object
+        self.paths: tuple[Path, ...] = ()
+        self.seal: Callable[[Any], Any] | None = None
+
+    def plain(self, event: Any) -> bool:
+        """The next event written holds no text to seal."""
+        self.cls, self.seal = type(event), None
+        return True
+
+    def sealing(self, event: Any, paths: tuple[Path, ...], seal: Callable[[Any], Any]) -> None:
+        """The next event written has these personal paths, sealed with `seal`."""
+        self.cls, self.paths, self.seal = type(event), paths, seal
+
+    def encode(self, obj: Any) -> bytes:
+        if self.seal is not None:
+            for path in self.paths:
+                on_path(obj, path, self.seal)  # new values: the event's own stay as they were
+        return self.mapper._encode_owned(self.cls, obj)
+
+    def decode(self, data: bytes) -> Any:
+        return self.mapper.transcoder.decode(data)
+
+
 class SealingEventStore(EventStore[UUID]):
     """The library's event store, making the keys a save needs in one transaction first and
     sealing each event once (`SealingMapper.to_stored_events`)."""
@@ -313,9 +383,12 @@ class SealingEventStore(EventStore[UUID]):
         if not notification_ids:
             return []
         assert len(notification_ids) == len(stored_events)
-        return [Recording(d, Notification(originator_id=s.originator_id,
-                                          originator_version=s.originator_version,
-                                          topic=s.topic, state=s.state, id=n_id))
+        # The library's Recording and Notification (frozen dataclasses), made as their
+        # constructors make them at a third of the cost (`frozen_made`): one an event saved.
+        return [frozen_made(Recording, {"domain_event": d, "notification": frozen_made(
+                    Notification, {"originator_id": s.originator_id,
+                                   "originator_version": s.originator_version,
+                                   "topic": s.topic, "state": s.state, "id": n_id})})
                 for d, s, n_id in zip(domain_events, stored_events, notification_ids,
                                       strict=True)]
 

@@ -116,13 +116,18 @@ class StampedTranscoder(OrjsonTranscoder):
     `OrjsonTranscoder` writes it."""
 
     def encode(self, obj: Any) -> bytes:
+        return self.encode_owned(dict(obj) if type(obj) is dict else obj)
+
+    def encode_owned(self, obj: Any) -> bytes:
+        """`encode` of a state nobody else holds (the library's Mapper's own copy of an event's
+        state): its timestamp is put in the library's form in place, not in a copy."""
         stamp = obj.get("timestamp") if type(obj) is dict else None
         if type(stamp) is datetime and (stamp.tzinfo is None or stamp.tzinfo is UTC):
             transcoding = self.types.get(datetime)
             if type(transcoding) is DatetimeAsISO:
+                obj["timestamp"] = {"_type_": transcoding.name, "_data_": stamp}
                 try:
-                    return orjson.dumps({**obj, "timestamp": {"_type_": transcoding.name,
-                                                              "_data_": stamp}})
+                    return orjson.dumps(obj)
                 except orjson.JSONEncodeError:
-                    pass  # an integer beyond 64 bits, a key not a string...
+                    obj["timestamp"] = stamp  # an integer beyond 64 bits, a key not a string...
         return super().encode(obj)

@@ -169,6 +169,7 @@ def test_a_brand_new_aggregate_s_first_event_is_the_one_the_library_makes() -> N
     theirs = dict(vars(event))
     assert mine.pop("timestamp") >= theirs.pop("timestamp")
     assert mine == theirs
+    assert list(mine) == list(theirs)  # the stored JSON follows the state's order
     replayed = created.mutate(None)
     assert isinstance(replayed, Feedback)
     expected = {k: v for k, v in vars(made).items() if k not in ("_pending_events",
@@ -241,6 +242,7 @@ def test_a_new_case_s_events_are_the_ones_the_library_makes() -> None:
         m_state, t_state = dict(vars(m)), dict(vars(t))
         assert m_state.pop("timestamp") >= t_state.pop("timestamp")
         assert m_state == t_state
+        assert list(m_state) == list(t_state)
     replayed = None
     for event in mine:
         replayed = event.mutate(replayed)
@@ -294,3 +296,60 @@ def test_a_person_changed_between_packs_is_read_as_changed(wiring: Wiring,
         import_pack_data(app, later, by="ql")
     app.grant_role(c.ChangeRole(person="sc.aud", role="practitioner", by="ql"))
     assert import_pack_data(app, later, by="ql").events > 0
+
+
+def test_an_event_made_without_its_constructor_is_the_one_it_makes() -> None:
+    """`made` lays the fields out as the constructor does, and leaves to the constructor what
+    it would refuse: a field missing or unknown, an id that is not a UUID."""
+    from ledger.base import made
+
+    fields = dict(originator_id=PUBLIC.concern_id("P1", "R1"), originator_version=1,
+                  timestamp=NOW, originator_topic="ledger.concerns:Concern", programme="P1",
+                  case="C01", agency="police", ref="R1", summary="a worry", child_at_risk=False,
+                  **Act("aud", "2026-01-31").fields())
+    theirs = Concern.Created(**fields)
+    mine = made(Concern.Created, dict(reversed(fields.items())))
+    assert type(mine) is Concern.Created and mine == theirs
+    assert list(vars(mine)) == list(vars(theirs))
+    with pytest.raises(TypeError):
+        made(Concern.Created, {k: v for k, v in fields.items() if k != "summary"})
+    with pytest.raises(TypeError):
+        made(Concern.Created, {**fields, "unknown": 1})
+    with pytest.raises(TypeError):
+        made(Concern.Created, {**fields, "originator_id": "not a uuid"})
+
+
+def test_events_past_sqlite_s_largest_rowid_are_chained_as_stored(tmp_path: Any) -> None:
+    """The chaining SQLite recorder inserts a save's events in one statement and works out
+    their rowids; once the table holds SQLite's largest rowid, SQLite picks the next ones at
+    random, and the recorder reads them back instead (fails if it takes them as consecutive)."""
+    from audit_ledger.wiring import wire
+    from ledger.recorders import ChainedSQLiteRecorder
+
+    w = wire(f"sqlite:///{tmp_path / 'edge.db'}", "")
+    try:
+        app = w.app
+        first = Concern.creation(Concern.Created, uuid5(NAMESPACE_URL, "edge-1"), programme="P1",
+                                 case="C01", agency="police", ref="R1", summary="",
+                                 child_at_risk=False, **Act("aud", "2026-01-31").fields())
+        app.save(first)
+        recorder = app.recorder
+        assert isinstance(recorder, ChainedSQLiteRecorder)
+        with recorder.datastore.transaction(commit=True) as c:  # the first event moved to the end
+            c.execute(f"UPDATE {recorder.events_table_name} SET rowid=? ", [2 ** 63 - 1])
+        later = [Concern.creation(Concern.Created, uuid5(NAMESPACE_URL, f"edge-{n}"),
+                                  programme="P1", case="C01", agency="police", ref=f"R{n}",
+                                  summary="", child_at_risk=False,
+                                  **Act("aud", "2026-01-31").fields()) for n in range(2, 6)]
+        recordings = app.save(*later)
+        with recorder.datastore.transaction(commit=False) as c:
+            c.execute(f"SELECT rowid, originator_id FROM {recorder.events_table_name}")
+            rowids = {row[1]: row[0] for row in c.fetchall()}
+        assert [r.notification.id for r in recordings] == [rowids[e.originator_id.hex]
+                                                           for e in later]
+        with recorder.datastore.transaction(commit=False) as c:
+            c.execute("SELECT notification_id FROM event_chain ORDER BY position")
+            chained = [row[0] for row in c.fetchall()]
+        assert chained[1:] == sorted(r.notification.id for r in recordings)
+    finally:
+        w.close()
