@@ -12,8 +12,10 @@ Only documents this catch-up committed itself are kept, and only while nobody el
 partitions' positions (anyone who writes their documents moves them: the positions are
 compared before every batch). When the catch-up began with its partitions dropped (a
 rebuild), everything of theirs in the store is what it wrote, so a document it does not hold
-is not there: nothing is read. Documents another partition keeps (a parallel rebuild's other
-processes write them meanwhile) are read from the store as before.
+is not there: nothing is read. Past the memory limit it lets what it holds go, remembering
+which documents it let go (a few bits each), and reads only those from the store again.
+Documents another partition keeps (a parallel rebuild's other processes write them
+meanwhile) are read from the store as before.
 
 Such a catch-up reads nothing from the store, so it commits each batch on a thread of its own
 while it folds the next (`Committing`): SQLite's writing, or the PostgreSQL server's, beside
@@ -40,17 +42,22 @@ Key = tuple[str, str]
 
 LIMIT = 24 * 1024 * 1024
 """The memory documents kept may take at most, as `_cost` counts it (beyond it everything
-kept is forgotten, and read from the store again as needed): a rebuild of a million events
-must stay well within the memory of a small host. The process's memory grows about ten times
+kept is let go, `Remembered.evict`, and read from the store again as needed): a rebuild of a
+million events must stay well within the memory of a small host. The process's memory grows about ten times
 what is counted (the kept bytes pin the small-object arenas the fold's passing objects were
 made in): a rebuild of a million events on SQLite peaked at 1.5 GB with 128 MB counted by bytes
 alone, at 341 MB with this limit, in the same time (57 s; 2026-12-02, load 2). A log of 100k
-events keeps all its views within it."""
+events keeps all its views within it in a parallel rebuild (in one process, it passes the
+limit at about 64k)."""
 ENTRY = 200
 """What keeping a document costs beside its bytes: its key's tuple and string, the bytes
 object's header and its slot in the dict (about 200 bytes on CPython 3.11)."""
 DIRECTORY_FAMILY = DIRECTORY_VIEWS | {"alert_agency", "alert_partnership"}
 """Views only the directory partition writes (its people's events fold into them)."""
+EVICTED_BITS = 1 << 24
+"""The bits (2 MB) that remember which documents were let go for the limit: three a document,
+so that at a million of them about one absent document in a hundred is looked for in the
+store (where it is not found) rather than known absent."""
 UNKEPT = frozenset({"delivery"})
 """Views not kept: every message delivered has a document, which only its rare updates read."""
 
@@ -71,8 +78,12 @@ class Remembered:
         self.at: dict[int, int] | None = None
         """The positions this catch-up last left its partitions at (None: before its first)."""
         self.whole = False
-        """Whether everything its partitions hold in the store is here (their fold began from
-        nothing and nothing was forgotten since)."""
+        """Whether everything its partitions hold in the store is here or among the evicted
+        (their fold began from nothing and nothing was forgotten since)."""
+        self.evicted: bytearray | None = None
+        """Which documents were let go (`evict`), as bits of their keys' hashes: one whose
+        bits are not all set was never let go (a few that were not seem to be). None: none
+        was."""
         self.directory = DIRECTORY in parts
         self.others = bool(parts - {DIRECTORY})
 
@@ -91,6 +102,29 @@ class Remembered:
         self.docs.clear()
         self.size = 0
         self.whole = False
+        self.evicted = None
+
+    def evict(self) -> None:
+        """Let every kept document go, past the limit, remembering that it was (read from the
+        store when next asked for): the fold still knows a document it never wrote is not
+        there, and its commits still go on beside the folding."""
+        if self.evicted is None:
+            self.evicted = bytearray(EVICTED_BITS // 8)
+        bits = self.evicted
+        for k in self.docs:
+            for bit in _bits(k):
+                bits[bit >> 3] |= 1 << (bit & 7)
+        self.docs.clear()
+        self.size = 0
+
+    def _absent(self, key: Key) -> bool:
+        """Whether a document not kept here is known not to be in the store."""
+        if not (self.whole and self._ours(key[0])):
+            return False
+        bits = self.evicted
+        if bits is None:
+            return True
+        return not all(bits[bit >> 3] & (1 << (bit & 7)) for bit in _bits(key))
 
     def _ours(self, view: str) -> bool:
         """Whether a view's documents of the partitions folded are all kept here."""
@@ -105,7 +139,7 @@ class Remembered:
         if raw is not None:
             found: Doc = orjson.loads(raw)
             return found
-        if self.whole and self._ours(view):
+        if self._absent((view, key)):
             return None
         self.before_reading()
         return self.store.get(view, key)
@@ -117,7 +151,7 @@ class Remembered:
             raw = self.docs.get(k)
             if raw is not None:
                 found[k] = orjson.loads(raw)
-            elif not (self.whole and self._ours(k[0])):
+            elif not self._absent(k):
                 asked.append(k)
         if asked:
             self.before_reading()
@@ -127,11 +161,12 @@ class Remembered:
     def absent(self, keys: Iterable[Key]) -> frozenset[Key]:
         """Those of these keys known not to be in the store (their partitions' fold began
         from nothing and never wrote them since): before `committed` of the batch they are in.
-        A store writes them without looking for them first, and need not delete them."""
+        A store writes them without looking for them first, and need not delete them (a
+        document let go past the limit, `evict`, is not among them)."""
         if not self.whole:
             return frozenset()
         docs = self.docs
-        return frozenset(k for k in keys if k not in docs and self._ours(k[0]))
+        return frozenset(k for k in keys if k not in docs and self._absent(k))
 
     def committed(self, plain: Mapping[Key, bytes | None], parts: frozenset[int],
                   new: int) -> None:
@@ -147,7 +182,14 @@ class Remembered:
         assert self.at is not None
         self.at.update({p: new for p in parts if p in self.at})
         if self.size > self.limit:
-            self.forget()
+            self.evict()
+
+
+def _bits(key: Key) -> tuple[int, int, int]:
+    """The three bits of `Remembered.evicted` that stand for a document's key."""
+    h = hash(key) & 0xFFFFFFFFFFFFFFFF
+    mask = EVICTED_BITS - 1
+    return h & mask, (h >> 20) & mask, (h >> 40) & mask
 
 
 def _cost(key: Key, raw: bytes) -> int:
