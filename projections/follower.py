@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -33,8 +34,8 @@ log = logging.getLogger(__name__)
 
 BATCH = 2000
 SPAWN_FROM = 50_000
-"""The shortest log a rebuild starts fresh processes for (each spends about a second on its
-imports before it folds anything)."""
+"""The shortest log a rebuild folds in several processes beside a connection pool (PostgreSQL):
+on two CPUs shared with the server, a 10k rebuild was slower in two processes than in one."""
 SPLIT_GAIN = 1.4
 """How many times its heaviest share the whole log must weigh for a rebuild to fold in several
 processes: each reads and routes the whole log, so a share must be well under the whole for
@@ -279,15 +280,16 @@ class Follower:
                       else os.cpu_count() or 1, len(PARTITIONS))
         import multiprocessing  # here: a command that only reads never starts processes
 
-        # Forked when nothing else runs in this process (quick to start); otherwise (a
-        # connection pool's threads, say) started afresh, as forking beside threads is unsafe,
-        # which costs each process its imports: worth it only for a long log.
-        forking = (threading.active_count() == 1
-                   and "fork" in multiprocessing.get_all_start_methods())
+        # Forked when nothing else runs in this process but, at most, the PostgreSQL pool's
+        # threads (`_forkable`): quick to start. Otherwise started afresh, as forking beside
+        # other threads is unsafe, which costs each process its imports (about 0.5 s of CPU,
+        # and at 100k on PostgreSQL the second process began folding 1.9 s after the first).
+        alone = threading.active_count() == 1
+        forking = _forkable() and "fork" in multiprocessing.get_all_start_methods()
         shares = _balanced(weights, workers)
         if self.opener is None or len(shares) < 2 or self.head() < (
                 self.parallel_from if self.parallel_from is not None
-                else 2 * self.batch if forking else SPAWN_FROM) or (
+                else 2 * self.batch if forking and alone else SPAWN_FROM) or (
                 self.parallel_from is None and not _worth_splitting(weights, shares)):
             return self.catch_up(fresh=True)
         if forking:
@@ -345,6 +347,25 @@ class Follower:
                 stop.wait(min(5.0, 0.2 * 2 ** min(failures, 5)))
                 continue
             stop.wait(interval)
+
+
+POOL_THREAD = re.compile(r"pool-\d+-(scheduler|worker-\d+)")
+"""The names of psycopg_pool's own threads (its scheduler and maintenance workers), which the
+library's PostgreSQL recorder runs."""
+
+
+def _forkable() -> bool:
+    """Whether this process may fork a rebuild's processes: no thread runs in it but this one
+    and the PostgreSQL connection pool's, which wait on their queue between maintenance tasks
+    and hold nothing a forked process uses: it opens a pool of its own (`opener`) and never
+    touches the one it inherits, whose threads it has none of (nor closes it: a forked
+    process ends with `os._exit`). Beside any other thread (a server's, a commit's) a
+    rebuild's processes start afresh. (Tried in stop 23 with 10k folded in two processes,
+    and reverted: that was slower; the length a pool's store folds in several processes from
+    is unchanged, SPAWN_FROM.)"""
+    me = threading.current_thread()
+    return all(t is me or (t.daemon and POOL_THREAD.fullmatch(t.name) is not None)
+               for t in threading.enumerate())
 
 
 TURN_WAIT = 10.0

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
 from typing import Any
 
 import pytest
@@ -14,7 +15,7 @@ import pytest
 from audit_ledger.wiring import wire
 from ledger.importer import import_pack
 from ledger.pack import parse_pack
-from projections.follower import Follower, Turns
+from projections.follower import Follower, Turns, _forkable
 from projections.partitions import DIRECTORY, PARTITIONS, programme_partition
 
 from .conftest import log_head, partnership_pack, run_cli
@@ -75,3 +76,20 @@ def test_a_commits_turn_is_given_up_on_after_a_while() -> None:
     with turns:
         assert not turns.held  # written anyway, once the wait is over
     lock.release()
+
+
+def test_a_rebuild_forks_beside_the_pool_alone(wiring: Any) -> None:
+    """A rebuild's processes are forked when nothing runs beside it but the PostgreSQL
+    connection pool's own threads (and on SQLite, with no thread at all); beside any other
+    thread they are started afresh."""
+    wiring.follower.head()  # the pool (PostgreSQL) opened, its threads running
+    assert _forkable()
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait, name="pool-9-worker-0-not", daemon=True)
+    other.start()
+    try:
+        assert not _forkable()
+    finally:
+        stop.set()
+        other.join()
+    assert _forkable()
