@@ -52,7 +52,7 @@ def rebuild(url: str) -> dict[str, Any]:
         events = w.follower.rebuild()
         seconds = time.perf_counter() - started
         return {"events": events, "seconds": seconds, "rss_before_mb": before,
-                "peak_mb": peak_mb(), "batch": w.follower.batch}
+                "peak_mb": peak_mb(), "batch": w.follower.fresh_batch}
     finally:
         w.close()
 
@@ -90,7 +90,9 @@ def main(argv: list[str]) -> int:
     if kind == "rebuild":
         result = rebuild(url)
     elif kind == "read":
-        result = read(url, int(argv[2]) if len(argv) > 2 else 2000)
+        from projections.follower import FRESH_BATCH  # the rebuild's batch: the same here
+
+        result = read(url, int(argv[2]) if len(argv) > 2 else FRESH_BATCH)
     else:
         print(f"unknown kind {kind!r}: rebuild or read", file=sys.stderr)
         return 2
