@@ -72,9 +72,15 @@ def position_name(part: int) -> str:
     return f"{TRACKING_NAME} part {part}"
 
 
+NAMING = (Person.Created, Person.SlackUserLinked, Recommendation.Created, Action.Created)
+"""The events that name a document beyond their own (`_named_by`)."""
+
+
 def _named_by(e: Any) -> list[tuple[str, str]]:
     """Documents an event names outright, beyond its own: the Slack user a person is linked
     to, the recommendation an action serves."""
+    if not isinstance(e, NAMING):  # most events: one check of a tuple, not three
+        return []
     if isinstance(e, Person.Created | Person.SlackUserLinked) and e.slack_user:
         return [("slack", e.slack_user)]
     if isinstance(e, Recommendation.Created):
@@ -149,11 +155,13 @@ class Folding:
     def _indexes_of(self, e: Any, oid: str) -> list[tuple[str, str]]:
         """The index documents (waiting, team, open_concerns) an event may change: under the
         person or agency it names, and under the one its document named before it."""
-        out = []
         index = self.cache.get(("ids", oid))
+        named = INDEXED_BY_EVENT.get(type(e))
+        if named is None and (index is None or index["view"] not in INDEXES):
+            return []  # most events (a delivery, a case's): no index of theirs to read
+        out = []
         doc = self.cache.get((index["view"], index["key"])) if index is not None else None
         programme = str(getattr(e, "programme", None) or (index or {}).get("programme") or "")
-        named = INDEXED_BY_EVENT.get(type(e))
         if named is not None:
             view, attribute = named
             out.append((INDEXES[view][1], index_key(
@@ -182,7 +190,8 @@ class Folding:
 
     def _fill(self, keys: list[tuple[str, str]],
               load_many: Callable[[list[tuple[str, str]]], dict[tuple[str, str], Doc]]) -> None:
-        missing = list(dict.fromkeys(k for k in keys if k not in self.cache))
+        cache = self.cache
+        missing = [k for k in dict.fromkeys(keys) if k not in cache]  # once each, in order
         if missing:
             found = load_many(missing)
             for k in missing:
