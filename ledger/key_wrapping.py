@@ -34,10 +34,15 @@ class KeyDoesNotOpen(ValueError):
     """A wrapped case key that does not open with this wrapping key and case."""
 
 
+# What `json.dumps(..., ensure_ascii=False, separators=(",", ":"))` makes afresh at each call
+# (a new encoder for any argument not its default), made once: a save binds every new key.
+_BINDING = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def bound_to(partnership: str, programme: str, case_ref: str) -> bytes:
     """The associated data that binds a wrapped case key to its case and partnership."""
-    return json.dumps(["audit-ledger case key v2", partnership, programme, case_ref],
-                      ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return _BINDING.encode(["audit-ledger case key v2", partnership, programme,
+                            case_ref]).encode("utf-8")
 
 
 def is_bound(wrapped: bytes) -> bool:

@@ -225,7 +225,7 @@ class ChainedSQLiteRecorder(ChainedRecorder, SQLiteApplicationRecorder):
         import sqlite3
 
         self._store_new_keys(c, kwargs)
-        rows = self._inserted_rows(c, stored_events)
+        rows, ordered = self._inserted_rows(c, stored_events)
         try:
             c.execute(f"SELECT position, hash FROM {CHAIN_TABLE} ORDER BY position DESC LIMIT 1")
             found = c.fetchone()
@@ -243,7 +243,8 @@ class ChainedSQLiteRecorder(ChainedRecorder, SQLiteApplicationRecorder):
                 raise ChainRefused(CHAIN_GONE)
         self._check_tail(found, last)
         head = (int(found[0]), recorded_hash(found[1])) if found else (0, GENESIS)
-        chained = chain_rows(head, sorted(rows, key=lambda r: int(r[0])))
+        in_order = rows if ordered else sorted(rows, key=lambda r: int(r[0]))
+        chained = chain_rows(head, in_order)
         c.executemany(f"INSERT INTO {CHAIN_TABLE} VALUES (?,?,?)", chained)
         signed = self._signed(chained)
         if signed:
@@ -251,10 +252,11 @@ class ChainedSQLiteRecorder(ChainedRecorder, SQLiteApplicationRecorder):
         return [r[0] for r in rows]
 
     def _inserted_rows(self, c: SQLiteCursor, stored_events: Sequence[StoredEvent]
-                       ) -> list[EventRow]:
+                       ) -> tuple[list[EventRow], bool]:
         """Insert the events in one `executemany` (the library's recorder runs a statement an
         event to read each one's rowid) and return each as the row it became, its rowid
-        first, in the order given. One statement inserting in a write transaction gives its
+        first, in the order given; and whether that is their rowids' order (it is, but past
+        SQLite's largest rowid). One statement inserting in a write transaction gives its
         rows consecutive rowids after the table's largest, so the last one SQLite reports
         (`last_insert_rowid()`) names them all. That is checked (the rows from the first are
         as many as inserted, the last the largest): should SQLite have picked them otherwise
@@ -262,7 +264,7 @@ class ChainedSQLiteRecorder(ChainedRecorder, SQLiteApplicationRecorder):
         params = [(s.originator_id.hex if isinstance(s.originator_id, UUID) else s.originator_id,
                    s.originator_version, s.topic, s.state) for s in stored_events]
         if not params:
-            return []
+            return [], True
         c.executemany(self.insert_events_statement, params)
         c.execute("SELECT last_insert_rowid()")
         last = int(c.fetchone()[0])
@@ -271,13 +273,13 @@ class ChainedSQLiteRecorder(ChainedRecorder, SQLiteApplicationRecorder):
                   [first])
         count, largest = c.fetchone()
         if int(count) == len(params) and int(largest) == last:
-            return [(n, *p) for n, p in zip(range(first, last + 1), params, strict=True)]
+            return [(n, *p) for n, p in zip(range(first, last + 1), params, strict=True)], True
         out: list[EventRow] = []
         for p in params:  # rowids past the largest SQLite stores (test_save_path)
             c.execute(f"SELECT rowid FROM {self.events_table_name} WHERE originator_id=? AND "
                       "originator_version=?", [p[0], p[1]])
             out.append((int(c.fetchone()[0]), *p))
-        return out
+        return out, False
 
     def select_rows(self, start: int, limit: int, stop: int | None = None) -> list[LogRow]:
         """`ChainedRecorder.select_rows` in plain SQL on this recorder's own table: the same

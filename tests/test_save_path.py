@@ -353,3 +353,20 @@ def test_events_past_sqlite_s_largest_rowid_are_chained_as_stored(tmp_path: Any)
         assert chained[1:] == sorted(r.notification.id for r in recordings)
     finally:
         w.close()
+
+
+@given(st.text(), st.text(), st.text())
+def test_a_case_key_is_bound_to_the_bytes_json_dumps_gives(partnership: str, programme: str,
+                                                           ref: str) -> None:
+    """`bound_to` keeps one encoder: its bytes are `json.dumps`'s, which every key row stored
+    so far is bound with (a lone surrogate refused alike)."""
+    from ledger.key_wrapping import bound_to
+
+    parts = ["audit-ledger case key v2", partnership, programme, ref]
+    try:
+        expected = json.dumps(parts, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    except UnicodeEncodeError:
+        with pytest.raises(UnicodeEncodeError):
+            bound_to(partnership, programme, ref)
+        return
+    assert bound_to(partnership, programme, ref) == expected
