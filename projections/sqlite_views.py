@@ -33,6 +33,12 @@ class SQLiteViewStore(ViewStore):
         # machine may lose the last few, documents and positions together, which the follower
         # folds again; a rebuild's many commits no longer each wait on the disk.
         self.conn.execute("PRAGMA synchronous=NORMAL")
+        # Deleted documents are zeroed only where that writes nothing more (Debian's SQLite
+        # zeroes every freed page by default: a rebuild's drop of 100k events' views wrote 60 MB
+        # of zeros to the WAL, 0.26 s, then checkpointed them). A freed page keeps a document
+        # the log holds too, its personal text sealed with the case's key as the log's is;
+        # `erasing` below zeroes everything, and the file is written afresh.
+        self.conn.execute("PRAGMA secure_delete=FAST")
         with self.lock:
             for statement in self.SCHEMA:
                 self.conn.execute(statement)
