@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Protocol, cast
+from typing import Any, cast
 from uuid import UUID
 
 from ledger.memory import collecting_later
@@ -24,6 +23,7 @@ from ledger.persistence import LedgerApplication
 from ledger.recorders import ChainedRecorder, LogRow
 from policies.escalation import bank_holidays
 
+from .fold_processes import SPAWN_FROM, Opened, Turns, balanced, fold_share, forkable, worth_splitting
 from .partitions import PARTITIONS, Router, programme_partition
 from .remembered import Committing, Remembered
 from .sealed_text import folded_events, folded_rows
@@ -38,15 +38,6 @@ FRESH_BATCH = 10_000
 every page of the documents' table its changes fall in, so fewer, larger commits write far
 fewer pages (a share of the kept 100k log's rebuild: 96k -> 58k page writes, 62k -> 45k page
 reads, 16k -> 9k futex waits, against batches of 2000)."""
-SPAWN_FROM = 50_000
-"""The shortest log a rebuild folds in several processes beside a connection pool (PostgreSQL):
-on two CPUs shared with the server, a 10k rebuild was slower in two processes than in one."""
-SPLIT_GAIN = 1.4
-"""How many times its heaviest share the whole log must weigh for a rebuild to fold in several
-processes: each reads and routes the whole log, so a share must be well under the whole for
-the processes to finish sooner than one would (a log mostly of one programme does not)."""
-
-
 @dataclass(frozen=True)
 class Status:
     position: int
@@ -55,14 +46,6 @@ class Status:
     @property
     def behind(self) -> int:
         return max(0, self.head - self.position)
-
-
-class Opened(Protocol):
-    """Another ledger and view store on the same store, with a follower of its own."""
-
-    follower: Follower
-
-    def close(self) -> None: ...
 
 
 class Follower:
@@ -289,16 +272,16 @@ class Follower:
         import multiprocessing  # here: a command that only reads never starts processes
 
         # Forked when nothing else runs in this process but, at most, the PostgreSQL pool's
-        # threads (`_forkable`): quick to start. Otherwise started afresh, as forking beside
+        # threads (`forkable`): quick to start. Otherwise started afresh, as forking beside
         # other threads is unsafe, which costs each process its imports (about 0.5 s of CPU,
         # and at 100k on PostgreSQL the second process began folding 1.9 s after the first).
         alone = threading.active_count() == 1
-        forking = _forkable() and "fork" in multiprocessing.get_all_start_methods()
-        shares = _balanced(weights, workers)
+        forking = forkable() and "fork" in multiprocessing.get_all_start_methods()
+        shares = balanced(weights, workers)
         if self.opener is None or len(shares) < 2 or self.head() < (
                 self.parallel_from if self.parallel_from is not None
                 else 2 * self.batch if forking and alone else SPAWN_FROM) or (
-                self.parallel_from is None and not _worth_splitting(weights, shares)):
+                self.parallel_from is None and not worth_splitting(weights, shares)):
             return self.catch_up(fresh=True)
         if forking:
             bank_holidays(date.today().year)  # imported once, not in each process forked
@@ -310,7 +293,7 @@ class Follower:
         # rebuild's time.
         turns = context.Lock() if self.store.ONE_WRITER else None
         mine, *theirs = shares
-        processes = [context.Process(target=_fold_share, args=(self.opener, share, results,
+        processes = [context.Process(target=fold_share, args=(self.opener, share, results,
                                                                turns),
                                      name=f"fold-{w}") for w, share in enumerate(theirs, 1)]
         self.processes = len(processes) + 1
@@ -355,79 +338,6 @@ class Follower:
                 stop.wait(min(5.0, 0.2 * 2 ** min(failures, 5)))
                 continue
             stop.wait(interval)
-
-
-POOL_THREAD = re.compile(r"pool-\d+-(scheduler|worker-\d+)")
-"""The names of psycopg_pool's own threads (its scheduler and maintenance workers), which the
-library's PostgreSQL recorder runs."""
-
-
-def _forkable() -> bool:
-    """Whether this process may fork a rebuild's processes: no thread runs in it but this one
-    and the PostgreSQL connection pool's, which wait on their queue between maintenance tasks
-    and hold nothing a forked process uses: it opens a pool of its own (`opener`) and never
-    touches the one it inherits, whose threads it has none of (nor closes it: a forked
-    process ends with `os._exit`). Beside any other thread (a server's, a commit's) a
-    rebuild's processes start afresh. (Tried in stop 23 with 10k folded in two processes,
-    and reverted: that was slower; the length a pool's store folds in several processes from
-    is unchanged, SPAWN_FROM.)"""
-    me = threading.current_thread()
-    return all(t is me or (t.daemon and POOL_THREAD.fullmatch(t.name) is not None)
-               for t in threading.enumerate())
-
-
-TURN_WAIT = 10.0
-"""Seconds a commit waits for its turn before it writes anyway (the store's own lock still
-orders the writes): a process that died holding the turn stops nobody."""
-
-
-class Turns:
-    """A parallel rebuild's processes' turns to commit: a lock shared by them, held around
-    each commit, which wakes the next writer as soon as it is released."""
-
-    def __init__(self, lock: Any, wait: float = TURN_WAIT) -> None:
-        self.lock = lock
-        self.wait = wait
-        self.held = False
-
-    def __enter__(self) -> None:
-        self.held = bool(self.lock.acquire(timeout=self.wait))
-
-    def __exit__(self, *exc: object) -> None:
-        if self.held:
-            self.held = False
-            self.lock.release()
-
-
-def _balanced(weights: dict[int, int], workers: int) -> list[frozenset[int]]:
-    """The partitions dealt to the processes, the heaviest first to the least loaded."""
-    shares: list[set[int]] = [set() for _ in range(workers)]
-    loads = [0] * workers
-    for part in sorted(weights, key=lambda p: (-weights[p], p)):
-        least = loads.index(min(loads))
-        shares[least].add(part)
-        loads[least] += weights[part]
-    return [frozenset(share) for share in shares if share]
-
-
-def _worth_splitting(weights: dict[int, int], shares: list[frozenset[int]]) -> bool:
-    """Whether folding these shares side by side is worth its processes: each reads the whole
-    log, so the heaviest share must be well under the whole (a log mostly of one programme
-    folds as fast in one process, and leaves the other CPUs to whatever else runs)."""
-    heaviest = max(sum(weights[p] for p in share) for share in shares)
-    return heaviest * SPLIT_GAIN <= sum(weights.values())
-
-
-def _fold_share(opener: Callable[[], Opened], share: frozenset[int], results: Any,
-                turns: Any) -> None:
-    """In a rebuild's process of its own: fold this share of the partitions to the head
-    (committing in `turns` with the others, when given)."""
-    opened = opener()
-    opened.follower.turns = Turns(turns) if turns is not None else None
-    try:
-        results.put(opened.follower.catch_up(parts=share, fresh=True))
-    finally:
-        opened.close()
 
 
 def wait_for(follower: Follower, position: int, timeout: float = 5.0) -> bool:

@@ -15,7 +15,8 @@ import pytest
 from audit_ledger.wiring import wire
 from ledger.importer import import_pack
 from ledger.pack import parse_pack
-from projections.follower import Follower, Turns, _forkable
+from projections.fold_processes import Turns, forkable
+from projections.follower import Follower
 from projections.partitions import DIRECTORY, PARTITIONS, programme_partition
 
 from .conftest import log_head, partnership_pack, run_cli
@@ -83,13 +84,13 @@ def test_a_rebuild_forks_beside_the_pool_alone(wiring: Any) -> None:
     connection pool's own threads (and on SQLite, with no thread at all); beside any other
     thread they are started afresh."""
     wiring.follower.head()  # the pool (PostgreSQL) opened, its threads running
-    assert _forkable()
+    assert forkable()
     stop = threading.Event()
     other = threading.Thread(target=stop.wait, name="pool-9-worker-0-not", daemon=True)
     other.start()
     try:
-        assert not _forkable()
+        assert not forkable()
     finally:
         stop.set()
         other.join()
-    assert _forkable()
+    assert forkable()
