@@ -27,7 +27,8 @@ from eventsourcing.sqlite import SQLiteAggregateRecorder
 
 from .base import LedgerError
 from .ids import IdScheme, scheme_of
-from .sealing import SealingEventStore, SealingMapper, ledger_mapper
+from .sealed_store import SealingEventStore
+from .sealing import SealingMapper, ledger_mapper
 
 A = TypeVar("A", bound=Aggregate)
 T = TypeVar("T")

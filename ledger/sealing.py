@@ -40,21 +40,18 @@ from eventsourcing.persistence import (
     ApplicationRecorder,
     Cipher,
     Compressor,
-    EventStore,
     InfrastructureFactory,
     JSONTranscoder,
     Mapper,
-    Notification,
-    Recording,
     StoredEvent,
     Transcoder,
 )
 
-from .base import Rejected, frozen_made
+from .base import Rejected
 from .case_audit import CaseAudit
 from .case_key import Case, CaseKey, usable
 from .case_key_stores import case_keys_for
-from .case_keys import NEW_KEYS, REMEMBERED, CaseKeys, NewKeys
+from .case_keys import REMEMBERED, CaseKeys, NewKeys
 from .ids import DEFAULT_PARTNERSHIP, IdScheme
 from .memory import LRU
 from .personal import (
@@ -363,34 +360,6 @@ class _SaveWriter(Transcoder):
 
     def decode(self, data: bytes) -> Any:
         return self.mapper.transcoder.decode(data)
-
-
-class SealingEventStore(EventStore[UUID]):
-    """The library's event store, making the keys a save needs in one transaction first and
-    sealing each event once (`SealingMapper.to_stored_events`)."""
-
-    def put(self, domain_events: Sequence[Any], **kwargs: Any) -> list[Recording[UUID]]:
-        if not isinstance(self.mapper, SealingMapper):
-            return super().put(domain_events, **kwargs)
-        # The library's put, with the events mapped together (`to_stored_events`) and the
-        # case keys they made stored by the recorder in the events' own transaction.
-        stored_events, new_keys = self.mapper.to_stored_events(domain_events)
-        if new_keys is not None:
-            kwargs[NEW_KEYS] = new_keys
-        notification_ids = self.recorder.insert_events(stored_events, **kwargs)
-        if new_keys is not None:
-            new_keys.committed()
-        if not notification_ids:
-            return []
-        assert len(notification_ids) == len(stored_events)
-        # The library's Recording and Notification (frozen dataclasses), made as their
-        # constructors make them at a third of the cost (`frozen_made`): one an event saved.
-        return [frozen_made(Recording, {"domain_event": d, "notification": frozen_made(
-                    Notification, {"originator_id": s.originator_id,
-                                   "originator_version": s.originator_version,
-                                   "topic": s.topic, "state": s.state, "id": n_id})})
-                for d, s, n_id in zip(domain_events, stored_events, notification_ids,
-                                      strict=True)]
 
 
 def ledger_mapper(factory: InfrastructureFactory[Any], transcoder: Transcoder) -> SealingMapper:
