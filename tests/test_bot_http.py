@@ -225,7 +225,7 @@ def answering_processes(pid: int) -> set[int]:
     for child in children(pid):
         try:
             cmdline = Path(f"/proc/{child}/cmdline").read_bytes()
-        except FileNotFoundError:
+        except (FileNotFoundError, ProcessLookupError):  # gone, or going, since listed
             continue
         if b"spawn_main" in cmdline:
             found.add(child)
